@@ -1,0 +1,137 @@
+package engine
+
+import "time"
+
+// Policy is the capacity policy, named as Redis's maxmemory-policy.
+type Policy int
+
+const (
+	// NoEviction keeps everything; writes beyond capacity fail with ErrNoSpace.
+	NoEviction Policy = iota
+	// EvictLRU makes the NVMe tier a bounded cache: whole segments are
+	// evicted oldest-first and recently read items re-inserted
+	// (allkeys-lru, allkeys-lfu, allkeys-random and volatile-* all map here).
+	EvictLRU
+)
+
+// ParsePolicy maps a maxmemory-policy name to a Policy.
+func ParsePolicy(s string) (Policy, bool) {
+	switch s {
+	case "noeviction":
+		return NoEviction, true
+	case "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru",
+		"volatile-lfu", "volatile-random", "volatile-ttl":
+		return EvictLRU, true
+	}
+	return 0, false
+}
+
+// Options configure an engine. The zero value of each field selects its default.
+type Options struct {
+	// Dir holds the metadata store (and, when Devices is empty, the one
+	// default device under Dir/blobs).
+	Dir string
+	// Devices are the device directories for blob segments.
+	Devices []string
+	// DRAMCacheSize bounds the DRAM tier (the off-heap arena), in bytes.
+	// Default 1 GiB. In-flight values are carved from the same arena, so
+	// it also bounds memory used by values being received.
+	DRAMCacheSize int64
+	// NVMeCapacity bounds the bytes of blob segments across devices.
+	// Default: unbounded (the devices' free space).
+	NVMeCapacity int64
+	// Policy decides what happens at NVMeCapacity.
+	Policy Policy
+	// InlineThreshold: values up to this size live in the metadata store;
+	// larger values go to blob segments. Default 64 KiB.
+	InlineThreshold int
+	// SegmentSize is the size of one blob segment file. Default 256 MiB.
+	SegmentSize int64
+	// MemoryWait is how long an allocation waits for arena pages before
+	// failing with ErrBusy. Default 30s.
+	MemoryWait time.Duration
+	// ExpireInterval is the period of the active expiry sweep. Default 100ms.
+	ExpireInterval time.Duration
+	// Logf receives operational log lines. Default: discard.
+	Logf func(format string, args ...any)
+}
+
+// Cond is a write precondition on the key's existence.
+type Cond uint8
+
+const (
+	// Always writes regardless of the key's existence.
+	Always Cond = iota
+	// IfAbsent writes only when the key does not exist (NX).
+	IfAbsent
+	// IfPresent writes only when the key exists (XX).
+	IfPresent
+)
+
+// PutOptions modify a Put.
+type PutOptions struct {
+	Cond Cond
+	// ExpireAt is the absolute expiry in Unix milliseconds; 0 means none.
+	ExpireAt int64
+	// KeepTTL keeps the existing key's expiry (ExpireAt is ignored).
+	KeepTTL bool
+	// ReturnOld asks for the previous value (SET ... GET, GETSET). The
+	// caller releases PutResult.Old.
+	ReturnOld bool
+	// Attrs are opaque protocol attributes stored with the value (the S3
+	// front end keeps ETag, content type, user metadata and checksums here).
+	Attrs []byte
+	// Check, when set, runs under the key's lock with the current metadata
+	// (exists=false for a missing key) and may veto the write by returning
+	// an error, which Put returns unchanged (S3 If-Match / If-None-Match).
+	Check func(cur Meta, exists bool) error
+}
+
+// PutResult reports what a Put did.
+type PutResult struct {
+	// Written is false when Cond or Check prevented the write.
+	Written bool
+	// Old is the previous value when ReturnOld was set and the key existed
+	// as a string; nil otherwise. The caller must Release it.
+	Old *Value
+	// OldType is the previous key's type (TypeNone when absent).
+	OldType Type
+	// Meta is the stored metadata when Written.
+	Meta Meta
+}
+
+// ExpireCond is the condition of EXPIRE's NX/XX/GT/LT options.
+type ExpireCond uint8
+
+const (
+	ExpireAlways ExpireCond = iota
+	ExpireNX                // only when the key has no expiry
+	ExpireXX                // only when the key has an expiry
+	ExpireGT                // only when the new expiry is greater
+	ExpireLT                // only when the new expiry is less
+)
+
+// ScanOptions select keys for Scan. Keys come in byte order.
+type ScanOptions struct {
+	// Start is the first key to consider (inclusive); nil starts at the
+	// beginning (or at Prefix).
+	Start []byte
+	// Prefix restricts keys to those with this prefix.
+	Prefix []byte
+	// Match is a Redis glob pattern (KEYS/SCAN MATCH); empty matches all.
+	Match []byte
+	// Type restricts to keys of this type (TypeNone: any).
+	Type Type
+	// Limit bounds the number of keys examined (SCAN COUNT) or returned
+	// (listing); 0 means no limit.
+	Limit int
+	// LimitMatches makes Limit count returned keys instead of examined ones.
+	LimitMatches bool
+}
+
+// KeyspaceInfo describes a keyspace created with CreateKeyspace.
+type KeyspaceInfo struct {
+	Name    string
+	Created time.Time
+	Attrs   []byte
+}
