@@ -1,9 +1,6 @@
 package nvme
 
-import (
-	"errors"
-	"io"
-)
+import "io"
 
 // Align is the alignment, in bytes, of every buffer address, offset and
 // length passed to a File opened with O_DIRECT. Callers that write through a
@@ -55,16 +52,3 @@ type File interface {
 	Size() (int64, error)
 	Close() error
 }
-
-// Errors returned by devices. Wrapped errors name the device and file.
-var (
-	// ErrNotExist reports that a named file does not exist on the device.
-	ErrNotExist = errors.New("nvme: file does not exist")
-	// ErrFailed reports that the device has been marked failed after
-	// repeated errors, or has vanished.
-	ErrFailed = errors.New("nvme: device failed")
-	// ErrReadOnly reports a write to a device that became read-only.
-	ErrReadOnly = errors.New("nvme: device is read-only")
-	// ErrUnaligned reports a buffer, offset or length that is not a multiple of Align.
-	ErrUnaligned = errors.New("nvme: unaligned I/O")
-)

@@ -40,7 +40,15 @@ func (h *Health) ObserveRead(n int, d time.Duration, err error) {
 	h.observe(d, err, &h.readErrs)
 }
 
-// ObserveWrite records one write (or sync, with n == 0) that took d.
+// ObserveSync records one sync that took d. Sync errors count as write
+// errors: they mean acknowledged writes may not be durable.
+func (h *Health) ObserveSync(d time.Duration, err error) {
+	h.syncs.Add(1)
+	h.writeNanos.Add(int64(d))
+	h.observe(d, err, &h.writeErrs)
+}
+
+// ObserveWrite records one write that took d.
 func (h *Health) ObserveWrite(n int, d time.Duration, err error) {
 	h.writes.Add(1)
 	h.writeNanos.Add(int64(d))
@@ -67,6 +75,17 @@ func (h *Health) observe(d time.Duration, err error, errs *atomic.Int64) {
 	if h.consecutiveErrs.Add(1) >= limit {
 		h.failed.Store(true)
 	}
+}
+
+// SetFailAfter sets the number of consecutive errors after which the device
+// is marked failed. Call it before the device is shared.
+func (h *Health) SetFailAfter(n int64) { h.FailAfter = n }
+
+// Reset clears the failed mark and the run of consecutive errors, for
+// example after an operator replaced a cable. Counters are kept.
+func (h *Health) Reset() {
+	h.consecutiveErrs.Store(0)
+	h.failed.Store(false)
 }
 
 // MarkFailed marks the device failed (for example when it vanished).
