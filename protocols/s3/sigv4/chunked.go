@@ -1,0 +1,306 @@
+package sigv4
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"hash"
+	"io"
+	"strings"
+	"sync"
+)
+
+const (
+	// maxChunkLine bounds a chunk header line (size, extensions, signature).
+	maxChunkLine = 4096
+	// maxTrailer bounds the whole trailer section.
+	maxTrailer = 16 << 10
+)
+
+var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, maxChunkLine) }}
+
+// ChunkedReader decodes an aws-chunked body, verifying chained chunk
+// signatures (signed modes) and the signed trailer as it goes, and
+// collecting trailing headers. Memory is bounded: chunk data streams
+// through; only header lines and the trailer are buffered.
+//
+// Read returns io.EOF only after the last chunk, the trailer and (for
+// signed modes) every signature have been verified, and the decoded length
+// matches the declared one. Data of a chunk is returned before that chunk's
+// signature is checked, so a caller must not commit anything before EOF.
+// Not safe for concurrent use. Call Close to return its buffer.
+type ChunkedReader struct {
+	br       *bufio.Reader
+	mode     PayloadMode
+	c        chain
+	h        hash.Hash
+	remain   int64  // data bytes left in the current chunk
+	sig      string // expected signature of the current chunk
+	decoded  int64
+	declared int64 // -1: unknown
+	err      error
+	trailers []string // name, value pairs, names lower-cased
+}
+
+// NewChunkedReader decodes r as the body of the verified request res.
+// declared is X-Amz-Decoded-Content-Length, or -1 when absent.
+func NewChunkedReader(r io.Reader, res *Result, declared int64) *ChunkedReader {
+	br := readerPool.Get().(*bufio.Reader)
+	br.Reset(r)
+	cr := &ChunkedReader{br: br, mode: res.Mode, declared: declared, remain: -1}
+	if cr.signedChunks() {
+		cr.c = res.chainStart()
+		cr.h = sha256.New()
+	}
+	return cr
+}
+
+func (c *ChunkedReader) signedChunks() bool {
+	return c.mode == PayloadStreaming || c.mode == PayloadStreamingTrailer
+}
+
+// Close returns the reader's buffer to the pool. It does not close the
+// underlying reader.
+func (c *ChunkedReader) Close() error {
+	if c.br != nil {
+		c.br.Reset(nil)
+		readerPool.Put(c.br)
+		c.br = nil
+	}
+	if c.err == nil {
+		c.err = io.ErrClosedPipe
+	}
+	return nil
+}
+
+// Trailer returns the value of a trailing header (lower-case name), or "".
+// Valid after Read returned io.EOF.
+func (c *ChunkedReader) Trailer(name string) string {
+	for i := 0; i+1 < len(c.trailers); i += 2 {
+		if c.trailers[i] == name {
+			return c.trailers[i+1]
+		}
+	}
+	return ""
+}
+
+// Decoded is the number of data bytes returned so far.
+func (c *ChunkedReader) Decoded() int64 { return c.decoded }
+
+func (c *ChunkedReader) fail(err error) (int, error) {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		err = ErrIncompleteBody
+	}
+	c.err = err
+	return 0, err
+}
+
+// Read implements io.Reader.
+func (c *ChunkedReader) Read(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	for c.remain <= 0 {
+		if c.remain == 0 {
+			if err := c.endChunk(); err != nil {
+				return c.fail(err)
+			}
+		}
+		size, err := c.chunkHeader()
+		if err != nil {
+			return c.fail(err)
+		}
+		if size == 0 {
+			if err := c.finish(); err != nil {
+				return c.fail(err)
+			}
+			c.err = io.EOF
+			return 0, io.EOF
+		}
+		c.remain = size
+	}
+	if int64(len(p)) > c.remain {
+		p = p[:c.remain]
+	}
+	n, err := c.br.Read(p)
+	if n > 0 {
+		if c.h != nil {
+			c.h.Write(p[:n])
+		}
+		c.remain -= int64(n)
+		c.decoded += int64(n)
+		if c.declared >= 0 && c.decoded > c.declared {
+			return c.fail(ErrIncompleteBody)
+		}
+		return n, nil
+	}
+	if err == nil {
+		err = io.ErrUnexpectedEOF
+	}
+	return c.fail(err)
+}
+
+// endChunk checks the CRLF after a chunk's data and its signature.
+func (c *ChunkedReader) endChunk() error {
+	if err := c.expectCRLF(); err != nil {
+		return err
+	}
+	c.remain = -1
+	return c.verifyChunk()
+}
+
+func (c *ChunkedReader) expectCRLF() error {
+	b, err := c.br.ReadByte()
+	if err != nil {
+		return err
+	}
+	if b == '\r' {
+		if b, err = c.br.ReadByte(); err != nil {
+			return err
+		}
+	}
+	if b != '\n' {
+		return ErrChunkFormat
+	}
+	return nil
+}
+
+func (c *ChunkedReader) verifyChunk() error {
+	if c.h == nil {
+		return nil
+	}
+	var sum [sha256.Size]byte
+	got := c.c.next(hex.EncodeToString(c.h.Sum(sum[:0])))
+	c.h.Reset()
+	if !hmac.Equal([]byte(got), []byte(c.sig)) {
+		return ErrChunkSignature
+	}
+	return nil
+}
+
+// readLine returns one line without its LF (and CR), bounded.
+func (c *ChunkedReader) readLine() ([]byte, error) {
+	line, err := c.br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		return nil, ErrChunkFormat
+	}
+	if err != nil {
+		return nil, err
+	}
+	line = line[:len(line)-1]
+	return bytes.TrimSuffix(line, []byte{'\r'}), nil
+}
+
+// chunkHeader parses "hex[;chunk-signature=sig][;ext]".
+func (c *ChunkedReader) chunkHeader() (int64, error) {
+	line, err := c.readLine()
+	if err != nil {
+		return 0, err
+	}
+	sizePart, ext, _ := bytes.Cut(line, []byte{';'})
+	size, ok := parseHex(bytes.TrimSpace(sizePart))
+	if !ok {
+		return 0, ErrChunkFormat
+	}
+	if c.declared >= 0 && size > c.declared-c.decoded {
+		return 0, ErrIncompleteBody
+	}
+	c.sig = ""
+	for len(ext) > 0 {
+		var kv []byte
+		kv, ext, _ = bytes.Cut(ext, []byte{';'})
+		if k, v, ok := bytes.Cut(kv, []byte{'='}); ok && string(bytes.TrimSpace(k)) == "chunk-signature" {
+			c.sig = string(bytes.TrimSpace(v))
+		}
+	}
+	if c.signedChunks() && c.sig == "" {
+		return 0, ErrChunkFormat
+	}
+	if size == 0 {
+		// The final chunk carries no data; its signature covers none.
+		if err := c.verifyChunk(); err != nil {
+			return 0, err
+		}
+	}
+	return size, nil
+}
+
+func parseHex(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 15 {
+		return 0, false
+	}
+	var n int64
+	for _, ch := range b {
+		var d byte
+		switch {
+		case '0' <= ch && ch <= '9':
+			d = ch - '0'
+		case 'a' <= ch && ch <= 'f':
+			d = ch - 'a' + 10
+		case 'A' <= ch && ch <= 'F':
+			d = ch - 'A' + 10
+		default:
+			return 0, false
+		}
+		n = n<<4 | int64(d)
+	}
+	return n, true
+}
+
+// finish reads the trailer section after the final chunk up to the end of
+// the body. Lines end in CRLF or, as some clients send, a bare LF; blank
+// lines are skipped.
+func (c *ChunkedReader) finish() error {
+	var canon strings.Builder
+	sigSeen := false
+	total := 0
+	for {
+		line, err := c.readLine()
+		if err == io.EOF {
+			// A last line without its LF is tolerated.
+			break
+		}
+		if err != nil {
+			return err
+		}
+		total += len(line) + 2
+		if total > maxTrailer {
+			return ErrChunkFormat
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		name, val, ok := bytes.Cut(line, []byte{':'})
+		if !ok {
+			return ErrChunkFormat
+		}
+		n := strings.ToLower(string(bytes.TrimSpace(name)))
+		v := string(bytes.TrimSpace(val))
+		if n == "x-amz-trailer-signature" {
+			if c.mode != PayloadStreamingTrailer || sigSeen {
+				return ErrChunkFormat
+			}
+			sigSeen = true
+			got := c.c.trailer(sha256Hex(canon.String()))
+			if !hmac.Equal([]byte(got), []byte(v)) {
+				return ErrChunkSignature
+			}
+			continue
+		}
+		if sigSeen || c.mode == PayloadStreaming {
+			return ErrChunkFormat
+		}
+		canon.WriteString(n + ":" + v + "\n")
+		c.trailers = append(c.trailers, n, v)
+	}
+	if c.mode == PayloadStreamingTrailer && !sigSeen && len(c.trailers) > 0 {
+		return ErrChunkSignature
+	}
+	if c.declared >= 0 && c.decoded != c.declared {
+		return ErrIncompleteBody
+	}
+	return nil
+}

@@ -1,0 +1,49 @@
+package sigv4
+
+import "errors"
+
+// Errors returned by verification. The S3 front end maps each to an AWS
+// error code at the edge.
+var (
+	// ErrMissingAuth reports a request with neither an Authorization
+	// header nor a presigned query: anonymous access is refused.
+	ErrMissingAuth = errors.New("sigv4: request is not signed")
+	// ErrUnsupportedAlgorithm reports a signature that is not AWS4-HMAC-SHA256
+	// (SigV2, or SigV4A).
+	ErrUnsupportedAlgorithm = errors.New("sigv4: unsupported signature algorithm")
+	// ErrMalformedAuth reports an Authorization header or presigned query
+	// that does not parse.
+	ErrMalformedAuth = errors.New("sigv4: malformed authorization")
+	// ErrMalformedCredential reports a bad credential scope (date, service,
+	// terminator).
+	ErrMalformedCredential = errors.New("sigv4: malformed credential scope")
+	// ErrUnknownAccessKey reports an access key that is not configured.
+	ErrUnknownAccessKey = errors.New("sigv4: unknown access key")
+	// ErrSignatureMismatch reports a signature that does not match.
+	ErrSignatureMismatch = errors.New("sigv4: signature does not match")
+	// ErrMissingDate reports a request without X-Amz-Date or Date.
+	ErrMissingDate = errors.New("sigv4: missing request date")
+	// ErrMalformedDate reports an unparsable request date.
+	ErrMalformedDate = errors.New("sigv4: malformed request date")
+	// ErrSkewed reports a request date outside the clock-skew window.
+	ErrSkewed = errors.New("sigv4: request time too skewed")
+	// ErrExpired reports a presigned URL past its expiry.
+	ErrExpired = errors.New("sigv4: presigned request expired")
+	// ErrMalformedExpires reports an X-Amz-Expires that is not 1..604800.
+	ErrMalformedExpires = errors.New("sigv4: malformed X-Amz-Expires")
+	// ErrMissingContentSHA256 reports header auth without x-amz-content-sha256.
+	ErrMissingContentSHA256 = errors.New("sigv4: missing x-amz-content-sha256")
+	// ErrBadContentSHA256 reports an x-amz-content-sha256 that is neither a
+	// hex digest nor a known streaming mode.
+	ErrBadContentSHA256 = errors.New("sigv4: invalid x-amz-content-sha256")
+	// ErrHostNotSigned reports a signature whose SignedHeaders omit host.
+	ErrHostNotSigned = errors.New("sigv4: host header not signed")
+
+	// ErrChunkSignature reports an aws-chunked chunk (or trailer) whose
+	// signature does not match.
+	ErrChunkSignature = errors.New("sigv4: chunk signature does not match")
+	// ErrChunkFormat reports a malformed aws-chunked body.
+	ErrChunkFormat = errors.New("sigv4: malformed chunked body")
+	// ErrIncompleteBody reports a body shorter (or longer) than declared.
+	ErrIncompleteBody = errors.New("sigv4: body length does not match declared length")
+)

@@ -1,0 +1,367 @@
+package sigv4
+
+import (
+	"crypto/hmac"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Credential is one access key and its secret.
+type Credential struct {
+	AccessKey string
+	SecretKey string
+}
+
+// Verifier checks SigV4 signatures. It is safe for concurrent use; its
+// fields must not change after the first Verify.
+type Verifier struct {
+	// Credentials maps access keys to secrets.
+	Credentials map[string]string
+	// Service is the credential scope's service; default "s3".
+	Service string
+	// MaxSkew is the accepted difference between the request date and the
+	// server clock for header-signed requests; default 15 minutes.
+	MaxSkew time.Duration
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// NewVerifier returns a verifier over creds.
+func NewVerifier(creds []Credential) *Verifier {
+	m := make(map[string]string, len(creds))
+	for _, c := range creds {
+		m[c.AccessKey] = c.SecretKey
+	}
+	return &Verifier{Credentials: m}
+}
+
+// PayloadMode says how the body of a verified request must be read.
+type PayloadMode uint8
+
+const (
+	// PayloadUnsigned: the body is not covered by the signature.
+	PayloadUnsigned PayloadMode = iota
+	// PayloadSHA256: the body's SHA-256 must equal Result.PayloadHash.
+	PayloadSHA256
+	// PayloadStreaming: aws-chunked with a signature per chunk.
+	PayloadStreaming
+	// PayloadStreamingTrailer: aws-chunked, signed chunks, signed trailer.
+	PayloadStreamingTrailer
+	// PayloadUnsignedTrailer: aws-chunked without signatures, with a trailer.
+	PayloadUnsignedTrailer
+)
+
+// Chunked reports whether the body is aws-chunked encoded.
+func (m PayloadMode) Chunked() bool { return m >= PayloadStreaming }
+
+// Result is what a successful verification learned.
+type Result struct {
+	AccessKey string
+	Region    string
+	Mode      PayloadMode
+	// PayloadHash is the lower-case hex SHA-256 for PayloadSHA256.
+	PayloadHash string
+	// Seed is the request signature, from which chunk signatures chain.
+	Seed string
+	// Presigned is true for query-string authentication.
+	Presigned bool
+
+	key   []byte
+	date  time.Time
+	scope string
+}
+
+// ChunkSigner returns the chain state for the aws-chunked reader.
+func (r *Result) chainStart() chain {
+	return chain{key: r.key, date: r.date.UTC().Format(TimeFormat), scope: r.scope, prev: r.Seed}
+}
+
+// authFields are the parsed parts of a signature.
+type authFields struct {
+	accessKey, date, region, service string
+	signed                           []string
+	signature                        string
+}
+
+// Verify checks r's signature (header or presigned query).
+func (v *Verifier) Verify(r *http.Request) (*Result, error) {
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		return v.verifyHeader(r, auth)
+	}
+	q := r.URL.Query()
+	if q.Get("X-Amz-Signature") != "" || q.Get("X-Amz-Algorithm") != "" || q.Get("X-Amz-Credential") != "" {
+		return v.verifyPresigned(r, q)
+	}
+	if q.Get("Signature") != "" && q.Get("AWSAccessKeyId") != "" {
+		return nil, ErrUnsupportedAlgorithm
+	}
+	return nil, ErrMissingAuth
+}
+
+func (v *Verifier) now() time.Time {
+	if v.Now != nil {
+		return v.Now()
+	}
+	return time.Now()
+}
+
+func (v *Verifier) service() string {
+	if v.Service != "" {
+		return v.Service
+	}
+	return "s3"
+}
+
+func (v *Verifier) skew() time.Duration {
+	if v.MaxSkew > 0 {
+		return v.MaxSkew
+	}
+	return 15 * time.Minute
+}
+
+// ParseAuthorization parses an AWS4-HMAC-SHA256 Authorization header.
+func ParseAuthorization(auth string) (accessKey, scopeDate, region, service string, signed []string, signature string, err error) {
+	f, err := parseAuthorization(auth)
+	if err != nil {
+		return "", "", "", "", nil, "", err
+	}
+	return f.accessKey, f.date, f.region, f.service, f.signed, f.signature, nil
+}
+
+func parseAuthorization(auth string) (authFields, error) {
+	var f authFields
+	alg, rest, ok := strings.Cut(strings.TrimSpace(auth), " ")
+	if !ok {
+		if strings.HasPrefix(auth, "AWS ") || alg == Algorithm {
+			return f, ErrMalformedAuth
+		}
+		return f, ErrUnsupportedAlgorithm
+	}
+	if alg != Algorithm {
+		return f, ErrUnsupportedAlgorithm
+	}
+	var cred, signed string
+	var haveCred, haveSigned, haveSig bool
+	for part := range strings.SplitSeq(rest, ",") {
+		k, val, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			return f, ErrMalformedAuth
+		}
+		switch k {
+		case "Credential":
+			cred, haveCred = val, true
+		case "SignedHeaders":
+			signed, haveSigned = val, true
+		case "Signature":
+			f.signature, haveSig = val, true
+		default:
+			return f, ErrMalformedAuth
+		}
+	}
+	if !haveCred || !haveSigned || !haveSig {
+		return f, ErrMalformedAuth
+	}
+	if err := f.parseCredential(cred); err != nil {
+		return f, err
+	}
+	if err := f.parseSigned(signed); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+func (f *authFields) parseCredential(cred string) error {
+	// The access key is everything before the last four components.
+	parts := strings.Split(cred, "/")
+	if len(parts) < 5 {
+		return ErrMalformedCredential
+	}
+	n := len(parts)
+	f.accessKey = strings.Join(parts[:n-4], "/")
+	f.date, f.region, f.service = parts[n-4], parts[n-3], parts[n-2]
+	if parts[n-1] != "aws4_request" || f.accessKey == "" || len(f.date) != 8 || f.region == "" {
+		return ErrMalformedCredential
+	}
+	if _, err := time.Parse(DateFormat, f.date); err != nil {
+		return ErrMalformedCredential
+	}
+	return nil
+}
+
+func (f *authFields) parseSigned(s string) error {
+	if s == "" {
+		return ErrMalformedAuth
+	}
+	f.signed = strings.Split(s, ";")
+	host := false
+	for i, h := range f.signed {
+		if h == "" || h != strings.ToLower(h) || i > 0 && f.signed[i-1] >= h {
+			return ErrMalformedAuth
+		}
+		host = host || h == "host"
+	}
+	if !host {
+		return ErrHostNotSigned
+	}
+	return nil
+}
+
+// ParseTime parses X-Amz-Date (ISO 8601 basic) or an HTTP date.
+func ParseTime(s string) (time.Time, error) {
+	if t, err := time.Parse(TimeFormat, s); err == nil {
+		return t, nil
+	}
+	if t, err := http.ParseTime(s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, ErrMalformedDate
+}
+
+func (v *Verifier) verifyHeader(r *http.Request, auth string) (*Result, error) {
+	f, err := parseAuthorization(auth)
+	if err != nil {
+		return nil, err
+	}
+	secret, ok := v.Credentials[f.accessKey]
+	if !ok {
+		return nil, ErrUnknownAccessKey
+	}
+	if f.service != v.service() {
+		return nil, ErrMalformedCredential
+	}
+	ds := r.Header.Get("X-Amz-Date")
+	if ds == "" {
+		ds = r.Header.Get("Date")
+	}
+	if ds == "" {
+		return nil, ErrMissingDate
+	}
+	t, err := ParseTime(ds)
+	if err != nil {
+		return nil, err
+	}
+	if d := v.now().Sub(t); d > v.skew() || d < -v.skew() {
+		return nil, ErrSkewed
+	}
+	if t.UTC().Format(DateFormat) != f.date {
+		return nil, ErrMalformedCredential
+	}
+	ph := r.Header.Get("X-Amz-Content-Sha256")
+	if ph == "" {
+		return nil, ErrMissingContentSHA256
+	}
+	res := &Result{AccessKey: f.accessKey, Region: f.region, date: t, scope: Scope(f.date, f.region, f.service)}
+	if err := res.setMode(ph, false); err != nil {
+		return nil, err
+	}
+	res.key = SigningKey(secret, f.date, f.region, f.service)
+	sts := stringToSign(t, res.scope, canonicalRequest(r, f.signed, ph, ""))
+	want := signHex(res.key, sts)
+	if !hmac.Equal([]byte(want), []byte(f.signature)) {
+		return nil, ErrSignatureMismatch
+	}
+	res.Seed = want
+	return res, nil
+}
+
+func (res *Result) setMode(ph string, presigned bool) error {
+	switch ph {
+	case UnsignedPayload:
+		res.Mode = PayloadUnsigned
+	case StreamingPayload:
+		res.Mode = PayloadStreaming
+	case StreamingPayloadTrailer:
+		res.Mode = PayloadStreamingTrailer
+	case StreamingUnsignedTrailer:
+		res.Mode = PayloadUnsignedTrailer
+	default:
+		if len(ph) != 64 || !isLowerHex(ph) {
+			return ErrBadContentSHA256
+		}
+		res.Mode, res.PayloadHash = PayloadSHA256, ph
+	}
+	if presigned && res.Mode.Chunked() {
+		return ErrBadContentSHA256
+	}
+	return nil
+}
+
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func (v *Verifier) verifyPresigned(r *http.Request, q map[string][]string) (*Result, error) {
+	get := func(k string) string {
+		if vs := q[k]; len(vs) > 0 {
+			return vs[0]
+		}
+		return ""
+	}
+	if get("X-Amz-Algorithm") != Algorithm {
+		return nil, ErrUnsupportedAlgorithm
+	}
+	var f authFields
+	if err := f.parseCredential(get("X-Amz-Credential")); err != nil {
+		return nil, err
+	}
+	if err := f.parseSigned(get("X-Amz-SignedHeaders")); err != nil {
+		return nil, err
+	}
+	f.signature = get("X-Amz-Signature")
+	if f.signature == "" {
+		return nil, ErrMalformedAuth
+	}
+	secret, ok := v.Credentials[f.accessKey]
+	if !ok {
+		return nil, ErrUnknownAccessKey
+	}
+	if f.service != v.service() {
+		return nil, ErrMalformedCredential
+	}
+	ds := get("X-Amz-Date")
+	if ds == "" {
+		return nil, ErrMissingDate
+	}
+	t, err := time.Parse(TimeFormat, ds)
+	if err != nil {
+		return nil, ErrMalformedDate
+	}
+	if t.UTC().Format(DateFormat) != f.date {
+		return nil, ErrMalformedCredential
+	}
+	exp, err := strconv.Atoi(get("X-Amz-Expires"))
+	if err != nil || exp < 1 || exp > 604800 {
+		return nil, ErrMalformedExpires
+	}
+	now := v.now()
+	if t.Sub(now) > v.skew() {
+		return nil, ErrSkewed
+	}
+	if now.After(t.Add(time.Duration(exp) * time.Second)) {
+		return nil, ErrExpired
+	}
+	ph := get("X-Amz-Content-Sha256")
+	if ph == "" {
+		ph = UnsignedPayload
+	}
+	res := &Result{AccessKey: f.accessKey, Region: f.region, Presigned: true, date: t, scope: Scope(f.date, f.region, f.service)}
+	if err := res.setMode(ph, true); err != nil {
+		return nil, err
+	}
+	res.key = SigningKey(secret, f.date, f.region, f.service)
+	sts := stringToSign(t, res.scope, canonicalRequest(r, f.signed, ph, "X-Amz-Signature"))
+	want := signHex(res.key, sts)
+	if !hmac.Equal([]byte(want), []byte(f.signature)) {
+		return nil, ErrSignatureMismatch
+	}
+	res.Seed = want
+	return res, nil
+}
