@@ -1,0 +1,341 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Server is a server process started for a comparison.
+type Server struct {
+	Name string
+	// Addr is the RESP address, S3Addr the S3 address when there is one.
+	Addr   string
+	S3Addr string
+
+	cmd    *exec.Cmd
+	dir    string
+	logf   *os.File
+	exited chan struct{}
+	waitMu sync.Mutex
+	err    error
+}
+
+// FreePort returns a TCP port on loopback that was free a moment ago.
+func FreePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("cannot find a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// StartRedis starts redis-server on a free loopback port with persistence
+// off, plus any extra arguments.
+func StartRedis(ctx context.Context, bin string, extra []string) (*Server, error) {
+	if bin == "" {
+		bin = "redis-server"
+	}
+	path, err := exec.LookPath(bin)
+	if err != nil {
+		return nil, fmt.Errorf("cannot find redis-server (install Debian's redis-server, or pass its path): %w", err)
+	}
+	port, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "gpucache-bench-redis-")
+	if err != nil {
+		return nil, err
+	}
+	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir}, extra...)
+	return startServer(ctx, "redis", path, args, dir, fmt.Sprintf("127.0.0.1:%d", port), "")
+}
+
+// GpucacheOptions configures the gpucache process of a comparison.
+type GpucacheOptions struct {
+	// Bin is the binary; empty means build ./cmd/gpucache with go build.
+	Bin string
+	// DRAMCacheSize is passed as --dram-cache-size (default "2gb").
+	DRAMCacheSize string
+	// S3 also starts the S3 front end on a free port (--s3-port).
+	S3 bool
+	// Extra arguments appended to the command line.
+	Extra []string
+}
+
+// BuildGpucache builds ./cmd/gpucache of the module in the working
+// directory into dir and returns the binary's path.
+func BuildGpucache(ctx context.Context, dir string) (string, error) {
+	out := filepath.Join(dir, "gpucache")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/gpucache")
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("cannot build ./cmd/gpucache (run from the module root, or pass --gpucache-bin): %w\n%s", err, tail(buf.String(), 2000))
+	}
+	return out, nil
+}
+
+// StartGpucache starts gpucache on free loopback ports with a fresh data
+// directory, building it first when opts.Bin is empty.
+func StartGpucache(ctx context.Context, opts GpucacheOptions) (*Server, error) {
+	dir, err := os.MkdirTemp("", "gpucache-bench-gpucache-")
+	if err != nil {
+		return nil, err
+	}
+	bin := opts.Bin
+	if bin == "" {
+		if bin, err = BuildGpucache(ctx, dir); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+	}
+	port, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	dram := opts.DRAMCacheSize
+	if dram == "" {
+		dram = "2gb"
+	}
+	data := filepath.Join(dir, "data")
+	args := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", data, "--dram-cache-size", dram}
+	s3Addr := ""
+	if opts.S3 {
+		s3Port, err := FreePort()
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, "--s3-port", strconv.Itoa(s3Port), "--s3-bind", "127.0.0.1")
+		s3Addr = fmt.Sprintf("127.0.0.1:%d", s3Port)
+	}
+	args = append(args, opts.Extra...)
+	return startServer(ctx, "gpucache", bin, args, dir, fmt.Sprintf("127.0.0.1:%d", port), s3Addr)
+}
+
+func startServer(ctx context.Context, name, bin string, args []string, dir, addr, s3Addr string) (*Server, error) {
+	logf, err := os.Create(filepath.Join(dir, name+".log"))
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Dir = dir
+	// Its own process group: a Ctrl-C aimed at the bench does not hit the
+	// server mid-run; Stop ends it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("cannot start %s: %w", name, err)
+	}
+	s := &Server{Name: name, Addr: addr, S3Addr: s3Addr, cmd: cmd, dir: dir, logf: logf, exited: make(chan struct{})}
+	go func() {
+		err := cmd.Wait()
+		s.waitMu.Lock()
+		s.err = err
+		s.waitMu.Unlock()
+		close(s.exited)
+	}()
+	if err := s.waitReady(ctx, 60*time.Second); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// waitReady waits until the server answers PING.
+func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	var last error
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.exited:
+			return fmt.Errorf("%s exited during startup (%v); its log:\n%s", s.Name, s.exitErr(), s.LogTail())
+		case <-ctx.Done():
+			return ctx.Err()
+		default:
+		}
+		c, err := DialRESP(s.Addr, NewPayload(0), RESPOptions{Timeout: 2 * time.Second})
+		if err == nil {
+			var reply string
+			reply, err = c.Command("PING")
+			c.Close()
+			if err == nil && reply == "+PONG" {
+				return nil
+			}
+			if err == nil {
+				err = fmt.Errorf("PING answered %q", reply)
+			}
+		}
+		last = err
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("%s did not answer PING on %s within %v: %v; its log:\n%s", s.Name, s.Addr, timeout, last, s.LogTail())
+}
+
+func (s *Server) exitErr() error {
+	s.waitMu.Lock()
+	defer s.waitMu.Unlock()
+	return s.err
+}
+
+// PID returns the server's process id.
+func (s *Server) PID() int { return s.cmd.Process.Pid }
+
+// Exited reports whether the process has ended.
+func (s *Server) Exited() bool {
+	select {
+	case <-s.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+// LogTail returns the end of the server's output.
+func (s *Server) LogTail() string {
+	b, _ := os.ReadFile(s.logf.Name())
+	return tail(string(b), 4000)
+}
+
+// Stop ends the server (SIGTERM, then SIGKILL after 10s) and removes its
+// directory.
+func (s *Server) Stop() error {
+	if !s.Exited() {
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.exited:
+		case <-time.After(10 * time.Second):
+			_ = s.cmd.Process.Kill()
+			<-s.exited
+		}
+	}
+	s.logf.Close()
+	return os.RemoveAll(s.dir)
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}
+
+// ProcMem reads VmRSS and VmHWM (peak RSS) of a process from
+// /proc/PID/status, in bytes.
+func ProcMem(pid int) (rss, hwm int64, err error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		var dst *int64
+		switch {
+		case strings.HasPrefix(line, "VmRSS:"):
+			dst = &rss
+		case strings.HasPrefix(line, "VmHWM:"):
+			dst = &hwm
+		default:
+			continue
+		}
+		fields := strings.Fields(line)
+		if len(fields) >= 2 {
+			kb, _ := strconv.ParseInt(fields[1], 10, 64)
+			*dst = kb << 10
+		}
+	}
+	if rss == 0 && hwm == 0 {
+		return 0, 0, errors.New("bench: no VmRSS in /proc status")
+	}
+	return rss, hwm, sc.Err()
+}
+
+// RSSSampler samples a process's resident set size in the background, so
+// that the peak of each measured window can be reported (VmHWM alone only
+// gives the peak since the process started).
+type RSSSampler struct {
+	pid  int
+	mu   sync.Mutex
+	peak int64
+	on   bool
+	stop chan struct{}
+	done chan struct{}
+}
+
+// NewRSSSampler starts sampling pid every interval.
+func NewRSSSampler(pid int, every time.Duration) *RSSSampler {
+	s := &RSSSampler{pid: pid, stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.stop:
+				return
+			case <-t.C:
+				s.sample()
+			}
+		}
+	}()
+	return s
+}
+
+func (s *RSSSampler) sample() {
+	rss, _, err := ProcMem(s.pid)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	if s.on && rss > s.peak {
+		s.peak = rss
+	}
+	s.mu.Unlock()
+}
+
+// Begin opens a measurement window.
+func (s *RSSSampler) Begin() {
+	s.mu.Lock()
+	s.peak, s.on = 0, true
+	s.mu.Unlock()
+	s.sample()
+}
+
+// End closes the window and returns the largest RSS sampled in it.
+func (s *RSSSampler) End() int64 {
+	s.sample()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.on = false
+	return s.peak
+}
+
+// HWM returns the process's peak RSS since it started (VmHWM).
+func (s *RSSSampler) HWM() int64 {
+	_, hwm, _ := ProcMem(s.pid)
+	return hwm
+}
+
+// Close stops sampling.
+func (s *RSSSampler) Close() {
+	close(s.stop)
+	<-s.done
+}
