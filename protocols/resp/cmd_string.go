@@ -1,0 +1,590 @@
+package resp
+
+import (
+	"errors"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/gpucache/gpucache/engine"
+)
+
+func stringCommands() []*cmdSpec {
+	return []*cmdSpec{
+		{name: "get", arity: 2, flags: flagReadonly | flagFast, first: 1, last: 1, step: 1, fn: (*conn).cmdGet},
+		{name: "set", arity: -3, flags: flagWrite, first: 1, last: 1, step: 1, fn: (*conn).cmdSet, valueArg: isValueArg(2)},
+		{name: "setex", arity: 4, flags: flagWrite, first: 1, last: 1, step: 1, fn: (*conn).cmdSetEx, valueArg: isValueArg(3)},
+		{name: "psetex", arity: 4, flags: flagWrite, first: 1, last: 1, step: 1, fn: (*conn).cmdPSetEx, valueArg: isValueArg(3)},
+		{name: "setnx", arity: 3, flags: flagWrite | flagFast, first: 1, last: 1, step: 1, fn: (*conn).cmdSetNX, valueArg: isValueArg(2)},
+		{name: "getset", arity: 3, flags: flagWrite, first: 1, last: 1, step: 1, fn: (*conn).cmdGetSet, valueArg: isValueArg(2)},
+		{name: "mget", arity: -2, flags: flagReadonly | flagFast, first: 1, last: -1, step: 1, fn: (*conn).cmdMGet},
+		{name: "mset", arity: -3, flags: flagWrite, first: 1, last: -1, step: 2, fn: (*conn).cmdMSet, valueArg: evenValueArgs},
+		{name: "msetnx", arity: -3, flags: flagWrite, first: 1, last: -1, step: 2, fn: (*conn).cmdMSetNX, valueArg: evenValueArgs},
+		{name: "getdel", arity: 2, flags: flagWrite | flagFast, first: 1, last: 1, step: 1, fn: (*conn).cmdGetDel},
+		{name: "getex", arity: -2, flags: flagWrite | flagFast, first: 1, last: 1, step: 1, fn: (*conn).cmdGetEx},
+		{name: "append", arity: 3, flags: flagWrite | flagFast, first: 1, last: 1, step: 1, fn: (*conn).cmdAppend},
+		{name: "strlen", arity: 2, flags: flagReadonly | flagFast, first: 1, last: 1, step: 1, fn: (*conn).cmdStrlen},
+		{name: "getrange", arity: 4, flags: flagReadonly, first: 1, last: 1, step: 1, fn: (*conn).cmdGetRange},
+		{name: "substr", arity: 4, flags: flagReadonly, first: 1, last: 1, step: 1, fn: (*conn).cmdGetRange},
+		{name: "setrange", arity: 4, flags: flagWrite, first: 1, last: 1, step: 1, fn: (*conn).cmdSetRange},
+		{name: "incr", arity: 2, flags: flagWrite | flagFast, first: 1, last: 1, step: 1, fn: (*conn).cmdIncr},
+		{name: "decr", arity: 2, flags: flagWrite | flagFast, first: 1, last: 1, step: 1, fn: (*conn).cmdDecr},
+		{name: "incrby", arity: 3, flags: flagWrite | flagFast, first: 1, last: 1, step: 1, fn: (*conn).cmdIncrBy},
+		{name: "decrby", arity: 3, flags: flagWrite | flagFast, first: 1, last: 1, step: 1, fn: (*conn).cmdDecrBy},
+		{name: "incrbyfloat", arity: 3, flags: flagWrite | flagFast, first: 1, last: 1, step: 1, fn: (*conn).cmdIncrByFloat},
+	}
+}
+
+// onlyStrings vetoes a write that would read an old value of another type
+// (SET ... GET, GETSET).
+func onlyStrings(cur engine.Meta, exists bool) error {
+	if exists && cur.Type != engine.TypeString {
+		return engine.ErrWrongType
+	}
+	return nil
+}
+
+// put stores argument vi under key: in place from engine memory when it
+// was streamed there, copied otherwise.
+func (c *conn) put(cmd *Command, key []byte, vi int, opts engine.PutOptions) (engine.PutResult, error) {
+	if v := cmd.Args[vi]; v != nil {
+		return c.eng.PutBytes(c.ns, key, v, opts)
+	}
+	switch lb := cmd.Take(vi).(type) {
+	case *engine.Buffer:
+		return c.eng.Put(c.ns, key, lb, opts)
+	case nil:
+		return c.eng.PutBytes(c.ns, key, nil, opts)
+	default:
+		defer lb.Release()
+		return c.eng.PutBytes(c.ns, key, lb.Pages()[0], opts)
+	}
+}
+
+// expireAt turns an EX/PX/EXAT/PXAT argument into absolute milliseconds.
+func expireAt(unit []byte, arg []byte) (int64, string) {
+	n, ok := parseArgInt(arg)
+	if !ok {
+		return 0, errNotInteger
+	}
+	if n <= 0 {
+		return 0, errInvalidExpire
+	}
+	now := time.Now().UnixMilli()
+	switch {
+	case eqFold(unit, "ex"):
+		if n > (math.MaxInt64-now)/1000 {
+			return 0, errInvalidExpire
+		}
+		return now + n*1000, ""
+	case eqFold(unit, "px"):
+		if n > math.MaxInt64-now {
+			return 0, errInvalidExpire
+		}
+		return now + n, ""
+	case eqFold(unit, "exat"):
+		if n > math.MaxInt64/1000 {
+			return 0, errInvalidExpire
+		}
+		return n * 1000, ""
+	default: // pxat
+		return n, ""
+	}
+}
+
+func isExpireUnit(b []byte) bool {
+	return eqFold(b, "ex") || eqFold(b, "px") || eqFold(b, "exat") || eqFold(b, "pxat")
+}
+
+func (c *conn) cmdGet(cmd *Command) {
+	v, err := c.eng.Get(c.ns, cmd.Args[1])
+	switch {
+	case errors.Is(err, engine.ErrNotFound):
+		c.misses.Add(1)
+		c.wr.Null()
+	case err != nil:
+		c.replyErr(err)
+	case v.Meta().Type != engine.TypeString:
+		v.Release()
+		c.err(errWrongType)
+	default:
+		c.hits.Add(1)
+		c.replyValue(v)
+	}
+}
+
+// SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ms-ts|KEEPTTL]
+func (c *conn) cmdSet(cmd *Command) {
+	args := cmd.Args
+	var opts engine.PutOptions
+	var get, cond, ttl bool
+	for i := 3; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case eqFold(a, "nx") && !cond:
+			opts.Cond, cond = engine.IfAbsent, true
+		case eqFold(a, "xx") && !cond:
+			opts.Cond, cond = engine.IfPresent, true
+		case eqFold(a, "get"):
+			get = true
+		case eqFold(a, "keepttl") && !ttl:
+			opts.KeepTTL, ttl = true, true
+		case isExpireUnit(a) && !ttl && i+1 < len(args):
+			at, e := expireAt(a, args[i+1])
+			if e != "" {
+				c.err(e)
+				return
+			}
+			opts.ExpireAt, ttl = at, true
+			i++
+		default:
+			c.syntaxErr()
+			return
+		}
+	}
+	if get {
+		opts.ReturnOld = true
+		opts.Check = onlyStrings
+	}
+	res, err := c.put(cmd, args[1], 2, opts)
+	if err != nil {
+		c.replyErr(err)
+		return
+	}
+	if res.Written {
+		c.dirty = true
+	}
+	switch {
+	case get && res.Old != nil:
+		c.replyValue(res.Old)
+	case get:
+		c.wr.Null()
+	case res.Written:
+		c.wr.OK()
+	default:
+		c.wr.Null()
+	}
+	if !get && res.Old != nil {
+		res.Old.Release()
+	}
+}
+
+func (c *conn) setWithTTL(cmd *Command, unit string) {
+	n, ok := parseArgInt(cmd.Args[2])
+	if !ok {
+		c.err(errNotInteger)
+		return
+	}
+	if n <= 0 {
+		c.err(errInvalidExpire)
+		return
+	}
+	var u [2]byte
+	at, e := expireAt(append(u[:0], unit...), cmd.Args[2])
+	if e != "" {
+		c.err(e)
+		return
+	}
+	if _, err := c.put(cmd, cmd.Args[1], 3, engine.PutOptions{ExpireAt: at}); err != nil {
+		c.replyErr(err)
+		return
+	}
+	c.dirty = true
+	c.wr.OK()
+}
+
+// SETEX key seconds value
+func (c *conn) cmdSetEx(cmd *Command) { c.setWithTTL(cmd, "ex") }
+
+// PSETEX key milliseconds value
+func (c *conn) cmdPSetEx(cmd *Command) { c.setWithTTL(cmd, "px") }
+
+func (c *conn) cmdSetNX(cmd *Command) {
+	res, err := c.put(cmd, cmd.Args[1], 2, engine.PutOptions{Cond: engine.IfAbsent})
+	if err != nil {
+		c.replyErr(err)
+		return
+	}
+	if res.Old != nil {
+		res.Old.Release()
+	}
+	if res.Written {
+		c.dirty = true
+		c.wr.Int(1)
+	} else {
+		c.wr.Int(0)
+	}
+}
+
+func (c *conn) cmdGetSet(cmd *Command) {
+	res, err := c.put(cmd, cmd.Args[1], 2, engine.PutOptions{ReturnOld: true, Check: onlyStrings})
+	if err != nil {
+		c.replyErr(err)
+		return
+	}
+	c.dirty = true
+	if res.Old != nil {
+		c.replyValue(res.Old)
+	} else {
+		c.wr.Null()
+	}
+}
+
+func (c *conn) cmdMGet(cmd *Command) {
+	keys := cmd.Args[1:]
+	c.wr.Array(len(keys))
+	for _, k := range keys {
+		v, err := c.eng.Get(c.ns, k)
+		switch {
+		case err != nil:
+			c.misses.Add(1)
+			c.wr.Null()
+		case v.Meta().Type != engine.TypeString:
+			v.Release()
+			c.wr.Null()
+		default:
+			c.hits.Add(1)
+			c.replyValue(v)
+		}
+	}
+}
+
+// MSET key value [key value ...]: each pair is written in turn (the engine
+// has no multi-key batch, so a concurrent reader may see some pairs first).
+func (c *conn) cmdMSet(cmd *Command) {
+	if len(cmd.Args)%2 != 1 {
+		c.wrongArgs()
+		return
+	}
+	for i := 1; i < len(cmd.Args); i += 2 {
+		if _, err := c.put(cmd, cmd.Args[i], i+1, engine.PutOptions{}); err != nil {
+			c.replyErr(err)
+			return
+		}
+		c.dirty = true
+	}
+	c.wr.OK()
+}
+
+// MSETNX key value [key value ...]: sets all pairs if none of the keys exist.
+func (c *conn) cmdMSetNX(cmd *Command) {
+	if len(cmd.Args)%2 != 1 {
+		c.wrongArgs()
+		return
+	}
+	keys := c.keys[:0]
+	for i := 1; i < len(cmd.Args); i += 2 {
+		keys = append(keys, cmd.Args[i])
+	}
+	c.keys = keys
+	n, err := c.eng.Exists(c.ns, keys)
+	if err != nil {
+		c.replyErr(err)
+		return
+	}
+	if n > 0 {
+		c.wr.Int(0)
+		return
+	}
+	for i := 1; i < len(cmd.Args); i += 2 {
+		if _, err := c.put(cmd, cmd.Args[i], i+1, engine.PutOptions{Cond: engine.IfAbsent}); err != nil {
+			c.replyErr(err)
+			return
+		}
+		c.dirty = true
+	}
+	c.wr.Int(1)
+}
+
+// bulkCopy writes v's bytes [off, off+n) as a bulk string, copying (for
+// replies built while the value is only borrowed, under Update).
+func (c *conn) bulkCopy(v *engine.Value, off, n int64) {
+	c.wr.header('$', n)
+	for _, p := range v.Buffers() {
+		if n == 0 {
+			break
+		}
+		if off >= int64(len(p)) {
+			off -= int64(len(p))
+			continue
+		}
+		p = p[off:]
+		off = 0
+		if int64(len(p)) > n {
+			p = p[:n]
+		}
+		c.wr.buf = append(c.wr.buf, p...)
+		n -= int64(len(p))
+	}
+	c.wr.crlf()
+}
+
+// readModify runs fn under the key's lock, replying from inside it; the
+// reply is rolled back if the update then fails.
+func (c *conn) readModify(key []byte, fn func(cur *engine.Value) (engine.Update, error)) {
+	mark := c.wr.Mark()
+	mutated := false
+	err := c.eng.Update(c.ns, key, func(cur *engine.Value) (engine.Update, error) {
+		if cur != nil && cur.Meta().Type != engine.TypeString {
+			return engine.Update{}, engine.ErrWrongType
+		}
+		u, err := fn(cur)
+		mutated = err == nil && (u.Action != engine.UpdateKeep || u.SetExpire)
+		return u, err
+	})
+	if err != nil {
+		c.wr.Reset(mark)
+		c.replyErr(err)
+		return
+	}
+	if mutated {
+		c.dirty = true
+	}
+}
+
+func (c *conn) cmdGetDel(cmd *Command) {
+	c.readModify(cmd.Args[1], func(cur *engine.Value) (engine.Update, error) {
+		if cur == nil {
+			c.wr.Null()
+			return engine.Update{Action: engine.UpdateKeep}, nil
+		}
+		c.bulkCopy(cur, 0, cur.Len())
+		return engine.Update{Action: engine.UpdateDelete}, nil
+	})
+}
+
+// GETEX key [EX s|PX ms|EXAT ts|PXAT ms-ts|PERSIST]
+func (c *conn) cmdGetEx(cmd *Command) {
+	args := cmd.Args
+	u := engine.Update{Action: engine.UpdateKeep}
+	for i := 2; i < len(args); i++ {
+		switch {
+		case eqFold(args[i], "persist") && !u.SetExpire:
+			u.SetExpire, u.ExpireAt = true, 0
+		case isExpireUnit(args[i]) && !u.SetExpire && i+1 < len(args):
+			at, e := expireAt(args[i], args[i+1])
+			if e != "" {
+				c.err(e)
+				return
+			}
+			u.SetExpire, u.ExpireAt = true, at
+			i++
+		default:
+			c.syntaxErr()
+			return
+		}
+	}
+	if !u.SetExpire {
+		c.cmdGet(cmd)
+		return
+	}
+	c.readModify(args[1], func(cur *engine.Value) (engine.Update, error) {
+		if cur == nil {
+			c.wr.Null()
+			return engine.Update{Action: engine.UpdateKeep}, nil
+		}
+		c.bulkCopy(cur, 0, cur.Len())
+		return u, nil
+	})
+}
+
+// valueBytes returns a copy of cur's bytes with room for extra more.
+func valueBytes(cur *engine.Value, extra int) []byte {
+	if cur == nil {
+		return make([]byte, 0, extra)
+	}
+	b := make([]byte, 0, int(cur.Len())+extra)
+	b, _ = cur.AppendTo(b)
+	return b
+}
+
+func (c *conn) cmdAppend(cmd *Command) {
+	tail := cmd.Args[2]
+	c.readModify(cmd.Args[1], func(cur *engine.Value) (engine.Update, error) {
+		var n int64
+		if cur != nil {
+			n = cur.Len()
+		}
+		if n+int64(len(tail)) > c.s.live.Load().limits.MaxBulkLen {
+			return engine.Update{}, replyError(errStringTooLong)
+		}
+		v := append(valueBytes(cur, len(tail)), tail...)
+		c.wr.Int(int64(len(v)))
+		return engine.Update{Action: engine.UpdateReplace, Value: v}, nil
+	})
+}
+
+func (c *conn) cmdStrlen(cmd *Command) {
+	m, err := c.eng.Stat(c.ns, cmd.Args[1])
+	switch {
+	case errors.Is(err, engine.ErrNotFound):
+		c.wr.Int(0)
+	case err != nil:
+		c.replyErr(err)
+	case m.Type != engine.TypeString:
+		c.err(errWrongType)
+	default:
+		c.wr.Int(m.Size)
+	}
+}
+
+// GETRANGE key start end (inclusive, negative from the end).
+func (c *conn) cmdGetRange(cmd *Command) {
+	start, ok1 := parseArgInt(cmd.Args[2])
+	end, ok2 := parseArgInt(cmd.Args[3])
+	if !ok1 || !ok2 {
+		c.err(errNotInteger)
+		return
+	}
+	v, err := c.eng.Get(c.ns, cmd.Args[1])
+	switch {
+	case errors.Is(err, engine.ErrNotFound):
+		c.wr.BulkString("")
+		return
+	case err != nil:
+		c.replyErr(err)
+		return
+	}
+	defer v.Release()
+	if v.Meta().Type != engine.TypeString {
+		c.err(errWrongType)
+		return
+	}
+	n := v.Len()
+	if start < 0 && end < 0 && start > end {
+		c.wr.BulkString("")
+		return
+	}
+	if start < 0 {
+		start = max(n+start, 0)
+	}
+	if end < 0 {
+		end = max(n+end, 0)
+	}
+	end = min(end, n-1)
+	if start > end || n == 0 {
+		c.wr.BulkString("")
+		return
+	}
+	c.bulkCopy(v, start, end-start+1)
+}
+
+// SETRANGE key offset value
+func (c *conn) cmdSetRange(cmd *Command) {
+	off, ok := parseArgInt(cmd.Args[2])
+	if !ok {
+		c.err(errNotInteger)
+		return
+	}
+	if off < 0 {
+		c.err(errOffsetRange)
+		return
+	}
+	val := cmd.Args[3]
+	if off+int64(len(val)) > c.s.live.Load().limits.MaxBulkLen {
+		c.err(errStringTooLong)
+		return
+	}
+	c.readModify(cmd.Args[1], func(cur *engine.Value) (engine.Update, error) {
+		var n int64
+		if cur != nil {
+			n = cur.Len()
+		}
+		if len(val) == 0 {
+			c.wr.Int(n)
+			return engine.Update{Action: engine.UpdateKeep}, nil
+		}
+		size := max(n, off+int64(len(val)))
+		b := valueBytes(cur, int(size-n))
+		b = b[:size]
+		copy(b[off:], val)
+		c.wr.Int(size)
+		return engine.Update{Action: engine.UpdateReplace, Value: b}, nil
+	})
+}
+
+func (c *conn) cmdIncr(cmd *Command) { c.incrBy(cmd.Args[1], 1) }
+func (c *conn) cmdDecr(cmd *Command) { c.incrBy(cmd.Args[1], -1) }
+
+func (c *conn) cmdIncrBy(cmd *Command) {
+	n, ok := parseArgInt(cmd.Args[2])
+	if !ok {
+		c.err(errNotInteger)
+		return
+	}
+	c.incrBy(cmd.Args[1], n)
+}
+
+func (c *conn) cmdDecrBy(cmd *Command) {
+	n, ok := parseArgInt(cmd.Args[2])
+	if !ok || n == math.MinInt64 {
+		c.err(errNotInteger)
+		return
+	}
+	c.incrBy(cmd.Args[1], -n)
+}
+
+func (c *conn) incrBy(key []byte, delta int64) {
+	c.readModify(key, func(cur *engine.Value) (engine.Update, error) {
+		var n int64
+		if cur != nil {
+			var ok bool
+			if n, ok = parseStoredInt(cur.Bytes()); !ok || cur.Len() > 20 {
+				return engine.Update{}, engine.ErrNotInteger
+			}
+		}
+		if (delta > 0 && n > math.MaxInt64-delta) || (delta < 0 && n < math.MinInt64-delta) {
+			return engine.Update{}, replyError(errIncrOverflow)
+		}
+		n += delta
+		c.wr.Int(n)
+		return engine.Update{Action: engine.UpdateReplace, Value: strconv.AppendInt(nil, n, 10)}, nil
+	})
+}
+
+func (c *conn) cmdIncrByFloat(cmd *Command) {
+	delta, err := strconv.ParseFloat(string(cmd.Args[2]), 64)
+	if err != nil || math.IsNaN(delta) || math.IsInf(delta, 0) {
+		c.err(errNotFloat)
+		return
+	}
+	c.readModify(cmd.Args[1], func(cur *engine.Value) (engine.Update, error) {
+		var f float64
+		if cur != nil {
+			b := cur.Bytes()
+			var err error
+			if b == nil || len(b) == 0 {
+				return engine.Update{}, engine.ErrNotFloat
+			}
+			if f, err = strconv.ParseFloat(string(b), 64); err != nil || math.IsNaN(f) {
+				return engine.Update{}, engine.ErrNotFloat
+			}
+		}
+		f += delta
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return engine.Update{}, replyError(errIncrNaN)
+		}
+		v := appendFloat(nil, f)
+		c.wr.Bulk(v)
+		return engine.Update{Action: engine.UpdateReplace, Value: v}, nil
+	})
+}
+
+// parseStoredInt parses a stored value as Redis's string2ll does: no sign
+// but '-', no leading zeros, no spaces.
+func parseStoredInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	if len(b) == 1 && b[0] == '0' {
+		return 0, true
+	}
+	d := b
+	if d[0] == '-' {
+		d = d[1:]
+	}
+	if len(d) == 0 || d[0] < '1' || d[0] > '9' {
+		return 0, false
+	}
+	return parseArgInt(b)
+}

@@ -1,0 +1,172 @@
+package resp
+
+import (
+	"sort"
+	"time"
+)
+
+// cmdFlags are a command's properties, named as COMMAND INFO names them.
+type cmdFlags uint16
+
+const (
+	flagWrite    cmdFlags = 1 << iota // mutates the keyspace
+	flagReadonly                      // reads only
+	flagAdmin                         // needs the admin password
+	flagAuth                          // allowed before authentication
+	flagFast                          // O(1)
+	flagLoading                       // allowed while loading
+)
+
+var flagNames = []struct {
+	f    cmdFlags
+	name string
+}{
+	{flagWrite, "write"}, {flagReadonly, "readonly"}, {flagAdmin, "admin"},
+	{flagAuth, "no-auth"}, {flagFast, "fast"}, {flagLoading, "loading"},
+}
+
+// cmdSpec describes one command: arity and key positions as Redis's
+// COMMAND INFO reports them (arity < 0 means at least -arity arguments).
+type cmdSpec struct {
+	name              string
+	arity             int
+	flags             cmdFlags
+	first, last, step int
+	fn                func(c *conn, cmd *Command)
+	// valueArg reports whether argument i is a value stored as is, which
+	// may stay in engine memory when large instead of being copied.
+	valueArg func(i int) bool
+}
+
+// commandTable maps lower-case names to specs.
+type commandTable struct {
+	m    map[string]*cmdSpec
+	list []*cmdSpec // sorted by name
+}
+
+func newCommandTable() *commandTable {
+	t := &commandTable{m: make(map[string]*cmdSpec)}
+	for _, family := range [][]*cmdSpec{connectionCommands(), serverCommands(), stringCommands(), keyCommands()} {
+		for _, s := range family {
+			t.m[s.name] = s
+			t.list = append(t.list, s)
+		}
+	}
+	sort.Slice(t.list, func(i, j int) bool { return t.list[i].name < t.list[j].name })
+	return t
+}
+
+// lookup finds a command by name, case-insensitively, without allocating.
+func (t *commandTable) lookup(name []byte) *cmdSpec {
+	if len(name) == 0 || len(name) > 32 {
+		return nil
+	}
+	var lower [32]byte
+	for i, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
+	return t.m[string(lower[:len(name)])]
+}
+
+func (s *cmdSpec) arityOK(n int) bool {
+	if s.arity >= 0 {
+		return n == s.arity
+	}
+	return n >= -s.arity
+}
+
+// keyIndexes appends the argument indexes holding keys.
+func (s *cmdSpec) keyIndexes(dst []int, argc int) []int {
+	if s.first <= 0 {
+		return dst
+	}
+	last := s.last
+	if last < 0 {
+		last = argc + last
+	}
+	for i := s.first; i <= last && i < argc; i += s.step {
+		dst = append(dst, i)
+	}
+	return dst
+}
+
+// exec runs one request: lookup, arity, authentication, then the handler.
+func (c *conn) exec(cmd *Command) {
+	c.cmds.Add(1)
+	args := cmd.Args
+	spec := c.s.commands.lookup(args[0])
+	if spec == nil {
+		c.unknownCommand(cmd)
+		return
+	}
+	c.lastActive.Store(time.Now().UnixNano())
+	if !spec.arityOK(len(args)) {
+		c.wrongArgs()
+		return
+	}
+	if !c.authed && spec.flags&flagAuth == 0 {
+		if c.s.live.Load().requirePass != "" {
+			c.err(errNoAuth)
+			return
+		}
+		// requirepass was cleared at run time.
+		c.setNamespace("", true)
+	}
+	if spec.flags&flagAdmin != 0 && !c.admin {
+		c.err(errAdminRequired)
+		return
+	}
+	if cmd.Err != nil {
+		c.replyErr(cmd.Err)
+		return
+	}
+	// Arguments that went to the heap because they were large but are not
+	// stored values are handed to the command as plain slices.
+	for _, b := range cmd.big {
+		if h, ok := b.lb.(*heapBulk); ok {
+			args[b.idx] = h.p[0]
+		}
+	}
+	c.mu.Lock()
+	c.lastCmd = spec.name
+	c.mu.Unlock()
+	spec.fn(c, cmd)
+}
+
+// unknownCommand answers as KVRocks does, quoting the arguments (each cut
+// to 128 bytes, and no more than 1 KiB in all).
+func (c *conn) unknownCommand(cmd *Command) {
+	b := c.scratch[:0]
+	b = append(b, "ERR unknown command `"...)
+	b = appendQuoted(b, cmd.Args[0], 128)
+	b = append(b, "`, with args beginning with: "...)
+	for i, a := range cmd.Args[1:] {
+		if len(b) > 1024 {
+			break
+		}
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, '`')
+		b = appendQuoted(b, a, 128)
+		b = append(b, '`')
+	}
+	c.scratch = b
+	c.wr.Error(string(b))
+}
+
+func appendQuoted(b, arg []byte, max int) []byte {
+	if len(arg) > max {
+		arg = arg[:max]
+	}
+	return append(b, arg...)
+}
+
+// Helpers for building the tables.
+
+func isValueArg(i int) func(int) bool { return func(j int) bool { return j == i } }
+
+func evenValueArgs(j int) bool { return j >= 2 && j%2 == 0 }
