@@ -1,0 +1,165 @@
+package ec
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/gpucache/gpucache/nvme"
+)
+
+// File is an open logical file on a Volume. It is safe for concurrent use
+// by readers and by writers of disjoint stripe ranges. Several Files for
+// the same name share one set of shard handles.
+type File struct {
+	st     *fileState
+	closed atomic.Bool
+}
+
+// fileState is the shared state of an open logical file.
+type fileState struct {
+	v         *Volume
+	name      string
+	start     int
+	size      int64 // logical bytes
+	shardSize int64
+	shards    []atomic.Pointer[shard] // len k+m; nil: absent
+
+	// repairMu orders writes against rebuild and scrub repairs: writers
+	// hold it shared, a repair batch exclusively, so a repair never
+	// reconstructs a stripe that a writer is halfway through.
+	repairMu sync.RWMutex
+
+	detached bool // removed from the index; v.mu protects
+}
+
+// shard is one shard file of a logical file.
+type shard struct {
+	i, slot int
+	dev     nvme.Device
+	f       nvme.File
+	sums    *sums // nil when m == 0, or while untrusted
+
+	// trusted is false while the shard is being rebuilt: writes go to it,
+	// reads do not.
+	trusted atomic.Bool
+	// bad is set when a write to the shard failed: its content is unknown
+	// until scrub or rebuild repairs it, so reads skip it.
+	bad atomic.Bool
+}
+
+// readable reports whether reads may use the shard.
+func (sh *shard) readable() bool {
+	return sh != nil && sh.trusted.Load() && !sh.bad.Load() && !sh.dev.Health().Failed()
+}
+
+// writable reports whether writes should go to the shard.
+func (sh *shard) writable() bool {
+	return sh != nil && !sh.bad.Load() && !sh.dev.Health().Failed()
+}
+
+func (sh *shard) close() {
+	sh.f.Close()
+	if sh.sums != nil {
+		sh.sums.close()
+	}
+}
+
+func (v *Volume) newState(name string, start int, size int64) *fileState {
+	return &fileState{
+		v: v, name: name, start: start, size: size,
+		shardSize: size / int64(v.k),
+		shards:    make([]atomic.Pointer[shard], v.n),
+	}
+}
+
+func (st *fileState) closeShards() {
+	for i := range st.shards {
+		if sh := st.shards[i].Swap(nil); sh != nil {
+			sh.close()
+		}
+	}
+}
+
+// fault describes shard i for an error report.
+func (st *fileState) fault(i int, err error) ShardFault {
+	si := (st.start + i) % len(st.v.slots)
+	f := ShardFault{Shard: i, Slot: si, Err: err}
+	if sh := st.shards[i].Load(); sh != nil {
+		f.Device = sh.dev.Name()
+	}
+	return f
+}
+
+// Size returns the logical size fixed at Create.
+func (f *File) Size() int64 { return f.st.size }
+
+// Name returns the logical file name.
+func (f *File) Name() string { return f.st.name }
+
+// Close releases the handle. The shards close with the last handle.
+func (f *File) Close() error {
+	if f.closed.Swap(true) {
+		return nil
+	}
+	v := f.st.v
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if e, ok := v.files[f.st.name]; ok && e.st == f.st {
+		e.refs--
+		if e.refs == 0 {
+			e.st = nil
+			f.st.closeShards()
+		}
+		return nil
+	}
+	// Removed or replaced while open: this handle was the last user only
+	// if nothing else refers to the state; detached states have no count,
+	// so they are closed by the volume's Close.
+	return nil
+}
+
+// Sync makes every completed write durable: checksum pages are written,
+// then data and checksum files are synced on every shard in parallel. It
+// fails with ErrQuorum if fewer than the write quorum of shards synced.
+func (f *File) Sync() error {
+	if f.closed.Load() {
+		return ErrClosed
+	}
+	st := f.st
+	v := st.v
+	if v.n == 1 {
+		sh := st.shards[0].Load()
+		if sh == nil {
+			return &ShardError{Op: "sync", File: st.name, Faults: []ShardFault{st.fault(0, errMissing)}, Err: ErrQuorum}
+		}
+		return sh.f.Sync()
+	}
+	op := v.getWriteOp(st)
+	defer v.putWriteOp(op)
+	op.kind = opSync
+	op.wg.Add(v.n)
+	for i := 0; i < v.n; i++ {
+		v.work <- &op.tasks[i]
+	}
+	op.wg.Wait()
+	return op.quorumErr("sync", 0)
+}
+
+func (op *writeOp) syncShard(i int) {
+	sh := op.st.shards[i].Load()
+	if !sh.writable() {
+		op.errs[i] = errMissing
+		return
+	}
+	var err error
+	if sh.sums != nil {
+		err = sh.sums.flush()
+	}
+	if err == nil {
+		err = sh.f.Sync()
+	}
+	if err != nil {
+		sh.bad.Store(true)
+	}
+	op.errs[i] = err
+}
