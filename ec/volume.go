@@ -21,13 +21,13 @@ const unit = nvme.Align
 // Volume stores logical files striped over devices with k data and m
 // parity shards. It is safe for concurrent use.
 type Volume struct {
-	k, m, n int
-	opts    options
-	quorum  int
-	enc     reedsolomon.Encoder // nil when m == 0
-	pool    *nvme.Pool
-	work    chan task
-	workers sync.WaitGroup
+	k, m, n           int
+	opts              options
+	quorum            int
+	enc               reedsolomon.Encoder // nil when m == 0
+	pool              *nvme.Pool
+	work              chan task
+	workers           sync.WaitGroup
 	writeOps, readOps sync.Pool
 
 	mu     sync.Mutex
