@@ -32,6 +32,8 @@ var (
 	// ErrNotInteger reports an increment of a value that is not an integer
 	// (or would overflow).
 	ErrNotInteger = errors.New("engine: value is not an integer or out of range")
+	// ErrChanged reports a Compose source whose version no longer matches.
+	ErrChanged = errors.New("engine: source changed")
 	// ErrNotFloat reports an increment of a value that is not a float.
 	ErrNotFloat = errors.New("engine: value is not a valid float")
 )

@@ -33,6 +33,9 @@ type Options struct {
 	Dir string
 	// Devices are the device directories for blob segments.
 	Devices []string
+	// ECData and ECParity are the erasure-coding layout (k data + m parity
+	// shards per stripe) over Devices. Default 1+0: no parity.
+	ECData, ECParity int
 	// DRAMCacheSize bounds the DRAM tier (the off-heap arena), in bytes.
 	// Default 1 GiB. In-flight values are carved from the same arena, so
 	// it also bounds memory used by values being received.

@@ -1,0 +1,116 @@
+package engine
+
+import (
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Buffer is a value's bytes in the DRAM arena: whole pages, not contiguous.
+// A front end gets one from Engine.NewBuffer, fills it straight from the
+// socket (ReadFrom or Pages), and hands it to Engine.Put, which takes
+// ownership. Buffers are reference counted: the DRAM tier and every reader
+// holding a Value keep their own reference, and the pages return to the
+// arena when the last one is released.
+type Buffer struct {
+	a     *arena
+	idx   []int32
+	pages [][]byte // exactly covering size bytes; the last may be short
+	size  int64
+	refs  atomic.Int32
+}
+
+var bufferPool = sync.Pool{New: func() any { return new(Buffer) }}
+
+func newBuffer(a *arena, size int64, wait time.Duration) (*Buffer, error) {
+	b := bufferPool.Get().(*Buffer)
+	n := int((size + pageSize - 1) / pageSize)
+	var err error
+	b.idx, err = a.alloc(b.idx[:0], n, wait)
+	if err != nil {
+		bufferPool.Put(b)
+		return nil, err
+	}
+	b.a, b.size = a, size
+	b.pages = b.pages[:0]
+	rem := size
+	for _, i := range b.idx {
+		p := a.page(i)
+		if rem < pageSize {
+			p = p[:rem]
+		}
+		b.pages = append(b.pages, p)
+		rem -= int64(len(p))
+	}
+	b.refs.Store(1)
+	return b, nil
+}
+
+// Len is the value's length.
+func (b *Buffer) Len() int64 { return b.size }
+
+// Pages returns the buffer's memory as consecutive slices covering exactly
+// Len bytes. They stay valid until the caller's reference is released.
+func (b *Buffer) Pages() [][]byte { return b.pages }
+
+// ReadFrom fills the whole buffer from r (io.ReadFull semantics): it returns
+// io.ErrUnexpectedEOF if r ends early.
+func (b *Buffer) ReadFrom(r io.Reader) (int64, error) {
+	var total int64
+	for _, p := range b.pages {
+		n, err := io.ReadFull(r, p)
+		total += int64(n)
+		if err != nil {
+			if err == io.EOF && total > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// CopyTo copies the bytes into dst (len(dst) >= Len) and returns Len.
+func (b *Buffer) CopyTo(dst []byte) int {
+	n := 0
+	for _, p := range b.pages {
+		n += copy(dst[n:], p)
+	}
+	return n
+}
+
+// padded returns the pages with the last one extended to a multiple of
+// align, for O_DIRECT writes. The padding bytes are zeroed.
+func (b *Buffer) padded(dst [][]byte, align int) [][]byte {
+	dst = append(dst, b.pages...)
+	if len(dst) == 0 {
+		return dst
+	}
+	last := dst[len(dst)-1]
+	if r := len(last) % align; r != 0 {
+		ext := last[:len(last)+align-r]
+		clear(ext[len(last):])
+		dst[len(dst)-1] = ext
+	}
+	return dst
+}
+
+// Retain adds a reference. Each Retain needs its own Release.
+func (b *Buffer) Retain() { b.refs.Add(1) }
+
+// Release drops a reference; the last one returns the pages to the arena.
+func (b *Buffer) Release() {
+	switch n := b.refs.Add(-1); {
+	case n > 0:
+		return
+	case n < 0:
+		panic("engine: Buffer released twice")
+	}
+	b.a.freePages(b.idx)
+	b.a = nil
+	b.size = 0
+	b.pages = b.pages[:0]
+	b.idx = b.idx[:0]
+	bufferPool.Put(b)
+}

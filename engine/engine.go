@@ -1,0 +1,207 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+const (
+	defaultDRAMCacheSize   = 1 << 30
+	defaultInlineThreshold = 64 << 10
+	defaultSegmentSize     = 256 << 20
+	defaultMemoryWait      = 30 * time.Second
+	defaultExpireInterval  = 100 * time.Millisecond
+)
+
+// Engine is the keyspace store shared by every protocol front end. All
+// methods are safe for concurrent use.
+type Engine struct {
+	opts  Options
+	db    *pebble.DB
+	arena *arena
+	cache *dramCache
+	blobs *blobStore
+	vol   volume
+	locks *lockTable
+
+	version atomic.Uint64
+	closed  atomic.Bool
+
+	countsMu sync.RWMutex
+	counts   map[string]*atomic.Int64
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+
+	expired, keyEvictions atomic.Int64
+	noSpaceErrors         atomic.Int64
+}
+
+// Open opens (creating if needed) the engine rooted at opts.Dir, recovering
+// its state: the metadata store replays its log, blob segments that no
+// committed metadata references are removed.
+func Open(opts Options) (*Engine, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("engine: Options.Dir is required")
+	}
+	if opts.DRAMCacheSize <= 0 {
+		opts.DRAMCacheSize = defaultDRAMCacheSize
+	}
+	if opts.InlineThreshold <= 0 {
+		opts.InlineThreshold = defaultInlineThreshold
+	}
+	if opts.SegmentSize <= 0 {
+		opts.SegmentSize = defaultSegmentSize
+	}
+	if opts.MemoryWait <= 0 {
+		opts.MemoryWait = defaultMemoryWait
+	}
+	if opts.ExpireInterval <= 0 {
+		opts.ExpireInterval = defaultExpireInterval
+	}
+	if opts.Logf == nil {
+		opts.Logf = func(string, ...any) {}
+	}
+	if len(opts.Devices) == 0 {
+		opts.Devices = []string{filepath.Join(opts.Dir, "blobs")}
+	}
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("engine: cannot create %s: %w", opts.Dir, err)
+	}
+	vol, err := openVolume(opts)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{opts: opts, vol: vol, locks: newLockTable(), counts: make(map[string]*atomic.Int64), stop: make(chan struct{})}
+	if e.arena, err = newArena(opts.DRAMCacheSize); err != nil {
+		vol.Close()
+		return nil, err
+	}
+	e.cache = newDRAMCache(e.arena.pages)
+	e.arena.reclaim = e.cache.evict
+	e.blobs = newBlobStore(vol, opts.SegmentSize, opts.NVMeCapacity, opts.Policy, opts.Logf)
+	e.blobs.evict = e.evictSegment
+
+	cache := pebble.NewCache(64 << 20)
+	defer cache.Unref()
+	db, err := pebble.Open(filepath.Join(opts.Dir, "meta"), &pebble.Options{
+		Cache:              cache,
+		Logger:             quietLogger{logf: opts.Logf},
+		FormatMajorVersion: pebble.FormatNewest,
+	})
+	if err != nil {
+		e.arena.close()
+		vol.Close()
+		return nil, fmt.Errorf("engine: cannot open metadata store: %w", err)
+	}
+	e.db = db
+	if err := e.recover(); err != nil {
+		e.Close()
+		return nil, err
+	}
+	e.wg.Add(1)
+	go e.expireLoop()
+	return e, nil
+}
+
+// recover scans every metadata record once: key counts, the highest
+// version, and which blob segments are referenced.
+func (e *Engine) recover() error {
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixKey}, UpperBound: []byte{prefixKey + 1}})
+	if err != nil {
+		return err
+	}
+	referenced := make(map[uint64]bool)
+	var m Meta
+	var maxVersion uint64
+	for valid := it.First(); valid; valid = it.Next() {
+		val, err := it.ValueAndErr()
+		if err != nil {
+			it.Close()
+			return err
+		}
+		if err := decodeRecord(val, &m); err != nil {
+			it.Close()
+			return fmt.Errorf("engine: key %q: %w", it.Key(), err)
+		}
+		ks, _, _ := splitMetaKey(it.Key())
+		e.counter(string(ks)).Add(1)
+		if m.Version > maxVersion {
+			maxVersion = m.Version
+		}
+		if m.extents != nil {
+			e.blobs.addRef(string(it.Key()), m.extents)
+			for _, x := range m.extents {
+				referenced[x.Segment] = true
+			}
+		}
+	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	e.version.Store(maxVersion)
+	return e.blobs.recover(referenced)
+}
+
+// Close stops background work and closes the stores. Values still borrowed
+// must be released first.
+func (e *Engine) Close() error {
+	if e.closed.Swap(true) {
+		return nil
+	}
+	close(e.stop)
+	e.wg.Wait()
+	var errs []error
+	if e.db != nil {
+		errs = append(errs, e.db.Close())
+	}
+	errs = append(errs, e.blobs.close(), e.vol.Close(), e.arena.close())
+	return errors.Join(errs...)
+}
+
+// Sync makes every mutation that returned before the call durable: it syncs
+// the metadata log once for all of them. Blob bytes are already durable when
+// Put returns; their metadata is durable after Sync.
+func (e *Engine) Sync() error {
+	if e.closed.Load() {
+		return ErrClosed
+	}
+	return e.db.LogData(nil, pebble.Sync)
+}
+
+func (e *Engine) counter(ks string) *atomic.Int64 {
+	e.countsMu.RLock()
+	c := e.counts[ks]
+	e.countsMu.RUnlock()
+	if c != nil {
+		return c
+	}
+	e.countsMu.Lock()
+	defer e.countsMu.Unlock()
+	if c = e.counts[ks]; c == nil {
+		c = new(atomic.Int64)
+		e.counts[ks] = c
+	}
+	return c
+}
+
+// DBSize is the number of keys in the keyspace (including keys that have
+// expired but not yet been swept).
+func (e *Engine) DBSize(ks string) int64 { return e.counter(ks).Load() }
+
+func (e *Engine) nextVersion() uint64 { return e.version.Add(1) }
+
+func nowMs() int64 { return time.Now().UnixMilli() }
+
+type quietLogger struct{ logf func(string, ...any) }
+
+func (l quietLogger) Infof(string, ...any)           {}
+func (l quietLogger) Errorf(f string, args ...any)   { l.logf("metadata store: "+f, args...) }
+func (l quietLogger) Fatalf(f string, args ...any)   { panic(fmt.Sprintf("metadata store: "+f, args...)) }

@@ -1,0 +1,178 @@
+package engine
+
+import (
+	"errors"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// Get returns the key's value, resident in memory: small values from the
+// metadata store, large ones from the DRAM tier or, on a miss there, read
+// from the NVMe tier (checksum verified) and promoted. The caller releases it.
+func (e *Engine) Get(ks string, key []byte) (*Value, error) {
+	return e.get(ks, key, true)
+}
+
+// Open returns a handle on the key's value without necessarily reading it:
+// WriteRange streams it. Use it for values that may be very large.
+func (e *Engine) Open(ks string, key []byte) (*Value, error) {
+	return e.get(ks, key, false)
+}
+
+func (e *Engine) get(ks string, key []byte, resident bool) (*Value, error) {
+	if e.closed.Load() {
+		return nil, ErrClosed
+	}
+	var kb keyBuf
+	mk := kb.meta(ks, key)
+	v := newValue(e, ks)
+	for attempt := 0; ; attempt++ {
+		if buf, ok := e.cache.get(mk, &v.meta); ok {
+			if v.meta.ExpireAt != 0 && v.meta.ExpireAt <= nowMs() {
+				buf.Release()
+				e.expireKey(mk)
+				v.Release()
+				return nil, ErrNotFound
+			}
+			v.buf = buf
+			return v, nil
+		}
+		st := e.locks.of(mk)
+		st.mu.Lock()
+		gen := st.gen
+		st.mu.Unlock()
+		found, err := e.readMeta(mk, v)
+		if err != nil || !found {
+			v.Release()
+			if err == nil {
+				err = ErrNotFound
+			}
+			return nil, err
+		}
+		if v.meta.Inline() {
+			return v, nil
+		}
+		e.blobs.pin(v.meta.extents)
+		if !resident {
+			v.pinned = true
+			return v, nil
+		}
+		buf, err := e.NewBuffer(v.meta.Size)
+		if err != nil {
+			e.blobs.unpin(v.meta.extents)
+			v.Release()
+			return nil, err
+		}
+		err = e.blobs.readInto(v.meta.extents, buf)
+		e.blobs.unpin(v.meta.extents)
+		if errors.Is(err, errSegmentGone) && attempt < 3 {
+			// Overwritten or evicted between reading the metadata and the
+			// blob: look again.
+			buf.Release()
+			continue
+		}
+		if err != nil {
+			buf.Release()
+			v.Release()
+			return nil, err
+		}
+		v.buf = buf
+		st.mu.Lock()
+		if st.gen == gen {
+			e.cache.put(mk, buf, &v.meta)
+		}
+		st.mu.Unlock()
+		return v, nil
+	}
+}
+
+// readMeta reads the record into v (copying inline bytes into v). Expired
+// keys are removed and read as absent.
+func (e *Engine) readMeta(mk []byte, v *Value) (bool, error) {
+	val, closer, err := e.db.Get(mk)
+	if err == pebble.ErrNotFound {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	var tmp Meta
+	tmp.extents = v.meta.extents[:0]
+	err = decodeRecord(val, &tmp)
+	if err == nil {
+		cloneMeta(&v.meta, &tmp)
+		if tmp.extents == nil {
+			v.inline = append(v.inline[:0], tmp.inline...)
+		}
+	}
+	closer.Close()
+	if err != nil {
+		return false, err
+	}
+	if v.meta.ExpireAt != 0 && v.meta.ExpireAt <= nowMs() {
+		e.expireKey(mk)
+		return false, nil
+	}
+	return true, nil
+}
+
+// valueLocked returns the resident value of a key whose metadata the caller
+// loaded under the key's lock.
+func (e *Engine) valueLocked(ks string, mk []byte, m *Meta) (*Value, error) {
+	v := newValue(e, ks)
+	cloneMeta(&v.meta, m)
+	if m.extents == nil {
+		v.inline = append(v.inline[:0], m.inline...)
+		return v, nil
+	}
+	var tmp Meta
+	if buf, ok := e.cache.get(mk, &tmp); ok && tmp.Version == m.Version {
+		v.buf = buf
+		return v, nil
+	} else if ok {
+		buf.Release()
+	}
+	buf, err := e.NewBuffer(m.Size)
+	if err != nil {
+		v.Release()
+		return nil, err
+	}
+	if err := e.blobs.readInto(m.extents, buf); err != nil {
+		buf.Release()
+		v.Release()
+		return nil, err
+	}
+	v.buf = buf
+	return v, nil
+}
+
+// Stat returns the key's metadata without reading its value.
+func (e *Engine) Stat(ks string, key []byte) (Meta, error) {
+	if e.closed.Load() {
+		return Meta{}, ErrClosed
+	}
+	var kb keyBuf
+	mk := kb.meta(ks, key)
+	var m Meta
+	val, closer, err := e.db.Get(mk)
+	if err == pebble.ErrNotFound {
+		return m, ErrNotFound
+	}
+	if err != nil {
+		return m, err
+	}
+	var tmp Meta
+	err = decodeRecord(val, &tmp)
+	if err == nil {
+		cloneMeta(&m, &tmp)
+	}
+	closer.Close()
+	if err != nil {
+		return Meta{}, err
+	}
+	if m.ExpireAt != 0 && m.ExpireAt <= nowMs() {
+		e.expireKey(mk)
+		return Meta{}, ErrNotFound
+	}
+	return m, nil
+}

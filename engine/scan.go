@@ -1,0 +1,160 @@
+package engine
+
+import (
+	"bytes"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// Scan calls fn for keys of the keyspace in byte order, starting at
+// opts.Start (or opts.Prefix), skipping expired keys, until fn returns
+// false or opts.Limit keys have been examined (returned, with LimitMatches).
+// It returns the key to resume from, or nil when the keyspace is exhausted.
+// m is valid only during fn.
+func (e *Engine) Scan(ks string, opts ScanOptions, fn func(key []byte, m *Meta) bool) ([]byte, error) {
+	if e.closed.Load() {
+		return nil, ErrClosed
+	}
+	lower := appendKeyspacePrefix(nil, ks)
+	base := len(lower)
+	lower = append(lower, opts.Prefix...)
+	upper := prefixEnd(lower)
+	start := lower
+	if opts.Start != nil && bytes.Compare(opts.Start, opts.Prefix) > 0 {
+		start = append(appendKeyspacePrefix(nil, ks), opts.Start...)
+	}
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	now := nowMs()
+	var m Meta
+	n := 0
+	for valid := it.SeekGE(start); valid; valid = it.Next() {
+		key := it.Key()[base:]
+		if opts.Limit > 0 && n >= opts.Limit {
+			return append([]byte(nil), key...), nil
+		}
+		if !opts.LimitMatches {
+			n++
+		}
+		if len(opts.Match) > 0 && !matchGlob(opts.Match, key) {
+			continue
+		}
+		val, err := it.ValueAndErr()
+		if err != nil {
+			return nil, err
+		}
+		if err := decodeRecord(val, &m); err != nil {
+			return nil, err
+		}
+		if m.ExpireAt != 0 && m.ExpireAt <= now {
+			continue
+		}
+		if opts.Type != TypeNone && m.Type != opts.Type {
+			continue
+		}
+		if opts.LimitMatches {
+			n++
+		}
+		if !fn(key, &m) {
+			if it.Next() {
+				return append([]byte(nil), it.Key()[base:]...), nil
+			}
+			return nil, nil
+		}
+	}
+	return nil, it.Error()
+}
+
+// RandomKey returns a key of the keyspace, or ErrNotFound if it is empty.
+func (e *Engine) RandomKey(ks string) ([]byte, error) {
+	if e.DBSize(ks) == 0 {
+		return nil, ErrNotFound
+	}
+	var pick []byte
+	// Start at a random point of the key space and wrap around once.
+	var seed [8]byte
+	for i := range seed {
+		seed[i] = byte(fastrand())
+	}
+	for _, start := range [][]byte{seed[:], nil} {
+		_, err := e.Scan(ks, ScanOptions{Start: start, Limit: 1, LimitMatches: true}, func(k []byte, _ *Meta) bool {
+			pick = append([]byte(nil), k...)
+			return false
+		})
+		if err != nil {
+			return nil, err
+		}
+		if pick != nil {
+			return pick, nil
+		}
+	}
+	return nil, ErrNotFound
+}
+
+// Flush removes every key of the keyspace.
+func (e *Engine) Flush(ks string) error {
+	if e.closed.Load() {
+		return ErrClosed
+	}
+	prefix := appendKeyspacePrefix(nil, ks)
+	return e.flushRange(prefix, prefixEnd(prefix))
+}
+
+// FlushAll removes every key of every keyspace (keyspaces themselves stay).
+func (e *Engine) FlushAll() error {
+	if e.closed.Load() {
+		return ErrClosed
+	}
+	return e.flushRange([]byte{prefixKey}, []byte{prefixKey + 1})
+}
+
+// flushRange deletes the metadata keys in [lower, upper) one stripe-locked
+// key at a time, so blob references, counts and the DRAM tier stay exact.
+func (e *Engine) flushRange(lower, upper []byte) error {
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return err
+	}
+	var keys [][]byte
+	for valid := it.First(); valid; valid = it.Next() {
+		keys = append(keys, append([]byte(nil), it.Key()...))
+		if len(keys) == 1024 {
+			if err := e.deleteMetaKeys(keys); err != nil {
+				it.Close()
+				return err
+			}
+			keys = keys[:0]
+		}
+	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	return e.deleteMetaKeys(keys)
+}
+
+func (e *Engine) deleteMetaKeys(mks [][]byte) error {
+	var kb keyBuf
+	var m Meta
+	for _, mk := range mks {
+		ks, key, ok := splitMetaKey(mk)
+		if !ok {
+			continue
+		}
+		st := e.locks.of(mk)
+		st.mu.Lock()
+		exists, err := e.loadMeta(mk, &m)
+		if err == nil && exists {
+			if err = e.deleteLocked(&kb, string(ks), key, mk, &m); err == nil {
+				st.gen++
+			}
+		}
+		st.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,18 @@
+// Package gateway wires a gpucache process together: it reads the
+// configuration (KVRocks's file format and keys, plus gpucache's), opens the
+// engine, starts the RESP and S3 listeners and the admin HTTP endpoint
+// (/metrics, /healthz), and shuts everything down in order.
+//
+// # Basics
+//
+// Run is the whole server: cmd/gpucache parses the command line into a
+// Config and calls it. With no configuration at all it serves RESP on
+// 127.0.0.1:6379 and S3 on 127.0.0.1:9000 over ./gpucache-data.
+//
+// # Caveats
+//
+// Keys that KVRocks knows but gpucache gives no meaning (replication,
+// backups, compaction schedules) are accepted silently so that an existing
+// kvrocks.conf starts unchanged; keys neither knows are reported with their
+// line number and ignored.
+package gateway

@@ -1,0 +1,188 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gpucache/gpucache/engine"
+	"github.com/gpucache/gpucache/protocols/resp"
+)
+
+// Run serves until ctx is done, then shuts down: listeners first, then the
+// engine (which syncs its state). It returns the first fatal error.
+func Run(ctx context.Context, cfg *Config, version string) error {
+	dir := cfg.Get("dir")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cannot create dir %s: %w", dir, err)
+	}
+	lg, logCloser, err := openLog(cfg.Get("log-dir"), dir)
+	if err != nil {
+		return err
+	}
+	defer logCloser.Close()
+	logf := lg.Printf
+	cfg.warn = logf
+	logf("gpucache %s starting, pid %d, dir %s", version, os.Getpid(), dir)
+
+	if pf := cfg.Get("pidfile"); pf != "" {
+		if err := os.WriteFile(pf, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+			return fmt.Errorf("cannot write pidfile: %w", err)
+		}
+		defer os.Remove(pf)
+	}
+
+	eopts, err := engineOptions(cfg, logf)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	eng, err := engine.Open(eopts)
+	if err != nil {
+		return err
+	}
+	st := eng.Stats()
+	var keys int64
+	for _, n := range st.Keys {
+		keys += n
+	}
+	logf("engine open in %v: %d keys, %d segments, %d MiB on NVMe, DRAM tier %d MiB, policy %s",
+		time.Since(start).Round(time.Millisecond), keys, st.NVMeSegments, st.NVMeUsed>>20,
+		st.DRAMCapacity>>20, cfg.Get("maxmemory-policy"))
+
+	port := int(cfg.Int("port"))
+	rs := resp.NewServer(eng, resp.Config{
+		RequirePass: cfg.Get("requirepass"),
+		Namespaces:  cfg.Namespaces(),
+		MaxClients:  int(cfg.Int("maxclients")),
+		Timeout:     time.Duration(cfg.Int("timeout")) * time.Second,
+		Limits: resp.Limits{
+			MaxBulkLen:  cfg.Bytes("proto-max-bulk-len"),
+			MaxQueryBuf: int(min(cfg.Bytes("query-buffer-limit"), 1<<30)),
+		},
+		MaxOutputBuffer: cfg.Bytes("output-buffer-limit"),
+		DisableRESP3:    !cfg.Bool("resp3-enabled"),
+		ClusterEnabled:  cfg.Bool("cluster-enabled"),
+		Version:         version,
+		Port:            port,
+		Dir:             dir,
+	}, resp.WithConfigStore(configStore{cfg}), resp.WithLogf(logf))
+
+	errc := make(chan error, 8)
+	var closers []func()
+	for _, host := range strings.Fields(cfg.Get("bind")) {
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			rs.Close()
+			eng.Close()
+			return fmt.Errorf("cannot listen for RESP: %w", err)
+		}
+		logf("RESP listening on %s", ln.Addr())
+		go func() { errc <- serveErr(rs.Serve(ln), resp.ErrServerClosed) }()
+	}
+	if sock := cfg.Get("unixsocket"); sock != "" {
+		os.Remove(sock)
+		ln, err := net.Listen("unix", sock)
+		if err != nil {
+			rs.Close()
+			eng.Close()
+			return fmt.Errorf("cannot listen on unix socket: %w", err)
+		}
+		if perm, err := strconv.ParseUint(cfg.Get("unixsocketperm"), 8, 32); err == nil {
+			os.Chmod(sock, os.FileMode(perm))
+		}
+		logf("RESP listening on %s", sock)
+		go func() { errc <- serveErr(rs.Serve(ln), resp.ErrServerClosed) }()
+	}
+	closers = append(closers, func() { rs.Close() })
+
+	if s3close, err := startS3(cfg, eng, logf, errc); err != nil {
+		rs.Close()
+		eng.Close()
+		return err
+	} else if s3close != nil {
+		closers = append(closers, s3close)
+	}
+
+	if ap := cfg.Int("admin-port"); ap != 0 {
+		srv, err := startAdmin(net.JoinHostPort(strings.Fields(cfg.Get("bind") + " 127.0.0.1")[0], strconv.FormatInt(ap, 10)), eng, rs, logf, errc)
+		if err != nil {
+			for _, c := range closers {
+				c()
+			}
+			eng.Close()
+			return err
+		}
+		closers = append(closers, func() { srv.Shutdown(context.Background()) })
+	}
+	logf("ready to accept connections")
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		logf("shutting down")
+	case runErr = <-errc:
+		if runErr != nil {
+			logf("fatal: %v", runErr)
+		}
+	}
+	for i := len(closers) - 1; i >= 0; i-- {
+		closers[i]()
+	}
+	if err := eng.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	logf("bye")
+	return runErr
+}
+
+func serveErr(err, closed error) error {
+	if errors.Is(err, closed) || errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// engineOptions maps configuration keys onto the engine's options.
+func engineOptions(cfg *Config, logf func(string, ...any)) (engine.Options, error) {
+	k, m, err := ParseEC(cfg.Get("ec"))
+	if err != nil {
+		return engine.Options{}, err
+	}
+	policy, _ := engine.ParsePolicy(cfg.Get("maxmemory-policy"))
+	var devices []string
+	for _, d := range strings.Split(cfg.Get("devices"), ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			devices = append(devices, d)
+		}
+	}
+	if len(devices) > 0 && len(devices) < k+m {
+		return engine.Options{}, fmt.Errorf("ec %d+%d needs at least %d devices, %d given", k, m, k+m, len(devices))
+	}
+	if len(devices) == 0 && k+m > 1 {
+		return engine.Options{}, fmt.Errorf("ec %d+%d needs devices", k, m)
+	}
+	return engine.Options{
+		Dir:           cfg.Get("dir"),
+		Devices:       devices,
+		ECData:        k,
+		ECParity:      m,
+		DRAMCacheSize: cfg.Bytes("dram-cache-size"),
+		NVMeCapacity:  cfg.Bytes("nvme-capacity"),
+		Policy:        policy,
+		Logf:          logf,
+	}, nil
+}
+
+// configStore adapts Config to the RESP front end's CONFIG commands.
+type configStore struct{ c *Config }
+
+func (s configStore) Get(pattern string) [][2]string { return s.c.Match(pattern) }
+func (s configStore) Set(key, value string) error    { return s.c.SetRuntime(key, value) }
+func (s configStore) Rewrite() error                 { return s.c.Rewrite() }
