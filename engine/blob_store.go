@@ -39,11 +39,11 @@ type blobStore struct {
 	nextID uint64
 	used   int64 // bytes of segment files
 
-	bytesWritten, bytesRead     atomic.Int64
-	writes, reads               atomic.Int64
-	corrupt, segmentsEvicted    atomic.Int64
-	segmentsRemoved             atomic.Int64
-	orphaned                    atomic.Int64 // bytes written for writes that did not commit
+	bytesWritten, bytesRead  atomic.Int64
+	writes, reads            atomic.Int64
+	corrupt, segmentsEvicted atomic.Int64
+	segmentsRemoved          atomic.Int64
+	orphaned                 atomic.Int64 // bytes written for writes that did not commit
 }
 
 type segment struct {

@@ -202,6 +202,6 @@ func nowMs() int64 { return time.Now().UnixMilli() }
 
 type quietLogger struct{ logf func(string, ...any) }
 
-func (l quietLogger) Infof(string, ...any)           {}
-func (l quietLogger) Errorf(f string, args ...any)   { l.logf("metadata store: "+f, args...) }
-func (l quietLogger) Fatalf(f string, args ...any)   { panic(fmt.Sprintf("metadata store: "+f, args...)) }
+func (l quietLogger) Infof(string, ...any)         {}
+func (l quietLogger) Errorf(f string, args ...any) { l.logf("metadata store: "+f, args...) }
+func (l quietLogger) Fatalf(f string, args ...any) { panic(fmt.Sprintf("metadata store: "+f, args...)) }

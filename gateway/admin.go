@@ -45,10 +45,10 @@ type engineCollector struct {
 }
 
 var (
-	descTierBytes     = prometheus.NewDesc("gpucache_tier_bytes", "Bytes held per tier and kind.", []string{"tier", "kind"}, nil)
-	descTierOps       = prometheus.NewDesc("gpucache_tier_ops_total", "Tier events.", []string{"tier", "event"}, nil)
-	descKeys          = prometheus.NewDesc("gpucache_keys", "Keys per keyspace.", []string{"keyspace"}, nil)
-	descClients       = prometheus.NewDesc("gpucache_resp_clients", "Connected RESP clients.", nil, nil)
+	descTierBytes = prometheus.NewDesc("gpucache_tier_bytes", "Bytes held per tier and kind.", []string{"tier", "kind"}, nil)
+	descTierOps   = prometheus.NewDesc("gpucache_tier_ops_total", "Tier events.", []string{"tier", "event"}, nil)
+	descKeys      = prometheus.NewDesc("gpucache_keys", "Keys per keyspace.", []string{"keyspace"}, nil)
+	descClients   = prometheus.NewDesc("gpucache_resp_clients", "Connected RESP clients.", nil, nil)
 )
 
 func (c engineCollector) Describe(ch chan<- *prometheus.Desc) {

@@ -17,7 +17,7 @@ import (
 type keyDef struct {
 	name    string
 	def     string
-	mutable bool                  // CONFIG SET may change it at run time
+	mutable bool                 // CONFIG SET may change it at run time
 	check   func(v string) error // nil: any value
 	doc     string
 }
