@@ -15,7 +15,8 @@ import (
 // runs against all of them (the bbolt habit: one suite, every backend).
 func deviceImpls(t *testing.T) map[string]func(t *testing.T) Device {
 	m := map[string]func(t *testing.T) Device{
-		"mem": func(t *testing.T) Device { return NewMem("mem0", 64<<20) },
+		"mem":   func(t *testing.T) Device { return NewMem("mem0", 64<<20) },
+		"fault": func(t *testing.T) Device { return NewFault(NewMem("mem1", 64<<20), 1) },
 		"dir": func(t *testing.T) Device {
 			d, err := OpenDir(t.TempDir() + "/dev")
 			if err != nil {
