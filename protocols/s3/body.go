@@ -1,0 +1,229 @@
+package s3
+
+import (
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"hash"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gpucache/gpucache/protocols/s3/sigv4"
+)
+
+var (
+	errBodyTimeout   = errors.New("s3: request body idle timeout")
+	errBodyTooLarge  = errors.New("s3: request body too large")
+	errUnexpectedEOF = errors.New("s3: request body ended early")
+)
+
+// bodyReader streams a request body, decoding aws-chunked encoding and
+// computing, as the bytes flow, the MD5 (the ETag), the payload SHA-256
+// and the flexible checksum the request asked for. Read returns io.EOF
+// only after every digest matched what the request declared; a mismatch
+// comes back as the error of the final Read, before anything is committed.
+type bodyReader struct {
+	src     io.Reader
+	chunked *sigv4.ChunkedReader
+	rc      *http.ResponseController
+	idle    time.Duration
+	lastDL  time.Time
+
+	md5     hash.Hash
+	sha     hash.Hash
+	wantSHA string
+	wantMD5 []byte
+	ck      hash.Hash
+	cksum   requestChecksum
+
+	size int64 // decoded length, -1 if unknown
+	max  int64
+	n    int64
+	done bool
+	err  error
+
+	// Results, valid after EOF.
+	md5Sum   [md5.Size]byte
+	checksum string // base64 of the computed flexible checksum
+}
+
+// newBodyReader prepares the body of r. size is the decoded length or -1.
+func (s *Server) newBodyReader(w http.ResponseWriter, r *http.Request, auth *sigv4.Result, max int64) (*bodyReader, error) {
+	b := &bodyReader{src: r.Body, md5: md5.New(), idle: s.cfg.BodyIdleTimeout, max: max, size: r.ContentLength}
+	if w != nil {
+		b.rc = http.NewResponseController(w)
+	}
+	if auth.Mode.Chunked() {
+		b.size = -1
+		if v := r.Header.Get("X-Amz-Decoded-Content-Length"); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				return nil, errInvalidArgument.withMessage("Invalid x-amz-decoded-content-length.")
+			}
+			b.size = n
+		}
+		b.chunked = sigv4.NewChunkedReader(r.Body, auth, b.size)
+		b.src = b.chunked
+	} else if auth.Mode == sigv4.PayloadSHA256 {
+		b.sha, b.wantSHA = sha256.New(), auth.PayloadHash
+	}
+	if b.size > max {
+		b.close()
+		return nil, errEntityTooLarge
+	}
+	if v := r.Header.Get("Content-Md5"); v != "" {
+		d, err := base64.StdEncoding.DecodeString(v)
+		if err != nil || len(d) != md5.Size {
+			b.close()
+			return nil, errInvalidDigest
+		}
+		b.wantMD5 = d
+	}
+	ck, err := parseRequestChecksum(r.Header)
+	if err != nil {
+		b.close()
+		return nil, err
+	}
+	if ck.trailer && b.chunked == nil {
+		b.close()
+		return nil, errInvalidRequest.withMessage("x-amz-trailer requires an aws-chunked body.")
+	}
+	b.cksum = ck
+	if ck.alg != checksumNone {
+		b.ck = ck.alg.new()
+	}
+	return b, nil
+}
+
+func (b *bodyReader) close() {
+	if b.chunked != nil {
+		b.chunked.Close()
+		b.chunked = nil
+	}
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	if b.rc != nil && b.idle > 0 {
+		// Refresh the idle deadline at most every second.
+		if now := time.Now(); now.Sub(b.lastDL) > time.Second {
+			b.rc.SetReadDeadline(now.Add(b.idle))
+			b.lastDL = now
+		}
+	}
+	n, err := b.src.Read(p)
+	if n > 0 {
+		d := p[:n]
+		b.md5.Write(d)
+		if b.sha != nil {
+			b.sha.Write(d)
+		}
+		if b.ck != nil {
+			b.ck.Write(d)
+		}
+		b.n += int64(n)
+		if b.n > b.max {
+			b.err = errBodyTooLarge
+			return 0, b.err
+		}
+	}
+	if err == io.EOF {
+		if verr := b.verify(); verr != nil {
+			b.err = verr
+			return n, verr
+		}
+		b.done = true
+		b.err = io.EOF
+		return n, io.EOF
+	}
+	if err != nil {
+		var ne net.Error
+		switch {
+		case errors.As(err, &ne) && ne.Timeout():
+			err = errBodyTimeout
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			err = errUnexpectedEOF
+		}
+		b.err = err
+	}
+	return n, err
+}
+
+// verify checks the declared digests once the body has ended.
+func (b *bodyReader) verify() error {
+	if b.size >= 0 && b.n != b.size {
+		return errIncompleteBody
+	}
+	b.md5.Sum(b.md5Sum[:0])
+	if b.wantMD5 != nil && string(b.wantMD5) != string(b.md5Sum[:]) {
+		return errBadDigest
+	}
+	if b.sha != nil {
+		var sum [sha256.Size]byte
+		if hex.EncodeToString(b.sha.Sum(sum[:0])) != b.wantSHA {
+			return errContentSHA256Mismatch
+		}
+	}
+	if b.ck != nil {
+		b.checksum = base64.StdEncoding.EncodeToString(b.ck.Sum(nil))
+		want := b.cksum.value
+		if b.cksum.trailer {
+			want = b.chunked.Trailer(b.cksum.alg.header())
+			if want == "" {
+				return errNotSignedTrailerChecksum
+			}
+		}
+		if want != "" && want != b.checksum {
+			return errBadDigest.withMessage("The " + b.cksum.alg.String() + " you specified did not match the calculated checksum.")
+		}
+	}
+	return nil
+}
+
+// finish reads what is left of the body, which must be nothing, so that
+// trailers and signatures are verified. Call it after reading size bytes.
+func (b *bodyReader) finish() error {
+	if b.done {
+		return nil
+	}
+	var one [1]byte
+	for {
+		n, err := b.Read(one[:])
+		if n > 0 {
+			return errIncompleteBody
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// etag is the hex MD5 of the body (valid after EOF).
+func (b *bodyReader) etag() string { return hex.EncodeToString(b.md5Sum[:]) }
+
+// storedContentEncoding is Content-Encoding without the transfer-level
+// aws-chunked token.
+func storedContentEncoding(h http.Header) string {
+	v := h.Get("Content-Encoding")
+	if v == "" || !strings.Contains(v, "aws-chunked") {
+		return v
+	}
+	var keep []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" && p != "aws-chunked" {
+			keep = append(keep, p)
+		}
+	}
+	return strings.Join(keep, ",")
+}

@@ -1,0 +1,224 @@
+package s3
+
+import (
+	"encoding/xml"
+	"errors"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/gpucache/gpucache/engine"
+)
+
+const (
+	// bucketPrefix namespaces bucket keyspaces away from RESP namespaces.
+	bucketPrefix = "s3:"
+	// uploadPrefix names a bucket's hidden keyspace of pending multipart
+	// uploads, their parts, and pieces of large PUTs in flight.
+	uploadPrefix = "s3mp:"
+)
+
+// bucketKS is the engine keyspace of a bucket.
+func (s *Server) bucketKS(bucket string) string {
+	if bucket == s.cfg.RESPBucket && bucket != "" {
+		return ""
+	}
+	return bucketPrefix + bucket
+}
+
+func uploadKS(bucket string) string { return uploadPrefix + bucket }
+
+// validBucketName applies the S3 naming rules.
+func validBucketName(b string) bool {
+	if len(b) < 3 || len(b) > 63 {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	if !isAlnum(b[0]) || !isAlnum(b[len(b)-1]) || strings.Contains(b, "..") ||
+		strings.Contains(b, ".-") || strings.Contains(b, "-.") || net.ParseIP(b) != nil ||
+		strings.HasPrefix(b, "xn--") || strings.HasSuffix(b, "-s3alias") {
+		return false
+	}
+	return true
+}
+
+func isAlnum(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
+
+// bucketAttrs is what a bucket keyspace records: its region.
+type bucketAttrs struct{ region string }
+
+// checkBucket returns the keyspace of an existing bucket, or NoSuchBucket.
+func (s *Server) checkBucket(bucket string) (string, error) {
+	ks := s.bucketKS(bucket)
+	if ks == "" {
+		return ks, nil
+	}
+	if _, err := s.eng.Keyspace(ks); err != nil {
+		if errors.Is(err, engine.ErrKeyspaceNotFound) {
+			return "", errNoSuchBucket
+		}
+		return "", err
+	}
+	return ks, nil
+}
+
+type listAllMyBucketsResult struct {
+	XMLName xml.Name     `xml:"ListAllMyBucketsResult"`
+	NS      string       `xml:"xmlns,attr"`
+	Owner   owner        `xml:"Owner"`
+	Buckets []bucketInfo `xml:"Buckets>Bucket"`
+}
+
+type bucketInfo struct {
+	Name         string `xml:"Name"`
+	CreationDate string `xml:"CreationDate"`
+}
+
+func (s *Server) listBuckets(req *request) error {
+	infos, err := s.eng.Keyspaces()
+	if err != nil {
+		return err
+	}
+	res := listAllMyBucketsResult{NS: s3NS, Owner: s.owner(req), Buckets: []bucketInfo{}}
+	for _, ki := range infos {
+		if name, ok := strings.CutPrefix(ki.Name, bucketPrefix); ok {
+			res.Buckets = append(res.Buckets, bucketInfo{Name: name, CreationDate: isoTime(ki.Created.UnixNano())})
+		}
+	}
+	if b := s.cfg.RESPBucket; b != "" {
+		res.Buckets = append(res.Buckets, bucketInfo{Name: b, CreationDate: isoTime(0)})
+		sort.Slice(res.Buckets, func(i, j int) bool { return res.Buckets[i].Name < res.Buckets[j].Name })
+	}
+	return writeXML(req.w, http.StatusOK, res)
+}
+
+type createBucketConfiguration struct {
+	LocationConstraint string `xml:"LocationConstraint"`
+}
+
+func (s *Server) createBucket(req *request) error {
+	if !validBucketName(req.bucket) {
+		return errInvalidBucketName
+	}
+	body, err := s.newBodyReader(req.w, req.r, req.auth, maxXMLBody)
+	if err != nil {
+		return err
+	}
+	defer body.close()
+	var conf createBucketConfiguration
+	if err := readXML(body, &conf, false); err != nil {
+		return err
+	}
+	region := conf.LocationConstraint
+	if region == "" {
+		region = s.cfg.Region
+	}
+	if req.bucket == s.cfg.RESPBucket {
+		return errBucketAlreadyOwnedByYou
+	}
+	if err := s.eng.CreateKeyspace(s.bucketKS(req.bucket), []byte(region)); err != nil {
+		return err
+	}
+	if err := s.eng.Sync(); err != nil {
+		return err
+	}
+	req.w.Header().Set("Location", "/"+req.bucket)
+	req.w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (s *Server) headBucket(req *request) error {
+	ks, err := s.checkBucket(req.bucket)
+	if err != nil {
+		return err
+	}
+	req.w.Header().Set("x-amz-bucket-region", s.bucketRegion(ks))
+	req.w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (s *Server) bucketRegion(ks string) string {
+	if ks != "" {
+		if ki, err := s.eng.Keyspace(ks); err == nil && len(ki.Attrs) > 0 {
+			return string(ki.Attrs)
+		}
+	}
+	return s.cfg.Region
+}
+
+func (s *Server) deleteBucket(req *request) error {
+	ks, err := s.checkBucket(req.bucket)
+	if err != nil {
+		return err
+	}
+	if ks == "" {
+		return errAccessDenied.withMessage("The bucket mapped onto the Redis keyspace cannot be deleted.")
+	}
+	if err := s.eng.DeleteKeyspace(ks); err != nil {
+		if errors.Is(err, engine.ErrKeyspaceNotFound) {
+			return errNoSuchBucket
+		}
+		return err
+	}
+	// Pending uploads go with the bucket.
+	s.dropUploads(req.bucket)
+	if err := s.eng.Sync(); err != nil {
+		return err
+	}
+	req.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type locationConstraint struct {
+	XMLName xml.Name `xml:"LocationConstraint"`
+	NS      string   `xml:"xmlns,attr"`
+	Region  string   `xml:",chardata"`
+}
+
+func (s *Server) getBucketLocation(req *request) error {
+	ks, err := s.checkBucket(req.bucket)
+	if err != nil {
+		return err
+	}
+	region := s.bucketRegion(ks)
+	if region == "us-east-1" {
+		region = ""
+	}
+	return writeXML(req.w, http.StatusOK, locationConstraint{NS: s3NS, Region: region})
+}
+
+type versioningConfiguration struct {
+	XMLName xml.Name `xml:"VersioningConfiguration"`
+	NS      string   `xml:"xmlns,attr"`
+}
+
+func (s *Server) getBucketVersioning(req *request) error {
+	if _, err := s.checkBucket(req.bucket); err != nil {
+		return err
+	}
+	return writeXML(req.w, http.StatusOK, versioningConfiguration{NS: s3NS})
+}
+
+// dropUploads deletes every key of the bucket's upload keyspace.
+func (s *Server) dropUploads(bucket string) {
+	uks := uploadKS(bucket)
+	for {
+		var keys [][]byte
+		_, err := s.eng.Scan(uks, engine.ScanOptions{Limit: 1000, LimitMatches: true}, func(k []byte, _ *engine.Meta) bool {
+			keys = append(keys, append([]byte(nil), k...))
+			return true
+		})
+		if err != nil || len(keys) == 0 {
+			return
+		}
+		if _, err := s.eng.Delete(uks, keys); err != nil {
+			return
+		}
+	}
+}

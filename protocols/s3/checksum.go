@@ -1,0 +1,140 @@
+package s3
+
+import (
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
+	"hash"
+	"hash/crc32"
+	"net/http"
+	"strings"
+
+	"github.com/minio/crc64nvme"
+)
+
+// checksumAlg is a flexible-checksum algorithm.
+type checksumAlg uint8
+
+const (
+	checksumNone checksumAlg = iota
+	checksumCRC32
+	checksumCRC32C
+	checksumSHA1
+	checksumSHA256
+	checksumCRC64NVME
+	numChecksumAlgs
+)
+
+var checksumNames = [numChecksumAlgs]string{"", "CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME"}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+func (a checksumAlg) String() string { return checksumNames[a] }
+
+// header is the x-amz-checksum-* header of the algorithm.
+func (a checksumAlg) header() string {
+	return "x-amz-checksum-" + strings.ToLower(checksumNames[a])
+}
+
+// xmlField is the element name in XML bodies (ChecksumCRC32, ...).
+func (a checksumAlg) xmlField() string { return "Checksum" + checksumNames[a] }
+
+func (a checksumAlg) new() hash.Hash {
+	switch a {
+	case checksumCRC32:
+		return crc32.NewIEEE()
+	case checksumCRC32C:
+		return crc32.New(castagnoli)
+	case checksumSHA1:
+		return sha1.New()
+	case checksumSHA256:
+		return sha256.New()
+	case checksumCRC64NVME:
+		return crc64nvme.New()
+	}
+	return nil
+}
+
+// rawSize is the digest length in bytes.
+func (a checksumAlg) rawSize() int {
+	switch a {
+	case checksumCRC32, checksumCRC32C:
+		return 4
+	case checksumSHA1:
+		return 20
+	case checksumSHA256:
+		return 32
+	case checksumCRC64NVME:
+		return 8
+	}
+	return 0
+}
+
+// parseChecksumAlg maps an algorithm name (any case) to its value.
+func parseChecksumAlg(s string) (checksumAlg, bool) {
+	for i := checksumCRC32; i < numChecksumAlgs; i++ {
+		if strings.EqualFold(s, checksumNames[i]) {
+			return i, true
+		}
+	}
+	return checksumNone, false
+}
+
+// validChecksum reports whether v is the base64 of a digest of a.
+func (a checksumAlg) valid(v string) bool {
+	b, err := base64.StdEncoding.DecodeString(v)
+	return err == nil && len(b) == a.rawSize()
+}
+
+// requestChecksum is what a request says about its body's checksum.
+type requestChecksum struct {
+	alg checksumAlg
+	// value is the expected base64 digest from a header; empty when it
+	// comes in the trailer (trailer=true) or was not sent.
+	value   string
+	trailer bool
+}
+
+// parseRequestChecksum reads x-amz-checksum-*, x-amz-sdk-checksum-algorithm,
+// x-amz-checksum-algorithm and x-amz-trailer.
+func parseRequestChecksum(h http.Header) (requestChecksum, error) {
+	var rc requestChecksum
+	for a := checksumCRC32; a < numChecksumAlgs; a++ {
+		if v := h.Get(a.header()); v != "" {
+			if rc.alg != checksumNone {
+				return rc, errInvalidRequest.withMessage("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
+			}
+			if !a.valid(v) {
+				return rc, errInvalidDigest.withMessage("Value for " + a.header() + " header is invalid.")
+			}
+			rc.alg, rc.value = a, v
+		}
+	}
+	if t := h.Get("X-Amz-Trailer"); t != "" {
+		t = strings.ToLower(strings.TrimSpace(t))
+		found := false
+		for a := checksumCRC32; a < numChecksumAlgs; a++ {
+			if t == a.header() {
+				if rc.alg != checksumNone && rc.alg != a {
+					return rc, errInvalidRequest.withMessage("Expecting a single x-amz-checksum- header.")
+				}
+				rc.alg, rc.trailer, found = a, true, true
+			}
+		}
+		if !found {
+			return rc, errInvalidRequest.withMessage("The value specified in the x-amz-trailer header is not supported.")
+		}
+	}
+	if rc.alg == checksumNone {
+		for _, name := range []string{"X-Amz-Sdk-Checksum-Algorithm", "X-Amz-Checksum-Algorithm"} {
+			if v := h.Get(name); v != "" {
+				a, ok := parseChecksumAlg(v)
+				if !ok {
+					return rc, errInvalidRequest.withMessage("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
+				}
+				rc.alg = a
+			}
+		}
+	}
+	return rc, nil
+}

@@ -1,0 +1,226 @@
+package s3
+
+import (
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"hash"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gpucache/gpucache/engine"
+)
+
+// copySource is the object named by x-amz-copy-source, as stat'ed.
+type copySource struct {
+	bucket, key, ks string
+	meta            engine.Meta
+	attrs           objectAttrs
+	etag            string
+}
+
+// loadCopySource parses x-amz-copy-source ("[/]bucket/key[?versionId=]",
+// URL-encoded) and checks the x-amz-copy-source-if-* conditions.
+func (s *Server) loadCopySource(req *request) (*copySource, error) {
+	v := req.r.Header.Get("X-Amz-Copy-Source")
+	v, ver, _ := strings.Cut(v, "?versionId=")
+	if ver != "" && ver != "null" {
+		return nil, &APIError{"NoSuchVersion", 404, "The specified version does not exist."}
+	}
+	if dec, err := url.PathUnescape(v); err == nil {
+		v = dec
+	}
+	v = strings.TrimPrefix(v, "/")
+	b, k, _ := strings.Cut(v, "/")
+	if b == "" || k == "" {
+		return nil, errInvalidArgument.withMessage("Copy Source must mention the source bucket and key: sourcebucket/sourcekey.")
+	}
+	ks, err := s.checkBucket(b)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.eng.Stat(ks, []byte(k))
+	if errors.Is(err, engine.ErrNotFound) || err == nil && m.Type != engine.TypeString {
+		return nil, errNoSuchKey
+	}
+	if err != nil {
+		return nil, err
+	}
+	a, err := decodeAttrs(m.Attrs)
+	if err != nil {
+		return nil, err
+	}
+	src := &copySource{bucket: b, key: k, ks: ks, meta: m, attrs: a, etag: etagOf(ks, []byte(k), &m, &a)}
+	if err := copyConds.check(req.r.Header, src.etag, m.ModTime); err != nil {
+		return nil, err
+	}
+	return src, nil
+}
+
+type copyObjectResult struct {
+	XMLName           xml.Name `xml:"CopyObjectResult"`
+	NS                string   `xml:"xmlns,attr"`
+	LastModified      string   `xml:"LastModified"`
+	ETag              string   `xml:"ETag"`
+	ChecksumCRC32     string   `xml:"ChecksumCRC32,omitempty"`
+	ChecksumCRC32C    string   `xml:"ChecksumCRC32C,omitempty"`
+	ChecksumSHA1      string   `xml:"ChecksumSHA1,omitempty"`
+	ChecksumSHA256    string   `xml:"ChecksumSHA256,omitempty"`
+	ChecksumCRC64NVME string   `xml:"ChecksumCRC64NVME,omitempty"`
+}
+
+func (r *copyObjectResult) setChecksum(a checksumAlg, v string) {
+	var p partInfo
+	p.setChecksum(a, v)
+	r.ChecksumCRC32, r.ChecksumCRC32C, r.ChecksumSHA1, r.ChecksumSHA256, r.ChecksumCRC64NVME =
+		p.ChecksumCRC32, p.ChecksumCRC32C, p.ChecksumSHA1, p.ChecksumSHA256, p.ChecksumCRC64NVME
+}
+
+// copyObject composes the destination from the source's extents: a copy
+// costs metadata, not bytes.
+func (s *Server) copyObject(req *request) error {
+	ks, err := s.checkBucket(req.bucket)
+	if err != nil {
+		return err
+	}
+	src, err := s.loadCopySource(req)
+	if err != nil {
+		return err
+	}
+	h := req.r.Header
+	a := src.attrs
+	a.ETag = src.etag
+	switch strings.ToUpper(h.Get("X-Amz-Metadata-Directive")) {
+	case "", "COPY":
+		if src.ks == ks && src.key == req.key {
+			return errInvalidRequest.withMessage("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
+		}
+	case "REPLACE":
+		na, err := attrsFromHeaders(h)
+		if err != nil {
+			return err
+		}
+		na.ETag, na.ChecksumAlg, na.Checksum, na.ChecksumType, na.PartSizes = a.ETag, a.ChecksumAlg, a.Checksum, a.ChecksumType, a.PartSizes
+		a = na
+	default:
+		return errInvalidArgument.withMessage("Unknown metadata directive.")
+	}
+	key := []byte(req.key)
+	res, err := s.eng.Compose(ks, key, []engine.Source{{KS: src.ks, Key: []byte(src.key), Len: -1, Version: src.meta.Version}},
+		engine.PutOptions{Attrs: a.encode(nil), Check: writeConditions(h, ks, key)})
+	if err != nil {
+		if errors.Is(err, engine.ErrNotFound) {
+			return errNoSuchKey
+		}
+		return err
+	}
+	if err := s.eng.Sync(); err != nil {
+		return err
+	}
+	out := copyObjectResult{NS: s3NS, LastModified: isoTime(res.Meta.ModTime), ETag: `"` + a.ETag + `"`}
+	out.setChecksum(a.ChecksumAlg, a.Checksum)
+	return writeXML(req.w, http.StatusOK, out)
+}
+
+type copyPartResult struct {
+	XMLName           xml.Name `xml:"CopyPartResult"`
+	NS                string   `xml:"xmlns,attr"`
+	LastModified      string   `xml:"LastModified"`
+	ETag              string   `xml:"ETag"`
+	ChecksumCRC32     string   `xml:"ChecksumCRC32,omitempty"`
+	ChecksumCRC32C    string   `xml:"ChecksumCRC32C,omitempty"`
+	ChecksumSHA1      string   `xml:"ChecksumSHA1,omitempty"`
+	ChecksumSHA256    string   `xml:"ChecksumSHA256,omitempty"`
+	ChecksumCRC64NVME string   `xml:"ChecksumCRC64NVME,omitempty"`
+}
+
+// parseCopyRange parses x-amz-copy-source-range: "bytes=first-last", both
+// required and inside the source.
+func parseCopyRange(v string, size int64) (byteRange, error) {
+	spec, ok := strings.CutPrefix(v, "bytes=")
+	a, b, ok2 := strings.Cut(spec, "-")
+	first, err1 := strconv.ParseInt(a, 10, 64)
+	last, err2 := strconv.ParseInt(b, 10, 64)
+	if !ok || !ok2 || err1 != nil || err2 != nil || first < 0 || last < first {
+		return byteRange{}, errInvalidArgument.withMessage("The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy")
+	}
+	if last >= size {
+		return byteRange{}, errInvalidRange.withMessage("Range specified is not valid for source object of size: " + strconv.FormatInt(size, 10))
+	}
+	return byteRange{first, last - first + 1}, nil
+}
+
+// uploadPartCopy makes a part from a range of an existing object. The
+// bytes are read once to compute the part's MD5 (and checksum), but the
+// part itself shares the source's extents where the range allows.
+func (s *Server) uploadPartCopy(req *request) error {
+	n, err := parsePartNumber(req)
+	if err != nil {
+		return err
+	}
+	_, up, _, err := s.loadUpload(req)
+	if err != nil {
+		return err
+	}
+	src, err := s.loadCopySource(req)
+	if err != nil {
+		return err
+	}
+	rng := byteRange{0, src.meta.Size}
+	if v := req.r.Header.Get("X-Amz-Copy-Source-Range"); v != "" {
+		if rng, err = parseCopyRange(v, src.meta.Size); err != nil {
+			return err
+		}
+	}
+	if rng.n > s.cfg.MaxObjectSize {
+		return errEntityTooLarge
+	}
+	val, err := s.eng.Open(src.ks, []byte(src.key))
+	if err != nil {
+		if errors.Is(err, engine.ErrNotFound) {
+			return errNoSuchKey
+		}
+		return err
+	}
+	version := val.Meta().Version
+	md := md5.New()
+	var w io.Writer = md
+	var ck hash.Hash
+	if up.ChecksumAlg != checksumNone {
+		ck = up.ChecksumAlg.new()
+		w = io.MultiWriter(md, ck)
+	}
+	_, err = val.WriteRange(w, rng.off, rng.n)
+	val.Release()
+	if err != nil {
+		return err
+	}
+	pa := objectAttrs{ETag: hex.EncodeToString(md.Sum(nil))}
+	if ck != nil {
+		pa.ChecksumAlg, pa.Checksum = up.ChecksumAlg, base64.StdEncoding.EncodeToString(ck.Sum(nil))
+	}
+	uks := uploadKS(req.bucket)
+	res, err := s.eng.Compose(uks, partKey(req.q.Get("uploadId"), n),
+		[]engine.Source{{KS: src.ks, Key: []byte(src.key), Off: rng.off, Len: rng.n, Version: version}},
+		engine.PutOptions{Attrs: pa.encode(nil)})
+	if err != nil {
+		if errors.Is(err, engine.ErrNotFound) {
+			return errNoSuchKey
+		}
+		return err
+	}
+	if err := s.eng.Sync(); err != nil {
+		return err
+	}
+	out := copyPartResult{NS: s3NS, LastModified: isoTime(res.Meta.ModTime), ETag: `"` + pa.ETag + `"`}
+	var p partInfo
+	p.setChecksum(pa.ChecksumAlg, pa.Checksum)
+	out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumCRC64NVME =
+		p.ChecksumCRC32, p.ChecksumCRC32C, p.ChecksumSHA1, p.ChecksumSHA256, p.ChecksumCRC64NVME
+	return writeXML(req.w, http.StatusOK, out)
+}

@@ -1,0 +1,62 @@
+// Package s3 is gpucache's S3 front end: the S3 REST API over the storage
+// engine, so that aws CLI, minio-go, boto3 and LMCache's s3:// connector
+// (the AWS CRT client) work unchanged.
+//
+// # Basics
+//
+// NewServer takes an open engine and a Config; Serve accepts connections on
+// a listener (TLS with HTTP/2 when a certificate is configured), Handler
+// returns the bare http.Handler. Requests are addressed path-style
+// (/bucket/key) or virtual-host style (bucket.<domain>/key, with
+// Config.Domains). Every request must carry a valid SigV4 signature (see
+// package sigv4 for the forms accepted); anonymous requests are refused.
+//
+// Implemented: ListBuckets, CreateBucket, HeadBucket, DeleteBucket,
+// GetBucketLocation, GetBucketVersioning (always unversioned), PutObject,
+// GetObject and HeadObject (Range, partNumber, conditions, response-*
+// overrides, checksum mode), DeleteObject, DeleteObjects, CopyObject,
+// multipart uploads (Create, UploadPart, UploadPartCopy, Complete, Abort,
+// ListParts, ListMultipartUploads), ListObjects and ListObjectsV2, and
+// flexible checksums (CRC32, CRC32C, SHA1, SHA256, CRC64NVME). Other
+// sub-resources (ACLs, tagging, policies, versions, ...) answer
+// NotImplemented. Errors are AWS XML errors from the one table in
+// errors.go.
+//
+// # Buckets, keyspaces and Redis
+//
+// A bucket is the engine keyspace "s3:<bucket>", registered with
+// CreateKeyspace so that ListBuckets and DeleteBucket see it; its region is
+// the keyspace's attributes. Pending multipart uploads, their parts, and
+// the pieces of a large PUT in flight live in a second, hidden keyspace
+// "s3mp:<bucket>". Keyspace names without these prefixes belong to the
+// RESP front end: "" is the default namespace's DB 0 and a KVRocks
+// namespace is a keyspace of its own name. Config.RESPBucket names one
+// bucket that is mapped onto the RESP default keyspace "" instead of
+// "s3:<name>": an object PUT there is a string key for Redis (GET returns
+// its bytes), and a string SET over Redis is an object there (with an ETag
+// derived from the engine's version, since Redis writes carry no MD5).
+// Keys of other Redis types are invisible to S3. That bucket cannot be
+// created or deleted over S3.
+//
+// # Invariants
+//
+//   - Bodies stream: a PUT of known size up to Config.PieceSize fills one
+//     engine buffer straight from the socket; a larger or unknown-size body
+//     is stored as bounded pieces and composed (extents shared, no copy).
+//     GETs stream through Value.WriteRange. No request holds a whole large
+//     object in memory, and no multi-MB buffer is allocated per request.
+//   - Nothing becomes visible unless the whole body arrived and every
+//     digest the request declared (payload SHA-256, chunk and trailer
+//     signatures, Content-MD5, flexible checksum) matched: verification
+//     ends before the engine's Put or Compose.
+//   - Every mutating request returns only after engine.Sync.
+//   - Completing a multipart upload, CopyObject and UploadPartCopy compose
+//     existing extents: they cost metadata, not a rewrite of the object.
+//
+// # Caveats
+//
+// There are no ACLs, policies or versioning: every configured credential
+// may do everything. Requests signed for any region are accepted. A GET
+// that fails after its headers were sent aborts the connection, so the
+// client sees a truncated response rather than wrong bytes.
+package s3

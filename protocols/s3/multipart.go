@@ -1,0 +1,366 @@
+package s3
+
+import (
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gpucache/gpucache/engine"
+)
+
+// Multipart uploads live in the bucket's upload keyspace (uploadKS):
+//
+//	u/<object key>\x00<upload id>   the pending upload; attrs: content type,
+//	                                 user metadata, checksum algorithm
+//	p/<upload id>/<part, 5 digits>  one part's bytes; attrs: ETag, checksum
+//
+// Complete composes the parts into the object: their blob extents are
+// shared, no byte is copied.
+
+const maxParts = 10000
+
+func uploadRecordKey(key, uploadID string) []byte {
+	return []byte("u/" + key + "\x00" + uploadID)
+}
+
+func partPrefix(uploadID string) string { return "p/" + uploadID + "/" }
+
+func partKey(uploadID string, n int) []byte {
+	return []byte(fmt.Sprintf("p/%s/%05d", uploadID, n))
+}
+
+// loadUpload returns a pending upload's attributes, or NoSuchUpload.
+func (s *Server) loadUpload(req *request) (string, objectAttrs, engine.Meta, error) {
+	ks, err := s.checkBucket(req.bucket)
+	if err != nil {
+		return "", objectAttrs{}, engine.Meta{}, err
+	}
+	id := req.q.Get("uploadId")
+	if id == "" || strings.ContainsAny(id, "/\x00") {
+		return "", objectAttrs{}, engine.Meta{}, errNoSuchUpload
+	}
+	m, err := s.eng.Stat(uploadKS(req.bucket), uploadRecordKey(req.key, id))
+	if errors.Is(err, engine.ErrNotFound) {
+		return "", objectAttrs{}, m, errNoSuchUpload
+	}
+	if err != nil {
+		return "", objectAttrs{}, m, err
+	}
+	a, err := decodeAttrs(m.Attrs)
+	return ks, a, m, err
+}
+
+type initiateMultipartUploadResult struct {
+	XMLName  xml.Name `xml:"InitiateMultipartUploadResult"`
+	NS       string   `xml:"xmlns,attr"`
+	Bucket   string   `xml:"Bucket"`
+	Key      string   `xml:"Key"`
+	UploadID string   `xml:"UploadId"`
+}
+
+func (s *Server) createMultipart(req *request) error {
+	if _, err := s.checkBucket(req.bucket); err != nil {
+		return err
+	}
+	h := req.r.Header
+	a, err := attrsFromHeaders(h)
+	if err != nil {
+		return err
+	}
+	if v := h.Get("X-Amz-Checksum-Algorithm"); v != "" {
+		alg, ok := parseChecksumAlg(v)
+		if !ok {
+			return errInvalidRequest.withMessage("Checksum algorithm provided is unsupported.")
+		}
+		a.ChecksumAlg = alg
+		a.ChecksumType = checksumComposite
+	}
+	switch strings.ToUpper(h.Get("X-Amz-Checksum-Type")) {
+	case "":
+		if a.ChecksumAlg == checksumCRC64NVME {
+			a.ChecksumType = checksumFullObject
+		}
+	case "COMPOSITE":
+		if a.ChecksumAlg == checksumNone || a.ChecksumAlg == checksumCRC64NVME {
+			return errInvalidRequest.withMessage("The COMPOSITE checksum type cannot be used with this checksum algorithm.")
+		}
+		a.ChecksumType = checksumComposite
+	case "FULL_OBJECT":
+		if a.ChecksumAlg == checksumNone || a.ChecksumAlg == checksumSHA1 || a.ChecksumAlg == checksumSHA256 {
+			return errInvalidRequest.withMessage("The FULL_OBJECT checksum type cannot be used with this checksum algorithm.")
+		}
+		a.ChecksumType = checksumFullObject
+	default:
+		return errInvalidRequest.withMessage("Value for x-amz-checksum-type header is invalid.")
+	}
+	id := randomHex(16)
+	if _, err := s.eng.PutBytes(uploadKS(req.bucket), uploadRecordKey(req.key, id), []byte{}, engine.PutOptions{Attrs: a.encode(nil)}); err != nil {
+		return err
+	}
+	if err := s.eng.Sync(); err != nil {
+		return err
+	}
+	if a.ChecksumAlg != checksumNone {
+		req.w.Header().Set("x-amz-checksum-algorithm", a.ChecksumAlg.String())
+		req.w.Header().Set("x-amz-checksum-type", checksumTypeName(a.ChecksumType))
+	}
+	return writeXML(req.w, http.StatusOK, initiateMultipartUploadResult{NS: s3NS, Bucket: req.bucket, Key: req.key, UploadID: id})
+}
+
+func checksumTypeName(t uint8) string {
+	if t == checksumComposite {
+		return "COMPOSITE"
+	}
+	return "FULL_OBJECT"
+}
+
+func parsePartNumber(req *request) (int, error) {
+	n, err := strconv.Atoi(req.q.Get("partNumber"))
+	if err != nil || n < 1 || n > maxParts {
+		return 0, errInvalidArgument.withMessage("Part number must be an integer between 1 and 10000, inclusive.")
+	}
+	return n, nil
+}
+
+func (s *Server) uploadPart(req *request) error {
+	n, err := parsePartNumber(req)
+	if err != nil {
+		return err
+	}
+	_, up, _, err := s.loadUpload(req)
+	if err != nil {
+		return err
+	}
+	body, err := s.newBodyReader(req.w, req.r, req.auth, s.cfg.MaxObjectSize)
+	if err != nil {
+		return err
+	}
+	if body.size < 0 && body.chunked == nil && len(req.r.TransferEncoding) == 0 && req.r.ProtoMajor == 1 {
+		body.close()
+		return errMissingContentLength
+	}
+	if up.ChecksumAlg != checksumNone {
+		if body.ck == nil {
+			body.cksum.alg, body.ck = up.ChecksumAlg, up.ChecksumAlg.new()
+		} else if body.cksum.alg != up.ChecksumAlg {
+			body.close()
+			return errInvalidRequest.withMessage("Checksum Type mismatch occurred, expected checksum Type: " +
+				strings.ToLower(up.ChecksumAlg.String()) + ", actual checksum Type: " + strings.ToLower(body.cksum.alg.String()))
+		}
+	}
+	var pa objectAttrs
+	uks := uploadKS(req.bucket)
+	id := req.q.Get("uploadId")
+	_, err = s.storeBody(req.bucket, uks, partKey(id, n), body, func() []byte {
+		pa.ETag = body.etag()
+		if body.ck != nil {
+			pa.ChecksumAlg, pa.Checksum = body.cksum.alg, body.checksum
+		}
+		return pa.encode(nil)
+	}, engine.PutOptions{})
+	if err != nil {
+		return err
+	}
+	if err := s.eng.Sync(); err != nil {
+		return err
+	}
+	h := req.w.Header()
+	h.Set("ETag", `"`+pa.ETag+`"`)
+	if pa.ChecksumAlg != checksumNone {
+		h.Set(pa.ChecksumAlg.header(), pa.Checksum)
+	}
+	h.Set("Content-Length", "0")
+	req.w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+type completeMultipartUpload struct {
+	Parts []completePart `xml:"Part"`
+}
+
+type completePart struct {
+	PartNumber        int    `xml:"PartNumber"`
+	ETag              string `xml:"ETag"`
+	ChecksumCRC32     string `xml:"ChecksumCRC32"`
+	ChecksumCRC32C    string `xml:"ChecksumCRC32C"`
+	ChecksumSHA1      string `xml:"ChecksumSHA1"`
+	ChecksumSHA256    string `xml:"ChecksumSHA256"`
+	ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME"`
+}
+
+func (p *completePart) checksum(a checksumAlg) string {
+	switch a {
+	case checksumCRC32:
+		return p.ChecksumCRC32
+	case checksumCRC32C:
+		return p.ChecksumCRC32C
+	case checksumSHA1:
+		return p.ChecksumSHA1
+	case checksumSHA256:
+		return p.ChecksumSHA256
+	case checksumCRC64NVME:
+		return p.ChecksumCRC64NVME
+	}
+	return ""
+}
+
+type completeMultipartUploadResult struct {
+	XMLName           xml.Name `xml:"CompleteMultipartUploadResult"`
+	NS                string   `xml:"xmlns,attr"`
+	Location          string   `xml:"Location"`
+	Bucket            string   `xml:"Bucket"`
+	Key               string   `xml:"Key"`
+	ETag              string   `xml:"ETag"`
+	ChecksumCRC32     string   `xml:"ChecksumCRC32,omitempty"`
+	ChecksumCRC32C    string   `xml:"ChecksumCRC32C,omitempty"`
+	ChecksumSHA1      string   `xml:"ChecksumSHA1,omitempty"`
+	ChecksumSHA256    string   `xml:"ChecksumSHA256,omitempty"`
+	ChecksumCRC64NVME string   `xml:"ChecksumCRC64NVME,omitempty"`
+	ChecksumType      string   `xml:"ChecksumType,omitempty"`
+}
+
+func (s *Server) completeMultipart(req *request) error {
+	ks, up, _, err := s.loadUpload(req)
+	if err != nil {
+		return err
+	}
+	body, err := s.newBodyReader(req.w, req.r, req.auth, maxXMLBody)
+	if err != nil {
+		return err
+	}
+	var cmu completeMultipartUpload
+	err = readXML(body, &cmu, true)
+	body.close()
+	if err != nil {
+		return err
+	}
+	if len(cmu.Parts) == 0 {
+		return errMalformedXML
+	}
+	id := req.q.Get("uploadId")
+	uks := uploadKS(req.bucket)
+	srcs := make([]engine.Source, 0, len(cmu.Parts))
+	sizes := make([]int64, 0, len(cmu.Parts))
+	etagMD5 := md5.New()
+	var ckRaw []byte
+	var total int64
+	for i := range cmu.Parts {
+		p := &cmu.Parts[i]
+		if i > 0 && p.PartNumber <= cmu.Parts[i-1].PartNumber {
+			return errInvalidPartOrder
+		}
+		if p.PartNumber < 1 || p.PartNumber > maxParts {
+			return errInvalidPart
+		}
+		pk := partKey(id, p.PartNumber)
+		m, err := s.eng.Stat(uks, pk)
+		if errors.Is(err, engine.ErrNotFound) {
+			return errInvalidPart
+		}
+		if err != nil {
+			return err
+		}
+		pa, err := decodeAttrs(m.Attrs)
+		if err != nil {
+			return err
+		}
+		if strings.Trim(strings.TrimSpace(p.ETag), `"`) != pa.ETag {
+			return errInvalidPart
+		}
+		if up.ChecksumAlg != checksumNone {
+			if c := p.checksum(up.ChecksumAlg); c != "" && c != pa.Checksum {
+				return errInvalidPart.withMessage("One or more of the specified parts could not be found. The checksum of a part does not match.")
+			}
+		}
+		if i < len(cmu.Parts)-1 && m.Size < s.cfg.MinPartSize {
+			return errEntityTooSmall
+		}
+		raw, err := hex.DecodeString(pa.ETag)
+		if err != nil {
+			return errInvalidPart
+		}
+		etagMD5.Write(raw)
+		if up.ChecksumAlg != checksumNone && pa.ChecksumAlg == up.ChecksumAlg {
+			if d, err := base64.StdEncoding.DecodeString(pa.Checksum); err == nil {
+				ckRaw = append(ckRaw, d...)
+			}
+		}
+		srcs = append(srcs, engine.Source{KS: uks, Key: pk, Len: -1, Version: m.Version})
+		sizes = append(sizes, m.Size)
+		total += m.Size
+	}
+	a := up
+	a.ETag = hex.EncodeToString(etagMD5.Sum(nil)) + "-" + strconv.Itoa(len(cmu.Parts))
+	a.PartSizes = sizes
+	a.Checksum = ""
+	if up.ChecksumAlg != checksumNone && len(ckRaw) == len(cmu.Parts)*up.ChecksumAlg.rawSize() {
+		if up.ChecksumType == checksumComposite {
+			hh := up.ChecksumAlg.new()
+			hh.Write(ckRaw)
+			a.Checksum = base64.StdEncoding.EncodeToString(hh.Sum(nil)) + "-" + strconv.Itoa(len(cmu.Parts))
+		} else if c, ok := combineCRC(up.ChecksumAlg, ckRaw, sizes); ok {
+			a.Checksum = c
+		}
+	}
+	key := []byte(req.key)
+	if _, err := s.eng.Compose(ks, key, srcs, engine.PutOptions{Attrs: a.encode(nil), Check: writeConditions(req.r.Header, ks, key)}); err != nil {
+		if errors.Is(err, engine.ErrNotFound) {
+			return errInvalidPart
+		}
+		return err
+	}
+	s.dropUpload(req.bucket, req.key, id)
+	if err := s.eng.Sync(); err != nil {
+		return err
+	}
+	res := completeMultipartUploadResult{NS: s3NS, Location: "/" + req.bucket + "/" + req.key,
+		Bucket: req.bucket, Key: req.key, ETag: `"` + a.ETag + `"`}
+	if a.Checksum != "" {
+		switch a.ChecksumAlg {
+		case checksumCRC32:
+			res.ChecksumCRC32 = a.Checksum
+		case checksumCRC32C:
+			res.ChecksumCRC32C = a.Checksum
+		case checksumSHA1:
+			res.ChecksumSHA1 = a.Checksum
+		case checksumSHA256:
+			res.ChecksumSHA256 = a.Checksum
+		case checksumCRC64NVME:
+			res.ChecksumCRC64NVME = a.Checksum
+		}
+		res.ChecksumType = checksumTypeName(a.ChecksumType)
+	}
+	return writeXML(req.w, http.StatusOK, res)
+}
+
+// dropUpload deletes an upload's record and all its parts.
+func (s *Server) dropUpload(bucket, key, id string) {
+	uks := uploadKS(bucket)
+	keys := [][]byte{uploadRecordKey(key, id)}
+	prefix := []byte(partPrefix(id))
+	s.eng.Scan(uks, engine.ScanOptions{Prefix: prefix}, func(k []byte, _ *engine.Meta) bool {
+		keys = append(keys, append([]byte(nil), k...))
+		return true
+	})
+	if _, err := s.eng.Delete(uks, keys); err != nil {
+		s.cfg.Logf("s3: cannot drop upload %s of %s/%s: %v", id, bucket, key, err)
+	}
+}
+
+func (s *Server) abortMultipart(req *request) error {
+	if _, _, _, err := s.loadUpload(req); err != nil {
+		return err
+	}
+	s.dropUpload(req.bucket, req.key, req.q.Get("uploadId"))
+	if err := s.eng.Sync(); err != nil {
+		return err
+	}
+	req.w.WriteHeader(http.StatusNoContent)
+	return nil
+}

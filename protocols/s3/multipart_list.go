@@ -1,0 +1,225 @@
+package s3
+
+import (
+	"bytes"
+	"encoding/xml"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gpucache/gpucache/engine"
+)
+
+type partInfo struct {
+	PartNumber        int    `xml:"PartNumber"`
+	LastModified      string `xml:"LastModified"`
+	ETag              string `xml:"ETag"`
+	Size              int64  `xml:"Size"`
+	ChecksumCRC32     string `xml:"ChecksumCRC32,omitempty"`
+	ChecksumCRC32C    string `xml:"ChecksumCRC32C,omitempty"`
+	ChecksumSHA1      string `xml:"ChecksumSHA1,omitempty"`
+	ChecksumSHA256    string `xml:"ChecksumSHA256,omitempty"`
+	ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME,omitempty"`
+}
+
+func (p *partInfo) setChecksum(a checksumAlg, v string) {
+	switch a {
+	case checksumCRC32:
+		p.ChecksumCRC32 = v
+	case checksumCRC32C:
+		p.ChecksumCRC32C = v
+	case checksumSHA1:
+		p.ChecksumSHA1 = v
+	case checksumSHA256:
+		p.ChecksumSHA256 = v
+	case checksumCRC64NVME:
+		p.ChecksumCRC64NVME = v
+	}
+}
+
+type listPartsResult struct {
+	XMLName              xml.Name   `xml:"ListPartsResult"`
+	NS                   string     `xml:"xmlns,attr"`
+	Bucket               string     `xml:"Bucket"`
+	Key                  string     `xml:"Key"`
+	UploadID             string     `xml:"UploadId"`
+	Initiator            owner      `xml:"Initiator"`
+	Owner                owner      `xml:"Owner"`
+	StorageClass         string     `xml:"StorageClass"`
+	PartNumberMarker     int        `xml:"PartNumberMarker"`
+	NextPartNumberMarker int        `xml:"NextPartNumberMarker"`
+	MaxParts             int        `xml:"MaxParts"`
+	IsTruncated          bool       `xml:"IsTruncated"`
+	ChecksumAlgorithm    string     `xml:"ChecksumAlgorithm,omitempty"`
+	ChecksumType         string     `xml:"ChecksumType,omitempty"`
+	Parts                []partInfo `xml:"Part"`
+}
+
+func intParam(req *request, name string, def, max int) (int, error) {
+	v := req.q.Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, errInvalidArgument.withMessage("Argument " + name + " must be a non-negative integer.")
+	}
+	if n > max {
+		n = max
+	}
+	return n, nil
+}
+
+func (s *Server) listParts(req *request) error {
+	_, up, _, err := s.loadUpload(req)
+	if err != nil {
+		return err
+	}
+	maxParts, err := intParam(req, "max-parts", 1000, 1000)
+	if err != nil {
+		return err
+	}
+	marker, err := intParam(req, "part-number-marker", 0, maxParts0)
+	if err != nil {
+		return err
+	}
+	id := req.q.Get("uploadId")
+	o := s.owner(req)
+	res := listPartsResult{NS: s3NS, Bucket: req.bucket, Key: req.key, UploadID: id, Initiator: o, Owner: o,
+		StorageClass: "STANDARD", PartNumberMarker: marker, MaxParts: maxParts, Parts: []partInfo{}}
+	if up.ChecksumAlg != checksumNone {
+		res.ChecksumAlgorithm = up.ChecksumAlg.String()
+		res.ChecksumType = checksumTypeName(up.ChecksumType)
+	}
+	prefix := partPrefix(id)
+	_, err = s.eng.Scan(uploadKS(req.bucket), engine.ScanOptions{Prefix: []byte(prefix), Start: partKey(id, marker+1)},
+		func(k []byte, m *engine.Meta) bool {
+			n, err := strconv.Atoi(string(k[len(prefix):]))
+			if err != nil || n <= marker {
+				return true
+			}
+			if len(res.Parts) == maxParts {
+				res.IsTruncated = true
+				return false
+			}
+			pa, _ := decodeAttrs(m.Attrs)
+			p := partInfo{PartNumber: n, LastModified: isoTime(m.ModTime), ETag: `"` + pa.ETag + `"`, Size: m.Size}
+			p.setChecksum(pa.ChecksumAlg, pa.Checksum)
+			res.Parts = append(res.Parts, p)
+			return true
+		})
+	if err != nil {
+		return err
+	}
+	if len(res.Parts) > 0 {
+		res.NextPartNumberMarker = res.Parts[len(res.Parts)-1].PartNumber
+	}
+	return writeXML(req.w, http.StatusOK, res)
+}
+
+// maxParts0 bounds part-number-marker.
+const maxParts0 = maxParts
+
+type uploadInfo struct {
+	Key               string `xml:"Key"`
+	UploadID          string `xml:"UploadId"`
+	Initiator         owner  `xml:"Initiator"`
+	Owner             owner  `xml:"Owner"`
+	StorageClass      string `xml:"StorageClass"`
+	Initiated         string `xml:"Initiated"`
+	ChecksumAlgorithm string `xml:"ChecksumAlgorithm,omitempty"`
+	ChecksumType      string `xml:"ChecksumType,omitempty"`
+}
+
+type listMultipartUploadsResult struct {
+	XMLName            xml.Name       `xml:"ListMultipartUploadsResult"`
+	NS                 string         `xml:"xmlns,attr"`
+	Bucket             string         `xml:"Bucket"`
+	KeyMarker          string         `xml:"KeyMarker"`
+	UploadIDMarker     string         `xml:"UploadIdMarker"`
+	NextKeyMarker      string         `xml:"NextKeyMarker"`
+	NextUploadIDMarker string         `xml:"NextUploadIdMarker"`
+	Delimiter          string         `xml:"Delimiter,omitempty"`
+	Prefix             string         `xml:"Prefix"`
+	EncodingType       string         `xml:"EncodingType,omitempty"`
+	MaxUploads         int            `xml:"MaxUploads"`
+	IsTruncated        bool           `xml:"IsTruncated"`
+	Uploads            []uploadInfo   `xml:"Upload"`
+	CommonPrefixes     []commonPrefix `xml:"CommonPrefixes"`
+}
+
+func (s *Server) listMultipartUploads(req *request) error {
+	if _, err := s.checkBucket(req.bucket); err != nil {
+		return err
+	}
+	maxUploads, err := intParam(req, "max-uploads", 1000, 1000)
+	if err != nil {
+		return err
+	}
+	prefix, delim := req.q.Get("prefix"), req.q.Get("delimiter")
+	keyMarker, idMarker := req.q.Get("key-marker"), req.q.Get("upload-id-marker")
+	enc := urlEncoder(req)
+	o := s.owner(req)
+	res := listMultipartUploadsResult{NS: s3NS, Bucket: req.bucket, KeyMarker: keyMarker, UploadIDMarker: idMarker,
+		Delimiter: enc(delim), Prefix: enc(prefix), MaxUploads: maxUploads, Uploads: []uploadInfo{}}
+	if req.q.Get("encoding-type") == "url" {
+		res.EncodingType = "url"
+	}
+	start := []byte("u/" + prefix)
+	if keyMarker != "" {
+		if idMarker != "" {
+			start = append(uploadRecordKey(keyMarker, idMarker), 0)
+		} else {
+			start = []byte("u/" + keyMarker + "\x01")
+		}
+	}
+	seenPrefix := ""
+	count := 0
+	_, err = s.eng.Scan(uploadKS(req.bucket), engine.ScanOptions{Prefix: []byte("u/" + prefix), Start: start},
+		func(k []byte, m *engine.Meta) bool {
+			rest := k[2:]
+			i := bytes.LastIndexByte(rest, 0)
+			if i < 0 {
+				return true
+			}
+			key, id := string(rest[:i]), string(rest[i+1:])
+			if delim != "" {
+				if j := strings.Index(key[len(prefix):], delim); j >= 0 {
+					cp := key[:len(prefix)+j+len(delim)]
+					if cp == seenPrefix {
+						return true
+					}
+					if count == maxUploads {
+						res.IsTruncated = true
+						return false
+					}
+					seenPrefix = cp
+					res.CommonPrefixes = append(res.CommonPrefixes, commonPrefix{enc(cp)})
+					res.NextKeyMarker, res.NextUploadIDMarker = cp, ""
+					count++
+					return true
+				}
+			}
+			if count == maxUploads {
+				res.IsTruncated = true
+				return false
+			}
+			a, _ := decodeAttrs(m.Attrs)
+			u := uploadInfo{Key: enc(key), UploadID: id, Initiator: o, Owner: o, StorageClass: "STANDARD", Initiated: isoTime(m.ModTime)}
+			if a.ChecksumAlg != checksumNone {
+				u.ChecksumAlgorithm = a.ChecksumAlg.String()
+				u.ChecksumType = checksumTypeName(a.ChecksumType)
+			}
+			res.Uploads = append(res.Uploads, u)
+			res.NextKeyMarker, res.NextUploadIDMarker = key, id
+			count++
+			return true
+		})
+	if err != nil {
+		return err
+	}
+	if !res.IsTruncated {
+		res.NextKeyMarker, res.NextUploadIDMarker = "", ""
+	}
+	return writeXML(req.w, http.StatusOK, res)
+}

@@ -1,0 +1,207 @@
+package s3
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gpucache/gpucache/engine"
+)
+
+// putObject stores a body streamed from the request (PutObject).
+func (s *Server) putObject(req *request) error {
+	ks, err := s.checkBucket(req.bucket)
+	if err != nil {
+		return err
+	}
+	h := req.r.Header
+	attrs, err := attrsFromHeaders(h)
+	if err != nil {
+		return err
+	}
+	key := []byte(req.key)
+	check := writeConditions(h, ks, key)
+	if check != nil {
+		// Fail fast, before the body; the check runs again under the lock.
+		m, err := s.eng.Stat(ks, key)
+		exists := err == nil
+		if err != nil && !errors.Is(err, engine.ErrNotFound) {
+			return err
+		}
+		if err := check(m, exists); err != nil {
+			return err
+		}
+	}
+	body, err := s.newBodyReader(req.w, req.r, req.auth, s.cfg.MaxObjectSize)
+	if err != nil {
+		return err
+	}
+	if body.size < 0 && body.chunked == nil && len(req.r.TransferEncoding) == 0 && req.r.ProtoMajor == 1 {
+		body.close()
+		return errMissingContentLength
+	}
+	_, err = s.storeBody(req.bucket, ks, key, body, func() []byte {
+		attrs.ETag = body.etag()
+		if body.ck != nil {
+			attrs.ChecksumAlg, attrs.Checksum = body.cksum.alg, body.checksum
+		}
+		return attrs.encode(nil)
+	}, engine.PutOptions{Check: check})
+	if err != nil {
+		return err
+	}
+	if err := s.eng.Sync(); err != nil {
+		return err
+	}
+	wh := req.w.Header()
+	wh.Set("ETag", `"`+attrs.ETag+`"`)
+	if attrs.ChecksumAlg != checksumNone {
+		wh.Set(attrs.ChecksumAlg.header(), attrs.Checksum)
+	}
+	wh.Set("Content-Length", "0")
+	req.w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// notFound tells NoSuchBucket from NoSuchKey after a lookup missed.
+func (s *Server) notFound(bucket string) error {
+	if _, err := s.checkBucket(bucket); err != nil {
+		return err
+	}
+	return errNoSuchKey
+}
+
+// getObject answers GetObject and HeadObject: conditions, Range or
+// partNumber, headers, then the bytes streamed from the engine.
+func (s *Server) getObject(req *request, head bool) error {
+	ks := s.bucketKS(req.bucket)
+	key := []byte(req.key)
+	var (
+		v   *engine.Value
+		m   engine.Meta
+		err error
+	)
+	if head {
+		m, err = s.eng.Stat(ks, key)
+	} else {
+		v, err = s.eng.Open(ks, key)
+		if err == nil {
+			defer v.Release()
+			m = *v.Meta()
+		}
+	}
+	if errors.Is(err, engine.ErrNotFound) || errors.Is(err, engine.ErrWrongType) || err == nil && m.Type != engine.TypeString {
+		return s.notFound(req.bucket)
+	}
+	if err != nil {
+		return err
+	}
+	a, err := decodeAttrs(m.Attrs)
+	if err != nil {
+		return err
+	}
+	etag := etagOf(ks, key, &m, &a)
+	h := req.w.Header()
+	if err := readConds.check(req.r.Header, etag, m.ModTime); err != nil {
+		if err == errNotModified {
+			h.Set("ETag", `"`+etag+`"`)
+			h.Set("Last-Modified", httpTime(m.ModTime))
+		}
+		return err
+	}
+	size := m.Size
+	rng, partial, err := s.selectRange(req, &a, size)
+	if err != nil {
+		if err == errInvalidRange {
+			h.Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
+		}
+		return err
+	}
+	setObjectHeaders(h, &m, &a, etag, req.q)
+	status := http.StatusOK
+	if partial {
+		status = http.StatusPartialContent
+		h.Set("Content-Range", rng.contentRange(size))
+	} else if strings.EqualFold(req.r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") {
+		setChecksumHeaders(h, &a)
+	}
+	h.Set("Content-Length", strconv.FormatInt(rng.n, 10))
+	req.w.WriteHeader(status)
+	if head || rng.n == 0 {
+		return nil
+	}
+	if _, err := v.WriteRange(req.w, rng.off, rng.n); err != nil {
+		// Headers are gone: abort the response so the client sees a
+		// truncated body, never silently short data.
+		s.cfg.Logf("s3: GET %s/%s: %v", req.bucket, req.key, err)
+		panic(http.ErrAbortHandler)
+	}
+	return nil
+}
+
+// selectRange resolves ?partNumber or Range into the bytes to send.
+func (s *Server) selectRange(req *request, a *objectAttrs, size int64) (byteRange, bool, error) {
+	whole := byteRange{0, size}
+	if pn := req.q.Get("partNumber"); pn != "" {
+		n, err := strconv.Atoi(pn)
+		if err != nil || n < 1 || n > maxParts {
+			return whole, false, errInvalidArgument.withMessage("Part number must be an integer between 1 and 10000, inclusive.")
+		}
+		if req.r.Header.Get("Range") != "" {
+			return whole, false, errInvalidRequest.withMessage("Cannot specify both Range header and partNumber query parameter.")
+		}
+		if len(a.PartSizes) == 0 {
+			if n != 1 {
+				return whole, false, errInvalidPartNumber
+			}
+			return whole, size > 0, nil
+		}
+		if n > len(a.PartSizes) {
+			return whole, false, errInvalidPartNumber
+		}
+		var off int64
+		for _, ps := range a.PartSizes[:n-1] {
+			off += ps
+		}
+		return byteRange{off, a.PartSizes[n-1]}, true, nil
+	}
+	rh := req.r.Header.Get("Range")
+	if rh == "" {
+		return whole, false, nil
+	}
+	r, ok, err := parseRange(rh, size)
+	if err != nil || !ok {
+		return whole, false, err
+	}
+	return r, true, nil
+}
+
+// deleteObject removes one key; deleting a missing key succeeds.
+func (s *Server) deleteObject(req *request) error {
+	ks, err := s.checkBucket(req.bucket)
+	if err != nil {
+		return err
+	}
+	if im := req.r.Header.Get("If-Match"); im != "" {
+		m, err := s.eng.Stat(ks, []byte(req.key))
+		if err != nil {
+			if errors.Is(err, engine.ErrNotFound) {
+				return errNoSuchKey
+			}
+			return err
+		}
+		a, _ := decodeAttrs(m.Attrs)
+		if !etagMatches(im, etagOf(ks, []byte(req.key), &m, &a)) {
+			return errPreconditionFailed
+		}
+	}
+	if _, err := s.eng.Delete(ks, [][]byte{[]byte(req.key)}); err != nil {
+		return err
+	}
+	if err := s.eng.Sync(); err != nil {
+		return err
+	}
+	req.w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,185 @@
+package s3
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gpucache/gpucache/engine"
+	"github.com/gpucache/gpucache/protocols/s3/sigv4"
+)
+
+// Server is the S3 front end over one engine. Its methods are safe for
+// concurrent use.
+type Server struct {
+	eng      *engine.Engine
+	cfg      Config
+	verifier *sigv4.Verifier
+	tls      *tls.Config
+	idBase   string
+	nextID   atomic.Uint64
+
+	mu      sync.Mutex
+	servers []*http.Server
+	closed  bool
+}
+
+// Option modifies a Server at construction.
+type Option func(*Server)
+
+// WithTLSConfig serves TLS with cfg (certificates included) instead of
+// loading Config.TLSCertFile/TLSKeyFile. Used by tests.
+func WithTLSConfig(cfg *tls.Config) Option {
+	return func(s *Server) { s.tls = cfg.Clone() }
+}
+
+// NewServer returns a server over eng. It does not listen: call Serve with
+// a listener, or mount Handler.
+func NewServer(eng *engine.Engine, cfg Config, opts ...Option) (*Server, error) {
+	if eng == nil {
+		return nil, errors.New("s3: nil engine")
+	}
+	cfg.Domains = append([]string(nil), cfg.Domains...)
+	cfg.Credentials = append([]Credential(nil), cfg.Credentials...)
+	cfg.setDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if len(cfg.Credentials) == 0 {
+		cfg.Credentials = []Credential{DevCredential}
+		cfg.Logf("s3: no credentials configured: using the development credential %s/%s; set s3-access-key and s3-secret-key",
+			DevCredential.AccessKey, DevCredential.SecretKey)
+	}
+	s := &Server{eng: eng, cfg: cfg, idBase: randomHex(4)}
+	s.verifier = sigv4.NewVerifier(cfg.Credentials)
+	s.verifier.MaxSkew = cfg.MaxSkew
+	s.verifier.Now = cfg.Now
+	for _, o := range opts {
+		o(s)
+	}
+	if s.tls == nil && cfg.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("s3: cannot load TLS certificate: %w", err)
+		}
+		s.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	return s, nil
+}
+
+// TLS reports whether Serve speaks TLS.
+func (s *Server) TLS() bool { return s.tls != nil }
+
+// Handler returns the S3 HTTP handler (for mounting behind another
+// server; TLS and timeouts are then that server's business).
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+
+func (s *Server) newHTTPServer() *http.Server {
+	hs := &http.Server{
+		Handler:           s.Handler(),
+		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		ErrorLog:          nil,
+	}
+	if s.tls != nil {
+		hs.TLSConfig = s.tls.Clone()
+		hs.TLSConfig.NextProtos = []string{"h2", "http/1.1"}
+	}
+	return hs
+}
+
+// Serve accepts connections on ln until Close, with TLS (and HTTP/2) when
+// configured. It returns nil after Close.
+func (s *Server) Serve(ln net.Listener) error {
+	hs := s.newHTTPServer()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return http.ErrServerClosed
+	}
+	s.servers = append(s.servers, hs)
+	s.mu.Unlock()
+	var err error
+	if hs.TLSConfig != nil {
+		err = hs.ServeTLS(ln, "", "")
+	} else {
+		err = hs.Serve(ln)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// ListenAndServe listens on Config.Addr and serves.
+func (s *Server) ListenAndServe() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("s3: cannot listen on %s: %w", s.cfg.Addr, err)
+	}
+	return s.Serve(ln)
+}
+
+// Shutdown stops accepting and waits for in-flight requests until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	srvs := s.servers
+	s.mu.Unlock()
+	var first error
+	for _, hs := range srvs {
+		if err := hs.Shutdown(ctx); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// Close stops the server at once, closing open connections. The engine
+// stays open: it belongs to the caller.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	srvs := s.servers
+	s.mu.Unlock()
+	var first error
+	for _, hs := range srvs {
+		if err := hs.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// serveHTTP authenticates, routes and answers one request.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("x-amz-request-id", s.idBase+strconv.FormatUint(s.nextID.Add(1), 16))
+	h.Set("Server", "gpucache")
+	req, err := s.route(r)
+	if err != nil {
+		s.writeError(w, r, req, err)
+		return
+	}
+	req.w, req.r = w, r
+	auth, err := s.verifier.Verify(r)
+	if err != nil {
+		s.writeError(w, r, req, err)
+		return
+	}
+	req.auth = auth
+	if err := s.dispatch(req); err != nil {
+		s.writeError(w, r, req, err)
+	}
+}
+
+// now is the server clock (for LastModified of new keyspaces and tests).
+func (s *Server) now() time.Time { return s.cfg.Now() }
