@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 )
 
@@ -122,21 +123,22 @@ func (w *lmWorkload) appendKey(dst []byte, idx uint64, suffix string) []byte {
 	return w.env.Keys.AppendNative(dst, idx)
 }
 
+// setWorker stores chunks in batches of consecutive chunks, as the chunks of
+// one request are stored together; batch b goes to worker b % Concurrency.
 func (w *lmWorkload) setWorker(ctx context.Context, wi int, rec *Recorder) error {
-	c, ks, conc := w.clients[wi], w.env.Keys, w.cfg.Concurrency
+	c, ks, batch := w.clients[wi], w.env.Keys, w.cfg.Batch
 	var kb keyBatch
-	ops := make([]Op, 0, w.cfg.Batch)
-	for i := wi; i < w.nkeys; {
+	ops := make([]Op, 0, batch)
+	for b := wi; b*batch < w.nkeys; b += w.cfg.Concurrency {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		ops, kb.buf, kb.ends = ops[:0], kb.buf[:0], kb.ends[:0]
-		for len(ops) < w.cfg.Batch && i < w.nkeys {
+		for i := b * batch; i < min((b+1)*batch, w.nkeys); i++ {
 			idx := w.base + uint64(i)
 			kb.buf = w.appendKey(kb.buf, idx, suffixKV)
 			kb.end()
 			ops = append(ops, Op{Kind: OpSet, Size: w.size, Stamp: ks.Stamp(idx)})
-			i += conc
 		}
 		for j := range ops {
 			ops[j].Key = kb.key(j)
@@ -151,7 +153,7 @@ func (w *lmWorkload) setWorker(ctx context.Context, wi int, rec *Recorder) error
 				rec.Fail(ops[0].Err)
 				continue
 			}
-			kb.buf = ks.AppendPython(kb.buf, w.base+uint64(i-conc), suffixMeta)
+			kb.buf = ks.AppendPython(kb.buf, w.base+uint64(b), suffixMeta) // batch is 1: chunk b
 			ops[0] = Op{Kind: OpSet, Key: kb.key(kb.end()), Literal: w.meta}
 			if err := c.Do(ops[:1]); err != nil {
 				return err
@@ -167,6 +169,18 @@ func (w *lmWorkload) setWorker(ctx context.Context, wi int, rec *Recorder) error
 		}
 	}
 	return nil
+}
+
+// requests returns the number of retrieval requests of the get phase: enough
+// for about GetPasses * nkeys chunk hits. Workers take requests round-robin;
+// when there are fewer requests than workers, some workers idle, the same on
+// every target.
+func (w *lmWorkload) requests() int {
+	perRequest := w.cfg.HitRatio * float64(w.cfg.PrefixChunks)
+	if perRequest < 1 {
+		perRequest = float64(w.cfg.PrefixChunks) // mostly misses: count lookups instead
+	}
+	return max(int(math.Ceil(w.cfg.GetPasses*float64(w.nkeys)/perRequest)), 1)
 }
 
 // request is one retrieval: chunks start, start+1, ... of which the first
@@ -190,8 +204,7 @@ func (w *lmWorkload) chunk(rng *rand.Rand, r request, j int) (uint64, int) {
 }
 
 func (w *lmWorkload) getWorker(ctx context.Context, wi int, rec *Recorder) error {
-	total := int(w.cfg.GetPasses*float64(w.nkeys)+0.5) / w.cfg.PrefixChunks
-	total = max(total, w.cfg.Concurrency)
+	total := w.requests()
 	// The same seed for every target: each target sees the same requests.
 	rng := rand.New(rand.NewPCG(w.env.Keys.seed^uint64(w.size), uint64(wi)))
 	s := &lmGetState{ops: make([]Op, 0, w.cfg.Batch)}

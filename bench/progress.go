@@ -22,6 +22,7 @@ type Progress struct {
 
 	mu    sync.Mutex
 	label string
+	round string
 	start time.Time
 	stop  chan struct{}
 	done  chan struct{}
@@ -58,6 +59,16 @@ func (p *Progress) End() {
 	}
 	p.mu.Lock()
 	p.label = ""
+	p.mu.Unlock()
+}
+
+// setRound sets the round shown in front of the label.
+func (p *Progress) setRound(r, of int) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	p.round = fmt.Sprintf("[round %d/%d] ", r, of)
 	p.mu.Unlock()
 }
 
@@ -120,7 +131,7 @@ func (p *Progress) print() {
 	}
 	el := time.Since(p.start).Seconds()
 	ops, bytes := p.ops.Load(), p.bytes.Load()
-	line := fmt.Sprintf("%s  %.2f GB/s  %.0f ops/s  %d ops  %.1fs", p.label, float64(bytes)/el/1e9, float64(ops)/el, ops, el)
+	line := fmt.Sprintf("%s%s  %.2f GB/s  %.0f ops/s  %d ops  %.1fs", p.round, p.label, float64(bytes)/el/1e9, float64(ops)/el, ops, el)
 	if p.tty {
 		fmt.Fprintf(p.w, "\r\x1b[K%s", line)
 	} else {

@@ -106,7 +106,7 @@ func (s *RawServer) serve(conn net.Conn) error {
 		_ = tc.SetNoDelay(true)
 	}
 	br := bufio.NewReaderSize(conn, 64<<10)
-	bw := bufio.NewWriterSize(conn, 4<<10)
+	bw := bufio.NewWriterSize(conn, 64<<10)
 	sink := make([]byte, 1<<20)
 	var hdr [rawHeaderSize]byte
 	var iov iovecs
@@ -142,6 +142,15 @@ func (s *RawServer) serve(conn net.Conn) error {
 			}
 			if n < MinValueSize || n > uint64(s.payload.MaxSize()) {
 				return fmt.Errorf("%w: raw GET of %d bytes", ErrProtocol, n)
+			}
+			if n <= inlineMax { // small values go out with the other buffered replies
+				var st [8]byte
+				bw.Write(AppendHead(st[:0], stamp))
+				bw.Write(s.payload.Middle(int(n)))
+				if _, err := bw.Write(AppendTail(st[:0], stamp, int(n))); err != nil {
+					return err
+				}
+				continue
 			}
 			if err := bw.Flush(); err != nil {
 				return err
