@@ -54,7 +54,21 @@ type bodyReader struct {
 }
 
 // newBodyReader prepares the body of r. size is the decoded length or -1.
+// With objectBody=false (XML bodies of Complete and DeleteObjects) the
+// x-amz-checksum-* headers are not about the body and are left alone,
+// except that DeleteObjects passes its body checksum in them: see
+// newXMLBodyReader.
 func (s *Server) newBodyReader(w http.ResponseWriter, r *http.Request, auth *sigv4.Result, max int64) (*bodyReader, error) {
+	return s.newBody(w, r, auth, max, true)
+}
+
+// newXMLBodyReader reads a small XML body; its checksum headers are
+// verified only when they describe the body (bodyChecksum).
+func (s *Server) newXMLBodyReader(req *request, bodyChecksum bool) (*bodyReader, error) {
+	return s.newBody(req.w, req.r, req.auth, maxXMLBody, bodyChecksum)
+}
+
+func (s *Server) newBody(w http.ResponseWriter, r *http.Request, auth *sigv4.Result, max int64, bodyChecksum bool) (*bodyReader, error) {
 	b := &bodyReader{src: r.Body, md5: md5.New(), idle: s.cfg.BodyIdleTimeout, max: max, size: r.ContentLength}
 	if w != nil {
 		b.rc = http.NewResponseController(w)
@@ -85,10 +99,13 @@ func (s *Server) newBodyReader(w http.ResponseWriter, r *http.Request, auth *sig
 		}
 		b.wantMD5 = d
 	}
-	ck, err := parseRequestChecksum(r.Header)
-	if err != nil {
-		b.close()
-		return nil, err
+	var ck requestChecksum
+	if bodyChecksum || r.Header.Get("X-Amz-Trailer") != "" {
+		var err error
+		if ck, err = parseRequestChecksum(r.Header); err != nil {
+			b.close()
+			return nil, err
+		}
 	}
 	if ck.trailer && b.chunked == nil {
 		b.close()

@@ -106,7 +106,7 @@ func (s *Server) createBucket(req *request) error {
 	if !validBucketName(req.bucket) {
 		return errInvalidBucketName
 	}
-	body, err := s.newBodyReader(req.w, req.r, req.auth, maxXMLBody)
+	body, err := s.newXMLBodyReader(req, true)
 	if err != nil {
 		return err
 	}

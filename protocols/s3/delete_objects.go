@@ -41,7 +41,7 @@ func (s *Server) deleteObjects(req *request) error {
 	if err != nil {
 		return err
 	}
-	body, err := s.newBodyReader(req.w, req.r, req.auth, maxXMLBody)
+	body, err := s.newXMLBodyReader(req, true)
 	if err != nil {
 		return err
 	}

@@ -230,7 +230,7 @@ func (s *Server) completeMultipart(req *request) error {
 	if err != nil {
 		return err
 	}
-	body, err := s.newBodyReader(req.w, req.r, req.auth, maxXMLBody)
+	body, err := s.newXMLBodyReader(req, false)
 	if err != nil {
 		return err
 	}
@@ -307,6 +307,10 @@ func (s *Server) completeMultipart(req *request) error {
 		} else if c, ok := combineCRC(up.ChecksumAlg, ckRaw, sizes); ok {
 			a.Checksum = c
 		}
+	}
+	if want := req.r.Header.Get(up.ChecksumAlg.header()); want != "" && up.ChecksumAlg != checksumNone &&
+		a.Checksum != "" && up.ChecksumType == checksumFullObject && want != a.Checksum {
+		return errBadDigest.withMessage("The " + up.ChecksumAlg.String() + " you specified did not match the calculated checksum.")
 	}
 	key := []byte(req.key)
 	if _, err := s.eng.Compose(ks, key, srcs, engine.PutOptions{Attrs: a.encode(nil), Check: writeConditions(req.r.Header, ks, key)}); err != nil {
