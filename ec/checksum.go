@@ -1,9 +1,10 @@
 package ec
 
 import (
-	"encoding/binary"
 	"hash/crc32"
 	"sync"
+	"sync/atomic"
+	"unsafe"
 
 	"github.com/gpucache/gpucache/nvme"
 )
@@ -80,14 +81,20 @@ func (s *sums) persist(dev nvme.Device, name string) error {
 
 // get returns the stored sum of unit u, or 0 if never written.
 func (s *sums) get(u int64) uint32 {
-	return binary.LittleEndian.Uint32(s.buf[4*u:])
+	return s.entry(u).Load()
+}
+
+// entry points at unit u's checksum. buf is page aligned, so every entry
+// is 4-byte aligned.
+func (s *sums) entry(u int64) *atomic.Uint32 {
+	return (*atomic.Uint32)(unsafe.Pointer(&s.buf[4*u]))
 }
 
 // set records the sums of units u0, u0+1, ...
 func (s *sums) set(u0 int64, vals []uint32) {
 	s.mu.Lock()
 	for i, c := range vals {
-		binary.LittleEndian.PutUint32(s.buf[4*(u0+int64(i)):], c)
+		s.entry(u0 + int64(i)).Store(c)
 	}
 	lo := int(4*u0) / nvme.Align * nvme.Align
 	hi := (int(4*(u0+int64(len(vals)))) + nvme.Align - 1) / nvme.Align * nvme.Align

@@ -93,6 +93,13 @@ func (e *ShardError) Unwrap() []error {
 // failed or still being rebuilt.
 var errMissing = errors.New("ec: shard unavailable")
 
+// errBadShard is the cause recorded for a shard whose earlier write failed:
+// its content is unknown until scrub repairs it.
+var errBadShard = errors.New("ec: shard has a failed write")
+
+// errRebuilding is the cause recorded for a shard being rebuilt.
+var errRebuilding = errors.New("ec: shard being rebuilt")
+
 // errChecksum is the cause recorded for a shard unit whose CRC32C does
 // not match.
 var errChecksum = errors.New("ec: checksum mismatch")

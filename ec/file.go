@@ -30,6 +30,17 @@ type fileState struct {
 	repairMu sync.RWMutex
 
 	detached bool // removed from the index; v.mu protects
+
+	// retired holds shards replaced by a rebuild. A reader may still be
+	// using one, so they close with the file, not at once.
+	retiredMu sync.Mutex
+	retired   []*shard
+}
+
+func (st *fileState) retire(sh *shard) {
+	st.retiredMu.Lock()
+	st.retired = append(st.retired, sh)
+	st.retiredMu.Unlock()
 }
 
 // shard is one shard file of a logical file.
@@ -57,6 +68,43 @@ func (sh *shard) writable() bool {
 	return sh != nil && !sh.bad.Load() && !sh.dev.Health().Failed()
 }
 
+// why says why a shard is not readable or writable, for error reports.
+func (sh *shard) why() error {
+	switch {
+	case sh == nil:
+		return errMissing
+	case sh.dev.Health().Failed():
+		return &nvme.OpError{Op: "use", Device: sh.dev.Name(), Err: nvme.ErrFailed}
+	case sh.bad.Load():
+		return errBadShard
+	case !sh.trusted.Load():
+		return errRebuilding
+	}
+	return nil
+}
+
+// unitBad reports whether unit b, read from stripe s of sh, must not be
+// used. A unit without a checksum is suspect if any shard has one for the
+// stripe: the stripe was written, so this unit's checksum was lost (a torn
+// checksum page), and unverifiable bytes are never returned.
+func (st *fileState) unitBad(sh *shard, s int64, b []byte) bool {
+	want := sh.sums.get(s)
+	if want == 0 {
+		return st.stripeWritten(s)
+	}
+	return sumOf(b) != want
+}
+
+// stripeWritten reports whether any shard holds a checksum for stripe s.
+func (st *fileState) stripeWritten(s int64) bool {
+	for i := range st.shards {
+		if sh := st.shards[i].Load(); sh != nil && sh.sums != nil && sh.sums.get(s) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func (sh *shard) close() {
 	sh.f.Close()
 	if sh.sums != nil {
@@ -78,6 +126,12 @@ func (st *fileState) closeShards() {
 			sh.close()
 		}
 	}
+	st.retiredMu.Lock()
+	for _, sh := range st.retired {
+		sh.close()
+	}
+	st.retired = nil
+	st.retiredMu.Unlock()
 }
 
 // fault describes shard i for an error report.
@@ -148,7 +202,7 @@ func (f *File) Sync() error {
 func (op *writeOp) syncShard(i int) {
 	sh := op.st.shards[i].Load()
 	if !sh.writable() {
-		op.errs[i] = errMissing
+		op.errs[i] = sh.why()
 		return
 	}
 	var err error

@@ -95,7 +95,7 @@ func (f *File) ReadvAt(bufs [][]byte, off int64) (int64, error) {
 	if v.n == 1 {
 		sh := st.shards[0].Load()
 		if !sh.readable() {
-			return 0, &ShardError{Op: "read", File: st.name, Offset: off, Faults: []ShardFault{st.fault(0, errMissing)}, Err: ErrUnrecoverable}
+			return 0, &ShardError{Op: "read", File: st.name, Offset: off, Faults: []ShardFault{st.fault(0, sh.why())}, Err: ErrUnrecoverable}
 		}
 		return sh.f.ReadvAt(bufs, off)
 	}
@@ -151,8 +151,8 @@ func (op *readOp) readBatch() error {
 		if len(op.iov[i]) == 0 {
 			continue
 		}
-		if !st.shards[i].Load().readable() {
-			op.markBad(i, op.from[i]-op.first, len(op.iov[i]), errMissing)
+		if sh := st.shards[i].Load(); !sh.readable() {
+			op.markBad(i, op.from[i]-op.first, len(op.iov[i]), sh.why())
 			anyBad = true
 			continue
 		}
@@ -215,7 +215,7 @@ func (op *readOp) readTask(i int) {
 	}
 	for x, u := range op.iov[i] {
 		s := op.from[i] + int64(x)
-		if want := sh.sums.get(s); want != 0 && sumOf(u) != want {
+		if op.st.unitBad(sh, s, u) {
 			op.markBad(i, s-op.first, 1, errChecksum)
 			op.v.stats.checksumErrors.Add(1)
 		}
@@ -255,8 +255,8 @@ func (op *readOp) reconstruct() error {
 		clear(op.bad[j][:op.ns])
 		op.scratch[j] = v.pool.Get(op.ns * unit)
 		op.iov[j] = op.iov[j][:0]
-		if !st.shards[j].Load().readable() {
-			op.markBad(j, int64(lo), hi-lo, errMissing)
+		if sh := st.shards[j].Load(); !sh.readable() {
+			op.markBad(j, int64(lo), hi-lo, sh.why())
 			continue
 		}
 		for t := lo; t < hi; t++ {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gpucache/gpucache/nvme"
 	"github.com/klauspost/reedsolomon"
@@ -37,7 +38,9 @@ type Volume struct {
 	rr     int
 	closed bool
 
-	stats volumeStats
+	stats                          volumeStats
+	scrubProgress, rebuildProgress progress
+	scrubbing, rebuildingNow       atomic.Bool
 }
 
 // slot is one position in the volume's device list.

@@ -130,7 +130,7 @@ func (f *File) WritevAt(bufs [][]byte, off int64) (int64, error) {
 		// Pass-through: the caller's buffers go to the device as they are.
 		sh := st.shards[0].Load()
 		if !sh.writable() {
-			return 0, &ShardError{Op: "write", File: st.name, Offset: off, Faults: []ShardFault{st.fault(0, errMissing)}, Err: ErrQuorum}
+			return 0, &ShardError{Op: "write", File: st.name, Offset: off, Faults: []ShardFault{st.fault(0, sh.why())}, Err: ErrQuorum}
 		}
 		return sh.f.WritevAt(bufs, off)
 	}
@@ -223,7 +223,7 @@ func (op *writeOp) encode(t *encodeTask) {
 func (op *writeOp) writeShard(i int) {
 	sh := op.st.shards[i].Load()
 	if !sh.writable() {
-		op.errs[i] = errMissing
+		op.errs[i] = sh.why()
 		return
 	}
 	_, err := sh.f.WritevAt(op.iov[i], op.first*unit)
