@@ -1,0 +1,179 @@
+package s3compat
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/gpucache/gpucache/compat-tests/internal"
+	"github.com/gpucache/gpucache/engine"
+	"github.com/gpucache/gpucache/protocols/s3"
+)
+
+func TestMain(m *testing.M) { internal.Main(m) }
+
+const (
+	accessKey = "compatkey"
+	secretKey = "compatsecret0123456789"
+	domain    = "s3.test"
+)
+
+// target is one S3 endpoint under test.
+type target struct {
+	Host    string // 127.0.0.1:port
+	TLS     bool
+	CAFile  string // PEM of the CA that signed the server certificate
+	CAPool  *x509.CertPool
+	Real    bool // a gpucache process, not the in-process fallback
+	process *internal.Server
+}
+
+// URL is the endpoint URL.
+func (t *target) URL() string {
+	if t.TLS {
+		return "https://" + t.Host
+	}
+	return "http://" + t.Host
+}
+
+// testCA is a CA and a server certificate for 127.0.0.1, localhost and
+// *.s3.test, written to files for the server and clients.
+type testCA struct {
+	pool              *x509.CertPool
+	caFile            string
+	certFile, keyFile string
+	cert              tls.Certificate
+}
+
+func newTestCA(t testing.TB) *testCA {
+	t.Helper()
+	dir := t.TempDir()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "gpucache compat CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		DNSNames: []string{"localhost", domain, "*." + domain}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := &testCA{pool: x509.NewCertPool(), caFile: filepath.Join(dir, "ca.pem"),
+		certFile: filepath.Join(dir, "cert.pem"), keyFile: filepath.Join(dir, "key.pem")}
+	ca.pool.AddCert(caCert)
+	keyDER, _ := x509.MarshalECPrivateKey(key)
+	writePEM(t, ca.caFile, "CERTIFICATE", caDER)
+	writePEM(t, ca.certFile, "CERTIFICATE", der)
+	writePEM(t, ca.keyFile, "EC PRIVATE KEY", keyDER)
+	ca.cert, err = tls.LoadX509KeyPair(ca.certFile, ca.keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ca
+}
+
+func writePEM(t testing.TB, path, typ string, der []byte) {
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startTarget starts a gpucache process serving S3 (over TLS when
+// useTLS). Until the binary serves S3, it falls back to an in-process
+// server over the same protocols/s3 code, and logs that it did.
+func startTarget(t *testing.T, useTLS bool) *target {
+	t.Helper()
+	var ca *testCA
+	if useTLS {
+		ca = newTestCA(t)
+	}
+	tg := &target{TLS: useTLS}
+	if ca != nil {
+		tg.CAFile, tg.CAPool = ca.caFile, ca.pool
+	}
+	port := internal.FreePort(t)
+	args := []string{"--s3-access-key", accessKey, "--s3-secret-key", secretKey, "--s3-domain", domain,
+		"--dram-cache-size", "512mb",
+		// NB: given after the helper's "--s3-port 0"; the last value wins.
+		"--s3-port", strconv.Itoa(port)}
+	if ca != nil {
+		args = append(args, "--s3-tls-cert-file", ca.certFile, "--s3-tls-key-file", ca.keyFile)
+	}
+	if os.Getenv("GPUCACHE_S3_INPROCESS") == "" {
+		srv := internal.Start(t, internal.Options{Args: args})
+		tg.Host = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		deadline := time.Now().Add(3 * time.Second)
+		for time.Now().Before(deadline) {
+			if c, err := net.DialTimeout("tcp", tg.Host, time.Second); err == nil {
+				c.Close()
+				tg.Real, tg.process = true, srv
+				return tg
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		srv.Kill(t)
+		t.Logf("gpucache does not serve S3 on --s3-port yet: testing an in-process server instead")
+	}
+	eng, err := engine.Open(engine.Options{Dir: t.TempDir(), DRAMCacheSize: 512 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opts []s3.Option
+	if ca != nil {
+		opts = append(opts, s3.WithTLSConfig(&tls.Config{Certificates: []tls.Certificate{ca.cert}}))
+	}
+	srv, err := s3.NewServer(eng, s3.Config{Domains: []string{domain},
+		Credentials: []s3.Credential{{AccessKey: accessKey, SecretKey: secretKey}}, Logf: t.Logf}, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() {
+		srv.Close()
+		eng.Close()
+	})
+	tg.Host = ln.Addr().String()
+	return tg
+}
+
+// httpClient returns a client that trusts the target's CA, speaks HTTP/2
+// over TLS, and dials every host name (virtual-host buckets) to the target.
+func (t *target) httpClient() *http.Client {
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return d.DialContext(ctx, network, t.Host)
+		},
+		ForceAttemptHTTP2:   true,
+		MaxIdleConnsPerHost: 16,
+	}
+	if t.TLS {
+		tr.TLSClientConfig = &tls.Config{RootCAs: t.CAPool}
+	}
+	return &http.Client{Transport: tr, Timeout: 2 * time.Minute}
+}
