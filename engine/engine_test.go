@@ -1,0 +1,673 @@
+package engine
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func openTest(t testing.TB, dir string, mod func(*Options)) *Engine {
+	t.Helper()
+	o := Options{Dir: dir, DRAMCacheSize: 64 << 20, SegmentSize: 8 << 20, MemoryWait: 2 * time.Second}
+	if mod != nil {
+		mod(&o)
+	}
+	e, err := Open(o)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	return e
+}
+
+func pattern(seed uint64, n int) []byte {
+	r := rand.New(rand.NewPCG(seed, 7))
+	b := make([]byte, n)
+	for i := 0; i+8 <= n; i += 8 {
+		v := r.Uint64()
+		for j := 0; j < 8; j++ {
+			b[i+j] = byte(v >> (8 * j))
+		}
+	}
+	for i := n &^ 7; i < n; i++ {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+func mustGet(t testing.TB, e *Engine, ks, key string) []byte {
+	t.Helper()
+	v, err := e.Get(ks, []byte(key))
+	if err != nil {
+		t.Fatalf("Get %q: %v", key, err)
+	}
+	defer v.Release()
+	out, err := v.AppendTo(nil)
+	if err != nil {
+		t.Fatalf("Get %q: %v", key, err)
+	}
+	return out
+}
+
+func mustPut(t testing.TB, e *Engine, ks, key string, val []byte, opts PutOptions) PutResult {
+	t.Helper()
+	res, err := e.PutBytes(ks, []byte(key), val, opts)
+	if err != nil {
+		t.Fatalf("Put %q: %v", key, err)
+	}
+	if err := e.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestPutGetSizes(t *testing.T) {
+	e := openTest(t, t.TempDir(), nil)
+	defer e.Close()
+	sizes := []int{0, 1, 100, 64 << 10, 64<<10 + 1, 256 << 10, 1<<20 + 3, 5 << 20, 9 << 20}
+	for i, n := range sizes {
+		mustPut(t, e, "", fmt.Sprint("k", n), pattern(uint64(i), n), PutOptions{})
+	}
+	for i, n := range sizes {
+		if got := mustGet(t, e, "", fmt.Sprint("k", n)); !bytes.Equal(got, pattern(uint64(i), n)) {
+			t.Fatalf("size %d: wrong bytes", n)
+		}
+	}
+	if got := e.DBSize(""); got != int64(len(sizes)) {
+		t.Fatalf("DBSize = %d, want %d", got, len(sizes))
+	}
+	if _, err := e.Get("", []byte("missing")); err != ErrNotFound {
+		t.Fatalf("missing key: %v", err)
+	}
+	if _, err := e.Get("other", []byte("k100")); err != ErrNotFound {
+		t.Fatalf("keyspaces must not see each other's keys: %v", err)
+	}
+}
+
+func TestPersistenceAndRecovery(t *testing.T) {
+	dir := t.TempDir()
+	e := openTest(t, dir, nil)
+	want := map[string][]byte{}
+	for i := 0; i < 20; i++ {
+		n := []int{10, 200 << 10, 3 << 20}[i%3]
+		k := fmt.Sprint("key", i)
+		want[k] = pattern(uint64(i), n)
+		mustPut(t, e, "ns", k, want[k], PutOptions{})
+	}
+	// Overwrite and delete some, leaving dead blob space behind.
+	want["key1"] = []byte("small now")
+	mustPut(t, e, "ns", "key1", want["key1"], PutOptions{})
+	if n, err := e.Delete("ns", [][]byte{[]byte("key2"), []byte("key5")}); err != nil || n != 2 {
+		t.Fatalf("Delete = %d, %v", n, err)
+	}
+	delete(want, "key2")
+	delete(want, "key5")
+	e.Sync()
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A segment no metadata references (a crash between the blob write and
+	// the metadata commit) must be reclaimed on open.
+	orphan := filepath.Join(dir, "blobs", segmentName(999)+".s0") // shard 0 of a 1+0 volume
+	if err := os.WriteFile(orphan, make([]byte, 8192), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e = openTest(t, dir, nil)
+	defer e.Close()
+	if _, err := os.Stat(orphan); !os.IsNotExist(err) {
+		t.Fatalf("unreferenced segment survived recovery: %v", err)
+	}
+	for k, v := range want {
+		if got := mustGet(t, e, "ns", k); !bytes.Equal(got, v) {
+			t.Fatalf("%s: wrong bytes after reopen", k)
+		}
+	}
+	if got := e.DBSize("ns"); got != int64(len(want)) {
+		t.Fatalf("DBSize after reopen = %d, want %d", got, len(want))
+	}
+	// New writes after recovery must not collide with old segments.
+	mustPut(t, e, "ns", "fresh", pattern(77, 2<<20), PutOptions{})
+	if !bytes.Equal(mustGet(t, e, "ns", "fresh"), pattern(77, 2<<20)) {
+		t.Fatal("fresh value wrong")
+	}
+}
+
+func TestConditionsAndReturnOld(t *testing.T) {
+	e := openTest(t, t.TempDir(), nil)
+	defer e.Close()
+	for _, n := range []int{5, 1 << 20} {
+		k := fmt.Sprint("c", n)
+		if r := mustPut(t, e, "", k, pattern(1, n), PutOptions{Cond: IfPresent}); r.Written {
+			t.Fatal("XX wrote a missing key")
+		}
+		if r := mustPut(t, e, "", k, pattern(1, n), PutOptions{Cond: IfAbsent}); !r.Written {
+			t.Fatal("NX did not write a missing key")
+		}
+		r := mustPut(t, e, "", k, pattern(2, n), PutOptions{Cond: IfAbsent, ReturnOld: true})
+		if r.Written || r.Old == nil {
+			t.Fatalf("NX on existing: written=%v old=%v", r.Written, r.Old)
+		}
+		old, _ := r.Old.AppendTo(nil)
+		r.Old.Release()
+		if !bytes.Equal(old, pattern(1, n)) {
+			t.Fatal("NX GET returned wrong old value")
+		}
+		r = mustPut(t, e, "", k, pattern(3, n), PutOptions{ReturnOld: true})
+		old, _ = r.Old.AppendTo(nil)
+		r.Old.Release()
+		if !r.Written || !bytes.Equal(old, pattern(1, n)) {
+			t.Fatal("SET GET: wrong old value")
+		}
+		if !bytes.Equal(mustGet(t, e, "", k), pattern(3, n)) {
+			t.Fatal("SET GET: wrong new value")
+		}
+	}
+	errVeto := errors.New("veto")
+	_, err := e.PutBytes("", []byte("c5"), []byte("x"), PutOptions{Check: func(m Meta, exists bool) error {
+		if !exists || m.Size != 5 {
+			t.Errorf("Check saw exists=%v size=%d", exists, m.Size)
+		}
+		return errVeto
+	}})
+	if err != errVeto {
+		t.Fatalf("Check veto: %v", err)
+	}
+}
+
+func TestExpiry(t *testing.T) {
+	e := openTest(t, t.TempDir(), func(o *Options) { o.ExpireInterval = 10 * time.Millisecond })
+	defer e.Close()
+	soon := time.Now().Add(150 * time.Millisecond).UnixMilli()
+	mustPut(t, e, "", "small", []byte("v"), PutOptions{ExpireAt: soon})
+	mustPut(t, e, "", "big", pattern(1, 1<<20), PutOptions{ExpireAt: soon})
+	mustPut(t, e, "", "keep", []byte("v"), PutOptions{ExpireAt: soon})
+	if ok, err := e.Persist("", []byte("keep")); !ok || err != nil {
+		t.Fatalf("Persist = %v, %v", ok, err)
+	}
+	m, err := e.Stat("", []byte("big"))
+	if err != nil || m.ExpireAt != soon {
+		t.Fatalf("Stat: %+v %v", m, err)
+	}
+	// KEEPTTL keeps it; a plain SET clears it.
+	mustPut(t, e, "", "small", []byte("w"), PutOptions{KeepTTL: true})
+	if m, _ := e.Stat("", []byte("small")); m.ExpireAt != soon {
+		t.Fatal("KEEPTTL lost the expiry")
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for e.DBSize("") != 1 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The active sweep removed them without anyone reading them.
+	if n := e.DBSize(""); n != 1 {
+		t.Fatalf("DBSize after expiry = %d, want 1", n)
+	}
+	if _, err := e.Get("", []byte("big")); err != ErrNotFound {
+		t.Fatalf("expired big: %v", err)
+	}
+	if got := mustGet(t, e, "", "keep"); string(got) != "v" {
+		t.Fatal("persisted key lost")
+	}
+	// An expiry in the past deletes at once.
+	if ok, _ := e.Expire("", []byte("keep"), time.Now().Add(-time.Second).UnixMilli(), ExpireAlways); !ok {
+		t.Fatal("Expire in the past reported no change")
+	}
+	if _, err := e.Stat("", []byte("keep")); err != ErrNotFound {
+		t.Fatal("Expire in the past did not delete")
+	}
+}
+
+func TestExpireConditions(t *testing.T) {
+	e := openTest(t, t.TempDir(), nil)
+	defer e.Close()
+	mustPut(t, e, "", "k", []byte("v"), PutOptions{})
+	later := time.Now().Add(time.Hour).UnixMilli()
+	cases := []struct {
+		at   int64
+		cond ExpireCond
+		want bool
+	}{
+		{later, ExpireXX, false},
+		{later, ExpireGT, false}, // no TTL counts as infinite
+		{later, ExpireNX, true},
+		{later + 1, ExpireNX, false},
+		{later - 1, ExpireGT, false},
+		{later + 1, ExpireGT, true},
+		{later + 5, ExpireLT, false},
+		{later, ExpireLT, true},
+	}
+	for i, c := range cases {
+		if got, err := e.Expire("", []byte("k"), c.at, c.cond); got != c.want || err != nil {
+			t.Fatalf("case %d: Expire = %v, %v; want %v", i, got, err, c.want)
+		}
+	}
+}
+
+func TestRenameAndUpdate(t *testing.T) {
+	e := openTest(t, t.TempDir(), nil)
+	defer e.Close()
+	big := pattern(9, 2<<20)
+	mustPut(t, e, "", "a", big, PutOptions{ExpireAt: time.Now().Add(time.Hour).UnixMilli()})
+	mustPut(t, e, "", "b", []byte("old"), PutOptions{})
+	if ok, err := e.Rename("", []byte("a"), []byte("b"), true); ok || err != nil {
+		t.Fatalf("RENAMENX onto existing: %v %v", ok, err)
+	}
+	if ok, err := e.Rename("", []byte("a"), []byte("b"), false); !ok || err != nil {
+		t.Fatalf("RENAME: %v %v", ok, err)
+	}
+	if !bytes.Equal(mustGet(t, e, "", "b"), big) {
+		t.Fatal("renamed value wrong")
+	}
+	if m, _ := e.Stat("", []byte("b")); m.ExpireAt == 0 {
+		t.Fatal("RENAME dropped the expiry")
+	}
+	if _, err := e.Rename("", []byte("a"), []byte("c"), false); err != ErrNotFound {
+		t.Fatalf("RENAME of missing: %v", err)
+	}
+	if e.DBSize("") != 1 {
+		t.Fatalf("DBSize after rename = %d", e.DBSize(""))
+	}
+	// Concurrent increments through Update must not lose any.
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 100; i++ {
+				err := e.Update("", []byte("ctr"), func(cur *Value) (Update, error) {
+					n := 0
+					if cur != nil {
+						fmt.Sscan(string(cur.Bytes()), &n)
+					}
+					return Update{Action: UpdateReplace, Value: []byte(fmt.Sprint(n + 1))}, nil
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if got := string(mustGet(t, e, "", "ctr")); got != "800" {
+		t.Fatalf("counter = %s, want 800", got)
+	}
+	// APPEND growing a value past the inline threshold moves it to a blob.
+	for i := 0; i < 3; i++ {
+		chunk := pattern(uint64(i), 40<<10)
+		if err := e.Update("", []byte("app"), func(cur *Value) (Update, error) {
+			var b []byte
+			if cur != nil {
+				b, _ = cur.AppendTo(nil)
+			}
+			return Update{Action: UpdateReplace, Value: append(b, chunk...)}, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := append(append(pattern(0, 40<<10), pattern(1, 40<<10)...), pattern(2, 40<<10)...)
+	if !bytes.Equal(mustGet(t, e, "", "app"), want) {
+		t.Fatal("appended value wrong")
+	}
+}
+
+func TestScanAndGlob(t *testing.T) {
+	e := openTest(t, t.TempDir(), nil)
+	defer e.Close()
+	var names []string
+	for i := 0; i < 50; i++ {
+		k := fmt.Sprintf("user:%03d", i)
+		names = append(names, k)
+		mustPut(t, e, "", k, []byte("x"), PutOptions{})
+	}
+	mustPut(t, e, "", "other", []byte("x"), PutOptions{})
+	var got []string
+	var cursor []byte
+	for {
+		next, err := e.Scan("", ScanOptions{Start: cursor, Match: []byte("user:*"), Limit: 7}, func(k []byte, _ *Meta) bool {
+			got = append(got, string(k))
+			return true
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if next == nil {
+			break
+		}
+		cursor = next
+	}
+	sort.Strings(got)
+	if strings.Join(got, ",") != strings.Join(names, ",") {
+		t.Fatalf("scan returned %d keys: %v", len(got), got)
+	}
+	for _, c := range []struct {
+		p, s string
+		ok   bool
+	}{
+		{"*", "", true}, {"a*b", "ab", true}, {"a*b", "axxb", true}, {"a*b", "axxc", false},
+		{"h?llo", "hello", true}, {"h[ae]llo", "hallo", true}, {"h[^e]llo", "hello", false},
+		{"h[a-c]llo", "hbllo", true}, {`h\*llo`, "h*llo", true}, {`h\*llo`, "hello", false},
+		{"*a*a*a*a*a*a*a*a*b", strings.Repeat("a", 200), false},
+	} {
+		if got := matchGlob([]byte(c.p), []byte(c.s)); got != c.ok {
+			t.Errorf("matchGlob(%q, %q) = %v", c.p, c.s, got)
+		}
+	}
+}
+
+func TestComposeSharesExtents(t *testing.T) {
+	e := openTest(t, t.TempDir(), nil)
+	defer e.Close()
+	p1, p2 := pattern(1, 3<<20), pattern(2, 1<<20+5)
+	mustPut(t, e, "parts", "1", p1, PutOptions{})
+	mustPut(t, e, "parts", "2", p2, PutOptions{})
+	written := e.Stats().NVMeBytesWritten
+	res, err := e.Compose("b", []byte("obj"), []Source{{KS: "parts", Key: []byte("1"), Len: -1}, {KS: "parts", Key: []byte("2"), Len: -1}}, PutOptions{Attrs: []byte("etag")})
+	if err != nil || !res.Written {
+		t.Fatalf("Compose: %v", err)
+	}
+	if e.Stats().NVMeBytesWritten != written {
+		t.Fatal("Compose of whole values copied bytes")
+	}
+	// The parts can go; the composed object keeps the extents alive.
+	e.Delete("parts", [][]byte{[]byte("1"), []byte("2")})
+	e.Sync()
+	want := append(append([]byte(nil), p1...), p2...)
+	if !bytes.Equal(mustGet(t, e, "b", "obj"), want) {
+		t.Fatal("composed value wrong")
+	}
+	v, err := e.Open("b", []byte("obj"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w bytes.Buffer
+	if _, err := v.WriteRange(&w, 3<<20-10, 20); err != nil {
+		t.Fatal(err)
+	}
+	v.Release()
+	if !bytes.Equal(w.Bytes(), want[3<<20-10:3<<20+10]) {
+		t.Fatal("ranged read across extents wrong")
+	}
+	// A range cutting through extents is copied.
+	if _, err := e.Compose("b", []byte("cut"), []Source{{KS: "b", Key: []byte("obj"), Off: 100, Len: 2 << 20}}, PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(mustGet(t, e, "b", "cut"), want[100:100+2<<20]) {
+		t.Fatal("cut compose wrong")
+	}
+}
+
+func TestCorruptionIsDetected(t *testing.T) {
+	dir := t.TempDir()
+	e := openTest(t, dir, nil)
+	val := pattern(5, 1<<20)
+	mustPut(t, e, "", "k", val, PutOptions{})
+	m, _ := e.Stat("", []byte("k"))
+	e.Close()
+	x := m.Extents()[0]
+	f, err := os.OpenFile(filepath.Join(dir, "blobs", segmentName(x.Segment)+".s0"), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte{0xde, 0xad}, x.Offset+12345); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	e = openTest(t, dir, nil)
+	defer e.Close()
+	if _, err := e.Get("", []byte("k")); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("corrupt blob: Get = %v, want ErrCorrupt", err)
+	}
+	if e.Stats().NVMeCorruptReads != 1 {
+		t.Fatal("corrupt read not counted")
+	}
+}
+
+func TestCapacityNoEviction(t *testing.T) {
+	e := openTest(t, t.TempDir(), func(o *Options) {
+		o.NVMeCapacity = 16 << 20
+		o.SegmentSize = 4 << 20
+	})
+	defer e.Close()
+	var stored []string
+	var full bool
+	for i := 0; i < 20; i++ {
+		k := fmt.Sprint("k", i)
+		_, err := e.PutBytes("", []byte(k), pattern(uint64(i), 1<<20), PutOptions{})
+		if err == ErrNoSpace {
+			full = true
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored = append(stored, k)
+	}
+	e.Sync()
+	if !full {
+		t.Fatal("never ran out of capacity")
+	}
+	for i, k := range stored {
+		if !bytes.Equal(mustGet(t, e, "", k), pattern(uint64(i), 1<<20)) {
+			t.Fatalf("%s lost after ErrNoSpace", k)
+		}
+	}
+	// Deleting frees whole segments, and writes succeed again.
+	e.Delete("", [][]byte{[]byte(stored[0]), []byte(stored[1]), []byte(stored[2]), []byte(stored[3])})
+	if _, err := e.PutBytes("", []byte("again"), pattern(1, 1<<20), PutOptions{}); err != nil {
+		t.Fatalf("write after freeing space: %v", err)
+	}
+}
+
+func TestCapacityEviction(t *testing.T) {
+	e := openTest(t, t.TempDir(), func(o *Options) {
+		o.NVMeCapacity = 16 << 20
+		o.SegmentSize = 4 << 20
+		o.Policy = EvictLRU
+		o.DRAMCacheSize = 4 << 20 // tiny DRAM tier: only the hottest stay resident
+	})
+	defer e.Close()
+	for i := 0; i < 60; i++ {
+		if _, err := e.PutBytes("", []byte(fmt.Sprint("k", i)), pattern(uint64(i), 1<<20), PutOptions{}); err != nil {
+			t.Fatalf("put %d: %v", i, err)
+		}
+		// Keep k0 hot.
+		if v, err := e.Get("", []byte("k0")); err == nil {
+			v.Release()
+		}
+	}
+	e.Sync()
+	st := e.Stats()
+	if st.NVMeSegmentsEvicted == 0 || st.NVMeKeysEvicted == 0 {
+		t.Fatalf("no eviction: %+v", st)
+	}
+	if st.NVMeUsed > 16<<20+4<<20 {
+		t.Fatalf("NVMe used %d beyond capacity", st.NVMeUsed)
+	}
+	if !bytes.Equal(mustGet(t, e, "", "k0"), pattern(0, 1<<20)) {
+		t.Fatal("hot key was not kept")
+	}
+	if !bytes.Equal(mustGet(t, e, "", "k59"), pattern(59, 1<<20)) {
+		t.Fatal("newest key missing")
+	}
+	// Every surviving key reads back right; evicted ones are simply gone.
+	n := 0
+	for i := 0; i < 60; i++ {
+		v, err := e.Get("", []byte(fmt.Sprint("k", i)))
+		if err == ErrNotFound {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := v.AppendTo(nil)
+		v.Release()
+		if !bytes.Equal(b, pattern(uint64(i), 1<<20)) {
+			t.Fatalf("k%d wrong after eviction", i)
+		}
+		n++
+	}
+	if int64(n) != e.DBSize("") {
+		t.Fatalf("DBSize %d but %d keys readable", e.DBSize(""), n)
+	}
+}
+
+func TestDRAMPressure(t *testing.T) {
+	// Values far beyond the DRAM tier: reads must come back from NVMe and
+	// the arena must never run dry while readers hold values.
+	e := openTest(t, t.TempDir(), func(o *Options) { o.DRAMCacheSize = 8 << 20 })
+	defer e.Close()
+	for i := 0; i < 12; i++ {
+		mustPut(t, e, "", fmt.Sprint("k", i), pattern(uint64(i), 2<<20), PutOptions{})
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 3; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for r := 0; r < 20; r++ {
+				i := (g*7 + r) % 12
+				v, err := e.Get("", []byte(fmt.Sprint("k", i)))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				b, _ := v.AppendTo(nil)
+				v.Release()
+				if !bytes.Equal(b, pattern(uint64(i), 2<<20)) {
+					t.Errorf("k%d wrong", i)
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	st := e.Stats()
+	if st.DRAMMisses == 0 || st.DRAMEvictions == 0 {
+		t.Fatalf("expected DRAM misses and evictions: %+v", st)
+	}
+	if _, err := e.NewBuffer(64 << 20); err != ErrTooLarge {
+		t.Fatalf("buffer beyond the arena: %v", err)
+	}
+}
+
+func TestFlushAndKeyspaces(t *testing.T) {
+	e := openTest(t, t.TempDir(), nil)
+	defer e.Close()
+	if err := e.CreateKeyspace("s3:a", []byte("attrs")); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.CreateKeyspace("s3:a", nil); err != ErrKeyspaceExists {
+		t.Fatalf("duplicate keyspace: %v", err)
+	}
+	mustPut(t, e, "s3:a", "x", pattern(1, 1<<20), PutOptions{})
+	mustPut(t, e, "", "y", []byte("y"), PutOptions{})
+	if err := e.DeleteKeyspace("s3:a"); err != ErrKeyspaceNotEmpty {
+		t.Fatalf("delete non-empty keyspace: %v", err)
+	}
+	if err := e.Flush("s3:a"); err != nil {
+		t.Fatal(err)
+	}
+	if e.DBSize("s3:a") != 0 || e.DBSize("") != 1 {
+		t.Fatal("Flush touched another keyspace")
+	}
+	if err := e.DeleteKeyspace("s3:a"); err != nil {
+		t.Fatal(err)
+	}
+	list, _ := e.Keyspaces()
+	if len(list) != 0 {
+		t.Fatalf("keyspaces after delete: %v", list)
+	}
+	if err := e.FlushAll(); err != nil || e.DBSize("") != 0 {
+		t.Fatalf("FlushAll: %v, %d keys left", err, e.DBSize(""))
+	}
+	if _, _, used := e.blobs.stats(); used != 0 {
+		t.Fatalf("live bytes after FlushAll: %d", used)
+	}
+}
+
+// TestModel runs random operations against the engine and a map, then
+// reopens the engine and compares again.
+func TestModel(t *testing.T) {
+	dir := t.TempDir()
+	e := openTest(t, dir, func(o *Options) { o.DRAMCacheSize = 16 << 20; o.SegmentSize = 2 << 20 })
+	model := map[string][]byte{}
+	r := rand.New(rand.NewPCG(1, 2))
+	sizes := []int{0, 7, 1000, 70 << 10, 300 << 10, 1 << 20}
+	for op := 0; op < 600; op++ {
+		k := fmt.Sprint("k", r.IntN(40))
+		switch r.IntN(6) {
+		case 0, 1, 2:
+			v := pattern(r.Uint64(), sizes[r.IntN(len(sizes))])
+			mustPut(t, e, "", k, v, PutOptions{})
+			model[k] = v
+		case 3:
+			n, _ := e.Delete("", [][]byte{[]byte(k)})
+			if _, ok := model[k]; ok != (n == 1) {
+				t.Fatalf("op %d: Delete %s = %d, model has %v", op, k, n, ok)
+			}
+			delete(model, k)
+		case 4:
+			k2 := fmt.Sprint("k", r.IntN(40))
+			_, err := e.Rename("", []byte(k), []byte(k2), false)
+			if _, ok := model[k]; !ok {
+				if err != ErrNotFound {
+					t.Fatalf("op %d: rename missing: %v", op, err)
+				}
+				continue
+			}
+			model[k2] = model[k]
+			if k2 != k {
+				delete(model, k)
+			}
+		case 5:
+			v, err := e.Get("", []byte(k))
+			want, ok := model[k]
+			if !ok {
+				if err != ErrNotFound {
+					t.Fatalf("op %d: Get %s = %v, want not found", op, k, err)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatalf("op %d: Get %s: %v", op, k, err)
+			}
+			b, _ := v.AppendTo(nil)
+			v.Release()
+			if !bytes.Equal(b, want) {
+				t.Fatalf("op %d: %s wrong", op, k)
+			}
+		}
+	}
+	e.Sync()
+	check := func() {
+		if e.DBSize("") != int64(len(model)) {
+			t.Fatalf("DBSize %d, model %d", e.DBSize(""), len(model))
+		}
+		for k, want := range model {
+			if !bytes.Equal(mustGet(t, e, "", k), want) {
+				t.Fatalf("%s wrong", k)
+			}
+		}
+	}
+	check()
+	e.Close()
+	e = openTest(t, dir, nil)
+	defer e.Close()
+	check()
+	// Space is reclaimed: live bytes equal what the model holds in blobs.
+	var live int64
+	for _, v := range model {
+		if len(v) > defaultInlineThreshold {
+			live += int64(len(v))
+		}
+	}
+	if _, _, l := e.blobs.stats(); l != live {
+		t.Fatalf("live bytes %d, model %d", l, live)
+	}
+}
