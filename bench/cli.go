@@ -72,6 +72,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			RedisArgs: strings.Fields(f.redisArgs),
 			S3:        f.s3Endpoint(""),
 		}
+		if exe, err := os.Executable(); err == nil && !f.rawInProcess {
+			opts.RawCommand = []string{exe, "raw-server"}
+		}
 		if f.targets != "" {
 			opts.Targets = splitList(f.targets)
 		}
@@ -171,6 +174,7 @@ type cliFlags struct {
 
 	// compare
 	targets, gpucacheBin, gpucacheArgs, dramCacheSize, redisBin, redisArgs string
+	rawInProcess                                                           bool
 	// run
 	addr, user, password, name, target, s3Addr string
 	withRaw                                    bool
@@ -217,6 +221,7 @@ func newFlags(cmd string, stderr io.Writer) *cliFlags {
 		fs.StringVar(&f.dramCacheSize, "dram-cache-size", "2gb", "gpucache --dram-cache-size")
 		fs.StringVar(&f.redisBin, "redis-bin", "redis-server", "redis-server binary")
 		fs.StringVar(&f.redisArgs, "redis-args", "", "extra redis-server arguments, space-separated")
+		fs.BoolVar(&f.rawInProcess, "raw-in-process", false, "run the raw probe inside this process instead of as a child process")
 	} else {
 		fs.StringVar(&f.addr, "addr", "127.0.0.1:6379", "RESP endpoint host:port")
 		fs.StringVar(&f.user, "user", "", "AUTH user (with --password)")

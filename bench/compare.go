@@ -23,6 +23,10 @@ type CompareOptions struct {
 	// RedisArgs are appended to its command line.
 	RedisBin  string
 	RedisArgs []string
+	// RawCommand starts the raw probe as its own process (argv, to which
+	// --listen and --max-size are appended), e.g. this program's
+	// "raw-server". Empty: the probe runs inside this process.
+	RawCommand []string
 	// S3 is the S3 endpoint template for gpucache when the suite has the s3
 	// workload (Endpoint is filled in with gpucache's S3 port).
 	S3 S3Endpoint
@@ -72,6 +76,15 @@ func Compare(ctx context.Context, s Suite, opts CompareOptions, prog *Progress) 
 			stops = append(stops, func() { srv.Stop() })
 			targets = append(targets, &Target{Name: TargetRedis, Addr: srv.Addr, PID: srv.PID()})
 		case TargetRawName:
+			if len(opts.RawCommand) > 0 {
+				srv, err := StartRawProcess(ctx, opts.RawCommand, s.maxValueSize())
+				if err != nil {
+					return nil, err
+				}
+				stops = append(stops, func() { srv.Stop() })
+				targets = append(targets, &Target{Name: TargetRawName, Kind: TargetRaw, Addr: srv.Addr, PID: srv.PID()})
+				continue
+			}
 			raw, err := StartRawServer("127.0.0.1:0", NewPayload(s.maxValueSize()))
 			if err != nil {
 				return nil, err

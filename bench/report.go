@@ -81,6 +81,26 @@ func (r *Row) throughput() float64 {
 	return r.OpsPerSec
 }
 
+// spread is half the range of the per-round throughputs, in percent of
+// their mean: how far apart the rounds were.
+func (r *Row) spread() string {
+	xs := r.RoundGBps
+	if r.Bytes == 0 {
+		xs = r.RoundOps
+	}
+	if len(xs) < 2 {
+		return "-"
+	}
+	lo, hi, sum := xs[0], xs[0], 0.0
+	for _, x := range xs {
+		lo, hi, sum = min(lo, x), max(hi, x), sum+x
+	}
+	if sum == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f", 100*(hi-lo)/2/(sum/float64(len(xs))))
+}
+
 func (rep *Report) finish(merged map[[3]int]*Row, targets []*Target) *Report {
 	rep.Rows = rep.Rows[:0]
 	for _, row := range merged {
@@ -157,7 +177,7 @@ func FormatDuration(us float64) string {
 func (rep *Report) WriteTable(w io.Writer) error {
 	others := rep.others()
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	hdr := []string{"workload", "mode", "op", "size", "target", "GB/s", "ops/s", "p50", "p99", "p99.9", "hit%", "errors", "peak RSS"}
+	hdr := []string{"workload", "mode", "op", "size", "target", "GB/s", "±%", "ops/s", "p50", "p99", "p99.9", "hit%", "errors", "peak RSS"}
 	for _, o := range others {
 		hdr = append(hdr, rep.Subject+"/"+o)
 	}
@@ -184,7 +204,7 @@ func (rep *Report) WriteTable(w io.Writer) error {
 			rss = FormatSize(r.PeakRSS)
 		}
 		f := []string{r.Workload, r.Mode, r.Phase, size, r.Target,
-			fmt.Sprintf("%.3f", r.GBps), fmt.Sprintf("%.0f", r.OpsPerSec),
+			fmt.Sprintf("%.3f", r.GBps), r.spread(), fmt.Sprintf("%.0f", r.OpsPerSec),
 			FormatDuration(r.P50us), FormatDuration(r.P99us), FormatDuration(r.P999us),
 			hit, fmt.Sprint(r.Errors), rss}
 		for _, o := range others {
@@ -201,6 +221,8 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "\nGB/s = 10^9 value bytes/s; latency per operation (per chunk) from request write to full reply; "+
 		"%d round(s), targets alternating; ratios = %s throughput / other target's; verify=%s.\n", rep.Rounds, rep.Subject, rep.Verify)
+	fmt.Fprintf(w, "±%% = half the range of per-round throughput, in %% of the mean. Host: %d CPUs, %s/%s, load average %s at start, %s at end.\n",
+		rep.Host.CPUs, rep.Host.GOOS, rep.Host.GOARCH, rep.Host.LoadStart, rep.Host.LoadEnd)
 	for _, m := range rep.ServerHWM {
 		fmt.Fprintf(w, "VmHWM at end: %s %s\n", m.Target, FormatSize(m.HWM))
 	}

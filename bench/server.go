@@ -61,7 +61,7 @@ func StartRedis(ctx context.Context, bin string, extra []string) (*Server, error
 		return nil, err
 	}
 	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir}, extra...)
-	return startServer(ctx, "redis", path, args, dir, fmt.Sprintf("127.0.0.1:%d", port), "")
+	return startServer(ctx, "redis", path, args, dir, fmt.Sprintf("127.0.0.1:%d", port), "", pingRESP)
 }
 
 // GpucacheOptions configures the gpucache process of a comparison.
@@ -123,10 +123,52 @@ func StartGpucache(ctx context.Context, opts GpucacheOptions) (*Server, error) {
 		s3Addr = fmt.Sprintf("127.0.0.1:%d", s3Port)
 	}
 	args = append(args, opts.Extra...)
-	return startServer(ctx, "gpucache", bin, args, dir, fmt.Sprintf("127.0.0.1:%d", port), s3Addr)
+	return startServer(ctx, "gpucache", bin, args, dir, fmt.Sprintf("127.0.0.1:%d", port), s3Addr, pingRESP)
 }
 
-func startServer(ctx context.Context, name, bin string, args []string, dir, addr, s3Addr string) (*Server, error) {
+// StartRawProcess starts the raw probe as its own process (for example
+// "gpucache-bench raw-server"), so that it does not share this process's
+// runtime and scheduler with the load generator, as no real server does.
+// argv is the command; --listen and --max-size are appended.
+func StartRawProcess(ctx context.Context, argv []string, maxSize int) (*Server, error) {
+	port, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "gpucache-bench-raw-")
+	if err != nil {
+		return nil, err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	args := append(argv[1:len(argv):len(argv)], "--listen", addr, "--max-size", strconv.Itoa(maxSize))
+	return startServer(ctx, "raw", argv[0], args, dir, addr, "", pingRaw)
+}
+
+// pingRESP checks that a RESP server answers PING.
+func pingRESP(addr string) error {
+	c, err := DialRESP(addr, NewPayload(0), RESPOptions{Timeout: 2 * time.Second})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	reply, err := c.Command("PING")
+	if err == nil && reply != "+PONG" {
+		err = fmt.Errorf("PING answered %q", reply)
+	}
+	return err
+}
+
+// pingRaw checks that a raw probe answers a lookup.
+func pingRaw(addr string) error {
+	c, err := DialRaw(addr, NewPayload(0), VerifyNone, 2*time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.Do([]Op{{Kind: OpExists, Size: 1}})
+}
+
+func startServer(ctx context.Context, name, bin string, args []string, dir, addr, s3Addr string, ping func(addr string) error) (*Server, error) {
 	logf, err := os.Create(filepath.Join(dir, name+".log"))
 	if err != nil {
 		os.RemoveAll(dir)
@@ -151,15 +193,15 @@ func startServer(ctx context.Context, name, bin string, args []string, dir, addr
 		s.waitMu.Unlock()
 		close(s.exited)
 	}()
-	if err := s.waitReady(ctx, 60*time.Second); err != nil {
+	if err := s.waitReady(ctx, 60*time.Second, ping); err != nil {
 		s.Stop()
 		return nil, err
 	}
 	return s, nil
 }
 
-// waitReady waits until the server answers PING.
-func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
+// waitReady waits until ping succeeds.
+func (s *Server) waitReady(ctx context.Context, timeout time.Duration, ping func(addr string) error) error {
 	deadline := time.Now().Add(timeout)
 	var last error
 	for time.Now().Before(deadline) {
@@ -170,22 +212,12 @@ func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
 			return ctx.Err()
 		default:
 		}
-		c, err := DialRESP(s.Addr, NewPayload(0), RESPOptions{Timeout: 2 * time.Second})
-		if err == nil {
-			var reply string
-			reply, err = c.Command("PING")
-			c.Close()
-			if err == nil && reply == "+PONG" {
-				return nil
-			}
-			if err == nil {
-				err = fmt.Errorf("PING answered %q", reply)
-			}
+		if last = ping(s.Addr); last == nil {
+			return nil
 		}
-		last = err
 		time.Sleep(50 * time.Millisecond)
 	}
-	return fmt.Errorf("%s did not answer PING on %s within %v: %v; its log:\n%s", s.Name, s.Addr, timeout, last, s.LogTail())
+	return fmt.Errorf("%s did not answer on %s within %v: %v; its log:\n%s", s.Name, s.Addr, timeout, last, s.LogTail())
 }
 
 func (s *Server) exitErr() error {

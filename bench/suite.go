@@ -164,13 +164,25 @@ type HostInfo struct {
 	GOARCH    string `json:"goarch"`
 	GoVersion string `json:"go_version"`
 	Kernel    string `json:"kernel"`
+	// LoadStart and LoadEnd are /proc/loadavg's 1-minute figures: other
+	// work on the host shows in every number.
+	LoadStart string `json:"load_avg_start"`
+	LoadEnd   string `json:"load_avg_end"`
+}
+
+func loadAvg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }
 
 func hostInfo() HostInfo {
 	h, _ := os.Hostname()
 	k, _ := os.ReadFile("/proc/sys/kernel/osrelease")
 	return HostInfo{Hostname: h, CPUs: runtime.NumCPU(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH,
-		GoVersion: runtime.Version(), Kernel: strings.TrimSpace(string(k))}
+		GoVersion: runtime.Version(), Kernel: strings.TrimSpace(string(k)), LoadStart: loadAvg()}
 }
 
 // RunSuite runs every cell of the suite against every target, round by
@@ -204,7 +216,7 @@ func RunSuite(ctx context.Context, s Suite, targets []*Target, prog *Progress) (
 	}
 	rep := &Report{Started: time.Now(), Host: hostInfo(), Subject: targets[0].Name, Rounds: s.Rounds, Verify: s.Verify.String()}
 	skipped := make(map[string]bool) // target/workload pairs found unreachable
-	merged := make(map[[3]int]*Row) // cell, phase, target
+	merged := make(map[[3]int]*Row)  // cell, phase, target
 	cells := s.cells()
 	for round := 1; round <= s.Rounds; round++ {
 		for ci, c := range cells {
@@ -256,6 +268,7 @@ func RunSuite(ctx context.Context, s Suite, targets []*Target, prog *Progress) (
 			}
 		}
 	}
+	rep.Host.LoadEnd = loadAvg()
 	for _, t := range targets {
 		if sm := samplers[t.Name]; sm != nil {
 			rep.ServerHWM = append(rep.ServerHWM, ServerMem{Target: t.Name, HWM: sm.HWM()})
