@@ -206,3 +206,39 @@ func quoteShort(b []byte) string {
 	}
 	return fmt.Sprintf("%q...(%d bytes)", b[:80], len(b))
 }
+
+// goTB stands in for testing.TB on goroutines other than the test's, where
+// t.Fatal must not be called: Fatal panics with the message, and
+// rawConn.run recovers it. Only Helper, Fatal and Fatalf may be used.
+type goTB struct{ testing.TB }
+
+type goFatal string
+
+func (goTB) Helper()                           {}
+func (goTB) Fatal(args ...any)                 { panic(goFatal(fmt.Sprint(args...))) }
+func (goTB) Fatalf(format string, args ...any) { panic(goFatal(fmt.Sprintf(format, args...))) }
+
+// dialRawErr dials a rawConn for use on another goroutine with run; nil if
+// the dial fails.
+func dialRawErr(addr string) *rawConn {
+	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return nil
+	}
+	return &rawConn{t: goTB{}, nc: nc, r: bufio.NewReaderSize(nc, 64<<10)}
+}
+
+// run calls fn and returns the message of its first failure, or "".
+func (c *rawConn) run(fn func(c *rawConn)) (msg string) {
+	defer func() {
+		if r := recover(); r != nil {
+			f, ok := r.(goFatal)
+			if !ok {
+				panic(r)
+			}
+			msg = string(f)
+		}
+	}()
+	fn(c)
+	return ""
+}
