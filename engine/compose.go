@@ -62,7 +62,8 @@ type composePart struct {
 }
 
 func (c *composer) add(src Source) error {
-	var kb keyBuf
+	kb := getKeyBuf()
+	defer putKeyBuf(kb)
 	mk := kb.meta(src.KS, src.Key)
 	st := c.e.locks.of(mk)
 	st.mu.Lock()

@@ -13,6 +13,8 @@ import (
 func (e *Engine) evictSegment(id uint64) {
 	start := time.Now()
 	removed, moved := 0, 0
+	kb := getKeyBuf()
+	defer putKeyBuf(kb)
 	for _, k := range e.blobs.keysOf(id) {
 		mk := []byte(k)
 		ks, key, ok := splitMetaKey(mk)
@@ -27,10 +29,9 @@ func (e *Engine) evictSegment(id uint64) {
 			st.mu.Unlock()
 			continue
 		}
-		var kb keyBuf
-		if e.reinsertLocked(&kb, mk, &m) {
+		if e.reinsertLocked(kb, mk, &m) {
 			moved++
-		} else if e.deleteLocked(&kb, string(ks), key, mk, &m) == nil {
+		} else if e.deleteLocked(kb, string(ks), key, mk, &m) == nil {
 			removed++
 			e.keyEvictions.Add(1)
 		}

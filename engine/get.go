@@ -23,7 +23,8 @@ func (e *Engine) get(ks string, key []byte, resident bool) (*Value, error) {
 	if e.closed.Load() {
 		return nil, ErrClosed
 	}
-	var kb keyBuf
+	kb := getKeyBuf()
+	defer putKeyBuf(kb)
 	mk := kb.meta(ks, key)
 	v := newValue(e, ks)
 	for attempt := 0; ; attempt++ {
@@ -151,7 +152,8 @@ func (e *Engine) Stat(ks string, key []byte) (Meta, error) {
 	if e.closed.Load() {
 		return Meta{}, ErrClosed
 	}
-	var kb keyBuf
+	kb := getKeyBuf()
+	defer putKeyBuf(kb)
 	mk := kb.meta(ks, key)
 	var m Meta
 	val, closer, err := e.db.Get(mk)

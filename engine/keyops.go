@@ -10,7 +10,8 @@ func (e *Engine) Delete(ks string, keys [][]byte) (int, error) {
 		return 0, ErrClosed
 	}
 	n := 0
-	var kb keyBuf
+	kb := getKeyBuf()
+	defer putKeyBuf(kb)
 	var m Meta
 	for _, key := range keys {
 		mk := kb.meta(ks, key)
@@ -18,7 +19,7 @@ func (e *Engine) Delete(ks string, keys [][]byte) (int, error) {
 		st.mu.Lock()
 		exists, err := e.loadMeta(mk, &m)
 		if err == nil && exists {
-			err = e.deleteLocked(&kb, ks, key, mk, &m)
+			err = e.deleteLocked(kb, ks, key, mk, &m)
 			if err == nil {
 				st.gen++
 				n++
@@ -63,8 +64,9 @@ func (e *Engine) removeExpiredLocked(mk []byte, m *Meta) {
 	if !ok {
 		return
 	}
-	var kb keyBuf
-	if err := e.deleteLocked(&kb, string(ks), key, mk, m); err == nil {
+	kb := getKeyBuf()
+	defer putKeyBuf(kb)
+	if err := e.deleteLocked(kb, string(ks), key, mk, m); err == nil {
 		e.locks.of(mk).gen++
 		e.expired.Add(1)
 	}
@@ -108,7 +110,8 @@ func (e *Engine) setExpire(ks string, key []byte, at int64, cond ExpireCond) (bo
 	if e.closed.Load() {
 		return false, ErrClosed
 	}
-	var kb keyBuf
+	kb := getKeyBuf()
+	defer putKeyBuf(kb)
 	mk := kb.meta(ks, key)
 	st := e.locks.of(mk)
 	st.mu.Lock()
@@ -139,13 +142,13 @@ func (e *Engine) setExpire(ks string, key []byte, at int64, cond ExpireCond) (bo
 		}
 	}
 	if at != 0 && at <= nowMs() {
-		if err := e.deleteLocked(&kb, ks, key, mk, &m); err != nil {
+		if err := e.deleteLocked(kb, ks, key, mk, &m); err != nil {
 			return false, err
 		}
 		st.gen++
 		return true, nil
 	}
-	if err := e.rewriteMetaLocked(&kb, ks, key, mk, &m, at); err != nil {
+	if err := e.rewriteMetaLocked(kb, ks, key, mk, &m, at); err != nil {
 		return false, err
 	}
 	return true, nil
@@ -268,7 +271,8 @@ func (e *Engine) Update(ks string, key []byte, fn func(cur *Value) (Update, erro
 	if e.closed.Load() {
 		return ErrClosed
 	}
-	var kb keyBuf
+	kb := getKeyBuf()
+	defer putKeyBuf(kb)
 	mk := kb.meta(ks, key)
 	st := e.locks.of(mk)
 	st.mu.Lock()
@@ -294,7 +298,7 @@ func (e *Engine) Update(ks string, key []byte, fn func(cur *Value) (Update, erro
 		if !exists {
 			return nil
 		}
-		if err := e.deleteLocked(&kb, ks, key, mk, &m); err != nil {
+		if err := e.deleteLocked(kb, ks, key, mk, &m); err != nil {
 			return err
 		}
 		st.gen++
@@ -304,13 +308,13 @@ func (e *Engine) Update(ks string, key []byte, fn func(cur *Value) (Update, erro
 			return nil
 		}
 		if u.ExpireAt != 0 && u.ExpireAt <= nowMs() {
-			if err := e.deleteLocked(&kb, ks, key, mk, &m); err != nil {
+			if err := e.deleteLocked(kb, ks, key, mk, &m); err != nil {
 				return err
 			}
 			st.gen++
 			return nil
 		}
-		return e.rewriteMetaLocked(&kb, ks, key, mk, &m, u.ExpireAt)
+		return e.rewriteMetaLocked(kb, ks, key, mk, &m, u.ExpireAt)
 	}
 	at := m.ExpireAt
 	if u.SetExpire || !exists {
@@ -318,7 +322,7 @@ func (e *Engine) Update(ks string, key []byte, fn func(cur *Value) (Update, erro
 	}
 	opts := PutOptions{ExpireAt: at}
 	if len(u.Value) <= e.opts.InlineThreshold {
-		_, err = e.putLocked(st, &kb, ks, key, mk, u.Value, nil, nil, opts)
+		_, err = e.putLocked(st, kb, ks, key, mk, u.Value, nil, nil, opts)
 		return err
 	}
 	// NB: a large result (APPEND to a big value) is written to the blob
@@ -333,6 +337,6 @@ func (e *Engine) Update(ks string, key []byte, fn func(cur *Value) (Update, erro
 	if err != nil {
 		return err
 	}
-	_, err = e.putLocked(st, &kb, ks, key, mk, nil, []Extent{x}, buf, opts)
+	_, err = e.putLocked(st, kb, ks, key, mk, nil, []Extent{x}, buf, opts)
 	return err
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"sync"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -71,12 +72,13 @@ func (e *Engine) put(ks string, key, inline []byte, ext []Extent, buf *Buffer, o
 	if e.closed.Load() {
 		return PutResult{}, ErrClosed
 	}
-	var kb keyBuf
+	kb := getKeyBuf()
+	defer putKeyBuf(kb)
 	mk := kb.meta(ks, key)
 	st := e.locks.of(mk)
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	return e.putLocked(st, &kb, ks, key, mk, inline, ext, buf, opts)
+	return e.putLocked(st, kb, ks, key, mk, inline, ext, buf, opts)
 }
 
 // putLocked is put with the key's stripe held by the caller.
@@ -210,13 +212,19 @@ func (e *Engine) loadMeta(mk []byte, m *Meta) (bool, error) {
 	return true, nil
 }
 
-// keyBuf holds per-call scratch space for encoded keys and records, so the
-// common paths build keys without heap allocation.
+// keyBuf holds per-call scratch space for encoded keys and records. Keys
+// handed to pebble escape, so keyBufs come from a pool rather than the
+// stack: the common paths then allocate nothing.
 type keyBuf struct {
 	mk  [128]byte
 	exp [128]byte
 	rec [256]byte
 }
+
+var keyBufPool = sync.Pool{New: func() any { return new(keyBuf) }}
+
+func getKeyBuf() *keyBuf   { return keyBufPool.Get().(*keyBuf) }
+func putKeyBuf(kb *keyBuf) { keyBufPool.Put(kb) }
 
 func (kb *keyBuf) meta(ks string, key []byte) []byte {
 	return appendMetaKey(kb.mk[:0], ks, key)

@@ -136,7 +136,8 @@ func (e *Engine) flushRange(lower, upper []byte) error {
 }
 
 func (e *Engine) deleteMetaKeys(mks [][]byte) error {
-	var kb keyBuf
+	kb := getKeyBuf()
+	defer putKeyBuf(kb)
 	var m Meta
 	for _, mk := range mks {
 		ks, key, ok := splitMetaKey(mk)
@@ -147,7 +148,7 @@ func (e *Engine) deleteMetaKeys(mks [][]byte) error {
 		st.mu.Lock()
 		exists, err := e.loadMeta(mk, &m)
 		if err == nil && exists {
-			if err = e.deleteLocked(&kb, string(ks), key, mk, &m); err == nil {
+			if err = e.deleteLocked(kb, string(ks), key, mk, &m); err == nil {
 				st.gen++
 			}
 		}

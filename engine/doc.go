@@ -1,0 +1,47 @@
+// Package engine is gpucache's storage engine: one keyspace store shared by
+// the RESP and S3 front ends, with a DRAM tier over an NVMe tier.
+//
+// # Basics
+//
+// A key lives in a keyspace (a Redis namespace, or an S3 bucket). Its
+// metadata record — type, size, expiry, version, the protocol's opaque
+// attributes — sits in a pebble LSM (the metadata store). Values up to
+// Options.InlineThreshold live in the record itself; larger ones are blobs in
+// append-only segment files on the devices (through an ec.Volume), each
+// extent carrying a CRC32C that every read verifies.
+//
+// Writes of large values: the front end takes arena memory with NewBuffer,
+// reads the value from the socket straight into it (the one copy), and
+// hands it to Put. Put writes the pages to the active segment with one
+// vectored O_DIRECT write, waits for a shared fdatasync, commits the
+// metadata, and keeps the same pages resident as the DRAM tier's copy. The
+// front end calls Sync once per batch of mutations before answering, which
+// makes the metadata durable with one log sync for all of them.
+//
+// Reads: Get serves resident values from the DRAM tier (a reference, no
+// copy), reads others from the NVMe tier into arena pages (verified), and
+// admits them. Open returns a handle that streams without loading.
+//
+// # Invariants
+//
+//   - A blob is durable before the metadata that references it commits; a
+//     mutation is acknowledged only after Sync. An acknowledged write
+//     survives kill -9 (and power loss: every sync is an fdatasync).
+//   - Bytes returned are the bytes written or an error (ErrCorrupt): every
+//     extent's CRC is checked on read.
+//   - Memory for values is the arena: resident and in-flight values share
+//     Options.DRAMCacheSize; NewBuffer waits (backpressure) and then fails
+//     with ErrBusy rather than growing.
+//   - A segment file is removed only when no key references it and no
+//     reader has it pinned; recovery removes segments nothing references.
+//
+// # Caveats
+//
+//   - Dead space inside a segment that other keys still use is reclaimed
+//     only when the whole segment becomes free (or is evicted in cache
+//     mode); there is no compaction of partly-live segments yet.
+//   - In cache mode (EvictLRU) the NVMe tier evicts whole segments, oldest
+//     first; values resident in DRAM are re-inserted, others are dropped.
+//   - Only the string type is stored today; other Redis types read as
+//     TypeNone.
+package engine
