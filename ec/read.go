@@ -27,8 +27,10 @@ type readOp struct {
 }
 
 func (v *Volume) getReadOp(st *fileState) *readOp {
-	op, _ := v.readOps.Get().(*readOp)
-	if op == nil {
+	var op *readOp
+	select {
+	case op = <-v.readOps:
+	default:
 		op = &readOp{
 			v:       v,
 			iov:     make([][][]byte, v.n),
@@ -58,7 +60,10 @@ func (v *Volume) putReadOp(op *readOp) {
 		op.iov[i] = op.iov[i][:0]
 	}
 	clear(op.hdr)
-	v.readOps.Put(op)
+	select {
+	case v.readOps <- op:
+	default: // enough idle ops; let this one go
+	}
 }
 
 // ReadvAt fills the buffers back to back from off. off and every buffer

@@ -29,7 +29,11 @@ type Volume struct {
 	pool              *nvme.Pool
 	work              chan task
 	workers           sync.WaitGroup
-	writeOps, readOps sync.Pool
+	// Free lists of per-request state. Channels rather than sync.Pool:
+	// a GC must not drop them, or a steady stream of requests would
+	// rebuild them (and their unit and iovec slices) after every cycle.
+	writeOps chan *writeOp
+	readOps  chan *readOp
 
 	mu     sync.Mutex
 	id     [16]byte
@@ -77,7 +81,14 @@ func Open(devs []nvme.Device, k, m int, opts ...Option) (*Volume, error) {
 		v.quorum = k
 	}
 	if m > 0 {
-		enc, err := reedsolomon.New(k, m, reedsolomon.WithMaxGoroutines(1), reedsolomon.WithInversionCache(true))
+		// NB: shards are one unit per stripe and encoded stripe by stripe,
+		// which keeps them in cache: measured 5.5 GB/s per core for 4+2,
+		// against 3 GB/s for one call over 1 MiB shards. GFNI is off
+		// because its per-call matrix escapes to the heap (about 900 bytes
+		// per stripe); the AVX2 path costs 24 bytes per call (the library
+		// returns a []byte to a sync.Pool). Parallelism is across stripes
+		// (see WithEncoders), so the library runs one goroutine per call.
+		enc, err := reedsolomon.New(k, m, reedsolomon.WithMaxGoroutines(1), reedsolomon.WithInversionCache(true), reedsolomon.WithGFNI(false), reedsolomon.WithAVXGFNI(false))
 		if err != nil {
 			return nil, fmt.Errorf("ec: cannot create encoder: %w", err)
 		}
@@ -91,6 +102,8 @@ func Open(devs []nvme.Device, k, m int, opts ...Option) (*Volume, error) {
 	}
 	v.pool = nvme.NewPool(v.opts.batch*unit, v.opts.maxBuffers)
 	v.work = make(chan task, v.opts.workers)
+	v.writeOps = make(chan *writeOp, v.opts.workers)
+	v.readOps = make(chan *readOp, v.opts.workers)
 	for i := 0; i < v.opts.workers; i++ {
 		v.workers.Add(1)
 		go v.worker()

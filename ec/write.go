@@ -30,8 +30,10 @@ type writeOp struct {
 }
 
 func (v *Volume) getWriteOp(st *fileState) *writeOp {
-	op, _ := v.writeOps.Get().(*writeOp)
-	if op == nil {
+	var op *writeOp
+	select {
+	case op = <-v.writeOps:
+	default:
 		op = &writeOp{
 			v:      v,
 			iov:    make([][][]byte, v.n),
@@ -66,7 +68,10 @@ func (v *Volume) putWriteOp(op *writeOp) {
 		clear(op.iov[i])
 		op.iov[i] = op.iov[i][:0]
 	}
-	v.writeOps.Put(op)
+	select {
+	case v.writeOps <- op:
+	default: // enough idle ops; let this one go
+	}
 }
 
 // cursor walks a caller's buffers one unit at a time. Buffer lengths are
