@@ -22,13 +22,13 @@ const unit = nvme.Align
 // Volume stores logical files striped over devices with k data and m
 // parity shards. It is safe for concurrent use.
 type Volume struct {
-	k, m, n           int
-	opts              options
-	quorum            int
-	enc               reedsolomon.Encoder // nil when m == 0
-	pool              *nvme.Pool
-	work              chan task
-	workers           sync.WaitGroup
+	k, m, n int
+	opts    options
+	quorum  int
+	enc     reedsolomon.Encoder // nil when m == 0
+	pool    *nvme.Pool
+	work    chan task
+	workers sync.WaitGroup
 	// Free lists of per-request state. Channels rather than sync.Pool:
 	// a GC must not drop them, or a steady stream of requests would
 	// rebuild them (and their unit and iovec slices) after every cycle.
