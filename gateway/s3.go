@@ -1,8 +1,80 @@
 package gateway
 
-import "github.com/gpucache/gpucache/engine"
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
 
-// startS3 starts the S3 front end when s3-port is set.
+	"github.com/gpucache/gpucache/engine"
+	"github.com/gpucache/gpucache/protocols/s3"
+)
+
+// startS3 starts the S3 front end unless s3-port is 0, and returns its
+// closer.
 func startS3(cfg *Config, eng *engine.Engine, logf func(string, ...any), errc chan<- error) (func(), error) {
-	return nil, nil
+	port := cfg.Int("s3-port")
+	if port == 0 {
+		return nil, nil
+	}
+	creds, err := s3Credentials(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var domains []string
+	for _, d := range strings.Split(cfg.Get("s3-domain"), ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			domains = append(domains, d)
+		}
+	}
+	addr := net.JoinHostPort(cfg.Get("s3-bind"), strconv.FormatInt(port, 10))
+	srv, err := s3.NewServer(eng, s3.Config{
+		Addr:        addr,
+		Domains:     domains,
+		Credentials: creds,
+		Region:      cfg.Get("s3-region"),
+		TLSCertFile: cfg.Get("s3-tls-cert-file"),
+		TLSKeyFile:  cfg.Get("s3-tls-key-file"),
+		RESPBucket:  cfg.Get("s3-resp-bucket"),
+		Logf:        logf,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cannot start S3: %w", err)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		srv.Close()
+		return nil, fmt.Errorf("cannot listen for S3: %w", err)
+	}
+	scheme := "http"
+	if cfg.Get("s3-tls-cert-file") != "" {
+		scheme = "https"
+	}
+	logf("S3 listening on %s://%s", scheme, ln.Addr())
+	go func() { errc <- serveErr(srv.Serve(ln), nil) }()
+	return func() { srv.Close() }, nil
+}
+
+// s3Credentials collects s3-access-key/s3-secret-key and the s3-credentials
+// list ("key:secret,key:secret").
+func s3Credentials(cfg *Config) ([]s3.Credential, error) {
+	var creds []s3.Credential
+	ak, sk := cfg.Get("s3-access-key"), cfg.Get("s3-secret-key")
+	if (ak == "") != (sk == "") {
+		return nil, fmt.Errorf("s3-access-key and s3-secret-key go together")
+	}
+	if ak != "" {
+		creds = append(creds, s3.Credential{AccessKey: ak, SecretKey: sk})
+	}
+	for _, pair := range strings.Split(cfg.Get("s3-credentials"), ",") {
+		if pair = strings.TrimSpace(pair); pair == "" {
+			continue
+		}
+		k, s, ok := strings.Cut(pair, ":")
+		if !ok || k == "" || s == "" {
+			return nil, fmt.Errorf("s3-credentials: want key:secret pairs, got %q", pair)
+		}
+		creds = append(creds, s3.Credential{AccessKey: k, SecretKey: s})
+	}
+	return creds, nil
 }
