@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,6 +25,8 @@ Usage:
   gpucache-bench run --target raw  measure only the raw loopback probe
   gpucache-bench raw-server --listen H:P
                                    serve the raw probe for a client on another host
+  gpucache-bench plot --json R.json --out P.svg
+                                   draw the SVG plot of a saved JSON report
 
   --quick runs a reduced suite (well under a minute for a three-way compare);
   without it the full suite runs. Any flag below overrides the preset.
@@ -42,8 +45,11 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cmd, args := args[0], args[1:]
-	if cmd == "raw-server" {
+	switch cmd {
+	case "raw-server":
 		return rawServerMain(args, stderr)
+	case "plot":
+		return plotMain(args, stderr)
 	}
 	if cmd != "compare" && cmd != "run" {
 		fmt.Fprintf(stderr, "gpucache-bench: unknown command %q (want compare, run or raw-server)\n", cmd)
@@ -153,6 +159,32 @@ func rawServerMain(args []string, stderr io.Writer) int {
 	return 0
 }
 
+func plotMain(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("plot", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	in := fs.String("json", "", "JSON report written by --json")
+	out := fs.String("out", "", "SVG file to write")
+	if err := fs.Parse(args); err != nil || *in == "" || *out == "" {
+		fmt.Fprintln(stderr, "usage: gpucache-bench plot --json R.json --out P.svg")
+		return 2
+	}
+	b, err := os.ReadFile(*in)
+	if err != nil {
+		fmt.Fprintln(stderr, "gpucache-bench:", err)
+		return 1
+	}
+	var rep Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		fmt.Fprintf(stderr, "gpucache-bench: cannot parse %s: %v\n", *in, err)
+		return 1
+	}
+	if err := rep.WritePlotFile(*out); err != nil {
+		fmt.Fprintln(stderr, "gpucache-bench:", err)
+		return 1
+	}
+	return 0
+}
+
 // cliFlags holds every flag; suite() applies the ones given on top of the
 // preset.
 type cliFlags struct {
@@ -191,14 +223,14 @@ func newFlags(cmd string, stderr io.Writer) *cliFlags {
 	fs.StringVar(&f.sizes, "sizes", "4MiB,32MiB,80MiB", "value sizes of the lmcache and s3 workloads")
 	fs.StringVar(&f.modes, "modes", "python,native,native-b8", "lmcache client modes: python, native, native-bN (N chunks per pipelined batch); quick: python,native-b8")
 	fs.IntVar(&f.concurrency, "concurrency", 8, "lmcache/s3 connections (quick: 4)")
-	fs.StringVar(&f.workingSet, "working-set", "1GiB", "lmcache/s3 bytes stored per value size (quick: 192MiB)")
+	fs.StringVar(&f.workingSet, "working-set", "1GiB", "lmcache/s3 bytes stored per value size (quick: 128MiB)")
 	fs.Float64Var(&f.getPasses, "get-passes", 4, "chunk reads in the get phase, as a multiple of the chunks stored (quick: 2)")
 	fs.IntVar(&f.prefixChunks, "prefix-chunks", q.LMCache[0].PrefixChunks, "chunks per retrieval request")
 	fs.Float64Var(&f.hitRatio, "hit-ratio", q.LMCache[0].HitRatio, "expected fraction of a request's chunks that were stored (a stored prefix, then misses)")
 	fs.IntVar(&f.smallClients, "small-clients", q.Small.Clients, "small: connections")
 	fs.IntVar(&f.smallDepth, "small-depth", q.Small.Depth, "small: pipelining depth")
-	fs.IntVar(&f.smallKeys, "small-keys", 100000, "small: distinct keys (quick: 10000)")
-	fs.IntVar(&f.smallOps, "small-ops", 2000000, "small: operations in the mix phase (quick: 200000)")
+	fs.IntVar(&f.smallKeys, "small-keys", 100000, "small: distinct keys (quick: 5000)")
+	fs.IntVar(&f.smallOps, "small-ops", 2000000, "small: operations in the mix phase (quick: 100000)")
 	fs.Float64Var(&f.smallSetRatio, "small-set-ratio", q.Small.SetRatio, "small: fraction of SETs in the mix")
 	fs.StringVar(&f.smallSizes, "small-sizes", "64,4KiB", "small: min,max value size (log-uniform per key)")
 	fs.IntVar(&f.rounds, "rounds", 3, "rounds; each runs every cell against every target in turn (quick: 2)")

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -21,6 +22,10 @@ const (
 )
 
 var plotColors = []string{"#1f77b4", "#d62728", "#7f7f7f", "#2ca02c", "#9467bd", "#ff7f0e"}
+
+type legendEntry struct {
+	name, color, dash string
+}
 
 type plotSeries struct {
 	name  string
@@ -89,6 +94,7 @@ func (rep *Report) WritePlot(w io.Writer) error {
 	for i, g := range groups {
 		y0 := plotMargin + float64(i)*(plotPanelH+plotMargin*1.5)
 		var thr, lat []plotSeries
+		var legend []legendEntry
 		for _, t := range targets {
 			st := plotSeries{name: t, color: targetColor[t], ys: map[int]float64{}}
 			p := [3]plotSeries{}
@@ -105,10 +111,13 @@ func (rep *Report) WritePlot(w io.Writer) error {
 			if len(st.ys) > 0 {
 				thr = append(thr, st)
 				lat = append(lat, p[:]...)
+				legend = append(legend, legendEntry{name: t, color: targetColor[t]})
 			}
 		}
-		plotPanel(&b, plotMargin, y0, g.title+": throughput", "GB/s", false, sizes, thr)
-		plotPanel(&b, 2*plotMargin+plotPanelW, y0, g.title+": latency", "ms (log)", true, sizes, lat)
+		latLegend := append(legend[:len(legend):len(legend)],
+			legendEntry{"p50", "#444", ""}, legendEntry{"p99", "#444", "6,3"}, legendEntry{"p99.9", "#444", "2,2"})
+		plotPanel(&b, plotMargin, y0, g.title+": throughput", "GB/s", false, sizes, thr, legend)
+		plotPanel(&b, 2*plotMargin+plotPanelW, y0, g.title+": latency", "ms (log)", true, sizes, lat, latLegend)
 	}
 	b.WriteString("</svg>\n")
 	_, err := io.WriteString(w, b.String())
@@ -120,7 +129,7 @@ func esc(s string) string {
 }
 
 // plotPanel draws one panel with its top-left corner at (x0, y0).
-func plotPanel(b *strings.Builder, x0, y0 float64, title, ylabel string, logY bool, sizes []int, series []plotSeries) {
+func plotPanel(b *strings.Builder, x0, y0 float64, title, ylabel string, logY bool, sizes []int, series []plotSeries, legend []legendEntry) {
 	fmt.Fprintf(b, `<text x="%.1f" y="%.1f" font-size="12" font-weight="bold">%s</text>`+"\n", x0, y0-8, esc(title))
 	fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.0f" height="%.0f" fill="none" stroke="#888"/>`+"\n", x0, y0, plotPanelW, plotPanelH)
 	fmt.Fprintf(b, `<text x="%.1f" y="%.1f" transform="rotate(-90 %.1f %.1f)" text-anchor="middle">%s</text>`+"\n",
@@ -178,7 +187,7 @@ func plotPanel(b *strings.Builder, x0, y0 float64, title, ylabel string, logY bo
 		fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#eee"/>`+"\n", x, y0, x, y0+plotPanelH)
 		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`+"\n", x, y0+plotPanelH+14, FormatSize(int64(s)))
 	}
-	for i, s := range series {
+	for _, s := range series {
 		var pts []string
 		var dots [][2]float64
 		for _, size := range sizes {
@@ -195,10 +204,18 @@ func plotPanel(b *strings.Builder, x0, y0 float64, title, ylabel string, logY bo
 		for _, d := range dots {
 			fmt.Fprintf(b, `<circle cx="%.1f" cy="%.1f" r="2.5" fill="%s"/>`+"\n", d[0], d[1], s.color)
 		}
-		ly := y0 + 14 + float64(i)*13
-		lx := x0 + plotPanelW - 120
-		fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="2"%s/>`+"\n", lx, ly-4, lx+18, ly-4, s.color, dash)
-		fmt.Fprintf(b, `<text x="%.1f" y="%.1f">%s</text>`+"\n", lx+22, ly, esc(s.name))
+	}
+	// Legend in the top-left corner, over a white box.
+	lx, ly := x0+8, y0+8
+	fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="92" height="%d" fill="white" fill-opacity="0.85" stroke="#ccc"/>`+"\n", lx, ly, 6+13*len(legend))
+	for i, e := range legend {
+		y := ly + 14 + float64(i)*13
+		dash := ""
+		if e.dash != "" {
+			dash = fmt.Sprintf(` stroke-dasharray="%s"`, e.dash)
+		}
+		fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="2"%s/>`+"\n", lx+6, y-4, lx+24, y-4, e.color, dash)
+		fmt.Fprintf(b, `<text x="%.1f" y="%.1f">%s</text>`+"\n", lx+28, y, esc(e.name))
 	}
 }
 
@@ -216,4 +233,9 @@ func niceStep(x float64) float64 {
 	return 10 * p
 }
 
-func trimFloat(v float64) string { return fmt.Sprintf("%.3g", v) }
+func trimFloat(v float64) string {
+	if v >= 1 {
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return fmt.Sprintf("%.3g", v)
+}

@@ -47,14 +47,14 @@ type Suite struct {
 // on a 2-core machine (plus the first build of gpucache).
 func QuickSuite() Suite {
 	lm := func(mode string, batch int) LMCacheConfig {
-		return LMCacheConfig{Mode: mode, Batch: batch, Concurrency: 4, WorkingSet: 192 << 20, GetPasses: 2, PrefixChunks: 8, HitRatio: 0.75}
+		return LMCacheConfig{Mode: mode, Batch: batch, Concurrency: 4, WorkingSet: 128 << 20, GetPasses: 2, PrefixChunks: 8, HitRatio: 0.75}
 	}
 	return Suite{
 		Workloads: []string{WorkloadLMCache, WorkloadSmall},
 		Sizes:     []int{4 << 20, 32 << 20, 80 << 20},
 		LMCache:   []LMCacheConfig{lm(ModePython, 1), lm(ModeNative, 8)},
 		S3:        lm(ModeNative, 1),
-		Small:     SmallConfig{Clients: 32, Depth: 16, Keys: 10000, Ops: 200000, SetRatio: 0.2, MinSize: 64, MaxSize: 4096},
+		Small:     SmallConfig{Clients: 32, Depth: 16, Keys: 5000, Ops: 100000, SetRatio: 0.2, MinSize: 64, MaxSize: 4096},
 		Rounds:    2,
 		Timeout:   60 * time.Second,
 		Model:     "meta-llama/Llama-3.1-8B-Instruct",
