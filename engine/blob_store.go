@@ -47,15 +47,16 @@ type blobStore struct {
 }
 
 type segment struct {
-	id     uint64
-	f      volumeFile
-	size   int64
-	tail   int64 // next free offset (active segment only)
-	sealed bool
-	keys   map[string]int // referencing metadata keys -> extent count
-	live   int64
-	pins   int
-	doomed bool // being evicted
+	id        uint64
+	f         volumeFile
+	size      int64
+	tail      int64 // next free offset (active segment only)
+	sealed    bool
+	keys      map[string]int // referencing metadata keys -> extent count
+	live      int64
+	pins      int
+	doomed    bool // being evicted
+	compacted bool // compaction already tried
 
 	syncMu              sync.Mutex
 	syncCond            *sync.Cond

@@ -18,6 +18,7 @@ const (
 	defaultSegmentSize     = 256 << 20
 	defaultMemoryWait      = 30 * time.Second
 	defaultExpireInterval  = 100 * time.Millisecond
+	defaultCompactInterval = 10 * time.Second
 )
 
 // Engine is the keyspace store shared by every protocol front end. All
@@ -41,6 +42,7 @@ type Engine struct {
 	wg   sync.WaitGroup
 
 	expired, keyEvictions atomic.Int64
+	compactions           atomic.Int64
 	noSpaceErrors         atomic.Int64
 }
 
@@ -62,6 +64,9 @@ func Open(opts Options) (*Engine, error) {
 	}
 	if opts.MemoryWait <= 0 {
 		opts.MemoryWait = defaultMemoryWait
+	}
+	if opts.CompactInterval <= 0 {
+		opts.CompactInterval = defaultCompactInterval
 	}
 	if opts.ExpireInterval <= 0 {
 		opts.ExpireInterval = defaultExpireInterval
@@ -106,8 +111,9 @@ func Open(opts Options) (*Engine, error) {
 		e.Close()
 		return nil, err
 	}
-	e.wg.Add(1)
+	e.wg.Add(2)
 	go e.expireLoop()
+	go e.compactLoop()
 	return e, nil
 }
 

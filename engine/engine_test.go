@@ -671,3 +671,39 @@ func TestModel(t *testing.T) {
 		t.Fatalf("live bytes %d, model %d", l, live)
 	}
 }
+
+func TestCompactionReclaimsDeadSpace(t *testing.T) {
+	e := openTest(t, t.TempDir(), func(o *Options) {
+		o.SegmentSize = 4 << 20
+		o.CompactInterval = 20 * time.Millisecond
+		o.DRAMCacheSize = 8 << 20
+	})
+	defer e.Close()
+	// Fill segments with 1 MiB values, then delete three of every four:
+	// every segment keeps one live value and nothing is freed by deletion.
+	for i := 0; i < 16; i++ {
+		mustPut(t, e, "", fmt.Sprint("k", i), pattern(uint64(i), 1<<20-4096), PutOptions{})
+	}
+	for i := 0; i < 16; i++ {
+		if i%4 != 0 {
+			e.Delete("", [][]byte{[]byte(fmt.Sprint("k", i))})
+		}
+	}
+	e.Sync()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if st := e.Stats(); st.NVMeCompactions >= 3 && st.NVMeUsed <= 8<<20 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	st := e.Stats()
+	if st.NVMeCompactions < 3 || st.NVMeUsed > 8<<20 {
+		t.Fatalf("compactions %d, NVMe used %d MiB", st.NVMeCompactions, st.NVMeUsed>>20)
+	}
+	for i := 0; i < 16; i += 4 {
+		if !bytes.Equal(mustGet(t, e, "", fmt.Sprint("k", i)), pattern(uint64(i), 1<<20-4096)) {
+			t.Fatalf("k%d wrong after compaction", i)
+		}
+	}
+}

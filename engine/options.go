@@ -55,6 +55,9 @@ type Options struct {
 	MemoryWait time.Duration
 	// ExpireInterval is the period of the active expiry sweep. Default 100ms.
 	ExpireInterval time.Duration
+	// CompactInterval is how often segments with mostly dead space are
+	// looked for and compacted. Default 10s.
+	CompactInterval time.Duration
 	// Logf receives operational log lines. Default: discard.
 	Logf func(format string, args ...any)
 }

@@ -29,6 +29,7 @@ type Stats struct {
 	NVMeKeysEvicted     int64
 	NVMeCorruptReads    int64
 	NVMeNoSpaceErrors   int64
+	NVMeCompactions     int64 // segments compacted
 	// Keys.
 	Keys        map[string]int64 // per keyspace, non-empty ones
 	ExpiredKeys int64
@@ -62,6 +63,7 @@ func (e *Engine) Stats() Stats {
 		NVMeKeysEvicted:     e.keyEvictions.Load(),
 		NVMeCorruptReads:    e.blobs.corrupt.Load(),
 		NVMeNoSpaceErrors:   e.noSpaceErrors.Load(),
+		NVMeCompactions:     e.compactions.Load(),
 
 		Keys:        make(map[string]int64),
 		ExpiredKeys: e.expired.Load(),
