@@ -37,9 +37,9 @@
 //
 // # Caveats
 //
-//   - Dead space inside a segment that other keys still use is reclaimed
-//     only when the whole segment becomes free (or is evicted in cache
-//     mode); there is no compaction of partly-live segments yet.
+//   - Dead space inside a segment comes back when the whole segment is free,
+//     or when background compaction moves the live values out of a segment
+//     less than half live (it needs free space for the moved values).
 //   - In cache mode (EvictLRU) the NVMe tier evicts whole segments, oldest
 //     first; values resident in DRAM are re-inserted, others are dropped.
 //   - Only the string type is stored today; other Redis types read as
