@@ -55,7 +55,7 @@ func Compare(ctx context.Context, s Suite, opts CompareOptions, prog *Progress) 
 		case TargetGpucache:
 			prog.Printf("starting gpucache%s", map[bool]string{true: " (building ./cmd/gpucache)", false: ""}[opts.Gpucache.Bin == ""])
 			g := opts.Gpucache
-			g.S3 = wantS3
+			g.S3, g.S3AccessKey, g.S3SecretKey = wantS3, opts.S3.AccessKey, opts.S3.SecretKey
 			srv, err := StartGpucache(ctx, g)
 			if err != nil {
 				return nil, err

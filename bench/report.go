@@ -101,7 +101,7 @@ func (r *Row) spread() string {
 	return fmt.Sprintf("%.0f", 100*(hi-lo)/2/(sum/float64(len(xs))))
 }
 
-func (rep *Report) finish(merged map[[3]int]*Row, targets []*Target) *Report {
+func (rep *Report) finish(merged map[[3]int]*Row) *Report {
 	rep.Rows = rep.Rows[:0]
 	for _, row := range merged {
 		r := row.res

@@ -135,7 +135,7 @@ func s3Get(ctx context.Context, mc *minio.Client, bucket, name string, val []byt
 		return false, err
 	}
 	if err != nil {
-		return true, fmt.Errorf("%w: object %s ended after %d of %d bytes", ErrCorrupt, name, n, len(val))
+		return true, fmt.Errorf("%w: object %s ended after %d of %d bytes: %w", ErrCorrupt, name, n, len(val), err)
 	}
 	var one [1]byte
 	if k, _ := obj.Read(one[:]); k != 0 {

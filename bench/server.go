@@ -70,8 +70,10 @@ type GpucacheOptions struct {
 	Bin string
 	// DRAMCacheSize is passed as --dram-cache-size (default "2gb").
 	DRAMCacheSize string
-	// S3 also starts the S3 front end on a free port (--s3-port).
-	S3 bool
+	// S3 starts the S3 front end on a free port (--s3-port) with the given
+	// credentials (when set); without it the front end is off (--s3-port 0).
+	S3                       bool
+	S3AccessKey, S3SecretKey string
 	// Extra arguments appended to the command line.
 	Extra []string
 }
@@ -120,7 +122,12 @@ func StartGpucache(ctx context.Context, opts GpucacheOptions) (*Server, error) {
 			return nil, err
 		}
 		args = append(args, "--s3-port", strconv.Itoa(s3Port), "--s3-bind", "127.0.0.1")
+		if opts.S3AccessKey != "" {
+			args = append(args, "--s3-access-key", opts.S3AccessKey, "--s3-secret-key", opts.S3SecretKey)
+		}
 		s3Addr = fmt.Sprintf("127.0.0.1:%d", s3Port)
+	} else {
+		args = append(args, "--s3-port", "0")
 	}
 	args = append(args, opts.Extra...)
 	return startServer(ctx, "gpucache", bin, args, dir, fmt.Sprintf("127.0.0.1:%d", port), s3Addr, pingRESP)

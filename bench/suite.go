@@ -222,7 +222,7 @@ func RunSuite(ctx context.Context, s Suite, targets []*Target, prog *Progress) (
 		for ci, c := range cells {
 			for ti, t := range targets {
 				if err := ctx.Err(); err != nil {
-					return rep.finish(merged, targets), err
+					return rep.finish(merged), err
 				}
 				if c.workload == WorkloadS3 && t.Kind != TargetRaw && t.S3 == nil {
 					continue // no S3 front end: n/a
@@ -248,7 +248,7 @@ func RunSuite(ctx context.Context, s Suite, targets []*Target, prog *Progress) (
 				}
 				if err != nil && len(res) == 0 {
 					if errors.Is(err, context.Canceled) {
-						return rep.finish(merged, targets), err
+						return rep.finish(merged), err
 					}
 					// The whole cell failed (for example the server died):
 					// report it in the table instead of stopping the run.
@@ -274,7 +274,7 @@ func RunSuite(ctx context.Context, s Suite, targets []*Target, prog *Progress) (
 			rep.ServerHWM = append(rep.ServerHWM, ServerMem{Target: t.Name, HWM: sm.HWM()})
 		}
 	}
-	return rep.finish(merged, targets), nil
+	return rep.finish(merged), nil
 }
 
 func (c cell) modeLabel(s Suite) string {
