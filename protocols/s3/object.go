@@ -1,6 +1,7 @@
 package s3
 
 import (
+	"encoding/xml"
 	"errors"
 	"net/http"
 	"strconv"
@@ -204,4 +205,24 @@ func (s *Server) deleteObject(req *request) error {
 	}
 	req.w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+type tagging struct {
+	XMLName xml.Name `xml:"Tagging"`
+	NS      string   `xml:"xmlns,attr"`
+	TagSet  struct{} `xml:"TagSet"`
+}
+
+// getObjectTagging answers an empty tag set: objects carry no tags, and
+// aws CLI v2 asks before copying a large object.
+func (s *Server) getObjectTagging(req *request) error {
+	ks := s.bucketKS(req.bucket)
+	m, err := s.eng.Stat(ks, []byte(req.key))
+	if errors.Is(err, engine.ErrNotFound) || err == nil && m.Type != engine.TypeString {
+		return s.notFound(req.bucket)
+	}
+	if err != nil {
+		return err
+	}
+	return writeXML(req.w, http.StatusOK, tagging{NS: s3NS})
 }

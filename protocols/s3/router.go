@@ -95,6 +95,9 @@ func (s *Server) dispatch(req *request) error {
 		if req.has("uploadId") {
 			return s.listParts(req)
 		}
+		if req.has("tagging") {
+			return s.getObjectTagging(req)
+		}
 		if unsupportedObjectSub(req) {
 			return errNotImplemented
 		}
