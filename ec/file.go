@@ -29,7 +29,7 @@ type fileState struct {
 	// reconstructs a stripe that a writer is halfway through.
 	repairMu sync.RWMutex
 
-	detached bool // removed from the index; v.mu protects
+	refs int // open Files; v.mu protects
 
 	// retired holds shards replaced by a rebuild. A reader may still be
 	// using one, so they close with the file, not at once.
@@ -155,20 +155,21 @@ func (f *File) Close() error {
 	if f.closed.Swap(true) {
 		return nil
 	}
-	v := f.st.v
+	st := f.st
+	v := st.v
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if e, ok := v.files[f.st.name]; ok && e.st == f.st {
-		e.refs--
-		if e.refs == 0 {
-			e.st = nil
-			f.st.closeShards()
-		}
+	st.refs--
+	if st.refs > 0 {
 		return nil
 	}
-	// Removed or replaced while open: this handle was the last user only
-	// if nothing else refers to the state; detached states have no count,
-	// so they are closed by the volume's Close.
+	if e, ok := v.files[st.name]; ok && e.st == st {
+		e.st = nil
+	}
+	if _, ok := v.open[st]; ok { // else Volume.Close closed it already
+		delete(v.open, st)
+		st.closeShards()
+	}
 	return nil
 }
 

@@ -91,12 +91,17 @@ func readLabel(dev nvme.Device) (label, error) {
 	return l, nil
 }
 
-// writeLabel durably writes l to dev. It writes a fresh file and syncs it.
+// writeLabel durably writes l to dev. An existing label is overwritten in
+// place (one aligned block, so no moment without a label); a new one is
+// created.
 func writeLabel(dev nvme.Device, l label) error {
 	buf := nvme.AlignedAlloc(nvme.Align)
 	defer nvme.AlignedFree(buf)
 	l.encode(buf)
-	f, err := dev.Create(labelName, nvme.Align)
+	f, err := dev.Open(labelName)
+	if errors.Is(err, nvme.ErrNotExist) {
+		f, err = dev.Create(labelName, nvme.Align)
+	}
 	if err != nil {
 		return err
 	}

@@ -39,6 +39,7 @@ type Volume struct {
 	id     [16]byte
 	slots  []slot
 	files  map[string]*entry
+	open   map[*fileState]struct{} // every state with open Files, removed ones too
 	rr     int
 	closed bool
 
@@ -58,7 +59,7 @@ type slot struct {
 type entry struct {
 	start int        // slot of shard 0; shard i lives on (start+i) mod len(slots)
 	st    *fileState // non-nil while open
-	refs  int
+	size  int64      // logical size, 0 until known
 }
 
 // Open assembles a volume from devs with k data and m parity shards per
@@ -71,7 +72,7 @@ func Open(devs []nvme.Device, k, m int, opts ...Option) (*Volume, error) {
 	if k < 1 || m < 0 || k+m > 256 {
 		return nil, fmt.Errorf("%w: k=%d m=%d", ErrLayout, k, m)
 	}
-	v := &Volume{k: k, m: m, n: k + m, files: make(map[string]*entry)}
+	v := &Volume{k: k, m: m, n: k + m, files: make(map[string]*entry), open: make(map[*fileState]struct{})}
 	v.opts = defaultOptions(v.n)
 	for _, o := range opts {
 		o(&v.opts)
@@ -336,7 +337,9 @@ func (v *Volume) Create(name string, size int64) (*File, error) {
 		v.removeShards(name, start)
 		return nil, &ShardError{Op: "create", File: name, Faults: faults, Err: ErrQuorum}
 	}
-	v.files[name] = &entry{start: start, st: st, refs: 1}
+	st.refs = 1
+	v.open[st] = struct{}{}
+	v.files[name] = &entry{start: start, st: st, size: size}
 	return &File{st: st}, nil
 }
 
@@ -373,14 +376,16 @@ func (v *Volume) Open(name string) (*File, error) {
 		return nil, fmt.Errorf("ec: open %s: %w", name, nvme.ErrNotExist)
 	}
 	if e.st != nil {
-		e.refs++
+		e.st.refs++
 		return &File{st: e.st}, nil
 	}
 	st, err := v.openState(name, e.start)
 	if err != nil {
 		return nil, err
 	}
-	e.st, e.refs = st, 1
+	st.refs = 1
+	v.open[st] = struct{}{}
+	e.st, e.size = st, st.size
 	return &File{st: st}, nil
 }
 
@@ -474,8 +479,12 @@ func (v *Volume) Remove(name string) error {
 
 func (v *Volume) removeLocked(name string, e *entry) error {
 	delete(v.files, name)
-	if e.st != nil {
-		e.st.detached = true // closes its shards when the last handle goes
+	// An open state stays with its handles and closes with the last one.
+	if e.size > 0 {
+		for i := 0; i < v.n; i++ {
+			sl := &v.slots[(e.start+i)%len(v.slots)]
+			sl.used = max(0, sl.used-e.size/int64(v.k))
+		}
 	}
 	return v.removeShards(name, e.start)
 }
@@ -569,11 +578,12 @@ func (v *Volume) Close() error {
 		return nil
 	}
 	v.closed = true
+	for st := range v.open {
+		st.closeShards()
+	}
+	clear(v.open)
 	for _, e := range v.files {
-		if e.st != nil {
-			e.st.closeShards()
-			e.st = nil
-		}
+		e.st = nil
 	}
 	v.mu.Unlock()
 	close(v.work)
