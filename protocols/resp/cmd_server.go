@@ -1,8 +1,13 @@
 package resp
 
 import (
+	"sort"
 	"strings"
 )
+
+// defaultNamespace is the name KVRocks gives the default namespace
+// (keyspace "" here).
+const defaultNamespace = "__namespace"
 
 func serverCommands() []*cmdSpec {
 	return []*cmdSpec{
@@ -213,12 +218,17 @@ func (c *conn) cmdNamespace(cmd *Command) {
 	case eqFold(sub, "get") && len(args) == 3:
 		l := s.live.Load()
 		if string(args[2]) == "*" {
-			c.wr.Array(2*len(l.names) + 2)
-			for name, token := range l.names {
-				c.wr.BulkString(name)
-				c.wr.BulkString(token)
+			names := make([]string, 0, len(l.names))
+			for name := range l.names {
+				names = append(names, name)
 			}
-			c.wr.BulkString("__namespace")
+			sort.Strings(names)
+			c.wr.Array(2*len(names) + 2)
+			for _, name := range names {
+				c.wr.BulkString(name)
+				c.wr.BulkString(l.names[name])
+			}
+			c.wr.BulkString(defaultNamespace)
 			c.wr.BulkString(l.requirePass)
 			return
 		}
@@ -229,29 +239,20 @@ func (c *conn) cmdNamespace(cmd *Command) {
 		}
 	case (eqFold(sub, "set") || eqFold(sub, "add")) && len(args) == 4:
 		name, token := string(args[2]), string(args[3])
-		add := eqFold(sub, "add")
-		l := s.live.Load()
-		switch {
-		case l.requirePass == "":
-			c.err("ERR forbidden to add namespace when requirepass was empty")
-			return
-		case name == "__namespace" || name == "":
-			c.err("ERR forbidden to add the default namespace")
-			return
-		case token == l.requirePass:
-			c.err("ERR the token is same as requirepass")
-			return
-		}
-		if _, exists := l.names[name]; add && exists {
-			c.err("ERR the namespace already exists")
-			return
-		} else if !add && !exists {
-			c.err("ERR the namespace was not found")
-			return
-		}
-		if other, ok := l.tokens[token]; ok && other != name {
-			c.err("ERR the token already exists")
-			return
+		if eqFold(sub, "add") {
+			l := s.live.Load()
+			if old, ok := l.names[name]; ok {
+				if old == token {
+					c.wr.OK()
+					return
+				}
+				c.err("ERR the namespace already exists")
+				return
+			}
+			if _, ok := l.tokens[token]; ok {
+				c.err("ERR the token already exists")
+				return
+			}
 		}
 		if err := s.setNamespace(name, token); err != nil {
 			c.replyErr(err)
@@ -259,16 +260,7 @@ func (c *conn) cmdNamespace(cmd *Command) {
 		}
 		c.wr.OK()
 	case eqFold(sub, "del") && len(args) == 3:
-		name := string(args[2])
-		if name == "__namespace" {
-			c.err("ERR forbidden to delete the default namespace")
-			return
-		}
-		if _, ok := s.live.Load().names[name]; !ok {
-			c.err("ERR the namespace was not found")
-			return
-		}
-		if err := s.setNamespace(name, ""); err != nil {
+		if err := s.setNamespace(string(args[2]), ""); err != nil {
 			c.replyErr(err)
 			return
 		}
@@ -276,7 +268,7 @@ func (c *conn) cmdNamespace(cmd *Command) {
 	case eqFold(sub, "current") && len(args) == 2:
 		ns := c.keyspace()
 		if ns == "" {
-			ns = "__namespace"
+			ns = defaultNamespace
 		}
 		c.wr.BulkString(ns)
 	default:
@@ -284,14 +276,46 @@ func (c *conn) cmdNamespace(cmd *Command) {
 	}
 }
 
-// setNamespace records a namespace token (empty token: delete) in the
-// config store, when there is one, and in the live configuration.
+// setNamespace sets a namespace's token (empty token: deletes it) with
+// KVRocks's rules, records it in the config store and rewrites the config
+// file, as KVRocks does.
 func (s *Server) setNamespace(name, token string) error {
-	key := "namespace." + name
-	if s.cs != nil {
-		if err := s.cs.Set(key, token); err != nil {
-			return replyError("ERR " + strings.TrimSpace(err.Error()))
+	l := s.live.Load()
+	switch {
+	case token == "" && name == defaultNamespace:
+		return replyError("ERR forbidden to delete the default namespace")
+	case s.cs == nil:
+		return replyError("ERR modify namespace requires the server is running with a configuration file or enabled namespace replication")
+	case token == "":
+		if _, ok := l.names[name]; !ok {
+			return replyError("ERR the namespace was not found")
 		}
+	case l.requirePass == "":
+		return replyError("ERR forbidden to add namespace when requirepass was empty")
+	case s.cfg.ClusterEnabled:
+		return replyError("ERR forbidden to add namespace when cluster mode was enabled")
+	case name == defaultNamespace:
+		return replyError("ERR forbidden to add the default namespace")
+	case token == l.requirePass:
+		return replyError("ERR the token is duplicated with requirepass or masterauth")
+	case len(name) > 255:
+		return replyError("ERR size exceed limit 255")
 	}
-	return s.applyConfig(key, token)
+	if other, ok := l.tokens[token]; ok && token != "" {
+		if other == name {
+			return nil
+		}
+		return replyError("ERR the token already exists")
+	}
+	key := "namespace." + name
+	if err := s.cs.Set(key, token); err != nil {
+		return replyError("ERR " + strings.TrimSpace(err.Error()))
+	}
+	if err := s.applyConfig(key, token); err != nil {
+		return err
+	}
+	if err := s.cs.Rewrite(); err != nil {
+		return replyError("ERR " + strings.TrimSpace(err.Error()))
+	}
+	return nil
 }

@@ -255,9 +255,11 @@ func (c *conn) infoKeyspace(b []byte) []byte {
 	b = append(b, "\r\n"...)
 	b = append(b, "db0:keys="...)
 	b = strconv.AppendInt(b, n, 10)
-	b = append(b, ",expires=0,avg_ttl=0,expired=0\r\n"...)
+	b = append(b, ",expires=0,avg_ttl=0,expired="...)
+	b = strconv.AppendInt(b, c.statField("ExpiredKeys"), 10)
+	b = append(b, "\r\n"...)
 	b = appendField(b, "sequence", c.sequence())
-	b = appendField(b, "used_db_size", c.statField("NVMeBytes"))
+	b = appendField(b, "used_db_size", c.statField("NVMeUsed"))
 	b = appendField(b, "max_db_size", c.statField("NVMeCapacity"))
 	b = append(b, "used_percent: 0%\r\n"...)
 	return b

@@ -252,8 +252,8 @@ func (r *Reader) parse() (done bool, err error) {
 				return false, nil
 			}
 			if r.buf[r.pos] != '*' {
-				done, err := r.parseInline()
-				if done || err != nil || r.pos != r.r {
+				done, empty, err := r.parseInline()
+				if !empty {
 					return done, err
 				}
 				// An empty line was consumed: look for the next request.
@@ -332,17 +332,18 @@ func (r *Reader) line(start int) ([]byte, bool, error) {
 	return r.buf[start : start+i-1], true, nil
 }
 
-// parseInline splits a line on spaces and tabs, as KVRocks does.
-func (r *Reader) parseInline() (bool, error) {
+// parseInline splits a line on spaces and tabs, as KVRocks does; empty
+// reports a blank line, consumed.
+func (r *Reader) parseInline() (done, empty bool, err error) {
 	i := bytes.IndexByte(r.buf[r.pos:r.w], '\n')
 	if i < 0 {
 		if r.w-r.pos > r.lim.MaxInline {
-			return false, errBigInline
+			return false, false, errBigInline
 		}
-		return false, nil
+		return false, false, nil
 	}
 	if i > r.lim.MaxInline {
-		return false, errBigInline
+		return false, false, errBigInline
 	}
 	end := r.pos + i
 	lineEnd := end
@@ -359,7 +360,7 @@ func (r *Reader) parseInline() (bool, error) {
 		}
 		if k > j {
 			if len(r.spans) >= r.lim.MaxArgs {
-				return false, errMultibulkLen
+				return false, false, errMultibulkLen
 			}
 			r.spans = append(r.spans, span{off: j - r.r, n: k - j, big: small})
 		}
@@ -369,9 +370,9 @@ func (r *Reader) parseInline() (bool, error) {
 	if len(r.spans) == 0 {
 		// An empty line is no request: consume it.
 		r.r = r.pos
-		return false, nil
+		return false, true, nil
 	}
-	return true, nil
+	return true, false, nil
 }
 
 // readLarge receives a bulk of n bytes (its header consumed) into memory
