@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 )
 
 const (
@@ -56,6 +57,9 @@ func Open(opts Options) (*Engine, error) {
 	if opts.DRAMCacheSize <= 0 {
 		opts.DRAMCacheSize = defaultDRAMCacheSize
 	}
+	if opts.MetadataCacheSize <= 0 {
+		opts.MetadataCacheSize = 256 << 20
+	}
 	if opts.InlineThreshold <= 0 {
 		opts.InlineThreshold = defaultInlineThreshold
 	}
@@ -94,13 +98,7 @@ func Open(opts Options) (*Engine, error) {
 	e.blobs = newBlobStore(vol, opts.SegmentSize, opts.NVMeCapacity, opts.Policy, opts.Logf)
 	e.blobs.evict = e.evictSegment
 
-	cache := pebble.NewCache(64 << 20)
-	defer cache.Unref()
-	db, err := pebble.Open(filepath.Join(opts.Dir, "meta"), &pebble.Options{
-		Cache:              cache,
-		Logger:             quietLogger{logf: opts.Logf},
-		FormatMajorVersion: pebble.FormatNewest,
-	})
+	db, err := pebble.Open(filepath.Join(opts.Dir, "meta"), metadataOptions(opts.MetadataCacheSize, opts.Logf))
 	if err != nil {
 		e.arena.close()
 		vol.Close()
@@ -115,6 +113,27 @@ func Open(opts Options) (*Engine, error) {
 	go e.expireLoop()
 	go e.compactLoop()
 	return e, nil
+}
+
+// metadataOptions tunes pebble for this workload: point lookups on every
+// read and write (bloom filters on every level, so a lookup touches one
+// sstable, not every L0 file), and small records (a larger memtable flushes
+// less often and keeps L0 shallow).
+func metadataOptions(cacheSize int64, logf func(string, ...any)) *pebble.Options {
+	o := &pebble.Options{
+		CacheSize:             cacheSize,
+		Logger:                quietLogger{logf: logf},
+		FormatMajorVersion:    pebble.FormatNewest,
+		MemTableSize:          64 << 20,
+		L0CompactionThreshold: 4,
+		L0StopWritesThreshold: 32,
+	}
+	for i := range o.Levels {
+		o.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+		o.Levels[i].BlockSize = 16 << 10
+	}
+	o.EnsureDefaults()
+	return o
 }
 
 // recover scans every metadata record once: key counts, the highest

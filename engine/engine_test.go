@@ -707,3 +707,60 @@ func TestCompactionReclaimsDeadSpace(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamWhileRelocating streams values with Open while other goroutines
+// overwrite, delete and compact them: a reader must see whole, correct
+// values or ErrNotFound, never a vanished segment.
+func TestStreamWhileRelocating(t *testing.T) {
+	e := openTest(t, t.TempDir(), func(o *Options) {
+		o.SegmentSize = 2 << 20
+		o.DRAMCacheSize = 8 << 20
+		o.CompactInterval = time.Millisecond
+	})
+	defer e.Close()
+	vals := [][]byte{pattern(1, 700<<10), pattern(2, 900<<10)}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			k := []byte(fmt.Sprint("k", i%3))
+			if i%5 == 4 {
+				e.Delete("", [][]byte{k})
+			} else if _, err := e.PutBytes("", k, vals[i%2], PutOptions{}); err != nil {
+				t.Error(err)
+				return
+			}
+			e.cache.drop(appendMetaKey(nil, "", k)) // force NVMe reads
+		}
+	}()
+	deadline := time.Now().Add(1500 * time.Millisecond)
+	reads := 0
+	for time.Now().Before(deadline) {
+		v, err := e.Open("", []byte(fmt.Sprint("k", reads%3)))
+		reads++
+		if err == ErrNotFound {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var w bytes.Buffer
+		_, err = v.WriteRange(&w, 0, v.Len())
+		v.Release()
+		if err != nil {
+			t.Fatalf("stream: %v", err)
+		}
+		if !bytes.Equal(w.Bytes(), vals[0]) && !bytes.Equal(w.Bytes(), vals[1]) {
+			t.Fatal("streamed bytes match no written value")
+		}
+	}
+	close(stop)
+	wg.Wait()
+}

@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"errors"
-
 	"github.com/cockroachdb/pebble/v2"
 )
 
@@ -27,69 +25,67 @@ func (e *Engine) get(ks string, key []byte, resident bool) (*Value, error) {
 	defer putKeyBuf(kb)
 	mk := kb.meta(ks, key)
 	v := newValue(e, ks)
-	for attempt := 0; ; attempt++ {
-		if buf, ok := e.cache.get(mk, &v.meta); ok {
-			if v.meta.ExpireAt != 0 && v.meta.ExpireAt <= nowMs() {
-				buf.Release()
-				e.expireKey(mk)
-				v.Release()
-				return nil, ErrNotFound
-			}
-			v.buf = buf
-			return v, nil
-		}
-		st := e.locks.of(mk)
-		st.mu.Lock()
-		gen := st.gen
-		st.mu.Unlock()
-		found, err := e.readMeta(mk, v)
-		if err != nil || !found {
-			v.Release()
-			if err == nil {
-				err = ErrNotFound
-			}
-			return nil, err
-		}
-		if v.meta.Inline() {
-			return v, nil
-		}
-		e.blobs.pin(v.meta.extents)
-		if !resident {
-			v.pinned = true
-			return v, nil
-		}
-		buf, err := e.NewBuffer(v.meta.Size)
-		if err != nil {
-			e.blobs.unpin(v.meta.extents)
-			v.Release()
-			return nil, err
-		}
-		err = e.blobs.readInto(v.meta.extents, buf)
-		e.blobs.unpin(v.meta.extents)
-		if errors.Is(err, errSegmentGone) && attempt < 3 {
-			// Overwritten or evicted between reading the metadata and the
-			// blob: look again.
+	if buf, ok := e.cache.get(mk, &v.meta); ok {
+		if v.meta.ExpireAt != 0 && v.meta.ExpireAt <= nowMs() {
 			buf.Release()
-			continue
-		}
-		if err != nil {
-			buf.Release()
+			e.expireKey(mk)
 			v.Release()
-			return nil, err
+			return nil, ErrNotFound
 		}
 		v.buf = buf
-		st.mu.Lock()
-		if st.gen == gen {
-			e.cache.put(mk, buf, &v.meta)
-		}
-		st.mu.Unlock()
 		return v, nil
 	}
+	// NB: the metadata is read and its segments pinned under the key's
+	// lock: otherwise an overwrite, eviction or compaction could drop the
+	// last reference and remove a segment between the two.
+	st := e.locks.of(mk)
+	st.mu.Lock()
+	gen := st.gen
+	found, err := e.readMetaLocked(mk, v)
+	if err == nil && found && !v.meta.Inline() {
+		e.blobs.pin(v.meta.extents)
+	}
+	st.mu.Unlock()
+	if err != nil || !found {
+		v.Release()
+		if err == nil {
+			err = ErrNotFound
+		}
+		return nil, err
+	}
+	if v.meta.Inline() {
+		return v, nil
+	}
+	if !resident {
+		v.pinned = true
+		return v, nil
+	}
+	buf, err := e.NewBuffer(v.meta.Size)
+	if err != nil {
+		e.blobs.unpin(v.meta.extents)
+		v.Release()
+		return nil, err
+	}
+	err = e.blobs.readInto(v.meta.extents, buf)
+	e.blobs.unpin(v.meta.extents)
+	if err != nil {
+		buf.Release()
+		v.Release()
+		return nil, err
+	}
+	v.buf = buf
+	st.mu.Lock()
+	if st.gen == gen {
+		e.cache.put(mk, buf, &v.meta)
+	}
+	st.mu.Unlock()
+	return v, nil
 }
 
-// readMeta reads the record into v (copying inline bytes into v). Expired
-// keys are removed and read as absent.
-func (e *Engine) readMeta(mk []byte, v *Value) (bool, error) {
+// readMetaLocked reads the record into v (copying inline bytes into v).
+// Expired keys are removed and read as absent. The caller holds the key's
+// lock.
+func (e *Engine) readMetaLocked(mk []byte, v *Value) (bool, error) {
 	val, closer, err := e.db.Get(mk)
 	if err == pebble.ErrNotFound {
 		return false, nil
@@ -111,7 +107,7 @@ func (e *Engine) readMeta(mk []byte, v *Value) (bool, error) {
 		return false, err
 	}
 	if v.meta.ExpireAt != 0 && v.meta.ExpireAt <= nowMs() {
-		e.expireKey(mk)
+		e.removeExpiredLocked(mk, &v.meta)
 		return false, nil
 	}
 	return true, nil

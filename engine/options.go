@@ -45,6 +45,10 @@ type Options struct {
 	NVMeCapacity int64
 	// Policy decides what happens at NVMeCapacity.
 	Policy Policy
+	// MetadataCacheSize is the metadata store's block cache, in bytes.
+	// Small values live there too, so it plays the part of Redis's memory
+	// for small keys. Default 256 MiB.
+	MetadataCacheSize int64
 	// InlineThreshold: values up to this size live in the metadata store;
 	// larger values go to blob segments. Default 64 KiB.
 	InlineThreshold int

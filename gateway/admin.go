@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,7 +15,7 @@ import (
 	"github.com/gpucache/gpucache/protocols/resp"
 )
 
-// startAdmin serves /healthz and /metrics (Prometheus) on addr.
+// startAdmin serves /healthz, /metrics (Prometheus) and /debug/pprof on addr.
 func startAdmin(addr string, eng *engine.Engine, rs *resp.Server, logf func(string, ...any), errc chan<- error) (*http.Server, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -28,6 +29,10 @@ func startAdmin(addr string, eng *engine.Engine, rs *resp.Server, logf func(stri
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("cannot listen for admin HTTP: %w", err)

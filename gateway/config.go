@@ -45,7 +45,7 @@ var keyDefs = []keyDef{
 	{name: "db-name", def: "change.me.db"},
 	{name: "slowlog-log-slower-than", def: "100000", mutable: true, check: checkInt(-1, 1<<62)},
 	{name: "slowlog-max-len", def: "128", mutable: true, check: checkInt(0, 1<<31)},
-	{name: "rocksdb.block_cache_size", def: "64", check: checkInt(0, 400*1024), doc: "metadata store block cache, MiB"},
+	{name: "rocksdb.block_cache_size", def: "256", check: checkInt(0, 400*1024), doc: "metadata store block cache, MiB"},
 
 	{name: "dram-cache-size", def: "1gb", check: checkBytes, doc: "DRAM tier size (arena for resident and in-flight values)"},
 	{name: "nvme-capacity", def: "0", check: checkBytes, doc: "bound on NVMe tier bytes (0: device free space)"},

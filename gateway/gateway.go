@@ -174,9 +174,11 @@ func engineOptions(cfg *Config, logf func(string, ...any)) (engine.Options, erro
 		ECData:        k,
 		ECParity:      m,
 		DRAMCacheSize: cfg.Bytes("dram-cache-size"),
-		NVMeCapacity:  cfg.Bytes("nvme-capacity"),
-		Policy:        policy,
-		Logf:          logf,
+		// KVRocks gives rocksdb.block_cache_size in MiB.
+		MetadataCacheSize: cfg.Int("rocksdb.block_cache_size") << 20,
+		NVMeCapacity:      cfg.Bytes("nvme-capacity"),
+		Policy:            policy,
+		Logf:              logf,
 	}, nil
 }
 
