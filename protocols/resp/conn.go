@@ -179,7 +179,12 @@ func (c *conn) allocate(name []byte, idx int, n int64) (LargeBulk, error) {
 		return nil, nil
 	}
 	if spec.valueArg != nil && spec.valueArg(idx) {
-		return c.eng.NewBuffer(n)
+		buf, err := c.eng.NewBuffer(n)
+		if err != nil {
+			// NB: not a typed nil in the interface.
+			return nil, err
+		}
+		return buf, nil
 	}
 	return newHeapBulk(n), nil
 }
