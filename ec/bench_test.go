@@ -97,8 +97,8 @@ func BenchmarkReadDegraded(b *testing.B) {
 }
 
 func TestSteadyStateAllocs(t *testing.T) {
-	if testing.Short() {
-		t.Skip()
+	if testing.Short() || raceEnabled {
+		t.Skip("allocation counts need a normal build")
 	}
 	devs := backends["mem"](t, 6)
 	v := mustOpen(t, devs, 4, 2)

@@ -192,18 +192,16 @@ func (f *File) Sync() error {
 	op := v.getWriteOp(st)
 	defer v.putWriteOp(op)
 	op.kind = opSync
-	op.wg.Add(v.n)
-	for i := 0; i < v.n; i++ {
-		v.work <- &op.tasks[i]
-	}
-	op.wg.Wait()
-	return op.quorumErr("sync", 0)
+	b := op.b[0]
+	b.submit()
+	b.wg.Wait()
+	return op.quorumErr(b, "sync", 0)
 }
 
-func (op *writeOp) syncShard(i int) {
-	sh := op.st.shards[i].Load()
+func (b *batch) syncShard(i int) {
+	sh := b.op.st.shards[i].Load()
 	if !sh.writable() {
-		op.errs[i] = sh.why()
+		b.errs[i] = sh.why()
 		return
 	}
 	var err error
@@ -216,5 +214,5 @@ func (op *writeOp) syncShard(i int) {
 	if err != nil {
 		sh.bad.Store(true)
 	}
-	op.errs[i] = err
+	b.errs[i] = err
 }

@@ -20,20 +20,20 @@ const (
 
 // shardTask runs one shard's part of an op.
 type shardTask struct {
-	w *writeOp
+	b *batch
 	r *readOp
 	i int
 }
 
 func (t *shardTask) run() {
-	if t.w != nil {
-		switch t.w.kind {
+	if t.b != nil {
+		switch t.b.op.kind {
 		case opWrite:
-			t.w.writeShard(t.i)
+			t.b.writeShard(t.i)
 		case opSync:
-			t.w.syncShard(t.i)
+			t.b.syncShard(t.i)
 		}
-		t.w.wg.Done()
+		t.b.wg.Done()
 		return
 	}
 	t.r.readTask(t.i)
@@ -43,11 +43,13 @@ func (t *shardTask) run() {
 // encodeTask encodes stripes [from, to) of a write batch.
 type encodeTask struct {
 	w        *writeOp
+	b        *batch
 	from, to int
 	shards   [][]byte // k+m headers, reused
 }
 
 func (t *encodeTask) run() {
-	t.w.encode(t)
-	t.w.wg.Done()
+	w := t.w
+	w.encode(t)
+	w.ewg.Done()
 }
