@@ -143,7 +143,9 @@ func (s *blobStore) segment(id uint64) *segment {
 	return seg
 }
 
-// write stores buf's bytes durably and returns their extent.
+// write stores buf's bytes durably and returns their extent, with its
+// segment pinned: the caller unpins it once metadata references the extent
+// (or it is abandoned).
 func (s *blobStore) write(buf *Buffer) (Extent, error) { return s.writeBlob(buf, false) }
 
 // writeBlob is write; force skips the capacity check (re-inserting hot
@@ -173,6 +175,12 @@ func (s *blobStore) writeBlob(buf *Buffer, force bool) (Extent, error) {
 	}
 	s.mu.Lock()
 	seg.inflight--
+	if err == nil {
+		// NB: the write's hold on the segment becomes a pin in the same
+		// critical section, so the segment cannot be removed before the
+		// caller's metadata references the new extent.
+		seg.pins++
+	}
 	s.maybeRemoveLocked(seg)
 	s.mu.Unlock()
 	if err != nil {

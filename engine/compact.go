@@ -107,6 +107,7 @@ func (e *Engine) relocate(kb *keyBuf, mk []byte, m *Meta) bool {
 	if err != nil {
 		return false
 	}
+	defer e.blobs.unpin([]Extent{x})
 	st := e.locks.of(mk)
 	st.mu.Lock()
 	defer st.mu.Unlock()

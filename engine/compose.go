@@ -166,6 +166,7 @@ func (c *composer) writePending() error {
 	if err != nil {
 		return err
 	}
+	c.pinned = append(c.pinned, []Extent{x}) // unpinned by release, after the commit
 	c.ext = append(c.ext, x)
 	c.pending = c.pending[:0]
 	return nil

@@ -67,6 +67,7 @@ func (e *Engine) reinsertLocked(kb *keyBuf, mk []byte, m *Meta) bool {
 	if err != nil {
 		return false
 	}
+	defer e.blobs.unpin([]Extent{x})
 	old := m.extents
 	nm := *m
 	nm.extents = []Extent{x}

@@ -337,6 +337,8 @@ func (e *Engine) Update(ks string, key []byte, fn func(cur *Value) (Update, erro
 	if err != nil {
 		return err
 	}
-	_, err = e.putLocked(st, kb, ks, key, mk, nil, []Extent{x}, buf, opts)
+	ext := []Extent{x}
+	_, err = e.putLocked(st, kb, ks, key, mk, nil, ext, buf, opts)
+	e.blobs.unpin(ext)
 	return err
 }

@@ -47,7 +47,9 @@ func (e *Engine) Put(ks string, key []byte, val *Buffer, opts PutOptions) (PutRe
 		}
 		return PutResult{}, err
 	}
-	return e.put(ks, key, nil, []Extent{x}, val, opts)
+	ext := []Extent{x}
+	defer e.blobs.unpin(ext)
+	return e.put(ks, key, nil, ext, val, opts)
 }
 
 // PutBytes stores a copy of val under key.
