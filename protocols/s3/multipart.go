@@ -251,10 +251,12 @@ func (s *Server) completeMultipart(req *request) error {
 	var ckRaw []byte
 	var total int64
 	for i := range cmu.Parts {
-		p := &cmu.Parts[i]
-		if i > 0 && p.PartNumber <= cmu.Parts[i-1].PartNumber {
+		if i > 0 && cmu.Parts[i].PartNumber <= cmu.Parts[i-1].PartNumber {
 			return errInvalidPartOrder
 		}
+	}
+	for i := range cmu.Parts {
+		p := &cmu.Parts[i]
 		if p.PartNumber < 1 || p.PartNumber > maxParts {
 			return errInvalidPart
 		}

@@ -1,0 +1,144 @@
+package s3
+
+import (
+	"bytes"
+	"encoding/base64"
+	"net/http"
+	"testing"
+)
+
+func TestParseRange(t *testing.T) {
+	for _, tc := range []struct {
+		h        string
+		size     int64
+		off, n   int64
+		ok, e416 bool
+	}{
+		{"bytes=0-8388607", 1000, 0, 1000, true, false},
+		{"bytes=0-0", 1000, 0, 1, true, false},
+		{"bytes=100-199", 1000, 100, 100, true, false},
+		{"bytes=900-", 1000, 900, 100, true, false},
+		{"bytes=-10", 1000, 990, 10, true, false},
+		{"bytes=-5000", 1000, 0, 1000, true, false},
+		{"bytes=1000-", 1000, 0, 0, true, true},
+		{"bytes=1000-2000", 1000, 0, 0, true, true},
+		{"bytes=-0", 1000, 0, 0, true, true},
+		{"bytes=0-", 0, 0, 0, true, true},
+		{"bytes=5-1", 1000, 0, 0, false, false},
+		{"bytes=a-b", 1000, 0, 0, false, false},
+		{"bytes=0-1,5-6", 1000, 0, 0, false, false},
+		{"items=0-1", 1000, 0, 0, false, false},
+		{"", 1000, 0, 0, false, false},
+	} {
+		r, ok, err := parseRange(tc.h, tc.size)
+		if ok != tc.ok || (err != nil) != tc.e416 || !tc.e416 && ok && (r.off != tc.off || r.n != tc.n) {
+			t.Errorf("%q/%d: got %+v ok=%v err=%v", tc.h, tc.size, r, ok, err)
+		}
+	}
+}
+
+func FuzzParseRange(f *testing.F) {
+	for _, s := range []string{"bytes=0-8388607", "bytes=-10", "bytes=5-", "bytes=9223372036854775807-"} {
+		f.Add(s, int64(1000))
+	}
+	f.Fuzz(func(t *testing.T, h string, size int64) {
+		if size < 0 {
+			return
+		}
+		r, ok, err := parseRange(h, size)
+		if ok && err == nil && (r.off < 0 || r.n <= 0 || r.off+r.n > size) {
+			t.Fatalf("%q/%d: out of bounds %+v", h, size, r)
+		}
+	})
+}
+
+func TestAttrsRoundTrip(t *testing.T) {
+	a := objectAttrs{ETag: "abc-3", ContentType: "text/plain", Meta: []string{"k", "v", "x", ""},
+		ChecksumAlg: checksumCRC64NVME, Checksum: "AAAAAAAAAAA=", ChecksumType: checksumFullObject, PartSizes: []int64{5 << 20, 7}}
+	b, err := decodeAttrs(a.encode(nil))
+	if err != nil || b.ETag != a.ETag || b.ContentType != a.ContentType || len(b.Meta) != 4 || b.Meta[1] != "v" ||
+		b.ChecksumAlg != a.ChecksumAlg || b.Checksum != a.Checksum || len(b.PartSizes) != 2 || b.PartSizes[0] != 5<<20 {
+		t.Fatalf("round trip: %+v %v", b, err)
+	}
+	if z, err := decodeAttrs(nil); err != nil || z.ETag != "" {
+		t.Fatal("empty attrs")
+	}
+}
+
+func FuzzDecodeAttrs(f *testing.F) {
+	a := objectAttrs{ETag: "e", Meta: []string{"a", "b"}, PartSizes: []int64{1, 2}}
+	f.Add(a.encode(nil))
+	f.Add([]byte{1, 0, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		a, err := decodeAttrs(b)
+		if err == nil {
+			if c, err := decodeAttrs(a.encode(nil)); err != nil || c.ETag != a.ETag || len(c.Meta) != len(a.Meta) {
+				t.Fatalf("re-encode: %v", err)
+			}
+		}
+	})
+}
+
+func FuzzXMLBodies(f *testing.F) {
+	f.Add([]byte(`<CompleteMultipartUpload><Part><ETag>"a"</ETag><PartNumber>1</PartNumber></Part></CompleteMultipartUpload>`))
+	f.Add([]byte(`<Delete><Quiet>true</Quiet><Object><Key>a</Key></Object></Delete>`))
+	f.Add([]byte(`<CreateBucketConfiguration><LocationConstraint>eu-west-1</LocationConstraint></CreateBucketConfiguration>`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var c completeMultipartUpload
+		readXML(bytes.NewReader(b), &c, true)
+		var d deleteRequest
+		readXML(bytes.NewReader(b), &d, true)
+		var l createBucketConfiguration
+		readXML(bytes.NewReader(b), &l, false)
+	})
+}
+
+func TestCombineCRC(t *testing.T) {
+	data := randBytes(5, 300000)
+	sizes := []int64{100000, 150000, 50000}
+	for _, alg := range []checksumAlg{checksumCRC32, checksumCRC32C, checksumCRC64NVME} {
+		var raw []byte
+		off := int64(0)
+		for _, n := range sizes {
+			h := alg.new()
+			h.Write(data[off : off+n])
+			raw = h.Sum(raw)
+			off += n
+		}
+		got, ok := combineCRC(alg, raw, sizes)
+		h := alg.new()
+		h.Write(data)
+		if want := base64.StdEncoding.EncodeToString(h.Sum(nil)); !ok || got != want {
+			t.Errorf("%v: combined %s, want %s", alg, got, want)
+		}
+	}
+}
+
+func TestConditions(t *testing.T) {
+	mod := int64(1700000000) * 1e9
+	before := "Tue, 14 Nov 2023 22:13:19 GMT"
+	after := "Tue, 14 Nov 2023 22:13:21 GMT"
+	for _, tc := range []struct {
+		h    map[string]string
+		want error
+	}{
+		{map[string]string{"If-Match": `"e1"`}, nil},
+		{map[string]string{"If-Match": `"e2"`}, errPreconditionFailed},
+		{map[string]string{"If-Match": `*`}, nil},
+		{map[string]string{"If-None-Match": `"e1"`}, errNotModified},
+		{map[string]string{"If-None-Match": `"x", "e1"`}, errNotModified},
+		{map[string]string{"If-Modified-Since": after}, errNotModified},
+		{map[string]string{"If-Modified-Since": before}, nil},
+		{map[string]string{"If-Unmodified-Since": before}, errPreconditionFailed},
+		{map[string]string{"If-Match": `"e1"`, "If-Unmodified-Since": before}, nil},
+		{map[string]string{"If-None-Match": `"x"`, "If-Modified-Since": after}, nil},
+	} {
+		h := http.Header{}
+		for k, v := range tc.h {
+			h.Set(k, v)
+		}
+		if err := readConds.check(h, "e1", mod); err != tc.want {
+			t.Errorf("%v: %v, want %v", tc.h, err, tc.want)
+		}
+	}
+}
