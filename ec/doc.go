@@ -19,6 +19,16 @@
 // fdatasyncs every shard; only then is a write durable. ReadvAt reads any
 // nvme.Align range.
 //
+// # Repair
+//
+// A read that finds a corrupt or unreadable data unit on a device still
+// in service writes the reconstructed unit back (read repair). Scrub
+// verifies every unit of every shard, parity included, and rewrites the bad
+// ones. A device that died is replaced by a blank one (at Open, or with
+// Replace) and Rebuild restores its shards in the background at a bounded
+// rate. Status reports device states, error counters and scrub and rebuild
+// progress for INFO.
+//
 // With k=1, m=0 the volume is a pass-through: each file lives whole on one
 // device (the emptiest), reads and writes go straight to the device with
 // the caller's buffers, and no checksums are kept (the engine checksums
@@ -51,4 +61,8 @@
 //     file's stale shard; a later Open lists the name again only if the
 //     device comes back with enough of its shards.
 //   - Usage is an estimate (device bytes scaled by k/(k+m)).
+//   - Degraded reads allocate (reedsolomon's reconstruction does); so does
+//     each stripe's encode on amd64 (24 bytes, inside reedsolomon).
+//   - Read repair rewrites data units only, and does not sync; parity
+//     units wait for Scrub.
 package ec

@@ -161,8 +161,8 @@ func TestCorruptionAndScrub(t *testing.T) {
 			for name, w := range want {
 				checkFile(t, v, name, w)
 			}
-			if v.Status().ChecksumErrors == 0 {
-				t.Fatal("corruption went unnoticed")
+			if st := v.Status(); st.ChecksumErrors == 0 || st.ReadRepaired == 0 {
+				t.Fatalf("corruption went unnoticed or unrepaired: %+v", st)
 			}
 			if err := v.Scrub(context.Background()); err != nil {
 				t.Fatal(err)

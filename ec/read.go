@@ -306,9 +306,33 @@ func (op *readOp) reconstruct() error {
 			if j >= op.ua && j < op.ua+int64(len(op.units)) {
 				copy(op.units[j-op.ua], op.hdr[i][:unit])
 			}
+			if op.bad[i][t] {
+				op.repairUnit(int(i), s)
+			}
 		}
 	}
 	return nil
+}
+
+// repairUnit writes reconstructed data unit back to shard i if the shard
+// is in service: it read back corrupt or failed twice, so the copy on the
+// device is bad (read repair). Absent or failed shards wait for Rebuild;
+// parity units for Scrub.
+func (op *readOp) repairUnit(i int, s int64) {
+	sh := op.st.shards[i].Load()
+	if !sh.readable() {
+		return
+	}
+	t := s - op.first
+	var iov [1][]byte
+	iov[0] = op.scratch[i][t*unit : (t+1)*unit]
+	if _, err := sh.f.WritevAt(iov[:], s*unit); err != nil {
+		return // the device's health records it; scrub retries
+	}
+	var sum [1]uint32
+	sum[0] = sumOf(iov[0])
+	sh.sums.set(s, sum[:])
+	op.v.stats.readRepaired.Add(1)
 }
 
 func (op *readOp) unrecoverable(t int64) error {

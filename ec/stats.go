@@ -10,4 +10,5 @@ type volumeStats struct {
 	checksumErrors atomic.Int64
 	reconstructed  atomic.Int64 // stripes decoded on read
 	unrecoverable  atomic.Int64
+	readRepaired   atomic.Int64 // units rewritten by reads
 }

@@ -54,6 +54,7 @@ type Status struct {
 	ChecksumErrors          int64 // units that failed verification on read
 	Reconstructed           int64 // stripes decoded on read
 	Unrecoverable           int64 // reads that failed for lack of shards
+	ReadRepaired            int64 // corrupt data units rewritten by reads
 
 	Scrub, Rebuild Progress
 }
@@ -86,6 +87,7 @@ func (v *Volume) Status() Status {
 		ChecksumErrors: v.stats.checksumErrors.Load(),
 		Reconstructed:  v.stats.reconstructed.Load(),
 		Unrecoverable:  v.stats.unrecoverable.Load(),
+		ReadRepaired:   v.stats.readRepaired.Load(),
 		Scrub:          v.scrubProgress.get(),
 		Rebuild:        v.rebuildProgress.get(),
 	}
