@@ -98,7 +98,13 @@ func Open(opts Options) (*Engine, error) {
 	e.blobs = newBlobStore(vol, opts.SegmentSize, opts.NVMeCapacity, opts.Policy, opts.Logf)
 	e.blobs.evict = e.evictSegment
 
-	db, err := pebble.Open(filepath.Join(opts.Dir, "meta"), metadataOptions(opts.MetadataCacheSize, opts.Logf))
+	metaDir, popts, err := e.metadataPlacement()
+	if err != nil {
+		e.arena.close()
+		vol.Close()
+		return nil, err
+	}
+	db, err := pebble.Open(metaDir, popts)
 	if err != nil {
 		e.arena.close()
 		vol.Close()
@@ -134,6 +140,36 @@ func metadataOptions(cacheSize int64, logf func(string, ...any)) *pebble.Options
 	}
 	o.EnsureDefaults()
 	return o
+}
+
+// metadataPlacement decides where the metadata store lives. Without parity
+// it is Dir/meta. With m parity devices it is mirrored on m+1 devices (as
+// <device>/meta), so losing any m devices loses neither blobs nor metadata.
+func (e *Engine) metadataPlacement() (string, *pebble.Options, error) {
+	popts := metadataOptions(e.opts.MetadataCacheSize, e.opts.Logf)
+	m := e.opts.ECParity
+	if m <= 0 {
+		return filepath.Join(e.opts.Dir, "meta"), popts, nil
+	}
+	var roots, candidates []string
+	for i, d := range e.opts.Devices {
+		if i <= m {
+			roots = append(roots, filepath.Join(d, "meta"))
+		} else {
+			candidates = append(candidates, filepath.Join(d, "meta"))
+		}
+	}
+	candidates = append(candidates, filepath.Join(e.opts.Dir, "meta"))
+	names, err := e.vol.List()
+	if err != nil {
+		return "", nil, err
+	}
+	mfs, err := syncMirrors(roots, candidates, len(names) > 0, e.opts.Logf)
+	if err != nil {
+		return "", nil, err
+	}
+	popts.FS = mfs
+	return roots[0], popts, nil
 }
 
 // recover scans every metadata record once: key counts, the highest

@@ -764,3 +764,61 @@ func TestStreamWhileRelocating(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+// TestMetadataSurvivesDeviceLoss runs 2+1 over three device directories:
+// the metadata store is mirrored on two of them, and losing any one
+// device (blobs and metadata mirror together) loses nothing.
+func TestMetadataSurvivesDeviceLoss(t *testing.T) {
+	for lost := 0; lost < 3; lost++ {
+		t.Run(fmt.Sprint("lose", lost), func(t *testing.T) {
+			root := t.TempDir()
+			devs := []string{filepath.Join(root, "d0"), filepath.Join(root, "d1"), filepath.Join(root, "d2")}
+			mod := func(o *Options) { o.Devices, o.ECData, o.ECParity = devs, 2, 1 }
+			e := openTest(t, filepath.Join(root, "dir"), mod)
+			want := map[string][]byte{}
+			for i := 0; i < 10; i++ {
+				k := fmt.Sprint("k", i)
+				want[k] = pattern(uint64(i), []int{10, 300 << 10, 2 << 20}[i%3])
+				mustPut(t, e, "", k, want[k], PutOptions{})
+			}
+			if err := e.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.RemoveAll(devs[lost]); err != nil {
+				t.Fatal(err)
+			}
+			// Restart with the devices listed in another order, too.
+			devs[0], devs[2] = devs[2], devs[0]
+			e = openTest(t, filepath.Join(root, "dir"), mod)
+			for k, v := range want {
+				if !bytes.Equal(mustGet(t, e, "", k), v) {
+					t.Fatalf("%s wrong after losing device %d", k, lost)
+				}
+			}
+			mustPut(t, e, "", "after", []byte("x"), PutOptions{})
+			e.Close()
+			// Every mirror now holds the store again: losing another device
+			// still loses nothing.
+			os.RemoveAll(devs[(lost+1)%3])
+			e = openTest(t, filepath.Join(root, "dir"), mod)
+			defer e.Close()
+			if string(mustGet(t, e, "", "after")) != "x" || e.DBSize("") != 11 {
+				t.Fatalf("metadata lost after a second single-device loss: %d keys", e.DBSize(""))
+			}
+		})
+	}
+}
+
+func TestRefuseToStartWithoutMetadata(t *testing.T) {
+	root := t.TempDir()
+	devs := []string{filepath.Join(root, "d0"), filepath.Join(root, "d1"), filepath.Join(root, "d2")}
+	mod := func(o *Options) { o.Devices, o.ECData, o.ECParity = devs, 2, 1 }
+	e := openTest(t, filepath.Join(root, "dir"), mod)
+	mustPut(t, e, "", "k", pattern(1, 1<<20), PutOptions{})
+	e.Close()
+	os.RemoveAll(filepath.Join(devs[0], "meta"))
+	os.RemoveAll(filepath.Join(devs[1], "meta"))
+	if _, err := Open(Options{Dir: filepath.Join(root, "dir"), Devices: devs, ECData: 2, ECParity: 1}); err == nil || !strings.Contains(err.Error(), "refusing to start empty") {
+		t.Fatalf("Open without any metadata mirror: %v", err)
+	}
+}
