@@ -20,6 +20,7 @@ const (
 	defaultMemoryWait      = 30 * time.Second
 	defaultExpireInterval  = 100 * time.Millisecond
 	defaultCompactInterval = 10 * time.Second
+	defaultRebuildRate     = 256 << 20
 )
 
 // Engine is the keyspace store shared by every protocol front end. All
@@ -72,6 +73,9 @@ func Open(opts Options) (*Engine, error) {
 	if opts.CompactInterval <= 0 {
 		opts.CompactInterval = defaultCompactInterval
 	}
+	if opts.RebuildRate <= 0 {
+		opts.RebuildRate = defaultRebuildRate
+	}
 	if opts.ExpireInterval <= 0 {
 		opts.ExpireInterval = defaultExpireInterval
 	}
@@ -115,9 +119,10 @@ func Open(opts Options) (*Engine, error) {
 		e.Close()
 		return nil, err
 	}
-	e.wg.Add(2)
+	e.wg.Add(3)
 	go e.expireLoop()
 	go e.compactLoop()
+	go e.repairLoop()
 	return e, nil
 }
 

@@ -822,3 +822,40 @@ func TestRefuseToStartWithoutMetadata(t *testing.T) {
 		t.Fatalf("Open without any metadata mirror: %v", err)
 	}
 }
+
+// TestRebuildReplacementDevice replaces a lost device with an empty one:
+// the engine rebuilds it in the background, after which another device can
+// go too.
+func TestRebuildReplacementDevice(t *testing.T) {
+	root := t.TempDir()
+	devs := []string{filepath.Join(root, "d0"), filepath.Join(root, "d1"), filepath.Join(root, "d2")}
+	mod := func(o *Options) { o.Devices, o.ECData, o.ECParity = devs, 2, 1 }
+	e := openTest(t, filepath.Join(root, "dir"), mod)
+	for i := 0; i < 6; i++ {
+		mustPut(t, e, "", fmt.Sprint("k", i), pattern(uint64(i), 1<<20+i), PutOptions{})
+	}
+	e.Close()
+	os.RemoveAll(devs[1])
+	os.MkdirAll(devs[1], 0o755) // the empty replacement
+	e = openTest(t, filepath.Join(root, "dir"), mod)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st := e.Devices()
+		if !st.Degraded && !st.Rebuild.Running && st.Rebuild.FilesDone > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("rebuild did not finish: %+v", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	e.Close()
+	os.RemoveAll(devs[2])
+	e = openTest(t, filepath.Join(root, "dir"), mod)
+	defer e.Close()
+	for i := 0; i < 6; i++ {
+		if !bytes.Equal(mustGet(t, e, "", fmt.Sprint("k", i)), pattern(uint64(i), 1<<20+i)) {
+			t.Fatalf("k%d wrong after rebuild and a second loss", i)
+		}
+	}
+}

@@ -59,6 +59,12 @@ type Options struct {
 	MemoryWait time.Duration
 	// ExpireInterval is the period of the active expiry sweep. Default 100ms.
 	ExpireInterval time.Duration
+	// ScrubInterval is how often every shard is verified against its
+	// checksum and bad ones repaired (with parity). 0: never.
+	ScrubInterval time.Duration
+	// RebuildRate bounds the bytes per second written when rebuilding a
+	// replacement device, so clients keep their bandwidth. Default 256 MiB/s.
+	RebuildRate int64
 	// CompactInterval is how often segments with mostly dead space are
 	// looked for and compacted. Default 10s.
 	CompactInterval time.Duration

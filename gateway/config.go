@@ -52,6 +52,8 @@ var keyDefs = []keyDef{
 	{name: "maxmemory-policy", def: "noeviction", check: checkPolicy, doc: "noeviction | allkeys-lru (and the other Redis names)"},
 	{name: "devices", def: "", doc: "comma-separated device directories (default: <dir>/blobs)"},
 	{name: "ec", def: "1+0", check: checkEC, doc: "erasure coding K+M over devices"},
+	{name: "ec-scrub-interval", def: "86400", check: checkInt(0, 1<<31), doc: "seconds between scrubs of every shard (0: never)"},
+	{name: "ec-rebuild-rate", def: "256mb", check: checkBytes, doc: "bytes per second written when rebuilding a replacement device"},
 	{name: "query-buffer-limit", def: "1gb", mutable: true, check: checkBytes},
 	{name: "output-buffer-limit", def: "1gb", mutable: true, check: checkBytes},
 	{name: "admin-port", def: "0", check: checkPort, doc: "HTTP /metrics and /healthz port (0: off)"},
