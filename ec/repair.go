@@ -1,10 +1,6 @@
 package ec
 
-import (
-	"sync"
-
-	"github.com/gpucache/gpucache/nvme"
-)
+import "sync"
 
 // lostSum is stored for a rebuilt unit that could not be reconstructed.
 // The unit holds zeros, whose CRC32C is not lostSum, so a read sees a
@@ -198,5 +194,3 @@ func (v *Volume) eachFile(fn func(st *fileState) error) (int, error) {
 	}
 	return done, nil
 }
-
-var _ = nvme.Align
