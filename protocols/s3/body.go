@@ -4,6 +4,7 @@ import (
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"hash"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/gpucache/gpucache/protocols/s3/sigv4"
 )
 
@@ -35,7 +37,8 @@ type bodyReader struct {
 	idle    time.Duration
 	lastDL  time.Time
 
-	md5     hash.Hash
+	md5     hash.Hash // MD5, or xxhash with fast (see Config.FastETag)
+	fast    bool
 	sha     hash.Hash
 	wantSHA string
 	wantMD5 []byte
@@ -69,7 +72,12 @@ func (s *Server) newXMLBodyReader(req *request, bodyChecksum bool) (*bodyReader,
 }
 
 func (s *Server) newBody(w http.ResponseWriter, r *http.Request, auth *sigv4.Result, max int64, bodyChecksum bool) (*bodyReader, error) {
-	b := &bodyReader{src: r.Body, md5: md5.New(), idle: s.cfg.BodyIdleTimeout, max: max, size: r.ContentLength}
+	b := &bodyReader{src: r.Body, idle: s.cfg.BodyIdleTimeout, max: max, size: r.ContentLength}
+	if s.cfg.FastETag && r.Header.Get("Content-Md5") == "" {
+		b.md5, b.fast = xxhash.New(), true
+	} else {
+		b.md5 = md5.New()
+	}
 	if w != nil {
 		b.rc = http.NewResponseController(w)
 	}
@@ -179,7 +187,14 @@ func (b *bodyReader) verify() error {
 	if b.size >= 0 && b.n != b.size {
 		return errIncompleteBody
 	}
-	b.md5.Sum(b.md5Sum[:0])
+	if b.fast {
+		// 64 bits of content hash and 64 bits of length: 16 bytes, like
+		// an MD5, so multipart ETags compose the same way.
+		binary.BigEndian.PutUint64(b.md5Sum[:8], b.md5.(*xxhash.Digest).Sum64())
+		binary.BigEndian.PutUint64(b.md5Sum[8:], uint64(b.n))
+	} else {
+		b.md5.Sum(b.md5Sum[:0])
+	}
 	if b.wantMD5 != nil && string(b.wantMD5) != string(b.md5Sum[:]) {
 		return errBadDigest
 	}
