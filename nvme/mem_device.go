@@ -206,26 +206,22 @@ func (f *memFile) WritevAt(bufs [][]byte, off int64) (int64, error) {
 		return 0, d.opErr("write", f.name, err)
 	}
 	start := time.Now()
-	// NB: an RLock suffices for writes inside the file: callers write
-	// disjoint ranges. Growing takes the write lock.
-	f.md.mu.RLock()
+	// NB: writes take the file's lock exclusively. Callers write disjoint
+	// ranges, but a repair may rewrite a unit a reader is reading; on a
+	// drive the reader sees old, new or torn bytes (and checksums catch
+	// it), in Go memory it would be a data race.
+	f.md.mu.Lock()
 	if off+total > int64(len(f.md.data)) {
-		f.md.mu.RUnlock()
-		f.md.mu.Lock()
-		if off+total > int64(len(f.md.data)) {
-			if err := d.grow(f.md, off+total); err != nil {
-				f.md.mu.Unlock()
-				return 0, d.opErr("write", f.name, err)
-			}
+		if err := d.grow(f.md, off+total); err != nil {
+			f.md.mu.Unlock()
+			return 0, d.opErr("write", f.name, err)
 		}
-		f.md.mu.Unlock()
-		f.md.mu.RLock()
 	}
 	p := off
 	for _, b := range bufs {
 		p += int64(copy(f.md.data[p:], b))
 	}
-	f.md.mu.RUnlock()
+	f.md.mu.Unlock()
 	d.health.ObserveWrite(int(total), time.Since(start), nil)
 	return total, nil
 }
