@@ -92,7 +92,7 @@ func TestListingPagesAndDelimiters(t *testing.T) {
 	if !strings.Contains(string(body), "<Key>d</Key>") || strings.Contains(string(body), "<Key>c/2</Key>") {
 		t.Fatalf("start-after: %s", body)
 	}
-	resp, body = ts.do("GET", "/bkt?list-type=2&continuation-token=%21%21", nil, nil)
+	resp, body = ts.do("GET", "/bkt?list-type=2&continuation-token=", nil, nil)
 	ts.expect(resp, body, 400, "InvalidArgument")
 	resp, body = ts.do("GET", "/nobucket?list-type=2", nil, nil)
 	ts.expect(resp, body, 404, "NoSuchBucket")

@@ -1,14 +1,17 @@
 package s3
 
 import (
+	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"hash"
 	"hash/crc32"
 	"net/http"
 	"strings"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/minio/crc64nvme"
 )
 
@@ -22,10 +25,13 @@ const (
 	checksumSHA1
 	checksumSHA256
 	checksumCRC64NVME
+	checksumSHA512
+	checksumMD5
+	checksumXXHASH64
 	numChecksumAlgs
 )
 
-var checksumNames = [numChecksumAlgs]string{"", "CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME"}
+var checksumNames = [numChecksumAlgs]string{"", "CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME", "SHA512", "MD5", "XXHASH64"}
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -51,6 +57,12 @@ func (a checksumAlg) new() hash.Hash {
 		return sha256.New()
 	case checksumCRC64NVME:
 		return crc64nvme.New()
+	case checksumSHA512:
+		return sha512.New()
+	case checksumMD5:
+		return md5.New()
+	case checksumXXHASH64:
+		return xxhash.New()
 	}
 	return nil
 }
@@ -64,8 +76,12 @@ func (a checksumAlg) rawSize() int {
 		return 20
 	case checksumSHA256:
 		return 32
-	case checksumCRC64NVME:
+	case checksumCRC64NVME, checksumXXHASH64:
 		return 8
+	case checksumSHA512:
+		return 64
+	case checksumMD5:
+		return 16
 	}
 	return 0
 }
@@ -105,7 +121,7 @@ func parseRequestChecksum(h http.Header) (requestChecksum, error) {
 				return rc, errInvalidRequest.withMessage("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
 			}
 			if !a.valid(v) {
-				return rc, errInvalidDigest.withMessage("Value for " + a.header() + " header is invalid.")
+				return rc, errInvalidRequest.withMessage("Value for " + a.header() + " header is invalid.")
 			}
 			rc.alg, rc.value = a, v
 		}
@@ -125,15 +141,16 @@ func parseRequestChecksum(h http.Header) (requestChecksum, error) {
 			return rc, errInvalidRequest.withMessage("The value specified in the x-amz-trailer header is not supported.")
 		}
 	}
-	if rc.alg == checksumNone {
-		for _, name := range []string{"X-Amz-Sdk-Checksum-Algorithm", "X-Amz-Checksum-Algorithm"} {
-			if v := h.Get(name); v != "" {
-				a, ok := parseChecksumAlg(v)
-				if !ok {
-					return rc, errInvalidRequest.withMessage("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
-				}
-				rc.alg = a
+	for _, name := range []string{"X-Amz-Sdk-Checksum-Algorithm", "X-Amz-Checksum-Algorithm"} {
+		if v := h.Get(name); v != "" {
+			a, ok := parseChecksumAlg(v)
+			if !ok {
+				return rc, errInvalidRequest.withMessage("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256, SHA512, MD5, XXHASH64]")
 			}
+			if rc.alg != checksumNone && rc.alg != a {
+				return rc, errInvalidRequest.withMessage("Value for " + name + " header is invalid.")
+			}
+			rc.alg = a
 		}
 	}
 	return rc, nil

@@ -42,7 +42,7 @@ var (
 	errExpiredPresign           = &APIError{"AccessDenied", 403, "Request has expired."}
 	errIncompleteBody           = &APIError{"IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header."}
 	errInternal                 = &APIError{"InternalError", 500, "We encountered an internal error. Please try again."}
-	errInvalidAccessKeyID       = &APIError{"InvalidAccessKeyId", 403, "The AWS access key ID you provided does not exist in our records."}
+	errInvalidAccessKeyID       = &APIError{"InvalidAccessKeyId", 403, "The AWS Access Key Id you provided does not exist in our records."}
 	errInvalidArgument          = &APIError{"InvalidArgument", 400, "Invalid argument."}
 	errInvalidBucketName        = &APIError{"InvalidBucketName", 400, "The specified bucket is not valid."}
 	errInvalidDigest            = &APIError{"InvalidDigest", 400, "The Content-MD5 or checksum you specified is not valid."}
@@ -53,7 +53,7 @@ var (
 	errInvalidRequest           = &APIError{"InvalidRequest", 400, "Invalid Request."}
 	errKeyTooLong               = &APIError{"KeyTooLongError", 400, "Your key is too long."}
 	errMalformedXML             = &APIError{"MalformedXML", 400, "The XML you provided was not well-formed or did not validate against our published schema."}
-	errMetadataTooLarge         = &APIError{"MetadataTooLarge", 400, "Your metadata headers exceed the maximum allowed metadata size."}
+	errMetadataTooLarge         = &APIError{"MetadataTooLarge", 400, "Your metadata headers exceed the maximum allowed metadata size"}
 	errMethodNotAllowed         = &APIError{"MethodNotAllowed", 405, "The specified method is not allowed against this resource."}
 	errMissingContentLength     = &APIError{"MissingContentLength", 411, "You must provide the Content-Length HTTP header."}
 	errMissingSecurityHeader    = &APIError{"MissingSecurityHeader", 400, "Your request is missing a required header: x-amz-content-sha256."}
@@ -72,7 +72,7 @@ var (
 	errMissingRequestBody       = &APIError{"MissingRequestBodyError", 400, "Request Body is empty."}
 	errConditionalConflict      = &APIError{"ConditionalRequestConflict", 409, "A conflicting conditional operation is currently in progress against this resource."}
 	errNotSignedTrailerChecksum = &APIError{"InvalidRequest", 400, "The trailing checksum header named in x-amz-trailer was not sent."}
-	errUnsupportedSignature     = &APIError{"InvalidRequest", 400, "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."}
+	errUnsupportedSignature     = &APIError{"InvalidArgument", 400, "Unsupported Authorization Type"}
 )
 
 // toAPIError maps any error to the AWS error sent to the client.
@@ -81,6 +81,9 @@ func toAPIError(err error) *APIError {
 	if errors.As(err, &ae) {
 		return ae
 	}
+	if de := (*sigv4.Error)(nil); errors.As(err, &de) {
+		return toAPIError(de.Kind).withMessage(de.Message)
+	}
 	switch {
 	case errors.Is(err, sigv4.ErrMissingAuth):
 		return errAccessDenied
@@ -88,7 +91,7 @@ func toAPIError(err error) *APIError {
 		return errUnsupportedSignature
 	case errors.Is(err, sigv4.ErrMalformedAuth), errors.Is(err, sigv4.ErrMalformedCredential),
 		errors.Is(err, sigv4.ErrHostNotSigned):
-		return errAuthorizationMalformed.withMessage(err.Error())
+		return errAuthorizationMalformed
 	case errors.Is(err, sigv4.ErrMalformedExpires):
 		return errAuthorizationQuery.withMessage("X-Amz-Expires must be between 1 and 604800 seconds.")
 	case errors.Is(err, sigv4.ErrUnknownAccessKey):
@@ -170,4 +173,22 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, req *request
 	w.WriteHeader(ae.Status)
 	w.Write([]byte(xml.Header))
 	w.Write(out)
+}
+
+// presignedError maps a verification error of a presigned request: query
+// problems are AuthorizationQueryParametersError there.
+func presignedError(err error) error {
+	switch {
+	case errors.Is(err, sigv4.ErrMalformedAuth), errors.Is(err, sigv4.ErrMalformedCredential),
+		errors.Is(err, sigv4.ErrHostNotSigned), errors.Is(err, sigv4.ErrUnsupportedAlgorithm),
+		errors.Is(err, sigv4.ErrMalformedExpires), errors.Is(err, sigv4.ErrMalformedDate):
+		msg := errAuthorizationQuery.Message
+		if de := (*sigv4.Error)(nil); errors.As(err, &de) {
+			msg = de.Message
+		}
+		return errAuthorizationQuery.withMessage(msg)
+	case errors.Is(err, sigv4.ErrMissingDate):
+		return errAuthorizationQuery.withMessage("Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.")
+	}
+	return err
 }

@@ -1,7 +1,6 @@
 package s3
 
 import (
-	"encoding/base64"
 	"encoding/xml"
 	"net/http"
 	"strings"
@@ -31,7 +30,7 @@ type listBucketResult struct {
 	XMLName               xml.Name       `xml:"ListBucketResult"`
 	NS                    string         `xml:"xmlns,attr"`
 	Name                  string         `xml:"Name"`
-	Prefix                string         `xml:"Prefix"`
+	Prefix                *string        `xml:"Prefix"`
 	Marker                *string        `xml:"Marker"`
 	NextMarker            string         `xml:"NextMarker,omitempty"`
 	ContinuationToken     string         `xml:"ContinuationToken,omitempty"`
@@ -165,11 +164,12 @@ func (s *Server) listObjectsV2(req *request) error {
 	after := req.q.Get("start-after")
 	token := req.q.Get("continuation-token")
 	if _, ok := req.q["continuation-token"]; ok {
-		b, derr := base64.RawURLEncoding.DecodeString(token)
-		if derr != nil || token == "" {
+		if token == "" {
 			return errInvalidArgument.withMessage("The continuation token provided is incorrect")
 		}
-		after = string(b)
+		// The token is the last key (or common prefix) returned, as
+		// other S3 implementations do; start-after is then ignored.
+		after = token
 	}
 	var o *owner
 	if req.q.Get("fetch-owner") == "true" {
@@ -182,14 +182,14 @@ func (s *Server) listObjectsV2(req *request) error {
 	}
 	enc := urlEncoder(req)
 	count := len(l.objects) + len(l.prefixes)
-	res := listBucketResult{NS: s3NS, Name: req.bucket, Prefix: enc(prefix), Delimiter: enc(delim),
+	res := listBucketResult{NS: s3NS, Name: req.bucket, Prefix: optParam(req, "prefix", enc), Delimiter: enc(delim),
 		MaxKeys: max, KeyCount: &count, IsTruncated: l.truncated, ContinuationToken: token,
 		StartAfter: enc(req.q.Get("start-after"))}
 	if req.q.Get("encoding-type") == "url" {
 		res.EncodingType = "url"
 	}
 	if l.truncated {
-		res.NextContinuationToken = base64.RawURLEncoding.EncodeToString([]byte(l.last))
+		res.NextContinuationToken = l.last
 	}
 	res.Contents, res.CommonPrefixes = encodeEntries(l, enc)
 	return writeXML(req.w, http.StatusOK, res)
@@ -217,9 +217,8 @@ func (s *Server) listObjectsV1(req *request) error {
 		return err
 	}
 	enc := urlEncoder(req)
-	em := enc(marker)
-	res := listBucketResult{NS: s3NS, Name: req.bucket, Prefix: enc(prefix), Delimiter: enc(delim),
-		MaxKeys: max, IsTruncated: l.truncated, Marker: &em}
+	res := listBucketResult{NS: s3NS, Name: req.bucket, Prefix: optParam(req, "prefix", enc), Delimiter: enc(delim),
+		MaxKeys: max, IsTruncated: l.truncated, Marker: optParam(req, "marker", enc)}
 	if req.q.Get("encoding-type") == "url" {
 		res.EncodingType = "url"
 	}
@@ -228,4 +227,14 @@ func (s *Server) listObjectsV1(req *request) error {
 	}
 	res.Contents, res.CommonPrefixes = encodeEntries(l, enc)
 	return writeXML(req.w, http.StatusOK, res)
+}
+
+// optParam returns the encoded query parameter, or nil when it was not
+// sent (the element is then omitted).
+func optParam(req *request, name string, enc func(string) string) *string {
+	if _, ok := req.q[name]; !ok {
+		return nil
+	}
+	v := enc(req.q.Get(name))
+	return &v
 }

@@ -62,7 +62,7 @@ func intParam(req *request, name string, def, max int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
-		return 0, errInvalidArgument.withMessage("Argument " + name + " must be a non-negative integer.")
+		return 0, errInvalidArgument.withMessage("Argument " + v + " must be an integer between 0 and 2147483647")
 	}
 	if n > max {
 		n = max

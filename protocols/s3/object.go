@@ -42,6 +42,11 @@ func (s *Server) putObject(req *request) error {
 		body.close()
 		return errMissingContentLength
 	}
+	if body.ck == nil && !s.cfg.FastETag {
+		// Like S3, store a full-object CRC64NVME when the client sent
+		// no checksum (hardware-assisted, a small cost next to MD5).
+		body.cksum.alg, body.ck = checksumCRC64NVME, checksumCRC64NVME.new()
+	}
 	_, err = s.storeBody(req.bucket, ks, key, body, func() []byte {
 		attrs.ETag = body.etag()
 		if body.ck != nil {
@@ -57,8 +62,10 @@ func (s *Server) putObject(req *request) error {
 	}
 	wh := req.w.Header()
 	wh.Set("ETag", `"`+attrs.ETag+`"`)
+	wh.Set("x-amz-object-size", strconv.FormatInt(body.n, 10))
 	if attrs.ChecksumAlg != checksumNone {
 		wh.Set(attrs.ChecksumAlg.header(), attrs.Checksum)
+		wh.Set("x-amz-checksum-type", "FULL_OBJECT")
 	}
 	wh.Set("Content-Length", "0")
 	req.w.WriteHeader(http.StatusOK)
@@ -76,6 +83,14 @@ func (s *Server) notFound(bucket string) error {
 // getObject answers GetObject and HeadObject: conditions, Range or
 // partNumber, headers, then the bytes streamed from the engine.
 func (s *Server) getObject(req *request, head bool) error {
+	if pn := req.q.Get("partNumber"); pn != "" {
+		if n, err := strconv.Atoi(pn); err != nil || n < 1 || n > maxParts {
+			return errInvalidArgument.withMessage("Part number must be an integer between 1 and 10000, inclusive")
+		}
+		if req.r.Header.Get("Range") != "" {
+			return errInvalidRequest.withMessage("Cannot specify both Range header and partNumber query parameter")
+		}
+	}
 	ks := s.bucketKS(req.bucket)
 	key := []byte(req.key)
 	var (

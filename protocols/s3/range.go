@@ -15,11 +15,13 @@ type byteRange struct {
 // ranges, or syntactically invalid: S3 then sends the whole object).
 // errInvalidRange means it applies but cannot be satisfied (416).
 func parseRange(h string, size int64) (r byteRange, ok bool, err error) {
-	spec, found := strings.CutPrefix(strings.TrimSpace(h), "bytes=")
-	if !found || strings.Contains(spec, ",") {
+	spec, found := strings.CutPrefix(h, "bytes=")
+	// NB: S3 ignores (sends the whole object for) a range with spaces or
+	// several ranges, and any range of an empty object.
+	if !found || size == 0 || strings.ContainsAny(spec, ", \t") {
 		return r, false, nil
 	}
-	first, last, found := strings.Cut(strings.TrimSpace(spec), "-")
+	first, last, found := strings.Cut(spec, "-")
 	if !found {
 		return r, false, nil
 	}
@@ -29,7 +31,7 @@ func parseRange(h string, size int64) (r byteRange, ok bool, err error) {
 		if perr != nil || n < 0 {
 			return r, false, nil
 		}
-		if n == 0 || size == 0 {
+		if n == 0 {
 			return r, true, errInvalidRange
 		}
 		if n > size {

@@ -1,6 +1,9 @@
 package sigv4
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Errors returned by verification. The S3 front end maps each to an AWS
 // error code at the edge.
@@ -47,3 +50,19 @@ var (
 	// ErrIncompleteBody reports a body shorter (or longer) than declared.
 	ErrIncompleteBody = errors.New("sigv4: body length does not match declared length")
 )
+
+// Error is a verification failure carrying the message S3 sends for it.
+// errors.Is matches its Kind (one of the sentinels above).
+type Error struct {
+	Kind    error
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+func (e *Error) Unwrap() error { return e.Kind }
+
+func detail(kind error, format string, args ...any) error {
+	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
+}
+
+const malformed = "The authorization header is malformed; "

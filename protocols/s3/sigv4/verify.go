@@ -144,10 +144,15 @@ func parseAuthorization(auth string) (authFields, error) {
 	}
 	var cred, signed string
 	var haveCred, haveSigned, haveSig bool
-	for part := range strings.SplitSeq(rest, ",") {
-		k, val, ok := strings.Cut(strings.TrimSpace(part), "=")
+	parts := strings.Split(rest, ",")
+	if len(parts) != 3 {
+		return f, detail(ErrMalformedAuth, malformed+"the authorization header requires three components: Credential, SignedHeaders, and Signature.")
+	}
+	for _, part := range parts {
+		part = strings.TrimSpace(part)
+		k, val, ok := strings.Cut(part, "=")
 		if !ok {
-			return f, ErrMalformedAuth
+			return f, detail(ErrMalformedAuth, malformed+"the authorization component %q is malformed.", part)
 		}
 		switch k {
 		case "Credential":
@@ -157,11 +162,16 @@ func parseAuthorization(auth string) (authFields, error) {
 		case "Signature":
 			f.signature, haveSig = val, true
 		default:
-			return f, ErrMalformedAuth
+			return f, detail(ErrMalformedAuth, malformed+"the authorization component %q is malformed.", part)
 		}
 	}
-	if !haveCred || !haveSigned || !haveSig {
-		return f, ErrMalformedAuth
+	switch {
+	case !haveCred:
+		return f, detail(ErrMalformedAuth, malformed+"missing Credential.")
+	case !haveSigned:
+		return f, detail(ErrMalformedAuth, malformed+"missing SignedHeaders.")
+	case !haveSig:
+		return f, detail(ErrMalformedAuth, malformed+"missing Signature.")
 	}
 	if err := f.parseCredential(cred); err != nil {
 		return f, err
@@ -175,17 +185,20 @@ func parseAuthorization(auth string) (authFields, error) {
 func (f *authFields) parseCredential(cred string) error {
 	// The access key is everything before the last four components.
 	parts := strings.Split(cred, "/")
-	if len(parts) < 5 {
-		return ErrMalformedCredential
+	if len(parts) < 5 || parts[0] == "" {
+		return detail(ErrMalformedCredential, malformed+`the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".`)
 	}
 	n := len(parts)
 	f.accessKey = strings.Join(parts[:n-4], "/")
 	f.date, f.region, f.service = parts[n-4], parts[n-3], parts[n-2]
-	if parts[n-1] != "aws4_request" || f.accessKey == "" || len(f.date) != 8 || f.region == "" {
-		return ErrMalformedCredential
+	if t := parts[n-1]; t != "aws4_request" {
+		return detail(ErrMalformedCredential, malformed+`incorrect terminal %q. This endpoint uses "aws4_request".`, t)
 	}
-	if _, err := time.Parse(DateFormat, f.date); err != nil {
-		return ErrMalformedCredential
+	if _, err := time.Parse(DateFormat, f.date); err != nil || len(f.date) != 8 {
+		return detail(ErrMalformedCredential, malformed+`incorrect date format %q. This date in the credential must be in the format "yyyyMMdd".`, f.date)
+	}
+	if f.region == "" {
+		return detail(ErrMalformedCredential, malformed+`the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".`)
 	}
 	return nil
 }
@@ -229,7 +242,7 @@ func (v *Verifier) verifyHeader(r *http.Request, auth string) (*Result, error) {
 		return nil, ErrUnknownAccessKey
 	}
 	if f.service != v.service() {
-		return nil, ErrMalformedCredential
+		return nil, detail(ErrMalformedCredential, malformed+"incorrect service %q. This endpoint belongs to %q.", f.service, v.service())
 	}
 	ds := r.Header.Get("X-Amz-Date")
 	if ds == "" {
@@ -246,7 +259,7 @@ func (v *Verifier) verifyHeader(r *http.Request, auth string) (*Result, error) {
 		return nil, ErrSkewed
 	}
 	if t.UTC().Format(DateFormat) != f.date {
-		return nil, ErrMalformedCredential
+		return nil, detail(ErrMalformedCredential, malformed+"date portion of credential scope %q does not match the request date %q.", f.date, t.UTC().Format(DateFormat))
 	}
 	ph := r.Header.Get("X-Amz-Content-Sha256")
 	if ph == "" {
