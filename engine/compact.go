@@ -67,7 +67,7 @@ func (e *Engine) compactSegment(id uint64) bool {
 		var m Meta
 		st := e.locks.of(mk)
 		st.mu.Lock()
-		exists, err := e.loadMeta(mk, &m)
+		exists, err := e.loadMeta(mk, &m, false)
 		if err == nil && exists && m.extents != nil {
 			e.blobs.pin(m.extents)
 		}
@@ -112,7 +112,7 @@ func (e *Engine) relocate(kb *keyBuf, mk []byte, m *Meta) bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	var cur Meta
-	exists, err := e.loadMeta(mk, &cur)
+	exists, err := e.loadMeta(mk, &cur, false)
 	if err != nil || !exists || cur.Version != m.Version {
 		e.orphan([]Extent{x})
 		return true

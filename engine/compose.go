@@ -68,7 +68,7 @@ func (c *composer) add(src Source) error {
 	st := c.e.locks.of(mk)
 	st.mu.Lock()
 	var m Meta
-	exists, err := c.e.loadMeta(mk, &m)
+	exists, err := c.e.loadMeta(mk, &m, true)
 	if err == nil && exists && m.extents != nil {
 		// Pinned under the key lock: the segments cannot go away before
 		// the composed value references them.

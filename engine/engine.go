@@ -30,6 +30,7 @@ type Engine struct {
 	db    *pebble.DB
 	arena *arena
 	cache *dramCache
+	small *smallCache
 	blobs *blobStore
 	vol   volume
 	locks *lockTable
@@ -57,6 +58,9 @@ func Open(opts Options) (*Engine, error) {
 	}
 	if opts.DRAMCacheSize <= 0 {
 		opts.DRAMCacheSize = defaultDRAMCacheSize
+	}
+	if opts.SmallCacheSize == 0 {
+		opts.SmallCacheSize = 256 << 20
 	}
 	if opts.MetadataCacheSize <= 0 {
 		opts.MetadataCacheSize = 256 << 20
@@ -98,6 +102,7 @@ func Open(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e.cache = newDRAMCache(e.arena.pages)
+	e.small = newSmallCache(opts.SmallCacheSize)
 	e.arena.reclaim = e.cache.evict
 	e.blobs = newBlobStore(vol, opts.SegmentSize, opts.NVMeCapacity, opts.Policy, opts.Logf)
 	e.blobs.evict = e.evictSegment

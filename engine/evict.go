@@ -24,7 +24,7 @@ func (e *Engine) evictSegment(id uint64) {
 		st := e.locks.of(mk)
 		st.mu.Lock()
 		var m Meta
-		exists, err := e.loadMeta(mk, &m)
+		exists, err := e.loadMeta(mk, &m, false)
 		if err != nil || !exists || !usesSegment(m.extents, id) {
 			st.mu.Unlock()
 			continue

@@ -53,7 +53,7 @@ func (e *Engine) expireDue(now int64, limit int) int {
 	for _, d := range batch {
 		st := e.locks.of(d.mk)
 		st.mu.Lock()
-		exists, err := e.loadMeta(d.mk, &m) // removes the key if expired
+		exists, err := e.loadMeta(d.mk, &m, false) // removes the key if expired
 		if err == nil && (!exists || m.ExpireAt != d.at) {
 			// Stale index entry (key gone or expiry changed since).
 			_ = e.db.Delete(d.ek, pebble.NoSync)

@@ -86,6 +86,21 @@ func (e *Engine) get(ks string, key []byte, resident bool) (*Value, error) {
 // Expired keys are removed and read as absent. The caller holds the key's
 // lock.
 func (e *Engine) readMetaLocked(mk []byte, v *Value) (bool, error) {
+	if e.small.get(mk, &v.meta, &v.inline) {
+		v.meta.extents = nil
+	} else if found, err := e.readMetaStore(mk, v); !found || err != nil {
+		return found, err
+	}
+	if v.meta.ExpireAt != 0 && v.meta.ExpireAt <= nowMs() {
+		e.removeExpiredLocked(mk, &v.meta)
+		return false, nil
+	}
+	return true, nil
+}
+
+// readMetaStore reads the record from the metadata store into v and admits
+// a small value to the small-value tier. The caller holds the key's lock.
+func (e *Engine) readMetaStore(mk []byte, v *Value) (bool, error) {
 	val, closer, err := e.db.Get(mk)
 	if err == pebble.ErrNotFound {
 		return false, nil
@@ -106,9 +121,8 @@ func (e *Engine) readMetaLocked(mk []byte, v *Value) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if v.meta.ExpireAt != 0 && v.meta.ExpireAt <= nowMs() {
-		e.removeExpiredLocked(mk, &v.meta)
-		return false, nil
+	if v.meta.extents == nil {
+		e.small.put(mk, &v.meta, v.inline)
 	}
 	return true, nil
 }
@@ -152,6 +166,14 @@ func (e *Engine) Stat(ks string, key []byte) (Meta, error) {
 	defer putKeyBuf(kb)
 	mk := kb.meta(ks, key)
 	var m Meta
+	if e.small.get(mk, &m, nil) {
+		m.extents = nil
+		if m.ExpireAt != 0 && m.ExpireAt <= nowMs() {
+			e.expireKey(mk)
+			return Meta{}, ErrNotFound
+		}
+		return m, nil
+	}
 	val, closer, err := e.db.Get(mk)
 	if err == pebble.ErrNotFound {
 		return m, ErrNotFound

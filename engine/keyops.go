@@ -17,7 +17,7 @@ func (e *Engine) Delete(ks string, keys [][]byte) (int, error) {
 		mk := kb.meta(ks, key)
 		st := e.locks.of(mk)
 		st.mu.Lock()
-		exists, err := e.loadMeta(mk, &m)
+		exists, err := e.loadMeta(mk, &m, false)
 		if err == nil && exists {
 			err = e.deleteLocked(kb, ks, key, mk, &m)
 			if err == nil {
@@ -52,6 +52,7 @@ func (e *Engine) deleteLocked(kb *keyBuf, ks string, key, mk []byte, m *Meta) er
 // forget updates the in-memory state after a key's record is gone.
 func (e *Engine) forget(ks string, mk []byte, m *Meta) {
 	e.counter(ks).Add(-1)
+	e.small.drop(mk)
 	if m.extents != nil {
 		e.cache.drop(mk)
 		e.blobs.dropRef(mk, m.extents)
@@ -78,7 +79,7 @@ func (e *Engine) expireKey(mk []byte) {
 	st.mu.Lock()
 	var m Meta
 	// loadMeta removes it when expired.
-	_, _ = e.loadMeta(mk, &m)
+	_, _ = e.loadMeta(mk, &m, false)
 	st.mu.Unlock()
 }
 
@@ -117,7 +118,7 @@ func (e *Engine) setExpire(ks string, key []byte, at int64, cond ExpireCond) (bo
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	var m Meta
-	exists, err := e.loadMeta(mk, &m)
+	exists, err := e.loadMeta(mk, &m, true)
 	if err != nil || !exists {
 		return false, err
 	}
@@ -168,6 +169,7 @@ func (e *Engine) rewriteMetaLocked(kb *keyBuf, ks string, key, mk []byte, m *Met
 		return err
 	}
 	e.cache.setExpire(mk, at)
+	e.small.setExpire(mk, at)
 	return nil
 }
 
@@ -189,7 +191,7 @@ func (e *Engine) Rename(ks string, src, dst []byte, nx bool) (bool, error) {
 		}
 	}()
 	var m, old Meta
-	exists, err := e.loadMeta(ms, &m)
+	exists, err := e.loadMeta(ms, &m, true)
 	if err != nil {
 		return false, err
 	}
@@ -199,7 +201,7 @@ func (e *Engine) Rename(ks string, src, dst []byte, nx bool) (bool, error) {
 	if string(ms) == string(md) {
 		return !nx, nil
 	}
-	dstExists, err := e.loadMeta(md, &old)
+	dstExists, err := e.loadMeta(md, &old, false)
 	if err != nil {
 		return false, err
 	}
@@ -278,7 +280,7 @@ func (e *Engine) Update(ks string, key []byte, fn func(cur *Value) (Update, erro
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	var m Meta
-	exists, err := e.loadMeta(mk, &m)
+	exists, err := e.loadMeta(mk, &m, true)
 	if err != nil {
 		return err
 	}

@@ -45,6 +45,9 @@ type Options struct {
 	NVMeCapacity int64
 	// Policy decides what happens at NVMeCapacity.
 	Policy Policy
+	// SmallCacheSize bounds the DRAM tier for small values (those stored
+	// inline), in bytes. Default 256 MiB; negative disables it.
+	SmallCacheSize int64
 	// MetadataCacheSize is the metadata store's block cache, in bytes.
 	// Small values live there too, so it plays the part of Redis's memory
 	// for small keys. Default 256 MiB.

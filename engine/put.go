@@ -87,7 +87,7 @@ func (e *Engine) put(ks string, key, inline []byte, ext []Extent, buf *Buffer, o
 func (e *Engine) putLocked(st *stripe, kb *keyBuf, ks string, key, mk, inline []byte, ext []Extent, buf *Buffer, opts PutOptions) (PutResult, error) {
 	var old Meta
 	var res PutResult
-	exists, err := e.loadMeta(mk, &old)
+	exists, err := e.loadMeta(mk, &old, opts.ReturnOld)
 	if err != nil {
 		e.orphan(ext)
 		return res, err
@@ -161,6 +161,11 @@ func (e *Engine) putLocked(st *stripe, kb *keyBuf, ks string, key, mk, inline []
 	} else if exists && old.extents != nil {
 		e.cache.drop(mk)
 	}
+	if ext == nil {
+		e.small.put(mk, &m, inline)
+	} else if exists && old.extents == nil {
+		e.small.drop(mk)
+	}
 	m.inline = nil
 	res.Written, res.Meta = true, m
 	return res, nil
@@ -185,9 +190,22 @@ func (e *Engine) orphan(ext []Extent) {
 	}
 }
 
-// loadMeta reads the key's record into m (m owns its attrs and extents;
-// inline bytes are not kept). Expired keys read as absent.
-func (e *Engine) loadMeta(mk []byte, m *Meta) (bool, error) {
+// loadMeta reads the key's record into m (m owns its attrs and extents,
+// and with withValue a copy of an inline value). Expired keys read as
+// absent. The caller holds the key's lock.
+func (e *Engine) loadMeta(mk []byte, m *Meta, withValue bool) (bool, error) {
+	var into *[]byte
+	if withValue {
+		into = &m.inline
+	}
+	if e.small.get(mk, m, into) {
+		m.extents = nil
+		if m.ExpireAt != 0 && m.ExpireAt <= nowMs() {
+			e.removeExpiredLocked(mk, m)
+			return false, nil
+		}
+		return true, nil
+	}
 	val, closer, err := e.db.Get(mk)
 	if err == pebble.ErrNotFound {
 		return false, nil
@@ -202,8 +220,8 @@ func (e *Engine) loadMeta(mk []byte, m *Meta) (bool, error) {
 		return false, err
 	}
 	cloneMeta(m, &tmp)
-	if tmp.extents == nil {
-		m.inline = append([]byte(nil), tmp.inline...)
+	if tmp.extents == nil && withValue {
+		m.inline = append(m.inline[:0], tmp.inline...)
 	}
 	if m.ExpireAt != 0 && m.ExpireAt <= nowMs() {
 		// Expired but not yet swept: the caller treats it as absent and a

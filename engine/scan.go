@@ -146,7 +146,7 @@ func (e *Engine) deleteMetaKeys(mks [][]byte) error {
 		}
 		st := e.locks.of(mk)
 		st.mu.Lock()
-		exists, err := e.loadMeta(mk, &m)
+		exists, err := e.loadMeta(mk, &m, false)
 		if err == nil && exists {
 			if err = e.deleteLocked(kb, string(ks), key, mk, &m); err == nil {
 				st.gen++

@@ -1,0 +1,46 @@
+package engine
+
+import (
+	"fmt"
+	"testing"
+)
+
+func TestSmallCacheBoundAndScanResistance(t *testing.T) {
+	c := newSmallCache(smallShards * 4096) // 4 KiB per shard
+	var m Meta
+	val := make([]byte, 100)
+	hot := []byte("hot")
+	c.put(hot, &m, val)
+	for i := 0; i < 5000; i++ {
+		c.get(hot, &m, nil) // keep it visited
+		c.put([]byte(fmt.Sprint("cold", i)), &m, val)
+	}
+	entries, bytes := c.stats()
+	if bytes > smallShards*4096 {
+		t.Fatalf("cache holds %d bytes in %d entries, over its bound", bytes, entries)
+	}
+	var got []byte
+	if !c.get(hot, &m, &got) || len(got) != 100 {
+		t.Fatal("a key read between every insert was evicted by a scan of cold keys")
+	}
+	// An entry bigger than a shard's budget is not kept, and does not loop.
+	c.put([]byte("huge"), &m, make([]byte, 8192))
+	if c.get([]byte("huge"), &m, nil) {
+		t.Fatal("oversized entry kept")
+	}
+}
+
+func TestSmallCacheAllocatesNothingOnOverwrite(t *testing.T) {
+	c := newSmallCache(1 << 20)
+	var m Meta
+	key, val := []byte("k"), make([]byte, 64)
+	c.put(key, &m, val)
+	var out []byte
+	allocs := testing.AllocsPerRun(100, func() {
+		c.put(key, &m, val)
+		c.get(key, &m, &out)
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per overwrite+read", allocs)
+	}
+}
