@@ -317,7 +317,20 @@ func (r *Reader) parse() (done bool, err error) {
 // line returns the bytes from start up to a "\n" (excluding it and a
 // preceding "\r"; the caller checks the "\r" where it is required).
 func (r *Reader) line(start int) ([]byte, bool, error) {
-	i := bytes.IndexByte(r.buf[start:r.w], '\n')
+	// Header lines are short: a plain loop beats IndexByte's call.
+	i := -1
+	end := min(r.w, start+24)
+	for j := start; j < end; j++ {
+		if r.buf[j] == '\n' {
+			i = j - start
+			break
+		}
+	}
+	if i < 0 && end < r.w {
+		if k := bytes.IndexByte(r.buf[end:r.w], '\n'); k >= 0 {
+			i = end - start + k
+		}
+	}
 	if i < 0 {
 		if r.w-start > r.lim.MaxInline {
 			return nil, false, errBigInline
@@ -402,9 +415,14 @@ func (r *Reader) readLarge(n int64) error {
 		}
 	} else {
 		r.cmd.big = append(r.cmd.big, bigArg{idx: len(r.spans), lb: lb})
+		mark := r.pos
 		if err := r.fillPages(lb.Pages()); err != nil {
 			return err
 		}
+		// The bulk's bytes that were buffered are copied out: reclaim
+		// their room so the buffer does not grow for them.
+		n := copy(r.buf[mark:], r.buf[r.pos:r.w])
+		r.pos, r.w = mark, mark+n
 	}
 	if lb == nil {
 		r.spans = append(r.spans, span{big: discarded})
