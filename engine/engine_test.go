@@ -859,3 +859,50 @@ func TestRebuildReplacementDevice(t *testing.T) {
 		}
 	}
 }
+
+func TestPutMany(t *testing.T) {
+	e := openTest(t, t.TempDir(), nil)
+	defer e.Close()
+	mustPut(t, e, "", "big", pattern(1, 1<<20), PutOptions{})
+	mustPut(t, e, "", "ttl", []byte("x"), PutOptions{ExpireAt: time.Now().Add(time.Hour).UnixMilli()})
+	keys := [][]byte{[]byte("a"), []byte("big"), []byte("ttl"), []byte("a")}
+	vals := [][]byte{[]byte("1"), []byte("2"), []byte("3"), []byte("4")}
+	if err := e.PutMany("", keys, vals); err != nil {
+		t.Fatal(err)
+	}
+	e.Sync()
+	for k, want := range map[string]string{"a": "4", "big": "2", "ttl": "3"} {
+		if got := string(mustGet(t, e, "", k)); got != want {
+			t.Fatalf("%s = %q, want %q", k, got, want)
+		}
+	}
+	if m, _ := e.Stat("", []byte("ttl")); m.ExpireAt != 0 {
+		t.Fatal("PutMany kept an expiry")
+	}
+	if e.DBSize("") != 3 {
+		t.Fatalf("DBSize = %d", e.DBSize(""))
+	}
+	if _, _, live := e.blobs.stats(); live != 0 {
+		t.Fatal("the overwritten blob is still referenced")
+	}
+	if err := e.PutMany("", [][]byte{[]byte("x")}, [][]byte{make([]byte, 1<<20)}); err != ErrTooLarge {
+		t.Fatalf("large value: %v", err)
+	}
+	// Concurrent PutMany calls over overlapping keys in different orders
+	// must not deadlock (stripes are locked in index order).
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				ks := [][]byte{[]byte(fmt.Sprint("p", (i+g)%7)), []byte(fmt.Sprint("p", (i*3+g)%7)), []byte(fmt.Sprint("p", i%5))}
+				if err := e.PutMany("", ks, [][]byte{[]byte("v"), []byte("v"), []byte("v")}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+}

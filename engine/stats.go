@@ -16,6 +16,11 @@ type Stats struct {
 	DRAMMisses     int64
 	DRAMEvictions  int64
 	DRAMAdmissions int64
+	// DRAM tier for small values.
+	SmallEntries int
+	SmallBytes   int64
+	SmallHits    int64
+	SmallMisses  int64
 	// NVMe tier.
 	NVMeCapacity        int64 // configured bound, 0 = the devices' free space
 	NVMeUsed            int64 // bytes of segment files
@@ -31,6 +36,7 @@ type Stats struct {
 	NVMeNoSpaceErrors   int64
 	NVMeCompactions     int64 // segments compacted
 	// Keys.
+	Sequence    uint64           // count of writes since the store was created (INFO sequence:)
 	Keys        map[string]int64 // per keyspace, non-empty ones
 	ExpiredKeys int64
 	// Policy in force.
@@ -40,6 +46,7 @@ type Stats struct {
 // Stats returns a snapshot of the engine's figures.
 func (e *Engine) Stats() Stats {
 	entries, pages := e.cache.stats()
+	smallEntries, smallBytes := e.small.stats()
 	segs, used, live := e.blobs.stats()
 	s := Stats{
 		DRAMCapacity:   e.arena.capacity(),
@@ -50,6 +57,10 @@ func (e *Engine) Stats() Stats {
 		DRAMMisses:     e.cache.misses.Load(),
 		DRAMEvictions:  e.cache.evictions.Load(),
 		DRAMAdmissions: e.cache.admissions.Load(),
+		SmallEntries:   smallEntries,
+		SmallBytes:     smallBytes,
+		SmallHits:      e.small.hits.Load(),
+		SmallMisses:    e.small.misses.Load(),
 
 		NVMeCapacity:        e.opts.NVMeCapacity,
 		NVMeUsed:            used,
@@ -65,6 +76,7 @@ func (e *Engine) Stats() Stats {
 		NVMeNoSpaceErrors:   e.noSpaceErrors.Load(),
 		NVMeCompactions:     e.compactions.Load(),
 
+		Sequence:    e.version.Load(),
 		Keys:        make(map[string]int64),
 		ExpiredKeys: e.expired.Load(),
 		Policy:      e.opts.Policy,
