@@ -204,3 +204,21 @@ func FuzzChunkedReader(f *testing.F) {
 		}
 	})
 }
+
+func FuzzVerify(f *testing.F) {
+	f.Add("AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=host;x-amz-date,Signature=00", "", "20130524T000000Z")
+	f.Add("", "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=aa", "")
+	v := exampleVerifier()
+	f.Fuzz(func(t *testing.T, auth, query, date string) {
+		r, err := http.NewRequest("GET", "http://examplebucket.s3.amazonaws.com/k?"+query, nil)
+		if err != nil {
+			return
+		}
+		r.Header.Set("Authorization", auth)
+		r.Header.Set("X-Amz-Date", date)
+		r.Header.Set("X-Amz-Content-Sha256", EmptySHA256)
+		if res, err := v.Verify(r); err == nil && res == nil {
+			t.Fatal("nil result without error")
+		}
+	})
+}

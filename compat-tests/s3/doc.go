@@ -1,0 +1,16 @@
+// Package s3compat runs real S3 clients against a real gpucache process:
+// aws CLI v1 and v2 over http and https, minio-go (streaming signatures,
+// trailers, multipart, presigned URLs), the request sequence of LMCache's
+// s3:// connector (the AWS CRT client: virtual-host addressing over TLS
+// with HTTP/2), and bad input (signatures, digests, truncated and slow
+// bodies). versitygw.sh runs the versitygw conformance suite.
+//
+// The tests build ./cmd/gpucache (or use $GPUCACHE_BIN) through
+// compat-tests/internal. GPUCACHE_S3_INPROCESS=1 runs them against an
+// in-process protocols/s3 server instead; they also fall back to one, with
+// a log line, when the binary does not listen on --s3-port.
+//
+// NB: the machine image sets AWS_CA_BUNDLE globally. TLS tests point the
+// aws CLI at the test CA with AWS_CA_BUNDLE, and give minio-go and Go
+// clients the CA pool explicitly; versitygw.sh unsets it.
+package s3compat
