@@ -73,11 +73,15 @@ type listAllMyBucketsResult struct {
 	NS      string       `xml:"xmlns,attr"`
 	Owner   owner        `xml:"Owner"`
 	Buckets []bucketInfo `xml:"Buckets>Bucket"`
+	// ContinuationToken is the last bucket name of a truncated page.
+	ContinuationToken string `xml:"ContinuationToken,omitempty"`
+	Prefix            string `xml:"Prefix,omitempty"`
 }
 
 type bucketInfo struct {
 	Name         string `xml:"Name"`
 	CreationDate string `xml:"CreationDate"`
+	BucketRegion string `xml:"BucketRegion"`
 }
 
 func (s *Server) listBuckets(req *request) error {
@@ -85,15 +89,35 @@ func (s *Server) listBuckets(req *request) error {
 	if err != nil {
 		return err
 	}
-	res := listAllMyBucketsResult{NS: s3NS, Owner: s.owner(req), Buckets: []bucketInfo{}}
+	max, err := intParam(req, "max-buckets", 10000, 10000)
+	if err != nil || req.has("max-buckets") && max < 1 {
+		return errInvalidArgument.withMessage("Argument max-buckets must be an integer between 1 and 10000.")
+	}
+	prefix, after := req.q.Get("prefix"), req.q.Get("continuation-token")
+	res := listAllMyBucketsResult{NS: s3NS, Owner: s.owner(req), Buckets: []bucketInfo{}, Prefix: prefix}
+	var all []bucketInfo
 	for _, ki := range infos {
 		if name, ok := strings.CutPrefix(ki.Name, bucketPrefix); ok {
-			res.Buckets = append(res.Buckets, bucketInfo{Name: name, CreationDate: isoTime(ki.Created.UnixNano())})
+			region := string(ki.Attrs)
+			if region == "" {
+				region = s.cfg.Region
+			}
+			all = append(all, bucketInfo{Name: name, CreationDate: isoTime(ki.Created.UnixNano()), BucketRegion: region})
 		}
 	}
 	if b := s.cfg.RESPBucket; b != "" {
-		res.Buckets = append(res.Buckets, bucketInfo{Name: b, CreationDate: isoTime(0)})
-		sort.Slice(res.Buckets, func(i, j int) bool { return res.Buckets[i].Name < res.Buckets[j].Name })
+		all = append(all, bucketInfo{Name: b, CreationDate: isoTime(0), BucketRegion: s.cfg.Region})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
+	for _, b := range all {
+		if !strings.HasPrefix(b.Name, prefix) || b.Name <= after {
+			continue
+		}
+		if len(res.Buckets) == max {
+			res.ContinuationToken = res.Buckets[len(res.Buckets)-1].Name
+			break
+		}
+		res.Buckets = append(res.Buckets, b)
 	}
 	return writeXML(req.w, http.StatusOK, res)
 }

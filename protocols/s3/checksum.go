@@ -148,7 +148,7 @@ func parseRequestChecksum(h http.Header) (requestChecksum, error) {
 				return rc, errInvalidRequest.withMessage("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256, SHA512, MD5, XXHASH64]")
 			}
 			if rc.alg != checksumNone && rc.alg != a {
-				return rc, errInvalidRequest.withMessage("Value for " + name + " header is invalid.")
+				return rc, errInvalidRequest.withMessage("Value for " + strings.ToLower(name) + " header is invalid.")
 			}
 			rc.alg = a
 		}

@@ -150,7 +150,7 @@ func parseCopyRange(v string, size int64) (byteRange, error) {
 		return byteRange{}, errInvalidArgument.withMessage("The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy")
 	}
 	if last >= size {
-		return byteRange{}, errInvalidRange.withMessage("Range specified is not valid for source object of size: " + strconv.FormatInt(size, 10))
+		return byteRange{}, errInvalidArgument.withMessage("Range specified is not valid for source object of size: " + strconv.FormatInt(size, 10))
 	}
 	return byteRange{first, last - first + 1}, nil
 }

@@ -51,7 +51,7 @@ func (s *Server) deleteObjects(req *request) error {
 	if err != nil {
 		return err
 	}
-	if len(dr.Objects) == 0 || len(dr.Objects) > maxDeleteObjects {
+	if len(dr.Objects) > maxDeleteObjects {
 		return errMalformedXML
 	}
 	res := deleteResult{NS: s3NS}

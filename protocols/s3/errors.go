@@ -38,7 +38,7 @@ var (
 	errBucketNotEmpty           = &APIError{"BucketNotEmpty", 409, "The bucket you tried to delete is not empty."}
 	errContentSHA256Mismatch    = &APIError{"XAmzContentSHA256Mismatch", 400, "The provided 'x-amz-content-sha256' header does not match what was computed."}
 	errEntityTooLarge           = &APIError{"EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed object size."}
-	errEntityTooSmall           = &APIError{"EntityTooSmall", 400, "Your proposed upload is smaller than the minimum allowed object size."}
+	errEntityTooSmall           = &APIError{"EntityTooSmall", 400, "Your proposed upload is smaller than the minimum allowed size"}
 	errExpiredPresign           = &APIError{"AccessDenied", 403, "Request has expired."}
 	errIncompleteBody           = &APIError{"IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header."}
 	errInternal                 = &APIError{"InternalError", 500, "We encountered an internal error. Please try again."}
@@ -46,9 +46,9 @@ var (
 	errInvalidArgument          = &APIError{"InvalidArgument", 400, "Invalid argument."}
 	errInvalidBucketName        = &APIError{"InvalidBucketName", 400, "The specified bucket is not valid."}
 	errInvalidDigest            = &APIError{"InvalidDigest", 400, "The Content-MD5 or checksum you specified is not valid."}
-	errInvalidPart              = &APIError{"InvalidPart", 400, "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."}
-	errInvalidPartOrder         = &APIError{"InvalidPartOrder", 400, "The list of parts was not in ascending order. The parts list must be specified in order by part number."}
-	errInvalidRange             = &APIError{"InvalidRange", 416, "The requested range is not satisfiable."}
+	errInvalidPart              = &APIError{"InvalidPart", 400, "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."}
+	errInvalidPartOrder         = &APIError{"InvalidPartOrder", 400, "The list of parts was not in ascending order. Parts must be ordered by part number."}
+	errInvalidRange             = &APIError{"InvalidRange", 416, "The requested range is not satisfiable"}
 	errInvalidPartNumber        = &APIError{"InvalidPartNumber", 416, "The requested partnumber is not satisfiable."}
 	errInvalidRequest           = &APIError{"InvalidRequest", 400, "Invalid Request."}
 	errKeyTooLong               = &APIError{"KeyTooLongError", 400, "Your key is too long."}
@@ -59,7 +59,7 @@ var (
 	errMissingSecurityHeader    = &APIError{"MissingSecurityHeader", 400, "Your request is missing a required header: x-amz-content-sha256."}
 	errNoSuchBucket             = &APIError{"NoSuchBucket", 404, "The specified bucket does not exist."}
 	errNoSuchKey                = &APIError{"NoSuchKey", 404, "The specified key does not exist."}
-	errNoSuchUpload             = &APIError{"NoSuchUpload", 404, "The specified multipart upload does not exist. The upload ID might not be valid, or the multipart upload might have been aborted or completed."}
+	errNoSuchUpload             = &APIError{"NoSuchUpload", 404, "The specified multipart upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."}
 	errNotImplemented           = &APIError{"NotImplemented", 501, "A header or query you provided implies functionality that is not implemented."}
 	errNotModified              = &APIError{"NotModified", 304, "Not Modified."}
 	errPreconditionFailed       = &APIError{"PreconditionFailed", 412, "At least one of the pre-conditions you specified did not hold."}

@@ -151,7 +151,7 @@ func (s *Server) uploadPart(req *request) error {
 		} else if body.cksum.alg != up.ChecksumAlg {
 			body.close()
 			return errInvalidRequest.withMessage("Checksum Type mismatch occurred, expected checksum Type: " +
-				strings.ToLower(up.ChecksumAlg.String()) + ", actual checksum Type: " + strings.ToLower(body.cksum.alg.String()))
+				up.ChecksumAlg.String() + ", actual checksum Type: " + body.cksum.alg.String())
 		}
 	}
 	var pa objectAttrs
@@ -251,7 +251,14 @@ func (s *Server) completeMultipart(req *request) error {
 	var ckRaw []byte
 	var total int64
 	for i := range cmu.Parts {
-		if i > 0 && cmu.Parts[i].PartNumber <= cmu.Parts[i-1].PartNumber {
+		p := &cmu.Parts[i]
+		if p.ETag == "" || p.PartNumber == 0 {
+			return errMalformedXML
+		}
+		if p.PartNumber < 1 || p.PartNumber > maxParts {
+			return errInvalidArgument.withMessage("Part number must be an integer between 1 and 10000, inclusive.")
+		}
+		if i > 0 && p.PartNumber <= cmu.Parts[i-1].PartNumber {
 			return errInvalidPartOrder
 		}
 	}

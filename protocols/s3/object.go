@@ -85,7 +85,7 @@ func (s *Server) notFound(bucket string) error {
 func (s *Server) getObject(req *request, head bool) error {
 	if pn := req.q.Get("partNumber"); pn != "" {
 		if n, err := strconv.Atoi(pn); err != nil || n < 1 || n > maxParts {
-			return errInvalidArgument.withMessage("Part number must be an integer between 1 and 10000, inclusive")
+			return errInvalidArgument.withMessage("Part number must be an integer between 1 and 10000, inclusive.")
 		}
 		if req.r.Header.Get("Range") != "" {
 			return errInvalidRequest.withMessage("Cannot specify both Range header and partNumber query parameter")

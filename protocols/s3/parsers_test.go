@@ -23,7 +23,7 @@ func TestParseRange(t *testing.T) {
 		{"bytes=1000-", 1000, 0, 0, true, true},
 		{"bytes=1000-2000", 1000, 0, 0, true, true},
 		{"bytes=-0", 1000, 0, 0, true, true},
-		{"bytes=0-", 0, 0, 0, false, false},
+		{"bytes=0-", 0, 0, 0, true, true},
 		{"bytes= -1", 1000, 0, 0, false, false},
 		{"bytes=5-1", 1000, 0, 0, false, false},
 		{"bytes=a-b", 1000, 0, 0, false, false},

@@ -18,7 +18,7 @@ func parseRange(h string, size int64) (r byteRange, ok bool, err error) {
 	spec, found := strings.CutPrefix(h, "bytes=")
 	// NB: S3 ignores (sends the whole object for) a range with spaces or
 	// several ranges, and any range of an empty object.
-	if !found || size == 0 || strings.ContainsAny(spec, ", \t") {
+	if !found || strings.ContainsAny(spec, ", \t") {
 		return r, false, nil
 	}
 	first, last, found := strings.Cut(spec, "-")
@@ -31,7 +31,7 @@ func parseRange(h string, size int64) (r byteRange, ok bool, err error) {
 		if perr != nil || n < 0 {
 			return r, false, nil
 		}
-		if n == 0 {
+		if n == 0 || size == 0 {
 			return r, true, errInvalidRange
 		}
 		if n > size {
