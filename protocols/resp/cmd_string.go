@@ -249,11 +249,20 @@ func (c *conn) cmdMGet(cmd *Command) {
 	}
 }
 
-// MSET key value [key value ...]: each pair is written in turn (the engine
-// has no multi-key batch, so a concurrent reader may see some pairs first).
+// MSET key value [key value ...]: small values are written as one atomic
+// batch; a request with large values writes its pairs in turn.
 func (c *conn) cmdMSet(cmd *Command) {
 	if len(cmd.Args)%2 != 1 {
 		c.wrongArgs()
+		return
+	}
+	if small := c.smallPairs(cmd); small {
+		if err := c.eng.PutMany(c.ns, c.keys, c.vals); err != nil {
+			c.replyErr(err)
+			return
+		}
+		c.dirty = true
+		c.wr.OK()
 		return
 	}
 	for i := 1; i < len(cmd.Args); i += 2 {
@@ -264,6 +273,21 @@ func (c *conn) cmdMSet(cmd *Command) {
 		c.dirty = true
 	}
 	c.wr.OK()
+}
+
+// smallPairs splits an MSET's arguments into c.keys and c.vals and reports
+// whether every value is small enough for one batch.
+func (c *conn) smallPairs(cmd *Command) bool {
+	c.keys, c.vals = c.keys[:0], c.vals[:0]
+	for i := 1; i < len(cmd.Args); i += 2 {
+		v := cmd.Args[i+1]
+		if v == nil || len(v) > setRunValueMax {
+			return false
+		}
+		c.keys = append(c.keys, cmd.Args[i])
+		c.vals = append(c.vals, v)
+	}
+	return true
 }
 
 // MSETNX key value [key value ...]: sets all pairs if none of the keys exist.

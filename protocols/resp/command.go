@@ -133,6 +133,14 @@ func (c *conn) exec(cmd *Command) {
 	c.mu.Lock()
 	c.lastCmd = spec.name
 	c.mu.Unlock()
+	if spec.name == "set" && plainSet(cmd) {
+		c.queueSet(args[1], args[2])
+		return
+	}
+	// Anything else sees the queued SETs' effects first.
+	if !c.commitRun() {
+		return
+	}
 	spec.fn(c, cmd)
 }
 

@@ -53,10 +53,13 @@ type conn struct {
 	proto      int
 	dirty      bool // a mutation awaits engine.Sync before its reply goes out
 	closeAfter bool
+	failed     bool // a write failed after its reply was queued: send nothing more
 	timeout    time.Duration
+	run        setRun
 
 	scratch []byte   // reused by replies built in two passes
 	keys    [][]byte // reused key lists
+	vals    [][]byte // reused value lists
 }
 
 func newConn(s *Server, nc net.Conn, id uint64) *conn {
@@ -126,6 +129,9 @@ func (c *conn) serve() {
 		}
 		c.exec(cmd)
 		cmd.Release()
+		if c.failed {
+			return
+		}
 		if c.closeAfter {
 			c.flush()
 			return
@@ -145,6 +151,9 @@ func (c *conn) serve() {
 // flush makes the batch's mutations durable, then sends the replies. If
 // the engine cannot sync, nothing is acknowledged: the connection closes.
 func (c *conn) flush() error {
+	if !c.commitRun() {
+		return errRunFailed
+	}
 	if c.dirty {
 		c.dirty = false
 		if err := c.eng.Sync(); err != nil {
