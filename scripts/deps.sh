@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what the tests and tools need beyond Go and gcc, on Debian 12:
+#   redis-tools      redis-cli, for compat-tests/resp
+#   redis-server     the reference server for bench/ and script checks
+#   awscli           aws (v2, /usr/bin/aws), for compat-tests/s3
+#   qemu-user-static qemu-aarch64-static, for `make arm64`
+# Idempotent: does nothing when all are present; otherwise one
+# `apt-get update`, then one `apt-get install` of the missing packages.
+set -euo pipefail
+
+missing=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have redis-cli || missing+=(redis-tools)
+have redis-server || missing+=(redis-server)
+# NB: only Debian's aws counts; a pyenv or pip shim elsewhere on PATH
+# may be another version or break when its environment changes.
+[ -x /usr/bin/aws ] || missing+=(awscli)
+have qemu-aarch64-static || missing+=(qemu-user-static)
+
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+echo "deps: installing ${missing[*]}" >&2
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+	if ! have sudo; then
+		echo "deps: need root (or sudo) to install ${missing[*]}" >&2
+		exit 1
+	fi
+	sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# redis-server's package starts a daemon on 6379; the tests start their
+# own servers on free ports and need none running.
+if [[ " ${missing[*]} " == *" redis-server "* ]] && have systemctl; then
+	"${sudo[@]}" systemctl disable --now redis-server >/dev/null 2>&1 || true
+fi
