@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -238,4 +239,69 @@ func TestLMCacheNativeClient(t *testing.T) {
 	for e := range errs {
 		t.Error(e)
 	}
+}
+
+// TestLMCachePythonConnectorAuth replays the connector's handshakes with a
+// password: redis-py 8 authenticates inside HELLO 3, redis-py 7 and older
+// speak RESP2 with AUTH, CLIENT SETINFO and SELECT (the URL's /db).
+func TestLMCachePythonConnectorAuth(t *testing.T) {
+	const pass = "py-pass"
+	srv := internal.Start(t, internal.Options{Args: []string{"--requirepass", pass}, Password: pass})
+	key := "vllm@Qwen/Qwen3-Coder-30B-A3B-Instruct@1@0@6c9faa6ae5af1bdf@bfloat16"
+	meta := lmcacheMetadata(1 << 20)
+
+	t.Run("HELLO3AUTH", func(t *testing.T) {
+		c := dialRaw(t, srv.Addr())
+		c.send("HELLO", "3", "AUTH", "default", "wrong")
+		if r := c.readReply(); r.kind != '-' {
+			t.Fatalf("HELLO 3 AUTH with a wrong password: %v, want an error", r)
+		}
+		c.send("HELLO", "3", "AUTH", "default", pass)
+		r := c.readReply()
+		if proto, ok := r.mapGet("proto"); r.kind != '%' || !ok || proto.str != "3" {
+			t.Fatalf("HELLO 3 AUTH: %v", r)
+		}
+		c.write(encode(nil, []byte("SET"), []byte(key+"metadata"), meta))
+		c.expect("+OK\r\n")
+		c.send("GET", key+"kv_bytes")
+		c.expect("_\r\n")
+	})
+	t.Run("RESP2", func(t *testing.T) {
+		c := dialRaw(t, srv.Addr())
+		c.send("GET", key+"metadata")
+		c.expect("-NOAUTH Authentication required.\r\n")
+		c.send("AUTH", pass)
+		c.expect("+OK\r\n")
+		c.write(append(encodeStrings("CLIENT", "SETINFO", "LIB-NAME", "redis-py"),
+			encodeStrings("CLIENT", "SETINFO", "LIB-VER", "7.4.0")...))
+		for range 2 {
+			if r := c.readReply(); r.kind != '+' && r.kind != '-' {
+				t.Fatalf("CLIENT SETINFO: %v", r)
+			}
+		}
+		c.send("SELECT", "0")
+		c.expect("+OK\r\n")
+		c.send("GET", key+"metadata")
+		c.expectBytes(bulk(meta))
+		c.send("GET", key+"kv_bytes")
+		c.expect("$-1\r\n") // RESP2 null
+		c.send("DEL", key+"metadata")
+		c.expect(":1\r\n")
+	})
+	t.Run("AUTHUserPass", func(t *testing.T) {
+		// redis-py sends AUTH user pass when the URL has a user, and
+		// retries with AUTH pass after a wrong-number-of-arguments error.
+		c := dialRaw(t, srv.Addr())
+		c.send("AUTH", "default", pass)
+		line := c.readLine()
+		if line != "+OK" {
+			if !strings.Contains(line, "wrong number of arguments") {
+				t.Fatalf("AUTH default pass: %q", line)
+			}
+			c.send("AUTH", pass)
+			c.expect("+OK\r\n")
+		}
+		c.send("PING")
+		c.expect("+PONG\r\n")
+	})
 }
