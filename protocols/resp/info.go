@@ -13,7 +13,8 @@ import (
 )
 
 // infoSections are INFO's sections in KVRocks's order, plus "tiers" with
-// the engine's DRAM and NVMe figures.
+// the engine's DRAM and NVMe figures and "devices" with the erasure-coded
+// volume's health (info_devices.go).
 var infoSections = []struct {
 	name  string
 	write func(c *conn, b []byte) []byte
@@ -28,6 +29,7 @@ var infoSections = []struct {
 	{"cluster", (*conn).infoCluster},
 	{"keyspace", (*conn).infoKeyspace},
 	{"tiers", (*conn).infoTiers},
+	{"devices", (*conn).infoDevices},
 }
 
 // INFO [section ...]: no section, "all", "default" or "everything" mean all.
