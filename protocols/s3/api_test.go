@@ -201,7 +201,10 @@ func TestMultipartRules(t *testing.T) {
 	if string(body) != string(randBytes(3, 3000)) || resp.Header.Get("x-amz-mp-parts-count") != "2" {
 		t.Fatalf("partNumber=2: %d bytes", len(body))
 	}
-	resp, body = ts.do("POST", "/bkt/mp?uploadId="+id, []byte("<CompleteMultipartUpload/>"), nil)
+	// A retried Complete of a completed upload succeeds, as on S3.
+	resp, body = ts.do("POST", "/bkt/mp?uploadId="+id, []byte("<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>x</ETag></Part></CompleteMultipartUpload>"), nil)
+	ts.expect(resp, body, 200, "")
+	resp, body = ts.do("POST", "/bkt/mp?uploadId=0123", []byte("<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>x</ETag></Part></CompleteMultipartUpload>"), nil)
 	ts.expect(resp, body, 404, "NoSuchUpload")
 	id2 := create("gone")
 	resp, body = ts.do("DELETE", "/bkt/gone?uploadId="+id2, nil, nil)
@@ -210,7 +213,12 @@ func TestMultipartRules(t *testing.T) {
 	ts.expect(resp, body, 404, "NoSuchUpload")
 	// No hidden keys are left behind in the upload keyspace.
 	n := 0
-	ts.eng.Scan(uploadKS("bkt"), engine.ScanOptions{}, func([]byte, *engine.Meta) bool { n++; return true })
+	ts.eng.Scan(uploadKS("bkt"), engine.ScanOptions{}, func(k []byte, _ *engine.Meta) bool {
+		if !strings.HasPrefix(string(k), "c/") { // completion markers expire on their own
+			n++
+		}
+		return true
+	})
 	if n != 0 {
 		t.Fatalf("%d keys left in the upload keyspace", n)
 	}

@@ -27,18 +27,9 @@ type copySource struct {
 // loadCopySource parses x-amz-copy-source ("[/]bucket/key[?versionId=]",
 // URL-encoded) and checks the x-amz-copy-source-if-* conditions.
 func (s *Server) loadCopySource(req *request) (*copySource, error) {
-	v := req.r.Header.Get("X-Amz-Copy-Source")
-	v, ver, _ := strings.Cut(v, "?versionId=")
-	if ver != "" && ver != "null" {
-		return nil, &APIError{"NoSuchVersion", 404, "The specified version does not exist."}
-	}
-	if dec, err := url.PathUnescape(v); err == nil {
-		v = dec
-	}
-	v = strings.TrimPrefix(v, "/")
-	b, k, _ := strings.Cut(v, "/")
-	if b == "" || k == "" {
-		return nil, errInvalidArgument.withMessage("Copy Source must mention the source bucket and key: sourcebucket/sourcekey.")
+	b, k, err := parseCopySource(req.r.Header.Get("X-Amz-Copy-Source"))
+	if err != nil {
+		return nil, err
 	}
 	ks, err := s.checkBucket(b)
 	if err != nil {
@@ -163,6 +154,9 @@ func (s *Server) uploadPartCopy(req *request) error {
 	if err != nil {
 		return err
 	}
+	if _, _, err := parseCopySource(req.r.Header.Get("X-Amz-Copy-Source")); err != nil {
+		return err
+	}
 	_, up, _, err := s.loadUpload(req)
 	if err != nil {
 		return err
@@ -223,4 +217,21 @@ func (s *Server) uploadPartCopy(req *request) error {
 	out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumCRC64NVME =
 		p.ChecksumCRC32, p.ChecksumCRC32C, p.ChecksumSHA1, p.ChecksumSHA256, p.ChecksumCRC64NVME
 	return writeXML(req.w, http.StatusOK, out)
+}
+
+// parseCopySource splits x-amz-copy-source into bucket and key.
+func parseCopySource(v string) (bucket, key string, err error) {
+	v, ver, _ := strings.Cut(v, "?versionId=")
+	if ver != "" && ver != "null" {
+		return "", "", &APIError{"NoSuchVersion", 404, "The specified version does not exist."}
+	}
+	dec, uerr := url.PathUnescape(v)
+	if uerr != nil {
+		return "", "", errInvalidArgument.withMessage("Invalid copy source encoding")
+	}
+	bucket, key, _ = strings.Cut(strings.TrimPrefix(dec, "/"), "/")
+	if bucket == "" || key == "" {
+		return "", "", errInvalidArgument.withMessage("Copy Source must mention the source bucket and key: sourcebucket/sourcekey.")
+	}
+	return bucket, key, nil
 }

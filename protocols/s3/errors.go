@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gpucache/gpucache/engine"
 	"github.com/gpucache/gpucache/protocols/s3/sigv4"
@@ -73,6 +74,7 @@ var (
 	errConditionalConflict      = &APIError{"ConditionalRequestConflict", 409, "A conflicting conditional operation is currently in progress against this resource."}
 	errNotSignedTrailerChecksum = &APIError{"InvalidRequest", 400, "The trailing checksum header named in x-amz-trailer was not sent."}
 	errUnsupportedSignature     = &APIError{"InvalidArgument", 400, "Unsupported Authorization Type"}
+	errSigV2                    = &APIError{"InvalidRequest", 400, "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."}
 )
 
 // toAPIError maps any error to the AWS error sent to the client.
@@ -87,6 +89,8 @@ func toAPIError(err error) *APIError {
 	switch {
 	case errors.Is(err, sigv4.ErrMissingAuth):
 		return errAccessDenied
+	case errors.Is(err, sigv4.ErrSigV2):
+		return errSigV2
 	case errors.Is(err, sigv4.ErrUnsupportedAlgorithm):
 		return errUnsupportedSignature
 	case errors.Is(err, sigv4.ErrMalformedAuth), errors.Is(err, sigv4.ErrMalformedCredential),
@@ -147,7 +151,10 @@ type errorBody struct {
 	Resource   string   `xml:"Resource,omitempty"`
 	BucketName string   `xml:"BucketName,omitempty"`
 	Key        string   `xml:"Key,omitempty"`
-	RequestID  string   `xml:"RequestId"`
+	// Set for InvalidAccessKeyId and expired presigned requests.
+	AWSAccessKeyID string `xml:"AWSAccessKeyId,omitempty"`
+	ServerTime     string `xml:"ServerTime,omitempty"`
+	RequestID      string `xml:"RequestId"`
 }
 
 // writeError sends err as an AWS XML error. HEAD responses and 304 carry
@@ -166,6 +173,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, req *request
 	body := errorBody{Code: ae.Code, Message: ae.Message, Resource: r.URL.Path, RequestID: h.Get("x-amz-request-id")}
 	if req != nil {
 		body.BucketName, body.Key = req.bucket, req.key
+	}
+	switch {
+	case errors.Is(err, sigv4.ErrUnknownAccessKey):
+		body.AWSAccessKeyID = requestAccessKey(r)
+	case errors.Is(err, sigv4.ErrExpired):
+		body.ServerTime = s.now().UTC().Format("2006-01-02T15:04:05Z")
 	}
 	out, _ := xml.Marshal(body)
 	h.Set("Content-Type", "application/xml")
@@ -191,4 +204,15 @@ func presignedError(err error) error {
 		return errAuthorizationQuery.withMessage("Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.")
 	}
 	return err
+}
+
+// requestAccessKey digs the access key out of a request's credential.
+func requestAccessKey(r *http.Request) string {
+	cred := r.URL.Query().Get("X-Amz-Credential")
+	if a := r.Header.Get("Authorization"); a != "" {
+		_, cred, _ = strings.Cut(a, "Credential=")
+		cred, _, _ = strings.Cut(cred, ",")
+	}
+	ak, _, _ := strings.Cut(cred, "/")
+	return ak
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gpucache/gpucache/engine"
 )
@@ -76,7 +77,7 @@ func (s *Server) createMultipart(req *request) error {
 	if v := h.Get("X-Amz-Checksum-Algorithm"); v != "" {
 		alg, ok := parseChecksumAlg(v)
 		if !ok {
-			return errInvalidRequest.withMessage("Checksum algorithm provided is unsupported.")
+			return errInvalidRequest.withMessage("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, MD5, SHA1, SHA256, SHA512, XXHASH128, XXHASH3, XXHASH64]")
 		}
 		a.ChecksumAlg = alg
 		a.ChecksumType = checksumComposite
@@ -86,16 +87,19 @@ func (s *Server) createMultipart(req *request) error {
 		if a.ChecksumAlg == checksumCRC64NVME {
 			a.ChecksumType = checksumFullObject
 		}
-	case "COMPOSITE":
-		if a.ChecksumAlg == checksumNone || a.ChecksumAlg == checksumCRC64NVME {
-			return errInvalidRequest.withMessage("The COMPOSITE checksum type cannot be used with this checksum algorithm.")
+	case "COMPOSITE", "FULL_OBJECT":
+		t := strings.ToUpper(h.Get("X-Amz-Checksum-Type"))
+		if a.ChecksumAlg == checksumNone {
+			return errInvalidRequest.withMessage("The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.")
+		}
+		_, isCRC := crcSpecs[a.ChecksumAlg]
+		if t == "COMPOSITE" && a.ChecksumAlg == checksumCRC64NVME || t == "FULL_OBJECT" && !isCRC {
+			return errInvalidRequest.withMessage("The " + t + " checksum type cannot be used with the " + strings.ToLower(a.ChecksumAlg.String()) + " checksum algorithm.")
 		}
 		a.ChecksumType = checksumComposite
-	case "FULL_OBJECT":
-		if a.ChecksumAlg == checksumNone || a.ChecksumAlg == checksumSHA1 || a.ChecksumAlg == checksumSHA256 {
-			return errInvalidRequest.withMessage("The FULL_OBJECT checksum type cannot be used with this checksum algorithm.")
+		if t == "FULL_OBJECT" {
+			a.ChecksumType = checksumFullObject
 		}
-		a.ChecksumType = checksumFullObject
 	default:
 		return errInvalidRequest.withMessage("Value for x-amz-checksum-type header is invalid.")
 	}
@@ -225,7 +229,28 @@ type completeMultipartUploadResult struct {
 	ChecksumType      string   `xml:"ChecksumType,omitempty"`
 }
 
+// completedTTL is how long a completed upload is remembered, so that a
+// retried or concurrent Complete of the same upload succeeds as on S3.
+const completedTTL = time.Hour
+
+func completedKey(key, uploadID string) []byte {
+	return []byte("c/" + key + "\x00" + uploadID)
+}
+
 func (s *Server) completeMultipart(req *request) error {
+	err := s.complete(req)
+	if err == errNoSuchUpload || err == errInvalidPart {
+		m, serr := s.eng.Stat(uploadKS(req.bucket), completedKey(req.key, req.q.Get("uploadId")))
+		if serr != nil {
+			return err
+		}
+		a, _ := decodeAttrs(m.Attrs)
+		return s.writeCompleteResult(req, &a)
+	}
+	return err
+}
+
+func (s *Server) complete(req *request) error {
 	ks, up, _, err := s.loadUpload(req)
 	if err != nil {
 		return err
@@ -255,7 +280,10 @@ func (s *Server) completeMultipart(req *request) error {
 		if p.ETag == "" || p.PartNumber == 0 {
 			return errMalformedXML
 		}
-		if p.PartNumber < 1 || p.PartNumber > maxParts {
+		if p.PartNumber < 1 {
+			return errInvalidArgument.withMessage("PartNumber must be >= 1")
+		}
+		if p.PartNumber > maxParts {
 			return errInvalidArgument.withMessage("Part number must be an integer between 1 and 10000, inclusive.")
 		}
 		if i > 0 && p.PartNumber <= cmu.Parts[i-1].PartNumber {
@@ -329,10 +357,23 @@ func (s *Server) completeMultipart(req *request) error {
 		return err
 	}
 	s.dropUpload(req.bucket, req.key, id)
+	done := objectAttrs{ETag: a.ETag, ChecksumAlg: a.ChecksumAlg, Checksum: a.Checksum, ChecksumType: a.ChecksumType}
+	if _, err := s.eng.PutBytes(uks, completedKey(req.key, id), []byte{}, engine.PutOptions{
+		Attrs: done.encode(nil), ExpireAt: s.now().Add(completedTTL).UnixMilli()}); err != nil {
+		return err
+	}
 	if err := s.eng.Sync(); err != nil {
 		return err
 	}
-	res := completeMultipartUploadResult{NS: s3NS, Location: "/" + req.bucket + "/" + req.key,
+	return s.writeCompleteResult(req, &a)
+}
+
+func (s *Server) writeCompleteResult(req *request, a *objectAttrs) error {
+	scheme := "http"
+	if req.r.TLS != nil {
+		scheme = "https"
+	}
+	res := completeMultipartUploadResult{NS: s3NS, Location: scheme + "://" + req.r.Host + "/" + req.bucket + "/" + req.key,
 		Bucket: req.bucket, Key: req.key, ETag: `"` + a.ETag + `"`}
 	if a.Checksum != "" {
 		switch a.ChecksumAlg {

@@ -81,7 +81,7 @@ func (s *Server) listParts(req *request) error {
 	}
 	marker, err := intParam(req, "part-number-marker", 0, maxParts0)
 	if err != nil {
-		return err
+		return errInvalidArgument.withMessage("Provided " + req.q.Get("part-number-marker") + " not an integer or within integer range")
 	}
 	id := req.q.Get("uploadId")
 	o := s.owner(req)

@@ -31,8 +31,11 @@ func parseRange(h string, size int64) (r byteRange, ok bool, err error) {
 		if perr != nil || n < 0 {
 			return r, false, nil
 		}
-		if n == 0 || size == 0 {
+		if n == 0 {
 			return r, true, errInvalidRange
+		}
+		if size == 0 {
+			return r, false, nil
 		}
 		if n > size {
 			n = size

@@ -172,7 +172,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	req.w, req.r = w, r
 	auth, err := s.verifier.Verify(r)
 	if err != nil {
-		if r.Header.Get("Authorization") == "" && req.has("X-Amz-Algorithm") || req.has("X-Amz-Credential") {
+		if r.Header.Get("Authorization") == "" && (req.has("X-Amz-Algorithm") || req.has("X-Amz-Credential")) {
 			err = presignedError(err)
 		}
 		s.writeError(w, r, req, err)

@@ -14,6 +14,8 @@ var (
 	// ErrUnsupportedAlgorithm reports a signature that is not AWS4-HMAC-SHA256
 	// (SigV2, or SigV4A).
 	ErrUnsupportedAlgorithm = errors.New("sigv4: unsupported signature algorithm")
+	// ErrSigV2 reports a Signature Version 2 request.
+	ErrSigV2 = errors.New("sigv4: signature version 2 is not supported")
 	// ErrMalformedAuth reports an Authorization header or presigned query
 	// that does not parse.
 	ErrMalformedAuth = errors.New("sigv4: malformed authorization")

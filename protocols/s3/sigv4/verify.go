@@ -2,6 +2,7 @@ package sigv4
 
 import (
 	"crypto/hmac"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -95,7 +96,7 @@ func (v *Verifier) Verify(r *http.Request) (*Result, error) {
 		return v.verifyPresigned(r, q)
 	}
 	if q.Get("Signature") != "" && q.Get("AWSAccessKeyId") != "" {
-		return nil, ErrUnsupportedAlgorithm
+		return nil, ErrSigV2
 	}
 	return nil, ErrMissingAuth
 }
@@ -133,13 +134,12 @@ func ParseAuthorization(auth string) (accessKey, scopeDate, region, service stri
 func parseAuthorization(auth string) (authFields, error) {
 	var f authFields
 	alg, rest, ok := strings.Cut(strings.TrimSpace(auth), " ")
-	if !ok {
-		if strings.HasPrefix(auth, "AWS ") || alg == Algorithm {
-			return f, ErrMalformedAuth
-		}
-		return f, ErrUnsupportedAlgorithm
-	}
-	if alg != Algorithm {
+	switch {
+	case alg == "AWS":
+		return f, ErrSigV2
+	case !ok:
+		return f, detail(ErrUnsupportedAlgorithm, "Authorization header is invalid -- one and only one ' ' (space) required.")
+	case alg != Algorithm:
 		return f, ErrUnsupportedAlgorithm
 	}
 	var cred, signed string
@@ -161,8 +161,6 @@ func parseAuthorization(auth string) (authFields, error) {
 			signed, haveSigned = val, true
 		case "Signature":
 			f.signature, haveSig = val, true
-		default:
-			return f, detail(ErrMalformedAuth, malformed+"the authorization component %q is malformed.", part)
 		}
 	}
 	switch {
@@ -318,41 +316,49 @@ func (v *Verifier) verifyPresigned(r *http.Request, q map[string][]string) (*Res
 		}
 		return ""
 	}
-	if get("X-Amz-Algorithm") != Algorithm {
-		return nil, ErrUnsupportedAlgorithm
+	for _, k := range []string{"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-Date", "X-Amz-SignedHeaders", "X-Amz-Expires"} {
+		if get(k) == "" {
+			return nil, detail(ErrMalformedAuth, "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.")
+		}
+	}
+	switch alg := get("X-Amz-Algorithm"); alg {
+	case Algorithm:
+	case "AWS4-ECDSA-P256-SHA256":
+		return nil, detail(ErrUnsupportedAlgorithm, `X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"`)
+	default:
+		return nil, detail(ErrUnsupportedAlgorithm, `X-Amz-Algorithm only supports "AWS4-HMAC-SHA256 and AWS4-ECDSA-P256-SHA256"`)
 	}
 	var f authFields
 	if err := f.parseCredential(get("X-Amz-Credential")); err != nil {
-		return nil, err
+		return nil, queryDetail(err)
 	}
 	if err := f.parseSigned(get("X-Amz-SignedHeaders")); err != nil {
 		return nil, err
 	}
 	f.signature = get("X-Amz-Signature")
-	if f.signature == "" {
-		return nil, ErrMalformedAuth
-	}
 	secret, ok := v.Credentials[f.accessKey]
 	if !ok {
 		return nil, ErrUnknownAccessKey
 	}
 	if f.service != v.service() {
-		return nil, ErrMalformedCredential
+		return nil, detail(ErrMalformedCredential, "Error parsing the X-Amz-Credential parameter; incorrect service %q. This endpoint belongs to %q.", f.service, v.service())
 	}
 	ds := get("X-Amz-Date")
-	if ds == "" {
-		return nil, ErrMissingDate
-	}
 	t, err := time.Parse(TimeFormat, ds)
 	if err != nil {
-		return nil, ErrMalformedDate
+		return nil, detail(ErrMalformedDate, "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"")
 	}
 	if t.UTC().Format(DateFormat) != f.date {
-		return nil, ErrMalformedCredential
+		return nil, detail(ErrMalformedCredential, "Invalid credential date %q. This date is not the same as X-Amz-Date: %q.", f.date, t.UTC().Format(DateFormat))
 	}
 	exp, err := strconv.Atoi(get("X-Amz-Expires"))
-	if err != nil || exp < 1 || exp > 604800 {
-		return nil, ErrMalformedExpires
+	switch {
+	case err != nil:
+		return nil, detail(ErrMalformedExpires, "X-Amz-Expires should be a number")
+	case exp < 0:
+		return nil, detail(ErrMalformedExpires, "X-Amz-Expires must be non-negative")
+	case exp > 604800:
+		return nil, detail(ErrMalformedExpires, "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds")
 	}
 	now := v.now()
 	if t.Sub(now) > v.skew() {
@@ -377,4 +383,13 @@ func (v *Verifier) verifyPresigned(r *http.Request, q map[string][]string) (*Res
 	}
 	res.Seed = want
 	return res, nil
+}
+
+// queryDetail rewrites a credential error for the presigned form.
+func queryDetail(err error) error {
+	var de *Error
+	if errors.As(err, &de) {
+		return detail(de.Kind, "%s", strings.Replace(de.Message, malformed, "Error parsing the X-Amz-Credential parameter; ", 1))
+	}
+	return err
 }
