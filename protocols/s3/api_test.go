@@ -254,3 +254,31 @@ func TestRESPBucket(t *testing.T) {
 		t.Fatalf("virtual-host listing: %s", body)
 	}
 }
+
+func TestTagging(t *testing.T) {
+	ts := newTestServer(t, nil)
+	ts.mustPut("/bkt", nil)
+	resp, body := ts.do("GET", "/bkt?tagging", nil, nil)
+	ts.expect(resp, body, 404, "NoSuchTagSet")
+	resp, body = ts.do("PUT", "/bkt?tagging", []byte(`<Tagging><TagSet><Tag><Key>team</Key><Value>kv</Value></Tag></TagSet></Tagging>`), nil)
+	ts.expect(resp, body, 204, "")
+	resp, body = ts.do("GET", "/bkt?tagging", nil, nil)
+	if !strings.Contains(string(body), "<Key>team</Key>") {
+		t.Fatalf("bucket tags: %s", body)
+	}
+	resp, body = ts.do("PUT", "/bkt/o", []byte("data"), map[string]string{"X-Amz-Tagging": "a=1&b=2"})
+	ts.expect(resp, body, 200, "")
+	etag := resp.Header.Get("ETag")
+	resp, _ = ts.do("HEAD", "/bkt/o", nil, nil)
+	if resp.Header.Get("x-amz-tagging-count") != "2" {
+		t.Fatalf("tag count %q", resp.Header.Get("x-amz-tagging-count"))
+	}
+	resp, body = ts.do("PUT", "/bkt/o?tagging", []byte(`<Tagging><TagSet><Tag><Key>a?</Key><Value>1</Value></Tag></TagSet></Tagging>`), nil)
+	ts.expect(resp, body, 400, "InvalidTag")
+	resp, body = ts.do("DELETE", "/bkt/o?tagging", nil, nil)
+	ts.expect(resp, body, 204, "")
+	resp, body = ts.do("GET", "/bkt/o", nil, nil)
+	if string(body) != "data" || resp.Header.Get("ETag") != etag || resp.Header.Get("x-amz-tagging-count") != "" {
+		t.Fatalf("after tag delete: %q %s", body, resp.Header.Get("ETag"))
+	}
+}

@@ -24,6 +24,8 @@ type objectAttrs struct {
 	ChecksumType uint8
 	// PartSizes are the part lengths of a multipart object (GET partNumber).
 	PartSizes []int64
+	// Tags are the object's (or bucket's) tags as key, value pairs.
+	Tags []string
 }
 
 const (
@@ -56,6 +58,10 @@ func (a *objectAttrs) encode(dst []byte) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(a.PartSizes)))
 	for _, n := range a.PartSizes {
 		dst = binary.AppendUvarint(dst, uint64(n))
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(a.Tags)))
+	for _, s := range a.Tags {
+		dst = appendString(dst, s)
 	}
 	return dst
 }
@@ -137,7 +143,16 @@ func decodeAttrs(b []byte) (objectAttrs, error) {
 	for i := uint64(0); i < n && d.err == nil; i++ {
 		a.PartSizes = append(a.PartSizes, int64(d.uvarint()))
 	}
-	if d.err == nil && (a.ChecksumAlg >= numChecksumAlgs || len(a.Meta)%2 != 0) {
+	if d.err == nil && len(d.b) > 0 {
+		n = d.uvarint()
+		if n > uint64(len(d.b)) {
+			return a, errBadAttrs
+		}
+		for i := uint64(0); i < n && d.err == nil; i++ {
+			a.Tags = append(a.Tags, d.str())
+		}
+	}
+	if d.err == nil && (a.ChecksumAlg >= numChecksumAlgs || len(a.Meta)%2 != 0 || len(a.Tags)%2 != 0) {
 		d.err = errBadAttrs
 	}
 	return a, d.err

@@ -124,6 +124,7 @@ func (s *Server) listBuckets(req *request) error {
 
 type createBucketConfiguration struct {
 	LocationConstraint string `xml:"LocationConstraint"`
+	Tags               []tag  `xml:"Tags>Tag"`
 }
 
 func (s *Server) createBucket(req *request) error {
@@ -139,6 +140,10 @@ func (s *Server) createBucket(req *request) error {
 	if err := readXML(body, &conf, false); err != nil {
 		return err
 	}
+	tags, err := checkTags(conf.Tags, maxBucketTags)
+	if err != nil {
+		return err
+	}
 	region := conf.LocationConstraint
 	if region == "" {
 		region = s.cfg.Region
@@ -148,6 +153,11 @@ func (s *Server) createBucket(req *request) error {
 	}
 	if err := s.eng.CreateKeyspace(s.bucketKS(req.bucket), []byte(region)); err != nil {
 		return err
+	}
+	if len(tags) > 0 {
+		if err := s.setBucketTags(req.bucket, tags); err != nil {
+			return err
+		}
 	}
 	if err := s.eng.Sync(); err != nil {
 		return err

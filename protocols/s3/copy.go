@@ -96,10 +96,19 @@ func (s *Server) copyObject(req *request) error {
 		if err != nil {
 			return err
 		}
-		na.ETag, na.ChecksumAlg, na.Checksum, na.ChecksumType, na.PartSizes = a.ETag, a.ChecksumAlg, a.Checksum, a.ChecksumType, a.PartSizes
+		na.ETag, na.ChecksumAlg, na.Checksum, na.ChecksumType, na.PartSizes, na.Tags = a.ETag, a.ChecksumAlg, a.Checksum, a.ChecksumType, a.PartSizes, a.Tags
 		a = na
 	default:
 		return errInvalidArgument.withMessage("Unknown metadata directive.")
+	}
+	switch strings.ToUpper(h.Get("X-Amz-Tagging-Directive")) {
+	case "", "COPY":
+	case "REPLACE":
+		if a.Tags, err = headerTags(h); err != nil {
+			return err
+		}
+	default:
+		return errInvalidArgument.withMessage("Unknown tagging directive.")
 	}
 	key := []byte(req.key)
 	res, err := s.eng.Compose(ks, key, []engine.Source{{KS: src.ks, Key: []byte(src.key), Len: -1, Version: src.meta.Version}},

@@ -84,6 +84,9 @@ func setObjectHeaders(h http.Header, m *engine.Meta, a *objectAttrs, etag string
 			h.Set(o[1], v)
 		}
 	}
+	if len(a.Tags) > 0 {
+		h.Set("x-amz-tagging-count", tagCount(a))
+	}
 	if n := len(a.PartSizes); n > 0 {
 		h.Set("x-amz-mp-parts-count", strconv.Itoa(n))
 	}

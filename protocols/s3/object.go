@@ -1,7 +1,6 @@
 package s3
 
 import (
-	"encoding/xml"
 	"errors"
 	"net/http"
 	"strconv"
@@ -19,6 +18,9 @@ func (s *Server) putObject(req *request) error {
 	h := req.r.Header
 	attrs, err := attrsFromHeaders(h)
 	if err != nil {
+		return err
+	}
+	if attrs.Tags, err = headerTags(h); err != nil {
 		return err
 	}
 	key := []byte(req.key)
@@ -220,24 +222,4 @@ func (s *Server) deleteObject(req *request) error {
 	}
 	req.w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-type tagging struct {
-	XMLName xml.Name `xml:"Tagging"`
-	NS      string   `xml:"xmlns,attr"`
-	TagSet  struct{} `xml:"TagSet"`
-}
-
-// getObjectTagging answers an empty tag set: objects carry no tags, and
-// aws CLI v2 asks before copying a large object.
-func (s *Server) getObjectTagging(req *request) error {
-	ks := s.bucketKS(req.bucket)
-	m, err := s.eng.Stat(ks, []byte(req.key))
-	if errors.Is(err, engine.ErrNotFound) || err == nil && m.Type != engine.TypeString {
-		return s.notFound(req.bucket)
-	}
-	if err != nil {
-		return err
-	}
-	return writeXML(req.w, http.StatusOK, tagging{NS: s3NS})
 }

@@ -84,6 +84,9 @@ func (s *Server) dispatch(req *request) error {
 			}
 			return s.uploadPart(req)
 		}
+		if req.has("tagging") {
+			return s.putObjectTagging(req, false)
+		}
 		if unsupportedObjectSub(req) {
 			return errNotImplemented
 		}
@@ -107,6 +110,9 @@ func (s *Server) dispatch(req *request) error {
 	case http.MethodDelete:
 		if req.has("uploadId") {
 			return s.abortMultipart(req)
+		}
+		if req.has("tagging") {
+			return s.putObjectTagging(req, true)
 		}
 		return s.deleteObject(req)
 	case http.MethodPost:
@@ -134,6 +140,9 @@ func unsupportedObjectSub(req *request) bool {
 }
 
 func (s *Server) dispatchBucket(req *request, m string) error {
+	if req.has("tagging") {
+		return s.bucketTagging(req)
+	}
 	switch m {
 	case http.MethodPut:
 		for _, sub := range [...]string{"acl", "policy", "versioning", "tagging", "cors", "lifecycle", "website", "logging", "notification", "encryption", "ownershipControls", "object-lock", "publicAccessBlock", "accelerate", "requestPayment", "replication"} {
