@@ -29,6 +29,10 @@ type blobStore struct {
 	zeros    []byte // aligned zero padding, len == width
 	logf     func(string, ...any)
 
+	inlineThreshold int
+	jobs            chan streamJob // background chunk writes (blob_stream.go)
+	writersWG       sync.WaitGroup
+
 	// evict is set by the engine: it drops (or re-inserts, if hot) every key
 	// referencing seg so the segment can go. Called without mu held.
 	evict func(seg uint64)
@@ -173,16 +177,10 @@ func (s *blobStore) writeBlob(buf *Buffer, force bool) (Extent, error) {
 	if err == nil {
 		err = seg.syncTo(seg.noteWrite())
 	}
-	s.mu.Lock()
-	seg.inflight--
-	if err == nil {
-		// NB: the write's hold on the segment becomes a pin in the same
-		// critical section, so the segment cannot be removed before the
-		// caller's metadata references the new extent.
-		seg.pins++
-	}
-	s.maybeRemoveLocked(seg)
-	s.mu.Unlock()
+	// NB: the write's hold on the segment becomes a pin in the same critical
+	// section, so the segment cannot be removed before the caller's metadata
+	// references the new extent.
+	s.endWrite(seg, err == nil)
 	if err != nil {
 		return Extent{}, fmt.Errorf("engine: cannot write blob to segment %s: %w", segmentName(seg.id), err)
 	}
@@ -563,6 +561,7 @@ func (s *blobStore) stats() (segs int, used, live int64) {
 }
 
 func (s *blobStore) close() error {
+	s.stopWriters()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var first error

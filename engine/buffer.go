@@ -19,6 +19,9 @@ type Buffer struct {
 	pages [][]byte // exactly covering size bytes; the last may be short
 	size  int64
 	refs  atomic.Int32
+
+	store  *blobStore // set for buffers a front end fills (NewBuffer)
+	stream blobStream
 }
 
 var bufferPool = sync.Pool{New: func() any { return new(Buffer) }}
@@ -55,10 +58,11 @@ func (b *Buffer) Len() int64 { return b.size }
 func (b *Buffer) Pages() [][]byte { return b.pages }
 
 // ReadFrom fills the whole buffer from r (io.ReadFull semantics): it returns
-// io.ErrUnexpectedEOF if r ends early.
+// io.ErrUnexpectedEOF if r ends early. Filled pages start on their way to
+// the NVMe tier at once (see Filled).
 func (b *Buffer) ReadFrom(r io.Reader) (int64, error) {
 	var total int64
-	for _, p := range b.pages {
+	for i, p := range b.pages {
 		n, err := io.ReadFull(r, p)
 		total += int64(n)
 		if err != nil {
@@ -67,6 +71,7 @@ func (b *Buffer) ReadFrom(r io.Reader) (int64, error) {
 			}
 			return total, err
 		}
+		b.Filled(i + 1)
 	}
 	return total, nil
 }
@@ -107,6 +112,11 @@ func (b *Buffer) Release() {
 	case n < 0:
 		panic("engine: Buffer released twice")
 	}
+	if b.stream.active {
+		b.store.abandonStream(b)
+	}
+	b.stream = blobStream{}
+	b.store = nil
 	b.a.freePages(b.idx)
 	b.a = nil
 	b.size = 0

@@ -106,6 +106,8 @@ func Open(opts Options) (*Engine, error) {
 	e.arena.reclaim = e.cache.evict
 	e.blobs = newBlobStore(vol, opts.SegmentSize, opts.NVMeCapacity, opts.Policy, opts.Logf)
 	e.blobs.evict = e.evictSegment
+	e.blobs.inlineThreshold = opts.InlineThreshold
+	e.blobs.startWriters(4)
 
 	metaDir, popts, err := e.metadataPlacement()
 	if err != nil {

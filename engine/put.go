@@ -15,7 +15,11 @@ func (e *Engine) NewBuffer(n int64) (*Buffer, error) {
 	if e.closed.Load() {
 		return nil, ErrClosed
 	}
-	return newBuffer(e.arena, n, e.opts.MemoryWait)
+	b, err := newBuffer(e.arena, n, e.opts.MemoryWait)
+	if err == nil {
+		b.store = e.blobs
+	}
+	return b, err
 }
 
 // Put stores val under key. It takes ownership of val whatever happens.
@@ -40,7 +44,13 @@ func (e *Engine) Put(ks string, key []byte, val *Buffer, opts PutOptions) (PutRe
 			return res, nil
 		}
 	}
-	x, err := e.blobs.write(val)
+	var x Extent
+	var err error
+	if val.stream.active {
+		x, err = e.blobs.finishStream(val)
+	} else {
+		x, err = e.blobs.write(val)
+	}
 	if err != nil {
 		if err == ErrNoSpace {
 			e.noSpaceErrors.Add(1)

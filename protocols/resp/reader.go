@@ -416,7 +416,7 @@ func (r *Reader) readLarge(n int64) error {
 	} else {
 		r.cmd.big = append(r.cmd.big, bigArg{idx: len(r.spans), lb: lb})
 		mark := r.pos
-		if err := r.fillPages(lb.Pages()); err != nil {
+		if err := r.fillPages(lb); err != nil {
 			return err
 		}
 		// The bulk's bytes that were buffered are copied out: reclaim
@@ -442,11 +442,19 @@ func (r *Reader) readLarge(n int64) error {
 	return nil
 }
 
-func (r *Reader) fillPages(pages [][]byte) error {
-	for _, p := range pages {
+// pageFiller is a LargeBulk that wants to hear as its pages fill
+// (*engine.Buffer starts writing them to the NVMe tier at once).
+type pageFiller interface{ Filled(n int) }
+
+func (r *Reader) fillPages(lb LargeBulk) error {
+	pf, _ := lb.(pageFiller)
+	for i, p := range lb.Pages() {
 		k := copy(p, r.buf[r.pos:r.w])
 		r.pos += k
 		if k == len(p) {
+			if pf != nil {
+				pf.Filled(i + 1)
+			}
 			continue
 		}
 		if r.beforeRead != nil {
@@ -459,6 +467,9 @@ func (r *Reader) fillPages(pages [][]byte) error {
 				err = io.ErrUnexpectedEOF
 			}
 			return err
+		}
+		if pf != nil {
+			pf.Filled(i + 1)
 		}
 	}
 	return nil
