@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestStockKVRocksConfLoadsWithoutWarnings(t *testing.T) {
@@ -112,5 +113,13 @@ func TestEngineOptionsValidation(t *testing.T) {
 	o, err := engineOptions(c, nil)
 	if err != nil || o.ECData != 4 || o.ECParity != 2 || len(o.Devices) != 6 {
 		t.Fatalf("%+v %v", o, err)
+	}
+	if o.ScrubInterval != 86400*time.Second || o.RebuildRate != 256<<20 {
+		t.Fatalf("default scrub interval %v, rebuild rate %d", o.ScrubInterval, o.RebuildRate)
+	}
+	c.Override("ec-scrub-interval", "1")
+	c.Override("ec-rebuild-rate", "16mb")
+	if o, _ = engineOptions(c, nil); o.ScrubInterval != time.Second || o.RebuildRate != 16<<20 {
+		t.Fatalf("scrub interval %v, rebuild rate %d", o.ScrubInterval, o.RebuildRate)
 	}
 }

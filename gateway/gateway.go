@@ -178,6 +178,8 @@ func engineOptions(cfg *Config, logf func(string, ...any)) (engine.Options, erro
 		MetadataCacheSize: cfg.Int("rocksdb.block_cache_size") << 20,
 		NVMeCapacity:      cfg.Bytes("nvme-capacity"),
 		Policy:            policy,
+		ScrubInterval:     time.Duration(cfg.Int("ec-scrub-interval")) * time.Second,
+		RebuildRate:       cfg.Bytes("ec-rebuild-rate"),
 		Logf:              logf,
 	}, nil
 }

@@ -58,14 +58,36 @@ var build struct {
 	err  error
 }
 
-// Main runs the tests of a package and removes the binary built for them.
-// Call it from TestMain.
+// atExit holds the functions registered with AtExit.
+var atExit struct {
+	mu  sync.Mutex
+	fns []func()
+}
+
+// Main runs the tests of a package, then the functions registered with
+// AtExit, and removes the binary built for them. Call it from TestMain.
 func Main(m *testing.M) {
 	code := m.Run()
+	atExit.mu.Lock()
+	fns := atExit.fns
+	atExit.fns = nil
+	atExit.mu.Unlock()
+	for i := len(fns) - 1; i >= 0; i-- {
+		fns[i]()
+	}
 	if build.dir != "" {
 		os.RemoveAll(build.dir)
 	}
 	os.Exit(code)
+}
+
+// AtExit registers fn to run once after all the package's tests, for
+// fixtures that several tests share (t.Cleanup would end with the first).
+// Functions run in reverse order of registration.
+func AtExit(fn func()) {
+	atExit.mu.Lock()
+	atExit.fns = append(atExit.fns, fn)
+	atExit.mu.Unlock()
 }
 
 // Binary returns the path of the gpucache binary: $GPUCACHE_BIN if set,
