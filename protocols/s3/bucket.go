@@ -147,6 +147,10 @@ func (s *Server) createBucket(req *request) error {
 	region := conf.LocationConstraint
 	if region == "" {
 		region = s.cfg.Region
+	} else if region != req.auth.Region && !(region == "EU" && req.auth.Region == "eu-west-1") {
+		// As on S3: a bucket is created in the region the request was
+		// signed for (any region is accepted for signing).
+		return errInvalidLocation
 	}
 	if req.bucket == s.cfg.RESPBucket {
 		return errBucketAlreadyOwnedByYou
@@ -163,6 +167,7 @@ func (s *Server) createBucket(req *request) error {
 		return err
 	}
 	req.w.Header().Set("Location", "/"+req.bucket)
+	req.w.Header().Set("x-amz-bucket-arn", "arn:aws:s3:::"+req.bucket)
 	req.w.WriteHeader(http.StatusOK)
 	return nil
 }

@@ -112,3 +112,9 @@ func writeConditions(h http.Header, ks string, key []byte) func(engine.Meta, boo
 		return nil
 	}
 }
+
+// sameSecond reports whether an HTTP date names the second of ns.
+func sameSecond(date string, ns int64) bool {
+	t, err := http.ParseTime(date)
+	return err == nil && t.Unix() == time.Unix(0, ns).Unix()
+}

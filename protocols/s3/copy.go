@@ -84,6 +84,9 @@ func (s *Server) copyObject(req *request) error {
 		return err
 	}
 	h := req.r.Header
+	if _, err := attrsFromHeaders(h); err != nil {
+		return err
+	}
 	a := src.attrs
 	a.ETag = src.etag
 	switch strings.ToUpper(h.Get("X-Amz-Metadata-Directive")) {
@@ -161,6 +164,9 @@ func parseCopyRange(v string, size int64) (byteRange, error) {
 func (s *Server) uploadPartCopy(req *request) error {
 	n, err := parsePartNumber(req)
 	if err != nil {
+		return err
+	}
+	if _, err := s.checkBucket(req.bucket); err != nil {
 		return err
 	}
 	if _, _, err := parseCopySource(req.r.Header.Get("X-Amz-Copy-Source")); err != nil {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gpucache/gpucache/engine"
 	"github.com/gpucache/gpucache/protocols/s3/sigv4"
@@ -69,7 +70,7 @@ var (
 	errSignatureDoesNotMatch    = &APIError{"SignatureDoesNotMatch", 403, "The request signature we calculated does not match the signature you provided. Check your key and signing method."}
 	errSlowDown                 = &APIError{"SlowDown", 503, "Please reduce your request rate."}
 	errServiceUnavailable       = &APIError{"ServiceUnavailable", 503, "The server is out of capacity. Please try again later."}
-	errInvalidLocation          = &APIError{"InvalidLocationConstraint", 400, "The specified location constraint is not valid."}
+	errInvalidLocation          = &APIError{"InvalidLocationConstraint", 400, "The specified location-constraint is not valid"}
 	errMissingRequestBody       = &APIError{"MissingRequestBodyError", 400, "Request Body is empty."}
 	errConditionalConflict      = &APIError{"ConditionalRequestConflict", 409, "A conflicting conditional operation is currently in progress against this resource."}
 	errNotSignedTrailerChecksum = &APIError{"InvalidRequest", 400, "The trailing checksum header named in x-amz-trailer was not sent."}
@@ -154,6 +155,10 @@ type errorBody struct {
 	// Set for InvalidAccessKeyId and expired presigned requests.
 	AWSAccessKeyID string `xml:"AWSAccessKeyId,omitempty"`
 	ServerTime     string `xml:"ServerTime,omitempty"`
+	XAmzExpires    string `xml:"X-Amz-Expires,omitempty"`
+	Expires        string `xml:"Expires,omitempty"`
+	ArgumentName   string `xml:"ArgumentName,omitempty"`
+	ArgumentValue  string `xml:"ArgumentValue,omitempty"`
 	RequestID      string `xml:"RequestId"`
 }
 
@@ -178,7 +183,16 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, req *request
 	case errors.Is(err, sigv4.ErrUnknownAccessKey):
 		body.AWSAccessKeyID = requestAccessKey(r)
 	case errors.Is(err, sigv4.ErrExpired):
+		q := r.URL.Query()
 		body.ServerTime = s.now().UTC().Format("2006-01-02T15:04:05Z")
+		body.XAmzExpires = q.Get("X-Amz-Expires")
+		if t, err := sigv4.ParseTime(q.Get("X-Amz-Date")); err == nil {
+			if n, err := strconv.Atoi(body.XAmzExpires); err == nil {
+				body.Expires = t.Add(time.Duration(n) * time.Second).UTC().Format("2006-01-02T15:04:05Z")
+			}
+		}
+	case ae == errUnsupportedSignature || errors.Is(err, sigv4.ErrUnsupportedAlgorithm) && r.Header.Get("Authorization") != "":
+		body.ArgumentName, body.ArgumentValue = "Authorization", r.Header.Get("Authorization")
 	}
 	out, _ := xml.Marshal(body)
 	h.Set("Content-Type", "application/xml")

@@ -411,8 +411,12 @@ func (s *Server) dropUpload(bucket, key, id string) {
 }
 
 func (s *Server) abortMultipart(req *request) error {
-	if _, _, _, err := s.loadUpload(req); err != nil {
+	_, _, m, err := s.loadUpload(req)
+	if err != nil {
 		return err
+	}
+	if v := req.r.Header.Get("X-Amz-If-Match-Initiated-Time"); v != "" && !sameSecond(v, m.ModTime) {
+		return errPreconditionFailed
 	}
 	s.dropUpload(req.bucket, req.key, req.q.Get("uploadId"))
 	if err := s.eng.Sync(); err != nil {

@@ -201,7 +201,9 @@ func (s *Server) deleteObject(req *request) error {
 	if err != nil {
 		return err
 	}
-	if im := req.r.Header.Get("If-Match"); im != "" {
+	h := req.r.Header
+	im, ims, imt := h.Get("If-Match"), h.Get("X-Amz-If-Match-Size"), h.Get("X-Amz-If-Match-Last-Modified-Time")
+	if im != "" || ims != "" || imt != "" {
 		m, err := s.eng.Stat(ks, []byte(req.key))
 		if err != nil {
 			if errors.Is(err, engine.ErrNotFound) {
@@ -210,7 +212,9 @@ func (s *Server) deleteObject(req *request) error {
 			return err
 		}
 		a, _ := decodeAttrs(m.Attrs)
-		if !etagMatches(im, etagOf(ks, []byte(req.key), &m, &a)) {
+		if im != "" && !etagMatches(im, etagOf(ks, []byte(req.key), &m, &a)) ||
+			ims != "" && ims != strconv.FormatInt(m.Size, 10) ||
+			imt != "" && !sameSecond(imt, m.ModTime) {
 			return errPreconditionFailed
 		}
 	}

@@ -44,6 +44,9 @@ func (s *Server) route(r *http.Request) (*request, error) {
 	if len(req.key) > maxKeyLen {
 		return req, errKeyTooLong
 	}
+	if req.key != "" && dotsOnly(req.key) {
+		return req, errInvalidArgument.withMessage("Object name contains unsupported characters.")
+	}
 	return req, nil
 }
 
@@ -182,4 +185,16 @@ func (s *Server) dispatchBucket(req *request, m string) error {
 		return errNotImplemented
 	}
 	return errMethodNotAllowed
+}
+
+// dotsOnly reports keys made only of ".", ".." and empty path segments
+// ("..", "./", "//"), which S3 refuses: they name no object a file-system
+// view could hold.
+func dotsOnly(key string) bool {
+	for seg := range strings.SplitSeq(key, "/") {
+		if seg != "" && seg != "." && seg != ".." {
+			return false
+		}
+	}
+	return true
 }
