@@ -16,10 +16,12 @@
 // GetObject and HeadObject (Range, partNumber, conditions, response-*
 // overrides, checksum mode), DeleteObject, DeleteObjects, CopyObject,
 // multipart uploads (Create, UploadPart, UploadPartCopy, Complete, Abort,
-// ListParts, ListMultipartUploads), ListObjects and ListObjectsV2, and
-// flexible checksums (CRC32, CRC32C, SHA1, SHA256, CRC64NVME). Other
-// sub-resources (ACLs, tagging, policies, versions, ...) answer
-// NotImplemented. Errors are AWS XML errors from the one table in
+// ListParts, ListMultipartUploads), ListObjects and ListObjectsV2, object
+// and bucket tagging, and flexible checksums (CRC32, CRC32C, CRC64NVME,
+// SHA1, SHA256, SHA512, MD5, XXHASH64; full-object CRCs of multipart
+// objects are combined from the parts' CRCs). A PUT without a checksum
+// stores a CRC64NVME, as S3 does. Other sub-resources (ACLs, policies,
+// object lock, versions, CORS, website, ...) answer NotImplemented. Errors are AWS XML errors from the one table in
 // errors.go.
 //
 // # Buckets, keyspaces and Redis
@@ -54,6 +56,9 @@
 //     existing extents: they cost metadata, not a rewrite of the object.
 //
 // # Caveats
+//
+// Config.FastETag trades S3-exact MD5 ETags for a hash that runs at memory
+// speed; clients that compare ETags with a local MD5 need the default.
 //
 // There are no ACLs, policies or versioning: every configured credential
 // may do everything. Requests signed for any region are accepted. A GET
