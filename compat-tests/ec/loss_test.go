@@ -187,4 +187,3 @@ func expectStartFailure(t *testing.T, v volume, devs []string) string {
 	}
 	return ""
 }
-
