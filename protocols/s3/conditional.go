@@ -116,5 +116,10 @@ func writeConditions(h http.Header, ks string, key []byte) func(engine.Meta, boo
 // sameSecond reports whether an HTTP date names the second of ns.
 func sameSecond(date string, ns int64) bool {
 	t, err := http.ParseTime(date)
-	return err == nil && t.Unix() == time.Unix(0, ns).Unix()
+	if err != nil {
+		if t, err = time.Parse(time.RFC3339Nano, date); err != nil {
+			return false
+		}
+	}
+	return t.Unix() == time.Unix(0, ns).Unix()
 }

@@ -192,7 +192,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, req *request
 			}
 		}
 	case ae == errUnsupportedSignature || errors.Is(err, sigv4.ErrUnsupportedAlgorithm) && r.Header.Get("Authorization") != "":
-		body.ArgumentName, body.ArgumentValue = "Authorization", r.Header.Get("Authorization")
+		alg, _, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+		body.ArgumentName, body.ArgumentValue = "Authorization", alg
 	}
 	out, _ := xml.Marshal(body)
 	h.Set("Content-Type", "application/xml")
