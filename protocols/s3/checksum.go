@@ -155,3 +155,51 @@ func parseRequestChecksum(h http.Header) (requestChecksum, error) {
 	}
 	return rc, nil
 }
+
+// checksumFields are the Checksum<ALG> elements of XML bodies (parts,
+// copy results, Complete), embedded in each.
+type checksumFields struct {
+	ChecksumCRC32     string `xml:"ChecksumCRC32,omitempty"`
+	ChecksumCRC32C    string `xml:"ChecksumCRC32C,omitempty"`
+	ChecksumSHA1      string `xml:"ChecksumSHA1,omitempty"`
+	ChecksumSHA256    string `xml:"ChecksumSHA256,omitempty"`
+	ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME,omitempty"`
+	ChecksumSHA512    string `xml:"ChecksumSHA512,omitempty"`
+	ChecksumMD5       string `xml:"ChecksumMD5,omitempty"`
+	ChecksumXXHASH64  string `xml:"ChecksumXXHASH64,omitempty"`
+}
+
+func (c *checksumFields) field(a checksumAlg) *string {
+	switch a {
+	case checksumCRC32:
+		return &c.ChecksumCRC32
+	case checksumCRC32C:
+		return &c.ChecksumCRC32C
+	case checksumSHA1:
+		return &c.ChecksumSHA1
+	case checksumSHA256:
+		return &c.ChecksumSHA256
+	case checksumCRC64NVME:
+		return &c.ChecksumCRC64NVME
+	case checksumSHA512:
+		return &c.ChecksumSHA512
+	case checksumMD5:
+		return &c.ChecksumMD5
+	case checksumXXHASH64:
+		return &c.ChecksumXXHASH64
+	}
+	return nil
+}
+
+func (c *checksumFields) setChecksum(a checksumAlg, v string) {
+	if f := c.field(a); f != nil {
+		*f = v
+	}
+}
+
+func (c *checksumFields) get(a checksumAlg) string {
+	if f := c.field(a); f != nil {
+		return *f
+	}
+	return ""
+}

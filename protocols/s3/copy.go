@@ -54,22 +54,11 @@ func (s *Server) loadCopySource(req *request) (*copySource, error) {
 }
 
 type copyObjectResult struct {
-	XMLName           xml.Name `xml:"CopyObjectResult"`
-	NS                string   `xml:"xmlns,attr"`
-	LastModified      string   `xml:"LastModified"`
-	ETag              string   `xml:"ETag"`
-	ChecksumCRC32     string   `xml:"ChecksumCRC32,omitempty"`
-	ChecksumCRC32C    string   `xml:"ChecksumCRC32C,omitempty"`
-	ChecksumSHA1      string   `xml:"ChecksumSHA1,omitempty"`
-	ChecksumSHA256    string   `xml:"ChecksumSHA256,omitempty"`
-	ChecksumCRC64NVME string   `xml:"ChecksumCRC64NVME,omitempty"`
-}
-
-func (r *copyObjectResult) setChecksum(a checksumAlg, v string) {
-	var p partInfo
-	p.setChecksum(a, v)
-	r.ChecksumCRC32, r.ChecksumCRC32C, r.ChecksumSHA1, r.ChecksumSHA256, r.ChecksumCRC64NVME =
-		p.ChecksumCRC32, p.ChecksumCRC32C, p.ChecksumSHA1, p.ChecksumSHA256, p.ChecksumCRC64NVME
+	XMLName      xml.Name `xml:"CopyObjectResult"`
+	NS           string   `xml:"xmlns,attr"`
+	LastModified string   `xml:"LastModified"`
+	ETag         string   `xml:"ETag"`
+	checksumFields
 }
 
 // copyObject composes the destination from the source's extents: a copy
@@ -79,11 +68,18 @@ func (s *Server) copyObject(req *request) error {
 	if err != nil {
 		return err
 	}
+	h := req.r.Header
+	newAlg := checksumNone
+	if v := h.Get("X-Amz-Checksum-Algorithm"); v != "" {
+		var ok bool
+		if newAlg, ok = parseChecksumAlg(v); !ok {
+			return errInvalidRequest.withMessage("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, MD5, SHA1, SHA256, SHA512, XXHASH128, XXHASH3, XXHASH64]")
+		}
+	}
 	src, err := s.loadCopySource(req)
 	if err != nil {
 		return err
 	}
-	h := req.r.Header
 	if _, err := attrsFromHeaders(h); err != nil {
 		return err
 	}
@@ -91,7 +87,7 @@ func (s *Server) copyObject(req *request) error {
 	a.ETag = src.etag
 	switch strings.ToUpper(h.Get("X-Amz-Metadata-Directive")) {
 	case "", "COPY":
-		if src.ks == ks && src.key == req.key {
+		if src.ks == ks && src.key == req.key && newAlg == checksumNone {
 			return errInvalidRequest.withMessage("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 		}
 	case "REPLACE":
@@ -113,6 +109,14 @@ func (s *Server) copyObject(req *request) error {
 	default:
 		return errInvalidArgument.withMessage("Unknown tagging directive.")
 	}
+	if newAlg != checksumNone && newAlg != a.ChecksumAlg {
+		// A new checksum needs the bytes: read the source once.
+		sum, err := s.checksumOf(src, newAlg)
+		if err != nil {
+			return err
+		}
+		a.ChecksumAlg, a.Checksum, a.ChecksumType = newAlg, sum, checksumFullObject
+	}
 	key := []byte(req.key)
 	res, err := s.eng.Compose(ks, key, []engine.Source{{KS: src.ks, Key: []byte(src.key), Len: -1, Version: src.meta.Version}},
 		engine.PutOptions{Attrs: a.encode(nil), Check: writeConditions(h, ks, key)})
@@ -131,15 +135,11 @@ func (s *Server) copyObject(req *request) error {
 }
 
 type copyPartResult struct {
-	XMLName           xml.Name `xml:"CopyPartResult"`
-	NS                string   `xml:"xmlns,attr"`
-	LastModified      string   `xml:"LastModified"`
-	ETag              string   `xml:"ETag"`
-	ChecksumCRC32     string   `xml:"ChecksumCRC32,omitempty"`
-	ChecksumCRC32C    string   `xml:"ChecksumCRC32C,omitempty"`
-	ChecksumSHA1      string   `xml:"ChecksumSHA1,omitempty"`
-	ChecksumSHA256    string   `xml:"ChecksumSHA256,omitempty"`
-	ChecksumCRC64NVME string   `xml:"ChecksumCRC64NVME,omitempty"`
+	XMLName      xml.Name `xml:"CopyPartResult"`
+	NS           string   `xml:"xmlns,attr"`
+	LastModified string   `xml:"LastModified"`
+	ETag         string   `xml:"ETag"`
+	checksumFields
 }
 
 // parseCopyRange parses x-amz-copy-source-range: "bytes=first-last", both
@@ -227,10 +227,7 @@ func (s *Server) uploadPartCopy(req *request) error {
 		return err
 	}
 	out := copyPartResult{NS: s3NS, LastModified: isoTime(res.Meta.ModTime), ETag: `"` + pa.ETag + `"`}
-	var p partInfo
-	p.setChecksum(pa.ChecksumAlg, pa.Checksum)
-	out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumCRC64NVME =
-		p.ChecksumCRC32, p.ChecksumCRC32C, p.ChecksumSHA1, p.ChecksumSHA256, p.ChecksumCRC64NVME
+	out.setChecksum(pa.ChecksumAlg, pa.Checksum)
 	return writeXML(req.w, http.StatusOK, out)
 }
 
@@ -249,4 +246,21 @@ func parseCopySource(v string) (bucket, key string, err error) {
 		return "", "", errInvalidArgument.withMessage("Copy Source must mention the source bucket and key: sourcebucket/sourcekey.")
 	}
 	return bucket, key, nil
+}
+
+// checksumOf streams a copy source through a hasher of alg.
+func (s *Server) checksumOf(src *copySource, alg checksumAlg) (string, error) {
+	v, err := s.eng.Open(src.ks, []byte(src.key))
+	if err != nil {
+		return "", err
+	}
+	defer v.Release()
+	if v.Meta().Version != src.meta.Version {
+		return "", errConditionalConflict
+	}
+	h := alg.new()
+	if _, err := v.WriteRange(h, 0, v.Len()); err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(h.Sum(nil)), nil
 }

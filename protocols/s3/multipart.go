@@ -192,44 +192,20 @@ type completeMultipartUpload struct {
 }
 
 type completePart struct {
-	PartNumber        int    `xml:"PartNumber"`
-	ETag              string `xml:"ETag"`
-	ChecksumCRC32     string `xml:"ChecksumCRC32"`
-	ChecksumCRC32C    string `xml:"ChecksumCRC32C"`
-	ChecksumSHA1      string `xml:"ChecksumSHA1"`
-	ChecksumSHA256    string `xml:"ChecksumSHA256"`
-	ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME"`
-}
-
-func (p *completePart) checksum(a checksumAlg) string {
-	switch a {
-	case checksumCRC32:
-		return p.ChecksumCRC32
-	case checksumCRC32C:
-		return p.ChecksumCRC32C
-	case checksumSHA1:
-		return p.ChecksumSHA1
-	case checksumSHA256:
-		return p.ChecksumSHA256
-	case checksumCRC64NVME:
-		return p.ChecksumCRC64NVME
-	}
-	return ""
+	PartNumber int    `xml:"PartNumber"`
+	ETag       string `xml:"ETag"`
+	checksumFields
 }
 
 type completeMultipartUploadResult struct {
-	XMLName           xml.Name `xml:"CompleteMultipartUploadResult"`
-	NS                string   `xml:"xmlns,attr"`
-	Location          string   `xml:"Location"`
-	Bucket            string   `xml:"Bucket"`
-	Key               string   `xml:"Key"`
-	ETag              string   `xml:"ETag"`
-	ChecksumCRC32     string   `xml:"ChecksumCRC32,omitempty"`
-	ChecksumCRC32C    string   `xml:"ChecksumCRC32C,omitempty"`
-	ChecksumSHA1      string   `xml:"ChecksumSHA1,omitempty"`
-	ChecksumSHA256    string   `xml:"ChecksumSHA256,omitempty"`
-	ChecksumCRC64NVME string   `xml:"ChecksumCRC64NVME,omitempty"`
-	ChecksumType      string   `xml:"ChecksumType,omitempty"`
+	XMLName  xml.Name `xml:"CompleteMultipartUploadResult"`
+	NS       string   `xml:"xmlns,attr"`
+	Location string   `xml:"Location"`
+	Bucket   string   `xml:"Bucket"`
+	Key      string   `xml:"Key"`
+	ETag     string   `xml:"ETag"`
+	checksumFields
+	ChecksumType string `xml:"ChecksumType,omitempty"`
 }
 
 // completedTTL is how long a completed upload is remembered, so that a
@@ -314,7 +290,7 @@ func (s *Server) complete(req *request) error {
 			return errInvalidPart
 		}
 		if up.ChecksumAlg != checksumNone {
-			if c := p.checksum(up.ChecksumAlg); c != "" && c != pa.Checksum {
+			if c := p.get(up.ChecksumAlg); c != "" && c != pa.Checksum {
 				return errInvalidPart.withMessage("One or more of the specified parts could not be found. The checksum of a part does not match.")
 			}
 		}
@@ -379,18 +355,7 @@ func (s *Server) writeCompleteResult(req *request, a *objectAttrs) error {
 	res := completeMultipartUploadResult{NS: s3NS, Location: scheme + "://" + req.r.Host + "/" + req.bucket + "/" + req.key,
 		Bucket: req.bucket, Key: req.key, ETag: `"` + a.ETag + `"`}
 	if a.Checksum != "" {
-		switch a.ChecksumAlg {
-		case checksumCRC32:
-			res.ChecksumCRC32 = a.Checksum
-		case checksumCRC32C:
-			res.ChecksumCRC32C = a.Checksum
-		case checksumSHA1:
-			res.ChecksumSHA1 = a.Checksum
-		case checksumSHA256:
-			res.ChecksumSHA256 = a.Checksum
-		case checksumCRC64NVME:
-			res.ChecksumCRC64NVME = a.Checksum
-		}
+		res.setChecksum(a.ChecksumAlg, a.Checksum)
 		res.ChecksumType = checksumTypeName(a.ChecksumType)
 	}
 	return writeXML(req.w, http.StatusOK, res)

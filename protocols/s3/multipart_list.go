@@ -11,30 +11,11 @@ import (
 )
 
 type partInfo struct {
-	PartNumber        int    `xml:"PartNumber"`
-	LastModified      string `xml:"LastModified"`
-	ETag              string `xml:"ETag"`
-	Size              int64  `xml:"Size"`
-	ChecksumCRC32     string `xml:"ChecksumCRC32,omitempty"`
-	ChecksumCRC32C    string `xml:"ChecksumCRC32C,omitempty"`
-	ChecksumSHA1      string `xml:"ChecksumSHA1,omitempty"`
-	ChecksumSHA256    string `xml:"ChecksumSHA256,omitempty"`
-	ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME,omitempty"`
-}
-
-func (p *partInfo) setChecksum(a checksumAlg, v string) {
-	switch a {
-	case checksumCRC32:
-		p.ChecksumCRC32 = v
-	case checksumCRC32C:
-		p.ChecksumCRC32C = v
-	case checksumSHA1:
-		p.ChecksumSHA1 = v
-	case checksumSHA256:
-		p.ChecksumSHA256 = v
-	case checksumCRC64NVME:
-		p.ChecksumCRC64NVME = v
-	}
+	PartNumber   int    `xml:"PartNumber"`
+	LastModified string `xml:"LastModified"`
+	ETag         string `xml:"ETag"`
+	Size         int64  `xml:"Size"`
+	checksumFields
 }
 
 type listPartsResult struct {
