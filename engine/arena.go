@@ -125,11 +125,3 @@ func (a *arena) freePages(idx []int32) {
 	a.mu.Unlock()
 	a.inUse.Add(-int64(len(idx)))
 }
-
-// freeCount is the number of free pages (a hint; it changes concurrently).
-func (a *arena) freeCount() int {
-	a.mu.Lock()
-	n := len(a.free)
-	a.mu.Unlock()
-	return n
-}

@@ -132,14 +132,6 @@ func (c *dramCache) get(metaKey []byte, dst *Meta) (*Buffer, bool) {
 	return e.buf, true
 }
 
-// contains reports whether the key is resident (no statistics, no refs).
-func (c *dramCache) contains(metaKey []byte) bool {
-	c.mu.Lock()
-	_, ok := c.m[string(metaKey)]
-	c.mu.Unlock()
-	return ok
-}
-
 // put makes buf the resident copy of the key (taking a new reference),
 // replacing any previous entry.
 func (c *dramCache) put(metaKey []byte, buf *Buffer, m *Meta) {
@@ -180,17 +172,6 @@ func (c *dramCache) drop(metaKey []byte) {
 	c.mu.Lock()
 	if e, ok := c.m[string(metaKey)]; ok {
 		c.unlinkLocked(e)
-	}
-	c.mu.Unlock()
-}
-
-// dropPrefix removes every resident key with the prefix.
-func (c *dramCache) dropPrefix(p []byte) {
-	c.mu.Lock()
-	for k, e := range c.m {
-		if len(k) >= len(p) && k[:len(p)] == string(p) {
-			c.unlinkLocked(e)
-		}
 	}
 	c.mu.Unlock()
 }

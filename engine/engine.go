@@ -41,8 +41,9 @@ type Engine struct {
 	countsMu sync.RWMutex
 	counts   map[string]*atomic.Int64
 
-	stop chan struct{}
-	wg   sync.WaitGroup
+	stop   chan struct{}
+	wg     sync.WaitGroup
+	repair repairState
 
 	expired, keyEvictions atomic.Int64
 	compactions           atomic.Int64

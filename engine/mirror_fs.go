@@ -53,7 +53,8 @@ func writeGeneration(root string, gen uint64) error {
 	if err != nil {
 		return err
 	}
-	if _, err := fmt.Fprintf(f, "%d\n", gen); err == nil {
+	_, err = fmt.Fprintf(f, "%d\n", gen)
+	if err == nil {
 		err = f.Sync()
 	}
 	f.Close()

@@ -2,15 +2,44 @@ package engine
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/gpucache/gpucache/ec"
 )
 
+// Repair loop timing.
+const (
+	// repairCheckInterval is how often the loop looks for replacement
+	// devices to rebuild and for I/O errors that call for a scrub.
+	repairCheckInterval = 5 * time.Second
+	// errorScrubGap is the least time between two scrubs started because
+	// of I/O errors, so that clients reading lost data do not keep the
+	// devices busy with back-to-back scrubs.
+	errorScrubGap = time.Minute
+)
+
+// repairState is what the repair loop knows beyond the volume's status.
+type repairState struct {
+	// verified is the volume's I/O error count (ioErrors) when the last
+	// scrub that found the volume sound started. Errors beyond it mean
+	// some shards may be bad — a read repairs the data units it reads,
+	// not the parity — and nothing has verified them since: the volume
+	// reports degraded, and the loop scrubs early, until a scrub has.
+	verified atomic.Int64
+}
+
+// ioErrors counts the shard I/O and checksum errors and unrecoverable
+// reads the volume has seen.
+func ioErrors(s *ec.Status) int64 {
+	return s.ReadErrors + s.WriteErrors + s.ChecksumErrors + s.Unrecoverable
+}
+
 // repairLoop keeps the volume's redundancy: at start and whenever a slot
 // holds a blank replacement device, it rebuilds that slot in the background
-// at Options.RebuildRate; every Options.ScrubInterval it verifies every
-// shard's checksums and repairs bad ones. Both run while the engine serves.
+// at Options.RebuildRate; every Options.ScrubInterval, and soon after reads
+// or writes meet shard errors, it verifies every shard's checksums and
+// repairs bad ones. Both run while the engine serves.
 func (e *Engine) repairLoop() {
 	defer e.wg.Done()
 	v, ok := e.vol.(ecVolume)
@@ -23,7 +52,7 @@ func (e *Engine) repairLoop() {
 		<-e.stop
 		cancel()
 	}()
-	check := time.NewTicker(5 * time.Second)
+	check := time.NewTicker(repairCheckInterval)
 	defer check.Stop()
 	var scrub <-chan time.Time
 	if e.opts.ScrubInterval > 0 {
@@ -31,6 +60,7 @@ func (e *Engine) repairLoop() {
 		defer t.Stop()
 		scrub = t.C
 	}
+	var lastErrorScrub time.Time
 	e.rebuildPending(ctx, v.Volume)
 	for {
 		select {
@@ -38,17 +68,44 @@ func (e *Engine) repairLoop() {
 			return
 		case <-check.C:
 			e.rebuildPending(ctx, v.Volume)
-		case <-scrub:
-			start := time.Now()
-			if err := v.Scrub(ctx); err != nil && ctx.Err() == nil {
-				e.opts.Logf("scrub failed: %v", err)
-				continue
+			st := v.Status()
+			if ioErrors(&st) > e.repair.verified.Load() && !rebuilding(&st) && time.Since(lastErrorScrub) >= errorScrubGap {
+				lastErrorScrub = time.Now()
+				e.scrub(ctx, v.Volume, "after I/O errors")
 			}
-			p := v.Status().Scrub
-			e.opts.Logf("scrub done in %v: %d MiB verified, %d units repaired, %d stripes lost",
-				time.Since(start).Round(time.Millisecond), p.Bytes>>20, p.Repaired, p.Lost)
+		case <-scrub:
+			e.scrub(ctx, v.Volume, "periodic")
 		}
 	}
+}
+
+// scrub runs one scrub of v and, if it found nothing lost, records the
+// error count at its start as verified.
+func (e *Engine) scrub(ctx context.Context, v *ec.Volume, why string) {
+	start := time.Now()
+	before := v.Status()
+	err := v.Scrub(ctx)
+	if ctx.Err() != nil {
+		return
+	}
+	p := v.Status().Scrub
+	if err != nil {
+		e.opts.Logf("scrub (%s) failed: %v", why, err)
+	}
+	if err == nil && p.Lost == 0 {
+		e.repair.verified.Store(ioErrors(&before))
+	}
+	e.opts.Logf("scrub done in %v (%s): %d MiB verified, %d units repaired, %d stripes lost",
+		time.Since(start).Round(time.Millisecond), why, p.Bytes>>20, p.Repaired, p.Lost)
+}
+
+func rebuilding(s *ec.Status) bool {
+	for _, d := range s.Devices {
+		if d.State == ec.DeviceRebuilding {
+			return true
+		}
+	}
+	return false
 }
 
 // rebuildPending rebuilds every slot that holds a replacement device.
@@ -72,12 +129,16 @@ func (e *Engine) rebuildPending(ctx context.Context, v *ec.Volume) {
 }
 
 // Devices returns the volume's device and repair status (nil without
-// erasure coding).
+// erasure coding). With parity, Degraded also holds while shard errors
+// seen by reads or writes have not yet been verified away by a scrub.
 func (e *Engine) Devices() *ec.Status {
 	v, ok := e.vol.(ecVolume)
 	if !ok {
 		return nil
 	}
 	s := v.Status()
+	if s.M > 0 && ioErrors(&s) > e.repair.verified.Load() {
+		s.Degraded = true
+	}
 	return &s
 }

@@ -135,18 +135,6 @@ func (c *smallCache) drop(mk []byte) {
 	s.mu.Unlock()
 }
 
-// clear empties the cache (FlushAll and Flush take the slow, exact path
-// key by key; clear is for tests and shutdown).
-func (c *smallCache) clear() {
-	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.Lock()
-		s.m = make(map[string]*smallEntry)
-		s.head, s.tail, s.hand, s.bytes = nil, nil, nil, 0
-		s.mu.Unlock()
-	}
-}
-
 func (s *smallShard) pushHead(e *smallEntry) {
 	e.prev, e.next = nil, s.head
 	if s.head != nil {

@@ -577,7 +577,7 @@ func (c *conn) cmdIncrByFloat(cmd *Command) {
 		if cur != nil {
 			b := cur.Bytes()
 			var err error
-			if b == nil || len(b) == 0 {
+			if len(b) == 0 {
 				return engine.Update{}, engine.ErrNotFloat
 			}
 			if f, err = strconv.ParseFloat(string(b), 64); err != nil || math.IsNaN(f) {

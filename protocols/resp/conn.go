@@ -33,15 +33,14 @@ type conn struct {
 	addr    string
 	created time.Time
 
-	mu       sync.Mutex
-	name     string
-	libName  string
-	libVer   string
-	ns       string // keyspace; "" is the default namespace
-	lastCmd  string
-	authed   bool
-	admin    bool
-	killFlag bool
+	mu      sync.Mutex
+	name    string
+	libName string
+	libVer  string
+	ns      string // keyspace; "" is the default namespace
+	lastCmd string
+	authed  bool
+	admin   bool
 
 	lastActive atomic.Int64 // unix nanoseconds
 	cmds       atomic.Int64
@@ -214,11 +213,10 @@ func (c *conn) setProto(p int) {
 
 // reply helpers
 
-func (c *conn) err(text string)     { c.wr.Error(text) }
-func (c *conn) replyErr(err error)  { c.wr.Error(errorText(err)) }
-func (c *conn) syntaxErr()          { c.wr.Error(errSyntax) }
-func (c *conn) wrongArgs()          { c.wr.Error(errWrongArgs) }
-func (c *conn) bulkString(s string) { c.wr.BulkString(s) }
+func (c *conn) err(text string)    { c.wr.Error(text) }
+func (c *conn) replyErr(err error) { c.wr.Error(errorText(err)) }
+func (c *conn) syntaxErr()         { c.wr.Error(errSyntax) }
+func (c *conn) wrongArgs()         { c.wr.Error(errWrongArgs) }
 func (c *conn) replyValue(v *engine.Value) {
 	c.wr.BulkPages(v.Buffers(), v.Len(), v)
 }
