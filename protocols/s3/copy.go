@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gpucache/gpucache/engine"
 )
@@ -238,7 +239,7 @@ func parseCopySource(v string) (bucket, key string, err error) {
 		return "", "", &APIError{"NoSuchVersion", 404, "The specified version does not exist."}
 	}
 	dec, uerr := url.PathUnescape(v)
-	if uerr != nil {
+	if uerr != nil || !utf8.ValidString(dec) {
 		return "", "", errInvalidArgument.withMessage("Invalid copy source encoding")
 	}
 	bucket, key, _ = strings.Cut(strings.TrimPrefix(dec, "/"), "/")

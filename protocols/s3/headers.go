@@ -60,6 +60,7 @@ func setObjectHeaders(h http.Header, m *engine.Meta, a *objectAttrs, etag string
 	h.Set("ETag", `"`+etag+`"`)
 	h.Set("Last-Modified", httpTime(m.ModTime))
 	h.Set("Accept-Ranges", "bytes")
+	h.Set("x-amz-storage-class", "STANDARD")
 	ct := a.ContentType
 	if ct == "" {
 		ct = "binary/octet-stream"
