@@ -12,26 +12,13 @@ import (
 // at a time under their key's lock, and only if unchanged since they were
 // read, so foreground writes always win.
 func (e *Engine) compactLoop() {
-	defer e.wg.Done()
-	t := time.NewTicker(e.opts.CompactInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-e.stop:
-			return
-		case <-t.C:
-			for id := e.blobs.compactionCandidate(); id != 0; id = e.blobs.compactionCandidate() {
-				if !e.compactSegment(id) {
-					break
-				}
-				select {
-				case <-e.stop:
-					return
-				default:
-				}
+	e.every(e.opts.CompactInterval, func() {
+		for id := e.blobs.compactionCandidate(); id != 0; id = e.blobs.compactionCandidate() {
+			if e.closed.Load() || !e.compactSegment(id) {
+				return
 			}
 		}
-	}
+	})
 }
 
 // compactionCandidate returns the sealed segment with the lowest live ratio

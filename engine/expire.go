@@ -10,15 +10,21 @@ import (
 // it walks the expiry index, which is ordered by time, and removes keys whose
 // time has come, a bounded number per tick so it never stalls writers.
 func (e *Engine) expireLoop() {
+	e.every(e.opts.ExpireInterval, func() { e.expireDue(nowMs(), 1000) })
+}
+
+// every runs fn each interval until the engine closes, then marks its
+// goroutine done.
+func (e *Engine) every(interval time.Duration, fn func()) {
 	defer e.wg.Done()
-	t := time.NewTicker(e.opts.ExpireInterval)
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-e.stop:
 			return
 		case <-t.C:
-			e.expireDue(nowMs(), 1000)
+			fn()
 		}
 	}
 }

@@ -246,10 +246,12 @@ func (m *mirrorFS) first(op func(path string) error, name string) error {
 	return err
 }
 
-func (m *mirrorFS) openAll(name string, open func(path string) (vfs.File, error)) (vfs.File, error) {
+// openAll opens name on every healthy mirror; open gets the mirror index
+// and the mirror's path.
+func (m *mirrorFS) openAll(name string, open func(i int, path string) (vfs.File, error)) (vfs.File, error) {
 	mf := &mirrorFile{fs: m, files: make([]vfs.File, len(m.roots))}
 	err := m.each(func(i int, p string) error {
-		f, err := open(p)
+		f, err := open(i, p)
 		if err == nil {
 			mf.files[i] = f
 		}
@@ -263,36 +265,26 @@ func (m *mirrorFS) openAll(name string, open func(path string) (vfs.File, error)
 }
 
 func (m *mirrorFS) Create(name string, c vfs.DiskWriteCategory) (vfs.File, error) {
-	return m.openAll(name, func(p string) (vfs.File, error) { return vfs.Default.Create(p, c) })
+	return m.openAll(name, func(_ int, p string) (vfs.File, error) { return vfs.Default.Create(p, c) })
 }
 
 func (m *mirrorFS) OpenReadWrite(name string, c vfs.DiskWriteCategory, opts ...vfs.OpenOption) (vfs.File, error) {
-	return m.openAll(name, func(p string) (vfs.File, error) { return vfs.Default.OpenReadWrite(p, c, opts...) })
+	return m.openAll(name, func(_ int, p string) (vfs.File, error) { return vfs.Default.OpenReadWrite(p, c, opts...) })
 }
 
 func (m *mirrorFS) OpenDir(name string) (vfs.File, error) {
-	return m.openAll(name, func(p string) (vfs.File, error) { return vfs.Default.OpenDir(p) })
+	return m.openAll(name, func(_ int, p string) (vfs.File, error) { return vfs.Default.OpenDir(p) })
 }
 
 func (m *mirrorFS) ReuseForWrite(oldname, newname string, c vfs.DiskWriteCategory) (vfs.File, error) {
-	mf := &mirrorFile{fs: m, files: make([]vfs.File, len(m.roots))}
-	err := m.each(func(i int, p string) error {
-		f, err := vfs.Default.ReuseForWrite(m.mirrorPath(i, oldname), p, c)
-		if err == nil {
-			mf.files[i] = f
-		}
-		return err
-	}, newname)
-	if err != nil {
-		mf.Close()
-		return nil, err
-	}
-	return mf, nil
+	return m.openAll(newname, func(i int, p string) (vfs.File, error) {
+		return vfs.Default.ReuseForWrite(m.mirrorPath(i, oldname), p, c)
+	})
 }
 
 // Open opens for reading on every healthy mirror, so a read can fall back.
 func (m *mirrorFS) Open(name string, opts ...vfs.OpenOption) (vfs.File, error) {
-	return m.openAll(name, func(p string) (vfs.File, error) { return vfs.Default.Open(p, opts...) })
+	return m.openAll(name, func(_ int, p string) (vfs.File, error) { return vfs.Default.Open(p, opts...) })
 }
 
 func (m *mirrorFS) Link(oldname, newname string) error {
