@@ -82,14 +82,15 @@ func (s *Server) newBody(w http.ResponseWriter, r *http.Request, auth *sigv4.Res
 		b.rc = http.NewResponseController(w)
 	}
 	if auth.Mode.Chunked() {
-		b.size = -1
-		if v := r.Header.Get("X-Amz-Decoded-Content-Length"); v != "" {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n < 0 {
-				return nil, errInvalidArgument.withMessage("Invalid x-amz-decoded-content-length.")
-			}
-			b.size = n
+		v := r.Header.Get("X-Amz-Decoded-Content-Length")
+		if v == "" {
+			return nil, errMissingContentLength
 		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return nil, errInvalidArgument.withMessage("Invalid x-amz-decoded-content-length.")
+		}
+		b.size = n
 		b.chunked = sigv4.NewChunkedReader(r.Body, auth, b.size)
 		b.src = b.chunked
 	} else if auth.Mode == sigv4.PayloadSHA256 {
@@ -204,13 +205,19 @@ func (b *bodyReader) verify() error {
 			return errContentSHA256Mismatch
 		}
 	}
+	if b.chunked != nil && b.chunked.HasTrailers() && !b.cksum.trailer {
+		return errMalformedTrailer
+	}
 	if b.ck != nil {
 		b.checksum = base64.StdEncoding.EncodeToString(b.ck.Sum(nil))
 		want := b.cksum.value
 		if b.cksum.trailer {
 			want = b.chunked.Trailer(b.cksum.alg.header())
 			if want == "" {
-				return errNotSignedTrailerChecksum
+				return errMalformedTrailer
+			}
+			if !b.cksum.alg.valid(want) {
+				return errInvalidRequest.withMessage("Value for " + b.cksum.alg.header() + " trailing header is invalid.")
 			}
 		}
 		if want != "" && want != b.checksum {

@@ -132,7 +132,7 @@ func parseRequestChecksum(h http.Header) (requestChecksum, error) {
 		for a := checksumCRC32; a < numChecksumAlgs; a++ {
 			if t == a.header() {
 				if rc.alg != checksumNone && rc.alg != a {
-					return rc, errInvalidRequest.withMessage("Expecting a single x-amz-checksum- header.")
+					return rc, errInvalidRequest.withMessage("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
 				}
 				rc.alg, rc.trailer, found = a, true, true
 			}

@@ -18,6 +18,8 @@ const (
 	maxChunkLine = 4096
 	// maxTrailer bounds the whole trailer section.
 	maxTrailer = 16 << 10
+	// minChunk is the smallest chunk allowed but the last.
+	minChunk = 8 << 10
 )
 
 var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, maxChunkLine) }}
@@ -41,6 +43,7 @@ type ChunkedReader struct {
 	sig      string // expected signature of the current chunk
 	decoded  int64
 	declared int64 // -1: unknown
+	lastSize int64 // size of the previous data chunk
 	err      error
 	trailers []string // name, value pairs, names lower-cased
 }
@@ -86,6 +89,9 @@ func (c *ChunkedReader) Trailer(name string) string {
 	}
 	return ""
 }
+
+// HasTrailers reports whether the body carried trailing headers.
+func (c *ChunkedReader) HasTrailers() bool { return len(c.trailers) > 0 }
 
 // Decoded is the number of data bytes returned so far.
 func (c *ChunkedReader) Decoded() int64 { return c.decoded }
@@ -153,17 +159,14 @@ func (c *ChunkedReader) endChunk() error {
 }
 
 func (c *ChunkedReader) expectCRLF() error {
-	b, err := c.br.ReadByte()
-	if err != nil {
-		return err
-	}
-	if b == '\r' {
-		if b, err = c.br.ReadByte(); err != nil {
+	for _, want := range [2]byte{'\r', '\n'} {
+		b, err := c.br.ReadByte()
+		if err != nil {
 			return err
 		}
-	}
-	if b != '\n' {
-		return ErrChunkFormat
+		if b != want {
+			return ErrChunkFormat
+		}
 	}
 	return nil
 }
@@ -194,12 +197,19 @@ func (c *ChunkedReader) readLine() ([]byte, error) {
 	return bytes.TrimSuffix(line, []byte{'\r'}), nil
 }
 
-// chunkHeader parses "hex[;chunk-signature=sig][;ext]".
+// chunkHeader parses "hex[;chunk-signature=sig][;ext]" ending in CRLF.
 func (c *ChunkedReader) chunkHeader() (int64, error) {
-	line, err := c.readLine()
+	line, err := c.br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		return 0, ErrChunkFormat
+	}
 	if err != nil {
 		return 0, err
 	}
+	if len(line) < 2 || line[len(line)-2] != '\r' {
+		return 0, ErrChunkFormat
+	}
+	line = line[:len(line)-2]
 	sizePart, ext, _ := bytes.Cut(line, []byte{';'})
 	size, ok := parseHex(bytes.TrimSpace(sizePart))
 	if !ok {
@@ -208,6 +218,10 @@ func (c *ChunkedReader) chunkHeader() (int64, error) {
 	if c.declared >= 0 && size > c.declared-c.decoded {
 		return 0, ErrIncompleteBody
 	}
+	if size > 0 && c.lastSize > 0 && c.lastSize < minChunk {
+		return 0, ErrChunkTooSmall
+	}
+	c.lastSize = size
 	c.sig = ""
 	for len(ext) > 0 {
 		var kv []byte
@@ -268,20 +282,20 @@ func (c *ChunkedReader) finish() error {
 		}
 		total += len(line) + 2
 		if total > maxTrailer {
-			return ErrChunkFormat
+			return ErrMalformedTrailer
 		}
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
 		name, val, ok := bytes.Cut(line, []byte{':'})
 		if !ok {
-			return ErrChunkFormat
+			return ErrMalformedTrailer
 		}
 		n := strings.ToLower(string(bytes.TrimSpace(name)))
 		v := string(bytes.TrimSpace(val))
 		if n == "x-amz-trailer-signature" {
 			if c.mode != PayloadStreamingTrailer || sigSeen {
-				return ErrChunkFormat
+				return ErrMalformedTrailer
 			}
 			sigSeen = true
 			got := c.c.trailer(sha256Hex(canon.String()))
@@ -291,7 +305,7 @@ func (c *ChunkedReader) finish() error {
 			continue
 		}
 		if sigSeen || c.mode == PayloadStreaming {
-			return ErrChunkFormat
+			return ErrMalformedTrailer
 		}
 		canon.WriteString(n + ":" + v + "\n")
 		c.trailers = append(c.trailers, n, v)

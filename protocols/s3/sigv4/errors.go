@@ -49,6 +49,11 @@ var (
 	ErrChunkSignature = errors.New("sigv4: chunk signature does not match")
 	// ErrChunkFormat reports a malformed aws-chunked body.
 	ErrChunkFormat = errors.New("sigv4: malformed chunked body")
+	// ErrMalformedTrailer reports a trailer section that does not parse.
+	ErrMalformedTrailer = errors.New("sigv4: malformed trailer")
+	// ErrChunkTooSmall reports a chunk other than the last one under
+	// 8 KiB, which S3 refuses.
+	ErrChunkTooSmall = errors.New("sigv4: only the last chunk may be smaller than 8192 bytes")
 	// ErrIncompleteBody reports a body shorter (or longer) than declared.
 	ErrIncompleteBody = errors.New("sigv4: body length does not match declared length")
 )
