@@ -88,7 +88,7 @@ func (s *Server) newBody(w http.ResponseWriter, r *http.Request, auth *sigv4.Res
 		}
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
-			return nil, errInvalidArgument.withMessage("Invalid x-amz-decoded-content-length.")
+			return nil, errMissingContentLength
 		}
 		b.size = n
 		b.chunked = sigv4.NewChunkedReader(r.Body, auth, b.size)

@@ -89,8 +89,8 @@ func (s *Server) listBuckets(req *request) error {
 	if err != nil {
 		return err
 	}
-	max, err := intParam(req, "max-buckets", 10000, 10000)
-	if err != nil || req.has("max-buckets") && max < 1 {
+	max, err := intParam(req, "max-buckets", 10000, 1<<31-1)
+	if err != nil || req.has("max-buckets") && (max < 1 || max > 10000) {
 		return errInvalidArgument.withMessage("Argument max-buckets must be an integer between 1 and 10000.")
 	}
 	prefix, after := req.q.Get("prefix"), req.q.Get("continuation-token")

@@ -117,7 +117,7 @@ func toAPIError(err error) *APIError {
 	case errors.Is(err, sigv4.ErrBadContentSHA256):
 		return errContentSHA256Mismatch.withMessage("The provided 'x-amz-content-sha256' header is not valid.")
 	case errors.Is(err, sigv4.ErrChunkFormat):
-		return errIncompleteBody
+		return errIncompleteBody.withMessage("The request body terminated unexpectedly")
 	case errors.Is(err, sigv4.ErrMalformedTrailer):
 		return errMalformedTrailer
 	case errors.Is(err, sigv4.ErrChunkTooSmall):

@@ -98,7 +98,7 @@ func (c *ChunkedReader) Decoded() int64 { return c.decoded }
 
 func (c *ChunkedReader) fail(err error) (int, error) {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		err = ErrIncompleteBody
+		err = ErrChunkFormat
 	}
 	c.err = err
 	return 0, err
@@ -311,7 +311,7 @@ func (c *ChunkedReader) finish() error {
 		c.trailers = append(c.trailers, n, v)
 	}
 	if c.mode == PayloadStreamingTrailer && !sigSeen && len(c.trailers) > 0 {
-		return ErrChunkSignature
+		return ErrMalformedTrailer
 	}
 	if c.declared >= 0 && c.decoded != c.declared {
 		return ErrIncompleteBody

