@@ -13,10 +13,11 @@ const (
 	// repairCheckInterval is how often the loop looks for replacement
 	// devices to rebuild and for I/O errors that call for a scrub.
 	repairCheckInterval = 5 * time.Second
-	// errorScrubGap is the least time between two scrubs started because
-	// of I/O errors, so that clients reading lost data do not keep the
-	// devices busy with back-to-back scrubs.
-	errorScrubGap = time.Minute
+	// errorScrubPause is how long, in multiples of its duration, a scrub
+	// started because of I/O errors is followed by none: such scrubs take
+	// at most a fifth of the devices' time, even while clients keep
+	// reading lost data or a device keeps returning garbage.
+	errorScrubPause = 4
 )
 
 // repairState is what the repair loop knows beyond the volume's status.
@@ -60,7 +61,7 @@ func (e *Engine) repairLoop() {
 		defer t.Stop()
 		scrub = t.C
 	}
-	var lastErrorScrub time.Time
+	var nextErrorScrub time.Time
 	e.rebuildPending(ctx, v.Volume)
 	for {
 		select {
@@ -69,9 +70,10 @@ func (e *Engine) repairLoop() {
 		case <-check.C:
 			e.rebuildPending(ctx, v.Volume)
 			st := v.Status()
-			if ioErrors(&st) > e.repair.verified.Load() && !rebuilding(&st) && time.Since(lastErrorScrub) >= errorScrubGap {
-				lastErrorScrub = time.Now()
+			if ioErrors(&st) > e.repair.verified.Load() && !rebuilding(&st) && time.Now().After(nextErrorScrub) {
+				start := time.Now()
 				e.scrub(ctx, v.Volume, "after I/O errors")
+				nextErrorScrub = time.Now().Add(errorScrubPause * time.Since(start))
 			}
 		case <-scrub:
 			e.scrub(ctx, v.Volume, "periodic")

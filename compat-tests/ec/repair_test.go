@@ -94,14 +94,15 @@ func scrubs(log string) [][2]int64 {
 
 // TestCorruptShards flips bytes in shard files of a stopped server. Reads
 // after the restart return the right bytes (and repair the data units
-// they read); a scrub repairs the rest, and the next scrub finds nothing.
+// they read), the volume says degraded until the scrub the errors start
+// has repaired the parity units. Corruption found by a periodic scrub
+// before any read is repaired by it, and the next scrub finds nothing.
 func TestCorruptShards(t *testing.T) {
 	ds := data()
 	v := populated(t)
 	used := make(map[string]bool)
 	d, p := corruptShards(t, v, 1, 60, used)
 	t.Logf("corrupted %d data and %d parity units", d, p)
-	parityLeft := p // reads repair data units only
 	srv := v.start(t, v.devs)
 	rdb := client(t, srv.Addr())
 	readAllOK(t, rdb, ds, ds.keys)
@@ -110,6 +111,15 @@ func TestCorruptShards(t *testing.T) {
 		t.Fatalf("reads over %d corrupt data units: INFO shows no checksum errors or read repairs:\n%s", d, in.raw)
 	}
 	t.Logf("reads: %s checksum errors, %s units read-repaired", in.fields["ec_checksum_errors"], in.fields["ec_read_repaired"])
+	if in.fields["ec_degraded"] != "yes" {
+		t.Fatalf("checksum errors not yet scrubbed, INFO says ec_degraded:%s", in.fields["ec_degraded"])
+	}
+	// Reads repair data units only; the errors start a scrub that repairs
+	// the parity units, after which the volume is sound again.
+	in = waitInfo(t, rdb, 30*time.Second, "a scrub after the errors", func(in info) bool { return in.fields["ec_degraded"] == "no" })
+	if runs := scrubs(srv.Log()); len(runs) != 1 || runs[0] != [2]int64{int64(p), 0} {
+		t.Fatalf("scrubs after the errors (repaired, lost): %v; want [[%d 0]]", runs, p)
+	}
 	srv.Stop(t)
 
 	// Fresh corruption, this time found by scrub before any read.
@@ -130,9 +140,8 @@ func TestCorruptShards(t *testing.T) {
 	if len(runs) < 2 {
 		t.Fatalf("fewer than two scrubs finished: %v", runs)
 	}
-	if runs[0][0] != int64(d+p+parityLeft) || runs[0][1] != 0 {
-		t.Fatalf("first scrub repaired %d units and lost %d stripes; want %d units repaired (%d corrupt, %d parity units left from the first round)",
-			runs[0][0], runs[0][1], d+p+parityLeft, d+p, parityLeft)
+	if runs[0][0] != int64(d+p) || runs[0][1] != 0 {
+		t.Fatalf("first scrub repaired %d units and lost %d stripes; want %d units repaired", runs[0][0], runs[0][1], d+p)
 	}
 	if runs[1] != [2]int64{0, 0} {
 		t.Fatalf("second scrub repaired %d units and lost %d stripes, want nothing", runs[1][0], runs[1][1])

@@ -85,8 +85,16 @@ func appendProgress(b []byte, prefix string, p ec.Progress, slot bool) []byte {
 	return appendField(b, prefix+"last_error", oneLine(p.Err))
 }
 
-// oneLine keeps a free-form value from breaking INFO's line structure.
+// maxInfoText bounds a free-form value (a scrub's joined errors can run
+// to megabytes).
+const maxInfoText = 512
+
+// oneLine keeps a free-form value from breaking INFO's line structure or
+// flooding it.
 func oneLine(s string) string {
+	if len(s) > maxInfoText {
+		s = s[:maxInfoText] + "..."
+	}
 	return strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
 }
 

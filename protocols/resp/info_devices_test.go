@@ -69,6 +69,11 @@ func TestAppendDevices(t *testing.T) {
 	if got != want {
 		t.Fatalf("devices section:\n%s\nwant:\n%s", got, want)
 	}
+	st.Scrub.Err = strings.Repeat("EOF\n", 10000)
+	got = string(appendDevices(nil, st))
+	if i := strings.Index(got, "scrub_last_error:"); !strings.HasPrefix(got[i:], "scrub_last_error:"+strings.Repeat("EOF ", 128)+"...\r\nrebuild_running:") {
+		t.Fatalf("long scrub error not cut short: %.700s", got[i:])
+	}
 }
 
 // TestInfoDevicesSection runs INFO on an engine with a 4+2 volume over six
