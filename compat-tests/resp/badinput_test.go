@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -15,15 +14,6 @@ import (
 
 	"github.com/gpucache/gpucache/compat-tests/internal"
 )
-
-// knownBug skips a test of a reported, unfixed server bug, unless
-// GPUCACHE_KNOWN_BUGS is set (then it runs, to see whether it is fixed).
-func knownBug(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv("GPUCACHE_KNOWN_BUGS") == "" {
-		t.Skip("known bug: " + what)
-	}
-}
 
 // witness is a client connected before the bad input arrives, with data
 // that must stay intact.
@@ -180,7 +170,6 @@ func TestBadInput(t *testing.T) {
 		w.check(t, srv)
 	})
 	t.Run("SplitInline", func(t *testing.T) {
-		knownBug(t, "an inline request split across reads spins its connection goroutine (protocols/resp Reader.parse)")
 		c := dialRaw(t, srv.Addr())
 		c.write([]byte("PIN"))
 		time.Sleep(100 * time.Millisecond)
@@ -191,7 +180,6 @@ func TestBadInput(t *testing.T) {
 		w.check(t, srv)
 	})
 	t.Run("OversizedInline", func(t *testing.T) {
-		knownBug(t, "an inline request over 64 KiB without a newline gets no error (protocols/resp Reader.parse)")
 		nc, err := net.Dial("tcp", srv.Addr())
 		if err != nil {
 			t.Fatal(err)
