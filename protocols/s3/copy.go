@@ -236,7 +236,7 @@ func (s *Server) uploadPartCopy(req *request) error {
 func parseCopySource(v string) (bucket, key string, err error) {
 	v, ver, _ := strings.Cut(v, "?versionId=")
 	if ver != "" && ver != "null" {
-		return "", "", &APIError{"NoSuchVersion", 404, "The specified version does not exist."}
+		return "", "", &APIError{Code: "NoSuchVersion", Status: 404, Message: "The specified version does not exist."}
 	}
 	dec, uerr := url.PathUnescape(v)
 	if uerr != nil || !utf8.ValidString(dec) {

@@ -19,6 +19,8 @@ type APIError struct {
 	Code    string
 	Status  int
 	Message string
+	// ArgName and ArgValue name the offending argument (InvalidArgument).
+	ArgName, ArgValue string
 }
 
 func (e *APIError) Error() string { return "s3: " + e.Code + ": " + e.Message }
@@ -32,51 +34,51 @@ func (e *APIError) withMessage(msg string) *APIError {
 
 // The error table: one entry per AWS error code the server sends.
 var (
-	errAccessDenied            = &APIError{"AccessDenied", 403, "Access Denied."}
-	errAuthorizationMalformed  = &APIError{"AuthorizationHeaderMalformed", 400, "The authorization header is malformed."}
-	errAuthorizationQuery      = &APIError{"AuthorizationQueryParametersError", 400, "Error parsing the X-Amz-Credential parameter."}
-	errBadDigest               = &APIError{"BadDigest", 400, "The Content-MD5 or checksum you specified did not match what we received."}
-	errBucketAlreadyOwnedByYou = &APIError{"BucketAlreadyOwnedByYou", 409, "Your previous request to create the named bucket succeeded and you already own it."}
-	errBucketNotEmpty          = &APIError{"BucketNotEmpty", 409, "The bucket you tried to delete is not empty."}
-	errContentSHA256Mismatch   = &APIError{"XAmzContentSHA256Mismatch", 400, "The provided 'x-amz-content-sha256' header does not match what was computed."}
-	errEntityTooLarge          = &APIError{"EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed object size."}
-	errEntityTooSmall          = &APIError{"EntityTooSmall", 400, "Your proposed upload is smaller than the minimum allowed size"}
-	errExpiredPresign          = &APIError{"AccessDenied", 403, "Request has expired."}
-	errIncompleteBody          = &APIError{"IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header"}
-	errMalformedTrailer        = &APIError{"MalformedTrailerError", 400, "The request contained trailing data that was not well-formed or did not conform to our published schema."}
-	errInvalidChunkSize        = &APIError{"InvalidChunkSizeError", 400, "Only the last chunk is allowed to have a size less than 8192 bytes"}
-	errInternal                = &APIError{"InternalError", 500, "We encountered an internal error. Please try again."}
-	errInvalidAccessKeyID      = &APIError{"InvalidAccessKeyId", 403, "The AWS Access Key Id you provided does not exist in our records."}
-	errInvalidArgument         = &APIError{"InvalidArgument", 400, "Invalid argument."}
-	errInvalidBucketName       = &APIError{"InvalidBucketName", 400, "The specified bucket is not valid."}
-	errInvalidDigest           = &APIError{"InvalidDigest", 400, "The Content-MD5 or checksum you specified is not valid."}
-	errInvalidPart             = &APIError{"InvalidPart", 400, "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."}
-	errInvalidPartOrder        = &APIError{"InvalidPartOrder", 400, "The list of parts was not in ascending order. Parts must be ordered by part number."}
-	errInvalidRange            = &APIError{"InvalidRange", 416, "The requested range is not satisfiable"}
-	errInvalidPartNumber       = &APIError{"InvalidPartNumber", 416, "The requested partnumber is not satisfiable."}
-	errInvalidRequest          = &APIError{"InvalidRequest", 400, "Invalid Request."}
-	errKeyTooLong              = &APIError{"KeyTooLongError", 400, "Your key is too long."}
-	errMalformedXML            = &APIError{"MalformedXML", 400, "The XML you provided was not well-formed or did not validate against our published schema."}
-	errMetadataTooLarge        = &APIError{"MetadataTooLarge", 400, "Your metadata headers exceed the maximum allowed metadata size"}
-	errMethodNotAllowed        = &APIError{"MethodNotAllowed", 405, "The specified method is not allowed against this resource."}
-	errMissingContentLength    = &APIError{"MissingContentLength", 411, "You must provide the Content-Length HTTP header."}
-	errMissingSecurityHeader   = &APIError{"MissingSecurityHeader", 400, "Your request is missing a required header: x-amz-content-sha256."}
-	errNoSuchBucket            = &APIError{"NoSuchBucket", 404, "The specified bucket does not exist."}
-	errNoSuchKey               = &APIError{"NoSuchKey", 404, "The specified key does not exist."}
-	errNoSuchUpload            = &APIError{"NoSuchUpload", 404, "The specified multipart upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."}
-	errNotImplemented          = &APIError{"NotImplemented", 501, "A header or query you provided implies functionality that is not implemented."}
-	errNotModified             = &APIError{"NotModified", 304, "Not Modified."}
-	errPreconditionFailed      = &APIError{"PreconditionFailed", 412, "At least one of the pre-conditions you specified did not hold."}
-	errRequestTimeTooSkewed    = &APIError{"RequestTimeTooSkewed", 403, "The difference between the request time and the server's time is too large."}
-	errRequestTimeout          = &APIError{"RequestTimeout", 400, "Your socket connection to the server was not read from or written to within the timeout period."}
-	errSignatureDoesNotMatch   = &APIError{"SignatureDoesNotMatch", 403, "The request signature we calculated does not match the signature you provided. Check your key and signing method."}
-	errSlowDown                = &APIError{"SlowDown", 503, "Please reduce your request rate."}
-	errServiceUnavailable      = &APIError{"ServiceUnavailable", 503, "The server is out of capacity. Please try again later."}
-	errInvalidLocation         = &APIError{"InvalidLocationConstraint", 400, "The specified location-constraint is not valid"}
-	errMissingRequestBody      = &APIError{"MissingRequestBodyError", 400, "Request Body is empty."}
-	errConditionalConflict     = &APIError{"ConditionalRequestConflict", 409, "A conflicting conditional operation is currently in progress against this resource."}
-	errUnsupportedSignature    = &APIError{"InvalidArgument", 400, "Unsupported Authorization Type"}
-	errSigV2                   = &APIError{"InvalidRequest", 400, "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."}
+	errAccessDenied            = &APIError{Code: "AccessDenied", Status: 403, Message: "Access Denied."}
+	errAuthorizationMalformed  = &APIError{Code: "AuthorizationHeaderMalformed", Status: 400, Message: "The authorization header is malformed."}
+	errAuthorizationQuery      = &APIError{Code: "AuthorizationQueryParametersError", Status: 400, Message: "Error parsing the X-Amz-Credential parameter."}
+	errBadDigest               = &APIError{Code: "BadDigest", Status: 400, Message: "The Content-MD5 or checksum you specified did not match what we received."}
+	errBucketAlreadyOwnedByYou = &APIError{Code: "BucketAlreadyOwnedByYou", Status: 409, Message: "Your previous request to create the named bucket succeeded and you already own it."}
+	errBucketNotEmpty          = &APIError{Code: "BucketNotEmpty", Status: 409, Message: "The bucket you tried to delete is not empty."}
+	errContentSHA256Mismatch   = &APIError{Code: "XAmzContentSHA256Mismatch", Status: 400, Message: "The provided 'x-amz-content-sha256' header does not match what was computed."}
+	errEntityTooLarge          = &APIError{Code: "EntityTooLarge", Status: 400, Message: "Your proposed upload exceeds the maximum allowed object size."}
+	errEntityTooSmall          = &APIError{Code: "EntityTooSmall", Status: 400, Message: "Your proposed upload is smaller than the minimum allowed size"}
+	errExpiredPresign          = &APIError{Code: "AccessDenied", Status: 403, Message: "Request has expired."}
+	errIncompleteBody          = &APIError{Code: "IncompleteBody", Status: 400, Message: "You did not provide the number of bytes specified by the Content-Length HTTP header"}
+	errMalformedTrailer        = &APIError{Code: "MalformedTrailerError", Status: 400, Message: "The request contained trailing data that was not well-formed or did not conform to our published schema."}
+	errInvalidChunkSize        = &APIError{Code: "InvalidChunkSizeError", Status: 400, Message: "Only the last chunk is allowed to have a size less than 8192 bytes"}
+	errInternal                = &APIError{Code: "InternalError", Status: 500, Message: "We encountered an internal error. Please try again."}
+	errInvalidAccessKeyID      = &APIError{Code: "InvalidAccessKeyId", Status: 403, Message: "The AWS Access Key Id you provided does not exist in our records."}
+	errInvalidArgument         = &APIError{Code: "InvalidArgument", Status: 400, Message: "Invalid argument."}
+	errInvalidBucketName       = &APIError{Code: "InvalidBucketName", Status: 400, Message: "The specified bucket is not valid."}
+	errInvalidDigest           = &APIError{Code: "InvalidDigest", Status: 400, Message: "The Content-MD5 or checksum you specified is not valid."}
+	errInvalidPart             = &APIError{Code: "InvalidPart", Status: 400, Message: "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."}
+	errInvalidPartOrder        = &APIError{Code: "InvalidPartOrder", Status: 400, Message: "The list of parts was not in ascending order. Parts must be ordered by part number."}
+	errInvalidRange            = &APIError{Code: "InvalidRange", Status: 416, Message: "The requested range is not satisfiable"}
+	errInvalidPartNumber       = &APIError{Code: "InvalidPartNumber", Status: 416, Message: "The requested partnumber is not satisfiable."}
+	errInvalidRequest          = &APIError{Code: "InvalidRequest", Status: 400, Message: "Invalid Request."}
+	errKeyTooLong              = &APIError{Code: "KeyTooLongError", Status: 400, Message: "Your key is too long."}
+	errMalformedXML            = &APIError{Code: "MalformedXML", Status: 400, Message: "The XML you provided was not well-formed or did not validate against our published schema."}
+	errMetadataTooLarge        = &APIError{Code: "MetadataTooLarge", Status: 400, Message: "Your metadata headers exceed the maximum allowed metadata size"}
+	errMethodNotAllowed        = &APIError{Code: "MethodNotAllowed", Status: 405, Message: "The specified method is not allowed against this resource."}
+	errMissingContentLength    = &APIError{Code: "MissingContentLength", Status: 411, Message: "You must provide the Content-Length HTTP header."}
+	errMissingSecurityHeader   = &APIError{Code: "MissingSecurityHeader", Status: 400, Message: "Your request is missing a required header: x-amz-content-sha256."}
+	errNoSuchBucket            = &APIError{Code: "NoSuchBucket", Status: 404, Message: "The specified bucket does not exist."}
+	errNoSuchKey               = &APIError{Code: "NoSuchKey", Status: 404, Message: "The specified key does not exist."}
+	errNoSuchUpload            = &APIError{Code: "NoSuchUpload", Status: 404, Message: "The specified multipart upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."}
+	errNotImplemented          = &APIError{Code: "NotImplemented", Status: 501, Message: "A header or query you provided implies functionality that is not implemented."}
+	errNotModified             = &APIError{Code: "NotModified", Status: 304, Message: "Not Modified."}
+	errPreconditionFailed      = &APIError{Code: "PreconditionFailed", Status: 412, Message: "At least one of the pre-conditions you specified did not hold."}
+	errRequestTimeTooSkewed    = &APIError{Code: "RequestTimeTooSkewed", Status: 403, Message: "The difference between the request time and the server's time is too large."}
+	errRequestTimeout          = &APIError{Code: "RequestTimeout", Status: 400, Message: "Your socket connection to the server was not read from or written to within the timeout period."}
+	errSignatureDoesNotMatch   = &APIError{Code: "SignatureDoesNotMatch", Status: 403, Message: "The request signature we calculated does not match the signature you provided. Check your key and signing method."}
+	errSlowDown                = &APIError{Code: "SlowDown", Status: 503, Message: "Please reduce your request rate."}
+	errServiceUnavailable      = &APIError{Code: "ServiceUnavailable", Status: 503, Message: "The server is out of capacity. Please try again later."}
+	errInvalidLocation         = &APIError{Code: "InvalidLocationConstraint", Status: 400, Message: "The specified location-constraint is not valid"}
+	errMissingRequestBody      = &APIError{Code: "MissingRequestBodyError", Status: 400, Message: "Request Body is empty."}
+	errConditionalConflict     = &APIError{Code: "ConditionalRequestConflict", Status: 409, Message: "A conflicting conditional operation is currently in progress against this resource."}
+	errUnsupportedSignature    = &APIError{Code: "InvalidArgument", Status: 400, Message: "Unsupported Authorization Type"}
+	errSigV2                   = &APIError{Code: "InvalidRequest", Status: 400, Message: "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."}
 )
 
 // toAPIError maps any error to the AWS error sent to the client.
@@ -196,6 +198,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, req *request
 				body.Expires = t.Add(time.Duration(n) * time.Second).UTC().Format("2006-01-02T15:04:05Z")
 			}
 		}
+	case ae.ArgName != "":
+		body.ArgumentName, body.ArgumentValue = ae.ArgName, ae.ArgValue
 	case ae == errUnsupportedSignature || errors.Is(err, sigv4.ErrUnsupportedAlgorithm) && r.Header.Get("Authorization") != "":
 		alg, _, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
 		body.ArgumentName, body.ArgumentValue = "Authorization", alg

@@ -247,6 +247,9 @@ func (s *Server) complete(req *request) error {
 	if len(cmu.Parts) == 0 {
 		return errMalformedXML
 	}
+	if err := checkCompleteRequest(req, &up, &cmu); err != nil {
+		return err
+	}
 	id := req.q.Get("uploadId")
 	uks := uploadKS(req.bucket)
 	srcs := make([]engine.Source, 0, len(cmu.Parts))
@@ -291,7 +294,8 @@ func (s *Server) complete(req *request) error {
 		}
 		if up.ChecksumAlg != checksumNone {
 			if c := p.get(up.ChecksumAlg); c != "" && c != pa.Checksum {
-				return errInvalidPart.withMessage("One or more of the specified parts could not be found. The checksum of a part does not match.")
+				return errBadDigest.withMessage("The " + strings.ToLower(up.ChecksumAlg.String()) + " you specified for part " +
+					strconv.Itoa(p.PartNumber) + " did not match what we received.")
 			}
 		}
 		if i < len(cmu.Parts)-1 && m.Size < s.cfg.MinPartSize {
@@ -324,9 +328,8 @@ func (s *Server) complete(req *request) error {
 			a.Checksum = c
 		}
 	}
-	if want := req.r.Header.Get(up.ChecksumAlg.header()); want != "" && up.ChecksumAlg != checksumNone &&
-		a.Checksum != "" && up.ChecksumType == checksumFullObject && want != a.Checksum {
-		return errBadDigest.withMessage("The " + up.ChecksumAlg.String() + " you specified did not match the calculated checksum.")
+	if err := checkCompleteResult(req, &a, total); err != nil {
+		return err
 	}
 	key := []byte(req.key)
 	if _, err := s.eng.Compose(ks, key, srcs, engine.PutOptions{Attrs: a.encode(nil), Check: writeConditions(req.r.Header, ks, key)}); err != nil {

@@ -22,12 +22,12 @@ const (
 var bucketTagsKey = []byte("b/tagging")
 
 var (
-	errInvalidTagKey     = &APIError{"InvalidTag", 400, "The TagKey you have provided is invalid"}
-	errInvalidTagValue   = &APIError{"InvalidTag", 400, "The TagValue you have provided is invalid"}
-	errDuplicateTagKey   = &APIError{"InvalidTag", 400, "Cannot provide multiple Tags with the same key"}
-	errObjectTagsLimited = &APIError{"BadRequest", 400, "Object tags cannot be greater than 10"}
-	errBucketTagsLimited = &APIError{"BadRequest", 400, "Bucket tag count cannot be greater than 50"}
-	errNoSuchTagSet      = &APIError{"NoSuchTagSet", 404, "The TagSet does not exist."}
+	errInvalidTagKey     = &APIError{Code: "InvalidTag", Status: 400, Message: "The TagKey you have provided is invalid"}
+	errInvalidTagValue   = &APIError{Code: "InvalidTag", Status: 400, Message: "The TagValue you have provided is invalid"}
+	errDuplicateTagKey   = &APIError{Code: "InvalidTag", Status: 400, Message: "Cannot provide multiple Tags with the same key"}
+	errObjectTagsLimited = &APIError{Code: "BadRequest", Status: 400, Message: "Object tags cannot be greater than 10"}
+	errBucketTagsLimited = &APIError{Code: "BadRequest", Status: 400, Message: "Bucket tag count cannot be greater than 50"}
+	errNoSuchTagSet      = &APIError{Code: "NoSuchTagSet", Status: 404, Message: "The TagSet does not exist."}
 )
 
 type tag struct {
