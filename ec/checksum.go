@@ -60,6 +60,20 @@ func openSums(dev nvme.Device, name string, units int64) (*sums, error) {
 	return s, nil
 }
 
+// grow makes room for units entries (a shard file that was cut short
+// opened with a table sized by its own length). Not safe for concurrent
+// use: call before the shard is shared.
+func (s *sums) grow(units int64) {
+	size := sumsSize(units)
+	if int64(len(s.buf)) >= size {
+		return
+	}
+	buf := nvme.AlignedAlloc(int(size))
+	copy(buf, s.buf)
+	nvme.AlignedFree(s.buf)
+	s.buf = buf
+}
+
 // newMemSums returns checksums not yet backed by a file, for a shard being
 // rebuilt: the file is created when the rebuild completes (its existence
 // marks the shard trusted).

@@ -1,6 +1,10 @@
 package ec
 
-import "sync"
+import (
+	"errors"
+	"io"
+	"sync"
+)
 
 // lostSum is stored for a rebuilt unit that could not be reconstructed.
 // The unit holds zeros, whose CRC32C is not lostSum, so a read sees a
@@ -75,13 +79,17 @@ func (r *repairer) repairBatch(st *fileState, first int64, ns int, target int) b
 			defer wg.Done()
 			var iov [1][]byte
 			iov[0] = buf
-			if _, err := sh.f.ReadvAt(iov[:], first*unit); err != nil {
+			n, err := sh.f.ReadvAt(iov[:], first*unit)
+			if err != nil && !errors.Is(err, io.EOF) {
 				mu.Lock()
-				res.errs = append(res.errs, err)
+				res.errs = append(res.errs, &ShardError{Op: "repair", File: st.name, Offset: first * v.StripeWidth(), Faults: []ShardFault{st.fault(j, err)}, Err: err})
 				mu.Unlock()
 				return
 			}
-			for t := 0; t < ns; t++ {
+			// A shard file that ends early (cut short) is judged unit by
+			// unit: those it holds are checked, the rest stay bad and are
+			// rewritten from the others.
+			for t := 0; t < ns && int64(t+1)*unit <= n; t++ {
 				s := first + int64(t)
 				r.written[j][t] = sh.sums.get(s) != 0
 				r.bad[j][t] = st.unitBad(sh, s, buf[t*unit:(t+1)*unit])

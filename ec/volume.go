@@ -424,6 +424,12 @@ func (v *Volume) openState(name string, start int) (*fileState, error) {
 	st := v.newState(name, start, size*int64(v.k))
 	for i, sh := range shards[:v.n] {
 		if sh != nil {
+			// NB: a shard file cut short has a checksum table sized by its
+			// own length; every shard must cover the whole file, so reads
+			// past its end reconstruct and repair can rewrite them.
+			if sh.sums != nil {
+				sh.sums.grow(size / unit)
+			}
 			st.shards[i].Store(sh)
 		}
 	}
