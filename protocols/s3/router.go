@@ -104,6 +104,9 @@ func (s *Server) dispatch(req *request) error {
 		if req.has("tagging") {
 			return s.getObjectTagging(req)
 		}
+		if req.has("attributes") {
+			return s.getObjectAttributes(req)
+		}
 		if unsupportedObjectSub(req) {
 			return errNotImplemented
 		}
