@@ -19,6 +19,11 @@
 // process dies (Pdeathsig), so no process outlives a run. A test that
 // fails prints the tail of the server's log.
 //
+// The whole API: Main and AtExit (TestMain and shared fixtures), Start and
+// Options, Server (Addr, S3Addr, Dir, Log, Exited, Stop, Kill, Restart),
+// Binary, FreePort, and for external client programs Command and
+// RequireTool.
+//
 // # Caveats
 //
 // Set GPUCACHE_BIN to use an already built binary (the Makefile does);
