@@ -31,6 +31,9 @@ type getObjectAttributesResponse struct {
 
 // getObjectAttributes answers GetObjectAttributes from the metadata alone.
 func (s *Server) getObjectAttributes(req *request) error {
+	if _, err := s.checkBucket(req.bucket); err != nil {
+		return err
+	}
 	want := map[string]bool{}
 	for _, v := range req.r.Header.Values("X-Amz-Object-Attributes") {
 		for a := range strings.SplitSeq(v, ",") {

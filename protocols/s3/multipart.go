@@ -294,8 +294,7 @@ func (s *Server) complete(req *request) error {
 		}
 		if up.ChecksumAlg != checksumNone {
 			if c := p.get(up.ChecksumAlg); c != "" && c != pa.Checksum {
-				return errBadDigest.withMessage("The " + strings.ToLower(up.ChecksumAlg.String()) + " you specified for part " +
-					strconv.Itoa(p.PartNumber) + " did not match what we received.")
+				return errInvalidPart
 			}
 		}
 		if i < len(cmu.Parts)-1 && m.Size < s.cfg.MinPartSize {

@@ -20,6 +20,9 @@ func checkCompleteRequest(req *request, up *objectAttrs, cmu *completeMultipartU
 			return errInvalidRequest.withMessage("Value for x-amz-mp-object-size header is less than zero: '" + v + "'")
 		}
 	}
+	if _, err := parseRequestChecksum(h); err != nil {
+		return err
+	}
 	if t := h.Get("X-Amz-Checksum-Type"); t != "" {
 		var ct uint8
 		switch strings.ToUpper(t) {
@@ -34,9 +37,6 @@ func checkCompleteRequest(req *request, up *objectAttrs, cmu *completeMultipartU
 			return errInvalidRequest.withMessage("The upload was created using the " + checksumTypeName(up.ChecksumType) +
 				" checksum mode. The complete request must use the same checksum mode.")
 		}
-	}
-	if _, err := parseRequestChecksum(h); err != nil {
-		return err
 	}
 	for i := range cmu.Parts {
 		p := &cmu.Parts[i]
@@ -59,6 +59,10 @@ func checkCompleteRequest(req *request, up *objectAttrs, cmu *completeMultipartU
 			e.ArgName, e.ArgValue = "Checksum", v
 			return e
 		}
+		if len(present) == 1 && up.ChecksumAlg != checksumNone && present[0] != up.ChecksumAlg {
+			return errBadDigest.withMessage("The " + strings.ToLower(present[0].String()) + " you specified for part " +
+				strconv.Itoa(p.PartNumber) + " did not match what we received.")
+		}
 		if up.ChecksumAlg != checksumNone && up.ChecksumType == checksumComposite && p.get(up.ChecksumAlg) == "" {
 			return errInvalidRequest.withMessage("The upload was created using a " + strings.ToLower(up.ChecksumAlg.String()) +
 				" checksum. The complete request must include the checksum for each part. It was missing for part " +
@@ -73,19 +77,15 @@ func checkCompleteRequest(req *request, up *objectAttrs, cmu *completeMultipartU
 func checkCompleteResult(req *request, a *objectAttrs, total int64) error {
 	h := req.r.Header
 	if v := h.Get("X-Amz-Mp-Object-Size"); v != "" && v != strconv.FormatInt(total, 10) {
-		return errInvalidRequest.withMessage("The provided 'x-amz-mp-object-size' header value " + v +
-			" does not match what was computed: " + strconv.FormatInt(total, 10))
+		// NB: S3 puts the computed size first, as the message reads oddly.
+		return errInvalidRequest.withMessage("The provided 'x-amz-mp-object-size' header value " +
+			strconv.FormatInt(total, 10) + " does not match what was computed: " + v)
 	}
 	if a.ChecksumAlg == checksumNone || a.Checksum == "" {
 		return nil
 	}
 	want := h.Get(a.ChecksumAlg.header())
 	if want == "" {
-		return nil
-	}
-	// NB: some clients (minio-go) send a full-object checksum with a
-	// composite upload; only a composite value ("...-N") is comparable then.
-	if a.ChecksumType == checksumComposite && !strings.Contains(want, "-") {
 		return nil
 	}
 	got, _, _ := strings.Cut(a.Checksum, "-")
