@@ -41,9 +41,10 @@ deps:
 	@scripts/deps.sh
 
 # The compat tests use the binary built here (GPUCACHE_BIN) and fail,
-# rather than skip, when a client program is missing.
+# rather than skip, when a client program is missing. NB: -count=1, since
+# go test's cache cannot see that the server binary they run has changed.
 unit: deps build
-	GPUCACHE_BIN=$(BIN) GPUCACHE_REQUIRE_TOOLS=1 $(GO) test -timeout $(TEST_TIMEOUT) ./...
+	GPUCACHE_BIN=$(BIN) GPUCACHE_REQUIRE_TOOLS=1 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 race:
 	$(GO) test -race -timeout $(TEST_TIMEOUT) $(RACE_PKGS)
