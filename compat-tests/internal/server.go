@@ -31,6 +31,10 @@
 // temporary directory that Main removes at exit. Ports are picked by
 // binding port 0 and closing it, so another process may take the port in
 // between: Start retries on a new port when the server cannot listen.
+//
+// go test caches a package's result by its own sources, and the compat
+// test packages do not import the server's: after changing the server,
+// run them with -count=1 (make test does).
 package internal
 
 import (
