@@ -30,11 +30,6 @@ func truncateShards(t testing.TB, v volume, d int) int {
 // while the server was stopped (a file system repaired after a crash,
 // say) is one faulty device of six: reads must reconstruct.
 func TestTruncatedShardAtStart(t *testing.T) {
-	if os.Getenv("GPUCACHE_KNOWN_BUGS") == "" {
-		t.Skip("known bug: a shard file shorter than its stripes at open gets checksums sized by the short file " +
-			"(ec.openShard: openSums(..., sz/unit)); the first read repair of a unit beyond it panics " +
-			"(index out of range in ec.(*sums).entry via readOp.repairUnit) and the server dies")
-	}
 	ds := data()
 	v := populated(t)
 	truncateShards(t, v, shardHolders(t, v)[0])
@@ -47,10 +42,6 @@ func TestTruncatedShardAtStart(t *testing.T) {
 // server; reads reconstruct, and the scrub the errors start must restore
 // the device.
 func TestScrubRepairsTruncatedShards(t *testing.T) {
-	if os.Getenv("GPUCACHE_KNOWN_BUGS") == "" {
-		t.Skip("known bug: scrub does not rewrite units of a shard file that reads short (truncated): every batch " +
-			"fails with a bare EOF (no file or shard named), thousands of them joined into one error, and the shard stays short")
-	}
 	ds := data()
 	v := populated(t)
 	srv := v.start(t, v.devs)
