@@ -77,6 +77,13 @@ func (s *Server) copyObject(req *request) error {
 			return errInvalidRequest.withMessage("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, MD5, SHA1, SHA256, SHA512, XXHASH128, XXHASH3, XXHASH64]")
 		}
 	}
+	for _, d := range []string{"X-Amz-Metadata-Directive", "X-Amz-Tagging-Directive"} {
+		switch strings.ToUpper(h.Get(d)) {
+		case "", "COPY", "REPLACE":
+		default:
+			return errInvalidArgument.withMessage("Unknown " + strings.ToLower(strings.TrimPrefix(d, "X-Amz-")) + ".")
+		}
+	}
 	src, err := s.loadCopySource(req)
 	if err != nil {
 		return err

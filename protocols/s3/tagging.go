@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"unicode"
 
 	"github.com/gpucache/gpucache/engine"
@@ -77,22 +78,28 @@ func checkTags(tags []tag, limit int) ([]string, error) {
 	return out, nil
 }
 
-// headerTags parses x-amz-tagging (URL-query encoded).
+// headerTags parses x-amz-tagging (URL-query encoded, "k1=v1&k2").
 func headerTags(h http.Header) ([]string, error) {
 	v := h.Get("X-Amz-Tagging")
 	if v == "" {
 		return nil, nil
 	}
-	q, err := url.ParseQuery(v)
-	if err != nil {
-		return nil, errInvalidArgument.withMessage("The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.")
-	}
+	bad := errInvalidArgument.withMessage("The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.")
+	bad.ArgName = "x-amz-tagging"
 	var tags []tag
-	for k, vs := range q {
-		if len(vs) > 1 {
-			return nil, errDuplicateTagKey
+	seen := map[string]bool{}
+	for part := range strings.SplitSeq(v, "&") {
+		if part == "" {
+			continue
 		}
-		tags = append(tags, tag{k, vs[0]})
+		k, val, _ := strings.Cut(part, "=")
+		k, err1 := url.QueryUnescape(k)
+		val, err2 := url.QueryUnescape(val)
+		if err1 != nil || err2 != nil || k == "" || seen[k] {
+			return nil, bad
+		}
+		seen[k] = true
+		tags = append(tags, tag{k, val})
 	}
 	return checkTags(tags, maxObjectTags)
 }
