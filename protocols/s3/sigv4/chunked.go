@@ -230,7 +230,7 @@ func (c *ChunkedReader) chunkHeader() (int64, error) {
 			c.sig = string(bytes.TrimSpace(v))
 		}
 	}
-	if c.signedChunks() && c.sig == "" {
+	if c.signedChunks() && (len(c.sig) != 64 || !isLowerHex(c.sig)) {
 		return 0, ErrChunkFormat
 	}
 	if size == 0 {
@@ -298,6 +298,9 @@ func (c *ChunkedReader) finish() error {
 				return ErrMalformedTrailer
 			}
 			sigSeen = true
+			if len(c.trailers) == 0 {
+				return ErrMalformedTrailer
+			}
 			got := c.c.trailer(sha256Hex(canon.String()))
 			if !hmac.Equal([]byte(got), []byte(v)) {
 				return ErrChunkSignature
