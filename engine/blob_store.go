@@ -84,6 +84,12 @@ func parseSegmentName(name string) (uint64, bool) {
 
 func newBlobStore(vol volume, segSize, capacity int64, policy Policy, logf func(string, ...any)) *blobStore {
 	w := vol.StripeWidth()
+	// NB: a bounded tier holds at least eight segments, so a tier smaller
+	// than the configured segment size still stores values, and cache mode
+	// always has sealed segments to evict while the active one fills.
+	if capacity > 0 && segSize > capacity/8 {
+		segSize = capacity / 8
+	}
 	if segSize < w {
 		segSize = w
 	}

@@ -41,7 +41,8 @@
 //     or when background compaction moves the live values out of a segment
 //     less than half live (it needs free space for the moved values).
 //   - In cache mode (EvictLRU) the NVMe tier evicts whole segments, oldest
-//     first; values resident in DRAM are re-inserted, others are dropped.
+//     first; values read since their last write and still resident in DRAM are
+//     re-inserted, others are dropped.
 //   - Only the string type is stored today; other Redis types read as
 //     TypeNone.
 package engine

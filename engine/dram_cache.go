@@ -132,6 +132,21 @@ func (c *dramCache) get(metaKey []byte, dst *Meta) (*Buffer, bool) {
 	return e.buf, true
 }
 
+// hot returns a new reference to the key's resident buffer and a copy of
+// its metadata if the key has been read since it was last written (its
+// frequency is non-zero). No statistics change.
+func (c *dramCache) hot(metaKey []byte, dst *Meta) (*Buffer, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[string(metaKey)]
+	if !ok || e.freq.Load() == 0 {
+		return nil, false
+	}
+	e.buf.Retain()
+	cloneMeta(dst, &e.meta)
+	return e.buf, true
+}
+
 // put makes buf the resident copy of the key (taking a new reference),
 // replacing any previous entry.
 func (c *dramCache) put(metaKey []byte, buf *Buffer, m *Meta) {

@@ -957,3 +957,31 @@ func TestStreamedPut(t *testing.T) {
 	defer e.Close()
 	check()
 }
+
+// TestSmallTiers: a tier smaller than the segment size still stores values
+// up to about its capacity, and in cache mode keeps accepting writes.
+func TestSmallTiers(t *testing.T) {
+	for _, policy := range []Policy{NoEviction, EvictLRU} {
+		e := openTest(t, t.TempDir(), func(o *Options) {
+			o.NVMeCapacity, o.SegmentSize, o.Policy = 16<<20, 256<<20, policy
+		})
+		stored := 0
+		for i := 0; i < 64; i++ {
+			_, err := e.PutBytes("", []byte(fmt.Sprint("k", i)), pattern(uint64(i), 512<<10), PutOptions{})
+			if err == ErrNoSpace && policy == NoEviction {
+				break
+			}
+			if err != nil {
+				t.Fatalf("policy %d: put %d: %v", policy, i, err)
+			}
+			stored++
+		}
+		if policy == NoEviction && stored < 16 {
+			t.Fatalf("only %d x 512 KiB stored in a 16 MiB tier", stored)
+		}
+		if policy == EvictLRU && stored != 64 {
+			t.Fatalf("cache mode stopped after %d writes", stored)
+		}
+		e.Close()
+	}
+}

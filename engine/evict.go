@@ -7,9 +7,9 @@ import (
 )
 
 // evictSegment empties a segment chosen for eviction when the NVMe tier is
-// full in cache mode: keys whose value is resident in DRAM (recently used)
-// are re-inserted into the active segment from their DRAM copy; the others
-// are removed. Once no key references the segment, its file goes.
+// full in cache mode: keys read since they were written and still resident
+// in DRAM (hot) are re-inserted into the active segment from their DRAM
+// copy; the others are removed. Once no key references the segment, its file goes.
 func (e *Engine) evictSegment(id uint64) {
 	start := time.Now()
 	removed, moved := 0, 0
@@ -55,7 +55,7 @@ func usesSegment(ext []Extent, id uint64) bool {
 // metadata there, keeping version, modification time and attributes.
 func (e *Engine) reinsertLocked(kb *keyBuf, mk []byte, m *Meta) bool {
 	var tmp Meta
-	buf, ok := e.cache.get(mk, &tmp)
+	buf, ok := e.cache.hot(mk, &tmp)
 	if !ok {
 		return false
 	}
