@@ -36,6 +36,7 @@ func startS3(cfg *Config, eng *engine.Engine, logf func(string, ...any), errc ch
 		TLSCertFile: cfg.Get("s3-tls-cert-file"),
 		TLSKeyFile:  cfg.Get("s3-tls-key-file"),
 		RESPBucket:  cfg.Get("s3-resp-bucket"),
+		FastETag:    cfg.Bool("s3-fast-etag"),
 		Logf:        logf,
 	})
 	if err != nil {

@@ -69,17 +69,6 @@ func valueFor(key string, size int) []byte {
 	return b
 }
 
-// large lists the keys of values stored as blobs (everything but small).
-func (ds *dataset) blobKeys() []string {
-	var out []string
-	for _, k := range ds.keys {
-		if !strings.HasPrefix(k, "small:") {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
 // volume is a data directory and its device directories.
 type volume struct {
 	dir  string

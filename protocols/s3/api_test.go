@@ -191,6 +191,7 @@ func TestMultipartRules(t *testing.T) {
 		t.Fatalf("ListParts: %s", body)
 	}
 	resp, body = ts.do("GET", "/bkt?uploads", nil, nil)
+	ts.expect(resp, body, 200, "")
 	if !strings.Contains(string(body), id) {
 		t.Fatalf("ListMultipartUploads: %s", body)
 	}
@@ -245,6 +246,7 @@ func TestRESPBucket(t *testing.T) {
 		t.Fatalf("S3 object over RESP: %q", got)
 	}
 	resp, body = ts.do("GET", "/", nil, nil)
+	ts.expect(resp, body, 200, "")
 	if !strings.Contains(string(body), "<Name>redis</Name>") {
 		t.Fatalf("ListBuckets: %s", body)
 	}
@@ -263,6 +265,7 @@ func TestTagging(t *testing.T) {
 	resp, body = ts.do("PUT", "/bkt?tagging", []byte(`<Tagging><TagSet><Tag><Key>team</Key><Value>kv</Value></Tag></TagSet></Tagging>`), nil)
 	ts.expect(resp, body, 204, "")
 	resp, body = ts.do("GET", "/bkt?tagging", nil, nil)
+	ts.expect(resp, body, 200, "")
 	if !strings.Contains(string(body), "<Key>team</Key>") {
 		t.Fatalf("bucket tags: %s", body)
 	}

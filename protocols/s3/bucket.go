@@ -50,9 +50,6 @@ func validBucketName(b string) bool {
 
 func isAlnum(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
 
-// bucketAttrs is what a bucket keyspace records: its region.
-type bucketAttrs struct{ region string }
-
 // checkBucket returns the keyspace of an existing bucket, or NoSuchBucket.
 func (s *Server) checkBucket(bucket string) (string, error) {
 	ks := s.bucketKS(bucket)

@@ -42,9 +42,6 @@ func (a checksumAlg) header() string {
 	return "x-amz-checksum-" + strings.ToLower(checksumNames[a])
 }
 
-// xmlField is the element name in XML bodies (ChecksumCRC32, ...).
-func (a checksumAlg) xmlField() string { return "Checksum" + checksumNames[a] }
-
 func (a checksumAlg) new() hash.Hash {
 	switch a {
 	case checksumCRC32:

@@ -59,7 +59,7 @@ func TestPiecedBodies(t *testing.T) {
 	data := randBytes(9, 3<<20)
 	resp, body := ts.do("PUT", "/bkt/bad", data, map[string]string{"hash": sha256hex(data[1:])})
 	ts.expect(resp, body, 400, "XAmzContentSHA256Mismatch")
-	resp, body = ts.do("HEAD", "/bkt/bad", nil, nil)
+	resp, _ = ts.do("HEAD", "/bkt/bad", nil, nil)
 	if resp.StatusCode != 404 {
 		t.Fatalf("bad pieced body stored: %d", resp.StatusCode)
 	}
