@@ -60,7 +60,7 @@ lint: staticcheck
 staticcheck:
 	@if ! "$(STATICCHECK)" -version 2>/dev/null | grep -q "$(patsubst v%,%,$(STATICCHECK_VERSION))"; then \
 		echo "installing staticcheck $(STATICCHECK_VERSION)"; \
-		$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION); \
+		GOBIN=$(dir $(STATICCHECK)) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION); \
 	fi
 
 # -run '^$$': benchmarks only. Compare two runs with benchstat old.txt new.txt.
