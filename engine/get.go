@@ -12,7 +12,9 @@ func (e *Engine) Get(ks string, key []byte) (*Value, error) {
 }
 
 // Open returns a handle on the key's value without necessarily reading it:
-// WriteRange streams it. Use it for values that may be very large.
+// values larger than an eighth of the DRAM tier are not loaded, and
+// WriteRange streams them from the NVMe tier in bounded pieces; smaller ones
+// are read and promoted as by Get. Use it for values that may be very large.
 func (e *Engine) Open(ks string, key []byte) (*Value, error) {
 	return e.get(ks, key, false)
 }
@@ -56,7 +58,9 @@ func (e *Engine) get(ks string, key []byte, resident bool) (*Value, error) {
 	if v.meta.Inline() {
 		return v, nil
 	}
-	if !resident {
+	// Values up to an eighth of the DRAM tier are read whole and admitted
+	// (promotion on read), whoever asked; larger ones stream.
+	if !resident && v.meta.Size > e.arena.capacity()/8 {
 		v.pinned = true
 		return v, nil
 	}
