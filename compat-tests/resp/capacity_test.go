@@ -3,7 +3,6 @@ package resp_test
 import (
 	"fmt"
 	"hash/crc32"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -87,7 +86,7 @@ func TestCapacityAllKeysLRU(t *testing.T) {
 	const (
 		size   = 4 << 20
 		writes = 192 // 768 MiB: the oldest segment must go
-		recent = 16  // 64 MiB: well inside one segment of the 512 MiB tier
+		recent = 16  // 64 MiB: an eighth of the tier
 	)
 	srv := internal.Start(t, internal.Options{Args: []string{
 		"--nvme-capacity", "512mb", "--maxmemory-policy", "allkeys-lru", "--dram-cache-size", "64mb"}})
@@ -141,15 +140,6 @@ func TestCapacityAllKeysLRU(t *testing.T) {
 	}
 }
 
-// knownBug skips a test of a reported, unfixed server bug, unless
-// GPUCACHE_KNOWN_BUGS is set (then it runs, to see whether it is fixed).
-func knownBug(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv("GPUCACHE_KNOWN_BUGS") == "" {
-		t.Skip("known bug: " + what)
-	}
-}
-
 // fillMiB writes 1 MiB values until n are stored or a write fails, and
 // returns how many were stored and the failing reply.
 func fillMiB(t *testing.T, c *rawConn, prefix string, n int) (stored int, failed string) {
@@ -165,10 +155,9 @@ func fillMiB(t *testing.T, c *rawConn, prefix string, n int) (stored int, failed
 	return stored, ""
 }
 
-// TestCapacitySmallTier: an NVMe capacity smaller than one blob segment
-// still stores values up to about that capacity.
+// TestCapacitySmallTier: an NVMe capacity smaller than the default blob
+// segment (256 MiB) still stores values up to about that capacity.
 func TestCapacitySmallTier(t *testing.T) {
-	knownBug(t, "--nvme-capacity below the 256 MiB segment size stores no large value at all: the first SET gets -OOM")
 	srv := internal.Start(t, internal.Options{Args: []string{
 		"--nvme-capacity", "64mb", "--maxmemory-policy", "noeviction", "--dram-cache-size", "64mb"}})
 	stored, failed := fillMiB(t, dialRaw(t, srv.Addr()), "small-tier:", 128)
@@ -180,9 +169,8 @@ func TestCapacitySmallTier(t *testing.T) {
 
 // TestCapacityAllKeysLRUOneSegment: with allkeys-lru, writes keep
 // succeeding whatever the capacity, also when it holds fewer than two
-// blob segments.
+// default-sized (256 MiB) blob segments.
 func TestCapacityAllKeysLRUOneSegment(t *testing.T) {
-	knownBug(t, "allkeys-lru with --nvme-capacity under two 256 MiB segments answers -OOM once the first segment is full instead of evicting")
 	srv := internal.Start(t, internal.Options{Args: []string{
 		"--nvme-capacity", "300mb", "--maxmemory-policy", "allkeys-lru", "--dram-cache-size", "64mb"}})
 	stored, failed := fillMiB(t, dialRaw(t, srv.Addr()), "lru-small:", 600)
