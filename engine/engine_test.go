@@ -985,3 +985,23 @@ func TestSmallTiers(t *testing.T) {
 		e.Close()
 	}
 }
+
+func TestScanMatchSeeksToLiteralPrefix(t *testing.T) {
+	e := openTest(t, t.TempDir(), nil)
+	defer e.Close()
+	for i := 0; i < 300; i++ {
+		mustPut(t, e, "", fmt.Sprintf("a:%03d", i), []byte("x"), PutOptions{})
+	}
+	mustPut(t, e, "", "user:1", []byte("x"), PutOptions{})
+	var got []string
+	next, err := e.Scan("", ScanOptions{Match: []byte("user:*"), Limit: 1}, func(k []byte, _ *Meta) bool {
+		got = append(got, string(k))
+		return true
+	})
+	if err != nil || len(got) != 1 || got[0] != "user:1" || next != nil {
+		t.Fatalf("SCAN MATCH user:* COUNT 1 = %v, next %q, %v: should seek past the a: keys", got, next, err)
+	}
+	if !matchGlob([]byte(`us\*r`), []byte("us*r")) || string(globPrefix([]byte(`us\*r`))) != "us" {
+		t.Fatal("escaped pattern")
+	}
+}

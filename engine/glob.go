@@ -73,3 +73,14 @@ func matchOne(p []byte, i int, c byte) (int, bool) {
 	}
 	return i + 1, p[i] == c
 }
+
+// globPrefix returns the literal bytes every match of p starts with (up to
+// its first wildcard or escape).
+func globPrefix(p []byte) []byte {
+	for i, c := range p {
+		if c == '*' || c == '?' || c == '[' || c == '\\' {
+			return p[:i]
+		}
+	}
+	return p
+}

@@ -14,6 +14,14 @@ const (
 	EvictLRU
 )
 
+// String is the policy's maxmemory-policy family name.
+func (p Policy) String() string {
+	if p == EvictLRU {
+		return "allkeys-lru"
+	}
+	return "noeviction"
+}
+
 // ParsePolicy maps a maxmemory-policy name to a Policy.
 func ParsePolicy(s string) (Policy, bool) {
 	switch s {

@@ -15,6 +15,11 @@ func (e *Engine) Scan(ks string, opts ScanOptions, fn func(key []byte, m *Meta) 
 	if e.closed.Load() {
 		return nil, ErrClosed
 	}
+	// A pattern's literal head narrows the range like a prefix, so
+	// SCAN MATCH user:* seeks straight to the user: keys.
+	if lit := globPrefix(opts.Match); len(lit) > len(opts.Prefix) && bytes.HasPrefix(lit, opts.Prefix) {
+		opts.Prefix = lit
+	}
 	lower := appendKeyspacePrefix(nil, ks)
 	base := len(lower)
 	lower = append(lower, opts.Prefix...)

@@ -12,6 +12,9 @@ import (
 // small GET/SET/EXISTS/DEL costs no allocation beyond what the engine calls
 // themselves cost, and protocol-only commands cost none at all.
 func TestConnAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under -race")
+	}
 	eng := openEngine(t)
 	s := NewServer(eng, Config{})
 	defer s.Close()

@@ -341,6 +341,8 @@ func appendStats(b []byte, prefix string, v reflect.Value) []byte {
 			n = 1
 		}
 		return appendField(b, name, n)
+	case fmt.Stringer:
+		return appendField(b, name, x.String()) // enums by name: policy:noeviction
 	}
 	return appendField(b, name, v.Interface())
 }
