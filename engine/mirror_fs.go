@@ -223,13 +223,7 @@ func (m *mirrorFS) each(op func(i int, path string) error, name string) error {
 		}
 		ok++
 	}
-	if ok == 0 {
-		if last == nil {
-			last = errAllMirrorsFailed
-		}
-		return last
-	}
-	return nil
+	return anySucceeded(ok, last)
 }
 
 // first runs a read op on healthy mirrors until one succeeds.
@@ -357,6 +351,18 @@ func (m *mirrorFS) GetDiskUsage(p string) (vfs.DiskUsage, error) {
 	return out, err
 }
 
+// anySucceeded is the outcome of an operation fanned out to the mirrors:
+// success if any mirror took it, else the last error.
+func anySucceeded(ok int, last error) error {
+	if ok > 0 {
+		return nil
+	}
+	if last == nil {
+		return errAllMirrorsFailed
+	}
+	return last
+}
+
 type multiCloser []io.Closer
 
 func (c multiCloser) Close() error {
@@ -400,13 +406,7 @@ func (f *mirrorFile) write(op func(vfs.File) error) error {
 		}
 		ok++
 	}
-	if ok == 0 {
-		if last == nil {
-			last = errAllMirrorsFailed
-		}
-		return last
-	}
-	return nil
+	return anySucceeded(ok, last)
 }
 
 // read runs op on the first copy that succeeds.
