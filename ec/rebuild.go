@@ -66,7 +66,7 @@ func (v *Volume) Rebuild(ctx context.Context, slot int, bytesPerSec int64) error
 		return ErrBusy
 	}
 	defer v.rebuildingNow.Store(false)
-	names, _ := v.List()
+	names, listErr := v.List()
 	v.rebuildProgress.update(func(p *Progress) {
 		*p = Progress{Running: true, Slot: slot, Files: len(names), Started: time.Now()}
 	})
@@ -74,7 +74,7 @@ func (v *Volume) Rebuild(ctx context.Context, slot int, bytesPerSec int64) error
 	defer r.close()
 	lim := limiter{rate: bytesPerSec, start: time.Now()}
 	var errs []error
-	_, err := v.eachFile(func(st *fileState) error {
+	_, err := v.eachFile(names, func(st *fileState) error {
 		err := v.rebuildFile(ctx, r, st, slot, dev, &lim)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -87,6 +87,9 @@ func (v *Volume) Rebuild(ctx context.Context, slot int, bytesPerSec int64) error
 	})
 	if err != nil {
 		errs = append(errs, err)
+	}
+	if listErr != nil {
+		errs = append(errs, listErr)
 	}
 	if len(errs) == 0 {
 		l := label{id: v.id, index: slot, devices: len(v.slots), k: v.k, m: v.m, state: labelActive}

@@ -181,12 +181,10 @@ func syncShard(sh *shard) error {
 	return sh.f.Sync()
 }
 
-// eachFile calls fn on every file in the index, opened.
-func (v *Volume) eachFile(fn func(st *fileState) error) (int, error) {
-	names, err := v.List()
-	if err != nil {
-		return 0, err
-	}
+// eachFile calls fn on each named file, opened (files removed meanwhile
+// are skipped). Callers list the names once, so progress totals and the
+// files visited agree even while files are created.
+func (v *Volume) eachFile(names []string, fn func(st *fileState) error) (int, error) {
 	done := 0
 	for _, name := range names {
 		f, err := v.Open(name)

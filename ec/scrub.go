@@ -22,14 +22,14 @@ func (v *Volume) Scrub(ctx context.Context) error {
 		return ErrBusy
 	}
 	defer v.scrubbing.Store(false)
-	names, _ := v.List()
+	names, listErr := v.List()
 	v.scrubProgress.update(func(p *Progress) {
 		*p = Progress{Running: true, Files: len(names), Started: time.Now()}
 	})
 	r := newRepairer(v)
 	defer r.close()
 	var errs []error
-	_, err := v.eachFile(func(st *fileState) error {
+	_, err := v.eachFile(names, func(st *fileState) error {
 		if err := v.scrubFile(ctx, r, st); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -41,6 +41,9 @@ func (v *Volume) Scrub(ctx context.Context) error {
 	})
 	if err != nil {
 		errs = append(errs, err)
+	}
+	if listErr != nil {
+		errs = append(errs, listErr)
 	}
 	err = errors.Join(errs...)
 	v.scrubProgress.update(func(p *Progress) {
