@@ -109,17 +109,7 @@ func (c *conn) expire(cmd *Command, unit int64, abs bool) {
 		// deletes the key all the same.
 		at = 1
 	}
-	set, err := c.eng.Expire(c.ns, args[1], at, cond)
-	if err != nil {
-		c.replyErr(err)
-		return
-	}
-	if set {
-		c.dirty = true
-		c.wr.Int(1)
-	} else {
-		c.wr.Int(0)
-	}
+	c.replyChanged(c.eng.Expire(c.ns, args[1], at, cond))
 }
 
 // ttl returns the key's remaining time in milliseconds, -1 without an
@@ -171,17 +161,7 @@ func (c *conn) cmdExpireTime(cmd *Command)  { c.expireTime(cmd.Args[1], 1000) }
 func (c *conn) cmdPExpireTime(cmd *Command) { c.expireTime(cmd.Args[1], 1) }
 
 func (c *conn) cmdPersist(cmd *Command) {
-	ok, err := c.eng.Persist(c.ns, cmd.Args[1])
-	if err != nil {
-		c.replyErr(err)
-		return
-	}
-	if ok {
-		c.dirty = true
-		c.wr.Int(1)
-	} else {
-		c.wr.Int(0)
-	}
+	c.replyChanged(c.eng.Persist(c.ns, cmd.Args[1]))
 }
 
 func (c *conn) cmdType(cmd *Command) {
@@ -354,5 +334,20 @@ func (c *conn) cmdRandomKey(cmd *Command) {
 		c.replyErr(err)
 	default:
 		c.wr.Bulk(key)
+	}
+}
+
+// replyChanged answers :1 when a mutation changed the key (and marks the
+// batch dirty so it is synced before the reply goes out), :0 when it did
+// not, or the error.
+func (c *conn) replyChanged(changed bool, err error) {
+	switch {
+	case err != nil:
+		c.replyErr(err)
+	case changed:
+		c.dirty = true
+		c.wr.Int(1)
+	default:
+		c.wr.Int(0)
 	}
 }
