@@ -131,6 +131,11 @@ func (b *Buffer) Filled(n int) {
 	}
 }
 
+// Streaming reports whether the buffer's pages are already on their way to
+// the NVMe tier (its extent is reserved, so a Put of it cannot fail for
+// lack of space).
+func (b *Buffer) Streaming() bool { return b.stream.active }
+
 // finishStream writes what remains of a streamed value, waits for every
 // chunk and syncs: the same contract as blobStore.write (the extent's
 // segment comes back pinned).

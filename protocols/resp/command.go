@@ -134,11 +134,23 @@ func (c *conn) exec(cmd *Command) {
 	c.lastCmd = spec.name
 	c.mu.Unlock()
 	if spec.name == "set" && plainSet(cmd) {
+		if !c.drainLarge() {
+			return
+		}
 		c.queueSet(args[1], args[2])
 		return
 	}
 	// Anything else sees the queued SETs' effects first.
 	if !c.commitRun() {
+		return
+	}
+	if spec.name == "set" {
+		if _, ok := streamingSet(cmd); ok {
+			c.queueLargeSet(cmd)
+			return
+		}
+	}
+	if !c.drainLarge() {
 		return
 	}
 	spec.fn(c, cmd)

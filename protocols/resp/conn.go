@@ -55,6 +55,7 @@ type conn struct {
 	failed     bool // a write failed after its reply was queued: send nothing more
 	timeout    time.Duration
 	run        setRun
+	large      largeSets
 
 	scratch []byte   // reused by replies built in two passes
 	keys    [][]byte // reused key lists
@@ -113,6 +114,7 @@ func (w connWriter) Write(p []byte) (int, error) {
 // serve runs the request loop until the client leaves, errs or is killed.
 func (c *conn) serve() {
 	defer c.nc.Close()
+	defer c.stopLarge()
 	for {
 		cmd, err := c.rd.ReadCommand()
 		if err != nil {
@@ -150,7 +152,7 @@ func (c *conn) serve() {
 // flush makes the batch's mutations durable, then sends the replies. If
 // the engine cannot sync, nothing is acknowledged: the connection closes.
 func (c *conn) flush() error {
-	if !c.commitRun() {
+	if !c.commitRun() || !c.drainLarge() {
 		return errRunFailed
 	}
 	if c.dirty {
