@@ -1005,3 +1005,40 @@ func TestScanMatchSeeksToLiteralPrefix(t *testing.T) {
 		t.Fatal("escaped pattern")
 	}
 }
+
+// TestLostStripesStayDegraded: losing more devices than there is parity and
+// rebuilding onto blank replacements cannot restore the data; the volume
+// must keep reporting degraded instead of "ok" once the slots are rebuilt.
+func TestLostStripesStayDegraded(t *testing.T) {
+	root := t.TempDir()
+	devs := []string{filepath.Join(root, "d0"), filepath.Join(root, "d1"), filepath.Join(root, "d2"), filepath.Join(root, "d3")}
+	mod := func(o *Options) { o.Devices, o.ECData, o.ECParity = devs, 2, 2 }
+	e := openTest(t, filepath.Join(root, "dir"), mod)
+	mustPut(t, e, "", "k", pattern(1, 2<<20), PutOptions{})
+	e.Close()
+	// Lose d1, d2 and d3 (three devices with two parity): the metadata
+	// survives on d0's mirror, every blob stripe keeps one shard of four.
+	for _, d := range devs[1:] {
+		os.RemoveAll(d)
+		os.MkdirAll(d, 0o755)
+	}
+	e = openTest(t, filepath.Join(root, "dir"), mod)
+	defer e.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st := e.Devices()
+		if !rebuilding(st) && !st.Rebuild.Running && e.repair.lost.Load() > 0 {
+			if !st.Degraded {
+				t.Fatalf("stripes lost but the volume reports not degraded: %+v", st)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("rebuild did not report lost stripes: %+v", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := e.Get("", []byte("k")); err == nil {
+		t.Fatal("a value beyond repair read back without error")
+	}
+}

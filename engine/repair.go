@@ -28,6 +28,9 @@ type repairState struct {
 	// not the parity — and nothing has verified them since: the volume
 	// reports degraded, and the loop scrubs early, until a scrub has.
 	verified atomic.Int64
+	// lost is the number of stripes the last rebuild or scrub could not
+	// reconstruct (data beyond repair); zero once a scrub finds none.
+	lost atomic.Int64
 }
 
 // ioErrors counts the shard I/O and checksum errors and unrecoverable
@@ -97,6 +100,7 @@ func (e *Engine) scrub(ctx context.Context, v *ec.Volume, why string) {
 	if err == nil && p.Lost == 0 {
 		e.repair.verified.Store(ioErrors(&before))
 	}
+	e.repair.lost.Store(p.Lost) // a clean scrub clears what earlier passes found lost
 	e.opts.Logf("scrub done in %v (%s): %d MiB verified, %d units repaired, %d stripes lost",
 		time.Since(start).Round(time.Millisecond), why, p.Bytes>>20, p.Repaired, p.Lost)
 }
@@ -118,13 +122,17 @@ func (e *Engine) rebuildPending(ctx context.Context, v *ec.Volume) {
 		}
 		e.opts.Logf("rebuilding device slot %d (%s) at %d MiB/s", d.Slot, d.Name, e.opts.RebuildRate>>20)
 		start := time.Now()
-		if err := v.Rebuild(ctx, d.Slot, e.opts.RebuildRate); err != nil {
+		err := v.Rebuild(ctx, d.Slot, e.opts.RebuildRate)
+		p := v.Status().Rebuild
+		if p.Lost > 0 {
+			e.repair.lost.Store(p.Lost)
+		}
+		if err != nil {
 			if ctx.Err() == nil {
 				e.opts.Logf("rebuild of slot %d failed: %v", d.Slot, err)
 			}
 			continue
 		}
-		p := v.Status().Rebuild
 		e.opts.Logf("rebuilt slot %d in %v: %d MiB, %d stripes lost",
 			d.Slot, time.Since(start).Round(time.Millisecond), p.Bytes>>20, p.Lost)
 	}
@@ -132,7 +140,8 @@ func (e *Engine) rebuildPending(ctx context.Context, v *ec.Volume) {
 
 // Devices returns the volume's device and repair status (nil without
 // erasure coding). With parity, Degraded also holds while shard errors
-// seen by reads or writes have not yet been verified away by a scrub.
+// seen by reads or writes have not yet been verified away by a scrub, and
+// while stripes known to be lost have not been cleared by one.
 func (e *Engine) Devices() *ec.Status {
 	v, ok := e.vol.(ecVolume)
 	if !ok {
@@ -140,6 +149,12 @@ func (e *Engine) Devices() *ec.Status {
 	}
 	s := v.Status()
 	if s.M > 0 && ioErrors(&s) > e.repair.verified.Load() {
+		s.Degraded = true
+	}
+	// Stripes a rebuild or scrub could not reconstruct stay reported until
+	// a scrub finds none: a slot rebuilt as well as it could be is "ok",
+	// but the volume is not.
+	if e.repair.lost.Load() > 0 {
 		s.Degraded = true
 	}
 	return &s
