@@ -10,17 +10,23 @@
 // append-only segment files on the devices (through an ec.Volume), each
 // extent carrying a CRC32C that every read verifies.
 //
-// Writes of large values: the front end takes arena memory with NewBuffer,
-// reads the value from the socket straight into it (the one copy), and
-// hands it to Put. Put writes the pages to the active segment with one
-// vectored O_DIRECT write, waits for a shared fdatasync, commits the
-// metadata, and keeps the same pages resident as the DRAM tier's copy. The
-// front end calls Sync once per batch of mutations before answering, which
-// makes the metadata durable with one log sync for all of them.
+// Writes of large values: the front end takes arena memory with NewBuffer
+// and reads the value from the socket straight into it (the one copy),
+// reporting filled pages (Buffer.Filled; Buffer.ReadFrom does it itself).
+// From the first report the value's extent is reserved and whole 4 MiB
+// chunks go to the active segment by vectored O_DIRECT writes while the rest
+// is still arriving; Put writes the tail, waits, shares one fdatasync with
+// concurrent writers, commits the metadata, and keeps the same pages
+// resident as the DRAM tier's copy. The front end calls Sync once per batch
+// of mutations before answering, which makes the metadata durable with one
+// log sync for all of them. Small values go to the metadata store; PutMany
+// stores many of them as one atomic batch (MSET, pipelined SETs).
 //
 // Reads: Get serves resident values from the DRAM tier (a reference, no
 // copy), reads others from the NVMe tier into arena pages (verified), and
-// admits them. Open returns a handle that streams without loading.
+// admits them. Small values come from the small-value tier (SIEVE) or the
+// metadata store. Open returns a handle that streams values larger than an
+// eighth of the DRAM tier without loading them.
 //
 // # Invariants
 //
