@@ -27,6 +27,18 @@ func (e *Engine) get(ks string, key []byte, resident bool) (*Value, error) {
 	defer putKeyBuf(kb)
 	mk := kb.meta(ks, key)
 	v := newValue(e, ks)
+	// Small values first: writers update the small-value tier under the
+	// key's lock and it copies under its own, so a hit here is as current
+	// as one under the key's lock.
+	if e.small.get(mk, &v.meta, &v.inline) {
+		v.meta.extents = nil
+		if v.meta.ExpireAt != 0 && v.meta.ExpireAt <= nowMs() {
+			e.expireKey(mk)
+			v.Release()
+			return nil, ErrNotFound
+		}
+		return v, nil
+	}
 	if buf, ok := e.cache.get(mk, &v.meta); ok {
 		if v.meta.ExpireAt != 0 && v.meta.ExpireAt <= nowMs() {
 			buf.Release()
