@@ -74,30 +74,45 @@ func (e *Engine) Scan(ks string, opts ScanOptions, fn func(key []byte, m *Meta) 
 }
 
 // RandomKey returns a key of the keyspace, or ErrNotFound if it is empty.
+// It takes a window of up to randomWindow keys from a random point of the
+// key space (wrapping around once) and picks one of them uniformly: every
+// key of a small keyspace is equally likely, and a large one is sampled
+// without scanning it.
 func (e *Engine) RandomKey(ks string) ([]byte, error) {
 	if e.DBSize(ks) == 0 {
 		return nil, ErrNotFound
 	}
-	var pick []byte
-	// Start at a random point of the key space and wrap around once.
 	var seed [8]byte
 	for i := range seed {
 		seed[i] = byte(fastrand())
 	}
-	for _, start := range [][]byte{seed[:], nil} {
-		_, err := e.Scan(ks, ScanOptions{Start: start, Limit: 1, LimitMatches: true}, func(k []byte, _ *Meta) bool {
-			pick = append([]byte(nil), k...)
-			return false
+	var window [][]byte
+	_, err := e.Scan(ks, ScanOptions{Start: seed[:], Limit: randomWindow, LimitMatches: true}, func(k []byte, _ *Meta) bool {
+		window = append(window, append([]byte(nil), k...))
+		return true
+	})
+	if err == nil && len(window) < randomWindow {
+		// Wrap around: the keys before the seed, stopping where the first
+		// pass began so that no key counts twice.
+		_, err = e.Scan(ks, ScanOptions{Limit: randomWindow - len(window), LimitMatches: true}, func(k []byte, _ *Meta) bool {
+			if bytes.Compare(k, seed[:]) >= 0 {
+				return false
+			}
+			window = append(window, append([]byte(nil), k...))
+			return true
 		})
-		if err != nil {
-			return nil, err
-		}
-		if pick != nil {
-			return pick, nil
-		}
 	}
-	return nil, ErrNotFound
+	if err != nil {
+		return nil, err
+	}
+	if len(window) == 0 {
+		return nil, ErrNotFound
+	}
+	return window[int(fastrand())%len(window)], nil
 }
+
+// randomWindow is how many neighbouring keys RandomKey chooses among.
+const randomWindow = 16
 
 // Flush removes every key of the keyspace.
 func (e *Engine) Flush(ks string) error {
