@@ -124,3 +124,27 @@ func (v *Volume) Status() Status {
 	}
 	return s
 }
+
+// checker is a device that can look at itself (nvme.DirDevice).
+type checker interface{ Check() error }
+
+// CheckDevices asks every device that can tell whether it is still there
+// (a directory that vanished under the process is marked failed) and
+// returns how many were found failed by this check.
+func (v *Volume) CheckDevices() int {
+	v.mu.Lock()
+	var devs []nvme.Device
+	for _, sl := range v.slots {
+		if sl.dev != nil && !sl.dev.Health().Failed() {
+			devs = append(devs, sl.dev)
+		}
+	}
+	v.mu.Unlock()
+	n := 0
+	for _, d := range devs {
+		if c, ok := d.(checker); ok && c.Check() != nil {
+			n++
+		}
+	}
+	return n
+}

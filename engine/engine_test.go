@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gpucache/gpucache/ec"
 )
 
 func openTest(t testing.TB, dir string, mod func(*Options)) *Engine {
@@ -1040,5 +1042,39 @@ func TestLostStripesStayDegraded(t *testing.T) {
 	}
 	if _, err := e.Get("", []byte("k")); err == nil {
 		t.Fatal("a value beyond repair read back without error")
+	}
+}
+
+// TestVanishedDeviceIsMarkedFailed removes a device directory under a
+// running engine: the repair loop's check marks it failed (INFO shows it),
+// and reads keep returning the right bytes from the other devices.
+func TestVanishedDeviceIsMarkedFailed(t *testing.T) {
+	root := t.TempDir()
+	devs := []string{filepath.Join(root, "d0"), filepath.Join(root, "d1"), filepath.Join(root, "d2")}
+	e := openTest(t, filepath.Join(root, "dir"), func(o *Options) { o.Devices, o.ECData, o.ECParity = devs, 2, 1 })
+	defer e.Close()
+	want := pattern(3, 3<<20)
+	mustPut(t, e, "", "k", want, PutOptions{})
+	os.RemoveAll(devs[2])
+	deadline := time.Now().Add(12 * time.Second)
+	for {
+		st := e.Devices()
+		failed := 0
+		for _, d := range st.Devices {
+			if d.State == ec.DeviceFailed {
+				failed++
+			}
+		}
+		if failed == 1 && st.Degraded {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("vanished device not reported failed: %+v", st.Devices)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	e.cache.drop(appendMetaKey(nil, "", []byte("k")))
+	if !bytes.Equal(mustGet(t, e, "", "k"), want) {
+		t.Fatal("wrong bytes with one device gone")
 	}
 }

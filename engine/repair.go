@@ -71,6 +71,9 @@ func (e *Engine) repairLoop() {
 		case <-ctx.Done():
 			return
 		case <-check.C:
+			if n := v.CheckDevices(); n > 0 {
+				e.opts.Logf("%d device(s) vanished or were replaced under the running server: marked failed", n)
+			}
 			e.rebuildPending(ctx, v.Volume)
 			st := v.Status()
 			if ioErrors(&st) > e.repair.verified.Load() && !rebuilding(&st) && time.Now().After(nextErrorScrub) {

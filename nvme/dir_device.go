@@ -27,6 +27,7 @@ type DirDevice struct {
 	health Health
 	queue  chan struct{}
 	closed atomic.Bool
+	root   *os.File // the directory at open, held so its inode stays its own (Check)
 }
 
 var _ Device = (*DirDevice)(nil)
@@ -42,7 +43,11 @@ func OpenDir(path string, opts ...Option) (*DirDevice, error) {
 	if err := os.MkdirAll(path, 0o755); err != nil {
 		return nil, &OpError{Op: "open", Device: path, Err: err}
 	}
-	d := &DirDevice{path: path, opts: o, queue: make(chan struct{}, o.queueDepth)}
+	root, err := os.Open(path)
+	if err != nil {
+		return nil, &OpError{Op: "open", Device: path, Err: err}
+	}
+	d := &DirDevice{path: path, opts: o, queue: make(chan struct{}, o.queueDepth), root: root}
 	d.health.SetFailAfter(o.failAfter)
 	if o.direct {
 		d.direct = probeDirect(path)
@@ -87,6 +92,28 @@ func (d *DirDevice) check() error {
 	}
 	if d.health.Failed() {
 		return ErrFailed
+	}
+	return nil
+}
+
+// Check looks at the device itself rather than at its I/O: a directory
+// that vanished or was replaced under the running process (a drive pulled,
+// a file system unmounted) marks the device failed, even if files opened
+// before keep working. It returns the failure, or nil.
+func (d *DirDevice) Check() error {
+	if err := d.check(); err != nil {
+		return err
+	}
+	fi, err := os.Stat(d.path)
+	if err == nil {
+		var orig os.FileInfo
+		if orig, err = d.root.Stat(); err == nil && !os.SameFile(fi, orig) {
+			err = errors.New("directory was replaced")
+		}
+	}
+	if err != nil {
+		d.health.MarkFailed()
+		return d.opErr("check", "", fmt.Errorf("%w: %v", ErrFailed, err))
 	}
 	return nil
 }
@@ -253,8 +280,10 @@ func (d *DirDevice) Usage() (used, free int64, err error) {
 
 // Close marks the device closed. Files must be closed first.
 func (d *DirDevice) Close() error {
-	d.closed.Store(true)
-	return nil
+	if d.closed.Swap(true) {
+		return nil
+	}
+	return d.root.Close()
 }
 
 // dirFile is a file on a DirDevice.
