@@ -235,23 +235,7 @@ func (c *RawClient) Do(ops []Op) error {
 			c.header(rawExists, op.ValueSize(), op.Stamp)
 		}
 	}
-	start := time.Now()
-	if err := c.conn.SetDeadline(start.Add(c.timeout)); err != nil {
-		return err
-	}
-	if _, err := c.iov.writeTo(c.conn); err != nil {
-		return fmt.Errorf("cannot write batch: %w", err)
-	}
-	c.iov.reset()
-	for i := range ops {
-		op := &ops[i]
-		op.Found, op.Err = false, nil
-		if err := c.readReply(op); err != nil {
-			return fmt.Errorf("cannot read reply %d of %d: %w", i+1, len(ops), err)
-		}
-		op.Lat = time.Since(start)
-	}
-	return nil
+	return exchange(c.conn, &c.iov, c.timeout, ops, c)
 }
 
 func (c *RawClient) readReply(op *Op) error {

@@ -126,23 +126,7 @@ func (c *RESPClient) Do(ops []Op) error {
 	for i := range ops {
 		c.encode(&ops[i])
 	}
-	start := time.Now()
-	if err := c.conn.SetDeadline(start.Add(c.opts.Timeout)); err != nil {
-		return err
-	}
-	if _, err := c.iov.writeTo(c.conn); err != nil {
-		return fmt.Errorf("cannot write batch: %w", err)
-	}
-	c.iov.reset()
-	for i := range ops {
-		op := &ops[i]
-		op.Found, op.Err = false, nil
-		if err := c.readReply(op); err != nil {
-			return fmt.Errorf("cannot read reply %d of %d: %w", i+1, len(ops), err)
-		}
-		op.Lat = time.Since(start)
-	}
-	return nil
+	return exchange(c.conn, &c.iov, c.opts.Timeout, ops, c)
 }
 
 func appendArrayHeader(b []byte, n int) []byte {
@@ -322,6 +306,31 @@ func (c *RESPClient) skipValues(n int64) error {
 		if err := c.skipRest(line); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// batchClient reads one reply into an Op (both clients implement it).
+type batchClient interface{ readReply(op *Op) error }
+
+// exchange writes the batch queued in iov as one vectored write, then reads
+// one reply per op; each op's latency runs from the write to its reply.
+func exchange(conn net.Conn, iov *iovecs, timeout time.Duration, ops []Op, rr batchClient) error {
+	start := time.Now()
+	if err := conn.SetDeadline(start.Add(timeout)); err != nil {
+		return err
+	}
+	if _, err := iov.writeTo(conn); err != nil {
+		return fmt.Errorf("cannot write batch: %w", err)
+	}
+	iov.reset()
+	for i := range ops {
+		op := &ops[i]
+		op.Found, op.Err = false, nil
+		if err := rr.readReply(op); err != nil {
+			return fmt.Errorf("cannot read reply %d of %d: %w", i+1, len(ops), err)
+		}
+		op.Lat = time.Since(start)
 	}
 	return nil
 }

@@ -13,6 +13,17 @@ import (
 // maxUserMeta bounds user metadata (names and values), as S3 does.
 const maxUserMeta = 2 << 10
 
+// newObjectAttrs collects the attributes of a new object from its request
+// headers: stored headers, user metadata and tags (PUT, CreateMultipartUpload).
+func newObjectAttrs(h http.Header) (objectAttrs, error) {
+	a, err := attrsFromHeaders(h)
+	if err != nil {
+		return a, err
+	}
+	a.Tags, err = headerTags(h)
+	return a, err
+}
+
 // attrsFromHeaders collects the stored headers and user metadata of a
 // PUT, CreateMultipartUpload or replacing CopyObject.
 func attrsFromHeaders(h http.Header) (objectAttrs, error) {

@@ -70,11 +70,8 @@ func (s *Server) createMultipart(req *request) error {
 		return err
 	}
 	h := req.r.Header
-	a, err := attrsFromHeaders(h)
+	a, err := newObjectAttrs(h)
 	if err != nil {
-		return err
-	}
-	if a.Tags, err = headerTags(h); err != nil {
 		return err
 	}
 	if v := h.Get("X-Amz-Checksum-Algorithm"); v != "" {

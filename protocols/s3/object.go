@@ -16,11 +16,8 @@ func (s *Server) putObject(req *request) error {
 		return err
 	}
 	h := req.r.Header
-	attrs, err := attrsFromHeaders(h)
+	attrs, err := newObjectAttrs(h)
 	if err != nil {
-		return err
-	}
-	if attrs.Tags, err = headerTags(h); err != nil {
 		return err
 	}
 	key := []byte(req.key)
