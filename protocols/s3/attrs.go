@@ -26,6 +26,12 @@ type objectAttrs struct {
 	PartSizes []int64
 	// Tags are the object's (or bucket's) tags as key, value pairs.
 	Tags []string
+	// ACL is the object's access control list in its stored form (empty:
+	// the owner has full control and nobody else has access).
+	ACL string
+	// LockMode ("GOVERNANCE" or "COMPLIANCE") and LockUntil (RFC 3339) are
+	// the object's retention; LegalHold is "ON" when a legal hold is set.
+	LockMode, LockUntil, LegalHold string
 }
 
 const (
@@ -61,6 +67,10 @@ func (a *objectAttrs) encode(dst []byte) []byte {
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(a.Tags)))
 	for _, s := range a.Tags {
+		dst = appendString(dst, s)
+	}
+	// Appended later than the fields above: absent in older attributes.
+	for _, s := range [...]string{a.ACL, a.LockMode, a.LockUntil, a.LegalHold} {
 		dst = appendString(dst, s)
 	}
 	return dst
@@ -150,6 +160,11 @@ func decodeAttrs(b []byte) (objectAttrs, error) {
 		}
 		for i := uint64(0); i < n && d.err == nil; i++ {
 			a.Tags = append(a.Tags, d.str())
+		}
+	}
+	if d.err == nil && len(d.b) > 0 {
+		for _, p := range [...]*string{&a.ACL, &a.LockMode, &a.LockUntil, &a.LegalHold} {
+			*p = d.str()
 		}
 	}
 	if d.err == nil && (a.ChecksumAlg >= numChecksumAlgs || len(a.Meta)%2 != 0 || len(a.Tags)%2 != 0) {

@@ -64,6 +64,20 @@ func TestAttrsRoundTrip(t *testing.T) {
 	if z, err := decodeAttrs(nil); err != nil || z.ETag != "" {
 		t.Fatal("empty attrs")
 	}
+	a.Tags = []string{"t", "1"}
+	a.ACL, a.LockMode, a.LockUntil, a.LegalHold = "acl", "GOVERNANCE", "2030-01-02T03:04:05Z", "ON"
+	if b, err = decodeAttrs(a.encode(nil)); err != nil || b.ACL != a.ACL || b.LockMode != a.LockMode ||
+		b.LockUntil != a.LockUntil || b.LegalHold != a.LegalHold || len(b.Tags) != 2 {
+		t.Fatalf("round trip with acl and lock: %+v %v", b, err)
+	}
+	// Attributes written before the ACL and lock fields existed end after
+	// the tags and still decode.
+	old := a
+	old.ACL, old.LockMode, old.LockUntil, old.LegalHold = "", "", "", ""
+	enc := old.encode(nil)
+	if b, err = decodeAttrs(enc[:len(enc)-4]); err != nil || b.ACL != "" || len(b.Tags) != 2 {
+		t.Fatalf("attributes without acl and lock fields: %+v %v", b, err)
+	}
 }
 
 func FuzzDecodeAttrs(f *testing.F) {
