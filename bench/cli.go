@@ -77,6 +77,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			RedisBin:  f.redisBin,
 			RedisArgs: strings.Fields(f.redisArgs),
 			S3:        f.s3Endpoint(""),
+			MinioBin:  f.minioBin,
 		}
 		if exe, err := os.Executable(); err == nil && !f.rawInProcess {
 			opts.RawCommand = []string{exe, "raw-server"}
@@ -203,6 +204,7 @@ type cliFlags struct {
 	seed                                               uint64
 	jsonPath, plotPath                                 string
 	s3Access, s3Secret, s3Bucket, s3Region, s3PartSize string
+	minioBin                                           string
 
 	// compare
 	targets, gpucacheBin, gpucacheArgs, dramCacheSize, redisBin, redisArgs string
@@ -247,12 +249,13 @@ func newFlags(cmd string, stderr io.Writer) *cliFlags {
 	fs.StringVar(&f.s3Region, "s3-region", "us-east-1", "S3 region")
 	fs.StringVar(&f.s3PartSize, "s3-part-size", "8MiB", "S3 multipart part size (LMCache's CRT client: 8MiB)")
 	if cmd == "compare" {
-		fs.StringVar(&f.targets, "targets", "gpucache,redis,raw", "targets in order; the first is the subject of the ratios")
+		fs.StringVar(&f.targets, "targets", "gpucache,redis,raw", "targets in order (gpucache, redis, minio, raw); the first is the subject of the ratios")
 		fs.StringVar(&f.gpucacheBin, "gpucache-bin", "", "gpucache binary (default: go build ./cmd/gpucache into a temp dir)")
 		fs.StringVar(&f.gpucacheArgs, "gpucache-args", "", "extra gpucache arguments, space-separated")
 		fs.StringVar(&f.dramCacheSize, "dram-cache-size", "2gb", "gpucache --dram-cache-size")
 		fs.StringVar(&f.redisBin, "redis-bin", "redis-server", "redis-server binary")
 		fs.StringVar(&f.redisArgs, "redis-args", "", "extra redis-server arguments, space-separated")
+		fs.StringVar(&f.minioBin, "minio-bin", "minio", "MinIO server binary of the minio target (add minio to --targets)")
 		fs.BoolVar(&f.rawInProcess, "raw-in-process", false, "run the raw probe inside this process instead of as a child process")
 	} else {
 		fs.StringVar(&f.addr, "addr", "127.0.0.1:6379", "RESP endpoint host:port")

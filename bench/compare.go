@@ -10,6 +10,7 @@ const (
 	TargetGpucache = "gpucache"
 	TargetRedis    = "redis"
 	TargetRawName  = "raw"
+	TargetMinio    = "minio"
 )
 
 // CompareOptions configures Compare.
@@ -27,9 +28,13 @@ type CompareOptions struct {
 	// --listen and --max-size are appended), e.g. this program's
 	// "raw-server". Empty: the probe runs inside this process.
 	RawCommand []string
-	// S3 is the S3 endpoint template for gpucache when the suite has the s3
-	// workload (Endpoint is filled in with gpucache's S3 port).
+	// S3 is the S3 endpoint template for gpucache and MinIO when the suite
+	// has the s3 workload (Endpoint is filled in with the server's port).
 	S3 S3Endpoint
+	// MinioBin is the MinIO server binary of the "minio" target (default:
+	// minio on PATH). MinIO runs single-drive on a fresh directory next to
+	// gpucache's, with the S3 credentials above.
+	MinioBin string
 }
 
 // Compare starts each target on free loopback ports (gpucache and
@@ -91,8 +96,17 @@ func Compare(ctx context.Context, s Suite, opts CompareOptions, prog *Progress) 
 			}
 			stops = append(stops, func() { raw.Close() })
 			targets = append(targets, &Target{Name: TargetRawName, Kind: TargetRaw, Addr: raw.Addr()})
+		case TargetMinio:
+			srv, err := StartMinio(ctx, opts.MinioBin, opts.S3.AccessKey, opts.S3.SecretKey)
+			if err != nil {
+				return nil, err
+			}
+			stops = append(stops, func() { srv.Stop() })
+			ep := opts.S3
+			ep.Endpoint = srv.S3Addr
+			targets = append(targets, &Target{Name: TargetMinio, Kind: TargetS3Only, S3: &ep, PID: srv.PID()})
 		default:
-			return nil, fmt.Errorf("cannot compare target %q: want gpucache, redis or raw", name)
+			return nil, fmt.Errorf("cannot compare target %q: want gpucache, redis, minio or raw", name)
 		}
 	}
 	return RunSuite(ctx, s, targets, prog)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,6 +63,46 @@ func StartRedis(ctx context.Context, bin string, extra []string) (*Server, error
 	}
 	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir}, extra...)
 	return startServer(ctx, "redis", path, args, dir, fmt.Sprintf("127.0.0.1:%d", port), "", pingRESP)
+}
+
+// StartMinio starts a single-drive MinIO server (bin, default minio on
+// PATH) on free loopback ports with a fresh data directory under the
+// system temporary directory, so that it writes to the same file system
+// as a gpucache started by StartGpucache.
+func StartMinio(ctx context.Context, bin, accessKey, secretKey string) (*Server, error) {
+	if bin == "" {
+		bin = "minio"
+	}
+	path, err := exec.LookPath(bin)
+	if err != nil {
+		return nil, fmt.Errorf("cannot find the MinIO server binary (pass --minio-bin): %w", err)
+	}
+	port, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "gpucache-bench-minio-")
+	if err != nil {
+		return nil, err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	args := []string{"server", "--quiet", "--address", addr, filepath.Join(dir, "data")}
+	env := []string{"MINIO_ROOT_USER=" + accessKey, "MINIO_ROOT_PASSWORD=" + secretKey, "MINIO_BROWSER=off", "MINIO_UPDATE=off"}
+	return startServerEnv(ctx, "minio", path, args, env, dir, addr, addr, pingHTTP)
+}
+
+// pingHTTP checks that an S3 server's liveness endpoint answers 200.
+func pingHTTP(addr string) error {
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get("http://" + addr + "/minio/health/live")
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("liveness check answered %s", resp.Status)
+	}
+	return nil
 }
 
 // GpucacheOptions configures the gpucache process of a comparison.
@@ -176,12 +217,20 @@ func pingRaw(addr string) error {
 }
 
 func startServer(ctx context.Context, name, bin string, args []string, dir, addr, s3Addr string, ping func(addr string) error) (*Server, error) {
+	return startServerEnv(ctx, name, bin, args, nil, dir, addr, s3Addr, ping)
+}
+
+// startServerEnv is startServer with extra environment variables.
+func startServerEnv(ctx context.Context, name, bin string, args, env []string, dir, addr, s3Addr string, ping func(addr string) error) (*Server, error) {
 	logf, err := os.Create(filepath.Join(dir, name+".log"))
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
 	cmd := exec.Command(bin, args...)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Dir = dir
 	// Its own process group: a Ctrl-C aimed at the bench does not hit the

@@ -227,6 +227,9 @@ func RunSuite(ctx context.Context, s Suite, targets []*Target, prog *Progress) (
 				if c.workload == WorkloadS3 && t.Kind != TargetRaw && t.S3 == nil {
 					continue // no S3 front end: n/a
 				}
+				if c.workload != WorkloadS3 && t.Kind == TargetS3Only {
+					continue // S3 only: n/a
+				}
 				if skipped[t.Name+"/"+c.workload] {
 					continue
 				}

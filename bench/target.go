@@ -14,6 +14,9 @@ const (
 	TargetRESP TargetKind = iota
 	// TargetRaw is the raw loopback probe (see RawServer).
 	TargetRaw
+	// TargetS3Only has an S3 endpoint and nothing else (a MinIO peer): it
+	// takes part in the s3 workload only.
+	TargetS3Only
 )
 
 // Target is one endpoint under test.

@@ -23,6 +23,7 @@ var (
 	errBodyTimeout   = errors.New("s3: request body idle timeout")
 	errBodyTooLarge  = errors.New("s3: request body too large")
 	errUnexpectedEOF = errors.New("s3: request body ended early")
+	errBodyClosed    = errors.New("s3: request body read after close")
 )
 
 // bodyReader streams a request body, decoding aws-chunked encoding and
@@ -38,6 +39,7 @@ type bodyReader struct {
 	lastDL  time.Time
 
 	md5     hash.Hash // MD5, or xxhash with fast (see Config.FastETag)
+	eh      etagHash  // the MD5 behind md5, released by close
 	fast    bool
 	sha     hash.Hash
 	wantSHA string
@@ -73,11 +75,6 @@ func (s *Server) newXMLBodyReader(req *request, bodyChecksum bool) (*bodyReader,
 
 func (s *Server) newBody(w http.ResponseWriter, r *http.Request, auth *sigv4.Result, max int64, bodyChecksum bool) (*bodyReader, error) {
 	b := &bodyReader{src: r.Body, idle: s.cfg.BodyIdleTimeout, max: max, size: r.ContentLength}
-	if s.cfg.FastETag && r.Header.Get("Content-Md5") == "" {
-		b.md5, b.fast = xxhash.New(), true
-	} else {
-		b.md5 = md5.New()
-	}
 	if w != nil {
 		b.rc = http.NewResponseController(w)
 	}
@@ -99,6 +96,12 @@ func (s *Server) newBody(w http.ResponseWriter, r *http.Request, auth *sigv4.Res
 	if b.size > max {
 		b.close()
 		return nil, errEntityTooLarge
+	}
+	if s.cfg.FastETag && r.Header.Get("Content-Md5") == "" {
+		b.md5, b.fast = xxhash.New(), true
+	} else {
+		b.eh = s.md5.get(b.size)
+		b.md5 = b.eh.Hash
 	}
 	if v := r.Header.Get("Content-Md5"); v != "" {
 		d, err := base64.StdEncoding.DecodeString(v)
@@ -128,6 +131,10 @@ func (s *Server) newBody(w http.ResponseWriter, r *http.Request, auth *sigv4.Res
 }
 
 func (b *bodyReader) close() {
+	b.eh.release()
+	if b.err == nil {
+		b.err = errBodyClosed // the hashers are gone
+	}
 	if b.chunked != nil {
 		b.chunked.Close()
 		b.chunked = nil
@@ -195,6 +202,7 @@ func (b *bodyReader) verify() error {
 		binary.BigEndian.PutUint64(b.md5Sum[8:], uint64(b.n))
 	} else {
 		b.md5.Sum(b.md5Sum[:0])
+		b.eh.release()
 	}
 	if b.wantMD5 != nil && string(b.wantMD5) != string(b.md5Sum[:]) {
 		return errBadDigest

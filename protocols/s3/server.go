@@ -25,6 +25,7 @@ type Server struct {
 	tls      *tls.Config
 	idBase   string
 	nextID   atomic.Uint64
+	md5      md5Lanes // ETag hashers
 
 	mu      sync.Mutex
 	servers []*http.Server
