@@ -27,6 +27,7 @@ type arena struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
 	free    []int32 // stack of free page indexes
+	shares  []int32 // per page: owners beyond the first (see share)
 	waiters int
 
 	// reclaim asks the DRAM cache to drop entries until at least need pages
@@ -46,7 +47,7 @@ func newArena(size int64) (*arena, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: cannot map %d MiB arena: %w", n*pageSize>>20, err)
 	}
-	a := &arena{mem: mem, pages: n, free: make([]int32, n)}
+	a := &arena{mem: mem, pages: n, free: make([]int32, n), shares: make([]int32, n)}
 	for i := range a.free {
 		a.free[i] = int32(n - 1 - i) // low pages first
 	}
@@ -117,11 +118,29 @@ func (a *arena) alloc(dst []int32, n int, wait time.Duration) ([]int32, error) {
 }
 
 func (a *arena) freePages(idx []int32) {
+	freed := 0
 	a.mu.Lock()
-	a.free = append(a.free, idx...)
-	if a.waiters > 0 {
+	for _, i := range idx {
+		if a.shares[i] > 0 {
+			a.shares[i]-- // another owner still holds it
+			continue
+		}
+		a.free = append(a.free, i)
+		freed++
+	}
+	if a.waiters > 0 && freed > 0 {
 		a.cond.Broadcast()
 	}
 	a.mu.Unlock()
-	a.inUse.Add(-int64(len(idx)))
+	a.inUse.Add(-int64(freed))
+}
+
+// share adds an owner to each page of idx: a page returns to the free list
+// only when every owner has freed it. The pages count once in inUse.
+func (a *arena) share(idx []int32) {
+	a.mu.Lock()
+	for _, i := range idx {
+		a.shares[i]++
+	}
+	a.mu.Unlock()
 }

@@ -50,6 +50,36 @@ func newBuffer(a *arena, size int64, wait time.Duration) (*Buffer, error) {
 	return b, nil
 }
 
+// joinBuffers returns a new buffer holding the bytes of srcs in order,
+// made of their pages (shared, not copied: each page goes back to the
+// arena when its last holder lets go). Every source but the last must be
+// a whole number of pages; otherwise, or with no sources, it returns nil.
+func joinBuffers(srcs []*Buffer) *Buffer {
+	if len(srcs) == 0 {
+		return nil
+	}
+	var size int64
+	n := 0
+	for i, s := range srcs {
+		if i < len(srcs)-1 && s.size%pageSize != 0 {
+			return nil
+		}
+		size += s.size
+		n += len(s.idx)
+	}
+	a := srcs[0].a
+	b := bufferPool.Get().(*Buffer)
+	b.a, b.size = a, size
+	b.idx, b.pages = b.idx[:0], b.pages[:0]
+	for _, s := range srcs {
+		b.idx = append(b.idx, s.idx...)
+		b.pages = append(b.pages, s.pages...)
+	}
+	a.share(b.idx)
+	b.refs.Store(1)
+	return b
+}
+
 // Len is the value's length.
 func (b *Buffer) Len() int64 { return b.size }
 

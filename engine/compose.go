@@ -41,7 +41,17 @@ func (e *Engine) Compose(ks string, key []byte, srcs []Source, opts PutOptions) 
 	if len(c.ext) == 0 {
 		return e.put(ks, key, []byte{}, nil, nil, opts)
 	}
-	return e.put(ks, key, nil, c.ext, nil, opts)
+	// When every source is resident in the DRAM tier, so is the result:
+	// its buffer is made of theirs, without copying a byte.
+	var joined *Buffer
+	if len(c.bufs) == len(srcs) {
+		joined = joinBuffers(c.bufs)
+	}
+	res, err := e.put(ks, key, nil, c.ext, joined, opts)
+	if joined != nil {
+		joined.Release()
+	}
+	return res, err
 }
 
 // composer accumulates the extents of a composed value. Source segments stay
@@ -53,6 +63,9 @@ type composer struct {
 	pending []byte // bytes to be written as a new blob
 	size    int64
 	parts   []composePart
+	// bufs are the DRAM-resident buffers of whole-value sources, in
+	// order, while every source so far has been one.
+	bufs []*Buffer
 }
 
 type composePart struct {
@@ -74,6 +87,12 @@ func (c *composer) add(src Source) error {
 		// the composed value references them.
 		c.e.blobs.pin(m.extents)
 		c.pinned = append(c.pinned, m.extents)
+		whole := src.Off == 0 && (src.Len < 0 || src.Len == m.Size)
+		if whole && len(c.bufs) == len(c.pinned)-1 && (src.Version == 0 || src.Version == m.Version) {
+			if b, ok := c.e.cache.peek(mk, m.Version); ok {
+				c.bufs = append(c.bufs, b)
+			}
+		}
 	}
 	st.mu.Unlock()
 	if err != nil {
@@ -175,5 +194,8 @@ func (c *composer) writePending() error {
 func (c *composer) release() {
 	for _, ext := range c.pinned {
 		c.e.blobs.unpin(ext)
+	}
+	for _, b := range c.bufs {
+		b.Release()
 	}
 }

@@ -147,6 +147,19 @@ func (c *dramCache) hot(metaKey []byte, dst *Meta) (*Buffer, bool) {
 	return e.buf, true
 }
 
+// peek returns a new reference to the key's resident buffer when it holds
+// version of the value. No statistics or frequencies change.
+func (c *dramCache) peek(metaKey []byte, version uint64) (*Buffer, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[string(metaKey)]
+	if !ok || e.meta.Version != version {
+		return nil, false
+	}
+	e.buf.Retain()
+	return e.buf, true
+}
+
 // put makes buf the resident copy of the key (taking a new reference),
 // replacing any previous entry.
 func (c *dramCache) put(metaKey []byte, buf *Buffer, m *Meta) {
