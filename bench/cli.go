@@ -204,7 +204,7 @@ type cliFlags struct {
 	seed                                               uint64
 	jsonPath, plotPath                                 string
 	s3Access, s3Secret, s3Bucket, s3Region, s3PartSize string
-	minioBin                                           string
+	minioBin, s3Clients                                string
 
 	// compare
 	targets, gpucacheBin, gpucacheArgs, dramCacheSize, redisBin, redisArgs string
@@ -248,6 +248,7 @@ func newFlags(cmd string, stderr io.Writer) *cliFlags {
 	fs.StringVar(&f.s3Bucket, "s3-bucket", "gpucache-bench", "S3 bucket (created when missing)")
 	fs.StringVar(&f.s3Region, "s3-region", "us-east-1", "S3 region")
 	fs.StringVar(&f.s3PartSize, "s3-part-size", "8MiB", "S3 multipart part size (LMCache's CRT client: 8MiB)")
+	fs.StringVar(&f.s3Clients, "s3-clients", "crt,minio", "S3 clients of the s3 workload: crt (what LMCache's CRT client sends, lean) and minio (minio-go)")
 	if cmd == "compare" {
 		fs.StringVar(&f.targets, "targets", "gpucache,redis,raw", "targets in order (gpucache, redis, minio, raw); the first is the subject of the ratios")
 		fs.StringVar(&f.gpucacheBin, "gpucache-bin", "", "gpucache binary (default: go build ./cmd/gpucache into a temp dir)")
@@ -363,6 +364,9 @@ func (f *cliFlags) suite() (Suite, error) {
 	}
 	if err := apply(&s.S3); err != nil {
 		return s, err
+	}
+	if f.set["s3-clients"] {
+		s.S3Modes = splitList(f.s3Clients)
 	}
 	for _, p := range []struct {
 		name     string

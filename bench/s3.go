@@ -14,14 +14,23 @@ import (
 )
 
 // RunS3 runs the lmcache access pattern through an S3 endpoint with
-// minio-go: a put phase storing every chunk as an object (multipart above
+// minio-go (cfg.Mode S3ModeMinio or empty) or the CRT-style client
+// (S3ModeCRT): a put phase storing every chunk as an object (multipart above
 // PartSize, payload unsigned as LMCache's CRT client sends it), a get phase
 // of prefix-reuse retrievals where never-written objects must answer
-// NoSuchKey, then an untimed cleanup. cfg.Mode and cfg.Batch are ignored.
+// NoSuchKey, then an untimed cleanup. cfg.Batch is ignored.
 //
 // An endpoint that does not accept a TCP connection within two seconds
 // yields an error wrapping ErrUnreachable, so callers can skip cleanly.
 func RunS3(ctx context.Context, env *Env, t *Target, cfg LMCacheConfig, size int) ([]*PhaseResult, error) {
+	mode := cfg.Mode
+	switch mode {
+	case "", ModeNative, S3ModeMinio:
+		mode = S3ModeMinio
+	case S3ModeCRT:
+	default:
+		return nil, fmt.Errorf("cannot run the s3 workload with client %q: want %s or %s", mode, S3ModeCRT, S3ModeMinio)
+	}
 	cfg.Mode, cfg.Batch = ModeNative, 1
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -35,6 +44,21 @@ func RunS3(ctx context.Context, env *Env, t *Target, cfg LMCacheConfig, size int
 		return nil, fmt.Errorf("cannot reach S3 endpoint %s: %w (%w)", ep.Endpoint, err, ErrUnreachable)
 	}
 	conn.Close()
+	partSize := ep.PartSize
+	if partSize == 0 {
+		partSize = 8 << 20
+	}
+	if partSize < 5<<20 {
+		partSize = 5 << 20 // S3's smallest part but the last
+	}
+	label := fmt.Sprintf("%s s3 %s %s", t.Name, mode, FormatSize(int64(size)))
+	if mode == S3ModeCRT {
+		res, err := runS3CRT(ctx, env, ep, cfg, size, int64(partSize), label)
+		for i, r := range res {
+			r.Workload, r.Mode, r.Phase, r.Size, r.Target = "s3", mode, [...]string{"put", "get"}[i], size, t.Name
+		}
+		return res, err
+	}
 	mc, err := minio.New(ep.Endpoint, &minio.Options{
 		Creds:  credentials.NewStaticV4(ep.AccessKey, ep.SecretKey, ""),
 		Secure: ep.Secure,
@@ -53,19 +77,11 @@ func RunS3(ctx context.Context, env *Env, t *Target, cfg LMCacheConfig, size int
 			return nil, fmt.Errorf("cannot create bucket %s: %w", bucket, err)
 		}
 	}
-	partSize := ep.PartSize
-	if partSize == 0 {
-		partSize = 8 << 20
-	}
-	if partSize < 5<<20 {
-		partSize = 5 << 20 // minio-go refuses smaller parts
-	}
 	nkeys := max(int(cfg.WorkingSet/int64(size)), cfg.Concurrency)
 	base := chunkBase(size)
 	name := func(idx uint64) string { return string(env.Keys.AppendObject(nil, idx)) }
 	lw := &lmWorkload{env: env, cfg: cfg, size: size, base: base, nkeys: nkeys}
 
-	label := fmt.Sprintf("%s s3 %s", t.Name, FormatSize(int64(size)))
 	put := runPhase(ctx, env.Progress, label+" put", cfg.Concurrency, func(ctx context.Context, wi int, rec *Recorder) error {
 		for i := wi; i < nkeys; i += cfg.Concurrency {
 			if err := ctx.Err(); err != nil {
@@ -114,7 +130,7 @@ func RunS3(ctx context.Context, env *Env, t *Target, cfg LMCacheConfig, size int
 		_ = mc.RemoveObject(ctx, bucket, name(base+uint64(i)), minio.RemoveObjectOptions{})
 	}
 	for i, r := range []*PhaseResult{put, get} {
-		r.Workload, r.Mode, r.Phase, r.Size, r.Target = "s3", "minio", [...]string{"put", "get"}[i], size, t.Name
+		r.Workload, r.Mode, r.Phase, r.Size, r.Target = "s3", mode, [...]string{"put", "get"}[i], size, t.Name
 	}
 	return []*PhaseResult{put, get}, ctx.Err()
 }

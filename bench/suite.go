@@ -27,6 +27,9 @@ type Suite struct {
 	LMCache []LMCacheConfig
 	// S3 configures the s3 workload (Mode and Batch are ignored).
 	S3 LMCacheConfig
+	// S3Modes are the S3 clients the s3 workload runs, each a cell:
+	// S3ModeCRT, S3ModeMinio.
+	S3Modes []string
 	// Small configures the small workload.
 	Small SmallConfig
 	// Rounds is the number of times every cell runs against every target,
@@ -54,6 +57,7 @@ func QuickSuite() Suite {
 		Sizes:     []int{4 << 20, 32 << 20, 80 << 20},
 		LMCache:   []LMCacheConfig{lm(ModePython, 1), lm(ModeNative, 8)},
 		S3:        lm(ModeNative, 1),
+		S3Modes:   []string{S3ModeCRT, S3ModeMinio},
 		Small:     SmallConfig{Clients: 32, Depth: 16, Keys: 5000, Ops: 100000, SetRatio: 0.2, MinSize: 64, MaxSize: 4096},
 		Rounds:    2,
 		Timeout:   60 * time.Second,
@@ -96,6 +100,11 @@ func (s *Suite) validate() error {
 			return fmt.Errorf("cannot run workload %q: want lmcache, small or s3", w)
 		}
 	}
+	for _, m := range s.S3Modes {
+		if m != S3ModeCRT && m != S3ModeMinio {
+			return fmt.Errorf("cannot run the s3 workload with client %q: want %s or %s", m, S3ModeCRT, S3ModeMinio)
+		}
+	}
 	for _, n := range s.Sizes {
 		if n < MinValueSize || n > maxBulk {
 			return fmt.Errorf("cannot use value size %d: want %d..%d", n, MinValueSize, maxBulk)
@@ -123,8 +132,12 @@ func (s *Suite) cells() []cell {
 				}
 			}
 		case WorkloadS3:
-			for _, size := range s.Sizes {
-				cs = append(cs, cell{workload: w, lm: s.S3, size: size})
+			for _, mode := range s.S3Modes {
+				for _, size := range s.Sizes {
+					lm := s.S3
+					lm.Mode = mode
+					cs = append(cs, cell{workload: w, lm: lm, size: size})
+				}
 			}
 		case WorkloadSmall:
 			cs = append(cs, cell{workload: w})
@@ -146,7 +159,7 @@ func (s *Suite) runCell(ctx context.Context, env *Env, t *Target, c cell) ([]*Ph
 			cfg.Mode, cfg.Batch = ModeNative, 1
 			res, err := RunLMCache(ctx, env, t, cfg, c.size)
 			for i, r := range res {
-				r.Workload, r.Mode, r.Phase = WorkloadS3, "minio", [...]string{"put", "get"}[i]
+				r.Workload, r.Mode, r.Phase = WorkloadS3, c.lm.Mode, [...]string{"put", "get"}[i]
 			}
 			return res, err
 		}
@@ -285,7 +298,7 @@ func (c cell) modeLabel(s Suite) string {
 	case WorkloadSmall:
 		return fmt.Sprintf("d%d", s.Small.Depth)
 	case WorkloadS3:
-		return "minio"
+		return c.lm.Mode
 	}
 	return c.lm.ModeLabel()
 }

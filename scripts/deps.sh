@@ -4,6 +4,8 @@
 #   redis-server     the reference server for bench/ and script checks
 #   awscli           aws (v2, /usr/bin/aws), for compat-tests/s3
 #   qemu-user-static qemu-aarch64-static, for `make arm64`
+#   versitygw        the S3 conformance suite (v1.8.0, built with go install
+#                    into GOPATH/bin), for compat-tests/s3
 # Idempotent: does nothing when all are present; otherwise one
 # `apt-get update`, then one `apt-get install` of the missing packages.
 set -euo pipefail
@@ -16,6 +18,12 @@ have redis-server || missing+=(redis-server)
 # may be another version or break when its environment changes.
 [ -x /usr/bin/aws ] || missing+=(awscli)
 have qemu-aarch64-static || missing+=(qemu-user-static)
+
+gobin=$(go env GOPATH)/bin
+if ! have versitygw && [ ! -x "$gobin/versitygw" ]; then
+	echo "deps: building versitygw v1.8.0 into $gobin" >&2
+	go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
 	exit 0

@@ -3,7 +3,10 @@
 // trailers, multipart, presigned URLs), the request sequence of LMCache's
 // s3:// connector (the AWS CRT client: virtual-host addressing over TLS
 // with HTTP/2), and bad input (signatures, digests, truncated and slow
-// bodies). versitygw.sh runs the versitygw conformance suite.
+// bodies). TestVersitygwFullFlow runs the versitygw v1.8.0 conformance
+// suite (full-flow): every test named in testdata/versitygw-pass.txt must
+// pass (a ratchet; -args -update-versitygw rewrites the list), and the
+// pass count is logged. versitygw.sh runs the suite by hand.
 //
 // The tests build ./cmd/gpucache (or use $GPUCACHE_BIN) through
 // compat-tests/internal. GPUCACHE_S3_INPROCESS=1 runs them against an
@@ -12,5 +15,5 @@
 //
 // NB: the machine image sets AWS_CA_BUNDLE globally. TLS tests point the
 // aws CLI at the test CA with AWS_CA_BUNDLE, and give minio-go and Go
-// clients the CA pool explicitly; versitygw.sh unsets it.
+// clients the CA pool explicitly; the versitygw runs drop it.
 package s3compat
