@@ -353,6 +353,9 @@ func (s *Server) checkNotLocked(cur engine.Meta, bypass bool) error {
 // If-None-Match), both under the key's lock.
 func (s *Server) overwriteCheck(req *request, ks string, key []byte) func(engine.Meta, bool) error {
 	conds := writeConditions(req.r.Header, ks, key)
+	// NB: S3 defines no bypass header for writes (in a versioned bucket an
+	// overwrite never touches the locked version). Honouring it here is
+	// the one way to replace a GOVERNANCE-locked object in place.
 	bypass := bypassGovernance(req)
 	return func(cur engine.Meta, exists bool) error {
 		if exists {
