@@ -155,6 +155,9 @@ func (s *Server) createBucket(req *request) error {
 	if err := s.eng.CreateKeyspace(s.bucketKS(req.bucket), []byte(region)); err != nil {
 		return err
 	}
+	if err := s.enableObjectLockOnCreate(req); err != nil {
+		return err
+	}
 	if len(tags) > 0 {
 		if err := s.setBucketTags(req.bucket, tags); err != nil {
 			return err

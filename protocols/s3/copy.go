@@ -125,9 +125,14 @@ func (s *Server) copyObject(req *request) error {
 		}
 		a.ChecksumAlg, a.Checksum, a.ChecksumType = newAlg, sum, checksumFullObject
 	}
+	// The copy is a new object: it takes the request's Object Lock
+	// headers or the bucket default, never the source's lock.
+	if _, err := s.newObjectLock(req, &a, true); err != nil {
+		return err
+	}
 	key := []byte(req.key)
 	res, err := s.eng.Compose(ks, key, []engine.Source{{KS: src.ks, Key: []byte(src.key), Len: -1, Version: src.meta.Version}},
-		engine.PutOptions{Attrs: a.encode(nil), Check: writeConditions(h, ks, key)})
+		engine.PutOptions{Attrs: a.encode(nil), Check: s.overwriteCheck(req, ks, key)})
 	if err != nil {
 		if errors.Is(err, engine.ErrNotFound) {
 			return errNoSuchKey

@@ -63,14 +63,9 @@ func (s *Server) deleteObjects(req *request) error {
 		}
 		keys = append(keys, []byte(o.Key))
 	}
+	keys, res.Errors = s.deleteKeysUnlocked(ks, keys, bypassGovernance(req), res.Errors)
 	if len(keys) > 0 {
-		if _, err := s.eng.Delete(ks, keys); err != nil {
-			ae := toAPIError(err)
-			for _, k := range keys {
-				res.Errors = append(res.Errors, deleteError{Key: string(k), Code: ae.Code, Message: ae.Message})
-			}
-			keys = nil
-		} else if err := s.eng.Sync(); err != nil {
+		if err := s.eng.Sync(); err != nil {
 			return err
 		}
 	}

@@ -19,9 +19,11 @@
 // ListParts, ListMultipartUploads), ListObjects and ListObjectsV2, object
 // and bucket tagging, and flexible checksums (CRC32, CRC32C, CRC64NVME,
 // SHA1, SHA256, SHA512, MD5, XXHASH64; full-object CRCs of multipart
-// objects are combined from the parts' CRCs). A PUT without a checksum
+// objects are combined from the parts' CRCs), and Object Lock (bucket
+// configuration with default retention, per-object retention and legal
+// hold, enforced on every overwrite and delete). A PUT without a checksum
 // stores a CRC64NVME, as S3 does. Other sub-resources (ACLs, policies,
-// object lock, versions, CORS, website, ...) answer NotImplemented. Errors are AWS XML errors from the one table in
+// versions, CORS, website, ...) answer NotImplemented. Errors are AWS XML errors from the one table in
 // errors.go.
 //
 // # Buckets, keyspaces and Redis
@@ -61,7 +63,11 @@
 // speed; clients that compare ETags with a local MD5 need the default.
 //
 // There are no ACLs, policies or versioning: every configured credential
-// may do everything. Requests signed for any region are accepted. A GET
+// may do everything (including x-amz-bypass-governance-retention). Without
+// versions, an object under Object Lock cannot be overwritten or deleted
+// at all, where S3 would keep the locked version and add a new one or a
+// delete marker (see object_lock.go). Object Lock binds the S3 API only: a
+// RESP FLUSHALL still removes every key. Requests signed for any region are accepted. A GET
 // that fails after its headers were sent aborts the connection, so the
 // client sees a truncated response rather than wrong bytes.
 package s3

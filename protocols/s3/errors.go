@@ -75,7 +75,7 @@ var (
 	errSlowDown                = &APIError{Code: "SlowDown", Status: 503, Message: "Please reduce your request rate."}
 	errServiceUnavailable      = &APIError{Code: "ServiceUnavailable", Status: 503, Message: "The server is out of capacity. Please try again later."}
 	errInvalidLocation         = &APIError{Code: "InvalidLocationConstraint", Status: 400, Message: "The specified location-constraint is not valid"}
-	errMissingRequestBody      = &APIError{Code: "MissingRequestBodyError", Status: 400, Message: "Request Body is empty."}
+	errMissingRequestBody      = &APIError{Code: "MissingRequestBodyError", Status: 400, Message: "Request Body is empty"}
 	errConditionalConflict     = &APIError{Code: "ConditionalRequestConflict", Status: 409, Message: "A conflicting conditional operation is currently in progress against this resource."}
 	errUnsupportedSignature    = &APIError{Code: "InvalidArgument", Status: 400, Message: "Unsupported Authorization Type"}
 	errSigV2                   = &APIError{Code: "InvalidRequest", Status: 400, Message: "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."}

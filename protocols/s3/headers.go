@@ -102,6 +102,7 @@ func setObjectHeaders(h http.Header, m *engine.Meta, a *objectAttrs, etag string
 	if n := len(a.PartSizes); n > 0 {
 		h.Set("x-amz-mp-parts-count", strconv.Itoa(n))
 	}
+	setLockHeaders(h, a)
 }
 
 // setChecksumHeaders adds the stored checksum (x-amz-checksum-mode: ENABLED).

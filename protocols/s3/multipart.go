@@ -74,6 +74,9 @@ func (s *Server) createMultipart(req *request) error {
 	if err != nil {
 		return err
 	}
+	if _, err := s.newObjectLock(req, &a, false /* default retention at Complete */); err != nil {
+		return err
+	}
 	if v := h.Get("X-Amz-Checksum-Algorithm"); v != "" {
 		alg, ok := parseChecksumAlg(v)
 		if !ok {
@@ -327,8 +330,11 @@ func (s *Server) complete(req *request) error {
 	if err := checkCompleteResult(req, &a, total); err != nil {
 		return err
 	}
+	if err := s.completedLock(req.bucket, &a); err != nil {
+		return err
+	}
 	key := []byte(req.key)
-	if _, err := s.eng.Compose(ks, key, srcs, engine.PutOptions{Attrs: a.encode(nil), Check: writeConditions(req.r.Header, ks, key)}); err != nil {
+	if _, err := s.eng.Compose(ks, key, srcs, engine.PutOptions{Attrs: a.encode(nil), Check: s.overwriteCheck(req, ks, key)}); err != nil {
 		if errors.Is(err, engine.ErrNotFound) {
 			return errInvalidPart
 		}

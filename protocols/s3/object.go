@@ -20,9 +20,13 @@ func (s *Server) putObject(req *request) error {
 	if err != nil {
 		return err
 	}
+	lockEnabled, err := s.newObjectLock(req, &attrs, true)
+	if err != nil {
+		return err
+	}
 	key := []byte(req.key)
-	check := writeConditions(h, ks, key)
-	if check != nil {
+	check := s.overwriteCheck(req, ks, key)
+	if lockEnabled || writeConditions(h, ks, key) != nil {
 		// Fail fast, before the body; the check runs again under the lock.
 		m, err := s.eng.Stat(ks, key)
 		exists := err == nil
@@ -215,7 +219,7 @@ func (s *Server) deleteObject(req *request) error {
 			return errPreconditionFailed
 		}
 	}
-	if _, err := s.eng.Delete(ks, [][]byte{[]byte(req.key)}); err != nil {
+	if err := s.deleteUnlocked(ks, []byte(req.key), bypassGovernance(req)); err != nil {
 		return err
 	}
 	if err := s.eng.Sync(); err != nil {

@@ -76,6 +76,9 @@ func (s *Server) dispatch(req *request) error {
 		}
 		return errMethodNotAllowed
 	}
+	if h := s.objectLockHandler(req); h != nil {
+		return h(req)
+	}
 	if req.key == "" {
 		return s.dispatchBucket(req, m)
 	}

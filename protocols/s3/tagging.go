@@ -165,7 +165,7 @@ func (s *Server) putObjectTagging(req *request, del bool) error {
 	a.Tags = tags
 	key := []byte(req.key)
 	if _, err := s.eng.Compose(ks, key, []engine.Source{{KS: ks, Key: key, Len: -1, Version: m.Version}},
-		engine.PutOptions{Attrs: a.encode(nil)}); err != nil {
+		engine.PutOptions{Attrs: a.encode(nil), Check: unchangedSince(m.Version)}); err != nil {
 		return err
 	}
 	if err := s.eng.Sync(); err != nil {
