@@ -100,11 +100,13 @@ func (s *Server) newBody(w http.ResponseWriter, r *http.Request, auth *sigv4.Res
 		b.close()
 		return nil, errEntityTooLarge
 	}
-	if v := r.Header.Get("Content-Md5"); v != "" {
+	if vs, ok := r.Header["Content-Md5"]; ok {
+		// NB: an empty Content-MD5 is present, and not valid.
+		v := vs[0]
 		d, err := base64.StdEncoding.DecodeString(v)
 		if err != nil || len(d) != md5.Size {
 			b.close()
-			return nil, errInvalidDigest
+			return nil, errInvalidDigest.withFields("Content-MD5", v)
 		}
 		b.wantMD5 = d
 	}
@@ -197,7 +199,8 @@ func (b *bodyReader) verify() error {
 		b.md5.Sum(b.md5Sum[:0])
 	}
 	if b.wantMD5 != nil && string(b.wantMD5) != string(b.md5Sum[:]) {
-		return errBadDigest
+		return errBadDigest.withFields("ExpectedDigest", hex.EncodeToString(b.wantMD5),
+			"CalculatedDigest", base64.StdEncoding.EncodeToString(b.md5Sum[:]))
 	}
 	if b.sha != nil {
 		var sum [sha256.Size]byte

@@ -231,6 +231,9 @@ func (s *Server) complete(req *request) error {
 	if err != nil {
 		return err
 	}
+	if err := checkWriteConditionHeaders(req.r.Header); err != nil {
+		return err
+	}
 	body, err := s.newXMLBodyReader(req, false)
 	if err != nil {
 		return err
