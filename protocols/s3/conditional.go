@@ -135,3 +135,14 @@ func checkWriteConditionHeaders(h http.Header) error {
 	}
 	return nil
 }
+
+// future reports whether an HTTP (or RFC 3339) date lies after now.
+func future(date string, now time.Time) bool {
+	t, err := http.ParseTime(date)
+	if err != nil {
+		if t, err = time.Parse(time.RFC3339Nano, date); err != nil {
+			return false
+		}
+	}
+	return t.After(now)
+}

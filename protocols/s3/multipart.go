@@ -2,6 +2,8 @@ package s3
 
 import (
 	"crypto/md5"
+	"crypto/rand"
+	"encoding/binary"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/xml"
@@ -28,6 +30,16 @@ const maxParts = 10000
 
 func uploadRecordKey(key, uploadID string) []byte {
 	return []byte("u/" + key + "\x00" + uploadID)
+}
+
+// newUploadID returns a fresh upload ID: the creation time (big-endian
+// nanoseconds) then 8 random bytes, in hex, so that a key's uploads sort
+// by initiation time, as ListMultipartUploads lists them.
+func newUploadID(now time.Time) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixNano()))
+	rand.Read(b[8:])
+	return hex.EncodeToString(b[:])
 }
 
 func partPrefix(uploadID string) string { return "p/" + uploadID + "/" }
@@ -103,7 +115,7 @@ func (s *Server) createMultipart(req *request) error {
 	default:
 		return errInvalidRequest.withMessage("Value for x-amz-checksum-type header is invalid.")
 	}
-	id := randomHex(16)
+	id := newUploadID(s.now())
 	if _, err := s.eng.PutBytes(uploadKS(req.bucket), uploadRecordKey(req.key, id), []byte{}, engine.PutOptions{Attrs: a.encode(nil)}); err != nil {
 		return err
 	}
@@ -382,7 +394,8 @@ func (s *Server) abortMultipart(req *request) error {
 	if err != nil {
 		return err
 	}
-	if v := req.r.Header.Get("X-Amz-If-Match-Initiated-Time"); v != "" && !sameSecond(v, m.ModTime) {
+	if v := req.r.Header.Get("X-Amz-If-Match-Initiated-Time"); v != "" && !sameSecond(v, m.ModTime) && !future(v, s.now()) {
+		// NB: a time in the future is ignored, as S3 does.
 		return errPreconditionFailed
 	}
 	s.dropUpload(req.bucket, req.key, req.q.Get("uploadId"))

@@ -76,6 +76,9 @@ func (s *Server) dispatch(req *request) error {
 		}
 		return errMethodNotAllowed
 	}
+	if err := s.checkExpectedOwners(req); err != nil {
+		return err
+	}
 	if req.key == "" {
 		return s.dispatchBucket(req, m)
 	}
