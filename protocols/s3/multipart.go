@@ -3,8 +3,8 @@ package s3
 import (
 	"crypto/md5"
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/xml"
 	"errors"
