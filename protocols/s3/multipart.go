@@ -162,6 +162,13 @@ func (s *Server) uploadPart(req *request) error {
 		return errMissingContentLength
 	}
 	if up.ChecksumAlg != checksumNone {
+		if body.ck == nil && up.ChecksumType == checksumComposite {
+			// A composite checksum is made of the parts' checksums as
+			// the client computed them: each part must bring its own.
+			body.close()
+			return errInvalidRequest.withMessage("Checksum Type mismatch occurred, expected checksum Type: " +
+				up.ChecksumAlg.String() + ", actual checksum Type: null")
+		}
 		if body.ck == nil {
 			body.cksum.alg, body.ck = up.ChecksumAlg, up.ChecksumAlg.new()
 		} else if body.cksum.alg != up.ChecksumAlg {
