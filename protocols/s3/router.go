@@ -175,10 +175,12 @@ func (s *Server) dispatchBucket(req *request, m string) error {
 			return s.listMultipartUploads(req)
 		case req.has("versioning"):
 			return s.getBucketVersioning(req)
+		case req.has("versions"):
+			return s.listObjectVersions(req)
 		case req.q.Get("list-type") == "2":
 			return s.listObjectsV2(req)
 		}
-		for _, sub := range [...]string{"acl", "policy", "tagging", "cors", "lifecycle", "website", "logging", "notification", "encryption", "ownershipControls", "object-lock", "publicAccessBlock", "accelerate", "requestPayment", "replication", "versions", "policyStatus", "analytics", "metrics", "inventory", "intelligent-tiering"} {
+		for _, sub := range [...]string{"acl", "policy", "tagging", "cors", "lifecycle", "website", "logging", "notification", "encryption", "ownershipControls", "object-lock", "publicAccessBlock", "accelerate", "requestPayment", "replication", "policyStatus", "analytics", "metrics", "inventory", "intelligent-tiering"} {
 			if req.has(sub) {
 				return errNotImplemented
 			}
