@@ -96,10 +96,9 @@ func (s *Server) copyObject(req *request) error {
 	a.ETag = src.etag
 	switch strings.ToUpper(h.Get("X-Amz-Metadata-Directive")) {
 	case "", "COPY":
-		// A redirect location given with the copy is the new object's.
-		if ha.WebsiteRedirect != "" {
-			a.WebsiteRedirect = ha.WebsiteRedirect
-		}
+		// As on S3, the redirect location is never copied: the new
+		// object has the one given with the copy, if any.
+		a.WebsiteRedirect = ha.WebsiteRedirect
 		if src.ks == ks && src.key == req.key && newAlg == checksumNone && ha.WebsiteRedirect == "" {
 			return errInvalidRequest.withMessage("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 		}

@@ -82,6 +82,14 @@ func TestWebsiteRedirectLocation(t *testing.T) {
 	if got := resp.Header.Get("x-amz-website-redirect-location"); got != "https://example.com/x" {
 		t.Fatalf("GET redirect %q", got)
 	}
+	// A copy does not take the source's redirect along.
+	resp, body = ts.do("PUT", "/bkt/o2", nil, map[string]string{"x-amz-copy-source": "bkt/o"})
+	ts.expect(resp, body, 200, "")
+	resp, body = ts.do("HEAD", "/bkt/o2", nil, nil)
+	ts.expect(resp, body, 200, "")
+	if got := resp.Header.Get("x-amz-website-redirect-location"); got != "" {
+		t.Fatalf("copied redirect %q", got)
+	}
 }
 
 func TestListMultipartUploadsMarkers(t *testing.T) {
