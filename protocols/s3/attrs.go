@@ -32,6 +32,8 @@ type objectAttrs struct {
 	// LockMode ("GOVERNANCE" or "COMPLIANCE") and LockUntil (RFC 3339) are
 	// the object's retention; LegalHold is "ON" when a legal hold is set.
 	LockMode, LockUntil, LegalHold string
+	// WebsiteRedirect is x-amz-website-redirect-location.
+	WebsiteRedirect string
 }
 
 const (
@@ -73,6 +75,8 @@ func (a *objectAttrs) encode(dst []byte) []byte {
 	for _, s := range [...]string{a.ACL, a.LockMode, a.LockUntil, a.LegalHold} {
 		dst = appendString(dst, s)
 	}
+	// Appended later again: absent in older attributes.
+	dst = appendString(dst, a.WebsiteRedirect)
 	return dst
 }
 
@@ -166,6 +170,9 @@ func decodeAttrs(b []byte) (objectAttrs, error) {
 		for _, p := range [...]*string{&a.ACL, &a.LockMode, &a.LockUntil, &a.LegalHold} {
 			*p = d.str()
 		}
+	}
+	if d.err == nil && len(d.b) > 0 {
+		a.WebsiteRedirect = d.str()
 	}
 	if d.err == nil && (a.ChecksumAlg >= numChecksumAlgs || len(a.Meta)%2 != 0 || len(a.Tags)%2 != 0) {
 		d.err = errBadAttrs

@@ -103,11 +103,13 @@ func (s *Server) newBody(w http.ResponseWriter, r *http.Request, auth *sigv4.Res
 		b.eh = s.md5.get(b.size)
 		b.md5 = b.eh.Hash
 	}
-	if v := r.Header.Get("Content-Md5"); v != "" {
+	if vs, ok := r.Header["Content-Md5"]; ok {
+		// NB: an empty Content-MD5 is present, and not valid.
+		v := vs[0]
 		d, err := base64.StdEncoding.DecodeString(v)
 		if err != nil || len(d) != md5.Size {
 			b.close()
-			return nil, errInvalidDigest
+			return nil, errInvalidDigest.withFields("Content-MD5", v)
 		}
 		b.wantMD5 = d
 	}
@@ -205,7 +207,8 @@ func (b *bodyReader) verify() error {
 		b.eh.release()
 	}
 	if b.wantMD5 != nil && string(b.wantMD5) != string(b.md5Sum[:]) {
-		return errBadDigest
+		return errBadDigest.withFields("ExpectedDigest", hex.EncodeToString(b.wantMD5),
+			"CalculatedDigest", base64.StdEncoding.EncodeToString(b.md5Sum[:]))
 	}
 	if b.sha != nil {
 		var sum [sha256.Size]byte

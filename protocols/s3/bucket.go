@@ -144,10 +144,12 @@ func (s *Server) createBucket(req *request) error {
 	region := conf.LocationConstraint
 	if region == "" {
 		region = s.cfg.Region
-	} else if region != req.auth.Region && !(region == "EU" && req.auth.Region == "eu-west-1") {
+	} else if region == "us-east-1" || region != req.auth.Region && !(region == "EU" && req.auth.Region == "eu-west-1") {
+		// NB: us-east-1 is never named: it is the region of an empty
+		// constraint, and S3 refuses it spelled out.
 		// As on S3: a bucket is created in the region the request was
 		// signed for (any region is accepted for signing).
-		return errInvalidLocation
+		return errInvalidLocation.withFields("LocationConstraint", region)
 	}
 	if req.bucket == s.cfg.RESPBucket {
 		return errBucketAlreadyOwnedByYou

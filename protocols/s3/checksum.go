@@ -113,15 +113,16 @@ type requestChecksum struct {
 func parseRequestChecksum(h http.Header) (requestChecksum, error) {
 	var rc requestChecksum
 	for a := checksumCRC32; a < numChecksumAlgs; a++ {
-		if v := h.Get(a.header()); v != "" {
+		// NB: a header sent empty counts: it is present and not valid.
+		if vs := h.Values(a.header()); len(vs) > 0 {
 			if rc.alg != checksumNone {
 				return rc, errInvalidRequest.withMessage("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
 			}
-			if !a.valid(v) {
-				return rc, errInvalidRequest.withMessage("Value for " + a.header() + " header is invalid.")
-			}
-			rc.alg, rc.value = a, v
+			rc.alg, rc.value = a, vs[0]
 		}
+	}
+	if rc.alg != checksumNone && !rc.alg.valid(rc.value) {
+		return rc, errInvalidRequest.withMessage("Value for " + rc.alg.header() + " header is invalid.")
 	}
 	if t := h.Get("X-Amz-Trailer"); t != "" {
 		t = strings.ToLower(strings.TrimSpace(t))

@@ -123,3 +123,26 @@ func sameSecond(date string, ns int64) bool {
 	}
 	return t.Unix() == time.Unix(0, ns).Unix()
 }
+
+// checkWriteConditionHeaders refuses the conditional-write forms S3 does
+// not implement: If-None-Match takes only "*" (no object of that name
+// may exist), and If-Match and If-None-Match do not combine.
+func checkWriteConditionHeaders(h http.Header) error {
+	_, im := h["If-Match"]
+	inm, hasINM := h["If-None-Match"]
+	if hasINM && (im || strings.TrimSpace(inm[0]) != "*") {
+		return errNotImplemented
+	}
+	return nil
+}
+
+// future reports whether an HTTP (or RFC 3339) date lies after now.
+func future(date string, now time.Time) bool {
+	t, err := http.ParseTime(date)
+	if err != nil {
+		if t, err = time.Parse(time.RFC3339Nano, date); err != nil {
+			return false
+		}
+	}
+	return t.After(now)
+}

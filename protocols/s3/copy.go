@@ -77,25 +77,29 @@ func (s *Server) copyObject(req *request) error {
 			return errInvalidRequest.withMessage("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, MD5, SHA1, SHA256, SHA512, XXHASH128, XXHASH3, XXHASH64]")
 		}
 	}
-	for _, d := range []string{"X-Amz-Metadata-Directive", "X-Amz-Tagging-Directive"} {
-		switch strings.ToUpper(h.Get(d)) {
+	for _, d := range [...][2]string{{"X-Amz-Metadata-Directive", "metadata"}, {"X-Amz-Tagging-Directive", "tagging"}} {
+		switch v := h.Get(d[0]); strings.ToUpper(v) {
 		case "", "COPY", "REPLACE":
 		default:
-			return errInvalidArgument.withMessage("Unknown " + strings.ToLower(strings.TrimPrefix(d, "X-Amz-")) + ".")
+			return errInvalidArgument.withMessage("Unknown "+d[1]+" directive.").withArg(strings.ToLower(d[0]), v)
 		}
 	}
 	src, err := s.loadCopySource(req)
 	if err != nil {
 		return err
 	}
-	if _, err := attrsFromHeaders(h); err != nil {
+	ha, err := attrsFromHeaders(h)
+	if err != nil {
 		return err
 	}
 	a := src.attrs
 	a.ETag = src.etag
 	switch strings.ToUpper(h.Get("X-Amz-Metadata-Directive")) {
 	case "", "COPY":
-		if src.ks == ks && src.key == req.key && newAlg == checksumNone {
+		// As on S3, the redirect location is never copied: the new
+		// object has the one given with the copy, if any.
+		a.WebsiteRedirect = ha.WebsiteRedirect
+		if src.ks == ks && src.key == req.key && newAlg == checksumNone && ha.WebsiteRedirect == "" {
 			return errInvalidRequest.withMessage("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 		}
 	case "REPLACE":
@@ -244,19 +248,24 @@ func (s *Server) uploadPartCopy(req *request) error {
 	return writeXML(req.w, http.StatusOK, out)
 }
 
-// parseCopySource splits x-amz-copy-source into bucket and key.
+// parseCopySource splits x-amz-copy-source ("[/]bucket/key[?versionId=]",
+// URL-encoded) into bucket and key.
 func parseCopySource(v string) (bucket, key string, err error) {
+	raw := v
 	v, ver, _ := strings.Cut(v, "?versionId=")
-	if ver != "" && ver != "null" {
-		return "", "", &APIError{Code: "NoSuchVersion", Status: 404, Message: "The specified version does not exist."}
-	}
 	dec, uerr := url.PathUnescape(v)
 	if uerr != nil || !utf8.ValidString(dec) {
-		return "", "", errInvalidArgument.withMessage("Invalid copy source encoding")
+		return "", "", errInvalidArgument.withMessage("Invalid copy source encoding").withArg("x-amz-copy-source", raw)
 	}
 	bucket, key, _ = strings.Cut(strings.TrimPrefix(dec, "/"), "/")
-	if bucket == "" || key == "" {
-		return "", "", errInvalidArgument.withMessage("Copy Source must mention the source bucket and key: sourcebucket/sourcekey.")
+	if !validBucketName(bucket) {
+		return "", "", errInvalidArgument.withMessage("Invalid copy source bucket name").withArg("x-amz-copy-source", raw)
+	}
+	if key == "" || !localKey(key) {
+		return "", "", errInvalidArgument.withMessage("Invalid copy source object key").withArg("x-amz-copy-source", key)
+	}
+	if ver != "" && ver != "null" {
+		return "", "", &APIError{Code: "NoSuchVersion", Status: 404, Message: "The specified version does not exist."}
 	}
 	return bucket, key, nil
 }

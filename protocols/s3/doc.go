@@ -16,14 +16,15 @@
 // GetObject and HeadObject (Range, partNumber, conditions, response-*
 // overrides, checksum mode), DeleteObject, DeleteObjects, CopyObject,
 // multipart uploads (Create, UploadPart, UploadPartCopy, Complete, Abort,
-// ListParts, ListMultipartUploads), ListObjects and ListObjectsV2, object
+// ListParts, ListMultipartUploads), ListObjects and ListObjectsV2,
+// ListObjectVersions (every object is its single "null" version), object
 // and bucket tagging, and flexible checksums (CRC32, CRC32C, CRC64NVME,
 // SHA1, SHA256, SHA512, MD5, XXHASH64; full-object CRCs of multipart
 // objects are combined from the parts' CRCs), and Object Lock (bucket
 // configuration with default retention, per-object retention and legal
 // hold, enforced on every overwrite and delete). A PUT without a checksum
 // stores a CRC64NVME, as S3 does. Other sub-resources (ACLs, policies,
-// versions, CORS, website, ...) answer NotImplemented. Errors are AWS XML errors from the one table in
+// versioning, CORS, website, ...) answer NotImplemented. Errors are AWS XML errors from the one table in
 // errors.go.
 //
 // # Buckets, keyspaces and Redis

@@ -21,6 +21,33 @@ type APIError struct {
 	Message string
 	// ArgName and ArgValue name the offending argument (InvalidArgument).
 	ArgName, ArgValue string
+	// Fields are further elements of the error document, in order
+	// (Content-MD5, ExpectedDigest, ...).
+	Fields []errField
+}
+
+// errField is one extra element of an error document.
+type errField struct {
+	XMLName xml.Name
+	Value   string `xml:",chardata"`
+}
+
+// withFields returns a copy of e with extra elements, given as name,
+// value pairs.
+func (e *APIError) withFields(kv ...string) *APIError {
+	c := *e
+	c.Fields = nil
+	for i := 0; i+1 < len(kv); i += 2 {
+		c.Fields = append(c.Fields, errField{XMLName: xml.Name{Local: kv[i]}, Value: kv[i+1]})
+	}
+	return &c
+}
+
+// withArg returns a copy of e naming the offending argument.
+func (e *APIError) withArg(name, value string) *APIError {
+	c := *e
+	c.ArgName, c.ArgValue = name, value
+	return &c
 }
 
 func (e *APIError) Error() string { return "s3: " + e.Code + ": " + e.Message }
@@ -37,7 +64,8 @@ var (
 	errAccessDenied            = &APIError{Code: "AccessDenied", Status: 403, Message: "Access Denied."}
 	errAuthorizationMalformed  = &APIError{Code: "AuthorizationHeaderMalformed", Status: 400, Message: "The authorization header is malformed."}
 	errAuthorizationQuery      = &APIError{Code: "AuthorizationQueryParametersError", Status: 400, Message: "Error parsing the X-Amz-Credential parameter."}
-	errBadDigest               = &APIError{Code: "BadDigest", Status: 400, Message: "The Content-MD5 or checksum you specified did not match what we received."}
+	errBadDigest               = &APIError{Code: "BadDigest", Status: 400, Message: "The Content-MD5 you specified did not match what we received."}
+	errBadRequest              = &APIError{Code: "400", Status: 400, Message: "Bad Request"}
 	errBucketAlreadyOwnedByYou = &APIError{Code: "BucketAlreadyOwnedByYou", Status: 409, Message: "Your previous request to create the named bucket succeeded and you already own it."}
 	errBucketNotEmpty          = &APIError{Code: "BucketNotEmpty", Status: 409, Message: "The bucket you tried to delete is not empty."}
 	errContentSHA256Mismatch   = &APIError{Code: "XAmzContentSHA256Mismatch", Status: 400, Message: "The provided 'x-amz-content-sha256' header does not match what was computed."}
@@ -51,9 +79,10 @@ var (
 	errInvalidAccessKeyID      = &APIError{Code: "InvalidAccessKeyId", Status: 403, Message: "The AWS Access Key Id you provided does not exist in our records."}
 	errInvalidArgument         = &APIError{Code: "InvalidArgument", Status: 400, Message: "Invalid argument."}
 	errInvalidBucketName       = &APIError{Code: "InvalidBucketName", Status: 400, Message: "The specified bucket is not valid."}
-	errInvalidDigest           = &APIError{Code: "InvalidDigest", Status: 400, Message: "The Content-MD5 or checksum you specified is not valid."}
+	errInvalidDigest           = &APIError{Code: "InvalidDigest", Status: 400, Message: "The Content-Md5 you specified is not valid."}
 	errInvalidPart             = &APIError{Code: "InvalidPart", Status: 400, Message: "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."}
 	errInvalidPartOrder        = &APIError{Code: "InvalidPartOrder", Status: 400, Message: "The list of parts was not in ascending order. Parts must be ordered by part number."}
+	errInvalidRedirect         = &APIError{Code: "InvalidRedirectLocation", Status: 400, Message: "The website redirect location must have a prefix of 'http://' or 'https://' or '/'."}
 	errInvalidRange            = &APIError{Code: "InvalidRange", Status: 416, Message: "The requested range is not satisfiable"}
 	errInvalidPartNumber       = &APIError{Code: "InvalidPartNumber", Status: 416, Message: "The requested partnumber is not satisfiable."}
 	errInvalidRequest          = &APIError{Code: "InvalidRequest", Status: 400, Message: "Invalid Request."}
@@ -66,7 +95,7 @@ var (
 	errNoSuchBucket            = &APIError{Code: "NoSuchBucket", Status: 404, Message: "The specified bucket does not exist."}
 	errNoSuchKey               = &APIError{Code: "NoSuchKey", Status: 404, Message: "The specified key does not exist."}
 	errNoSuchUpload            = &APIError{Code: "NoSuchUpload", Status: 404, Message: "The specified multipart upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."}
-	errNotImplemented          = &APIError{Code: "NotImplemented", Status: 501, Message: "A header or query you provided implies functionality that is not implemented."}
+	errNotImplemented          = &APIError{Code: "NotImplemented", Status: 501, Message: "A header you provided implies functionality that is not implemented."}
 	errNotModified             = &APIError{Code: "NotModified", Status: 304, Message: "Not Modified."}
 	errPreconditionFailed      = &APIError{Code: "PreconditionFailed", Status: 412, Message: "At least one of the pre-conditions you specified did not hold."}
 	errRequestTimeTooSkewed    = &APIError{Code: "RequestTimeTooSkewed", Status: 403, Message: "The difference between the request time and the server's time is too large."}
@@ -166,6 +195,7 @@ type errorBody struct {
 	Expires        string `xml:"Expires,omitempty"`
 	ArgumentName   string `xml:"ArgumentName,omitempty"`
 	ArgumentValue  string `xml:"ArgumentValue,omitempty"`
+	Fields         []errField
 	RequestID      string `xml:"RequestId"`
 }
 
@@ -182,7 +212,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, req *request
 		w.WriteHeader(ae.Status)
 		return
 	}
-	body := errorBody{Code: ae.Code, Message: ae.Message, Resource: r.URL.Path, RequestID: h.Get("x-amz-request-id")}
+	body := errorBody{Code: ae.Code, Message: ae.Message, Resource: r.URL.Path, RequestID: h.Get("x-amz-request-id"), Fields: ae.Fields}
 	if req != nil {
 		body.BucketName, body.Key = req.bucket, req.key
 	}

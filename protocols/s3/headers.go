@@ -35,6 +35,13 @@ func attrsFromHeaders(h http.Header) (objectAttrs, error) {
 		CacheControl:       h.Get("Cache-Control"),
 		Expires:            h.Get("Expires"),
 	}
+	if vs, ok := h["X-Amz-Website-Redirect-Location"]; ok {
+		v := vs[0]
+		if !validRedirect(v) {
+			return a, errInvalidRedirect
+		}
+		a.WebsiteRedirect = v
+	}
 	total := 0
 	var names []string
 	for name := range h {
@@ -99,6 +106,9 @@ func setObjectHeaders(h http.Header, m *engine.Meta, a *objectAttrs, etag string
 	if len(a.Tags) > 0 {
 		h.Set("x-amz-tagging-count", tagCount(a))
 	}
+	if a.WebsiteRedirect != "" {
+		h.Set("x-amz-website-redirect-location", a.WebsiteRedirect)
+	}
 	if n := len(a.PartSizes); n > 0 {
 		h.Set("x-amz-mp-parts-count", strconv.Itoa(n))
 	}
@@ -116,4 +126,16 @@ func setChecksumHeaders(h http.Header, a *objectAttrs) {
 	} else {
 		h.Set("x-amz-checksum-type", "FULL_OBJECT")
 	}
+}
+
+// maxRedirectLen bounds x-amz-website-redirect-location, as S3 does.
+const maxRedirectLen = 2 << 10
+
+// validRedirect reports whether v may be an object's website redirect:
+// an absolute http(s) URL or a path in the same bucket.
+func validRedirect(v string) bool {
+	if len(v) > maxRedirectLen {
+		return false
+	}
+	return strings.HasPrefix(v, "/") || strings.HasPrefix(v, "http://") || strings.HasPrefix(v, "https://")
 }

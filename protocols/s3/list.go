@@ -168,8 +168,11 @@ func (s *Server) listObjectsV2(req *request) error {
 			return errInvalidArgument.withMessage("The continuation token provided is incorrect")
 		}
 		// The token is the last key (or common prefix) returned, as
-		// other S3 implementations do; start-after is then ignored.
-		after = token
+		// other S3 implementations do; the listing starts after both it
+		// and start-after.
+		if token > after {
+			after = token
+		}
 	}
 	var o *owner
 	if req.q.Get("fetch-owner") == "true" {

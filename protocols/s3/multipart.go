@@ -2,7 +2,9 @@ package s3
 
 import (
 	"crypto/md5"
+	"crypto/rand"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/xml"
 	"errors"
@@ -28,6 +30,16 @@ const maxParts = 10000
 
 func uploadRecordKey(key, uploadID string) []byte {
 	return []byte("u/" + key + "\x00" + uploadID)
+}
+
+// newUploadID returns a fresh upload ID: the creation time (big-endian
+// nanoseconds) then 8 random bytes, in hex, so that a key's uploads sort
+// by initiation time, as ListMultipartUploads lists them.
+func newUploadID(now time.Time) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixNano()))
+	rand.Read(b[8:])
+	return hex.EncodeToString(b[:])
 }
 
 func partPrefix(uploadID string) string { return "p/" + uploadID + "/" }
@@ -106,7 +118,7 @@ func (s *Server) createMultipart(req *request) error {
 	default:
 		return errInvalidRequest.withMessage("Value for x-amz-checksum-type header is invalid.")
 	}
-	id := randomHex(16)
+	id := newUploadID(s.now())
 	if _, err := s.eng.PutBytes(uploadKS(req.bucket), uploadRecordKey(req.key, id), []byte{}, engine.PutOptions{Attrs: a.encode(nil)}); err != nil {
 		return err
 	}
@@ -153,6 +165,13 @@ func (s *Server) uploadPart(req *request) error {
 		return errMissingContentLength
 	}
 	if up.ChecksumAlg != checksumNone {
+		if body.ck == nil && up.ChecksumType == checksumComposite {
+			// A composite checksum is made of the parts' checksums as
+			// the client computed them: each part must bring its own.
+			body.close()
+			return errInvalidRequest.withMessage("Checksum Type mismatch occurred, expected checksum Type: " +
+				up.ChecksumAlg.String() + ", actual checksum Type: null")
+		}
 		if body.ck == nil {
 			body.cksum.alg, body.ck = up.ChecksumAlg, up.ChecksumAlg.new()
 		} else if body.cksum.alg != up.ChecksumAlg {
@@ -232,6 +251,9 @@ func (s *Server) completeMultipart(req *request) error {
 func (s *Server) complete(req *request) error {
 	ks, up, _, err := s.loadUpload(req)
 	if err != nil {
+		return err
+	}
+	if err := checkWriteConditionHeaders(req.r.Header); err != nil {
 		return err
 	}
 	body, err := s.newXMLBodyReader(req, false)
@@ -385,7 +407,8 @@ func (s *Server) abortMultipart(req *request) error {
 	if err != nil {
 		return err
 	}
-	if v := req.r.Header.Get("X-Amz-If-Match-Initiated-Time"); v != "" && !sameSecond(v, m.ModTime) {
+	if v := req.r.Header.Get("X-Amz-If-Match-Initiated-Time"); v != "" && !sameSecond(v, m.ModTime) && !future(v, s.now()) {
+		// NB: a time in the future is ignored, as S3 does.
 		return errPreconditionFailed
 	}
 	s.dropUpload(req.bucket, req.key, req.q.Get("uploadId"))

@@ -1,6 +1,7 @@
 package s3
 
 import (
+	"net/http"
 	"strconv"
 	"strings"
 )
@@ -20,7 +21,7 @@ func checkCompleteRequest(req *request, up *objectAttrs, cmu *completeMultipartU
 			return errInvalidRequest.withMessage("Value for x-amz-mp-object-size header is less than zero: '" + v + "'")
 		}
 	}
-	if _, err := parseRequestChecksum(h); err != nil {
+	if _, err := parseRequestChecksum(finalChecksumHeaders(h)); err != nil {
 		return err
 	}
 	if t := h.Get("X-Amz-Checksum-Type"); t != "" {
@@ -94,4 +95,32 @@ func checkCompleteResult(req *request, a *objectAttrs, total int64) error {
 		return errBadDigest.withMessage("The " + a.ChecksumAlg.String() + " you specified did not match the calculated checksum.")
 	}
 	return nil
+}
+
+// finalChecksumHeaders returns h with the "-<parts>" suffix of composite
+// x-amz-checksum-* values removed, so that they validate as digests.
+func finalChecksumHeaders(h http.Header) http.Header {
+	var c http.Header
+	for a := checksumCRC32; a < numChecksumAlgs; a++ {
+		name := http.CanonicalHeaderKey(a.header())
+		vs, ok := h[name]
+		if !ok || len(vs) == 0 {
+			continue
+		}
+		d, n, found := strings.Cut(vs[0], "-")
+		if !found {
+			continue
+		}
+		if _, err := strconv.Atoi(n); err != nil {
+			continue
+		}
+		if c == nil {
+			c = h.Clone()
+		}
+		c[name] = []string{d}
+	}
+	if c == nil {
+		return h
+	}
+	return c
 }

@@ -3,6 +3,7 @@ package s3
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -60,9 +61,9 @@ func (s *Server) listParts(req *request) error {
 	if err != nil {
 		return err
 	}
-	marker, err := intParam(req, "part-number-marker", 0, maxParts0)
+	marker, err := partNumberMarker(req)
 	if err != nil {
-		return errInvalidArgument.withMessage("Provided " + req.q.Get("part-number-marker") + " not an integer or within integer range")
+		return err
 	}
 	id := req.q.Get("uploadId")
 	o := s.owner(req)
@@ -71,6 +72,9 @@ func (s *Server) listParts(req *request) error {
 	if up.ChecksumAlg != checksumNone {
 		res.ChecksumAlgorithm = up.ChecksumAlg.String()
 		res.ChecksumType = checksumTypeName(up.ChecksumType)
+	} else {
+		// NB: S3 names the absence of an upload checksum "null".
+		res.ChecksumAlgorithm, res.ChecksumType = "null", "null"
 	}
 	prefix := partPrefix(id)
 	_, err = s.eng.Scan(uploadKS(req.bucket), engine.ScanOptions{Prefix: []byte(prefix), Start: partKey(id, marker+1)},
@@ -98,8 +102,23 @@ func (s *Server) listParts(req *request) error {
 	return writeXML(req.w, http.StatusOK, res)
 }
 
-// maxParts0 bounds part-number-marker.
-const maxParts0 = maxParts
+// partNumberMarker parses ListParts' part-number-marker: any 32-bit
+// integer of at least 0 (parts above 10000 cannot exist, so a larger
+// marker lists nothing).
+func partNumberMarker(req *request) (int, error) {
+	v, ok := req.q["part-number-marker"]
+	if !ok || v[0] == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v[0], 10, 32)
+	if err != nil {
+		return 0, errInvalidArgument.withMessage("Provided "+v[0]+" not an integer or within integer range").withArg("part-number-marker", v[0])
+	}
+	if n < 0 {
+		return 0, errInvalidArgument.withMessage("Argument "+v[0]+" must be an integer between 0 and 2147483647").withArg("part-number-marker", v[0])
+	}
+	return int(min(n, maxParts)), nil
+}
 
 type uploadInfo struct {
 	Key               string `xml:"Key"`
@@ -146,24 +165,19 @@ func (s *Server) listMultipartUploads(req *request) error {
 	if req.q.Get("encoding-type") == "url" {
 		res.EncodingType = "url"
 	}
-	start := []byte("u/" + prefix)
-	if keyMarker != "" {
-		if idMarker != "" {
-			start = append(uploadRecordKey(keyMarker, idMarker), 0)
-		} else {
-			start = []byte("u/" + keyMarker + "\x01")
-		}
+	uks := uploadKS(req.bucket)
+	start, err := s.uploadsStart(uks, prefix, keyMarker, idMarker)
+	if err != nil {
+		return err
 	}
 	seenPrefix := ""
 	count := 0
-	_, err = s.eng.Scan(uploadKS(req.bucket), engine.ScanOptions{Prefix: []byte("u/" + prefix), Start: start},
+	_, err = s.eng.Scan(uks, engine.ScanOptions{Prefix: []byte("u/" + prefix), Start: start},
 		func(k []byte, m *engine.Meta) bool {
-			rest := k[2:]
-			i := bytes.LastIndexByte(rest, 0)
-			if i < 0 {
+			key, id, ok := splitUploadRecordKey(k)
+			if !ok {
 				return true
 			}
-			key, id := string(rest[:i]), string(rest[i+1:])
 			if delim != "" {
 				if j := strings.Index(key[len(prefix):], delim); j >= 0 {
 					cp := key[:len(prefix)+j+len(delim)]
@@ -176,7 +190,9 @@ func (s *Server) listMultipartUploads(req *request) error {
 					}
 					seenPrefix = cp
 					res.CommonPrefixes = append(res.CommonPrefixes, commonPrefix{enc(cp)})
-					res.NextKeyMarker, res.NextUploadIDMarker = cp, ""
+					// The next page starts after the upload that opened
+					// the prefix; its other uploads roll up again there.
+					res.NextKeyMarker, res.NextUploadIDMarker = cp, id
 					count++
 					return true
 				}
@@ -203,4 +219,52 @@ func (s *Server) listMultipartUploads(req *request) error {
 		res.NextKeyMarker, res.NextUploadIDMarker = "", ""
 	}
 	return writeXML(req.w, http.StatusOK, res)
+}
+
+// splitUploadRecordKey parses "u/<key>\x00<upload id>".
+func splitUploadRecordKey(k []byte) (key, id string, ok bool) {
+	rest := k[2:]
+	i := bytes.LastIndexByte(rest, 0)
+	if i < 0 {
+		return "", "", false
+	}
+	return string(rest[:i]), string(rest[i+1:]), true
+}
+
+// uploadsStart is the scan start of ListMultipartUploads. Without
+// upload-id-marker the listing starts after every upload of key-marker.
+// With it, the marker must name an upload of the first key at or after
+// key-marker (the key itself in the usual paging), and the listing starts
+// after that upload; upload-id-marker without key-marker is ignored.
+func (s *Server) uploadsStart(uks, prefix, keyMarker, idMarker string) ([]byte, error) {
+	if keyMarker == "" {
+		return []byte("u/" + prefix), nil
+	}
+	if idMarker == "" {
+		return []byte("u/" + keyMarker + "\x01"), nil
+	}
+	bad := errInvalidArgument.withMessage("Invalid uploadId marker").withArg("upload-id-marker", idMarker)
+	if strings.ContainsAny(idMarker, "/\x00") {
+		return nil, bad
+	}
+	first, found := "", false
+	_, err := s.eng.Scan(uks, engine.ScanOptions{Prefix: []byte("u/" + prefix), Start: []byte("u/" + keyMarker), Limit: 1},
+		func(k []byte, _ *engine.Meta) bool {
+			first, _, found = splitUploadRecordKey(k)
+			return false
+		})
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, bad
+	}
+	rk := uploadRecordKey(first, idMarker)
+	if _, err := s.eng.Stat(uks, rk); err != nil {
+		if errors.Is(err, engine.ErrNotFound) {
+			return nil, bad
+		}
+		return nil, err
+	}
+	return append(rk, 0), nil
 }

@@ -20,6 +20,9 @@ func (s *Server) putObject(req *request) error {
 	if err != nil {
 		return err
 	}
+	if err := checkWriteConditionHeaders(h); err != nil {
+		return err
+	}
 	lockEnabled, err := s.newObjectLock(req, &attrs, true)
 	if err != nil {
 		return err

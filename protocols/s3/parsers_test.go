@@ -70,13 +70,21 @@ func TestAttrsRoundTrip(t *testing.T) {
 		b.LockUntil != a.LockUntil || b.LegalHold != a.LegalHold || len(b.Tags) != 2 {
 		t.Fatalf("round trip with acl and lock: %+v %v", b, err)
 	}
+	a.WebsiteRedirect = "/elsewhere"
+	if b, err = decodeAttrs(a.encode(nil)); err != nil || b.WebsiteRedirect != a.WebsiteRedirect || b.LegalHold != "ON" {
+		t.Fatalf("round trip with website redirect: %+v %v", b, err)
+	}
 	// Attributes written before the ACL and lock fields existed end after
-	// the tags and still decode.
+	// the tags and still decode; so do those written before the website
+	// redirect existed.
 	old := a
-	old.ACL, old.LockMode, old.LockUntil, old.LegalHold = "", "", "", ""
+	old.ACL, old.LockMode, old.LockUntil, old.LegalHold, old.WebsiteRedirect = "", "", "", "", ""
 	enc := old.encode(nil)
-	if b, err = decodeAttrs(enc[:len(enc)-4]); err != nil || b.ACL != "" || len(b.Tags) != 2 {
+	if b, err = decodeAttrs(enc[:len(enc)-5]); err != nil || b.ACL != "" || len(b.Tags) != 2 {
 		t.Fatalf("attributes without acl and lock fields: %+v %v", b, err)
+	}
+	if b, err = decodeAttrs(enc[:len(enc)-1]); err != nil || b.WebsiteRedirect != "" || len(b.Tags) != 2 {
+		t.Fatalf("attributes without website redirect: %+v %v", b, err)
 	}
 }
 
@@ -156,4 +164,55 @@ func TestConditions(t *testing.T) {
 			t.Errorf("%v: %v, want %v", tc.h, err, tc.want)
 		}
 	}
+}
+
+func TestLocalKey(t *testing.T) {
+	for key, want := range map[string]bool{
+		"a": true, "a/b": true, "a/": true, "a/b/..": true, "./a": true, "a//b": true, "...": true, "a..": true,
+		".": false, "..": false, "./": false, "/.": false, "//": false, "../": false, "/..": false, "a/..": false,
+		"../x": false, "for/../../bar/": false, "a/a/../../../etc": false, "/a/../../b": false,
+	} {
+		if got := localKey(key); got != want {
+			t.Errorf("localKey(%q) = %v, want %v", key, got, want)
+		}
+	}
+}
+
+func TestParseCopySource(t *testing.T) {
+	for _, tc := range []struct {
+		v, bucket, key, msg string
+	}{
+		{"bkt/a/b", "bkt", "a/b", ""},
+		{"/bkt/a%20b?versionId=null", "bkt", "a b", ""},
+		{"bkt/%ZZ", "", "", "Invalid copy source encoding"},
+		{"bkt/%C3%", "", "", "Invalid copy source encoding"},
+		{"192.168.1.1/foo", "", "", "Invalid copy source bucket name"},
+		{"my-buc@k/obj", "", "", "Invalid copy source bucket name"},
+		{"bkt", "", "", "Invalid copy source object key"},
+		{"bkt/../x", "", "", "Invalid copy source object key"},
+		{"bkt/a?versionId=v1", "", "", "The specified version does not exist."},
+	} {
+		b, k, err := parseCopySource(tc.v)
+		if tc.msg == "" {
+			if err != nil || b != tc.bucket || k != tc.key {
+				t.Errorf("%q: %q %q %v", tc.v, b, k, err)
+			}
+			continue
+		}
+		if err == nil || toAPIError(err).Message != tc.msg {
+			t.Errorf("%q: error %v, want %q", tc.v, err, tc.msg)
+		}
+	}
+}
+
+func FuzzParseCopySource(f *testing.F) {
+	f.Add("bkt/key")
+	f.Add("/bkt/a%2Fb?versionId=null")
+	f.Add("bkt/%C3%")
+	f.Fuzz(func(t *testing.T, v string) {
+		b, k, err := parseCopySource(v)
+		if err == nil && (!validBucketName(b) || !localKey(k)) {
+			t.Fatalf("%q accepted as %q %q", v, b, k)
+		}
+	})
 }

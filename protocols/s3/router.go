@@ -44,8 +44,8 @@ func (s *Server) route(r *http.Request) (*request, error) {
 	if len(req.key) > maxKeyLen {
 		return req, errKeyTooLong
 	}
-	if req.key != "" && dotsOnly(req.key) {
-		return req, errInvalidArgument.withMessage("Object name contains unsupported characters.")
+	if req.key != "" && !localKey(req.key) {
+		return req, errBadRequest
 	}
 	return req, nil
 }
@@ -75,6 +75,9 @@ func (s *Server) dispatch(req *request) error {
 			return s.listBuckets(req)
 		}
 		return errMethodNotAllowed
+	}
+	if err := s.checkExpectedOwners(req); err != nil {
+		return err
 	}
 	if h := s.objectLockHandler(req); h != nil {
 		return h(req)
@@ -175,10 +178,12 @@ func (s *Server) dispatchBucket(req *request, m string) error {
 			return s.listMultipartUploads(req)
 		case req.has("versioning"):
 			return s.getBucketVersioning(req)
+		case req.has("versions"):
+			return s.listObjectVersions(req)
 		case req.q.Get("list-type") == "2":
 			return s.listObjectsV2(req)
 		}
-		for _, sub := range [...]string{"acl", "policy", "tagging", "cors", "lifecycle", "website", "logging", "notification", "encryption", "ownershipControls", "object-lock", "publicAccessBlock", "accelerate", "requestPayment", "replication", "versions", "policyStatus", "analytics", "metrics", "inventory", "intelligent-tiering"} {
+		for _, sub := range [...]string{"acl", "policy", "tagging", "cors", "lifecycle", "website", "logging", "notification", "encryption", "ownershipControls", "object-lock", "publicAccessBlock", "accelerate", "requestPayment", "replication", "policyStatus", "analytics", "metrics", "inventory", "intelligent-tiering"} {
 			if req.has(sub) {
 				return errNotImplemented
 			}
@@ -193,14 +198,22 @@ func (s *Server) dispatchBucket(req *request, m string) error {
 	return errMethodNotAllowed
 }
 
-// dotsOnly reports keys made only of ".", ".." and empty path segments
-// ("..", "./", "//"), which S3 refuses: they name no object a file-system
-// view could hold.
-func dotsOnly(key string) bool {
+// localKey reports whether a key, read as a relative path, names
+// something below the bucket: keys that resolve to the bucket itself
+// (".", "a/..", "//") or climb out of it ("../x", "a/../../b") are refused,
+// as a file-system view of the bucket could not hold them.
+func localKey(key string) bool {
+	depth := 0
 	for seg := range strings.SplitSeq(key, "/") {
-		if seg != "" && seg != "." && seg != ".." {
-			return false
+		switch seg {
+		case "", ".":
+		case "..":
+			if depth--; depth < 0 {
+				return false
+			}
+		default:
+			depth++
 		}
 	}
-	return true
+	return depth > 0
 }
