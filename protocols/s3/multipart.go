@@ -248,6 +248,10 @@ func (s *Server) completeMultipart(req *request) error {
 	return err
 }
 
+// testHookCompleting, when set by tests, runs between the two steps that
+// end an upload on Complete: recording the completion, dropping the upload.
+var testHookCompleting func()
+
 func (s *Server) complete(req *request) error {
 	ks, up, _, err := s.loadUpload(req)
 	if err != nil {
@@ -362,12 +366,18 @@ func (s *Server) complete(req *request) error {
 		}
 		return err
 	}
-	s.dropUpload(req.bucket, req.key, id)
+	// NB: the record of the completion goes in before the upload goes
+	// away, so that a concurrent or retried Complete of the same upload
+	// finds one or the other and answers the same result.
 	done := objectAttrs{ETag: a.ETag, ChecksumAlg: a.ChecksumAlg, Checksum: a.Checksum, ChecksumType: a.ChecksumType}
 	if _, err := s.eng.PutBytes(uks, completedKey(req.key, id), []byte{}, engine.PutOptions{
 		Attrs: done.encode(nil), ExpireAt: s.now().Add(completedTTL).UnixMilli()}); err != nil {
 		return err
 	}
+	if testHookCompleting != nil {
+		testHookCompleting()
+	}
+	s.dropUpload(req.bucket, req.key, id)
 	if err := s.eng.Sync(); err != nil {
 		return err
 	}
