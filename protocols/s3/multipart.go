@@ -74,6 +74,9 @@ func (s *Server) createMultipart(req *request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.applyObjectACL(req, &a); err != nil {
+		return err
+	}
 	if v := h.Get("X-Amz-Checksum-Algorithm"); v != "" {
 		alg, ok := parseChecksumAlg(v)
 		if !ok {

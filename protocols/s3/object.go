@@ -20,6 +20,9 @@ func (s *Server) putObject(req *request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.applyObjectACL(req, &attrs); err != nil {
+		return err
+	}
 	key := []byte(req.key)
 	check := writeConditions(h, ks, key)
 	if check != nil {
