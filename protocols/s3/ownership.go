@@ -101,7 +101,7 @@ func (s *Server) bucketOwnershipControls(req *request) error {
 				return err
 			}
 			if !d.ownerOnly() {
-				return errInvalidRequest.withMessage("Bucket ACL must only grant full control to the bucket owner to set ObjectOwnership to BucketOwnerEnforced.")
+				return errBucketACLWithEnforce
 			}
 		}
 		if err := s.putBucketConfig(req.bucket, cfgOwnership, []byte(v)); err != nil {
