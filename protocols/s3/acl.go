@@ -593,6 +593,12 @@ func (s *Server) applyObjectACL(req *request, a *objectAttrs) error {
 	h := req.r.Header
 	a.ACL = ""
 	canned, grants := h.Get("X-Amz-Acl"), hasGrantHeaders(h)
+	if canned == "" && !grants && requester(req) != "" && len(s.cfg.Credentials) == 1 {
+		// NB: the hot path of a single-credential server: the writer is
+		// the bucket owner, so the object gets the default ACL without
+		// looking up the bucket's documents.
+		return nil
+	}
 	c, own, err := s.objectACLContext(req)
 	if err != nil {
 		return err
