@@ -212,8 +212,8 @@ func (b *bodyReader) verify() error {
 	}
 	if b.sha != nil {
 		var sum [sha256.Size]byte
-		if hex.EncodeToString(b.sha.Sum(sum[:0])) != b.wantSHA {
-			return errContentSHA256Mismatch
+		if got := hex.EncodeToString(b.sha.Sum(sum[:0])); got != b.wantSHA {
+			return &sha256MismatchError{client: b.wantSHA, computed: got}
 		}
 	}
 	if b.chunked != nil && b.chunked.HasTrailers() && !b.cksum.trailer {

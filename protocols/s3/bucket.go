@@ -154,7 +154,14 @@ func (s *Server) createBucket(req *request) error {
 	if req.bucket == s.cfg.RESPBucket {
 		return errBucketAlreadyOwnedByYou
 	}
+	ownership, acl, err := s.createBucketAccess(req)
+	if err != nil {
+		return err
+	}
 	if err := s.eng.CreateKeyspace(s.bucketKS(req.bucket), []byte(region)); err != nil {
+		return err
+	}
+	if err := s.initBucketAccess(req.bucket, ownership, &acl); err != nil {
 		return err
 	}
 	if err := s.enableObjectLockOnCreate(req); err != nil {

@@ -121,6 +121,9 @@ func (s *Server) copyObject(req *request) error {
 	default:
 		return errInvalidArgument.withMessage("Unknown tagging directive.")
 	}
+	if err := s.applyObjectACL(req, &a); err != nil {
+		return err
+	}
 	if newAlg != checksumNone && newAlg != a.ChecksumAlg {
 		// A new checksum needs the bytes: read the source once.
 		sum, err := s.checksumOf(src, newAlg)

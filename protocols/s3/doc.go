@@ -8,8 +8,11 @@
 // a listener (TLS with HTTP/2 when a certificate is configured), Handler
 // returns the bare http.Handler. Requests are addressed path-style
 // (/bucket/key) or virtual-host style (bucket.<domain>/key, with
-// Config.Domains). Every request must carry a valid SigV4 signature (see
-// package sigv4 for the forms accepted); anonymous requests are refused.
+// Config.Domains). A request carries a valid SigV4 signature (see package
+// sigv4 for the forms accepted), or is anonymous: an anonymous request is
+// served only as far as the bucket's policy or, with ACLs enabled, its
+// ACLs grant the AllUsers principal (access.go); CORS preflight OPTIONS
+// requests need no signature.
 //
 // Implemented: ListBuckets, CreateBucket, HeadBucket, DeleteBucket,
 // GetBucketLocation, GetBucketVersioning (always unversioned), PutObject,
@@ -23,8 +26,13 @@
 // objects are combined from the parts' CRCs), and Object Lock (bucket
 // configuration with default retention, per-object retention and legal
 // hold, enforced on every overwrite and delete). A PUT without a checksum
-// stores a CRC64NVME, as S3 does. Other sub-resources (ACLs, policies,
-// versioning, CORS, website, ...) answer NotImplemented. Errors are AWS XML errors from the one table in
+// stores a CRC64NVME, as S3 does. Bucket ownership controls, bucket and
+// object ACLs (canned, x-amz-grant-* headers, AccessControlPolicy
+// bodies), bucket policies (with GetBucketPolicyStatus), CORS (with
+// preflight and response headers) and website configuration are
+// validated as S3 does and stored as bucket documents (bucket_config.go).
+// Other sub-resources (versioning, lifecycle, ...) answer NotImplemented.
+// Errors are AWS XML errors from the one table in
 // errors.go.
 //
 // # Buckets, keyspaces and Redis
@@ -63,12 +71,19 @@
 // Config.FastETag trades S3-exact MD5 ETags for a hash that runs at memory
 // speed; clients that compare ETags with a local MD5 need the default.
 //
-// There are no ACLs, policies or versioning: every configured credential
-// may do everything (including x-amz-bypass-governance-retention). Without
-// versions, an object under Object Lock cannot be overwritten or deleted
-// at all, where S3 would keep the locked version and add a new one or a
-// delete marker (see object_lock.go). Object Lock binds the S3 API only: a
-// RESP FLUSHALL still removes every key. Requests signed for any region are accepted. A GET
+// There is no versioning. Every configured credential may do everything
+// (including x-amz-bypass-governance-retention): its access key is its
+// canonical user ID and the owner of the buckets it creates, but policies
+// and ACLs are evaluated for anonymous requests only, so statements and
+// grants naming a credential are validated and stored without effect.
+// Policy conditions on keys the server has no value for (aws:SourceVpc,
+// s3:ExistingObjectTag/..., ...) behave as on S3 for absent keys;
+// anonymous DeleteObjects is always refused. The website configuration is
+// stored but no website endpoint serves it. Without versions, an object
+// under Object Lock cannot be overwritten or deleted at all, where S3
+// would keep the locked version and add a new one or a delete marker (see
+// object_lock.go). Object Lock binds the S3 API only: a RESP FLUSHALL
+// still removes every key. Requests signed for any region are accepted. A GET
 // that fails after its headers were sent aborts the connection, so the
 // client sees a truncated response rather than wrong bytes.
 package s3

@@ -110,6 +110,13 @@ var (
 	errSigV2                   = &APIError{Code: "InvalidRequest", Status: 400, Message: "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."}
 )
 
+// sha256MismatchError is XAmzContentSHA256Mismatch with both digests,
+// which S3 reports in the error body.
+type sha256MismatchError struct{ client, computed string }
+
+func (e *sha256MismatchError) Error() string { return errContentSHA256Mismatch.Error() }
+func (e *sha256MismatchError) Unwrap() error { return errContentSHA256Mismatch }
+
 // toAPIError maps any error to the AWS error sent to the client.
 func toAPIError(err error) *APIError {
 	var ae *APIError
@@ -193,6 +200,8 @@ type errorBody struct {
 	ServerTime     string `xml:"ServerTime,omitempty"`
 	XAmzExpires    string `xml:"X-Amz-Expires,omitempty"`
 	Expires        string `xml:"Expires,omitempty"`
+	ClientSHA256   string `xml:"ClientComputedContentSHA256,omitempty"`
+	ServerSHA256   string `xml:"S3ComputedContentSHA256,omitempty"`
 	ArgumentName   string `xml:"ArgumentName,omitempty"`
 	ArgumentValue  string `xml:"ArgumentValue,omitempty"`
 	Fields         []errField
@@ -216,7 +225,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, req *request
 	if req != nil {
 		body.BucketName, body.Key = req.bucket, req.key
 	}
+	var shaErr *sha256MismatchError
 	switch {
+	case errors.As(err, &shaErr):
+		body.ClientSHA256, body.ServerSHA256 = shaErr.client, shaErr.computed
 	case errors.Is(err, sigv4.ErrUnknownAccessKey):
 		body.AWSAccessKeyID = requestAccessKey(r)
 	case errors.Is(err, sigv4.ErrExpired):

@@ -86,6 +86,9 @@ func (s *Server) createMultipart(req *request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.applyObjectACL(req, &a); err != nil {
+		return err
+	}
 	if _, err := s.newObjectLock(req, &a, false /* default retention at Complete */); err != nil {
 		return err
 	}

@@ -20,6 +20,9 @@ func (s *Server) putObject(req *request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.applyObjectACL(req, &attrs); err != nil {
+		return err
+	}
 	if err := checkWriteConditionHeaders(h); err != nil {
 		return err
 	}

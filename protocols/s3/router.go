@@ -96,6 +96,9 @@ func (s *Server) dispatch(req *request) error {
 		if req.has("tagging") {
 			return s.putObjectTagging(req, false)
 		}
+		if req.has("acl") {
+			return s.putObjectACL(req)
+		}
 		if unsupportedObjectSub(req) {
 			return errNotImplemented
 		}
@@ -112,6 +115,9 @@ func (s *Server) dispatch(req *request) error {
 		}
 		if req.has("attributes") {
 			return s.getObjectAttributes(req)
+		}
+		if req.has("acl") {
+			return s.getObjectACL(req)
 		}
 		if unsupportedObjectSub(req) {
 			return errNotImplemented
@@ -154,6 +160,9 @@ func unsupportedObjectSub(req *request) bool {
 func (s *Server) dispatchBucket(req *request, m string) error {
 	if req.has("tagging") {
 		return s.bucketTagging(req)
+	}
+	if h := bucketAccessHandler(req); h != nil {
+		return h(s, req)
 	}
 	switch m {
 	case http.MethodPut:

@@ -171,11 +171,21 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.w, req.r = w, r
-	auth, err := s.verifier.Verify(r)
-	if err != nil {
-		if r.Header.Get("Authorization") == "" && (req.has("X-Amz-Algorithm") || req.has("X-Amz-Credential")) {
-			err = presignedError(err)
+	if r.Method == http.MethodOptions {
+		// CORS preflight: browsers send it without credentials.
+		if err := s.preflight(req); err != nil {
+			s.writeError(w, r, req, err)
 		}
+		return
+	}
+	s.corsResponseHeaders(req)
+	auth, err := s.verifier.Verify(r)
+	if errors.Is(err, sigv4.ErrMissingAuth) {
+		auth, err = s.authorizeAnonymous(req)
+	} else if err != nil && r.Header.Get("Authorization") == "" && (req.has("X-Amz-Algorithm") || req.has("X-Amz-Credential")) {
+		err = presignedError(err)
+	}
+	if err != nil {
 		s.writeError(w, r, req, err)
 		return
 	}

@@ -1,0 +1,377 @@
+package s3
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gpucache/gpucache/engine"
+	"github.com/gpucache/gpucache/protocols/s3/sigv4"
+)
+
+// Anonymous access. A request without any signature is served only when
+// the bucket grants it: a bucket policy statement with Principal "*"
+// (Allow, and no matching Deny), or, when the bucket's ACLs are enabled,
+// an AllUsers grant in the bucket ACL (bucket operations, and writing
+// objects) or the object ACL (reading objects). This follows S3's
+// evaluation for the anonymous principal; signed requests are not
+// evaluated against policies or ACLs.
+//
+// Not evaluated: DeleteObjects (refused to anonymous callers, since the
+// keys would each need a decision), and condition keys this server has no
+// value for (see policy_condition.go).
+
+var (
+	errAnonymous          = &APIError{Code: "AccessDenied", Status: 403, Message: "Anonymous users cannot invoke this API. Please authenticate."}
+	errAnonymousMultipart = &APIError{Code: "AccessDenied", Status: 403, Message: "Anonymous users cannot initiate multipart uploads. Please authenticate."}
+	errAnonymousCopy      = &APIError{Code: "AccessDenied", Status: 403, Message: "Anonymous users cannot copy objects. Please authenticate."}
+	errAnonymousPutOwn    = &APIError{Code: "AccessDenied", Status: 403, Message: "s3:PutBucketOwnershipControls does not support Anonymous requests!"}
+	errAnonymousGetOwn    = &APIError{Code: "AccessDenied", Status: 403, Message: "s3:GetBucketOwnershipControls does not support Anonymous requests!"}
+	errAnonymousOverride  = &APIError{Code: "InvalidRequest", Status: 400, Message: "Request specific response headers cannot be used for anonymous GET requests."}
+	errAnonymousSigned    = &APIError{Code: "InvalidRequest", Status: 400, Message: "Anonymous requests don't support this x-amz-content-sha256 value. Please use UNSIGNED-PAYLOAD or STREAMING-UNSIGNED-PAYLOAD-TRAILER."}
+)
+
+// aclPerm names the ACL permission that grants an action, and whether it
+// is checked on the object's ACL rather than the bucket's.
+type aclPerm struct {
+	perm   string
+	object bool
+}
+
+// requestAction maps a request to its S3 policy action. refuse is set for
+// operations S3 never lets the anonymous principal perform.
+func requestAction(req *request) (action string, refuse error) {
+	m, q := req.r.Method, req.has
+	copySrc := req.r.Header.Get("X-Amz-Copy-Source") != ""
+	if req.key == "" {
+		switch m {
+		case http.MethodPut:
+			switch {
+			case q("acl"):
+				return "s3:PutBucketAcl", errAnonymous
+			case q("ownershipControls"):
+				return "s3:PutBucketOwnershipControls", errAnonymousPutOwn
+			case q("policy"):
+				return "s3:PutBucketPolicy", nil
+			case q("cors"):
+				return "s3:PutBucketCORS", nil
+			case q("website"):
+				return "s3:PutBucketWebsite", nil
+			case q("tagging"):
+				return "s3:PutBucketTagging", nil
+			case q("versioning"):
+				return "s3:PutBucketVersioning", nil
+			case q("object-lock"):
+				return "s3:PutBucketObjectLockConfiguration", nil
+			case q("lifecycle"):
+				return "s3:PutLifecycleConfiguration", nil
+			case q("encryption"):
+				return "s3:PutEncryptionConfiguration", nil
+			case len(req.q) > 0:
+				return "s3:PutBucketConfiguration", nil
+			}
+			return "s3:CreateBucket", errAnonymous
+		case http.MethodGet:
+			switch {
+			case q("acl"):
+				return "s3:GetBucketAcl", nil
+			case q("ownershipControls"):
+				return "s3:GetBucketOwnershipControls", errAnonymousGetOwn
+			case q("policyStatus"):
+				return "s3:GetBucketPolicyStatus", nil
+			case q("policy"):
+				return "s3:GetBucketPolicy", nil
+			case q("cors"):
+				return "s3:GetBucketCORS", nil
+			case q("website"):
+				return "s3:GetBucketWebsite", nil
+			case q("tagging"):
+				return "s3:GetBucketTagging", nil
+			case q("versioning"):
+				return "s3:GetBucketVersioning", nil
+			case q("object-lock"):
+				return "s3:GetBucketObjectLockConfiguration", nil
+			case q("location"):
+				return "s3:GetBucketLocation", nil
+			case q("uploads"):
+				return "s3:ListBucketMultipartUploads", nil
+			case q("versions"):
+				return "s3:ListBucketVersions", nil
+			case q("lifecycle"):
+				return "s3:GetLifecycleConfiguration", nil
+			case q("encryption"):
+				return "s3:GetEncryptionConfiguration", nil
+			}
+			return "s3:ListBucket", nil
+		case http.MethodHead:
+			return "s3:ListBucket", nil
+		case http.MethodDelete:
+			switch {
+			case q("ownershipControls"):
+				return "s3:PutBucketOwnershipControls", errAnonymousPutOwn
+			case q("policy"):
+				return "s3:DeleteBucketPolicy", nil
+			case q("cors"):
+				return "s3:PutBucketCORS", nil
+			case q("website"):
+				return "s3:DeleteBucketWebsite", nil
+			case q("tagging"):
+				return "s3:PutBucketTagging", nil
+			case q("lifecycle"):
+				return "s3:PutLifecycleConfiguration", nil
+			case q("encryption"):
+				return "s3:PutEncryptionConfiguration", nil
+			}
+			return "s3:DeleteBucket", nil
+		case http.MethodPost:
+			return "s3:DeleteObject", errAccessDenied
+		}
+		return "", errMethodNotAllowed
+	}
+	switch m {
+	case http.MethodPut:
+		switch {
+		case q("uploadId") || q("partNumber"):
+			if copySrc {
+				return "s3:PutObject", errAccessDenied
+			}
+			return "s3:PutObject", nil
+		case q("acl"):
+			return "s3:PutObjectAcl", errAnonymous
+		case q("tagging"):
+			return "s3:PutObjectTagging", nil
+		case q("retention"):
+			return "s3:PutObjectRetention", nil
+		case q("legal-hold"):
+			return "s3:PutObjectLegalHold", nil
+		case copySrc:
+			return "s3:PutObject", errAnonymousCopy
+		}
+		return "s3:PutObject", nil
+	case http.MethodGet, http.MethodHead:
+		switch {
+		case q("uploadId"):
+			return "s3:ListMultipartUploadParts", nil
+		case q("acl"):
+			return "s3:GetObjectAcl", nil
+		case q("tagging"):
+			return "s3:GetObjectTagging", nil
+		case q("attributes"):
+			return "s3:GetObjectAttributes", nil
+		case q("retention"):
+			return "s3:GetObjectRetention", nil
+		case q("legal-hold"):
+			return "s3:GetObjectLegalHold", nil
+		}
+		return "s3:GetObject", nil
+	case http.MethodDelete:
+		switch {
+		case q("uploadId"):
+			return "s3:AbortMultipartUpload", nil
+		case q("tagging"):
+			return "s3:DeleteObjectTagging", nil
+		}
+		return "s3:DeleteObject", nil
+	case http.MethodPost:
+		switch {
+		case q("uploads"):
+			return "s3:PutObject", errAnonymousMultipart
+		case q("uploadId"):
+			return "s3:PutObject", nil
+		case q("select"):
+			return "s3:GetObject", errAnonymous
+		case q("restore"):
+			return "s3:RestoreObject", nil
+		}
+	}
+	return "", errMethodNotAllowed
+}
+
+// actionACLPerm maps an action to the ACL permission granting it (S3's
+// table of ACL permissions and policy actions).
+func actionACLPerm(action string) (aclPerm, bool) {
+	switch action {
+	case "s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads":
+		return aclPerm{perm: permRead}, true
+	case "s3:PutObject", "s3:DeleteObject":
+		return aclPerm{perm: permWrite}, true
+	case "s3:GetBucketAcl":
+		return aclPerm{perm: permReadACP}, true
+	case "s3:GetObject", "s3:GetObjectAttributes":
+		return aclPerm{perm: permRead, object: true}, true
+	case "s3:GetObjectAcl":
+		return aclPerm{perm: permReadACP, object: true}, true
+	}
+	return aclPerm{}, false
+}
+
+// requestConditions collects the condition key values of a request.
+func (s *Server) requestConditions(req *request) conditionContext {
+	r := req.r
+	now := s.now().UTC()
+	ctx := conditionContext{
+		"aws:currenttime":     {now.Format(time.RFC3339)},
+		"aws:epochtime":       {strconv.FormatInt(now.Unix(), 10)},
+		"aws:securetransport": {strconv.FormatBool(r.TLS != nil)},
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		ctx["aws:sourceip"] = []string{host}
+	}
+	for _, kv := range [...][2]string{
+		{"aws:useragent", r.Header.Get("User-Agent")},
+		{"aws:referer", r.Header.Get("Referer")},
+		{"s3:x-amz-acl", r.Header.Get("X-Amz-Acl")},
+		{"s3:x-amz-content-sha256", r.Header.Get("X-Amz-Content-Sha256")},
+		{"s3:prefix", req.q.Get("prefix")},
+		{"s3:delimiter", req.q.Get("delimiter")},
+		{"s3:max-keys", req.q.Get("max-keys")},
+	} {
+		if kv[1] != "" || strings.HasPrefix(kv[0], "s3:") && req.has(strings.TrimPrefix(kv[0], "s3:")) {
+			ctx[kv[0]] = []string{kv[1]}
+		}
+	}
+	return ctx
+}
+
+// authorizeAnonymous decides an unsigned request and, when it may go on,
+// returns the payload handling for its body.
+func (s *Server) authorizeAnonymous(req *request) (*sigv4.Result, error) {
+	if req.bucket == "" {
+		if req.r.Method == http.MethodGet {
+			return nil, errAccessDenied
+		}
+		return nil, errMethodNotAllowed
+	}
+	action, refuse := requestAction(req)
+	if action == "" {
+		return nil, refuse
+	}
+	if refuse != nil {
+		return nil, refuse
+	}
+	if _, err := s.checkBucket(req.bucket); err != nil {
+		return nil, err
+	}
+	resource := req.bucket
+	if req.key != "" {
+		resource += "/" + req.key
+	}
+	allowed := false
+	policy, err := s.loadPolicy(req.bucket)
+	if err != nil {
+		return nil, err
+	}
+	if policy != nil {
+		switch policy.evaluatePublic(action, resource, s.requestConditions(req)) {
+		case decisionDeny:
+			return nil, errAccessDenied
+		case decisionAllow:
+			allowed = true
+		}
+	}
+	if !allowed {
+		if allowed, err = s.aclAllowsAnonymous(req, action); err != nil {
+			return nil, err
+		}
+	}
+	if !allowed {
+		return nil, errAccessDenied
+	}
+	switch action {
+	case "s3:PutBucketPolicy", "s3:GetBucketPolicy", "s3:DeleteBucketPolicy":
+		// Only the bucket owner may manage its policy, whatever it says.
+		return nil, errMethodNotAllowed
+	case "s3:GetObject":
+		for _, o := range responseOverrides {
+			if req.has(o[0]) {
+				return nil, errAnonymousOverride
+			}
+		}
+	}
+	return anonymousPayload(req.r)
+}
+
+// aclAllowsAnonymous checks the AllUsers grants (and, for objects the
+// anonymous principal owns, its own) of the ACL that governs action.
+func (s *Server) aclAllowsAnonymous(req *request, action string) (bool, error) {
+	p, ok := actionACLPerm(action)
+	if !ok {
+		return false, nil
+	}
+	own, err := s.objectOwnership(req.bucket)
+	if err != nil || own == ownershipEnforced {
+		return false, err
+	}
+	if !p.object {
+		d, err := s.bucketACL(req)
+		if err != nil {
+			return false, err
+		}
+		return d.allowsPublic(p.perm) || d.allowsUser(anonymousOwner, p.perm), nil
+	}
+	m, err := s.eng.Stat(s.bucketKS(req.bucket), []byte(req.key))
+	if errors.Is(err, engine.ErrNotFound) {
+		// As on S3: without read access to the bucket the caller may
+		// not learn whether the key exists.
+		d, err := s.bucketACL(req)
+		if err != nil {
+			return false, err
+		}
+		return d.allowsPublic(permRead), nil
+	}
+	if err != nil {
+		return false, err
+	}
+	a, err := decodeAttrs(m.Attrs)
+	if err != nil {
+		return false, err
+	}
+	d, err := s.objectACL(req, &a)
+	if err != nil {
+		return false, err
+	}
+	return d.allowsPublic(p.perm) || d.allowsUser(anonymousOwner, p.perm), nil
+}
+
+// anonymousPayload decides how the body of an anonymous request is read:
+// unsigned, unsigned with a trailer, or checked against a declared
+// SHA-256 (never chunk signatures: there is no key to check them with).
+func anonymousPayload(r *http.Request) (*sigv4.Result, error) {
+	res := &sigv4.Result{Mode: sigv4.PayloadUnsigned}
+	switch v := r.Header.Get("X-Amz-Content-Sha256"); v {
+	case "", sigv4.UnsignedPayload:
+	case sigv4.StreamingUnsignedTrailer:
+		res.Mode = sigv4.PayloadUnsignedTrailer
+	case sigv4.StreamingPayload, sigv4.StreamingPayloadTrailer:
+		return nil, errAnonymousSigned
+	default:
+		res.Mode, res.PayloadHash = sigv4.PayloadSHA256, strings.ToLower(v)
+	}
+	return res, nil
+}
+
+// bucketAccessHandler routes the bucket sub-resources of access control
+// and configuration (ACL, policy, ownership controls, CORS, website).
+func bucketAccessHandler(req *request) func(*Server, *request) error {
+	m := req.r.Method
+	switch {
+	case req.has("acl") && m == http.MethodGet:
+		return (*Server).getBucketACL
+	case req.has("acl") && m == http.MethodPut:
+		return (*Server).putBucketACL
+	case req.has("policyStatus") && m == http.MethodGet:
+		return (*Server).getBucketPolicyStatus
+	case req.has("policy"):
+		return (*Server).bucketPolicyHandler
+	case req.has("ownershipControls"):
+		return (*Server).bucketOwnershipControls
+	case req.has("cors"):
+		return (*Server).bucketCORS
+	case req.has("website"):
+		return (*Server).bucketWebsite
+	}
+	return nil
+}
