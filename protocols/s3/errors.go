@@ -21,6 +21,15 @@ type APIError struct {
 	Message string
 	// ArgName and ArgValue name the offending argument (InvalidArgument).
 	ArgName, ArgValue string
+	// Fields are further elements of the error document, in order
+	// (ProposedSize, HeadersNotSigned, Region, ...).
+	Fields []errField
+}
+
+// errField is one extra element of an error document.
+type errField struct {
+	XMLName xml.Name
+	Value   string `xml:",chardata"`
 }
 
 func (e *APIError) Error() string { return "s3: " + e.Code + ": " + e.Message }
@@ -29,6 +38,20 @@ func (e *APIError) Error() string { return "s3: " + e.Code + ": " + e.Message }
 func (e *APIError) withMessage(msg string) *APIError {
 	c := *e
 	c.Message = msg
+	return &c
+}
+
+// withField returns a copy of e with one more element in its document.
+func (e *APIError) withField(name, value string) *APIError {
+	c := *e
+	c.Fields = append(append([]errField(nil), e.Fields...), errField{XMLName: xml.Name{Local: name}, Value: value})
+	return &c
+}
+
+// withArg returns a copy of e naming the offending argument.
+func (e *APIError) withArg(name, value string) *APIError {
+	c := *e
+	c.ArgName, c.ArgValue = name, value
 	return &c
 }
 
@@ -79,6 +102,7 @@ var (
 	errConditionalConflict     = &APIError{Code: "ConditionalRequestConflict", Status: 409, Message: "A conflicting conditional operation is currently in progress against this resource."}
 	errUnsupportedSignature    = &APIError{Code: "InvalidArgument", Status: 400, Message: "Unsupported Authorization Type"}
 	errSigV2                   = &APIError{Code: "InvalidRequest", Status: 400, Message: "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."}
+	errInvalidToken            = &APIError{Code: "InvalidToken", Status: 400, Message: "The provided token is malformed or otherwise invalid."}
 )
 
 // toAPIError maps any error to the AWS error sent to the client.
@@ -89,6 +113,10 @@ func toAPIError(err error) *APIError {
 	}
 	if de := (*sigv4.Error)(nil); errors.As(err, &de) {
 		return toAPIError(de.Kind).withMessage(de.Message)
+	}
+	if he := (*sigv4.HeadersNotSignedError)(nil); errors.As(err, &he) {
+		return errAccessDenied.withMessage("There were headers present in the request which were not signed").
+			withField("HeadersNotSigned", strings.Join(he.Headers, ", "))
 	}
 	switch {
 	case errors.Is(err, sigv4.ErrMissingAuth):
@@ -117,7 +145,11 @@ func toAPIError(err error) *APIError {
 	case errors.Is(err, sigv4.ErrMissingContentSHA256):
 		return errMissingSecurityHeader
 	case errors.Is(err, sigv4.ErrBadContentSHA256):
-		return errContentSHA256Mismatch.withMessage("The provided 'x-amz-content-sha256' header is not valid.")
+		return errInvalidArgument.withMessage("x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, " +
+			"STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, " +
+			"STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a valid sha256 value.")
+	case errors.Is(err, sigv4.ErrInvalidToken):
+		return errInvalidToken
 	case errors.Is(err, sigv4.ErrChunkFormat):
 		return errIncompleteBody.withMessage("The request body terminated unexpectedly")
 	case errors.Is(err, sigv4.ErrMalformedTrailer):
@@ -166,6 +198,7 @@ type errorBody struct {
 	Expires        string `xml:"Expires,omitempty"`
 	ArgumentName   string `xml:"ArgumentName,omitempty"`
 	ArgumentValue  string `xml:"ArgumentValue,omitempty"`
+	Extra          []errField
 	RequestID      string `xml:"RequestId"`
 }
 
@@ -186,6 +219,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, req *request
 	if req != nil {
 		body.BucketName, body.Key = req.bucket, req.key
 	}
+	body.Extra = ae.Fields
 	switch {
 	case errors.Is(err, sigv4.ErrUnknownAccessKey):
 		body.AWSAccessKeyID = requestAccessKey(r)
@@ -198,6 +232,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, req *request
 				body.Expires = t.Add(time.Duration(n) * time.Second).UTC().Format("2006-01-02T15:04:05Z")
 			}
 		}
+	case errors.Is(err, sigv4.ErrBadContentSHA256):
+		v := r.Header.Get("X-Amz-Content-Sha256")
+		if v == "" {
+			v = r.URL.Query().Get("X-Amz-Content-Sha256")
+		}
+		body.ArgumentName, body.ArgumentValue = "x-amz-content-sha256", v
 	case ae.ArgName != "":
 		body.ArgumentName, body.ArgumentValue = ae.ArgName, ae.ArgValue
 	case ae == errUnsupportedSignature || errors.Is(err, sigv4.ErrUnsupportedAlgorithm) && r.Header.Get("Authorization") != "":

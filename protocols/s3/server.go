@@ -170,6 +170,17 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.w, req.r = w, r
+	if err := s.checkShape(req); err != nil {
+		s.writeError(w, r, req, err)
+		return
+	}
+	if isPostObject(req) {
+		// Authenticated by its form, not by a request signature.
+		if err := s.postObject(req); err != nil {
+			s.writeError(w, r, req, err)
+		}
+		return
+	}
 	auth, err := s.verifier.Verify(r)
 	if err != nil {
 		if r.Header.Get("Authorization") == "" && (req.has("X-Amz-Algorithm") || req.has("X-Amz-Credential")) {
@@ -179,6 +190,14 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.auth = auth
+	if err := s.checkRegion(req); err != nil {
+		s.writeError(w, r, req, err)
+		return
+	}
+	if err := checkEmptyPayload(req); err != nil {
+		s.writeError(w, r, req, err)
+		return
+	}
 	if err := s.dispatch(req); err != nil {
 		s.writeError(w, r, req, err)
 	}
