@@ -50,9 +50,9 @@ type bodyReader struct {
 	// (0: no idea); it sizes the first buffer of a small body.
 	sizeHint int64
 	max      int64
-	n    int64
-	done bool
-	err  error
+	n        int64
+	done     bool
+	err      error
 
 	// Results, valid after EOF.
 	md5Sum   [md5.Size]byte

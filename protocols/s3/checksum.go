@@ -128,7 +128,9 @@ func parseRequestChecksum(h http.Header) (requestChecksum, error) {
 		found := false
 		for a := checksumCRC32; a < numChecksumAlgs; a++ {
 			if t == a.header() {
-				if rc.alg != checksumNone && rc.alg != a {
+				if rc.alg != checksumNone {
+					// The checksum comes in the trailer or in a header,
+					// never both.
 					return rc, errInvalidRequest.withMessage("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
 				}
 				rc.alg, rc.trailer, found = a, true, true

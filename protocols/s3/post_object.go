@@ -383,6 +383,7 @@ func (s *sizeRangeReader) Read(p []byte) (int, error) {
 
 type postResponse struct {
 	XMLName  xml.Name `xml:"PostResponse"`
+	NS       string   `xml:"xmlns,attr"`
 	Location string   `xml:"Location"`
 	Bucket   string   `xml:"Bucket"`
 	Key      string   `xml:"Key"`
@@ -432,7 +433,7 @@ func (s *Server) writePostResult(req *request, fields map[string]string, a *obje
 		h.Set("Content-Length", "0")
 		req.w.WriteHeader(http.StatusOK)
 	case "201":
-		return writeXML(req.w, http.StatusCreated, postResponse{Location: loc, Bucket: req.bucket, Key: req.key, ETag: etag})
+		return writeXML(req.w, http.StatusCreated, postResponse{NS: s3NS, Location: loc, Bucket: req.bucket, Key: req.key, ETag: etag})
 	default:
 		req.w.WriteHeader(http.StatusNoContent)
 	}

@@ -129,3 +129,22 @@ func checkEmptyPayload(req *request) error {
 	}
 	return nil
 }
+
+var errStreamingNotAllowed = errInvalidRequest.withMessage("The value of x-amz-content-sha256 header is invalid.")
+
+// checkStreaming refuses aws-chunked bodies (STREAMING-* payload modes)
+// outside PutObject and UploadPart, the only operations S3 accepts them on.
+func checkStreaming(req *request) error {
+	if !req.auth.Mode.Chunked() {
+		return nil
+	}
+	if req.r.Method != http.MethodPut || req.key == "" || req.r.Header.Get("X-Amz-Copy-Source") != "" {
+		return errStreamingNotAllowed
+	}
+	for _, sub := range [...]string{"tagging", "acl", "retention", "legal-hold", "restore", "select", "attributes"} {
+		if req.has(sub) {
+			return errStreamingNotAllowed
+		}
+	}
+	return nil
+}

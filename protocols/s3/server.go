@@ -194,6 +194,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, req, err)
 		return
 	}
+	if err := checkStreaming(req); err != nil {
+		s.writeError(w, r, req, err)
+		return
+	}
 	if err := checkEmptyPayload(req); err != nil {
 		s.writeError(w, r, req, err)
 		return

@@ -191,7 +191,8 @@ func (c *ChunkedReader) readLine() ([]byte, error) {
 		return nil, ErrChunkFormat
 	}
 	if err != nil {
-		return nil, err
+		// The partial line, for the caller to judge.
+		return line, err
 	}
 	line = line[:len(line)-1]
 	return bytes.TrimSuffix(line, []byte{'\r'}), nil
@@ -216,7 +217,7 @@ func (c *ChunkedReader) chunkHeader() (int64, error) {
 		return 0, ErrChunkFormat
 	}
 	if c.declared >= 0 && size > c.declared-c.decoded {
-		return 0, ErrIncompleteBody
+		return 0, c.overlong(size)
 	}
 	if size > 0 && c.lastSize > 0 && c.lastSize < minChunk {
 		return 0, ErrChunkTooSmall
@@ -240,6 +241,28 @@ func (c *ChunkedReader) chunkHeader() (int64, error) {
 		}
 	}
 	return size, nil
+}
+
+// maxOverlong bounds the data of a chunk longer than the declared length
+// that is read to tell a malformed body from a length mismatch.
+const maxOverlong = 1 << 20
+
+// overlong reports a chunk that claims more data than the declared
+// length leaves. As S3 does, a chunk whose data does not end where its
+// size says is a malformed body (ErrChunkFormat); a well-formed one is a
+// length mismatch (ErrIncompleteBody). The data is discarded, never
+// returned.
+func (c *ChunkedReader) overlong(size int64) error {
+	if size > maxOverlong {
+		return ErrIncompleteBody
+	}
+	if _, err := io.CopyN(io.Discard, c.br, size); err != nil {
+		return ErrChunkFormat
+	}
+	if err := c.expectCRLF(); err != nil {
+		return ErrChunkFormat
+	}
+	return ErrIncompleteBody
 }
 
 func parseHex(b []byte) (int64, bool) {
@@ -274,11 +297,18 @@ func (c *ChunkedReader) finish() error {
 	for {
 		line, err := c.readLine()
 		if err == io.EOF {
-			// A last line without its LF is tolerated.
+			// A last line without its LF is tolerated, when blank.
+			if len(bytes.TrimSpace(line)) > 0 {
+				return ErrChunkFormat
+			}
 			break
 		}
 		if err != nil {
 			return err
+		}
+		if bytes.IndexByte(line, '\r') >= 0 {
+			// A bare CR: the body's line structure is broken.
+			return ErrChunkFormat
 		}
 		total += len(line) + 2
 		if total > maxTrailer {
