@@ -17,8 +17,10 @@
 // overrides, checksum mode), DeleteObject, DeleteObjects, CopyObject,
 // multipart uploads (Create, UploadPart, UploadPartCopy, Complete, Abort,
 // ListParts, ListMultipartUploads), ListObjects and ListObjectsV2, object
-// and bucket tagging, and flexible checksums (CRC32, CRC32C, CRC64NVME,
-// SHA1, SHA256, SHA512, MD5, XXHASH64; full-object CRCs of multipart
+// and bucket tagging, browser-based uploads (POST Object: form fields, a
+// POST policy signed with SigV4, the file streamed like a PUT body), and
+// flexible checksums (CRC32, CRC32C, CRC64NVME, SHA1, SHA256, SHA512,
+// MD5, XXHASH64, XXHASH3, XXHASH128; full-object CRCs of multipart
 // objects are combined from the parts' CRCs). A PUT without a checksum
 // stores a CRC64NVME, as S3 does. Other sub-resources (ACLs, policies,
 // object lock, versions, CORS, website, ...) answer NotImplemented. Errors are AWS XML errors from the one table in
@@ -61,7 +63,10 @@
 // speed; clients that compare ETags with a local MD5 need the default.
 //
 // There are no ACLs, policies or versioning: every configured credential
-// may do everything. Requests signed for any region are accepted. A GET
+// may do everything. Requests are signed for Config.Region or for the
+// region of the bucket they address (CreateBucket: any region, where the
+// bucket is then created). Anonymous requests, browser uploads without a
+// signed policy included, are refused. A GET
 // that fails after its headers were sent aborts the connection, so the
 // client sees a truncated response rather than wrong bytes.
 package s3

@@ -194,13 +194,13 @@ func unsafeObjectName(key string) bool {
 // signature over the policy. An upload without any of them is anonymous,
 // which no bucket allows.
 func (s *Server) authorizePost(bucket string, fields map[string]string) error {
-	any := false
+	signed := false
 	for _, f := range postAuthFields {
 		if _, ok := fields[f]; ok {
-			any = true
+			signed = true
 		}
 	}
-	if !any {
+	if !signed {
 		return errAccessDenied
 	}
 	for _, f := range postAuthFields {

@@ -294,11 +294,12 @@ func (c *ChunkedReader) finish() error {
 	var canon strings.Builder
 	sigSeen := false
 	total := 0
-	for {
+	for lines := 0; ; lines++ {
 		line, err := c.readLine()
 		if err == io.EOF {
-			// A last line without its LF is tolerated, when blank.
-			if len(bytes.TrimSpace(line)) > 0 {
+			// A last line without its LF is tolerated, when blank; a body
+			// that stops right after the final chunk is cut short.
+			if len(bytes.TrimSpace(line)) > 0 || lines == 0 && len(line) == 0 {
 				return ErrChunkFormat
 			}
 			break
@@ -339,6 +340,11 @@ func (c *ChunkedReader) finish() error {
 		}
 		if sigSeen || c.mode == PayloadStreaming {
 			return ErrMalformedTrailer
+		}
+		if c.mode == PayloadStreamingTrailer && len(c.trailers) > 0 {
+			// One trailer, then its signature: anything else means the
+			// body is not what its framing says.
+			return ErrChunkFormat
 		}
 		canon.WriteString(n + ":" + v + "\n")
 		c.trailers = append(c.trailers, n, v)
