@@ -46,13 +46,14 @@ type bodyReader struct {
 	cksum   requestChecksum
 
 	size int64 // decoded length, -1 if unknown
+	max  int64
+	n    int64
+	done bool
+	err  error
+
 	// sizeHint, when size is unknown, is the most the body can hold
 	// (0: no idea); it sizes the first buffer of a small body.
 	sizeHint int64
-	max      int64
-	n        int64
-	done     bool
-	err      error
 
 	// Results, valid after EOF.
 	md5Sum   [md5.Size]byte
@@ -204,8 +205,8 @@ func (b *bodyReader) verify() error {
 	}
 	if b.sha != nil {
 		var sum [sha256.Size]byte
-		if got := hex.EncodeToString(b.sha.Sum(sum[:0])); got != b.wantSHA {
-			return contentSHA256Mismatch(b.wantSHA, got)
+		if hex.EncodeToString(b.sha.Sum(sum[:0])) != b.wantSHA {
+			return errContentSHA256Mismatch
 		}
 	}
 	if b.chunked != nil && b.chunked.HasTrailers() && !b.cksum.trailer {

@@ -22,7 +22,7 @@ type APIError struct {
 	// ArgName and ArgValue name the offending argument (InvalidArgument).
 	ArgName, ArgValue string
 	// Fields are further elements of the error document, in order
-	// (ProposedSize, HeadersNotSigned, Region, ...).
+	// (Content-MD5, ExpectedDigest, ...).
 	Fields []errField
 }
 
@@ -30,6 +30,24 @@ type APIError struct {
 type errField struct {
 	XMLName xml.Name
 	Value   string `xml:",chardata"`
+}
+
+// withFields returns a copy of e with extra elements, given as name,
+// value pairs.
+func (e *APIError) withFields(kv ...string) *APIError {
+	c := *e
+	c.Fields = nil
+	for i := 0; i+1 < len(kv); i += 2 {
+		c.Fields = append(c.Fields, errField{XMLName: xml.Name{Local: kv[i]}, Value: kv[i+1]})
+	}
+	return &c
+}
+
+// withArg returns a copy of e naming the offending argument.
+func (e *APIError) withArg(name, value string) *APIError {
+	c := *e
+	c.ArgName, c.ArgValue = name, value
+	return &c
 }
 
 func (e *APIError) Error() string { return "s3: " + e.Code + ": " + e.Message }
@@ -41,26 +59,13 @@ func (e *APIError) withMessage(msg string) *APIError {
 	return &c
 }
 
-// withField returns a copy of e with one more element in its document.
-func (e *APIError) withField(name, value string) *APIError {
-	c := *e
-	c.Fields = append(append([]errField(nil), e.Fields...), errField{XMLName: xml.Name{Local: name}, Value: value})
-	return &c
-}
-
-// withArg returns a copy of e naming the offending argument.
-func (e *APIError) withArg(name, value string) *APIError {
-	c := *e
-	c.ArgName, c.ArgValue = name, value
-	return &c
-}
-
 // The error table: one entry per AWS error code the server sends.
 var (
 	errAccessDenied            = &APIError{Code: "AccessDenied", Status: 403, Message: "Access Denied."}
 	errAuthorizationMalformed  = &APIError{Code: "AuthorizationHeaderMalformed", Status: 400, Message: "The authorization header is malformed."}
 	errAuthorizationQuery      = &APIError{Code: "AuthorizationQueryParametersError", Status: 400, Message: "Error parsing the X-Amz-Credential parameter."}
 	errBadDigest               = &APIError{Code: "BadDigest", Status: 400, Message: "The Content-MD5 or checksum you specified did not match what we received."}
+	errBadRequest              = &APIError{Code: "400", Status: 400, Message: "Bad Request"}
 	errBucketAlreadyOwnedByYou = &APIError{Code: "BucketAlreadyOwnedByYou", Status: 409, Message: "Your previous request to create the named bucket succeeded and you already own it."}
 	errBucketNotEmpty          = &APIError{Code: "BucketNotEmpty", Status: 409, Message: "The bucket you tried to delete is not empty."}
 	errContentSHA256Mismatch   = &APIError{Code: "XAmzContentSHA256Mismatch", Status: 400, Message: "The provided 'x-amz-content-sha256' header does not match what was computed."}
@@ -77,6 +82,7 @@ var (
 	errInvalidDigest           = &APIError{Code: "InvalidDigest", Status: 400, Message: "The Content-MD5 or checksum you specified is not valid."}
 	errInvalidPart             = &APIError{Code: "InvalidPart", Status: 400, Message: "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."}
 	errInvalidPartOrder        = &APIError{Code: "InvalidPartOrder", Status: 400, Message: "The list of parts was not in ascending order. Parts must be ordered by part number."}
+	errInvalidRedirect         = &APIError{Code: "InvalidRedirectLocation", Status: 400, Message: "The website redirect location must have a prefix of 'http://' or 'https://' or '/'."}
 	errInvalidRange            = &APIError{Code: "InvalidRange", Status: 416, Message: "The requested range is not satisfiable"}
 	errInvalidPartNumber       = &APIError{Code: "InvalidPartNumber", Status: 416, Message: "The requested partnumber is not satisfiable."}
 	errInvalidRequest          = &APIError{Code: "InvalidRequest", Status: 400, Message: "Invalid Request."}
@@ -116,7 +122,7 @@ func toAPIError(err error) *APIError {
 	}
 	if he := (*sigv4.HeadersNotSignedError)(nil); errors.As(err, &he) {
 		return errAccessDenied.withMessage("There were headers present in the request which were not signed").
-			withField("HeadersNotSigned", strings.Join(he.Headers, ", "))
+			withFields("HeadersNotSigned", strings.Join(he.Headers, ", "))
 	}
 	switch {
 	case errors.Is(err, sigv4.ErrMissingAuth):
@@ -198,7 +204,7 @@ type errorBody struct {
 	Expires        string `xml:"Expires,omitempty"`
 	ArgumentName   string `xml:"ArgumentName,omitempty"`
 	ArgumentValue  string `xml:"ArgumentValue,omitempty"`
-	Extra          []errField
+	Fields         []errField
 	RequestID      string `xml:"RequestId"`
 }
 
@@ -215,11 +221,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, req *request
 		w.WriteHeader(ae.Status)
 		return
 	}
-	body := errorBody{Code: ae.Code, Message: ae.Message, Resource: r.URL.Path, RequestID: h.Get("x-amz-request-id")}
+	body := errorBody{Code: ae.Code, Message: ae.Message, Resource: r.URL.Path, RequestID: h.Get("x-amz-request-id"), Fields: ae.Fields}
 	if req != nil {
 		body.BucketName, body.Key = req.bucket, req.key
 	}
-	body.Extra = ae.Fields
 	switch {
 	case errors.Is(err, sigv4.ErrUnknownAccessKey):
 		body.AWSAccessKeyID = requestAccessKey(r)

@@ -38,10 +38,8 @@ var postAuthFields = [...]string{"policy", "x-amz-algorithm", "x-amz-credential"
 const maxPostSigningAge = time.Hour
 
 var (
-	errPostNotMultipart = errPreconditionFailed.withField("Condition", "Bucket POST must be of the enclosure-type multipart/form-data")
+	errPostNotMultipart = errPreconditionFailed.withFields("Condition", "Bucket POST must be of the enclosure-type multipart/form-data")
 	errPostFileRequired = errInvalidArgument.withMessage("POST requires exactly one file upload per request.").withArg("file", "0")
-	errBadRequest       = &APIError{Code: "400", Status: 400, Message: "Bad Request"}
-	errInvalidRedirect  = &APIError{Code: "InvalidRedirectLocation", Status: 400, Message: "The website redirect location must have a prefix of 'http://' or 'https://' or '/'."}
 )
 
 // postMissingField is the error for a required field that is absent.
@@ -234,7 +232,7 @@ func (s *Server) authorizePost(bucket string, fields map[string]string) error {
 	}
 	secret, ok := s.verifier.Credentials[scope.AccessKey]
 	if !ok {
-		return errInvalidAccessKeyID.withField("AWSAccessKeyId", scope.AccessKey)
+		return errInvalidAccessKeyID.withFields("AWSAccessKeyId", scope.AccessKey)
 	}
 	if _, ok := fields["x-amz-security-token"]; ok {
 		return errInvalidToken
@@ -244,10 +242,8 @@ func (s *Server) authorizePost(bucket string, fields map[string]string) error {
 	mac.Write([]byte(policy))
 	want := hex.EncodeToString(mac.Sum(nil))
 	if !hmac.Equal([]byte(want), []byte(sig)) {
-		return errSignatureDoesNotMatch.withField("AWSAccessKeyId", scope.AccessKey).
-			withField("StringToSign", policy).
-			withField("SignatureProvided", sig).
-			withField("StringToSignBytes", hexBytes(policy))
+		return errSignatureDoesNotMatch.withFields("AWSAccessKeyId", scope.AccessKey, "StringToSign", policy,
+			"SignatureProvided", sig, "StringToSignBytes", hexBytes(policy))
 	}
 	return nil
 }
@@ -285,7 +281,7 @@ func postObjectAttrs(fields map[string]string) (objectAttrs, requestChecksum, er
 	if err != nil {
 		return a, ck, err
 	}
-	if loc, ok := fields["x-amz-website-redirect-location"]; ok && !validRedirectLocation(loc) {
+	if loc, ok := fields["x-amz-website-redirect-location"]; ok && !validWebsiteRedirect(loc) {
 		return a, ck, errInvalidRedirect
 	}
 	if doc, ok := fields["tagging"]; ok {
@@ -301,8 +297,8 @@ func postObjectAttrs(fields map[string]string) (objectAttrs, requestChecksum, er
 	return a, ck, err
 }
 
-// validRedirectLocation applies S3's rule for x-amz-website-redirect-location.
-func validRedirectLocation(v string) bool {
+// validWebsiteRedirect applies S3's rule for x-amz-website-redirect-location.
+func validWebsiteRedirect(v string) bool {
 	return strings.HasPrefix(v, "/") || strings.HasPrefix(v, "http://") || strings.HasPrefix(v, "https://")
 }
 
@@ -355,8 +351,8 @@ func (s *Server) newFormBody(w http.ResponseWriter, src io.Reader, ck requestChe
 }
 
 func entityTooSmall(proposed, lo int64) *APIError {
-	return errEntityTooSmall.withField("ProposedSize", strconv.FormatInt(proposed, 10)).
-		withField("MinSizeAllowed", strconv.FormatInt(lo, 10))
+	return errEntityTooSmall.withFields("ProposedSize", strconv.FormatInt(proposed, 10),
+		"MinSizeAllowed", strconv.FormatInt(lo, 10))
 }
 
 // sizeRangeReader enforces a policy's content-length-range on the file as
@@ -372,8 +368,8 @@ func (s *sizeRangeReader) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
 	s.n += int64(n)
 	if s.n > s.hi {
-		return 0, errEntityTooLarge.withField("ProposedSize", strconv.FormatInt(max(s.proposed, s.n), 10)).
-			withField("MaxSizeAllowed", strconv.FormatInt(s.hi, 10))
+		return 0, errEntityTooLarge.withFields("ProposedSize", strconv.FormatInt(max(s.proposed, s.n), 10),
+			"MaxSizeAllowed", strconv.FormatInt(s.hi, 10))
 	}
 	if err == io.EOF && s.n < s.lo {
 		return n, entityTooSmall(s.n, s.lo)

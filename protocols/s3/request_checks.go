@@ -17,7 +17,7 @@ import (
 const maxHeaderSection = 8 << 10
 
 var errHeaderSectionTooLarge = (&APIError{Code: "RequestHeaderSectionTooLarge", Status: 400,
-	Message: "Your request header section exceeds the maximum allowed size."}).withField("MaxSizeAllowed", strconv.Itoa(maxHeaderSection))
+	Message: "Your request header section exceeds the maximum allowed size."}).withFields("MaxSizeAllowed", strconv.Itoa(maxHeaderSection))
 
 // headerSectionSize is the size of the request's header lines as sent
 // ("Name: value\r\n" each, Host included).
@@ -34,7 +34,7 @@ func headerSectionSize(r *http.Request) int {
 // methodNotAllowed is MethodNotAllowed naming the method and the kind of
 // resource addressed (SERVICE, BUCKET, OBJECT, UPLOAD).
 func methodNotAllowed(method, resource string) *APIError {
-	return errMethodNotAllowed.withField("Method", method).withField("ResourceType", resource)
+	return errMethodNotAllowed.withFields("Method", method, "ResourceType", resource)
 }
 
 // checkShape refuses, before authentication, requests that cannot name
@@ -108,15 +108,14 @@ func (s *Server) checkRegion(req *request) error {
 	}
 	msg := fmt.Sprintf("the region %q is wrong; expecting %q", got, s.cfg.Region)
 	if req.auth.Presigned {
-		return errAuthorizationQuery.withMessage("Error parsing the X-Amz-Credential parameter; "+msg).withField("Region", s.cfg.Region)
+		return errAuthorizationQuery.withMessage("Error parsing the X-Amz-Credential parameter; "+msg).withFields("Region", s.cfg.Region)
 	}
-	return errAuthorizationMalformed.withMessage(sigv4.MalformedPrefix+msg).withField("Region", s.cfg.Region)
+	return errAuthorizationMalformed.withMessage(sigv4.MalformedPrefix+msg).withFields("Region", s.cfg.Region)
 }
 
 // contentSHA256Mismatch is XAmzContentSHA256Mismatch naming both digests.
 func contentSHA256Mismatch(client, computed string) *APIError {
-	return errContentSHA256Mismatch.withField("ClientComputedContentSHA256", client).
-		withField("S3ComputedContentSHA256", computed)
+	return errContentSHA256Mismatch.withFields("ClientComputedContentSHA256", client, "S3ComputedContentSHA256", computed)
 }
 
 // checkEmptyPayload verifies the declared payload hash of a request

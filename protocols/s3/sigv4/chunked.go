@@ -294,12 +294,14 @@ func (c *ChunkedReader) finish() error {
 	var canon strings.Builder
 	sigSeen := false
 	total := 0
-	for lines := 0; ; lines++ {
+	// ended: the last line read was blank (the section's terminator).
+	ended := false
+	for {
 		line, err := c.readLine()
 		if err == io.EOF {
-			// A last line without its LF is tolerated, when blank; a body
-			// that stops right after the final chunk is cut short.
-			if len(bytes.TrimSpace(line)) > 0 || lines == 0 && len(line) == 0 {
+			// The section ends with a blank line; its line break may be
+			// missing. A body that stops elsewhere is cut short.
+			if len(bytes.TrimSpace(line)) > 0 || !ended && len(line) == 0 {
 				return ErrChunkFormat
 			}
 			break
@@ -315,7 +317,7 @@ func (c *ChunkedReader) finish() error {
 		if total > maxTrailer {
 			return ErrMalformedTrailer
 		}
-		if len(bytes.TrimSpace(line)) == 0 {
+		if ended = len(bytes.TrimSpace(line)) == 0; ended {
 			continue
 		}
 		name, val, ok := bytes.Cut(line, []byte{':'})
@@ -329,6 +331,9 @@ func (c *ChunkedReader) finish() error {
 				return ErrMalformedTrailer
 			}
 			sigSeen = true
+			if len(v) != 64 || !isLowerHex(v) {
+				return ErrChunkFormat
+			}
 			if len(c.trailers) == 0 {
 				return ErrMalformedTrailer
 			}
