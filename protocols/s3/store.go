@@ -59,8 +59,10 @@ func (s *Server) storePieces(bucket, ks string, key []byte, body *bodyReader, at
 	prefix := "t/" + randomHex(12) + "/"
 	var srcs []engine.Source
 	var tmp [][]byte
-	// last holds the most recent piece until the next one shows up: a body
-	// that fits one piece is then stored with one Put, not composed.
+	// last is a piece the body ended in: stored under key with one Put
+	// when it is the only one, so a small body of unknown size is not
+	// composed. (Pieces are otherwise stored as soon as they are read:
+	// one piece buffer at a time.)
 	var last *engine.Buffer
 	defer func() {
 		if last != nil {
@@ -70,10 +72,8 @@ func (s *Server) storePieces(bucket, ks string, key []byte, body *bodyReader, at
 			s.eng.Delete(tks, tmp)
 		}
 	}()
-	stash := func() error {
+	stash := func(buf *engine.Buffer) error {
 		pk := []byte(fmt.Sprintf("%s%06d", prefix, len(srcs)))
-		buf := last
-		last = nil
 		res, err := s.eng.Put(tks, pk, buf, engine.PutOptions{})
 		if err != nil {
 			return err
@@ -102,18 +102,15 @@ func (s *Server) storePieces(bucket, ks string, key []byte, body *bodyReader, at
 		if got == 0 {
 			break
 		}
-		if last != nil {
-			if err := stash(); err != nil {
-				buf.Release()
-				return engine.PutResult{}, err
-			}
+		if got < n {
+			last = buf
+			break
 		}
-		last = buf
+		if err := stash(buf); err != nil {
+			return engine.PutResult{}, err
+		}
 		if remain >= 0 {
 			remain -= got
-		}
-		if got < n {
-			break
 		}
 	}
 	if err := body.finish(); err != nil {
@@ -129,7 +126,9 @@ func (s *Server) storePieces(bucket, ks string, key []byte, body *bodyReader, at
 		return s.eng.Put(ks, key, buf, opts)
 	}
 	if last != nil {
-		if err := stash(); err != nil {
+		buf := last
+		last = nil
+		if err := stash(buf); err != nil {
 			return engine.PutResult{}, err
 		}
 	}
