@@ -53,6 +53,10 @@ type bodyReader struct {
 	done bool
 	err  error
 
+	// sizeHint, when size is unknown, is the most the body can hold
+	// (0: no idea); it sizes the first buffer of a small body.
+	sizeHint int64
+
 	// Results, valid after EOF.
 	md5Sum   [md5.Size]byte
 	checksum string // base64 of the computed flexible checksum

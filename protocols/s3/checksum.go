@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/gpucache/gpucache/internal/xxh3"
 	"github.com/minio/crc64nvme"
 )
 
@@ -28,10 +29,12 @@ const (
 	checksumSHA512
 	checksumMD5
 	checksumXXHASH64
+	checksumXXHASH3
+	checksumXXHASH128
 	numChecksumAlgs
 )
 
-var checksumNames = [numChecksumAlgs]string{"", "CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME", "SHA512", "MD5", "XXHASH64"}
+var checksumNames = [numChecksumAlgs]string{"", "CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME", "SHA512", "MD5", "XXHASH64", "XXHASH3", "XXHASH128"}
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -60,6 +63,10 @@ func (a checksumAlg) new() hash.Hash {
 		return md5.New()
 	case checksumXXHASH64:
 		return xxhash.New()
+	case checksumXXHASH3:
+		return xxh3.New64()
+	case checksumXXHASH128:
+		return xxh3.New128()
 	}
 	return nil
 }
@@ -73,11 +80,11 @@ func (a checksumAlg) rawSize() int {
 		return 20
 	case checksumSHA256:
 		return 32
-	case checksumCRC64NVME, checksumXXHASH64:
+	case checksumCRC64NVME, checksumXXHASH64, checksumXXHASH3:
 		return 8
 	case checksumSHA512:
 		return 64
-	case checksumMD5:
+	case checksumMD5, checksumXXHASH128:
 		return 16
 	}
 	return 0
@@ -129,7 +136,9 @@ func parseRequestChecksum(h http.Header) (requestChecksum, error) {
 		found := false
 		for a := checksumCRC32; a < numChecksumAlgs; a++ {
 			if t == a.header() {
-				if rc.alg != checksumNone && rc.alg != a {
+				if rc.alg != checksumNone {
+					// The checksum comes in the trailer or in a header,
+					// never both.
 					return rc, errInvalidRequest.withMessage("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
 				}
 				rc.alg, rc.trailer, found = a, true, true
@@ -143,7 +152,7 @@ func parseRequestChecksum(h http.Header) (requestChecksum, error) {
 		if v := h.Get(name); v != "" {
 			a, ok := parseChecksumAlg(v)
 			if !ok {
-				return rc, errInvalidRequest.withMessage("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256, SHA512, MD5, XXHASH64]")
+				return rc, errInvalidRequest.withMessage("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, MD5, SHA1, SHA256, SHA512, XXHASH128, XXHASH3, XXHASH64]")
 			}
 			if rc.alg != checksumNone && rc.alg != a {
 				return rc, errInvalidRequest.withMessage("Value for " + strings.ToLower(name) + " header is invalid.")
@@ -165,6 +174,8 @@ type checksumFields struct {
 	ChecksumSHA512    string `xml:"ChecksumSHA512,omitempty"`
 	ChecksumMD5       string `xml:"ChecksumMD5,omitempty"`
 	ChecksumXXHASH64  string `xml:"ChecksumXXHASH64,omitempty"`
+	ChecksumXXHASH3   string `xml:"ChecksumXXHASH3,omitempty"`
+	ChecksumXXHASH128 string `xml:"ChecksumXXHASH128,omitempty"`
 }
 
 func (c *checksumFields) field(a checksumAlg) *string {
@@ -185,6 +196,10 @@ func (c *checksumFields) field(a checksumAlg) *string {
 		return &c.ChecksumMD5
 	case checksumXXHASH64:
 		return &c.ChecksumXXHASH64
+	case checksumXXHASH3:
+		return &c.ChecksumXXHASH3
+	case checksumXXHASH128:
+		return &c.ChecksumXXHASH128
 	}
 	return nil
 }

@@ -31,7 +31,8 @@ type Config struct {
 	Credentials []Credential
 	// Region is reported by GetBucketLocation and used for buckets created
 	// without a LocationConstraint ("s3-region"). Default "us-east-1".
-	// Requests signed for any region are accepted.
+	// Requests must be signed for it, or for the region of the bucket
+	// they address.
 	Region string
 	// TLSCertFile and TLSKeyFile enable TLS on Serve, with HTTP/2
 	// ("s3-tls-cert-file", "s3-tls-key-file"). Both or neither.

@@ -21,8 +21,10 @@
 // multipart uploads (Create, UploadPart, UploadPartCopy, Complete, Abort,
 // ListParts, ListMultipartUploads), ListObjects and ListObjectsV2,
 // ListObjectVersions (every object is its single "null" version), object
-// and bucket tagging, and flexible checksums (CRC32, CRC32C, CRC64NVME,
-// SHA1, SHA256, SHA512, MD5, XXHASH64; full-object CRCs of multipart
+// and bucket tagging, browser-based uploads (POST Object: form fields, a
+// POST policy signed with SigV4, the file streamed like a PUT body),
+// flexible checksums (CRC32, CRC32C, CRC64NVME, SHA1, SHA256, SHA512,
+// MD5, XXHASH64, XXHASH3, XXHASH128; full-object CRCs of multipart
 // objects are combined from the parts' CRCs), and Object Lock (bucket
 // configuration with default retention, per-object retention and legal
 // hold, enforced on every overwrite and delete). A PUT without a checksum
@@ -78,12 +80,15 @@
 // grants naming a credential are validated and stored without effect.
 // Policy conditions on keys the server has no value for (aws:SourceVpc,
 // s3:ExistingObjectTag/..., ...) behave as on S3 for absent keys;
-// anonymous DeleteObjects is always refused. The website configuration is
-// stored but no website endpoint serves it. Without versions, an object
-// under Object Lock cannot be overwritten or deleted at all, where S3
-// would keep the locked version and add a new one or a delete marker (see
-// object_lock.go). Object Lock binds the S3 API only: a RESP FLUSHALL
-// still removes every key. Requests signed for any region are accepted. A GET
+// anonymous DeleteObjects is always refused, and browser uploads (POST
+// Object) need a signed policy even to a public bucket. The website
+// configuration is stored but no website endpoint serves it. Without
+// versions, an object under Object Lock cannot be overwritten or deleted
+// at all, where S3 would keep the locked version and add a new one or a
+// delete marker (see object_lock.go). Object Lock binds the S3 API only:
+// a RESP FLUSHALL still removes every key. Requests are signed for
+// Config.Region or for the region of the bucket they address
+// (CreateBucket: any region, where the bucket is then created). A GET
 // that fails after its headers were sent aborts the connection, so the
 // client sees a truncated response rather than wrong bytes.
 package s3

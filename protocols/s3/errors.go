@@ -64,7 +64,7 @@ var (
 	errAccessDenied            = &APIError{Code: "AccessDenied", Status: 403, Message: "Access Denied."}
 	errAuthorizationMalformed  = &APIError{Code: "AuthorizationHeaderMalformed", Status: 400, Message: "The authorization header is malformed."}
 	errAuthorizationQuery      = &APIError{Code: "AuthorizationQueryParametersError", Status: 400, Message: "Error parsing the X-Amz-Credential parameter."}
-	errBadDigest               = &APIError{Code: "BadDigest", Status: 400, Message: "The Content-MD5 you specified did not match what we received."}
+	errBadDigest               = &APIError{Code: "BadDigest", Status: 400, Message: "The Content-MD5 or checksum you specified did not match what we received."}
 	errBadRequest              = &APIError{Code: "400", Status: 400, Message: "Bad Request"}
 	errBucketAlreadyOwnedByYou = &APIError{Code: "BucketAlreadyOwnedByYou", Status: 409, Message: "Your previous request to create the named bucket succeeded and you already own it."}
 	errBucketNotEmpty          = &APIError{Code: "BucketNotEmpty", Status: 409, Message: "The bucket you tried to delete is not empty."}
@@ -108,6 +108,7 @@ var (
 	errConditionalConflict     = &APIError{Code: "ConditionalRequestConflict", Status: 409, Message: "A conflicting conditional operation is currently in progress against this resource."}
 	errUnsupportedSignature    = &APIError{Code: "InvalidArgument", Status: 400, Message: "Unsupported Authorization Type"}
 	errSigV2                   = &APIError{Code: "InvalidRequest", Status: 400, Message: "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."}
+	errInvalidToken            = &APIError{Code: "InvalidToken", Status: 400, Message: "The provided token is malformed or otherwise invalid."}
 )
 
 // sha256MismatchError is XAmzContentSHA256Mismatch with both digests,
@@ -125,6 +126,10 @@ func toAPIError(err error) *APIError {
 	}
 	if de := (*sigv4.Error)(nil); errors.As(err, &de) {
 		return toAPIError(de.Kind).withMessage(de.Message)
+	}
+	if he := (*sigv4.HeadersNotSignedError)(nil); errors.As(err, &he) {
+		return errAccessDenied.withMessage("There were headers present in the request which were not signed").
+			withFields("HeadersNotSigned", strings.Join(he.Headers, ", "))
 	}
 	switch {
 	case errors.Is(err, sigv4.ErrMissingAuth):
@@ -153,7 +158,11 @@ func toAPIError(err error) *APIError {
 	case errors.Is(err, sigv4.ErrMissingContentSHA256):
 		return errMissingSecurityHeader
 	case errors.Is(err, sigv4.ErrBadContentSHA256):
-		return errContentSHA256Mismatch.withMessage("The provided 'x-amz-content-sha256' header is not valid.")
+		return errInvalidArgument.withMessage("x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, " +
+			"STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, " +
+			"STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a valid sha256 value.")
+	case errors.Is(err, sigv4.ErrInvalidToken):
+		return errInvalidToken
 	case errors.Is(err, sigv4.ErrChunkFormat):
 		return errIncompleteBody.withMessage("The request body terminated unexpectedly")
 	case errors.Is(err, sigv4.ErrMalformedTrailer):
@@ -240,6 +249,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, req *request
 				body.Expires = t.Add(time.Duration(n) * time.Second).UTC().Format("2006-01-02T15:04:05Z")
 			}
 		}
+	case errors.Is(err, sigv4.ErrBadContentSHA256):
+		v := r.Header.Get("X-Amz-Content-Sha256")
+		if v == "" {
+			v = r.URL.Query().Get("X-Amz-Content-Sha256")
+		}
+		body.ArgumentName, body.ArgumentValue = "x-amz-content-sha256", v
 	case ae.ArgName != "":
 		body.ArgumentName, body.ArgumentValue = ae.ArgName, ae.ArgValue
 	case ae == errUnsupportedSignature || errors.Is(err, sigv4.ErrUnsupportedAlgorithm) && r.Header.Get("Authorization") != "":

@@ -178,7 +178,18 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	if err := s.checkShape(req); err != nil {
+		s.writeError(w, r, req, err)
+		return
+	}
 	s.corsResponseHeaders(req)
+	if isPostObject(req) {
+		// Authenticated by its form, not by a request signature.
+		if err := s.postObject(req); err != nil {
+			s.writeError(w, r, req, err)
+		}
+		return
+	}
 	auth, err := s.verifier.Verify(r)
 	if errors.Is(err, sigv4.ErrMissingAuth) {
 		auth, err = s.authorizeAnonymous(req)
@@ -190,6 +201,18 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.auth = auth
+	if err := s.checkRegion(req); err != nil {
+		s.writeError(w, r, req, err)
+		return
+	}
+	if err := checkStreaming(req); err != nil {
+		s.writeError(w, r, req, err)
+		return
+	}
+	if err := checkEmptyPayload(req); err != nil {
+		s.writeError(w, r, req, err)
+		return
+	}
 	if err := s.dispatch(req); err != nil {
 		s.writeError(w, r, req, err)
 	}

@@ -59,16 +59,38 @@ func (s *Server) storePieces(bucket, ks string, key []byte, body *bodyReader, at
 	prefix := "t/" + randomHex(12) + "/"
 	var srcs []engine.Source
 	var tmp [][]byte
+	// last is a piece the body ended in: stored under key with one Put
+	// when it is the only one, so a small body of unknown size is not
+	// composed. (Pieces are otherwise stored as soon as they are read:
+	// one piece buffer at a time.)
+	var last *engine.Buffer
 	defer func() {
+		if last != nil {
+			last.Release()
+		}
 		if len(tmp) > 0 {
 			s.eng.Delete(tks, tmp)
 		}
 	}()
+	stash := func(buf *engine.Buffer) error {
+		pk := []byte(fmt.Sprintf("%s%06d", prefix, len(srcs)))
+		res, err := s.eng.Put(tks, pk, buf, engine.PutOptions{})
+		if err != nil {
+			return err
+		}
+		tmp = append(tmp, pk)
+		srcs = append(srcs, engine.Source{KS: tks, Key: pk, Len: -1, Version: res.Meta.Version})
+		return nil
+	}
 	remain := body.size // -1: unknown
 	for i := 0; ; i++ {
 		n := s.cfg.PieceSize
 		if remain >= 0 && remain < n {
 			n = remain
+		} else if remain < 0 && i == 0 && body.sizeHint > 0 && body.sizeHint < n {
+			// One more byte than the hint: a body of exactly the hint's
+			// size then ends inside the first piece.
+			n = body.sizeHint + 1
 		}
 		if n == 0 {
 			break
@@ -80,27 +102,37 @@ func (s *Server) storePieces(bucket, ks string, key []byte, body *bodyReader, at
 		if got == 0 {
 			break
 		}
-		pk := []byte(fmt.Sprintf("%s%06d", prefix, i))
-		res, err := s.eng.Put(tks, pk, buf, engine.PutOptions{})
-		if err != nil {
+		if got < n {
+			last = buf
+			break
+		}
+		if err := stash(buf); err != nil {
 			return engine.PutResult{}, err
 		}
-		tmp = append(tmp, pk)
-		srcs = append(srcs, engine.Source{KS: tks, Key: pk, Len: -1, Version: res.Meta.Version})
 		if remain >= 0 {
 			remain -= got
-		}
-		if got < n {
-			break
 		}
 	}
 	if err := body.finish(); err != nil {
 		return engine.PutResult{}, err
 	}
-	opts.Attrs = attrs()
 	if len(srcs) == 0 {
-		return s.eng.PutBytes(ks, key, []byte{}, opts)
+		opts.Attrs = attrs()
+		if last == nil {
+			return s.eng.PutBytes(ks, key, []byte{}, opts)
+		}
+		buf := last
+		last = nil
+		return s.eng.Put(ks, key, buf, opts)
 	}
+	if last != nil {
+		buf := last
+		last = nil
+		if err := stash(buf); err != nil {
+			return engine.PutResult{}, err
+		}
+	}
+	opts.Attrs = attrs()
 	return s.eng.Compose(ks, key, srcs, opts)
 }
 

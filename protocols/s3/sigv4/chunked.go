@@ -191,7 +191,8 @@ func (c *ChunkedReader) readLine() ([]byte, error) {
 		return nil, ErrChunkFormat
 	}
 	if err != nil {
-		return nil, err
+		// The partial line, for the caller to judge.
+		return line, err
 	}
 	line = line[:len(line)-1]
 	return bytes.TrimSuffix(line, []byte{'\r'}), nil
@@ -216,7 +217,7 @@ func (c *ChunkedReader) chunkHeader() (int64, error) {
 		return 0, ErrChunkFormat
 	}
 	if c.declared >= 0 && size > c.declared-c.decoded {
-		return 0, ErrIncompleteBody
+		return 0, c.overlong(size)
 	}
 	if size > 0 && c.lastSize > 0 && c.lastSize < minChunk {
 		return 0, ErrChunkTooSmall
@@ -240,6 +241,28 @@ func (c *ChunkedReader) chunkHeader() (int64, error) {
 		}
 	}
 	return size, nil
+}
+
+// maxOverlong bounds the data of a chunk longer than the declared length
+// that is read to tell a malformed body from a length mismatch.
+const maxOverlong = 1 << 20
+
+// overlong reports a chunk that claims more data than the declared
+// length leaves. As S3 does, a chunk whose data does not end where its
+// size says is a malformed body (ErrChunkFormat); a well-formed one is a
+// length mismatch (ErrIncompleteBody). The data is discarded, never
+// returned.
+func (c *ChunkedReader) overlong(size int64) error {
+	if size > maxOverlong {
+		return ErrIncompleteBody
+	}
+	if _, err := io.CopyN(io.Discard, c.br, size); err != nil {
+		return ErrChunkFormat
+	}
+	if err := c.expectCRLF(); err != nil {
+		return ErrChunkFormat
+	}
+	return ErrIncompleteBody
 }
 
 func parseHex(b []byte) (int64, bool) {
@@ -271,20 +294,30 @@ func (c *ChunkedReader) finish() error {
 	var canon strings.Builder
 	sigSeen := false
 	total := 0
+	// ended: the last line read was blank (the section's terminator).
+	ended := false
 	for {
 		line, err := c.readLine()
 		if err == io.EOF {
-			// A last line without its LF is tolerated.
+			// The section ends with a blank line; its line break may be
+			// missing. A body that stops elsewhere is cut short.
+			if len(bytes.TrimSpace(line)) > 0 || !ended && len(line) == 0 {
+				return ErrChunkFormat
+			}
 			break
 		}
 		if err != nil {
 			return err
 		}
+		if bytes.IndexByte(line, '\r') >= 0 {
+			// A bare CR: the body's line structure is broken.
+			return ErrChunkFormat
+		}
 		total += len(line) + 2
 		if total > maxTrailer {
 			return ErrMalformedTrailer
 		}
-		if len(bytes.TrimSpace(line)) == 0 {
+		if ended = len(bytes.TrimSpace(line)) == 0; ended {
 			continue
 		}
 		name, val, ok := bytes.Cut(line, []byte{':'})
@@ -298,6 +331,9 @@ func (c *ChunkedReader) finish() error {
 				return ErrMalformedTrailer
 			}
 			sigSeen = true
+			if len(v) != 64 || !isLowerHex(v) {
+				return ErrChunkFormat
+			}
 			if len(c.trailers) == 0 {
 				return ErrMalformedTrailer
 			}
@@ -309,6 +345,11 @@ func (c *ChunkedReader) finish() error {
 		}
 		if sigSeen || c.mode == PayloadStreaming {
 			return ErrMalformedTrailer
+		}
+		if c.mode == PayloadStreamingTrailer && len(c.trailers) > 0 {
+			// One trailer, then its signature: anything else means the
+			// body is not what its framing says.
+			return ErrChunkFormat
 		}
 		canon.WriteString(n + ":" + v + "\n")
 		c.trailers = append(c.trailers, n, v)

@@ -3,6 +3,7 @@ package sigv4
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Errors returned by verification. The S3 front end maps each to an AWS
@@ -43,6 +44,12 @@ var (
 	ErrBadContentSHA256 = errors.New("sigv4: invalid x-amz-content-sha256")
 	// ErrHostNotSigned reports a signature whose SignedHeaders omit host.
 	ErrHostNotSigned = errors.New("sigv4: host header not signed")
+	// ErrHeadersNotSigned reports x-amz-* request headers the signature
+	// does not cover (see HeadersNotSignedError for which).
+	ErrHeadersNotSigned = errors.New("sigv4: headers present in the request are not signed")
+	// ErrInvalidToken reports a session token: only permanent credentials
+	// are configured, so any token is invalid.
+	ErrInvalidToken = errors.New("sigv4: invalid security token")
 
 	// ErrChunkSignature reports an aws-chunked chunk (or trailer) whose
 	// signature does not match.
@@ -71,5 +78,21 @@ func (e *Error) Unwrap() error { return e.Kind }
 func detail(kind error, format string, args ...any) error {
 	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
 }
+
+// HeadersNotSignedError lists the x-amz-* headers a request carried but
+// did not sign (lower-case, sorted). errors.Is matches ErrHeadersNotSigned.
+type HeadersNotSignedError struct {
+	Headers []string
+}
+
+func (e *HeadersNotSignedError) Error() string {
+	return "sigv4: headers not signed: " + strings.Join(e.Headers, ", ")
+}
+
+func (e *HeadersNotSignedError) Unwrap() error { return ErrHeadersNotSigned }
+
+// MalformedPrefix starts the message of header-signature errors; S3 drops
+// it where the same checks apply to other forms (POST uploads).
+const MalformedPrefix = malformed
 
 const malformed = "The authorization header is malformed; "

@@ -4,6 +4,8 @@ import (
 	"crypto/hmac"
 	"errors"
 	"net/http"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -124,14 +126,14 @@ func (v *Verifier) skew() time.Duration {
 
 // ParseAuthorization parses an AWS4-HMAC-SHA256 Authorization header.
 func ParseAuthorization(auth string) (accessKey, scopeDate, region, service string, signed []string, signature string, err error) {
-	f, err := parseAuthorization(auth)
+	f, err := parseAuthorization(auth, "s3")
 	if err != nil {
 		return "", "", "", "", nil, "", err
 	}
 	return f.accessKey, f.date, f.region, f.service, f.signed, f.signature, nil
 }
 
-func parseAuthorization(auth string) (authFields, error) {
+func parseAuthorization(auth, service string) (authFields, error) {
 	var f authFields
 	alg, rest, ok := strings.Cut(strings.TrimSpace(auth), " ")
 	switch {
@@ -171,7 +173,7 @@ func parseAuthorization(auth string) (authFields, error) {
 	case !haveSig:
 		return f, detail(ErrMalformedAuth, malformed+"missing Signature.")
 	}
-	if err := f.parseCredential(cred); err != nil {
+	if err := f.parseCredential(cred, service); err != nil {
 		return f, err
 	}
 	if err := f.parseSigned(signed); err != nil {
@@ -180,25 +182,38 @@ func parseAuthorization(auth string) (authFields, error) {
 	return f, nil
 }
 
-func (f *authFields) parseCredential(cred string) error {
-	// The access key is everything before the last four components.
+// CredentialScope is a parsed credential: access key and scope.
+type CredentialScope struct {
+	AccessKey, Date, Region, Service string
+}
+
+// ParseCredential parses "<access key>/<yyyymmdd>/<region>/<service>/aws4_request"
+// as S3 does, in S3's order of checks: five components, the service, the
+// terminator, the date. Errors are *Error of kind ErrMalformedCredential
+// whose message starts with MalformedPrefix.
+func ParseCredential(cred, service string) (CredentialScope, error) {
+	var c CredentialScope
 	parts := strings.Split(cred, "/")
-	if len(parts) < 5 || parts[0] == "" {
-		return detail(ErrMalformedCredential, malformed+`the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".`)
+	if len(parts) != 5 || parts[0] == "" || parts[2] == "" {
+		return c, detail(ErrMalformedCredential, malformed+`the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".`)
 	}
-	n := len(parts)
-	f.accessKey = strings.Join(parts[:n-4], "/")
-	f.date, f.region, f.service = parts[n-4], parts[n-3], parts[n-2]
-	if t := parts[n-1]; t != "aws4_request" {
-		return detail(ErrMalformedCredential, malformed+`incorrect terminal %q. This endpoint uses "aws4_request".`, t)
+	c = CredentialScope{AccessKey: parts[0], Date: parts[1], Region: parts[2], Service: parts[3]}
+	if c.Service != service {
+		return c, detail(ErrMalformedCredential, malformed+"incorrect service %q. This endpoint belongs to %q.", c.Service, service)
 	}
-	if _, err := time.Parse(DateFormat, f.date); err != nil || len(f.date) != 8 {
-		return detail(ErrMalformedCredential, malformed+`incorrect date format %q. This date in the credential must be in the format "yyyyMMdd".`, f.date)
+	if t := parts[4]; t != "aws4_request" {
+		return c, detail(ErrMalformedCredential, malformed+`incorrect terminal %q. This endpoint uses "aws4_request".`, t)
 	}
-	if f.region == "" {
-		return detail(ErrMalformedCredential, malformed+`the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".`)
+	if _, err := time.Parse(DateFormat, c.Date); err != nil || len(c.Date) != 8 {
+		return c, detail(ErrMalformedCredential, malformed+`incorrect date format %q. This date in the credential must be in the format "yyyyMMdd".`, c.Date)
 	}
-	return nil
+	return c, nil
+}
+
+func (f *authFields) parseCredential(cred, service string) error {
+	c, err := ParseCredential(cred, service)
+	f.accessKey, f.date, f.region, f.service = c.AccessKey, c.Date, c.Region, c.Service
+	return err
 }
 
 func (f *authFields) parseSigned(s string) error {
@@ -231,7 +246,7 @@ func ParseTime(s string) (time.Time, error) {
 }
 
 func (v *Verifier) verifyHeader(r *http.Request, auth string) (*Result, error) {
-	f, err := parseAuthorization(auth)
+	f, err := parseAuthorization(auth, v.service())
 	if err != nil {
 		return nil, err
 	}
@@ -239,8 +254,8 @@ func (v *Verifier) verifyHeader(r *http.Request, auth string) (*Result, error) {
 	if !ok {
 		return nil, ErrUnknownAccessKey
 	}
-	if f.service != v.service() {
-		return nil, detail(ErrMalformedCredential, malformed+"incorrect service %q. This endpoint belongs to %q.", f.service, v.service())
+	if r.Header.Get("X-Amz-Security-Token") != "" {
+		return nil, ErrInvalidToken
 	}
 	ds := r.Header.Get("X-Amz-Date")
 	if ds == "" {
@@ -265,6 +280,9 @@ func (v *Verifier) verifyHeader(r *http.Request, auth string) (*Result, error) {
 	}
 	res := &Result{AccessKey: f.accessKey, Region: f.region, date: t, scope: Scope(f.date, f.region, f.service)}
 	if err := res.setMode(ph, false); err != nil {
+		return nil, err
+	}
+	if err := checkSignedHeaders(r, f.signed); err != nil {
 		return nil, err
 	}
 	res.key = SigningKey(secret, f.date, f.region, f.service)
@@ -329,7 +347,7 @@ func (v *Verifier) verifyPresigned(r *http.Request, q map[string][]string) (*Res
 		return nil, detail(ErrUnsupportedAlgorithm, `X-Amz-Algorithm only supports "AWS4-HMAC-SHA256 and AWS4-ECDSA-P256-SHA256"`)
 	}
 	var f authFields
-	if err := f.parseCredential(get("X-Amz-Credential")); err != nil {
+	if err := f.parseCredential(get("X-Amz-Credential"), v.service()); err != nil {
 		return nil, queryDetail(err)
 	}
 	if err := f.parseSigned(get("X-Amz-SignedHeaders")); err != nil {
@@ -340,8 +358,8 @@ func (v *Verifier) verifyPresigned(r *http.Request, q map[string][]string) (*Res
 	if !ok {
 		return nil, ErrUnknownAccessKey
 	}
-	if f.service != v.service() {
-		return nil, detail(ErrMalformedCredential, "Error parsing the X-Amz-Credential parameter; incorrect service %q. This endpoint belongs to %q.", f.service, v.service())
+	if get("X-Amz-Security-Token") != "" || r.Header.Get("X-Amz-Security-Token") != "" {
+		return nil, ErrInvalidToken
 	}
 	ds := get("X-Amz-Date")
 	t, err := time.Parse(TimeFormat, ds)
@@ -375,6 +393,9 @@ func (v *Verifier) verifyPresigned(r *http.Request, q map[string][]string) (*Res
 	if err := res.setMode(ph, true); err != nil {
 		return nil, err
 	}
+	if err := checkSignedHeaders(r, f.signed); err != nil {
+		return nil, err
+	}
 	res.key = SigningKey(secret, f.date, f.region, f.service)
 	sts := stringToSign(t, res.scope, canonicalRequest(r, f.signed, ph, "X-Amz-Signature"))
 	want := signHex(res.key, sts)
@@ -392,4 +413,25 @@ func queryDetail(err error) error {
 		return detail(de.Kind, "%s", strings.Replace(de.Message, malformed, "Error parsing the X-Amz-Credential parameter; ", 1))
 	}
 	return err
+}
+
+// checkSignedHeaders refuses a request carrying x-amz-* headers that the
+// signature does not cover, as S3 does: they would change the request's
+// meaning without the signer's consent. The error lists them.
+func checkSignedHeaders(r *http.Request, signed []string) error {
+	var missing []string
+	for name := range r.Header {
+		if len(name) < len("x-amz-") || !strings.EqualFold(name[:len("x-amz-")], "x-amz-") {
+			continue
+		}
+		l := strings.ToLower(name)
+		if !slices.Contains(signed, l) {
+			missing = append(missing, l)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	sort.Strings(missing)
+	return &HeadersNotSignedError{Headers: missing}
 }
