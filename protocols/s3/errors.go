@@ -64,7 +64,7 @@ var (
 	errAccessDenied            = &APIError{Code: "AccessDenied", Status: 403, Message: "Access Denied."}
 	errAuthorizationMalformed  = &APIError{Code: "AuthorizationHeaderMalformed", Status: 400, Message: "The authorization header is malformed."}
 	errAuthorizationQuery      = &APIError{Code: "AuthorizationQueryParametersError", Status: 400, Message: "Error parsing the X-Amz-Credential parameter."}
-	errBadDigest               = &APIError{Code: "BadDigest", Status: 400, Message: "The Content-MD5 or checksum you specified did not match what we received."}
+	errBadDigest               = &APIError{Code: "BadDigest", Status: 400, Message: "The Content-MD5 you specified did not match what we received."}
 	errBadRequest              = &APIError{Code: "400", Status: 400, Message: "Bad Request"}
 	errBucketAlreadyOwnedByYou = &APIError{Code: "BucketAlreadyOwnedByYou", Status: 409, Message: "Your previous request to create the named bucket succeeded and you already own it."}
 	errBucketNotEmpty          = &APIError{Code: "BucketNotEmpty", Status: 409, Message: "The bucket you tried to delete is not empty."}
