@@ -107,7 +107,11 @@ func (cc *crtConn) do(c *crtClient, method, path, query string, hdr map[string]s
 	r := cc.req
 	clear(r.Header)
 	r.Method, r.Host, r.ContentLength = method, cc.addr, size
-	r.URL = &url.URL{Path: path, RawPath: path, RawQuery: query}
+	raw, err := url.PathUnescape(path)
+	if err != nil {
+		return res, err
+	}
+	r.URL = &url.URL{Path: raw, RawPath: path, RawQuery: query}
 	for k, v := range hdr {
 		r.Header.Set(k, v)
 	}
@@ -141,7 +145,7 @@ func (cc *crtConn) do(c *crtClient, method, path, query string, hdr map[string]s
 		cc.reset()
 		return res, err
 	}
-	resp, err := http.ReadResponse(cc.br, nil)
+	resp, err := http.ReadResponse(cc.br, r) // r: a HEAD answer has no body
 	if err != nil {
 		cc.reset()
 		return res, err
