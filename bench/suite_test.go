@@ -43,8 +43,8 @@ func TestRunSuiteRedisAndRaw(t *testing.T) {
 	}
 	// lmcache: 2 modes x 2 sizes x 2 phases x 2 targets; small: 2 phases x
 	// 2 targets; s3: the redis target's endpoint is unreachable (skipped),
-	// the raw target runs 2 sizes x 2 phases.
-	if want := 16 + 4 + 4; len(rep.Rows) != want {
+	// the raw target runs 2 clients x 2 sizes x 2 phases.
+	if want := 16 + 4 + 8; len(rep.Rows) != want {
 		t.Errorf("%d rows, want %d", len(rep.Rows), want)
 	}
 	if len(rep.Skipped) != 1 || !strings.Contains(rep.Skipped[0], "skipping s3 on redis") {
