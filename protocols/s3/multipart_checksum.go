@@ -111,8 +111,8 @@ func finalChecksumHeaders(h http.Header) http.Header {
 		if !found {
 			continue
 		}
-		if _, err := strconv.Atoi(n); err != nil {
-			continue
+		if k, err := strconv.ParseUint(n, 10, 16); err != nil || k == 0 {
+			continue // not a part count ("--3", "-0", "-x"): left to fail as a digest
 		}
 		if c == nil {
 			c = h.Clone()
