@@ -34,6 +34,11 @@ type objectAttrs struct {
 	LockMode, LockUntil, LegalHold string
 	// WebsiteRedirect is x-amz-website-redirect-location.
 	WebsiteRedirect string
+	// PartCRC64 is, for a part of an upload created without a checksum
+	// algorithm, the base64 CRC64NVME the server computed of it (not shown
+	// to clients): Complete combines them into the object's full-object
+	// CRC64NVME, as S3 does for such uploads.
+	PartCRC64 string
 }
 
 const (
@@ -77,6 +82,7 @@ func (a *objectAttrs) encode(dst []byte) []byte {
 	}
 	// Appended later again: absent in older attributes.
 	dst = appendString(dst, a.WebsiteRedirect)
+	dst = appendString(dst, a.PartCRC64)
 	return dst
 }
 
@@ -173,6 +179,9 @@ func decodeAttrs(b []byte) (objectAttrs, error) {
 	}
 	if d.err == nil && len(d.b) > 0 {
 		a.WebsiteRedirect = d.str()
+	}
+	if d.err == nil && len(d.b) > 0 {
+		a.PartCRC64 = d.str()
 	}
 	if d.err == nil && (a.ChecksumAlg >= numChecksumAlgs || len(a.Meta)%2 != 0 || len(a.Tags)%2 != 0) {
 		d.err = errBadAttrs

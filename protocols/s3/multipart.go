@@ -183,12 +183,21 @@ func (s *Server) uploadPart(req *request) error {
 				up.ChecksumAlg.String() + ", actual checksum Type: " + body.cksum.alg.String())
 		}
 	}
+	// An upload without a checksum algorithm still gets a full-object
+	// CRC64NVME (see objectAttrs.PartCRC64) when no part brings its own.
+	implicit := up.ChecksumAlg == checksumNone && body.ck == nil
+	if implicit {
+		body.cksum.alg, body.ck = checksumCRC64NVME, checksumCRC64NVME.new()
+	}
 	var pa objectAttrs
 	uks := uploadKS(req.bucket)
 	id := req.q.Get("uploadId")
 	_, err = s.storeBody(req.bucket, uks, partKey(id, n), body, func() []byte {
 		pa.ETag = body.etag()
-		if body.ck != nil {
+		switch {
+		case implicit:
+			pa.PartCRC64 = body.checksum
+		case body.ck != nil:
 			pa.ChecksumAlg, pa.Checksum = body.cksum.alg, body.checksum
 		}
 		return pa.encode(nil)
@@ -284,7 +293,7 @@ func (s *Server) complete(req *request) error {
 	srcs := make([]engine.Source, 0, len(cmu.Parts))
 	sizes := make([]int64, 0, len(cmu.Parts))
 	etagMD5 := md5.New()
-	var ckRaw []byte
+	var ckRaw, implicitCRC []byte
 	var total int64
 	for i := range cmu.Parts {
 		p := &cmu.Parts[i]
@@ -339,6 +348,11 @@ func (s *Server) complete(req *request) error {
 				ckRaw = append(ckRaw, d...)
 			}
 		}
+		if up.ChecksumAlg == checksumNone {
+			if d, err := base64.StdEncoding.DecodeString(pa.PartCRC64); err == nil && len(d) == 8 {
+				implicitCRC = append(implicitCRC, d...)
+			}
+		}
 		srcs = append(srcs, engine.Source{KS: uks, Key: pk, Len: -1, Version: m.Version})
 		sizes = append(sizes, m.Size)
 		total += m.Size
@@ -358,6 +372,13 @@ func (s *Server) complete(req *request) error {
 	}
 	if err := checkCompleteResult(req, &a, total); err != nil {
 		return err
+	}
+	// After the check: a final checksum sent for an upload created without
+	// an algorithm is ignored, as S3 does.
+	if up.ChecksumAlg == checksumNone && len(implicitCRC) == 8*len(cmu.Parts) {
+		if c, ok := combineCRC(checksumCRC64NVME, implicitCRC, sizes); ok {
+			a.ChecksumAlg, a.ChecksumType, a.Checksum = checksumCRC64NVME, checksumFullObject, c
+		}
 	}
 	if err := s.completedLock(req.bucket, &a); err != nil {
 		return err

@@ -2,6 +2,8 @@ package s3
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/xml"
 	"fmt"
 	"net/http"
@@ -9,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/minio/crc64nvme"
 )
 
 // TestConcurrentCompletes completes one upload from several clients at
@@ -64,5 +68,46 @@ func TestConcurrentCompletes(t *testing.T) {
 		if !bytes.Equal(body, want) {
 			t.Fatalf("iteration %d: object of %d bytes is not the %d uploaded", iter, len(body), len(want))
 		}
+	}
+}
+
+// TestMultipartDefaultCRC64: an upload created without a checksum
+// algorithm ends with a full-object CRC64NVME of the whole object (a final
+// checksum sent with Complete is ignored), and parts show none.
+func TestMultipartDefaultCRC64(t *testing.T) {
+	ts := newTestServer(t, func(c *Config) { c.MinPartSize = 1000 })
+	ts.mustPut("/crc", nil)
+	resp, body := ts.do("POST", "/crc/obj?uploads", nil, nil)
+	ts.expect(resp, body, 200, "")
+	var r struct{ UploadId string }
+	xml.Unmarshal(body, &r)
+	var whole []byte
+	var parts strings.Builder
+	parts.WriteString("<CompleteMultipartUpload>")
+	for n := 1; n <= 3; n++ {
+		data := randBytes(uint64(n), 2000+n*333)
+		whole = append(whole, data...)
+		resp, body := ts.do("PUT", fmt.Sprintf("/crc/obj?partNumber=%d&uploadId=%s", n, r.UploadId), data, nil)
+		ts.expect(resp, body, 200, "")
+		for k := range resp.Header {
+			if strings.HasPrefix(strings.ToLower(k), "x-amz-checksum-") {
+				t.Fatalf("part %d answered %s", n, k)
+			}
+		}
+		fmt.Fprintf(&parts, "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>", n, resp.Header.Get("ETag"))
+	}
+	parts.WriteString("</CompleteMultipartUpload>")
+	resp, body = ts.do("POST", "/crc/obj?uploadId="+r.UploadId, []byte(parts.String()),
+		map[string]string{"X-Amz-Checksum-Crc64nvme": "vqf3hRLTlJw="})
+	ts.expect(resp, body, 200, "")
+	var sum [8]byte
+	binary.BigEndian.PutUint64(sum[:], crc64nvme.Checksum(whole))
+	want := base64.StdEncoding.EncodeToString(sum[:])
+	if !strings.Contains(string(body), "<ChecksumCRC64NVME>"+want+"</ChecksumCRC64NVME>") {
+		t.Fatalf("Complete: want CRC64NVME %s in %s", want, body)
+	}
+	resp, body = ts.do("HEAD", "/crc/obj", nil, map[string]string{"X-Amz-Checksum-Mode": "ENABLED"})
+	if got := resp.Header.Get("X-Amz-Checksum-Crc64nvme"); got != want {
+		t.Fatalf("HEAD: CRC64NVME %q, want %q (%s)", got, want, resp.Status)
 	}
 }

@@ -74,17 +74,24 @@ func TestAttrsRoundTrip(t *testing.T) {
 	if b, err = decodeAttrs(a.encode(nil)); err != nil || b.WebsiteRedirect != a.WebsiteRedirect || b.LegalHold != "ON" {
 		t.Fatalf("round trip with website redirect: %+v %v", b, err)
 	}
+	a.PartCRC64 = "AAAAAAAAAAE="
+	if b, err = decodeAttrs(a.encode(nil)); err != nil || b.PartCRC64 != a.PartCRC64 || b.WebsiteRedirect != a.WebsiteRedirect {
+		t.Fatalf("round trip with part CRC64: %+v %v", b, err)
+	}
 	// Attributes written before the ACL and lock fields existed end after
 	// the tags and still decode; so do those written before the website
-	// redirect existed.
+	// redirect and the part CRC64 existed.
 	old := a
-	old.ACL, old.LockMode, old.LockUntil, old.LegalHold, old.WebsiteRedirect = "", "", "", "", ""
+	old.ACL, old.LockMode, old.LockUntil, old.LegalHold, old.WebsiteRedirect, old.PartCRC64 = "", "", "", "", "", ""
 	enc := old.encode(nil)
-	if b, err = decodeAttrs(enc[:len(enc)-5]); err != nil || b.ACL != "" || len(b.Tags) != 2 {
+	if b, err = decodeAttrs(enc[:len(enc)-6]); err != nil || b.ACL != "" || len(b.Tags) != 2 {
 		t.Fatalf("attributes without acl and lock fields: %+v %v", b, err)
 	}
-	if b, err = decodeAttrs(enc[:len(enc)-1]); err != nil || b.WebsiteRedirect != "" || len(b.Tags) != 2 {
+	if b, err = decodeAttrs(enc[:len(enc)-2]); err != nil || b.WebsiteRedirect != "" || len(b.Tags) != 2 {
 		t.Fatalf("attributes without website redirect: %+v %v", b, err)
+	}
+	if b, err = decodeAttrs(enc[:len(enc)-1]); err != nil || b.PartCRC64 != "" || len(b.Tags) != 2 {
+		t.Fatalf("attributes without part CRC64: %+v %v", b, err)
 	}
 }
 
