@@ -46,6 +46,7 @@ type bodyReader struct {
 	wantMD5 []byte
 	ck      hash.Hash
 	cksum   requestChecksum
+	crc64   hash.Hash // a CRC64NVME the server keeps besides ck (see withCRC64)
 
 	size int64 // decoded length, -1 if unknown
 	max  int64
@@ -60,6 +61,7 @@ type bodyReader struct {
 	// Results, valid after EOF.
 	md5Sum   [md5.Size]byte
 	checksum string // base64 of the computed flexible checksum
+	crc64Sum string // base64 CRC64NVME, with withCRC64
 }
 
 // newBodyReader prepares the body of r. size is the decoded length or -1.
@@ -168,6 +170,9 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 		if b.ck != nil {
 			b.ck.Write(d)
 		}
+		if b.crc64 != nil {
+			b.crc64.Write(d)
+		}
 		b.n += int64(n)
 		if b.n > b.max {
 			b.err = errBodyTooLarge
@@ -196,8 +201,17 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// withCRC64 makes the body compute a CRC64NVME of itself besides any
+// checksum the request declared (crc64Sum, valid after EOF).
+func (b *bodyReader) withCRC64() {
+	b.crc64 = checksumCRC64NVME.new()
+}
+
 // verify checks the declared digests once the body has ended.
 func (b *bodyReader) verify() error {
+	if b.crc64 != nil {
+		b.crc64Sum = base64.StdEncoding.EncodeToString(b.crc64.Sum(nil))
+	}
 	if b.size >= 0 && b.n != b.size {
 		return errIncompleteBody
 	}

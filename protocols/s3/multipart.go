@@ -184,21 +184,22 @@ func (s *Server) uploadPart(req *request) error {
 		}
 	}
 	// An upload without a checksum algorithm still gets a full-object
-	// CRC64NVME (see objectAttrs.PartCRC64) when no part brings its own.
-	implicit := up.ChecksumAlg == checksumNone && body.ck == nil
+	// CRC64NVME (see objectAttrs.PartCRC64), whatever checksum its parts
+	// bring.
+	implicit := up.ChecksumAlg == checksumNone
 	if implicit {
-		body.cksum.alg, body.ck = checksumCRC64NVME, checksumCRC64NVME.new()
+		body.withCRC64()
 	}
 	var pa objectAttrs
 	uks := uploadKS(req.bucket)
 	id := req.q.Get("uploadId")
 	_, err = s.storeBody(req.bucket, uks, partKey(id, n), body, func() []byte {
 		pa.ETag = body.etag()
-		switch {
-		case implicit:
-			pa.PartCRC64 = body.checksum
-		case body.ck != nil:
+		if body.ck != nil {
 			pa.ChecksumAlg, pa.Checksum = body.cksum.alg, body.checksum
+		}
+		if implicit {
+			pa.PartCRC64 = body.crc64Sum
 		}
 		return pa.encode(nil)
 	}, engine.PutOptions{})
