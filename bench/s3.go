@@ -77,11 +77,42 @@ func RunS3(ctx context.Context, env *Env, t *Target, cfg LMCacheConfig, size int
 			return nil, fmt.Errorf("cannot create bucket %s: %w", bucket, err)
 		}
 	}
+	res, err := runS3Phases(ctx, env, cfg, size, label, s3Client{
+		put: func(_ int, name string, r *valueReader) error {
+			_, err := mc.PutObject(ctx, bucket, name, r, int64(size), minio.PutObjectOptions{
+				ContentType: "application/octet-stream", PartSize: partSize, DisableContentSha256: true,
+			})
+			if err != nil {
+				return fmt.Errorf("cannot PUT %s: %w", name, err)
+			}
+			return nil
+		},
+		get: func(_ int, name string, val []byte) (bool, error) { return s3Get(ctx, mc, bucket, name, val) },
+		remove: func(name string) {
+			_ = mc.RemoveObject(ctx, bucket, name, minio.RemoveObjectOptions{})
+		},
+	})
+	for i, r := range res {
+		r.Workload, r.Mode, r.Phase, r.Size, r.Target = "s3", mode, [...]string{"put", "get"}[i], size, t.Name
+	}
+	return res, err
+}
+
+// s3Client is what the s3 workload needs of a client; wi is the worker.
+type s3Client struct {
+	put    func(wi int, name string, r *valueReader) error
+	get    func(wi int, name string, val []byte) (bool, error) // false: a miss
+	remove func(name string)
+}
+
+// runS3Phases runs the s3 workload's put phase, its get phase of
+// prefix-reuse retrievals (values verified, misses expected where never
+// written), then the untimed cleanup, with client c.
+func runS3Phases(ctx context.Context, env *Env, cfg LMCacheConfig, size int, label string, c s3Client) ([]*PhaseResult, error) {
 	nkeys := max(int(cfg.WorkingSet/int64(size)), cfg.Concurrency)
 	base := chunkBase(size)
 	name := func(idx uint64) string { return string(env.Keys.AppendObject(nil, idx)) }
 	lw := &lmWorkload{env: env, cfg: cfg, size: size, base: base, nkeys: nkeys}
-
 	put := runPhase(ctx, env.Progress, label+" put", cfg.Concurrency, func(ctx context.Context, wi int, rec *Recorder) error {
 		for i := wi; i < nkeys; i += cfg.Concurrency {
 			if err := ctx.Err(); err != nil {
@@ -90,11 +121,8 @@ func RunS3(ctx context.Context, env *Env, t *Target, cfg LMCacheConfig, size int
 			idx := base + uint64(i)
 			r := &valueReader{p: env.Payload, stamp: env.Keys.Stamp(idx), size: size}
 			start := time.Now()
-			_, err := mc.PutObject(ctx, bucket, name(idx), r, int64(size), minio.PutObjectOptions{
-				ContentType: "application/octet-stream", PartSize: partSize, DisableContentSha256: true,
-			})
-			if err != nil {
-				rec.Fail(fmt.Errorf("cannot PUT %s: %w", name(idx), err))
+			if err := c.put(wi, name(idx), r); err != nil {
+				rec.Fail(err)
 				continue
 			}
 			rec.Op(time.Since(start), size)
@@ -116,7 +144,7 @@ func RunS3(ctx context.Context, env *Env, t *Target, cfg LMCacheConfig, size int
 				}
 				idx, want := lw.chunk(rng, req, j)
 				start := time.Now()
-				found, err := s3Get(ctx, mc, bucket, name(idx), val)
+				found, err := c.get(wi, name(idx), val)
 				op := Op{Kind: OpGet, Key: []byte(name(idx)), Size: want, Found: found, Lat: time.Since(start), Err: err}
 				if err == nil && found {
 					op.Err = env.Payload.Verify(val[:size], env.Keys.Stamp(idx), want, env.Verify)
@@ -127,10 +155,7 @@ func RunS3(ctx context.Context, env *Env, t *Target, cfg LMCacheConfig, size int
 		return nil
 	})
 	for i := 0; i < nkeys; i++ {
-		_ = mc.RemoveObject(ctx, bucket, name(base+uint64(i)), minio.RemoveObjectOptions{})
-	}
-	for i, r := range []*PhaseResult{put, get} {
-		r.Workload, r.Mode, r.Phase, r.Size, r.Target = "s3", mode, [...]string{"put", "get"}[i], size, t.Name
+		c.remove(name(base + uint64(i)))
 	}
 	return []*PhaseResult{put, get}, ctx.Err()
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -360,53 +359,9 @@ func runS3CRT(ctx context.Context, env *Env, ep *S3Endpoint, cfg LMCacheConfig, 
 	if err := clients[0].ensureBucket(ep.Bucket); err != nil {
 		return nil, fmt.Errorf("cannot create bucket %s: %w", ep.Bucket, err)
 	}
-	nkeys := max(int(cfg.WorkingSet/int64(size)), cfg.Concurrency)
-	base := chunkBase(size)
-	name := func(idx uint64) string { return string(env.Keys.AppendObject(nil, idx)) }
-	lw := &lmWorkload{env: env, cfg: cfg, size: size, base: base, nkeys: nkeys}
-	put := runPhase(ctx, env.Progress, label+" put", cfg.Concurrency, func(ctx context.Context, wi int, rec *Recorder) error {
-		for i := wi; i < nkeys; i += cfg.Concurrency {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			idx := base + uint64(i)
-			r := &valueReader{p: env.Payload, stamp: env.Keys.Stamp(idx), size: size}
-			start := time.Now()
-			if err := clients[wi].put(ep.Bucket, name(idx), r); err != nil {
-				rec.Fail(err)
-				continue
-			}
-			rec.Op(time.Since(start), size)
-		}
-		return nil
+	return runS3Phases(ctx, env, cfg, size, label, s3Client{
+		put:    func(wi int, name string, r *valueReader) error { return clients[wi].put(ep.Bucket, name, r) },
+		get:    func(wi int, name string, val []byte) (bool, error) { return clients[wi].get(ep.Bucket, name, val) },
+		remove: func(name string) { clients[0].remove(ep.Bucket, name) },
 	})
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	get := runPhase(ctx, env.Progress, label+" get", cfg.Concurrency, func(ctx context.Context, wi int, rec *Recorder) error {
-		total := lw.requests()
-		rng := rand.New(rand.NewPCG(env.Keys.seed^uint64(size), uint64(wi)))
-		val := make([]byte, size)
-		for r := wi; r < total; r += cfg.Concurrency {
-			req := lw.nextRequest(rng)
-			for j := 0; j < cfg.PrefixChunks; j++ {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				idx, want := lw.chunk(rng, req, j)
-				start := time.Now()
-				found, err := clients[wi].get(ep.Bucket, name(idx), val)
-				op := Op{Kind: OpGet, Key: []byte(name(idx)), Size: want, Found: found, Lat: time.Since(start), Err: err}
-				if err == nil && found {
-					op.Err = env.Payload.Verify(val[:size], env.Keys.Stamp(idx), want, env.Verify)
-				}
-				lw.account(&op, rec)
-			}
-		}
-		return nil
-	})
-	for i := 0; i < nkeys; i++ {
-		clients[0].remove(ep.Bucket, name(base+uint64(i)))
-	}
-	return []*PhaseResult{put, get}, ctx.Err()
 }
