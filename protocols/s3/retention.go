@@ -205,14 +205,21 @@ func (s *Server) putObjectRetention(req *request) error {
 	return nil
 }
 
-func (s *Server) getObjectRetention(req *request) error {
+// lockedObjectAttrs checks the bucket, version and object of a Get
+// retention or legal hold request and returns the object's attributes.
+func (s *Server) lockedObjectAttrs(req *request) (objectAttrs, error) {
 	if _, err := s.checkBucket(req.bucket); err != nil {
-		return err
+		return objectAttrs{}, err
 	}
 	if err := checkVersionID(req); err != nil {
-		return err
+		return objectAttrs{}, err
 	}
 	_, _, a, err := s.objectLockTarget(req)
+	return a, err
+}
+
+func (s *Server) getObjectRetention(req *request) error {
+	a, err := s.lockedObjectAttrs(req)
 	if err != nil {
 		return err
 	}
@@ -259,13 +266,7 @@ func (s *Server) putObjectLegalHold(req *request) error {
 }
 
 func (s *Server) getObjectLegalHold(req *request) error {
-	if _, err := s.checkBucket(req.bucket); err != nil {
-		return err
-	}
-	if err := checkVersionID(req); err != nil {
-		return err
-	}
-	_, _, a, err := s.objectLockTarget(req)
+	a, err := s.lockedObjectAttrs(req)
 	if err != nil {
 		return err
 	}
