@@ -45,56 +45,32 @@ func TestConcurrentOverwrites(t *testing.T) {
 	done := make(chan struct{})
 	errs := make(chan string, writers+readers)
 	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := dialRawErr(srv.Addr())
-			if c == nil {
-				errs <- "dial failed"
-				return
-			}
-			defer c.nc.Close()
-			if msg := c.run(func(c *rawConn) {
-				for r := range rounds {
-					for k := range keys {
-						c.write(encode(nil, []byte("SET"), []byte(fmt.Sprintf("contended:%d", k)), val(w, r)))
-						c.expect("+OK\r\n")
-					}
+		goRaw(&wg, srv.Addr(), errs, fmt.Sprintf("writer %d", w), func(c *rawConn) {
+			for r := range rounds {
+				for k := range keys {
+					c.write(encode(nil, []byte("SET"), []byte(fmt.Sprintf("contended:%d", k)), val(w, r)))
+					c.expect("+OK\r\n")
 				}
-			}); msg != "" {
-				errs <- fmt.Sprintf("writer %d: %s", w, msg)
 			}
-		}()
+		})
 	}
 	var rwg sync.WaitGroup
 	reads := make([]int, readers)
 	for rd := range readers {
-		rwg.Add(1)
-		go func() {
-			defer rwg.Done()
-			c := dialRawErr(srv.Addr())
-			if c == nil {
-				errs <- "dial failed"
-				return
-			}
-			defer c.nc.Close()
-			if msg := c.run(func(c *rawConn) {
-				for i := 0; ; i++ {
-					select {
-					case <-done:
-						return
-					default:
-					}
-					c.send("GET", fmt.Sprintf("contended:%d", i%keys))
-					if got := c.readBulk(); got != nil && !isValid(got) {
-						c.t.Fatalf("GET returned %d bytes that no writer wrote", len(got))
-					}
-					reads[rd]++
+		goRaw(&rwg, srv.Addr(), errs, fmt.Sprintf("reader %d", rd), func(c *rawConn) {
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+					return
+				default:
 				}
-			}); msg != "" {
-				errs <- fmt.Sprintf("reader %d: %s", rd, msg)
+				c.send("GET", fmt.Sprintf("contended:%d", i%keys))
+				if got := c.readBulk(); got != nil && !isValid(got) {
+					c.t.Fatalf("GET returned %d bytes that no writer wrote", len(got))
+				}
+				reads[rd]++
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	close(done)

@@ -73,57 +73,45 @@ func TestLMCachePythonConnector(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan string, 64)
 	for w := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := dialRawErr(srv.Addr())
-			if c == nil {
-				errs <- "dial failed"
-				return
-			}
-			defer c.nc.Close()
-			if msg := c.run(func(c *rawConn) {
-				handshake(c)
-				for i, base := range keys {
-					key := fmt.Sprintf("%s#w%d", base, w)
-					val := randomBytes(uint64(w*100+i), sizes[i])
-					meta := lmcacheMetadata(len(val))
-					// contains before put: a miss.
-					c.send("EXISTS", key+"metadata")
-					c.expect(":0\r\n")
-					// put
-					c.write(encode(nil, []byte("SET"), []byte(key+"kv_bytes"), val))
-					c.expect("+OK\r\n")
-					c.write(encode(nil, []byte("SET"), []byte(key+"metadata"), meta))
-					c.expect("+OK\r\n")
-					// contains
-					c.send("EXISTS", key+"metadata")
-					c.expect(":1\r\n")
-					// get
-					c.send("GET", key+"metadata")
-					c.expectBytes(bulk(meta))
-					c.send("GET", key+"kv_bytes")
-					c.expectBytes(bulk(val))
-				}
-				// The miss path: metadata present, kv_bytes gone (evicted):
-				// the connector deletes the metadata.
-				key := fmt.Sprintf("%s#w%d#orphan", keys[0], w)
-				c.write(encode(nil, []byte("SET"), []byte(key+"metadata"), lmcacheMetadata(100)))
-				c.expect("+OK\r\n")
-				c.send("GET", key+"metadata")
-				c.expectBytes(bulk(lmcacheMetadata(100)))
-				c.send("GET", key+"kv_bytes")
-				c.expect("_\r\n") // RESP3 null: the connection said HELLO 3
-				c.send("DEL", key+"metadata")
-				c.expect(":1\r\n")
+		goRaw(&wg, srv.Addr(), errs, fmt.Sprintf("connection %d", w), func(c *rawConn) {
+			handshake(c)
+			for i, base := range keys {
+				key := fmt.Sprintf("%s#w%d", base, w)
+				val := randomBytes(uint64(w*100+i), sizes[i])
+				meta := lmcacheMetadata(len(val))
+				// contains before put: a miss.
 				c.send("EXISTS", key+"metadata")
 				c.expect(":0\r\n")
-				c.send("DEL", key+"metadata")
-				c.expect(":0\r\n")
-			}); msg != "" {
-				errs <- fmt.Sprintf("connection %d: %s", w, msg)
+				// put
+				c.write(encode(nil, []byte("SET"), []byte(key+"kv_bytes"), val))
+				c.expect("+OK\r\n")
+				c.write(encode(nil, []byte("SET"), []byte(key+"metadata"), meta))
+				c.expect("+OK\r\n")
+				// contains
+				c.send("EXISTS", key+"metadata")
+				c.expect(":1\r\n")
+				// get
+				c.send("GET", key+"metadata")
+				c.expectBytes(bulk(meta))
+				c.send("GET", key+"kv_bytes")
+				c.expectBytes(bulk(val))
 			}
-		}()
+			// The miss path: metadata present, kv_bytes gone (evicted):
+			// the connector deletes the metadata.
+			key := fmt.Sprintf("%s#w%d#orphan", keys[0], w)
+			c.write(encode(nil, []byte("SET"), []byte(key+"metadata"), lmcacheMetadata(100)))
+			c.expect("+OK\r\n")
+			c.send("GET", key+"metadata")
+			c.expectBytes(bulk(lmcacheMetadata(100)))
+			c.send("GET", key+"kv_bytes")
+			c.expect("_\r\n") // RESP3 null: the connection said HELLO 3
+			c.send("DEL", key+"metadata")
+			c.expect(":1\r\n")
+			c.send("EXISTS", key+"metadata")
+			c.expect(":0\r\n")
+			c.send("DEL", key+"metadata")
+			c.expect(":0\r\n")
+		})
 	}
 	wg.Wait()
 	close(errs)
@@ -155,84 +143,72 @@ func TestLMCacheNativeClient(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan string, workers)
 	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := dialRawErr(srv.Addr())
-			if c == nil {
-				errs <- "dial failed"
-				return
+		goRaw(&wg, srv.Addr(), errs, fmt.Sprintf("worker %d", w), func(c *rawConn) {
+			c.send("AUTH", pass)
+			c.expect("+OK\r\n")
+
+			// One writev of perConn complete SETs (headers and values
+			// as separate buffers), before reading any reply.
+			var bufs net.Buffers
+			for i := range perConn {
+				k := key(w, i)
+				bufs = append(bufs, []byte(fmt.Sprintf("*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n", len(k), k, chunk)),
+					value(w, i), []byte("\r\n"))
 			}
-			defer c.nc.Close()
-			if msg := c.run(func(c *rawConn) {
-				c.send("AUTH", pass)
+			c.nc.SetWriteDeadline(time.Now().Add(rawTimeout))
+			if _, err := bufs.WriteTo(c.nc); err != nil {
+				c.t.Fatalf("writev of %d SETs: %v", perConn, err)
+			}
+			for range perConn {
 				c.expect("+OK\r\n")
+			}
 
-				// One writev of perConn complete SETs (headers and values
-				// as separate buffers), before reading any reply.
-				var bufs net.Buffers
-				for i := range perConn {
-					k := key(w, i)
-					bufs = append(bufs, []byte(fmt.Sprintf("*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n", len(k), k, chunk)),
-						value(w, i), []byte("\r\n"))
+			// Pipelined GETs and EXISTS, all written before reading.
+			missing := key(w, 999)
+			var req []byte
+			for i := range perConn {
+				req = append(req, encodeStrings("GET", key(w, i))...)
+			}
+			req = append(req, encodeStrings("GET", missing)...)
+			for i := range perConn {
+				req = append(req, encodeStrings("EXISTS", key(w, i))...)
+			}
+			req = append(req, encodeStrings("EXISTS", missing)...)
+			req = append(req, encodeStrings("EXISTS", key(w, 0), missing, key(w, 1))...)
+			req = append(req, encodeStrings("MGET", key(w, 1), missing)...)
+			c.write(req)
+			for i := range perConn {
+				c.expect("$" + strconv.Itoa(chunk) + "\r\n")
+				got := c.readN(chunk + 2)
+				if !bytes.Equal(got[:chunk], value(w, i)) || string(got[chunk:]) != "\r\n" {
+					c.t.Fatalf("GET %s: value differs from the one SET", key(w, i))
 				}
-				c.nc.SetWriteDeadline(time.Now().Add(rawTimeout))
-				if _, err := bufs.WriteTo(c.nc); err != nil {
-					c.t.Fatalf("writev of %d SETs: %v", perConn, err)
-				}
-				for range perConn {
-					c.expect("+OK\r\n")
-				}
-
-				// Pipelined GETs and EXISTS, all written before reading.
-				missing := key(w, 999)
-				var req []byte
-				for i := range perConn {
-					req = append(req, encodeStrings("GET", key(w, i))...)
-				}
-				req = append(req, encodeStrings("GET", missing)...)
-				for i := range perConn {
-					req = append(req, encodeStrings("EXISTS", key(w, i))...)
-				}
-				req = append(req, encodeStrings("EXISTS", missing)...)
-				req = append(req, encodeStrings("EXISTS", key(w, 0), missing, key(w, 1))...)
-				req = append(req, encodeStrings("MGET", key(w, 1), missing)...)
-				c.write(req)
-				for i := range perConn {
-					c.expect("$" + strconv.Itoa(chunk) + "\r\n")
-					got := c.readN(chunk + 2)
-					if !bytes.Equal(got[:chunk], value(w, i)) || string(got[chunk:]) != "\r\n" {
-						c.t.Fatalf("GET %s: value differs from the one SET", key(w, i))
-					}
-				}
-				c.expect("$-1\r\n")
-				for range perConn {
-					c.expect(":1\r\n")
-				}
-				c.expect(":0\r\n")
-				c.expect(":2\r\n")
-				c.expect("*2\r\n$" + strconv.Itoa(chunk) + "\r\n")
-				if got := c.readN(chunk + 2); !bytes.Equal(got[:chunk], value(w, 1)) {
-					c.t.Fatalf("MGET value differs")
-				}
-				c.expect("$-1\r\n")
-
-				// A partial chunk, overwrite, delete.
-				partial := value(w, 0)[:7340200]
-				c.write(encode(nil, []byte("SET"), []byte(key(w, 0)), partial))
-				c.expect("+OK\r\n")
-				c.send("GET", key(w, 0))
-				c.expectBytes(bulk(partial))
-				c.send("DEL", key(w, 0))
+			}
+			c.expect("$-1\r\n")
+			for range perConn {
 				c.expect(":1\r\n")
-				c.send("DEL", key(w, 0))
-				c.expect(":0\r\n")
-				c.send("GET", key(w, 0))
-				c.expect("$-1\r\n")
-			}); msg != "" {
-				errs <- fmt.Sprintf("worker %d: %s", w, msg)
 			}
-		}()
+			c.expect(":0\r\n")
+			c.expect(":2\r\n")
+			c.expect("*2\r\n$" + strconv.Itoa(chunk) + "\r\n")
+			if got := c.readN(chunk + 2); !bytes.Equal(got[:chunk], value(w, 1)) {
+				c.t.Fatalf("MGET value differs")
+			}
+			c.expect("$-1\r\n")
+
+			// A partial chunk, overwrite, delete.
+			partial := value(w, 0)[:7340200]
+			c.write(encode(nil, []byte("SET"), []byte(key(w, 0)), partial))
+			c.expect("+OK\r\n")
+			c.send("GET", key(w, 0))
+			c.expectBytes(bulk(partial))
+			c.send("DEL", key(w, 0))
+			c.expect(":1\r\n")
+			c.send("DEL", key(w, 0))
+			c.expect(":0\r\n")
+			c.send("GET", key(w, 0))
+			c.expect("$-1\r\n")
+		})
 	}
 	wg.Wait()
 	close(errs)

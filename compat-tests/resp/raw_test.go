@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 )
@@ -226,6 +227,24 @@ func dialRawErr(addr string) *rawConn {
 		return nil
 	}
 	return &rawConn{t: goTB{}, nc: nc, r: bufio.NewReaderSize(nc, 64<<10)}
+}
+
+// goRaw runs fn on a connection of its own to addr, in a goroutine counted
+// by wg; a failed dial or fn's first failure goes to errs, after who.
+func goRaw(wg *sync.WaitGroup, addr string, errs chan<- string, who string, fn func(c *rawConn)) {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c := dialRawErr(addr)
+		if c == nil {
+			errs <- who + ": dial failed"
+			return
+		}
+		defer c.nc.Close()
+		if msg := c.run(fn); msg != "" {
+			errs <- who + ": " + msg
+		}
+	}()
 }
 
 // run calls fn and returns the message of its first failure, or "".
