@@ -115,7 +115,7 @@ func TestMultipartDefaultCRC64(t *testing.T) {
 	if !strings.Contains(string(body), "<ChecksumCRC64NVME>"+want+"</ChecksumCRC64NVME>") {
 		t.Fatalf("Complete: want CRC64NVME %s in %s", want, body)
 	}
-	resp, body = ts.do("HEAD", "/crc/obj", nil, map[string]string{"X-Amz-Checksum-Mode": "ENABLED"})
+	resp, _ = ts.do("HEAD", "/crc/obj", nil, map[string]string{"X-Amz-Checksum-Mode": "ENABLED"})
 	if got := resp.Header.Get("X-Amz-Checksum-Crc64nvme"); got != want {
 		t.Fatalf("HEAD: CRC64NVME %q, want %q (%s)", got, want, resp.Status)
 	}
