@@ -255,30 +255,8 @@ func (s *Server) authorizeAnonymous(req *request) (*sigv4.Result, error) {
 	if _, err := s.checkBucket(req.bucket); err != nil {
 		return nil, err
 	}
-	resource := req.bucket
-	if req.key != "" {
-		resource += "/" + req.key
-	}
-	allowed := false
-	policy, err := s.loadPolicy(req.bucket)
-	if err != nil {
+	if err := s.anonymousMay(req, action); err != nil {
 		return nil, err
-	}
-	if policy != nil {
-		switch policy.evaluatePublic(action, resource, s.requestConditions(req)) {
-		case decisionDeny:
-			return nil, errAccessDenied
-		case decisionAllow:
-			allowed = true
-		}
-	}
-	if !allowed {
-		if allowed, err = s.aclAllowsAnonymous(req, action); err != nil {
-			return nil, err
-		}
-	}
-	if !allowed {
-		return nil, errAccessDenied
 	}
 	switch action {
 	case "s3:PutBucketPolicy", "s3:GetBucketPolicy", "s3:DeleteBucketPolicy":
@@ -292,6 +270,36 @@ func (s *Server) authorizeAnonymous(req *request) (*sigv4.Result, error) {
 		}
 	}
 	return anonymousPayload(req.r)
+}
+
+// anonymousMay returns nil when the bucket's policy, or else its ACL,
+// lets an anonymous caller do action on the request's bucket or key (an
+// explicit Deny wins), else AccessDenied. The bucket exists.
+func (s *Server) anonymousMay(req *request, action string) error {
+	resource := req.bucket
+	if req.key != "" {
+		resource += "/" + req.key
+	}
+	policy, err := s.loadPolicy(req.bucket)
+	if err != nil {
+		return err
+	}
+	if policy != nil {
+		switch policy.evaluatePublic(action, resource, s.requestConditions(req)) {
+		case decisionDeny:
+			return errAccessDenied
+		case decisionAllow:
+			return nil
+		}
+	}
+	allowed, err := s.aclAllowsAnonymous(req, action)
+	if err != nil {
+		return err
+	}
+	if !allowed {
+		return errAccessDenied
+	}
+	return nil
 }
 
 // aclAllowsAnonymous checks the AllUsers grants (and, for objects the

@@ -84,8 +84,9 @@
 // grants naming a credential are validated and stored without effect.
 // Policy conditions on keys the server has no value for (aws:SourceVpc,
 // s3:ExistingObjectTag/..., ...) behave as on S3 for absent keys;
-// anonymous DeleteObjects is always refused, and browser uploads (POST
-// Object) need a signed policy even to a public bucket. The website
+// anonymous DeleteObjects is always refused; an unsigned browser upload
+// (POST Object) is anonymous and needs a policy or ACL that lets anyone
+// PutObject the key. The website
 // configuration is stored but no website endpoint serves it. Without
 // versions, an object under Object Lock cannot be overwritten or deleted
 // at all, where S3 would keep the locked version and add a new one or a

@@ -93,19 +93,30 @@ func (s *Server) postObject(req *request) error {
 	if unsafeObjectName(key) {
 		return errBadRequest
 	}
-	if err := s.authorizePost(req.bucket, fields); err != nil {
-		return err
-	}
-	ks, err := s.checkBucket(req.bucket)
-	if err != nil {
-		return err
-	}
-	policy, err := parsePostPolicy(fields["policy"], s.now())
-	if err != nil {
-		return err
-	}
-	if err := policy.check(fields, req.bucket, key); err != nil {
-		return err
+	var ks string
+	policy := &postPolicy{} // an anonymous upload has none (a policy needs a signature)
+	if postSigned(fields) {
+		if err := s.authorizePost(req.bucket, fields); err != nil {
+			return err
+		}
+		if ks, err = s.checkBucket(req.bucket); err != nil {
+			return err
+		}
+		if policy, err = parsePostPolicy(fields["policy"], s.now()); err != nil {
+			return err
+		}
+		if err := policy.check(fields, req.bucket, key); err != nil {
+			return err
+		}
+	} else {
+		// Unsigned: an anonymous upload, allowed as far as the bucket's
+		// policy or ACL lets anyone PutObject the key.
+		if ks, err = s.checkBucket(req.bucket); err != nil {
+			return err
+		}
+		if err := s.anonymousMay(req, "s3:PutObject"); err != nil {
+			return err
+		}
 	}
 	// The file can be no longer than what the request has left: a size
 	// below the policy's minimum is known now; the maximum is enforced as
@@ -191,16 +202,18 @@ func unsafeObjectName(key string) bool {
 // fields, the algorithm, the signing date, the credential and the
 // signature over the policy. An upload without any of them is anonymous,
 // which no bucket allows.
-func (s *Server) authorizePost(bucket string, fields map[string]string) error {
-	signed := false
+// postSigned reports whether the form carries any of the SigV4 fields:
+// then it must carry them all (authorizePost).
+func postSigned(fields map[string]string) bool {
 	for _, f := range postAuthFields {
 		if _, ok := fields[f]; ok {
-			signed = true
+			return true
 		}
 	}
-	if !signed {
-		return errAccessDenied
-	}
+	return false
+}
+
+func (s *Server) authorizePost(bucket string, fields map[string]string) error {
 	for _, f := range postAuthFields {
 		if _, ok := fields[f]; !ok {
 			return postMissingField(f)

@@ -384,3 +384,38 @@ func TestFormReaderSizeHint(t *testing.T) {
 		}
 	}
 }
+
+// TestPostObjectAnonymous: a form without any signature field is an
+// anonymous upload, refused unless the bucket's policy lets anyone
+// PutObject the key.
+func TestPostObjectAnonymous(t *testing.T) {
+	ts := newTestServer(t, nil)
+	ts.mustPut("/bkt", nil)
+	omitAll := map[string]bool{}
+	for _, f := range postAuthFields {
+		omitAll[f] = true
+	}
+	form := postForm{bucket: "bkt", key: "up/a", file: []byte("anonymous"), omit: omitAll}
+	resp, body := ts.postForm(form)
+	ts.expect(resp, body, 403, "AccessDenied")
+	resp, body = ts.postForm(postForm{bucket: "nobucket", key: "a", file: []byte("x"), omit: omitAll})
+	ts.expect(resp, body, 404, "NoSuchBucket")
+	resp, body = ts.do("PUT", "/bkt?policy", []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*",
+		"Action":"s3:PutObject","Resource":"arn:aws:s3:::bkt/up/*"}]}`), nil)
+	ts.expect(resp, body, 204, "")
+	resp, body = ts.postForm(form)
+	ts.expect(resp, body, 204, "")
+	resp, body = ts.do("GET", "/bkt/up/a", nil, nil)
+	ts.expect(resp, body, 200, "")
+	if string(body) != "anonymous" {
+		t.Fatalf("stored %q", body)
+	}
+	// Outside the granted prefix: refused.
+	resp, body = ts.postForm(postForm{bucket: "bkt", key: "other", file: []byte("x"), omit: omitAll})
+	ts.expect(resp, body, 403, "AccessDenied")
+	// A partly signed form is not anonymous: it must be signed in full.
+	resp, body = ts.postForm(postForm{bucket: "bkt", key: "up/b", file: []byte("x"), omit: map[string]bool{"x-amz-signature": true}})
+	if resp.StatusCode != 400 && resp.StatusCode != 403 {
+		t.Fatalf("partly signed form: %s %s", resp.Status, body)
+	}
+}
