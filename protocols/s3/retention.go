@@ -161,22 +161,29 @@ func (s *Server) updateObjectAttrs(req *request, fn func(a *objectAttrs) error) 
 	return errConditionalConflict
 }
 
-func (s *Server) putObjectRetention(req *request) error {
+// lockRequestBody checks the bucket and version of a Put retention or
+// legal hold request and reads its XML body (required).
+func (s *Server) lockRequestBody(req *request) ([]byte, error) {
 	if _, err := s.checkBucket(req.bucket); err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkVersionID(req); err != nil {
-		return err
+		return nil, err
 	}
 	body, err := s.newXMLBodyReader(req, true)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	data, err := readSmallBody(body)
 	body.close()
 	if err == errMissingRequestBody {
 		err = errMalformedXML
 	}
+	return data, err
+}
+
+func (s *Server) putObjectRetention(req *request) error {
+	data, err := s.lockRequestBody(req)
 	if err != nil {
 		return err
 	}
@@ -230,21 +237,7 @@ func (s *Server) getObjectRetention(req *request) error {
 }
 
 func (s *Server) putObjectLegalHold(req *request) error {
-	if _, err := s.checkBucket(req.bucket); err != nil {
-		return err
-	}
-	if err := checkVersionID(req); err != nil {
-		return err
-	}
-	body, err := s.newXMLBodyReader(req, true)
-	if err != nil {
-		return err
-	}
-	data, err := readSmallBody(body)
-	body.close()
-	if err == errMissingRequestBody {
-		err = errMalformedXML
-	}
+	data, err := s.lockRequestBody(req)
 	if err != nil {
 		return err
 	}
