@@ -47,6 +47,8 @@ type bodyReader struct {
 	ck      hash.Hash
 	cksum   requestChecksum
 	crc64   hash.Hash // a CRC64NVME the server keeps besides ck (see withCRC64)
+	// crc64Shared: ck is the CRC64NVME withCRC64 asked for.
+	crc64Shared bool
 
 	size int64 // decoded length, -1 if unknown
 	max  int64
@@ -202,8 +204,13 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 }
 
 // withCRC64 makes the body compute a CRC64NVME of itself besides any
-// checksum the request declared (crc64Sum, valid after EOF).
+// checksum the request declared (crc64Sum, valid after EOF). A body that
+// declared a CRC64NVME is not hashed twice: its checksum is the one.
 func (b *bodyReader) withCRC64() {
+	if b.ck != nil && b.cksum.alg == checksumCRC64NVME {
+		b.crc64Shared = true
+		return
+	}
 	b.crc64 = checksumCRC64NVME.new()
 }
 
@@ -239,6 +246,9 @@ func (b *bodyReader) verify() error {
 	}
 	if b.ck != nil {
 		b.checksum = base64.StdEncoding.EncodeToString(b.ck.Sum(nil))
+		if b.crc64Shared {
+			b.crc64Sum = b.checksum
+		}
 		want := b.cksum.value
 		if b.cksum.trailer {
 			want = b.chunked.Trailer(b.cksum.alg.header())
