@@ -1,0 +1,5 @@
+//go:build !amd64 || purego
+
+package md5x
+
+func addPlatformKernels(map[string]kernelFunc) {}
