@@ -25,7 +25,7 @@ package md5x
 
 import (
 	"encoding/binary"
-		"sync"
+	"sync"
 	"time"
 	"unsafe"
 )
