@@ -108,7 +108,7 @@ func (s *Server) newBody(w http.ResponseWriter, r *http.Request, auth *sigv4.Res
 	if s.cfg.FastETag && r.Header.Get("Content-Md5") == "" {
 		b.md5, b.fast = xxhash.New(), true
 	} else {
-		b.eh = s.md5.get(b.size)
+		b.eh = newETagHash()
 		b.md5 = b.eh.Hash
 	}
 	if vs, ok := r.Header["Content-Md5"]; ok {
@@ -141,7 +141,7 @@ func (s *Server) newBody(w http.ResponseWriter, r *http.Request, auth *sigv4.Res
 }
 
 func (b *bodyReader) close() {
-	b.eh.release()
+	b.dropHash()
 	if b.err == nil {
 		b.err = errBodyClosed // the hashers are gone
 	}
@@ -177,12 +177,14 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 		}
 		b.n += int64(n)
 		if b.n > b.max {
+			b.dropHash()
 			b.err = errBodyTooLarge
 			return 0, b.err
 		}
 	}
 	if err == io.EOF {
 		if verr := b.verify(); verr != nil {
+			b.dropHash()
 			b.err = verr
 			return n, verr
 		}
@@ -191,6 +193,8 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 		return n, io.EOF
 	}
 	if err != nil {
+		// The body is abandoned: stop hashing the caller's memory.
+		b.dropHash()
 		var ne net.Error
 		switch {
 		case errors.As(err, &ne) && ne.Timeout():
@@ -202,6 +206,29 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// inPlace declares that every Read from now on is into engine memory that
+// stays unmodified until the body is stored or abandoned (and settle is
+// called before a piece of it changes hands), so the ETag MD5 can be
+// hashed there asynchronously. Call it before the first Read.
+func (b *bodyReader) inPlace(s *Server) {
+	if !b.fast && b.n == 0 && b.md5 != nil {
+		b.eh.inPlace(&s.md5, b.size)
+		b.md5 = b.eh.Hash
+	}
+}
+
+// dropHash lets go of the ETag lane: the body is done or abandoned.
+func (b *bodyReader) dropHash() {
+	b.eh.release()
+	if !b.fast {
+		b.md5 = nil
+	}
+}
+
+// settle waits until the bytes read so far are hashed: after it, no memory
+// read into is referenced.
+func (b *bodyReader) settle() { b.eh.settle() }
 
 // withCRC64 makes the body compute a CRC64NVME of itself besides any
 // checksum the request declared (crc64Sum, valid after EOF). A body that
@@ -229,7 +256,7 @@ func (b *bodyReader) verify() error {
 		binary.BigEndian.PutUint64(b.md5Sum[8:], uint64(b.n))
 	} else {
 		b.md5.Sum(b.md5Sum[:0])
-		b.eh.release()
+		b.dropHash()
 	}
 	if b.wantMD5 != nil && string(b.wantMD5) != string(b.md5Sum[:]) {
 		return errBadDigest.withFields("ExpectedDigest", hex.EncodeToString(b.wantMD5),

@@ -4,81 +4,64 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/gpucache/gpucache/internal/md5x"
 )
 
-// TestMD5LanesMatchCryptoMD5 hashes many streams at once, so that most
-// run on the lanes, with writes of odd sizes, and checks every sum.
-func TestMD5LanesMatchCryptoMD5(t *testing.T) {
+// A body goes to a lane only when large (or of unknown size) and read in
+// place; its sum is the MD5 either way, and release is idempotent.
+func TestETagHashChoice(t *testing.T) {
 	var l md5Lanes
-	const streams = 12
-	var wg, ready sync.WaitGroup
-	errs := make(chan error, streams)
-	start := make(chan struct{})
-	onLanes := 0
-	var mu sync.Mutex
-	for i := range streams {
-		wg.Add(1)
-		ready.Add(1)
-		go func() {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(uint64(i), 7))
-			data := make([]byte, 3<<20+rng.IntN(1<<16))
-			for j := range data {
-				data[j] = byte(rng.Uint32())
-			}
-			h := l.get(-1)
-			ready.Done()
-			<-start
-			if h.lane != nil {
-				mu.Lock()
-				onLanes++
-				mu.Unlock()
-			}
-			for p := data; len(p) > 0; {
-				n := min(len(p), 1+rng.IntN(300<<10))
-				h.Write(p[:n])
-				p = p[n:]
-			}
-			got := h.Sum(nil)
-			h.release()
-			h.release() // idempotent
-			if want := md5.Sum(data); string(got) != string(want[:]) {
-				errs <- fmt.Errorf("stream %d: MD5 %x, want %x", i, got, want)
-			}
-		}()
+	data := make([]byte, 3<<20+5)
+	for i := range data {
+		data[i] = byte(i * 7)
 	}
-	ready.Wait()
-	close(start)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	if onLanes < streams-md5LaneThreshold {
-		t.Errorf("%d of %d streams were hashed on the lanes", onLanes, streams)
-	}
-	if n := l.inflight.Load(); n != 0 {
-		t.Errorf("%d bodies still counted in flight", n)
-	}
-	if h := l.get(100); h.lane != nil || h.large {
-		t.Error("a small body was given a lane")
+	want := md5.Sum(data)
+	for _, c := range []struct {
+		size     int64
+		inPlace  bool
+		wantLane bool
+	}{
+		{100, true, false},
+		{int64(len(data)), false, false},
+		{int64(len(data)), true, md5x.Available()},
+		{-1, true, md5x.Available()},
+	} {
+		h := newETagHash()
+		if c.inPlace {
+			h.inPlace(&l, c.size)
+		}
+		if (h.lane != nil) != c.wantLane {
+			t.Fatalf("size %d in place %v: lane %v, want %v", c.size, c.inPlace, h.lane != nil, c.wantLane)
+		}
+		for p := data; len(p) > 0; {
+			n := min(len(p), 65000)
+			h.Write(p[:n])
+			p = p[n:]
+		}
+		h.settle()
+		if got := h.Sum(nil); string(got) != string(want[:]) {
+			t.Fatalf("size %d in place %v: MD5 %x, want %x", c.size, c.inPlace, got, want)
+		}
+		h.release()
+		h.release()
 	}
 }
 
-// TestConcurrentPutETags uploads parts and objects in parallel, enough to
-// put their bodies on the MD5 lanes, and checks each ETag is the MD5.
+// TestConcurrentPutETags uploads objects in parallel, whole and in engine
+// pieces (a piece changes hands while the body is still being hashed),
+// unsigned and signed, and checks each ETag is the MD5.
 func TestConcurrentPutETags(t *testing.T) {
-	ts := newTestServer(t, nil)
+	ts := newTestServer(t, func(c *Config) { c.PieceSize = 1 << 20 })
 	if r, _ := ts.do("PUT", "/lanes", nil, nil); r.StatusCode != 200 {
 		t.Fatal(r.Status)
 	}
 	var wg sync.WaitGroup
-	for i := range 8 {
+	for i := range 10 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -86,15 +69,19 @@ func TestConcurrentPutETags(t *testing.T) {
 			for j := range body {
 				body[j] = byte(j*31 + i)
 			}
-			r, _ := ts.do("PUT", fmt.Sprintf("/lanes/obj%d", i), body, map[string]string{"hash": "UNSIGNED-PAYLOAD"})
+			hdr := map[string]string{"hash": "UNSIGNED-PAYLOAD"}
+			if i%3 == 0 {
+				hdr = nil // signed payload: SHA-256 verified too
+			}
+			r, _ := ts.do("PUT", fmt.Sprintf("/lanes/obj%d", i), body, hdr)
 			want := md5.Sum(body)
 			if r.StatusCode != http.StatusOK || strings.Trim(r.Header.Get("ETag"), `"`) != hex.EncodeToString(want[:]) {
 				t.Errorf("object %d: %s ETag %s, want %x", i, r.Status, r.Header.Get("ETag"), want)
 			}
+			if _, got := ts.do("GET", fmt.Sprintf("/lanes/obj%d", i), nil, nil); string(got) != string(body) {
+				t.Errorf("object %d: GET returned other bytes", i)
+			}
 		}()
 	}
 	wg.Wait()
-	if n := ts.s.md5.inflight.Load(); n != 0 {
-		t.Errorf("%d bodies still counted in flight", n)
-	}
 }

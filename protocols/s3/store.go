@@ -19,6 +19,7 @@ import (
 // verification to build the stored attributes (the ETag is known then).
 func (s *Server) storeBody(bucket, ks string, key []byte, body *bodyReader, attrs func() []byte, opts engine.PutOptions) (engine.PutResult, error) {
 	defer body.close()
+	body.inPlace(s)
 	size := body.size
 	if size == 0 {
 		if err := body.finish(); err != nil {
@@ -73,6 +74,8 @@ func (s *Server) storePieces(bucket, ks string, key []byte, body *bodyReader, at
 		}
 	}()
 	stash := func(buf *engine.Buffer) error {
+		// The engine owns the pages from here on.
+		body.settle()
 		pk := []byte(fmt.Sprintf("%s%06d", prefix, len(srcs)))
 		res, err := s.eng.Put(tks, pk, buf, engine.PutOptions{})
 		if err != nil {
