@@ -15,7 +15,7 @@ GO          ?= go
 # NB: outside the tree, one per checkout, so it never shows in git status.
 BIN         ?= $(or $(TMPDIR),/tmp)/gpucache-build-$(shell printf %s "$(CURDIR)" | cksum | cut -d" " -f1)/gpucache
 TEST_TIMEOUT ?= 20m
-RACE_PKGS   ?= ./engine/... ./nvme/... ./ec/... ./protocols/...
+RACE_PKGS   ?= ./engine/... ./nvme/... ./ec/... ./protocols/... ./internal/md5x
 BENCH_PKGS  ?= ./engine/... ./protocols/... ./ec/... ./nvme/...
 BENCH       ?= .
 BENCH_COUNT ?= 6

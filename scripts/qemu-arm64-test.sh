@@ -25,9 +25,9 @@ fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-# nvme and ec must build and pass; engine is included when it builds
+# nvme, ec and md5x (its portable lanes) must build and pass; engine is included when it builds
 # (it is written concurrently and may be mid-change).
-pkgs=(./nvme ./ec)
+pkgs=(./nvme ./ec ./internal/md5x)
 optional=()
 if [ -d engine ]; then
 	optional+=(./engine)

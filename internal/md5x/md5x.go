@@ -228,16 +228,19 @@ func (h *Hasher) wait() {
 
 // cancel drops queued runs and waits for the lane to let go of the stream.
 func (h *Hasher) cancel() {
-	if h.l == nil {
+	l := h.l
+	if l == nil {
 		return
 	}
-	h.l.mu.Lock()
-	h.canceled = true
-	h.l.mu.Unlock()
-	h.wait()
-	h.l.mu.Lock()
-	h.canceled = false
-	h.l.mu.Unlock()
+	l.mu.Lock()
+	if !h.busy {
+		l.mu.Unlock()
+		return
+	}
+	h.canceled, h.waiting = true, true
+	l.mu.Unlock()
+	<-h.done
+	h.canceled = false // the lane has let go: the send on done ordered it
 }
 
 // enqueue hands a run to the lanes.

@@ -74,12 +74,16 @@ func TestHasherConcurrentStreams(t *testing.T) {
 	for name, l := range lanesUnderTest() {
 		var wg sync.WaitGroup
 		errs := make(chan string, 64)
-		for g := range 24 {
+		streams, objects := 24, 5
+		if testing.Short() {
+			streams, objects = 12, 2
+		}
+		for g := range streams {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				r := rand.New(rand.NewPCG(uint64(g), 7))
-				for range 5 {
+				for range objects {
 					data := randomBytes(r, r.IntN(3<<20))
 					h := l.NewHash()
 					keep := writeIn(h, data, r, g%2 == 0)

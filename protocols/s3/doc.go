@@ -69,8 +69,10 @@
 //     existing extents: they cost metadata, not a rewrite of the object;
 //     parts still in the DRAM tier make the object resident too, from the
 //     same pages.
-//   - Large bodies arriving together share a multi-lane SIMD MD5 for their
-//     ETags (etag_md5.go): MD5 is the largest CPU cost of a PUT.
+//   - The ETag MD5 of a large body is hashed on internal/md5x lanes, in the
+//     engine pages the body is read into, while the body is still being
+//     read: eight bodies advance per pass of vector code on one goroutine
+//     (etag_md5.go). MD5 is otherwise the largest CPU cost of a PUT.
 //
 // # Caveats
 //
