@@ -253,10 +253,7 @@ func (h *Hasher) enqueue(s seg) {
 	h.queue = append(h.queue, s)
 	if !h.busy {
 		h.busy = true
-		if l.readyHead == len(l.ready) {
-			l.ready, l.readyHead = l.ready[:0], 0
-		}
-		l.ready = append(l.ready, h)
+		l.pushReadyLocked(h)
 		if !l.running {
 			l.running = true
 			go l.run()
@@ -270,6 +267,16 @@ func (h *Hasher) enqueue(s seg) {
 		}
 	}
 	l.mu.Unlock()
+}
+
+// pushReadyLocked queues h for a lane. l.mu is held.
+func (l *Lanes) pushReadyLocked(h *Hasher) {
+	if l.readyHead > 0 && l.readyHead >= len(l.ready)/2 {
+		n := copy(l.ready, l.ready[l.readyHead:])
+		clear(l.ready[n:])
+		l.ready, l.readyHead = l.ready[:n], 0
+	}
+	l.ready = append(l.ready, h)
 }
 
 // nextLocked pops h's next run; ok is false when h has none left (or was
@@ -368,6 +375,12 @@ func (l *Lanes) run() {
 			}
 			for w := range h.state {
 				h.state[w] = state[w][i]
+			}
+			if !h.canceled && h.head < len(h.queue) && l.readyHead < len(l.ready) {
+				// Others wait for a lane: take turns, run by run.
+				l.pushReadyLocked(h)
+				in[i], cur[i] = nil, seg{}
+				continue
 			}
 			if s, ok := h.nextLocked(); ok {
 				cur[i] = s
