@@ -6,12 +6,13 @@ import (
 	"unsafe"
 )
 
-// lanes is the number of streams one kernel call advances.
-const lanes = 8
+// lanes is the most streams one kernel call advances.
+const lanes = 16
 
-// kernelFunc advances each lane's MD5 state (transposed: state[w][lane]
-// is word w of that lane) over n 64-byte blocks read from ptrs[lane].
-// scratch is working memory.
+// kernelFunc advances the MD5 state of each of its lanes (transposed:
+// state[w][lane] is word w of that lane) over n 64-byte blocks read from
+// ptrs[lane]. An 8-lane kernel advances lanes 0-7 and leaves the others
+// alone. scratch is working memory.
 type kernelFunc func(state *[4][lanes]uint32, ptrs *[lanes]*byte, n int, scratch *[16][lanes]uint32)
 
 var (
@@ -62,13 +63,19 @@ func block1(s *[4]uint32, p []byte) {
 	}
 }
 
-// blockGeneric is the kernel contract implemented lane by lane.
-func blockGeneric(state *[4][lanes]uint32, ptrs *[lanes]*byte, n int, _ *[16][lanes]uint32) {
-	for l := 0; l < lanes; l++ {
-		s := [4]uint32{state[0][l], state[1][l], state[2][l], state[3][l]}
-		block1(&s, unsafe.Slice(ptrs[l], 64*n))
-		for w := range s {
-			state[w][l] = s[w]
+// generic returns the portable kernel of the given width: the kernel
+// contract implemented lane by lane, skipping idle lanes (zeroRun).
+func generic(width int) kernelFunc {
+	return func(state *[4][lanes]uint32, ptrs *[lanes]*byte, n int, _ *[16][lanes]uint32) {
+		for l := 0; l < width; l++ {
+			if ptrs[l] == &zeroRun[0] {
+				continue
+			}
+			s := [4]uint32{state[0][l], state[1][l], state[2][l], state[3][l]}
+			block1(&s, unsafe.Slice(ptrs[l], 64*n))
+			for w := range s {
+				state[w][l] = s[w]
+			}
 		}
 	}
 }

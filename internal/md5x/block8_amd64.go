@@ -12,13 +12,17 @@ func block8AVX2(state *[4][lanes]uint32, ptrs *[lanes]*byte, n int, scratch *[16
 //go:noescape
 func block8AVX512(state *[4][lanes]uint32, ptrs *[lanes]*byte, n int, scratch *[16][lanes]uint32)
 
-// vectorKernel is the fastest 8-lane kernel of this CPU, nil without AVX2.
-var vectorKernel = func() kernelFunc {
+//go:noescape
+func block16AVX512(state *[4][lanes]uint32, ptrs *[lanes]*byte, n int, scratch *[16][lanes]uint32)
+
+// vector8 and vector16 are this CPU's 8- and 16-lane kernels, nil when it
+// has none.
+var vector8, vector16 = func() (kernelFunc, kernelFunc) {
 	switch {
-	case cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL:
-		return block8AVX512
+	case cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX2:
+		return block8AVX512, block16AVX512
 	case cpu.X86.HasAVX2:
-		return block8AVX2
+		return block8AVX2, nil
 	}
-	return nil
+	return nil, nil
 }()

@@ -2,5 +2,5 @@
 
 package md5x
 
-// vectorKernel is nil: only amd64 has a vector kernel.
-var vectorKernel kernelFunc
+// Only amd64 has vector kernels.
+var vector8, vector16 kernelFunc

@@ -2,4 +2,4 @@
 
 package md5x
 
-func addPlatformKernels(map[string]kernelFunc) {}
+func addPlatformKernels(map[string]namedKernel) {}

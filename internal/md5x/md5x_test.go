@@ -13,8 +13,11 @@ import (
 // lanesUnderTest are the services to check: the CPU's kernel and the
 // portable one.
 func lanesUnderTest() map[string]*Lanes {
-	m := map[string]*Lanes{"generic": newLanes(blockGeneric)}
-	if vectorKernel != nil {
+	m := map[string]*Lanes{
+		"generic8":  newLanes(generic(8), nil),
+		"generic16": newLanes(generic(8), generic(16)),
+	}
+	if Available() {
 		m["vector"] = New()
 	}
 	return m
