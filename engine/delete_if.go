@@ -6,26 +6,20 @@ package engine
 // and deleted is false. The test and the delete are atomic with respect to
 // every other write of the key (S3 conditional and object-lock deletes).
 func (e *Engine) DeleteIf(ks string, key []byte, check func(cur Meta) error) (deleted bool, err error) {
-	if e.closed.Load() {
-		return false, ErrClosed
-	}
-	kb := getKeyBuf()
-	defer putKeyBuf(kb)
-	mk := kb.meta(ks, key)
-	st := e.locks.of(mk)
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	var m Meta
-	exists, err := e.loadMeta(mk, &m, false)
-	if err != nil || !exists {
+	var hk heldKey
+	if err := e.holdKey(&hk, ks, key, false); err != nil {
 		return false, err
 	}
-	if err := check(m); err != nil {
+	defer hk.release()
+	if !hk.exists {
+		return false, nil
+	}
+	if err := check(hk.m); err != nil {
 		return false, err
 	}
-	if err := e.deleteLocked(kb, ks, key, mk, &m); err != nil {
+	if err := e.deleteLocked(hk.kb, ks, key, hk.mk, &hk.m); err != nil {
 		return false, err
 	}
-	st.gen++
+	hk.st.gen++
 	return true, nil
 }

@@ -108,21 +108,15 @@ func (e *Engine) Persist(ks string, key []byte) (bool, error) {
 }
 
 func (e *Engine) setExpire(ks string, key []byte, at int64, cond ExpireCond) (bool, error) {
-	if e.closed.Load() {
-		return false, ErrClosed
-	}
-	kb := getKeyBuf()
-	defer putKeyBuf(kb)
-	mk := kb.meta(ks, key)
-	st := e.locks.of(mk)
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	var m Meta
-	exists, err := e.loadMeta(mk, &m, true)
-	if err != nil || !exists {
+	var hk heldKey
+	if err := e.holdKey(&hk, ks, key, true); err != nil {
 		return false, err
 	}
-	cur := m.ExpireAt
+	defer hk.release()
+	if !hk.exists {
+		return false, nil
+	}
+	cur := hk.m.ExpireAt
 	switch cond {
 	case ExpireNX:
 		if cur != 0 {
@@ -143,13 +137,13 @@ func (e *Engine) setExpire(ks string, key []byte, at int64, cond ExpireCond) (bo
 		}
 	}
 	if at != 0 && at <= nowMs() {
-		if err := e.deleteLocked(kb, ks, key, mk, &m); err != nil {
+		if err := e.deleteLocked(hk.kb, ks, key, hk.mk, &hk.m); err != nil {
 			return false, err
 		}
-		st.gen++
+		hk.st.gen++
 		return true, nil
 	}
-	if err := e.rewriteMetaLocked(kb, ks, key, mk, &m, at); err != nil {
+	if err := e.rewriteMetaLocked(hk.kb, ks, key, hk.mk, &hk.m, at); err != nil {
 		return false, err
 	}
 	return true, nil
@@ -270,23 +264,16 @@ type Update struct {
 // GETDEL and GETEX are built on it. cur is valid only during fn; fn's error
 // is returned unchanged and nothing is written.
 func (e *Engine) Update(ks string, key []byte, fn func(cur *Value) (Update, error)) error {
-	if e.closed.Load() {
-		return ErrClosed
-	}
-	kb := getKeyBuf()
-	defer putKeyBuf(kb)
-	mk := kb.meta(ks, key)
-	st := e.locks.of(mk)
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	var m Meta
-	exists, err := e.loadMeta(mk, &m, true)
-	if err != nil {
+	var hk heldKey
+	if err := e.holdKey(&hk, ks, key, true); err != nil {
 		return err
 	}
+	defer hk.release()
+	kb, mk, st, m, exists := hk.kb, hk.mk, hk.st, &hk.m, hk.exists
 	var cur *Value
+	var err error
 	if exists {
-		if cur, err = e.valueLocked(ks, mk, &m); err != nil {
+		if cur, err = e.valueLocked(ks, mk, m); err != nil {
 			return err
 		}
 		defer cur.Release()
@@ -300,7 +287,7 @@ func (e *Engine) Update(ks string, key []byte, fn func(cur *Value) (Update, erro
 		if !exists {
 			return nil
 		}
-		if err := e.deleteLocked(kb, ks, key, mk, &m); err != nil {
+		if err := e.deleteLocked(kb, ks, key, mk, m); err != nil {
 			return err
 		}
 		st.gen++
@@ -310,13 +297,13 @@ func (e *Engine) Update(ks string, key []byte, fn func(cur *Value) (Update, erro
 			return nil
 		}
 		if u.ExpireAt != 0 && u.ExpireAt <= nowMs() {
-			if err := e.deleteLocked(kb, ks, key, mk, &m); err != nil {
+			if err := e.deleteLocked(kb, ks, key, mk, m); err != nil {
 				return err
 			}
 			st.gen++
 			return nil
 		}
-		return e.rewriteMetaLocked(kb, ks, key, mk, &m, u.ExpireAt)
+		return e.rewriteMetaLocked(kb, ks, key, mk, m, u.ExpireAt)
 	}
 	at := m.ExpireAt
 	if u.SetExpire || !exists {

@@ -43,3 +43,38 @@ func (t *lockTable) lockPair(a, b []byte) (*stripe, *stripe) {
 	t.stripes[ib].mu.Lock()
 	return &t.stripes[ia], &t.stripes[ib]
 }
+
+// heldKey is one key held for a read-modify-write: its metadata key, its
+// lock stripe (locked) and its metadata as loaded under the lock.
+type heldKey struct {
+	kb     *keyBuf
+	mk     []byte
+	st     *stripe
+	m      Meta
+	exists bool
+}
+
+// holdKey checks the engine is open, takes ks/key's lock and loads its
+// metadata (with an inline value when withValue; an expired key is removed
+// and reads as missing). On success the caller must call release.
+func (e *Engine) holdKey(hk *heldKey, ks string, key []byte, withValue bool) error {
+	if e.closed.Load() {
+		return ErrClosed
+	}
+	hk.kb = getKeyBuf()
+	hk.mk = hk.kb.meta(ks, key)
+	hk.st = e.locks.of(hk.mk)
+	hk.st.mu.Lock()
+	var err error
+	if hk.exists, err = e.loadMeta(hk.mk, &hk.m, withValue); err != nil {
+		hk.release()
+		return err
+	}
+	return nil
+}
+
+// release unlocks the key and returns its buffers.
+func (hk *heldKey) release() {
+	hk.st.mu.Unlock()
+	putKeyBuf(hk.kb)
+}
