@@ -222,3 +222,59 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+// The signing key of a verified request is cached: later requests of the
+// same scope still have their signatures checked, a failed one caches
+// nothing, and a changed secret is not served from the cache.
+func TestSigningKeyCache(t *testing.T) {
+	v := exampleVerifier()
+	sign := func(region, secret string) *http.Request {
+		r, _ := http.NewRequest("GET", "http://127.0.0.1/bkt/k", nil)
+		Sign(r, Credential{AccessKey: exampleCred.AccessKey, SecretKey: secret}, region, exampleTime, UnsignedPayload)
+		return r
+	}
+	good := sign("us-east-1", exampleCred.SecretKey)
+	for i := range 3 {
+		if _, err := v.Verify(good); err != nil {
+			t.Fatalf("verify %d: %v", i, err)
+		}
+	}
+	if len(v.keys) != 1 {
+		t.Fatalf("%d cached keys, want 1", len(v.keys))
+	}
+	for k, key := range v.keys {
+		if want := SigningKey(k.secret, k.date, k.region, k.service); !bytes.Equal(key, want) {
+			t.Fatalf("cached key %x, want %x", key, want)
+		}
+	}
+	tampered := sign("us-east-1", exampleCred.SecretKey)
+	tampered.URL.Path = "/bkt/other"
+	if _, err := v.Verify(tampered); !errors.Is(err, ErrSignatureMismatch) {
+		t.Fatalf("tampered request with a cached key: %v", err)
+	}
+	if _, err := v.Verify(sign("eu-west-1", "wrong secret")); !errors.Is(err, ErrSignatureMismatch) {
+		t.Fatalf("wrong secret: %v", err)
+	}
+	if len(v.keys) != 1 {
+		t.Fatalf("a failed request was cached: %d keys", len(v.keys))
+	}
+	v.Credentials[exampleCred.AccessKey] = "rotated"
+	if _, err := v.Verify(good); !errors.Is(err, ErrSignatureMismatch) {
+		t.Fatalf("old secret after rotation: %v", err)
+	}
+	if _, err := v.Verify(sign("us-east-1", "rotated")); err != nil {
+		t.Fatalf("new secret: %v", err)
+	}
+}
+
+func BenchmarkVerifyHeader(b *testing.B) {
+	v := exampleVerifier()
+	r, _ := http.NewRequest("GET", "http://127.0.0.1/bkt/k", nil)
+	Sign(r, exampleCred, "us-east-1", exampleTime, UnsignedPayload)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := v.Verify(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -29,6 +30,54 @@ type Verifier struct {
 	MaxSkew time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+
+	// Signing keys of verified requests (see signingKey).
+	keyMu sync.Mutex
+	keys  map[keyScope][]byte
+}
+
+// keyScope is what a signing key derives from.
+type keyScope struct{ secret, date, region, service string }
+
+// maxCachedKeys bounds the signing-key cache; a full cache starts over.
+const maxCachedKeys = 256
+
+// signingKey returns the signing key of the scope, derived once per day,
+// region and credential (four HMACs) and then cached: only keys of
+// requests whose signature matched are kept (remember).
+func (v *Verifier) signingKey(s keyScope) (key []byte, cached bool) {
+	v.keyMu.Lock()
+	key, cached = v.keys[s]
+	v.keyMu.Unlock()
+	if cached {
+		return key, true
+	}
+	return SigningKey(s.secret, s.date, s.region, s.service), false
+}
+
+// checkSignature compares, in constant time, the signature of sts under
+// the scope's key with sig; on a match it sets res's key and seed.
+func (v *Verifier) checkSignature(res *Result, s keyScope, sts, sig string) error {
+	key, cached := v.signingKey(s)
+	want := signHex(key, sts)
+	if !hmac.Equal([]byte(want), []byte(sig)) {
+		return ErrSignatureMismatch
+	}
+	if !cached {
+		v.remember(s, key)
+	}
+	res.key, res.Seed = key, want
+	return nil
+}
+
+// remember caches the key of a verified request.
+func (v *Verifier) remember(s keyScope, key []byte) {
+	v.keyMu.Lock()
+	if v.keys == nil || len(v.keys) >= maxCachedKeys {
+		v.keys = make(map[keyScope][]byte)
+	}
+	v.keys[s] = key
+	v.keyMu.Unlock()
 }
 
 // NewVerifier returns a verifier over creds.
@@ -285,13 +334,10 @@ func (v *Verifier) verifyHeader(r *http.Request, auth string) (*Result, error) {
 	if err := checkSignedHeaders(r, f.signed); err != nil {
 		return nil, err
 	}
-	res.key = SigningKey(secret, f.date, f.region, f.service)
 	sts := stringToSign(t, res.scope, canonicalRequest(r, f.signed, ph, ""))
-	want := signHex(res.key, sts)
-	if !hmac.Equal([]byte(want), []byte(f.signature)) {
-		return nil, ErrSignatureMismatch
+	if err := v.checkSignature(res, keyScope{secret, f.date, f.region, f.service}, sts, f.signature); err != nil {
+		return nil, err
 	}
-	res.Seed = want
 	return res, nil
 }
 
@@ -396,13 +442,10 @@ func (v *Verifier) verifyPresigned(r *http.Request, q map[string][]string) (*Res
 	if err := checkSignedHeaders(r, f.signed); err != nil {
 		return nil, err
 	}
-	res.key = SigningKey(secret, f.date, f.region, f.service)
 	sts := stringToSign(t, res.scope, canonicalRequest(r, f.signed, ph, "X-Amz-Signature"))
-	want := signHex(res.key, sts)
-	if !hmac.Equal([]byte(want), []byte(f.signature)) {
-		return nil, ErrSignatureMismatch
+	if err := v.checkSignature(res, keyScope{secret, f.date, f.region, f.service}, sts, f.signature); err != nil {
+		return nil, err
 	}
-	res.Seed = want
 	return res, nil
 }
 
