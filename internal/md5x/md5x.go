@@ -151,9 +151,12 @@ func (h *Hasher) Close() {
 // unmodified until Flush, Sum or Close returns.
 func (h *Hasher) Write(p []byte) (int, error) {
 	n := len(p)
+	if n == 0 {
+		return 0, nil
+	}
 	h.n += uint64(n)
 	if t := len(h.tail); t > 0 {
-		if start := unsafe.Pointer(unsafe.SliceData(h.tail)); !h.inCarry && n > 0 &&
+		if start := unsafe.Pointer(unsafe.SliceData(h.tail)); !h.inCarry &&
 			uintptr(unsafe.Pointer(unsafe.SliceData(p))) == uintptr(start)+uintptr(t) {
 			// p continues the tail in memory: one run from the tail on.
 			h.tail = nil

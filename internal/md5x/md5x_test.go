@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"math/rand/v2"
 	"runtime/trace"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -242,7 +243,7 @@ func TestHashingUnderExecutionTrace(t *testing.T) {
 
 func BenchmarkLanes(b *testing.B) {
 	for _, streams := range []int{1, 4, 8, 16} {
-		b.Run(itoa(streams), func(b *testing.B) {
+		b.Run(strconv.Itoa(streams), func(b *testing.B) {
 			l := New()
 			const size = 8 << 20
 			data := make([]byte, size*streams)
@@ -266,43 +267,4 @@ func BenchmarkLanes(b *testing.B) {
 			}
 		})
 	}
-}
-
-func itoa(n int) string {
-	return string(rune('0'+n/10)) + string(rune('0'+n%10))
-}
-
-// FuzzHasher writes data in the pieces cuts describes (each byte a piece
-// length; odd ones are copied to a separate buffer, so runs both continue
-// in memory and jump) and compares with crypto/md5.
-func FuzzHasher(f *testing.F) {
-	f.Add([]byte("hello"), []byte{1, 2})
-	f.Add(bytes.Repeat([]byte{7}, 300), []byte{63, 64, 65, 1, 128})
-	l := New()
-	f.Fuzz(func(t *testing.T, data, cuts []byte) {
-		h := l.NewHash()
-		defer h.Close()
-		var keep [][]byte
-		rest := data
-		for i := 0; len(rest) > 0; i++ {
-			n := len(rest)
-			if i < len(cuts) {
-				n = min(n, int(cuts[i])+1)
-			}
-			p := rest[:n]
-			if i < len(cuts) && cuts[i]%2 == 1 {
-				p = append([]byte(nil), p...)
-				keep = append(keep, p)
-			}
-			h.Write(p)
-			rest = rest[n:]
-			if i < len(cuts) && cuts[i] == 0 {
-				h.Flush()
-			}
-		}
-		if got, want := h.Sum(nil), md5.Sum(data); !bytes.Equal(got, want[:]) {
-			t.Fatalf("%x, want %x", got, want)
-		}
-		_ = keep
-	})
 }
