@@ -268,3 +268,38 @@ func BenchmarkLanes(b *testing.B) {
 		})
 	}
 }
+
+// FuzzHasher writes data in the pieces cuts describes (each byte a piece
+// length; odd ones are copied to a separate buffer, so runs both continue
+// in memory and jump) and compares with crypto/md5.
+func FuzzHasher(f *testing.F) {
+	f.Add([]byte("hello"), []byte{1, 2})
+	f.Add(bytes.Repeat([]byte{7}, 300), []byte{63, 64, 65, 1, 128})
+	l := New()
+	f.Fuzz(func(t *testing.T, data, cuts []byte) {
+		h := l.NewHash()
+		defer h.Close()
+		var keep [][]byte
+		rest := data
+		for i := 0; len(rest) > 0; i++ {
+			n := len(rest)
+			if i < len(cuts) {
+				n = min(n, int(cuts[i])+1)
+			}
+			p := rest[:n]
+			if i < len(cuts) && cuts[i]%2 == 1 {
+				p = append([]byte(nil), p...)
+				keep = append(keep, p)
+			}
+			h.Write(p)
+			rest = rest[n:]
+			if i < len(cuts) && cuts[i] == 0 {
+				h.Flush()
+			}
+		}
+		if got, want := h.Sum(nil), md5.Sum(data); !bytes.Equal(got, want[:]) {
+			t.Fatalf("%x, want %x", got, want)
+		}
+		_ = keep
+	})
+}
