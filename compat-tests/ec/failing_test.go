@@ -11,23 +11,28 @@ import (
 	"time"
 )
 
-// TestDevicesFailWhileServing breaks two devices under a running server:
-// one device starts returning garbage (every other unit of its shard files
-// overwritten), another device's directory is deleted. Reads get no error and
-// the right bytes, new writes succeed, INFO says degraded; after the
-// scrub started by the errors the garbage is gone, and after a
-// restart everything, old and new, reads back identical.
+// TestDevicesFailWhileServing breaks three devices under a running server:
+// two start returning garbage (every other unit of their shard files
+// overwritten: the even units of a device holding data of the largest
+// segment, the odd units of one holding its parity, so no stripe loses more
+// than one unit to garbage), a third device's directory is deleted. Reads
+// get no error and the right bytes, new writes succeed, INFO says degraded;
+// after the scrub started by the errors the garbage is gone (the parity
+// units, which no read of healthy data touches, are repaired by the scrub
+// alone), and after a restart everything, old and new, reads back identical.
 func TestDevicesFailWhileServing(t *testing.T) {
 	ds := data()
 	v := populated(t)
 	h := shardHolders(t, v)
-	bad, deleted := h[0], h[1]
+	bad, badParity, deleted := h[0], h[ecK], h[1]
 	srv := v.start(t, v.devs)
 	rdb := client(t, srv.Addr())
 
-	n := garble(t, v, bad)
+	n := garble(t, v, bad, 0)
+	np := garble(t, v, badParity, 1)
 	removeDevices(t, v, deleted)
-	t.Logf("overwrote %d units with garbage on %s, deleted %s", n, v.devs[bad], v.devs[deleted])
+	t.Logf("overwrote %d units with garbage on %s and %d on %s, deleted %s",
+		n, v.devs[bad], np, v.devs[badParity], v.devs[deleted])
 
 	readAllOK(t, rdb, ds, ds.keys)
 	in := getInfo(t, rdb, "devices")
@@ -65,13 +70,20 @@ func TestDevicesFailWhileServing(t *testing.T) {
 	for !strings.Contains(srv.Log(), "(after I/O errors)") && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
+	// Reads rewrite the garbled data units they meet; the scrub rewrites
+	// the rest, parity among them. Which units reads meet depends on where
+	// the segments' shards landed, so only the sum is fixed.
 	runs := scrubs(srv.Log())
 	if len(runs) == 0 || runs[0][0] == 0 || runs[0][1] != 0 {
 		t.Fatalf("no scrub after the errors repaired the garbled units: %v", runs)
 	}
 	in = getInfo(t, rdb, "devices")
 	before := in.int(t, "ec_checksum_errors")
-	t.Logf("scrub after errors: %d units repaired; INFO ec_degraded:%s", runs[0][0], in.fields["ec_degraded"])
+	byReads := in.int(t, "ec_read_repaired")
+	t.Logf("scrub after errors: %d units repaired, reads repaired %d; INFO ec_degraded:%s", runs[0][0], byReads, in.fields["ec_degraded"])
+	if got := byReads + runs[0][0]; got < int64(n+np) {
+		t.Fatalf("reads and the scrub repaired %d units, %d were garbled", got, n+np)
+	}
 	readAllOK(t, rdb, ds, ds.keys)
 	in = getInfo(t, rdb, "devices")
 	if n := in.int(t, "ec_checksum_errors"); n != before {
@@ -91,9 +103,10 @@ func TestDevicesFailWhileServing(t *testing.T) {
 	}
 }
 
-// garble overwrites every other written unit of device d's shard files
-// with random bytes and returns how many units it overwrote.
-func garble(t testing.TB, v volume, d int) int {
+// garble overwrites every other written unit of device d's shard files,
+// starting with unit first (0 or 1), with random bytes and returns how many
+// units it overwrote.
+func garble(t testing.TB, v volume, d, first int) int {
 	t.Helper()
 	names, _ := filepath.Glob(filepath.Join(v.devs[d], "*.s[0-9]*"))
 	r := rand.New(rand.NewPCG(uint64(d), 9))
@@ -107,7 +120,7 @@ func garble(t testing.TB, v volume, d int) int {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for off := int64(0); ; off += 2 * unitSize {
+		for off := int64(first) * unitSize; ; off += 2 * unitSize {
 			if _, err := f.ReadAt(unit, off); err != nil {
 				break
 			}
