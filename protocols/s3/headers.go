@@ -73,17 +73,32 @@ var responseOverrides = [...][2]string{
 	{"response-content-encoding", "Content-Encoding"},
 }
 
+// headerSlab hands out the one-value slices of response headers from
+// one allocation: a GET sets about ten headers, each of which would
+// otherwise allocate a slice of its own.
+type headerSlab struct{ free []string }
+
+// set sets header key (canonicalised when it is not already) to value.
+func (s *headerSlab) set(h http.Header, key, value string) {
+	if len(s.free) == 0 {
+		s.free = make([]string, 16)
+	}
+	s.free[0] = value
+	h[http.CanonicalHeaderKey(key)] = s.free[:1:1]
+	s.free = s.free[1:]
+}
+
 // setObjectHeaders writes the headers GET and HEAD share.
-func setObjectHeaders(h http.Header, m *engine.Meta, a *objectAttrs, etag string, q url.Values) {
-	h.Set("ETag", `"`+etag+`"`)
-	h.Set("Last-Modified", httpTime(m.ModTime))
-	h.Set("Accept-Ranges", "bytes")
-	h.Set("x-amz-storage-class", "STANDARD")
+func setObjectHeaders(hs *headerSlab, h http.Header, m *engine.Meta, a *objectAttrs, etag string, q url.Values) {
+	hs.set(h, "Etag", `"`+etag+`"`)
+	hs.set(h, "Last-Modified", httpTime(m.ModTime))
+	hs.set(h, "Accept-Ranges", "bytes")
+	hs.set(h, "X-Amz-Storage-Class", "STANDARD")
 	ct := a.ContentType
 	if ct == "" {
 		ct = "binary/octet-stream"
 	}
-	h.Set("Content-Type", ct)
+	hs.set(h, "Content-Type", ct)
 	for _, kv := range [...][2]string{
 		{"Content-Encoding", a.ContentEncoding},
 		{"Content-Disposition", a.ContentDisposition},
@@ -92,7 +107,7 @@ func setObjectHeaders(h http.Header, m *engine.Meta, a *objectAttrs, etag string
 		{"Expires", a.Expires},
 	} {
 		if kv[1] != "" {
-			h.Set(kv[0], kv[1])
+			hs.set(h, kv[0], kv[1])
 		}
 	}
 	for i := 0; i+1 < len(a.Meta); i += 2 {
@@ -100,17 +115,17 @@ func setObjectHeaders(h http.Header, m *engine.Meta, a *objectAttrs, etag string
 	}
 	for _, o := range responseOverrides {
 		if v := q.Get(o[0]); v != "" {
-			h.Set(o[1], v)
+			hs.set(h, o[1], v)
 		}
 	}
 	if len(a.Tags) > 0 {
-		h.Set("x-amz-tagging-count", tagCount(a))
+		hs.set(h, "X-Amz-Tagging-Count", tagCount(a))
 	}
 	if a.WebsiteRedirect != "" {
-		h.Set("x-amz-website-redirect-location", a.WebsiteRedirect)
+		hs.set(h, "X-Amz-Website-Redirect-Location", a.WebsiteRedirect)
 	}
 	if n := len(a.PartSizes); n > 0 {
-		h.Set("x-amz-mp-parts-count", strconv.Itoa(n))
+		hs.set(h, "X-Amz-Mp-Parts-Count", strconv.Itoa(n))
 	}
 	setLockHeaders(h, a)
 }

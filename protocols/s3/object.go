@@ -143,15 +143,15 @@ func (s *Server) getObject(req *request, head bool) error {
 		}
 		return err
 	}
-	setObjectHeaders(h, &m, &a, etag, req.q)
+	setObjectHeaders(&req.hdr, h, &m, &a, etag, req.q)
 	status := http.StatusOK
 	if partial {
 		status = http.StatusPartialContent
-		h.Set("Content-Range", rng.contentRange(size))
+		req.hdr.set(h, "Content-Range", rng.contentRange(size))
 	} else if strings.EqualFold(req.r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") {
 		setChecksumHeaders(h, &a)
 	}
-	h.Set("Content-Length", strconv.FormatInt(rng.n, 10))
+	req.hdr.set(h, "Content-Length", strconv.FormatInt(rng.n, 10))
 	req.w.WriteHeader(status)
 	if head || rng.n == 0 {
 		return nil

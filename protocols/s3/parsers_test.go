@@ -240,3 +240,28 @@ func TestFinalChecksumHeaders(t *testing.T) {
 		}
 	}
 }
+
+// hostBucket finds the bucket of virtual-host style requests in every form
+// of Host: with and without a port, any case; IP literals name none.
+func TestHostBucket(t *testing.T) {
+	s := &Server{cfg: Config{Domains: []string{"s3.test", "localhost"}}}
+	for host, want := range map[string]string{
+		"bkt.s3.test":         "bkt",
+		"bkt.s3.test:9000":    "bkt",
+		"BKT.S3.Test:9000":    "bkt",
+		"a.b.s3.test":         "a.b",
+		"s3.test:9000":        "",
+		"xs3.test":            "",
+		"bkt.localhost:9000":  "bkt",
+		"127.0.0.1:9000":      "",
+		"[::1]:9000":          "",
+		"[::1]":               "",
+		"::1":                 "",
+		"bkt.s3.test:":        "bkt",
+		"bkt.other.test:9000": "",
+	} {
+		if got := s.hostBucket(host); got != want {
+			t.Errorf("hostBucket(%q) = %q, want %q", host, got, want)
+		}
+	}
+}

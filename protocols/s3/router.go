@@ -13,10 +13,13 @@ import (
 type request struct {
 	w      http.ResponseWriter
 	r      *http.Request
-	bucket string // "" for service-level requests
-	key    string // "" for bucket-level requests
-	q      url.Values
+	bucket string     // "" for service-level requests
+	key    string     // "" for bucket-level requests
+	q      url.Values // nil without a query
 	auth   *sigv4.Result
+
+	verified sigv4.Result // auth of a signed request
+	hdr      headerSlab
 }
 
 // has reports whether the query names the sub-resource.
@@ -30,7 +33,10 @@ const maxKeyLen = 1024
 // route finds the bucket and key: virtual-host style when the Host is a
 // subdomain of a configured domain, path style otherwise.
 func (s *Server) route(r *http.Request) (*request, error) {
-	req := &request{q: r.URL.Query()}
+	req := &request{}
+	if r.URL.RawQuery != "" {
+		req.q = r.URL.Query()
+	}
 	path := r.URL.Path
 	if !strings.HasPrefix(path, "/") {
 		return req, errInvalidRequest.withMessage("Invalid request path.")
@@ -55,16 +61,33 @@ func (s *Server) hostBucket(host string) string {
 	if len(s.cfg.Domains) == 0 {
 		return ""
 	}
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
+	host = stripPort(host)
+	for i := 0; i < len(host); i++ {
+		if 'A' <= host[i] && host[i] <= 'Z' {
+			host = strings.ToLower(host)
+			break
+		}
 	}
-	host = strings.ToLower(host)
 	for _, d := range s.cfg.Domains {
 		if len(host) > len(d)+1 && strings.HasSuffix(host, d) && host[len(host)-len(d)-1] == '.' {
 			return host[:len(host)-len(d)-1]
 		}
 	}
 	return ""
+}
+
+// stripPort returns host without a trailing :port (and an IPv6 literal
+// without its brackets), as net.SplitHostPort would, without building an
+// error for a host that has none.
+func stripPort(host string) string {
+	i := strings.LastIndexByte(host, ':')
+	if i < 0 || strings.IndexByte(host, ']') > i {
+		return host // no port, or a bare bracketed IPv6 literal
+	}
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		return h
+	}
+	return host
 }
 
 // dispatch runs the handler for the request's method and sub-resource.

@@ -160,11 +160,16 @@ func (s *Server) Close() error {
 	return first
 }
 
+// serverHeader is the Server header of every response (shared: header
+// values are never modified in place).
+var serverHeader = []string{"gpucache"}
+
 // serveHTTP authenticates, routes and answers one request.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h.Set("x-amz-request-id", s.idBase+strconv.FormatUint(s.nextID.Add(1), 16))
-	h.Set("Server", "gpucache")
+	var id [40]byte
+	h["X-Amz-Request-Id"] = []string{string(strconv.AppendUint(append(id[:0], s.idBase...), s.nextID.Add(1), 16))}
+	h["Server"] = serverHeader
 	req, err := s.route(r)
 	if err != nil {
 		s.writeError(w, r, req, err)
@@ -190,7 +195,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	auth, err := s.verifier.Verify(r)
+	auth := &req.verified
+	err = s.verifier.VerifyInto(r, auth)
 	if errors.Is(err, sigv4.ErrMissingAuth) {
 		auth, err = s.authorizeAnonymous(req)
 	} else if err != nil && r.Header.Get("Authorization") == "" && (req.has("X-Amz-Algorithm") || req.has("X-Amz-Credential")) {

@@ -5,10 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
-	"net/url"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -66,108 +62,12 @@ func Scope(date, region, service string) string {
 	return date + "/" + region + "/" + service + "/aws4_request"
 }
 
-// canonicalRequest builds the canonical request of r. signed are the
-// lower-case signed header names in order; skipQuery names a query
-// parameter to leave out (X-Amz-Signature of a presigned URL).
+// canonicalRequest returns the canonical request of r (see
+// scratch.appendCanonicalRequest).
 func canonicalRequest(r *http.Request, signed []string, payloadHash, skipQuery string) string {
-	var b strings.Builder
-	b.Grow(256)
-	b.WriteString(r.Method)
-	b.WriteByte('\n')
-	b.WriteString(EncodePath(r.URL.Path))
-	b.WriteByte('\n')
-	b.WriteString(canonicalQuery(r.URL.RawQuery, skipQuery))
-	b.WriteByte('\n')
-	for _, name := range signed {
-		b.WriteString(name)
-		b.WriteByte(':')
-		b.WriteString(headerValue(r, name))
-		b.WriteByte('\n')
-	}
-	b.WriteByte('\n')
-	b.WriteString(strings.Join(signed, ";"))
-	b.WriteByte('\n')
-	b.WriteString(payloadHash)
-	return b.String()
-}
-
-// headerValue returns the canonical value of one signed header.
-func headerValue(r *http.Request, name string) string {
-	switch name {
-	case "host":
-		return r.Host
-	case "content-length":
-		if v := r.Header.Get("Content-Length"); v != "" {
-			return v
-		}
-		if r.ContentLength >= 0 && !(r.ContentLength == 0 && len(r.TransferEncoding) > 0) {
-			return strconv.FormatInt(r.ContentLength, 10)
-		}
-		return ""
-	case "transfer-encoding":
-		if len(r.TransferEncoding) > 0 {
-			return strings.Join(r.TransferEncoding, ",")
-		}
-	}
-	vals := r.Header.Values(name)
-	if len(vals) == 1 {
-		return trimAll(vals[0])
-	}
-	out := make([]string, len(vals))
-	for i, v := range vals {
-		out[i] = trimAll(v)
-	}
-	return strings.Join(out, ",")
-}
-
-// trimAll trims a header value and collapses inner runs of spaces.
-func trimAll(s string) string {
-	s = strings.TrimSpace(s)
-	if !strings.Contains(s, "  ") {
-		return s
-	}
-	return strings.Join(strings.Fields(s), " ")
-}
-
-// canonicalQuery sorts and strictly re-encodes the query parameters.
-func canonicalQuery(raw, skip string) string {
-	if raw == "" {
-		return ""
-	}
-	type kv struct{ k, v string }
-	var params []kv
-	for part := range strings.SplitSeq(raw, "&") {
-		if part == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(part, "=")
-		if uk, err := url.QueryUnescape(k); err == nil {
-			k = uk
-		}
-		if uv, err := url.QueryUnescape(v); err == nil {
-			v = uv
-		}
-		if k == skip {
-			continue
-		}
-		params = append(params, kv{Encode(k), Encode(v)})
-	}
-	sort.Slice(params, func(i, j int) bool {
-		if params[i].k != params[j].k {
-			return params[i].k < params[j].k
-		}
-		return params[i].v < params[j].v
-	})
-	var b strings.Builder
-	for i, p := range params {
-		if i > 0 {
-			b.WriteByte('&')
-		}
-		b.WriteString(p.k)
-		b.WriteByte('=')
-		b.WriteString(p.v)
-	}
-	return b.String()
+	sc := getScratch()
+	defer putScratch(sc)
+	return string(sc.appendCanonicalRequest(nil, r, signed, payloadHash, skipQuery))
 }
 
 const upperhex = "0123456789ABCDEF"
@@ -198,14 +98,5 @@ func encode(s string, keepSlash bool) string {
 	if n == 0 {
 		return s
 	}
-	b := make([]byte, 0, len(s)+2*n)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if unreserved(c) || keepSlash && c == '/' {
-			b = append(b, c)
-			continue
-		}
-		b = append(b, '%', upperhex[c>>4], upperhex[c&15])
-	}
-	return string(b)
+	return string(appendEncoded(make([]byte, 0, len(s)+2*n), s, keepSlash))
 }

@@ -3,7 +3,6 @@ package sigv4
 import (
 	"bufio"
 	"bytes"
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -38,9 +37,10 @@ type ChunkedReader struct {
 	br       *bufio.Reader
 	mode     PayloadMode
 	c        chain
+	sc       *scratch // signed modes
 	h        hash.Hash
 	remain   int64  // data bytes left in the current chunk
-	sig      string // expected signature of the current chunk
+	sig      []byte // expected signature of the current chunk
 	decoded  int64
 	declared int64 // -1: unknown
 	lastSize int64 // size of the previous data chunk
@@ -57,6 +57,7 @@ func NewChunkedReader(r io.Reader, res *Result, declared int64) *ChunkedReader {
 	if cr.signedChunks() {
 		cr.c = res.chainStart()
 		cr.h = sha256.New()
+		cr.sc = getScratch()
 	}
 	return cr
 }
@@ -72,6 +73,10 @@ func (c *ChunkedReader) Close() error {
 		c.br.Reset(nil)
 		readerPool.Put(c.br)
 		c.br = nil
+	}
+	if c.sc != nil {
+		putScratch(c.sc)
+		c.sc = nil
 	}
 	if c.err == nil {
 		c.err = io.ErrClosedPipe
@@ -175,10 +180,10 @@ func (c *ChunkedReader) verifyChunk() error {
 	if c.h == nil {
 		return nil
 	}
-	var sum [sha256.Size]byte
-	got := c.c.next(hex.EncodeToString(c.h.Sum(sum[:0])))
+	var hexSum [2 * sha256.Size]byte
+	hex.Encode(hexSum[:], c.h.Sum(c.sc.sum[:0]))
 	c.h.Reset()
-	if !hmac.Equal([]byte(got), []byte(c.sig)) {
+	if !equalHex(c.c.next(c.sc, hexSum[:]), c.sig) {
 		return ErrChunkSignature
 	}
 	return nil
@@ -223,12 +228,12 @@ func (c *ChunkedReader) chunkHeader() (int64, error) {
 		return 0, ErrChunkTooSmall
 	}
 	c.lastSize = size
-	c.sig = ""
+	c.sig = c.sig[:0]
 	for len(ext) > 0 {
 		var kv []byte
 		kv, ext, _ = bytes.Cut(ext, []byte{';'})
 		if k, v, ok := bytes.Cut(kv, []byte{'='}); ok && string(bytes.TrimSpace(k)) == "chunk-signature" {
-			c.sig = string(bytes.TrimSpace(v))
+			c.sig = append(c.sig[:0], bytes.TrimSpace(v)...)
 		}
 	}
 	if c.signedChunks() && (len(c.sig) != 64 || !isLowerHex(c.sig)) {
@@ -337,8 +342,8 @@ func (c *ChunkedReader) finish() error {
 			if len(c.trailers) == 0 {
 				return ErrMalformedTrailer
 			}
-			got := c.c.trailer(sha256Hex(canon.String()))
-			if !hmac.Equal([]byte(got), []byte(v)) {
+			got := c.c.trailer(c.sc, c.sc.sha256Hex([]byte(canon.String())))
+			if !equalHex(got, v) {
 				return ErrChunkSignature
 			}
 			continue

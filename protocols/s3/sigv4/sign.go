@@ -2,7 +2,6 @@ package sigv4
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
 	"net/http"
 	"net/url"
 	"sort"
@@ -69,12 +68,8 @@ type ChunkWriter struct {
 // signed=false produces the unsigned (STREAMING-UNSIGNED-PAYLOAD-TRAILER) form.
 func NewChunkWriter(seed string, cred Credential, region string, t time.Time, signed bool) *ChunkWriter {
 	date := t.UTC().Format(DateFormat)
-	return &ChunkWriter{signed: signed, c: chain{
-		key:   SigningKey(cred.SecretKey, date, region, "s3"),
-		date:  t.UTC().Format(TimeFormat),
-		scope: Scope(date, region, "s3"),
-		prev:  seed,
-	}}
+	return &ChunkWriter{signed: signed, c: newChain(SigningKey(cred.SecretKey, date, region, "s3"),
+		t.UTC().Format(TimeFormat), Scope(date, region, "s3"), seed)}
 }
 
 // Chunk appends one chunk (data may be empty: the final chunk) to dst.
@@ -83,10 +78,10 @@ func NewChunkWriter(seed string, cred Credential, region string, t time.Time, si
 func (w *ChunkWriter) Chunk(dst, data []byte, last bool) []byte {
 	dst = strconv.AppendInt(dst, int64(len(data)), 16)
 	if w.signed {
-		sum := sha256.Sum256(data)
-		sig := w.c.next(hex.EncodeToString(sum[:]))
+		sc := getScratch()
 		dst = append(dst, ";chunk-signature="...)
-		dst = append(dst, sig...)
+		dst = append(dst, w.c.next(sc, sc.sha256Hex(data))...)
+		putScratch(sc)
 	}
 	dst = append(dst, "\r\n"...)
 	dst = append(dst, data...)
@@ -107,7 +102,11 @@ func (w *ChunkWriter) Trailer(dst []byte, kv ...string) []byte {
 		dst = append(dst, kv[i]+":"+kv[i+1]+"\r\n"...)
 	}
 	if w.signed {
-		dst = append(dst, "x-amz-trailer-signature:"+w.c.trailer(sha256Hex(lines.String()))+"\r\n"...)
+		sc := getScratch()
+		dst = append(dst, "x-amz-trailer-signature:"...)
+		dst = append(dst, w.c.trailer(sc, sc.sha256Hex([]byte(lines.String())))...)
+		dst = append(dst, "\r\n"...)
+		putScratch(sc)
 	}
 	return append(dst, "\r\n"...)
 }
@@ -116,21 +115,41 @@ func (w *ChunkWriter) Trailer(dst []byte, kv ...string) []byte {
 type chain struct {
 	key         []byte
 	date, scope string
-	prev        string
+	prev        []byte // signature of the previous chunk (the seed first)
 }
 
-// next returns the signature of a chunk whose data hashes to dataHash and
-// advances the chain.
-func (c *chain) next(dataHash string) string {
-	sts := chunkAlgorithm + "\n" + c.date + "\n" + c.scope + "\n" + c.prev + "\n" + EmptySHA256 + "\n" + dataHash
-	c.prev = signHex(c.key, sts)
+func newChain(key []byte, date, scope, seed string) chain {
+	return chain{key: key, date: date, scope: scope, prev: append(make([]byte, 0, 2*sha256.Size), seed...)}
+}
+
+// next returns the signature of a chunk whose data hashes to dataHash
+// (hex) and advances the chain. The result is valid until the next call.
+func (c *chain) next(sc *scratch, dataHash []byte) []byte {
+	b := append(sc.buf[:0], chunkAlgorithm+"\n"...)
+	b = append(b, c.date...)
+	b = append(b, '\n')
+	b = append(b, c.scope...)
+	b = append(b, '\n')
+	b = append(b, c.prev...)
+	b = append(b, "\n"+EmptySHA256+"\n"...)
+	b = append(b, dataHash...)
+	sc.buf = b
+	c.prev = append(c.prev[:0], sc.hmacHex(c.key, b)...)
 	return c.prev
 }
 
 // trailer returns the signature of a trailer whose canonical lines hash to
-// trailerHash.
-func (c *chain) trailer(trailerHash string) string {
-	sts := trailerAlgorithm + "\n" + c.date + "\n" + c.scope + "\n" + c.prev + "\n" + trailerHash
-	c.prev = signHex(c.key, sts)
+// trailerHash (hex). The result is valid until the next call.
+func (c *chain) trailer(sc *scratch, trailerHash []byte) []byte {
+	b := append(sc.buf[:0], trailerAlgorithm+"\n"...)
+	b = append(b, c.date...)
+	b = append(b, '\n')
+	b = append(b, c.scope...)
+	b = append(b, '\n')
+	b = append(b, c.prev...)
+	b = append(b, '\n')
+	b = append(b, trailerHash...)
+	sc.buf = b
+	c.prev = append(c.prev[:0], sc.hmacHex(c.key, b)...)
 	return c.prev
 }

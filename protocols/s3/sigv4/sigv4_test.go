@@ -278,3 +278,39 @@ func BenchmarkVerifyHeader(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkChunkedReader decodes a 4 MiB STREAMING-AWS4-HMAC-SHA256-PAYLOAD
+// body in 64 KiB chunks (minio-go's chunk size), checking every chunk
+// signature.
+func BenchmarkChunkedReader(b *testing.B) {
+	const size, chunk = 4 << 20, 64 << 10
+	data := bytes.Repeat([]byte("0123456789abcdef"), size/16)
+	seed := strings.Repeat("ab", 32)
+	w := NewChunkWriter(seed, exampleCred, "us-east-1", exampleTime, true)
+	var body []byte
+	for off := 0; off < size; off += chunk {
+		body = w.Chunk(body, data[off:off+chunk], false)
+	}
+	body = w.Chunk(body, nil, false)
+	date := exampleTime.UTC().Format(DateFormat)
+	res := &Result{Mode: PayloadStreaming, Seed: seed, date: exampleTime,
+		key: SigningKey(exampleCred.SecretKey, date, "us-east-1", "s3"), scope: Scope(date, "us-east-1", "s3")}
+	buf := make([]byte, 256<<10)
+	rd := bytes.NewReader(body)
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		rd.Reset(body)
+		cr := NewChunkedReader(rd, res, size)
+		for {
+			_, err := cr.Read(buf)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		cr.Close()
+	}
+}

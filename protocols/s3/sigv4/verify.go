@@ -1,7 +1,6 @@
 package sigv4
 
 import (
-	"crypto/hmac"
 	"errors"
 	"net/http"
 	"slices"
@@ -55,23 +54,28 @@ func (v *Verifier) signingKey(s keyScope) (key []byte, cached bool) {
 	return SigningKey(s.secret, s.date, s.region, s.service), false
 }
 
-// checkSignature compares, in constant time, the signature of sts under
-// the scope's key with sig; on a match it sets res's key and seed.
-func (v *Verifier) checkSignature(res *Result, s keyScope, sts, sig string) error {
+// checkSignature computes the signature of r under the scope's key and
+// compares it, in constant time, with the one f carries; on a match it
+// sets res's key and seed. skipQuery is the query parameter the signature
+// does not cover.
+func (v *Verifier) checkSignature(sc *scratch, res *Result, r *http.Request, f *authFields, secret, payloadHash, skipQuery string) error {
+	s := keyScope{secret, f.date, f.region, f.service}
 	key, cached := v.signingKey(s)
-	want := signHex(key, sts)
-	if !hmac.Equal([]byte(want), []byte(sig)) {
+	want := sc.signature(r, f.signed, payloadHash, skipQuery, res.date, res.scope, key)
+	if !equalHex(want, f.signature) {
 		return ErrSignatureMismatch
 	}
 	if !cached {
 		v.remember(s, key)
 	}
-	res.key, res.Seed = key, want
+	res.key, res.Seed = key, f.signature
 	return nil
 }
 
 // remember caches the key of a verified request.
 func (v *Verifier) remember(s keyScope, key []byte) {
+	// The scope's strings point into the request; keep copies.
+	s = keyScope{strings.Clone(s.secret), strings.Clone(s.date), strings.Clone(s.region), strings.Clone(s.service)}
 	v.keyMu.Lock()
 	if v.keys == nil || len(v.keys) >= maxCachedKeys {
 		v.keys = make(map[keyScope][]byte)
@@ -127,29 +131,43 @@ type Result struct {
 
 // ChunkSigner returns the chain state for the aws-chunked reader.
 func (r *Result) chainStart() chain {
-	return chain{key: r.key, date: r.date.UTC().Format(TimeFormat), scope: r.scope, prev: r.Seed}
+	return newChain(r.key, r.date.UTC().Format(TimeFormat), r.scope, r.Seed)
 }
 
 // authFields are the parsed parts of a signature.
 type authFields struct {
 	accessKey, date, region, service string
+	scope                            string // date/region/service/aws4_request
 	signed                           []string
 	signature                        string
 }
 
 // Verify checks r's signature (header or presigned query).
 func (v *Verifier) Verify(r *http.Request) (*Result, error) {
+	res := new(Result)
+	if err := v.VerifyInto(r, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// VerifyInto is Verify filling in the caller's res. Verifying a
+// header-signed request whose signing key is cached allocates nothing.
+func (v *Verifier) VerifyInto(r *http.Request, res *Result) error {
+	*res = Result{}
+	sc := getScratch()
+	defer putScratch(sc)
 	if auth := r.Header.Get("Authorization"); auth != "" {
-		return v.verifyHeader(r, auth)
+		return v.verifyHeader(sc, r, auth, res)
 	}
 	q := r.URL.Query()
 	if q.Get("X-Amz-Signature") != "" || q.Get("X-Amz-Algorithm") != "" || q.Get("X-Amz-Credential") != "" {
-		return v.verifyPresigned(r, q)
+		return v.verifyPresigned(sc, r, q, res)
 	}
 	if q.Get("Signature") != "" && q.Get("AWSAccessKeyId") != "" {
-		return nil, ErrSigV2
+		return ErrSigV2
 	}
-	return nil, ErrMissingAuth
+	return ErrMissingAuth
 }
 
 func (v *Verifier) now() time.Time {
@@ -175,14 +193,16 @@ func (v *Verifier) skew() time.Duration {
 
 // ParseAuthorization parses an AWS4-HMAC-SHA256 Authorization header.
 func ParseAuthorization(auth string) (accessKey, scopeDate, region, service string, signed []string, signature string, err error) {
-	f, err := parseAuthorization(auth, "s3")
+	f, err := parseAuthorization(auth, "s3", nil)
 	if err != nil {
 		return "", "", "", "", nil, "", err
 	}
 	return f.accessKey, f.date, f.region, f.service, f.signed, f.signature, nil
 }
 
-func parseAuthorization(auth, service string) (authFields, error) {
+// parseAuthorization parses an Authorization header; the signed header
+// names are appended to signed.
+func parseAuthorization(auth, service string, signed []string) (authFields, error) {
 	var f authFields
 	alg, rest, ok := strings.Cut(strings.TrimSpace(auth), " ")
 	switch {
@@ -193,13 +213,14 @@ func parseAuthorization(auth, service string) (authFields, error) {
 	case alg != Algorithm:
 		return f, ErrUnsupportedAlgorithm
 	}
-	var cred, signed string
+	var cred, signedList string
 	var haveCred, haveSigned, haveSig bool
-	parts := strings.Split(rest, ",")
-	if len(parts) != 3 {
+	if strings.Count(rest, ",") != 2 {
 		return f, detail(ErrMalformedAuth, malformed+"the authorization header requires three components: Credential, SignedHeaders, and Signature.")
 	}
-	for _, part := range parts {
+	for range 3 {
+		part, more, _ := strings.Cut(rest, ",")
+		rest = more
 		part = strings.TrimSpace(part)
 		k, val, ok := strings.Cut(part, "=")
 		if !ok {
@@ -209,7 +230,7 @@ func parseAuthorization(auth, service string) (authFields, error) {
 		case "Credential":
 			cred, haveCred = val, true
 		case "SignedHeaders":
-			signed, haveSigned = val, true
+			signedList, haveSigned = val, true
 		case "Signature":
 			f.signature, haveSig = val, true
 		}
@@ -225,7 +246,7 @@ func parseAuthorization(auth, service string) (authFields, error) {
 	if err := f.parseCredential(cred, service); err != nil {
 		return f, err
 	}
-	if err := f.parseSigned(signed); err != nil {
+	if err := f.parseSigned(signedList, signed); err != nil {
 		return f, err
 	}
 	return f, nil
@@ -241,35 +262,52 @@ type CredentialScope struct {
 // terminator, the date. Errors are *Error of kind ErrMalformedCredential
 // whose message starts with MalformedPrefix.
 func ParseCredential(cred, service string) (CredentialScope, error) {
-	var c CredentialScope
-	parts := strings.Split(cred, "/")
-	if len(parts) != 5 || parts[0] == "" || parts[2] == "" {
-		return c, detail(ErrMalformedCredential, malformed+`the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".`)
+	c, _, err := parseCredential(cred, service)
+	return c, err
+}
+
+// parseCredential is ParseCredential also returning the scope part of cred
+// (all but the access key).
+func parseCredential(cred, service string) (c CredentialScope, scope string, err error) {
+	if strings.Count(cred, "/") != 4 {
+		return c, "", detail(ErrMalformedCredential, malformed+`the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".`)
 	}
-	c = CredentialScope{AccessKey: parts[0], Date: parts[1], Region: parts[2], Service: parts[3]}
+	ak, scope, _ := strings.Cut(cred, "/")
+	date, rest, _ := strings.Cut(scope, "/")
+	region, rest, _ := strings.Cut(rest, "/")
+	svc, term, _ := strings.Cut(rest, "/")
+	if ak == "" || region == "" {
+		return c, "", detail(ErrMalformedCredential, malformed+`the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".`)
+	}
+	c = CredentialScope{AccessKey: ak, Date: date, Region: region, Service: svc}
 	if c.Service != service {
-		return c, detail(ErrMalformedCredential, malformed+"incorrect service %q. This endpoint belongs to %q.", c.Service, service)
+		return c, scope, detail(ErrMalformedCredential, malformed+"incorrect service %q. This endpoint belongs to %q.", c.Service, service)
 	}
-	if t := parts[4]; t != "aws4_request" {
-		return c, detail(ErrMalformedCredential, malformed+`incorrect terminal %q. This endpoint uses "aws4_request".`, t)
+	if term != "aws4_request" {
+		return c, scope, detail(ErrMalformedCredential, malformed+`incorrect terminal %q. This endpoint uses "aws4_request".`, term)
 	}
 	if _, err := time.Parse(DateFormat, c.Date); err != nil || len(c.Date) != 8 {
-		return c, detail(ErrMalformedCredential, malformed+`incorrect date format %q. This date in the credential must be in the format "yyyyMMdd".`, c.Date)
+		return c, scope, detail(ErrMalformedCredential, malformed+`incorrect date format %q. This date in the credential must be in the format "yyyyMMdd".`, c.Date)
 	}
-	return c, nil
+	return c, scope, nil
 }
 
 func (f *authFields) parseCredential(cred, service string) error {
-	c, err := ParseCredential(cred, service)
-	f.accessKey, f.date, f.region, f.service = c.AccessKey, c.Date, c.Region, c.Service
+	c, scope, err := parseCredential(cred, service)
+	f.accessKey, f.date, f.region, f.service, f.scope = c.AccessKey, c.Date, c.Region, c.Service, scope
 	return err
 }
 
-func (f *authFields) parseSigned(s string) error {
+// parseSigned parses the signed header list s, appending the names to
+// signed (working memory) to make f.signed.
+func (f *authFields) parseSigned(s string, signed []string) error {
 	if s == "" {
 		return ErrMalformedAuth
 	}
-	f.signed = strings.Split(s, ";")
+	for name := range strings.SplitSeq(s, ";") {
+		signed = append(signed, name)
+	}
+	f.signed = signed
 	host := false
 	for i, h := range f.signed {
 		if h == "" || h != strings.ToLower(h) || i > 0 && f.signed[i-1] >= h {
@@ -294,51 +332,48 @@ func ParseTime(s string) (time.Time, error) {
 	return time.Time{}, ErrMalformedDate
 }
 
-func (v *Verifier) verifyHeader(r *http.Request, auth string) (*Result, error) {
-	f, err := parseAuthorization(auth, v.service())
+func (v *Verifier) verifyHeader(sc *scratch, r *http.Request, auth string, res *Result) error {
+	f, err := parseAuthorization(auth, v.service(), sc.signed[:0])
 	if err != nil {
-		return nil, err
+		return err
 	}
 	secret, ok := v.Credentials[f.accessKey]
 	if !ok {
-		return nil, ErrUnknownAccessKey
+		return ErrUnknownAccessKey
 	}
 	if r.Header.Get("X-Amz-Security-Token") != "" {
-		return nil, ErrInvalidToken
+		return ErrInvalidToken
 	}
 	ds := r.Header.Get("X-Amz-Date")
 	if ds == "" {
 		ds = r.Header.Get("Date")
 	}
 	if ds == "" {
-		return nil, ErrMissingDate
+		return ErrMissingDate
 	}
 	t, err := ParseTime(ds)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if d := v.now().Sub(t); d > v.skew() || d < -v.skew() {
-		return nil, ErrSkewed
+		return ErrSkewed
 	}
-	if t.UTC().Format(DateFormat) != f.date {
-		return nil, detail(ErrMalformedCredential, malformed+"date portion of credential scope %q does not match the request date %q.", f.date, t.UTC().Format(DateFormat))
+	var day [8]byte
+	if string(t.UTC().AppendFormat(day[:0], DateFormat)) != f.date {
+		return detail(ErrMalformedCredential, malformed+"date portion of credential scope %q does not match the request date %q.", f.date, t.UTC().Format(DateFormat))
 	}
 	ph := r.Header.Get("X-Amz-Content-Sha256")
 	if ph == "" {
-		return nil, ErrMissingContentSHA256
+		return ErrMissingContentSHA256
 	}
-	res := &Result{AccessKey: f.accessKey, Region: f.region, date: t, scope: Scope(f.date, f.region, f.service)}
+	*res = Result{AccessKey: f.accessKey, Region: f.region, date: t, scope: f.scope}
 	if err := res.setMode(ph, false); err != nil {
-		return nil, err
+		return err
 	}
 	if err := checkSignedHeaders(r, f.signed); err != nil {
-		return nil, err
+		return err
 	}
-	sts := stringToSign(t, res.scope, canonicalRequest(r, f.signed, ph, ""))
-	if err := v.checkSignature(res, keyScope{secret, f.date, f.region, f.service}, sts, f.signature); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return v.checkSignature(sc, res, r, &f, secret, ph, "")
 }
 
 func (res *Result) setMode(ph string, presigned bool) error {
@@ -363,7 +398,7 @@ func (res *Result) setMode(ph string, presigned bool) error {
 	return nil
 }
 
-func isLowerHex(s string) bool {
+func isLowerHex[S string | []byte](s S) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
@@ -373,7 +408,7 @@ func isLowerHex(s string) bool {
 	return true
 }
 
-func (v *Verifier) verifyPresigned(r *http.Request, q map[string][]string) (*Result, error) {
+func (v *Verifier) verifyPresigned(sc *scratch, r *http.Request, q map[string][]string, res *Result) error {
 	get := func(k string) string {
 		if vs := q[k]; len(vs) > 0 {
 			return vs[0]
@@ -382,71 +417,67 @@ func (v *Verifier) verifyPresigned(r *http.Request, q map[string][]string) (*Res
 	}
 	for _, k := range []string{"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-Date", "X-Amz-SignedHeaders", "X-Amz-Expires"} {
 		if get(k) == "" {
-			return nil, detail(ErrMalformedAuth, "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.")
+			return detail(ErrMalformedAuth, "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.")
 		}
 	}
 	switch alg := get("X-Amz-Algorithm"); alg {
 	case Algorithm:
 	case "AWS4-ECDSA-P256-SHA256":
-		return nil, detail(ErrUnsupportedAlgorithm, `X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"`)
+		return detail(ErrUnsupportedAlgorithm, `X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"`)
 	default:
-		return nil, detail(ErrUnsupportedAlgorithm, `X-Amz-Algorithm only supports "AWS4-HMAC-SHA256 and AWS4-ECDSA-P256-SHA256"`)
+		return detail(ErrUnsupportedAlgorithm, `X-Amz-Algorithm only supports "AWS4-HMAC-SHA256 and AWS4-ECDSA-P256-SHA256"`)
 	}
 	var f authFields
 	if err := f.parseCredential(get("X-Amz-Credential"), v.service()); err != nil {
-		return nil, queryDetail(err)
+		return queryDetail(err)
 	}
-	if err := f.parseSigned(get("X-Amz-SignedHeaders")); err != nil {
-		return nil, err
+	if err := f.parseSigned(get("X-Amz-SignedHeaders"), sc.signed[:0]); err != nil {
+		return err
 	}
 	f.signature = get("X-Amz-Signature")
 	secret, ok := v.Credentials[f.accessKey]
 	if !ok {
-		return nil, ErrUnknownAccessKey
+		return ErrUnknownAccessKey
 	}
 	if get("X-Amz-Security-Token") != "" || r.Header.Get("X-Amz-Security-Token") != "" {
-		return nil, ErrInvalidToken
+		return ErrInvalidToken
 	}
 	ds := get("X-Amz-Date")
 	t, err := time.Parse(TimeFormat, ds)
 	if err != nil {
-		return nil, detail(ErrMalformedDate, "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"")
+		return detail(ErrMalformedDate, "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"")
 	}
 	if t.UTC().Format(DateFormat) != f.date {
-		return nil, detail(ErrMalformedCredential, "Invalid credential date %q. This date is not the same as X-Amz-Date: %q.", f.date, t.UTC().Format(DateFormat))
+		return detail(ErrMalformedCredential, "Invalid credential date %q. This date is not the same as X-Amz-Date: %q.", f.date, t.UTC().Format(DateFormat))
 	}
 	exp, err := strconv.Atoi(get("X-Amz-Expires"))
 	switch {
 	case err != nil:
-		return nil, detail(ErrMalformedExpires, "X-Amz-Expires should be a number")
+		return detail(ErrMalformedExpires, "X-Amz-Expires should be a number")
 	case exp < 0:
-		return nil, detail(ErrMalformedExpires, "X-Amz-Expires must be non-negative")
+		return detail(ErrMalformedExpires, "X-Amz-Expires must be non-negative")
 	case exp > 604800:
-		return nil, detail(ErrMalformedExpires, "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds")
+		return detail(ErrMalformedExpires, "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds")
 	}
 	now := v.now()
 	if t.Sub(now) > v.skew() {
-		return nil, ErrSkewed
+		return ErrSkewed
 	}
 	if now.After(t.Add(time.Duration(exp) * time.Second)) {
-		return nil, ErrExpired
+		return ErrExpired
 	}
 	ph := get("X-Amz-Content-Sha256")
 	if ph == "" {
 		ph = UnsignedPayload
 	}
-	res := &Result{AccessKey: f.accessKey, Region: f.region, Presigned: true, date: t, scope: Scope(f.date, f.region, f.service)}
+	*res = Result{AccessKey: f.accessKey, Region: f.region, Presigned: true, date: t, scope: f.scope}
 	if err := res.setMode(ph, true); err != nil {
-		return nil, err
+		return err
 	}
 	if err := checkSignedHeaders(r, f.signed); err != nil {
-		return nil, err
+		return err
 	}
-	sts := stringToSign(t, res.scope, canonicalRequest(r, f.signed, ph, "X-Amz-Signature"))
-	if err := v.checkSignature(res, keyScope{secret, f.date, f.region, f.service}, sts, f.signature); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return v.checkSignature(sc, res, r, &f, secret, ph, "X-Amz-Signature")
 }
 
 // queryDetail rewrites a credential error for the presigned form.
@@ -467,9 +498,8 @@ func checkSignedHeaders(r *http.Request, signed []string) error {
 		if len(name) < len("x-amz-") || !strings.EqualFold(name[:len("x-amz-")], "x-amz-") {
 			continue
 		}
-		l := strings.ToLower(name)
-		if !slices.Contains(signed, l) {
-			missing = append(missing, l)
+		if !slices.ContainsFunc(signed, func(s string) bool { return strings.EqualFold(s, name) }) {
+			missing = append(missing, strings.ToLower(name))
 		}
 	}
 	if len(missing) == 0 {
