@@ -176,7 +176,7 @@ func (s *Server) createBucket(req *request) error {
 		return err
 	}
 	req.w.Header().Set("Location", "/"+req.bucket)
-	req.w.Header().Set("x-amz-bucket-arn", "arn:aws:s3:::"+req.bucket)
+	req.w.Header().Set("X-Amz-Bucket-Arn", "arn:aws:s3:::"+req.bucket)
 	req.w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -186,7 +186,7 @@ func (s *Server) headBucket(req *request) error {
 	if err != nil {
 		return err
 	}
-	req.w.Header().Set("x-amz-bucket-region", s.bucketRegion(ks))
+	req.w.Header().Set("X-Amz-Bucket-Region", s.bucketRegion(ks))
 	req.w.WriteHeader(http.StatusOK)
 	return nil
 }

@@ -40,10 +40,21 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 func (a checksumAlg) String() string { return checksumNames[a] }
 
-// header is the x-amz-checksum-* header of the algorithm.
-func (a checksumAlg) header() string {
-	return "x-amz-checksum-" + strings.ToLower(checksumNames[a])
-}
+// checksumHeaders and checksumKeys are the x-amz-checksum-* header names:
+// lower-case (trailers, messages) and canonical (http.Header keys).
+var checksumHeaders, checksumKeys = func() (lower, canon [numChecksumAlgs]string) {
+	for a := range numChecksumAlgs {
+		lower[a] = "x-amz-checksum-" + strings.ToLower(checksumNames[a])
+		canon[a] = http.CanonicalHeaderKey(lower[a])
+	}
+	return lower, canon
+}()
+
+// header is the x-amz-checksum-* header of the algorithm, lower-case.
+func (a checksumAlg) header() string { return checksumHeaders[a] }
+
+// key is the algorithm's header as an http.Header key.
+func (a checksumAlg) key() string { return checksumKeys[a] }
 
 func (a checksumAlg) new() hash.Hash {
 	switch a {
@@ -121,7 +132,7 @@ func parseRequestChecksum(h http.Header) (requestChecksum, error) {
 	var rc requestChecksum
 	for a := checksumCRC32; a < numChecksumAlgs; a++ {
 		// NB: a header sent empty counts: it is present and not valid.
-		if vs := h.Values(a.header()); len(vs) > 0 {
+		if vs := h[a.key()]; len(vs) > 0 {
 			if rc.alg != checksumNone {
 				return rc, errInvalidRequest.withMessage("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
 			}

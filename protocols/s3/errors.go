@@ -230,7 +230,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, req *request
 		w.WriteHeader(ae.Status)
 		return
 	}
-	body := errorBody{Code: ae.Code, Message: ae.Message, Resource: r.URL.Path, RequestID: h.Get("x-amz-request-id"), Fields: ae.Fields}
+	body := errorBody{Code: ae.Code, Message: ae.Message, Resource: r.URL.Path, RequestID: h.Get("X-Amz-Request-Id"), Fields: ae.Fields}
 	if req != nil {
 		body.BucketName, body.Key = req.bucket, req.key
 	}

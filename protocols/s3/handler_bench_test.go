@@ -1,6 +1,7 @@
 package s3
 
 import (
+	"bytes"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -39,4 +40,24 @@ func BenchmarkHandler(b *testing.B) {
 			}
 		})
 	}
+	b.Run("PUT", func(b *testing.B) {
+		body := randBytes(2, 4096)
+		r := httptest.NewRequest("PUT", "http://127.0.0.1:9000/bench/put", nil)
+		r.ContentLength = int64(len(body))
+		sigv4.Sign(r, testCred, "us-east-1", time.Now(), sigv4.UnsignedPayload)
+		w := &discardWriter{h: make(http.Header)}
+		rd := &resetReader{}
+		b.ReportAllocs()
+		for b.Loop() {
+			clear(w.h)
+			rd.Reset(body)
+			r.Body = rd
+			h.ServeHTTP(w, r)
+		}
+	})
 }
+
+// resetReader is a reusable request body.
+type resetReader struct{ bytes.Reader }
+
+func (*resetReader) Close() error { return nil }

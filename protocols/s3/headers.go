@@ -135,11 +135,11 @@ func setChecksumHeaders(h http.Header, a *objectAttrs) {
 	if a.ChecksumAlg == checksumNone || a.Checksum == "" {
 		return
 	}
-	h.Set(a.ChecksumAlg.header(), a.Checksum)
+	h.Set(a.ChecksumAlg.key(), a.Checksum)
 	if a.ChecksumType == checksumComposite {
-		h.Set("x-amz-checksum-type", "COMPOSITE")
+		h.Set("X-Amz-Checksum-Type", "COMPOSITE")
 	} else {
-		h.Set("x-amz-checksum-type", "FULL_OBJECT")
+		h.Set("X-Amz-Checksum-Type", "FULL_OBJECT")
 	}
 }
 

@@ -129,8 +129,8 @@ func (s *Server) createMultipart(req *request) error {
 		return err
 	}
 	if a.ChecksumAlg != checksumNone {
-		req.w.Header().Set("x-amz-checksum-algorithm", a.ChecksumAlg.String())
-		req.w.Header().Set("x-amz-checksum-type", checksumTypeName(a.ChecksumType))
+		req.w.Header().Set("X-Amz-Checksum-Algorithm", a.ChecksumAlg.String())
+		req.w.Header().Set("X-Amz-Checksum-Type", checksumTypeName(a.ChecksumType))
 	}
 	return writeXML(req.w, http.StatusOK, initiateMultipartUploadResult{NS: s3NS, Bucket: req.bucket, Key: req.key, UploadID: id})
 }
@@ -212,7 +212,7 @@ func (s *Server) uploadPart(req *request) error {
 	h := req.w.Header()
 	h.Set("ETag", `"`+pa.ETag+`"`)
 	if pa.ChecksumAlg != checksumNone {
-		h.Set(pa.ChecksumAlg.header(), pa.Checksum)
+		h.Set(pa.ChecksumAlg.key(), pa.Checksum)
 	}
 	h.Set("Content-Length", "0")
 	req.w.WriteHeader(http.StatusOK)

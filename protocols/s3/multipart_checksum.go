@@ -85,7 +85,7 @@ func checkCompleteResult(req *request, a *objectAttrs, total int64) error {
 	if a.ChecksumAlg == checksumNone || a.Checksum == "" {
 		return nil
 	}
-	want := h.Get(a.ChecksumAlg.header())
+	want := h.Get(a.ChecksumAlg.key())
 	if want == "" {
 		return nil
 	}
@@ -102,7 +102,7 @@ func checkCompleteResult(req *request, a *objectAttrs, total int64) error {
 func finalChecksumHeaders(h http.Header) http.Header {
 	var c http.Header
 	for a := checksumCRC32; a < numChecksumAlgs; a++ {
-		name := http.CanonicalHeaderKey(a.header())
+		name := a.key()
 		vs, ok := h[name]
 		if !ok || len(vs) == 0 {
 			continue

@@ -69,14 +69,14 @@ func (s *Server) putObject(req *request) error {
 	if err := s.eng.Sync(); err != nil {
 		return err
 	}
-	wh := req.w.Header()
-	wh.Set("ETag", `"`+attrs.ETag+`"`)
-	wh.Set("x-amz-object-size", strconv.FormatInt(body.n, 10))
+	wh, hs := req.w.Header(), &req.hdr
+	hs.set(wh, "Etag", `"`+attrs.ETag+`"`)
+	hs.set(wh, "X-Amz-Object-Size", strconv.FormatInt(body.n, 10))
 	if attrs.ChecksumAlg != checksumNone {
-		wh.Set(attrs.ChecksumAlg.header(), attrs.Checksum)
-		wh.Set("x-amz-checksum-type", "FULL_OBJECT")
+		hs.set(wh, attrs.ChecksumAlg.key(), attrs.Checksum)
+		hs.set(wh, "X-Amz-Checksum-Type", "FULL_OBJECT")
 	}
-	wh.Set("Content-Length", "0")
+	hs.set(wh, "Content-Length", "0")
 	req.w.WriteHeader(http.StatusOK)
 	return nil
 }

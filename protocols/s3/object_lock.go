@@ -398,11 +398,11 @@ func (s *Server) deleteKeysUnlocked(ks string, keys [][]byte, bypass bool, errs 
 // responses.
 func setLockHeaders(h http.Header, a *objectAttrs) {
 	if a.LockMode != "" {
-		h.Set("x-amz-object-lock-mode", a.LockMode)
-		h.Set("x-amz-object-lock-retain-until-date", formatLockTime(lockUntil(a)))
+		h.Set("X-Amz-Object-Lock-Mode", a.LockMode)
+		h.Set("X-Amz-Object-Lock-Retain-Until-Date", formatLockTime(lockUntil(a)))
 	}
 	if a.LegalHold != "" {
-		h.Set("x-amz-object-lock-legal-hold", a.LegalHold)
+		h.Set("X-Amz-Object-Lock-Legal-Hold", a.LegalHold)
 	}
 }
 

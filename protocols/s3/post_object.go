@@ -416,8 +416,8 @@ func (s *Server) writePostResult(req *request, fields map[string]string, a *obje
 	h := req.w.Header()
 	h.Set("ETag", etag)
 	if a.ChecksumAlg != checksumNone {
-		h.Set(a.ChecksumAlg.header(), a.Checksum)
-		h.Set("x-amz-checksum-type", "FULL_OBJECT")
+		h.Set(a.ChecksumAlg.key(), a.Checksum)
+		h.Set("X-Amz-Checksum-Type", "FULL_OBJECT")
 	}
 	redirect, ok := fields["success_action_redirect"]
 	if !ok {
