@@ -10,8 +10,9 @@
 //
 // The tests build ./cmd/gpucache (or use $GPUCACHE_BIN) through
 // compat-tests/internal. GPUCACHE_S3_INPROCESS=1 runs them against an
-// in-process protocols/s3 server instead; they also fall back to one, with
-// a log line, when the binary does not listen on --s3-port.
+// in-process protocols/s3 server instead (to debug the handlers; it proves
+// nothing about the binary). Without it, a binary that does not listen on
+// --s3-port fails the tests.
 //
 // NB: the machine image sets AWS_CA_BUNDLE globally. TLS tests point the
 // aws CLI at the test CA with AWS_CA_BUNDLE, and give minio-go and Go

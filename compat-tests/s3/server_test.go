@@ -100,8 +100,9 @@ func writePEM(t testing.TB, path, typ string, der []byte) {
 }
 
 // startTarget starts a gpucache process serving S3 (over TLS when
-// useTLS). Until the binary serves S3, it falls back to an in-process
-// server over the same protocols/s3 code, and logs that it did.
+// useTLS); a process that does not listen on --s3-port fails the test.
+// GPUCACHE_S3_INPROCESS=1 serves the same protocols/s3 code in-process
+// instead, for debugging the handlers under a Go debugger.
 func startTarget(t *testing.T, useTLS bool) *target {
 	t.Helper()
 	var ca *testCA
@@ -123,7 +124,7 @@ func startTarget(t *testing.T, useTLS bool) *target {
 	if os.Getenv("GPUCACHE_S3_INPROCESS") == "" {
 		srv := internal.Start(t, internal.Options{Args: args})
 		tg.Host = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		deadline := time.Now().Add(3 * time.Second)
+		deadline := time.Now().Add(10 * time.Second)
 		for time.Now().Before(deadline) {
 			if c, err := net.DialTimeout("tcp", tg.Host, time.Second); err == nil {
 				c.Close()
@@ -133,8 +134,9 @@ func startTarget(t *testing.T, useTLS bool) *target {
 			time.Sleep(50 * time.Millisecond)
 		}
 		srv.Kill(t)
-		t.Logf("gpucache does not serve S3 on --s3-port yet: testing an in-process server instead")
+		t.Fatalf("gpucache does not serve S3 on --s3-port %d", port)
 	}
+	t.Logf("GPUCACHE_S3_INPROCESS: testing an in-process server, not the gpucache binary")
 	eng, err := engine.Open(engine.Options{Dir: t.TempDir(), DRAMCacheSize: 512 << 20})
 	if err != nil {
 		t.Fatal(err)
