@@ -2,38 +2,21 @@ package bench
 
 import (
 	"context"
-	"net"
 	"testing"
 	"time"
 
-	"github.com/gpucache/gpucache/engine"
 	"github.com/gpucache/gpucache/protocols/s3"
+	"github.com/gpucache/gpucache/protocols/s3/s3test"
 )
 
 // TestRunS3Clients runs the s3 workload with both clients against an
 // in-process S3 server, values verified in full: multipart uploads (12 MiB
 // in 5 MiB parts), the CRT-style ranged and parallel reads, and misses.
 func TestRunS3Clients(t *testing.T) {
-	eng, err := engine.Open(engine.Options{Dir: t.TempDir(), DRAMCacheSize: 256 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := s3.NewServer(eng, s3.Config{Credentials: []s3.Credential{{AccessKey: "benchkey", SecretKey: "benchsecret"}}, Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		srv.Close()
-		eng.Close()
-	})
+	addr := s3test.Start(t, 256<<20, s3.Config{Credentials: []s3.Credential{{AccessKey: "benchkey", SecretKey: "benchsecret"}}})
 	const size = 12 << 20
 	env := &Env{Payload: NewPayload(size), Keys: NewKeySpace(7, "m", 1), Verify: VerifyFull, Timeout: 30 * time.Second}
-	ep := &S3Endpoint{Endpoint: ln.Addr().String(), AccessKey: "benchkey", SecretKey: "benchsecret", Region: "us-east-1",
+	ep := &S3Endpoint{Endpoint: addr, AccessKey: "benchkey", SecretKey: "benchsecret", Region: "us-east-1",
 		Bucket: "bench", PartSize: 5 << 20}
 	for _, mode := range []string{S3ModeCRT, S3ModeMinio} {
 		cfg := LMCacheConfig{Mode: mode, Concurrency: 2, WorkingSet: 3 * size, GetPasses: 2, PrefixChunks: 4, HitRatio: 0.5}

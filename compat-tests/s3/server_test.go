@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"github.com/gpucache/gpucache/compat-tests/internal"
-	"github.com/gpucache/gpucache/engine"
 	"github.com/gpucache/gpucache/protocols/s3"
+	"github.com/gpucache/gpucache/protocols/s3/s3test"
 )
 
 func TestMain(m *testing.M) { internal.Main(m) }
@@ -137,29 +137,12 @@ func startTarget(t *testing.T, useTLS bool) *target {
 		t.Fatalf("gpucache does not serve S3 on --s3-port %d", port)
 	}
 	t.Logf("GPUCACHE_S3_INPROCESS: testing an in-process server, not the gpucache binary")
-	eng, err := engine.Open(engine.Options{Dir: t.TempDir(), DRAMCacheSize: 512 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var opts []s3.Option
 	if ca != nil {
 		opts = append(opts, s3.WithTLSConfig(&tls.Config{Certificates: []tls.Certificate{ca.cert}}))
 	}
-	srv, err := s3.NewServer(eng, s3.Config{Domains: []string{domain},
-		Credentials: []s3.Credential{{AccessKey: accessKey, SecretKey: secretKey}}, Logf: t.Logf}, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		srv.Close()
-		eng.Close()
-	})
-	tg.Host = ln.Addr().String()
+	tg.Host = s3test.Start(t, 512<<20, s3.Config{Domains: []string{domain},
+		Credentials: []s3.Credential{{AccessKey: accessKey, SecretKey: secretKey}}}, opts...)
 	return tg
 }
 
