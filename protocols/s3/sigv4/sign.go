@@ -125,30 +125,28 @@ func newChain(key []byte, date, scope, seed string) chain {
 // next returns the signature of a chunk whose data hashes to dataHash
 // (hex) and advances the chain. The result is valid until the next call.
 func (c *chain) next(sc *scratch, dataHash []byte) []byte {
-	b := append(sc.buf[:0], chunkAlgorithm+"\n"...)
-	b = append(b, c.date...)
-	b = append(b, '\n')
-	b = append(b, c.scope...)
-	b = append(b, '\n')
-	b = append(b, c.prev...)
-	b = append(b, "\n"+EmptySHA256+"\n"...)
-	b = append(b, dataHash...)
-	sc.buf = b
-	c.prev = append(c.prev[:0], sc.hmacHex(c.key, b)...)
-	return c.prev
+	return c.advance(sc, chunkAlgorithm, EmptySHA256+"\n", dataHash)
 }
 
 // trailer returns the signature of a trailer whose canonical lines hash to
 // trailerHash (hex). The result is valid until the next call.
 func (c *chain) trailer(sc *scratch, trailerHash []byte) []byte {
-	b := append(sc.buf[:0], trailerAlgorithm+"\n"...)
+	return c.advance(sc, trailerAlgorithm, "", trailerHash)
+}
+
+// advance signs "alg\ndate\nscope\nprev\n" + mid + hash and makes the
+// signature the chain's new previous one.
+func (c *chain) advance(sc *scratch, alg, mid string, hash []byte) []byte {
+	b := append(sc.buf[:0], alg...)
+	b = append(b, '\n')
 	b = append(b, c.date...)
 	b = append(b, '\n')
 	b = append(b, c.scope...)
 	b = append(b, '\n')
 	b = append(b, c.prev...)
 	b = append(b, '\n')
-	b = append(b, trailerHash...)
+	b = append(b, mid...)
+	b = append(b, hash...)
 	sc.buf = b
 	c.prev = append(c.prev[:0], sc.hmacHex(c.key, b)...)
 	return c.prev
