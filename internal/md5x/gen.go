@@ -126,12 +126,7 @@ func kernel16(name string) {
 		emit("VMOVDQU32 Z%d, %d(DI)", 16+i, 64*i)
 	}
 	emit("ADDQ $64, R8")
-	emit("DECQ CX")
-	emit("JNZ loop_%s", name)
-	fmt.Fprintf(&out, "done_%s:\n", name)
-	emit("VZEROUPPER")
-	emit("RET")
-	out.WriteString("\n")
+	loopTail(name)
 }
 
 func kernel(name string, avx512 bool) {
@@ -208,6 +203,11 @@ func kernel(name string, avx512 bool) {
 	for _, p := range lanePtrs {
 		emit("ADDQ $64, %s", p)
 	}
+	loopTail(name)
+}
+
+// loopTail closes a kernel's block loop and returns.
+func loopTail(name string) {
 	emit("DECQ CX")
 	emit("JNZ loop_%s", name)
 	fmt.Fprintf(&out, "done_%s:\n", name)
