@@ -16,13 +16,28 @@ import (
 // partial page per value.
 const pageSize = 256 << 10
 
-// arena is the off-heap memory of the DRAM tier: one anonymous mapping cut
-// into pages. Values in flight (being received) and values cached in DRAM
-// both live here, so the arena's size bounds both and the Go heap never holds
-// large values. Memory is committed lazily by the kernel as pages are touched.
+// arena is the off-heap memory of the DRAM tier: one mapping cut into pages.
+// Values in flight (being received) and values cached in DRAM both live
+// here, so the arena's size bounds both and the Go heap never holds large
+// values. Memory is committed lazily by the kernel as pages are touched.
+//
+// The mapping is a shared memfd when the kernel offers one, so resident
+// values can go to sockets by reference (sendfile: see Value.SendRange)
+// instead of being copied into socket buffers. The kernel keeps such pages
+// referenced until the peer has consumed them, with no notice to us, so a
+// page handed out that way is never written again in place: before its
+// next use it is punched out of the file (see alloc), which leaves any
+// in-flight reference holding the old page and gives the arena a fresh one.
 type arena struct {
 	mem   []byte
 	pages int
+
+	fd      int           // memfd behind mem; -1: anonymous memory, no sends by reference
+	exposed []atomic.Bool // per page: sent by reference since it was last punched
+	files   fileCache     // private open file descriptions of fd, for sendfile
+	limits  sendLimits
+	sent    atomic.Int64 // bytes sent by reference
+	renewed atomic.Int64 // pages punched before reuse
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -37,17 +52,41 @@ type arena struct {
 	inUse atomic.Int64 // pages handed out
 }
 
-func newArena(size int64) (*arena, error) {
+// newArena maps size bytes (rounded up to whole pages). With shared, the
+// memory is a memfd that resident values can be sent from by reference;
+// if the kernel cannot give one, the arena falls back to anonymous memory.
+func newArena(size int64, shared bool) (*arena, error) {
 	n := int((size + pageSize - 1) / pageSize)
 	if n < 4 {
 		n = 4
 	}
-	mem, err := unix.Mmap(-1, 0, n*pageSize, unix.PROT_READ|unix.PROT_WRITE,
-		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
-	if err != nil {
-		return nil, fmt.Errorf("engine: cannot map %d MiB arena: %w", n*pageSize>>20, err)
+	a := &arena{pages: n, fd: -1, free: make([]int32, n), shares: make([]int32, n)}
+	if shared {
+		a.fd, a.mem = mapShared(n * pageSize)
+		if a.mem != nil {
+			// Senders need descriptions of their own (/proc/self/fd);
+			// without them the arena is of no use shared.
+			a.files.src = a.fd
+			if fd, err := a.files.get(); err != nil {
+				unix.Munmap(a.mem)
+				unix.Close(a.fd)
+				a.fd, a.mem = -1, nil
+			} else {
+				a.files.put(fd)
+			}
+		}
 	}
-	a := &arena{mem: mem, pages: n, free: make([]int32, n), shares: make([]int32, n)}
+	if a.mem == nil {
+		mem, err := unix.Mmap(-1, 0, n*pageSize, unix.PROT_READ|unix.PROT_WRITE,
+			unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
+		if err != nil {
+			return nil, fmt.Errorf("engine: cannot map %d MiB arena: %w", n*pageSize>>20, err)
+		}
+		a.mem = mem
+	} else {
+		a.exposed = make([]atomic.Bool, n)
+		a.limits = sendLimits{sendMin, sendHead}
+	}
 	for i := range a.free {
 		a.free[i] = int32(n - 1 - i) // low pages first
 	}
@@ -61,6 +100,11 @@ func (a *arena) close() error {
 	}
 	err := unix.Munmap(a.mem)
 	a.mem = nil
+	if a.fd >= 0 {
+		a.files.close()
+		unix.Close(a.fd)
+		a.fd = -1
+	}
 	return err
 }
 
@@ -110,10 +154,14 @@ func (a *arena) alloc(dst []int32, n int, wait time.Duration) ([]int32, error) {
 		}
 	}
 	top := len(a.free) - n
+	start := len(dst)
 	dst = append(dst, a.free[top:]...)
 	a.free = a.free[:top]
 	a.mu.Unlock()
 	a.inUse.Add(int64(n))
+	if a.exposed != nil {
+		a.renew(dst[start:])
+	}
 	return dst, nil
 }
 

@@ -98,7 +98,7 @@ func Open(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{opts: opts, vol: vol, locks: newLockTable(), counts: make(map[string]*atomic.Int64), stop: make(chan struct{})}
-	if e.arena, err = newArena(opts.DRAMCacheSize); err != nil {
+	if e.arena, err = newArena(opts.DRAMCacheSize, opts.SendByReference); err != nil {
 		vol.Close()
 		return nil, err
 	}

@@ -16,6 +16,10 @@ type Stats struct {
 	DRAMMisses     int64
 	DRAMEvictions  int64
 	DRAMAdmissions int64
+	// Sending by reference (Options.SendByReference): bytes handed to
+	// sockets as arena pages, and sent pages punched before their reuse.
+	DRAMBytesSentByRef int64
+	DRAMPagesRenewed   int64
 	// DRAM tier for small values.
 	SmallEntries int
 	SmallBytes   int64
@@ -49,18 +53,20 @@ func (e *Engine) Stats() Stats {
 	smallEntries, smallBytes := e.small.stats()
 	segs, used, live := e.blobs.stats()
 	s := Stats{
-		DRAMCapacity:   e.arena.capacity(),
-		DRAMUsed:       e.arena.inUse.Load() * pageSize,
-		DRAMResident:   int64(pages) * pageSize,
-		DRAMEntries:    entries,
-		DRAMHits:       e.cache.hits.Load(),
-		DRAMMisses:     e.cache.misses.Load(),
-		DRAMEvictions:  e.cache.evictions.Load(),
-		DRAMAdmissions: e.cache.admissions.Load(),
-		SmallEntries:   smallEntries,
-		SmallBytes:     smallBytes,
-		SmallHits:      e.small.hits.Load(),
-		SmallMisses:    e.small.misses.Load(),
+		DRAMCapacity:       e.arena.capacity(),
+		DRAMUsed:           e.arena.inUse.Load() * pageSize,
+		DRAMResident:       int64(pages) * pageSize,
+		DRAMEntries:        entries,
+		DRAMHits:           e.cache.hits.Load(),
+		DRAMMisses:         e.cache.misses.Load(),
+		DRAMEvictions:      e.cache.evictions.Load(),
+		DRAMAdmissions:     e.cache.admissions.Load(),
+		DRAMBytesSentByRef: e.arena.sent.Load(),
+		DRAMPagesRenewed:   e.arena.renewed.Load(),
+		SmallEntries:       smallEntries,
+		SmallBytes:         smallBytes,
+		SmallHits:          e.small.hits.Load(),
+		SmallMisses:        e.small.misses.Load(),
 
 		NVMeCapacity:        e.opts.NVMeCapacity,
 		NVMeUsed:            used,

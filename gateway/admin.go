@@ -52,6 +52,7 @@ type engineCollector struct {
 var (
 	descTierBytes = prometheus.NewDesc("gpucache_tier_bytes", "Bytes held per tier and kind.", []string{"tier", "kind"}, nil)
 	descTierOps   = prometheus.NewDesc("gpucache_tier_ops_total", "Tier events.", []string{"tier", "event"}, nil)
+	descSentByRef = prometheus.NewDesc("gpucache_dram_sent_by_reference_bytes_total", "Bytes sent to sockets as DRAM tier pages, not copied (dram-send-by-reference).", nil, nil)
 	descKeys      = prometheus.NewDesc("gpucache_keys", "Keys per keyspace.", []string{"keyspace"}, nil)
 	descClients   = prometheus.NewDesc("gpucache_resp_clients", "Connected RESP clients.", nil, nil)
 )
@@ -59,6 +60,7 @@ var (
 func (c engineCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descTierBytes
 	ch <- descTierOps
+	ch <- descSentByRef
 	ch <- descKeys
 	ch <- descClients
 }
@@ -80,6 +82,8 @@ func (c engineCollector) Collect(ch chan<- prometheus.Metric) {
 	ct(descTierOps, float64(s.DRAMHits), "dram", "hit")
 	ct(descTierOps, float64(s.DRAMMisses), "dram", "miss")
 	ct(descTierOps, float64(s.DRAMEvictions), "dram", "eviction")
+	ct(descTierOps, float64(s.DRAMPagesRenewed), "dram", "page_renewal")
+	ct(descSentByRef, float64(s.DRAMBytesSentByRef))
 	ct(descTierOps, float64(s.NVMeReads), "nvme", "read")
 	ct(descTierOps, float64(s.NVMeWrites), "nvme", "write")
 	ct(descTierOps, float64(s.NVMeSegmentsEvicted), "nvme", "segment_eviction")

@@ -55,6 +55,12 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 	logf("engine open in %v: %d keys, %d segments, %d MiB on NVMe, DRAM tier %d MiB, policy %s",
 		time.Since(start).Round(time.Millisecond), keys, st.NVMeSegments, st.NVMeUsed>>20,
 		st.DRAMCapacity>>20, cfg.Get("maxmemory-policy"))
+	switch {
+	case eng.SendsByReference():
+		logf("DRAM tier sends resident values to plain-TCP sockets by reference (dram-send-by-reference)")
+	case eopts.SendByReference:
+		logf("dram-send-by-reference: the kernel gave no usable memfd; values are copied to sockets")
+	}
 
 	port := int(cfg.Int("port"))
 	rs := resp.NewServer(eng, resp.Config{
@@ -169,11 +175,12 @@ func engineOptions(cfg *Config, logf func(string, ...any)) (engine.Options, erro
 		return engine.Options{}, fmt.Errorf("ec %d+%d needs devices", k, m)
 	}
 	return engine.Options{
-		Dir:           cfg.Get("dir"),
-		Devices:       devices,
-		ECData:        k,
-		ECParity:      m,
-		DRAMCacheSize: cfg.Bytes("dram-cache-size"),
+		Dir:             cfg.Get("dir"),
+		Devices:         devices,
+		ECData:          k,
+		ECParity:        m,
+		DRAMCacheSize:   cfg.Bytes("dram-cache-size"),
+		SendByReference: cfg.Bool("dram-send-by-reference"),
 		// KVRocks gives rocksdb.block_cache_size in MiB.
 		MetadataCacheSize: cfg.Int("rocksdb.block_cache_size") << 20,
 		NVMeCapacity:      cfg.Bytes("nvme-capacity"),

@@ -120,6 +120,10 @@ func startTarget(t *testing.T, useTLS bool) *target {
 		"--s3-port", strconv.Itoa(port)}
 	if ca != nil {
 		args = append(args, "--s3-tls-cert-file", ca.certFile, "--s3-tls-key-file", ca.keyFile)
+	} else {
+		// Over plain HTTP, GETs hand resident pages to the socket; over
+		// TLS they are copied (encrypted), as they are with the default.
+		args = append(args, "--dram-send-by-reference", "yes")
 	}
 	if os.Getenv("GPUCACHE_S3_INPROCESS") == "" {
 		srv := internal.Start(t, internal.Options{Args: args})

@@ -156,13 +156,23 @@ func (s *Server) getObject(req *request, head bool) error {
 	if head || rng.n == 0 {
 		return nil
 	}
-	if _, err := v.WriteRange(req.w, rng.off, rng.n); err != nil {
+	if _, err := s.writeBody(req, v, rng); err != nil {
 		// Headers are gone: abort the response so the client sees a
 		// truncated body, never silently short data.
 		s.cfg.Logf("s3: GET %s/%s: %v", req.bucket, req.key, err)
 		panic(http.ErrAbortHandler)
 	}
 	return nil
+}
+
+// writeBody sends the range of v. Over plain HTTP the response writer ends
+// in the TCP socket and resident pages go to it by reference; over TLS
+// they must be encrypted, so they are copied.
+func (s *Server) writeBody(req *request, v *engine.Value, rng byteRange) (int64, error) {
+	if sw, ok := req.w.(engine.SendWriter); ok && req.r.TLS == nil {
+		return v.SendRange(sw, rng.off, rng.n)
+	}
+	return v.WriteRange(req.w, rng.off, rng.n)
 }
 
 // selectRange resolves ?partNumber or Range into the bytes to send.

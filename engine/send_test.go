@@ -1,0 +1,194 @@
+package engine
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"testing"
+	"time"
+)
+
+// tcpPair returns the two ends of a loopback TCP connection.
+func tcpPair(t *testing.T) (*net.TCPConn, *net.TCPConn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	dialed, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := <-accepted
+	if srv == nil {
+		t.Fatal("accept failed")
+	}
+	t.Cleanup(func() { srv.Close(); dialed.Close() })
+	return srv.(*net.TCPConn), dialed.(*net.TCPConn)
+}
+
+func openSending(t *testing.T, mod func(*Options)) *Engine {
+	t.Helper()
+	e := openTest(t, t.TempDir(), func(o *Options) {
+		o.SendByReference = true
+		if mod != nil {
+			mod(o)
+		}
+	})
+	t.Cleanup(func() { e.Close() })
+	if e.arena.exposed == nil {
+		t.Skip("the kernel gave no memfd: the arena cannot send by reference")
+	}
+	return e
+}
+
+// A sent page is still the kernel's until the peer reads it. The key is
+// deleted and its pages rewritten with other values before the peer reads
+// a byte: the peer must still get the value as it was when sent.
+func TestSendRangeSurvivesPageReuse(t *testing.T) {
+	e := openSending(t, func(o *Options) { o.DRAMCacheSize = 4 * pageSize })
+	// Send all but the first 4 KiB by reference, and keep the value small
+	// enough for the socket buffers to hold it unread.
+	e.arena.limits = sendLimits{min: 8 << 10, head: 4 << 10}
+	const size = pageSize + 44<<10
+	orig := pattern(1, size)
+	if _, err := e.PutBytes("", []byte("k"), orig, PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	srv, cli := tcpPair(t)
+	srv.SetWriteBuffer(1 << 20)
+	cli.SetReadBuffer(1 << 20)
+
+	v, err := e.Get("", []byte("k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	n, err := v.SendRange(srv, 0, size)
+	v.Release()
+	if err != nil || n != size {
+		t.Fatalf("SendRange = %d, %v (the socket buffers must hold %d unread bytes)", n, err, size)
+	}
+	if got := e.Stats().DRAMBytesSentByRef; got != size-4<<10 {
+		t.Fatalf("sent by reference: %d bytes, want %d", got, size-4<<10)
+	}
+
+	// Free the pages and write other values over them.
+	if _, err := e.Delete("", [][]byte{[]byte("k")}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		if _, err := e.PutBytes("", []byte{'o', byte(i)}, pattern(uint64(100+i), size), PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := e.Stats().DRAMPagesRenewed; r < 2 {
+		t.Fatalf("%d sent pages renewed before reuse, want 2", r)
+	}
+
+	got := make([]byte, size)
+	cli.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(cli, got); err != nil {
+		t.Fatal(err)
+	}
+	if i := firstDiff(got, orig); i >= 0 {
+		t.Fatalf("byte %d changed in flight: got %#x want %#x", i, got[i], orig[i])
+	}
+}
+
+func firstDiff(a, b []byte) int {
+	for i := range a {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return -1
+}
+
+// Every range comes out whole through both paths: sendfile to a socket,
+// and Read by a ReaderFrom that is not one.
+func TestSendRangeRanges(t *testing.T) {
+	e := openSending(t, nil)
+	e.arena.limits = sendLimits{min: 8 << 10, head: 4 << 10}
+	const size = 3*pageSize + 1000
+	val := pattern(2, size)
+	if _, err := e.PutBytes("", []byte("k"), val, PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	srv, cli := tcpPair(t)
+	ranges := [][2]int64{
+		{0, size}, {1, size - 1}, {0, 8 << 10}, {pageSize - 5000, 10000},
+		{pageSize, pageSize}, {2*pageSize + 7, pageSize + 993}, {100, 7 << 10}, {size - 9000, 9000},
+	}
+	for _, r := range ranges {
+		v, err := e.Get("", []byte("k"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := val[r[0] : r[0]+r[1]]
+
+		var buf bytes.Buffer
+		if n, err := v.SendRange(&buf, r[0], r[1]); err != nil || n != r[1] || !bytes.Equal(buf.Bytes(), want) {
+			t.Fatalf("range %v to a buffer: %d, %v, equal %v", r, n, err, bytes.Equal(buf.Bytes(), want))
+		}
+
+		done := make(chan error, 1)
+		go func() {
+			_, err := v.SendRange(srv, r[0], r[1])
+			done <- err
+		}()
+		got := make([]byte, r[1])
+		if _, err := io.ReadFull(cli, got); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("range %v to a socket: %v", r, err)
+		}
+		v.Release()
+		if i := firstDiff(got, want); i >= 0 {
+			t.Fatalf("range %v to a socket: byte %d differs", r, i)
+		}
+	}
+	if e.Stats().DRAMBytesSentByRef == 0 {
+		t.Fatal("nothing was sent by reference")
+	}
+	v, err := e.Get("", []byte("k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Release()
+	if _, err := v.SendRange(srv, size-(16<<10), 32<<10); err == nil {
+		t.Fatal("SendRange past the end succeeded")
+	}
+}
+
+// Without SendByReference the arena is anonymous and SendRange copies.
+func TestSendRangeCopies(t *testing.T) {
+	e := openTest(t, t.TempDir(), nil)
+	defer e.Close()
+	if e.arena.exposed != nil || e.arena.fd >= 0 {
+		t.Fatal("the arena is a memfd without SendByReference")
+	}
+	val := pattern(3, 2<<20)
+	if _, err := e.PutBytes("", []byte("k"), val, PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := e.Get("", []byte("k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Release()
+	var buf bytes.Buffer
+	if _, err := v.SendRange(&buf, 0, int64(len(val))); err != nil || !bytes.Equal(buf.Bytes(), val) {
+		t.Fatalf("SendRange: %v", err)
+	}
+	if e.Stats().DRAMBytesSentByRef != 0 {
+		t.Fatal("bytes counted as sent by reference")
+	}
+}
