@@ -153,9 +153,14 @@ func (a *arena) alloc(dst []int32, n int, wait time.Duration) ([]int32, error) {
 			return dst, ErrBusy
 		}
 	}
+	// Pop in stack order: pages freed together come back in their old
+	// order (see freePages), so values tend to lie in runs of consecutive
+	// pages, which go to a socket or a punch with one call each.
 	top := len(a.free) - n
 	start := len(dst)
-	dst = append(dst, a.free[top:]...)
+	for i := len(a.free) - 1; i >= top; i-- {
+		dst = append(dst, a.free[i])
+	}
 	a.free = a.free[:top]
 	a.mu.Unlock()
 	a.inUse.Add(int64(n))
@@ -168,7 +173,8 @@ func (a *arena) alloc(dst []int32, n int, wait time.Duration) ([]int32, error) {
 func (a *arena) freePages(idx []int32) {
 	freed := 0
 	a.mu.Lock()
-	for _, i := range idx {
+	for k := len(idx) - 1; k >= 0; k-- { // last first: alloc pops the first first
+		i := idx[k]
 		if a.shares[i] > 0 {
 			a.shares[i]-- // another owner still holds it
 			continue

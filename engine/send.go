@@ -192,25 +192,30 @@ func (v *Value) SendRange(w SendWriter, off, n int64) (int64, error) {
 	first := off / pageSize
 	last := (off + n - total - 1) / pageSize
 	a.expose(v.buf.idx[first : last+1])
-	at := off - first*pageSize
-	for p := first; total < n; p++ {
-		seg := v.buf.pages[p][at:]
-		if rest := n - total; int64(len(seg)) > rest {
-			seg = seg[:rest]
+	idx := v.buf.idx
+	for p := first; total < n; {
+		// One call per run of consecutive pages: they are consecutive in
+		// the file and in the mapping.
+		q := p + 1
+		for q <= last && idx[q] == idx[q-1]+1 {
+			q++
 		}
-		s.pr.mem = seg
-		s.pr.off = int64(v.buf.idx[p])*pageSize + at
-		s.lr = io.LimitedReader{R: &s.pr, N: int64(len(seg))}
+		start := int64(idx[p])*pageSize + off - p*pageSize
+		end := int64(idx[q-1])*pageSize + min(off+n-total, q*pageSize) - (q-1)*pageSize
+		s.pr.mem = a.mem[start:end:end]
+		s.pr.off = start
+		s.lr = io.LimitedReader{R: &s.pr, N: end - start}
 		m, err := w.ReadFrom(&s.lr)
 		total += m
+		off += m
 		a.sent.Add(m)
 		if err != nil {
 			return total, err
 		}
-		if m != int64(len(seg)) {
+		if m != end-start {
 			return total, io.ErrShortWrite
 		}
-		at = 0
+		p = q
 	}
 	return total, nil
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net"
 	"testing"
@@ -116,15 +117,44 @@ func firstDiff(a, b []byte) int {
 func TestSendRangeRanges(t *testing.T) {
 	e := openSending(t, nil)
 	e.arena.limits = sendLimits{min: 8 << 10, head: 4 << 10}
-	const size = 3*pageSize + 1000
+	// Leave holes in the arena so that the value's pages come in runs
+	// of consecutive pages and lone ones.
+	for i := range 6 {
+		if _, err := e.PutBytes("", []byte{'h', byte(i)}, pattern(uint64(50+i), pageSize-100), PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, i := range []byte{0, 2, 3} {
+		if _, err := e.Delete("", [][]byte{{'h', i}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const size = 5*pageSize + 1000
 	val := pattern(2, size)
 	if _, err := e.PutBytes("", []byte("k"), val, PutOptions{}); err != nil {
 		t.Fatal(err)
+	}
+	if v, err := e.Get("", []byte("k")); err != nil {
+		t.Fatal(err)
+	} else {
+		runs := 1
+		for i := 1; i < len(v.buf.idx); i++ {
+			if v.buf.idx[i] != v.buf.idx[i-1]+1 {
+				runs++
+			}
+		}
+		idx := fmt.Sprint(v.buf.idx)
+		v.Release()
+		if runs < 3 {
+			t.Fatalf("pages %s: want a value in several runs", idx)
+		}
+		t.Logf("value pages %s", idx)
 	}
 	srv, cli := tcpPair(t)
 	ranges := [][2]int64{
 		{0, size}, {1, size - 1}, {0, 8 << 10}, {pageSize - 5000, 10000},
 		{pageSize, pageSize}, {2*pageSize + 7, pageSize + 993}, {100, 7 << 10}, {size - 9000, 9000},
+		{pageSize - 1, 3*pageSize + 2}, {3 * pageSize, 2*pageSize + 1000},
 	}
 	for _, r := range ranges {
 		v, err := e.Get("", []byte("k"))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"net"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -16,13 +17,21 @@ import (
 // returns exactly one of the values written (never a mix, a torn value or
 // an error), and after the writers stop every key holds one of them.
 func TestConcurrentOverwrites(t *testing.T) {
+	// By reference, replies are pages the socket holds until the client
+	// reads them, while writers free and reuse those pages.
+	for _, byRef := range []string{"no", "yes"} {
+		t.Run("send-by-reference-"+byRef, func(t *testing.T) { testConcurrentOverwrites(t, byRef) })
+	}
+}
+
+func testConcurrentOverwrites(t *testing.T, byRef string) {
 	const (
 		writers = 3
 		readers = 2
 		keys    = 3
 		rounds  = 8
 	)
-	srv := internal.Start(t, internal.Options{})
+	srv := internal.Start(t, internal.Options{Args: []string{"--dram-send-by-reference", byRef}})
 	base := randomBytes(21, 40<<20)
 	// Candidate values: window (w, r) of base, 1-9 MiB, some small.
 	size := func(w, r int) int {
@@ -86,6 +95,17 @@ func TestConcurrentOverwrites(t *testing.T) {
 		if got := c.readBulk(); !isValid(got) {
 			t.Fatalf("contended:%d holds %d bytes that no writer wrote", k, len(got))
 		}
+	}
+	c.send("INFO")
+	info := string(c.readBulk())
+	sent := regexp.MustCompile(`dram_bytes_sent_by_ref:(\d+)`).FindStringSubmatch(info)
+	renewed := regexp.MustCompile(`dram_pages_renewed:(\d+)`).FindStringSubmatch(info)
+	if sent == nil || renewed == nil {
+		t.Fatal("INFO lacks dram_bytes_sent_by_ref or dram_pages_renewed")
+	}
+	t.Logf("sent by reference: %s bytes; pages renewed: %s", sent[1], renewed[1])
+	if (sent[1] != "0") != (byRef == "yes") || (renewed[1] != "0") != (byRef == "yes") {
+		t.Fatalf("dram-send-by-reference %s: %s bytes sent by reference, %s pages renewed", byRef, sent[1], renewed[1])
 	}
 }
 

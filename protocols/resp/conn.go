@@ -111,6 +111,24 @@ func (w connWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// ReadFrom hands r to the socket, which sends from a file by reference
+// (sendfile) when r is one: how values go out by reference (Writer).
+func (w connWriter) ReadFrom(r io.Reader) (int64, error) {
+	c := w.c
+	if c.timeout > 0 {
+		c.nc.SetWriteDeadline(time.Now().Add(c.timeout))
+	}
+	var n int64
+	var err error
+	if rf, ok := c.nc.(io.ReaderFrom); ok {
+		n, err = rf.ReadFrom(r)
+	} else {
+		n, err = io.Copy(struct{ io.Writer }{c.nc}, r)
+	}
+	c.outBytes.Add(n)
+	return n, err
+}
+
 // serve runs the request loop until the client leaves, errs or is killed.
 func (c *conn) serve() {
 	defer c.nc.Close()

@@ -5,11 +5,21 @@ import (
 	"math"
 	"net"
 	"strconv"
+
+	"github.com/gpucache/gpucache/engine"
 )
 
 // Releaser is a borrowed value whose memory a queued reply references
 // until the reply is flushed. *engine.Value is one.
 type Releaser interface{ Release() }
+
+// Sender is a borrowed value that can send itself, as *engine.Value does:
+// given a destination that takes pages by reference (engine.SendWriter, as
+// a TCP connection is), it goes out that way instead of by write.
+type Sender interface {
+	Releaser
+	SendRange(w engine.SendWriter, off, n int64) (int64, error)
+}
 
 // copyMax is the largest external value copied into the reply buffer;
 // larger ones go out by reference with writev.
@@ -21,6 +31,7 @@ const copyMax = 16 << 10
 // Not safe for concurrent use.
 type Writer struct {
 	w     io.Writer
+	sw    engine.SendWriter // w, when it takes pages by reference
 	proto int
 
 	buf  []byte
@@ -36,11 +47,14 @@ type Writer struct {
 type segment struct {
 	at    int
 	pages [][]byte
+	send  Sender // sends the pages itself when the destination allows
+	n     int64
 }
 
 // NewWriter returns a Writer to w with a buffer of size bytes, speaking RESP2.
 func NewWriter(w io.Writer, size int) *Writer {
-	return &Writer{w: w, proto: 2, buf: make([]byte, 0, size)}
+	sw, _ := w.(engine.SendWriter)
+	return &Writer{w: w, sw: sw, proto: 2, buf: make([]byte, 0, size)}
 }
 
 // SetProto selects RESP2 or RESP3 encoding for the replies that follow.
@@ -75,35 +89,58 @@ func (w *Writer) Flush() error {
 		if len(w.buf) > 0 {
 			_, w.err = w.w.Write(w.buf)
 		}
-	} else {
-		iov := w.iov[:0]
-		last := 0
-		for _, s := range w.segs {
-			if s.at > last {
-				iov = append(iov, w.buf[last:s.at])
-			}
-			iov = append(iov, s.pages...)
-			last = s.at
+		w.drop()
+		return w.err
+	}
+	iov := w.iov[:0]
+	last := 0
+	for _, s := range w.segs {
+		if s.at > last {
+			iov = append(iov, w.buf[last:s.at])
 		}
+		last = s.at
+		if s.send == nil || w.sw == nil {
+			iov = append(iov, s.pages...)
+			continue
+		}
+		// What is queued goes first, then the value sends itself.
+		if w.err = w.writev(iov); w.err != nil {
+			break
+		}
+		iov = w.iov[:0]
+		if _, w.err = s.send.SendRange(w.sw, 0, s.n); w.err != nil {
+			break
+		}
+	}
+	if w.err == nil {
 		if last < len(w.buf) {
 			iov = append(iov, w.buf[last:])
 		}
-		w.iov = iov
-		// NB: WriteTo consumes the slice it is called on; keep it in the
-		// Writer so that taking its address does not allocate.
-		w.vec = iov
-		_, w.err = w.vec.WriteTo(w.w)
-		clear(w.iov[:cap(w.iov)])
+		w.err = w.writev(iov)
 	}
 	w.drop()
 	return w.err
+}
+
+// writev writes iov (a prefix of w.iov's array) with one vectored write.
+func (w *Writer) writev(iov net.Buffers) error {
+	if len(iov) == 0 {
+		return nil
+	}
+	w.iov = iov
+	// NB: WriteTo consumes the slice it is called on; keep it in the
+	// Writer so that taking its address does not allocate.
+	w.vec = iov
+	_, err := w.vec.WriteTo(w.w)
+	clear(w.iov[:cap(w.iov)])
+	return err
 }
 
 // drop forgets queued replies and releases borrowed values.
 func (w *Writer) drop() {
 	w.buf = w.buf[:0]
 	for i := range w.segs {
-		w.segs[i].pages = nil
+		w.segs[i] = segment{}
 	}
 	w.segs = w.segs[:0]
 	for i, h := range w.held {
@@ -185,7 +222,11 @@ func (w *Writer) BulkPages(pages [][]byte, n int64, rel Releaser) {
 			rel.Release()
 		}
 	} else {
-		w.segs = append(w.segs, segment{at: len(w.buf), pages: pages})
+		seg := segment{at: len(w.buf), pages: pages}
+		if s, ok := rel.(Sender); ok {
+			seg.send, seg.n = s, n
+		}
+		w.segs = append(w.segs, seg)
 		if rel != nil {
 			w.held = append(w.held, rel)
 		}
