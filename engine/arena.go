@@ -34,6 +34,7 @@ type arena struct {
 
 	fd      int           // memfd behind mem; -1: anonymous memory, no sends by reference
 	exposed []atomic.Bool // per page: sent by reference since it was last punched
+	blank   []bool        // per page: never written (owned by whoever allocated it)
 	files   fileCache     // private open file descriptions of fd, for sendfile
 	limits  sendLimits
 	sent    atomic.Int64 // bytes sent by reference
@@ -85,6 +86,10 @@ func newArena(size int64, shared bool) (*arena, error) {
 		a.mem = mem
 	} else {
 		a.exposed = make([]atomic.Bool, n)
+		a.blank = make([]bool, n)
+		for i := range a.blank {
+			a.blank[i] = true
+		}
 		a.limits = sendLimits{sendMin, sendHead}
 	}
 	for i := range a.free {

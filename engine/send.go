@@ -70,23 +70,33 @@ func (a *arena) expose(idx []int32) {
 	}
 }
 
-// renew punches the exposed pages among idx (just allocated) out of the
-// arena's file, so writing them cannot change bytes a socket still holds.
-// A page that cannot be punched is never written: that would corrupt data
-// in flight, so renew panics.
+// renew readies pages just allocated (idx) for writing. Exposed ones are
+// punched out of the arena's file, so writing them cannot change bytes a
+// socket still holds; a page that cannot be punched is never written (that
+// would corrupt data in flight), so renew panics. Punched and never-used
+// pages are then faulted in with one call per run rather than one fault
+// per 4 KiB as the writer touches them: shared memory faults cost more
+// than anonymous ones.
 func (a *arena) renew(idx []int32) {
+	needs := func(i int32) bool { return a.blank[i] || a.exposed[i].Load() }
 	for k := 0; k < len(idx); {
-		if !a.exposed[idx[k]].Load() {
+		if !needs(idx[k]) {
 			k++
 			continue
 		}
-		// Punch runs of consecutive pages with one call.
 		j := k + 1
-		for j < len(idx) && idx[j] == idx[j-1]+1 && a.exposed[idx[j]].Load() {
+		for j < len(idx) && idx[j] == idx[j-1]+1 && needs(idx[j]) {
 			j++
 		}
 		off, n := int64(idx[k])*pageSize, int64(j-k)*pageSize
-		for {
+		exposed := 0
+		for _, i := range idx[k:j] {
+			if a.exposed[i].Load() {
+				exposed++
+			}
+		}
+		// Punching a hole again is harmless, so the run goes in one call.
+		for exposed > 0 {
 			err := unix.Fallocate(a.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, off, n)
 			if err == nil {
 				break
@@ -95,14 +105,13 @@ func (a *arena) renew(idx []int32) {
 				panic(fmt.Sprintf("engine: cannot renew arena pages %d-%d: %v", idx[k], idx[j-1], err))
 			}
 		}
-		// Fault the fresh pages in with one call rather than one fault
-		// per 4 KiB as the writer touches them (kernels before 5.14 say
-		// EINVAL and leave it to the faults).
+		// Kernels before 5.14 say EINVAL and leave it to the faults.
 		unix.Madvise(a.mem[off:off+n], unix.MADV_POPULATE_WRITE)
 		for _, i := range idx[k:j] {
 			a.exposed[i].Store(false)
+			a.blank[i] = false
 		}
-		a.renewed.Add(int64(j - k))
+		a.renewed.Add(int64(exposed))
 		k = j
 	}
 }
