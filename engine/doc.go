@@ -26,7 +26,9 @@
 // copy), reads others from the NVMe tier into arena pages (verified), and
 // admits them. Small values come from the small-value tier (SIEVE) or the
 // metadata store. Open returns a handle that streams values larger than an
-// eighth of the DRAM tier without loading them.
+// eighth of the DRAM tier without loading them. With
+// Options.SendByReference the arena is a memfd and Value.SendRange hands
+// resident pages to TCP sockets with sendfile instead of copying them.
 //
 // # Invariants
 //
@@ -40,6 +42,11 @@
 //     with ErrBusy rather than growing.
 //   - A segment file is removed only when no key references it and no
 //     reader has it pinned; recovery removes segments nothing references.
+//   - Arena pages are written only between their allocation and the Put
+//     that publishes them. A page sent by reference may still be held by
+//     the kernel after its last reader let go, so it is punched out of the
+//     memfd before it is handed out again (send.go): in-flight bytes never
+//     change.
 //
 // # Caveats
 //

@@ -17,8 +17,8 @@ import (
 // pages instead of copying them into its buffers, which spares the server
 // one copy of every byte it sends. The price is paid when a sent page is
 // reused: the kernel may still hold it (on loopback, until the peer reads
-// it), so it is punched out of the file first and the next writer faults in
-// a fresh zeroed page. Reads outnumber writes in a cache, so the trade pays.
+// it), so it is punched out of the file first and replaced by a fresh
+// zeroed page. The trade pays where values are read more than rewritten.
 
 // sendMin is the smallest range SendRange sends by reference; shorter ones
 // are copied, which is cheaper than the per-page bookkeeping.
