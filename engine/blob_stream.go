@@ -148,12 +148,7 @@ func (s *blobStore) finishStream(b *Buffer) (Extent, error) {
 	}
 	var tail int64
 	if len(iov) > 0 {
-		last := iov[len(iov)-1]
-		if r := len(last) % nvme.Align; r != 0 {
-			ext := last[:len(last)+nvme.Align-r]
-			clear(ext[len(last):])
-			iov[len(iov)-1] = ext
-		}
+		iov[len(iov)-1] = padTail(iov[len(iov)-1], nvme.Align)
 		for _, p := range iov {
 			tail += int64(len(p))
 		}

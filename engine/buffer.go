@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/binary"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -122,13 +123,40 @@ func (b *Buffer) padded(dst [][]byte, align int) [][]byte {
 	if len(dst) == 0 {
 		return dst
 	}
-	last := dst[len(dst)-1]
-	if r := len(last) % align; r != 0 {
-		ext := last[:len(last)+align-r]
-		clear(ext[len(last):])
-		dst[len(dst)-1] = ext
-	}
+	dst[len(dst)-1] = padTail(dst[len(dst)-1], align)
 	return dst
+}
+
+// padTail extends a value's last page to a multiple of align with zeros.
+// Published values already have zero padding (their first write or the
+// read that loaded them put it there), and they may be written again by
+// several goroutines at once (eviction, compaction): so it is written only
+// when it is not zero, and a published page is never written.
+func padTail(last []byte, align int) []byte {
+	r := len(last) % align
+	if r == 0 {
+		return last
+	}
+	ext := last[:len(last)+align-r]
+	if pad := ext[len(last):]; !allZero(pad) {
+		clear(pad)
+	}
+	return ext
+}
+
+func allZero(b []byte) bool {
+	for len(b) >= 8 {
+		if binary.NativeEndian.Uint64(b) != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // Retain adds a reference. Each Retain needs its own Release.

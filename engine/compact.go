@@ -79,17 +79,24 @@ func (e *Engine) compactSegment(id uint64) bool {
 }
 
 // relocate rewrites a value as one new blob and repoints its metadata if the
-// key still holds the same version.
+// key still holds the same version. A value resident in the DRAM tier is
+// written from there; others are read back (and verified) first.
 func (e *Engine) relocate(kb *keyBuf, mk []byte, m *Meta) bool {
-	buf, err := e.NewBuffer(m.Size)
-	if err != nil {
-		return false
+	buf, ok := e.cache.peek(mk, m.Version)
+	if ok {
+		e.relocatedFromDRAM.Add(1)
+	} else {
+		var err error
+		if buf, err = e.NewBuffer(m.Size); err != nil {
+			return false
+		}
+		if err := e.blobs.readInto(m.extents, buf); err != nil {
+			// A corrupt value stays where it is, to be reported on read.
+			buf.Release()
+			return true
+		}
 	}
 	defer buf.Release()
-	if err := e.blobs.readInto(m.extents, buf); err != nil {
-		// A corrupt value stays where it is, to be reported on read.
-		return true
-	}
 	x, err := e.blobs.write(buf)
 	if err != nil {
 		return false

@@ -43,10 +43,11 @@
 //   - A segment file is removed only when no key references it and no
 //     reader has it pinned; recovery removes segments nothing references.
 //   - Arena pages are written only between their allocation and the Put
-//     that publishes them. A page sent by reference may still be held by
-//     the kernel after its last reader let go, so it is punched out of the
-//     memfd before it is handed out again (send.go): in-flight bytes never
-//     change.
+//     that publishes them (a published value written to a new blob, by
+//     eviction or compaction, finds its padding already zero). A page sent
+//     by reference may still be held by the kernel after its last reader
+//     let go, so it is punched out of the memfd before it is handed out
+//     again (send.go): in-flight bytes never change.
 //
 // # Caveats
 //

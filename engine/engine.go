@@ -47,6 +47,7 @@ type Engine struct {
 
 	expired, keyEvictions atomic.Int64
 	compactions           atomic.Int64
+	relocatedFromDRAM     atomic.Int64 // compaction moves written from the DRAM tier
 	noSpaceErrors         atomic.Int64
 }
 

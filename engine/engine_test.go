@@ -711,6 +711,49 @@ func TestCompactionReclaimsDeadSpace(t *testing.T) {
 	}
 }
 
+// Compaction writes values resident in DRAM from there and reads the others
+// back; both must land whole, as reads from the NVMe tier show.
+func TestCompactionMovesFromDRAM(t *testing.T) {
+	e := openTest(t, t.TempDir(), func(o *Options) {
+		o.SegmentSize = 4 << 20
+		o.CompactInterval = 20 * time.Millisecond
+		o.DRAMCacheSize = 64 << 20
+	})
+	defer e.Close()
+	val := func(i int) []byte { return pattern(uint64(i), 1<<20-4096) }
+	for i := 0; i < 16; i++ {
+		mustPut(t, e, "", fmt.Sprint("k", i), val(i), PutOptions{})
+	}
+	for i := 0; i < 16; i++ {
+		if i%4 != 0 {
+			e.Delete("", [][]byte{[]byte(fmt.Sprint("k", i))})
+		}
+	}
+	// k0 and k4 are no longer resident: compaction reads them back.
+	for _, k := range []string{"k0", "k4"} {
+		e.cache.drop(appendMetaKey(nil, "", []byte(k)))
+	}
+	e.Sync()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) && e.Stats().NVMeCompactions < 4 {
+		time.Sleep(20 * time.Millisecond)
+	}
+	st := e.Stats()
+	if st.NVMeCompactions < 4 || st.NVMeMovedFromDRAM != 2 {
+		t.Fatalf("compactions %d, moved from DRAM %d (want 2: k8, k12)", st.NVMeCompactions, st.NVMeMovedFromDRAM)
+	}
+	for i := 0; i < 16; i += 4 {
+		k := fmt.Sprint("k", i)
+		e.cache.drop(appendMetaKey(nil, "", []byte(k))) // read from the new blob
+		if !bytes.Equal(mustGet(t, e, "", k), val(i)) {
+			t.Fatalf("%s wrong after compaction", k)
+		}
+	}
+	if st := e.Stats(); st.NVMeCorruptReads != 0 {
+		t.Fatalf("%d corrupt reads", st.NVMeCorruptReads)
+	}
+}
+
 // TestStreamWhileRelocating streams values with Open while other goroutines
 // overwrite, delete and compact them: a reader must see whole, correct
 // values or ErrNotFound, never a vanished segment.

@@ -39,6 +39,7 @@ type Stats struct {
 	NVMeCorruptReads    int64
 	NVMeNoSpaceErrors   int64
 	NVMeCompactions     int64 // segments compacted
+	NVMeMovedFromDRAM   int64 // values compaction moved from their DRAM copy, not a read
 	// Keys.
 	Sequence    uint64           // count of writes since the store was created (INFO sequence:)
 	Keys        map[string]int64 // per keyspace, non-empty ones
@@ -81,6 +82,7 @@ func (e *Engine) Stats() Stats {
 		NVMeCorruptReads:    e.blobs.corrupt.Load(),
 		NVMeNoSpaceErrors:   e.noSpaceErrors.Load(),
 		NVMeCompactions:     e.compactions.Load(),
+		NVMeMovedFromDRAM:   e.relocatedFromDRAM.Load(),
 
 		Sequence:    e.version.Load(),
 		Keys:        make(map[string]int64),
