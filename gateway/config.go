@@ -67,6 +67,7 @@ var keyDefs = []keyDef{
 	{name: "s3-region", def: "us-east-1"},
 	{name: "s3-tls-cert-file", def: ""},
 	{name: "s3-tls-key-file", def: ""},
+	{name: "s3-tls-http2", def: "yes", check: checkBool, doc: "offer HTTP/2 over TLS (no: HTTP/1.1 only, which moves large bodies faster)"},
 	{name: "s3-resp-bucket", def: "", doc: "bucket name mapped onto the RESP default keyspace"},
 	{name: "s3-fast-etag", def: "no", check: checkBool, doc: "ETags from a fast 128-bit hash instead of MD5 (for clients that do not compare ETags with MD5)"},
 }

@@ -29,15 +29,16 @@ func startS3(cfg *Config, eng *engine.Engine, logf func(string, ...any), errc ch
 	}
 	addr := net.JoinHostPort(cfg.Get("s3-bind"), strconv.FormatInt(port, 10))
 	srv, err := s3.NewServer(eng, s3.Config{
-		Addr:        addr,
-		Domains:     domains,
-		Credentials: creds,
-		Region:      cfg.Get("s3-region"),
-		TLSCertFile: cfg.Get("s3-tls-cert-file"),
-		TLSKeyFile:  cfg.Get("s3-tls-key-file"),
-		RESPBucket:  cfg.Get("s3-resp-bucket"),
-		FastETag:    cfg.Bool("s3-fast-etag"),
-		Logf:        logf,
+		Addr:         addr,
+		Domains:      domains,
+		Credentials:  creds,
+		Region:       cfg.Get("s3-region"),
+		TLSCertFile:  cfg.Get("s3-tls-cert-file"),
+		TLSKeyFile:   cfg.Get("s3-tls-key-file"),
+		TLSHTTP1Only: !cfg.Bool("s3-tls-http2"),
+		RESPBucket:   cfg.Get("s3-resp-bucket"),
+		FastETag:     cfg.Bool("s3-fast-etag"),
+		Logf:         logf,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cannot start S3: %w", err)

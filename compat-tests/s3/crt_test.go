@@ -81,13 +81,19 @@ func pattern(seed uint64, n int) []byte {
 }
 
 func TestLMCacheCRTSequence(t *testing.T) {
-	tg := startTarget(t, true)
+	t.Run("h2", func(t *testing.T) { testCRTSequence(t, startTarget(t, true), 2) })
+	// The client asks for h2 and falls back when the server offers only
+	// HTTP/1.1, as the CRT client does.
+	t.Run("http1.1", func(t *testing.T) { testCRTSequence(t, startTarget(t, true, "--s3-tls-http2", "no"), 1) })
+}
+
+func testCRTSequence(t *testing.T, tg *target, proto int) {
 	c := &crtClient{t: t, tg: tg, c: tg.httpClient(), bucket: "lmcache"}
 	// Bucket creation is not LMCache's job; do it path-style.
 	resp, body := c.do("PUT", "", "", nil)
 	want(t, resp, body, 200)
-	if resp.ProtoMajor != 2 {
-		t.Errorf("protocol %s, want HTTP/2 over TLS", resp.Proto)
+	if resp.ProtoMajor != proto {
+		t.Errorf("protocol %s, want HTTP/%d over TLS", resp.Proto, proto)
 	}
 
 	// A 32 MiB KV chunk: CreateMultipartUpload, 4 parts of 8 MiB, Complete

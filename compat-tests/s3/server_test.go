@@ -103,7 +103,7 @@ func writePEM(t testing.TB, path, typ string, der []byte) {
 // useTLS); a process that does not listen on --s3-port fails the test.
 // GPUCACHE_S3_INPROCESS=1 serves the same protocols/s3 code in-process
 // instead, for debugging the handlers under a Go debugger.
-func startTarget(t *testing.T, useTLS bool) *target {
+func startTarget(t *testing.T, useTLS bool, extra ...string) *target {
 	t.Helper()
 	var ca *testCA
 	if useTLS {
@@ -125,6 +125,7 @@ func startTarget(t *testing.T, useTLS bool) *target {
 		// TLS they are copied (encrypted), as they are with the default.
 		args = append(args, "--dram-send-by-reference", "yes")
 	}
+	args = append(args, extra...)
 	if os.Getenv("GPUCACHE_S3_INPROCESS") == "" {
 		srv := internal.Start(t, internal.Options{Args: args})
 		tg.Host = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
@@ -139,6 +140,9 @@ func startTarget(t *testing.T, useTLS bool) *target {
 		}
 		srv.Kill(t)
 		t.Fatalf("gpucache does not serve S3 on --s3-port %d", port)
+	}
+	if len(extra) > 0 {
+		t.Skipf("GPUCACHE_S3_INPROCESS: server arguments %v need the gpucache binary", extra)
 	}
 	t.Logf("GPUCACHE_S3_INPROCESS: testing an in-process server, not the gpucache binary")
 	var opts []s3.Option

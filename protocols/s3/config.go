@@ -37,6 +37,11 @@ type Config struct {
 	// TLSCertFile and TLSKeyFile enable TLS on Serve, with HTTP/2
 	// ("s3-tls-cert-file", "s3-tls-key-file"). Both or neither.
 	TLSCertFile, TLSKeyFile string
+	// TLSHTTP1Only offers only HTTP/1.1 over TLS ("s3-tls-http2 no"):
+	// clients that prefer HTTP/2, as LMCache's CRT client does, fall back
+	// to it. Go's HTTP/2 server moves large bodies at well under half the
+	// rate of HTTP/1.1 over TLS (README, Performance).
+	TLSHTTP1Only bool
 	// RESPBucket names a bucket that maps onto the RESP default keyspace
 	// (Redis DB 0 of the default namespace), so a value SET over Redis reads
 	// back over S3 and the reverse ("s3-resp-bucket"). Empty: none.

@@ -93,6 +93,11 @@ func (s *Server) newHTTPServer() *http.Server {
 	if s.tls != nil {
 		hs.TLSConfig = s.tls.Clone()
 		hs.TLSConfig.NextProtos = []string{"h2", "http/1.1"}
+		if s.cfg.TLSHTTP1Only {
+			hs.TLSConfig.NextProtos = []string{"http/1.1"}
+			hs.Protocols = new(http.Protocols)
+			hs.Protocols.SetHTTP1(true)
+		}
 	}
 	return hs
 }
