@@ -74,9 +74,8 @@ func (a *arena) expose(idx []int32) {
 // punched out of the arena's file, so writing them cannot change bytes a
 // socket still holds; a page that cannot be punched is never written (that
 // would corrupt data in flight), so renew panics. Punched and never-used
-// pages are then faulted in with one call per run rather than one fault
-// per 4 KiB as the writer touches them: shared memory faults cost more
-// than anonymous ones.
+// pages are then faulted in with one call per run, which costs less than
+// one fault per 4 KiB as the writer touches them.
 func (a *arena) renew(idx []int32) {
 	needs := func(i int32) bool { return a.blank[i] || a.exposed[i].Load() }
 	for k := 0; k < len(idx); {
