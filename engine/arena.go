@@ -65,15 +65,20 @@ func newArena(size int64, shared bool) (*arena, error) {
 	if shared {
 		a.fd, a.mem = mapShared(n * pageSize)
 		if a.mem != nil {
-			// Senders need descriptions of their own (/proc/self/fd);
-			// without them the arena is of no use shared.
+			// Senders need descriptions of their own (/proc/self/fd), and
+			// sent pages must be punched out before reuse: without either
+			// the arena is of no use shared.
 			a.files.src = a.fd
-			if fd, err := a.files.get(); err != nil {
+			fd, err := a.files.get()
+			if err == nil {
+				a.files.put(fd)
+				err = unix.Fallocate(a.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, 0, pageSize)
+			}
+			if err != nil {
+				a.files.close()
 				unix.Munmap(a.mem)
 				unix.Close(a.fd)
 				a.fd, a.mem = -1, nil
-			} else {
-				a.files.put(fd)
 			}
 		}
 	}

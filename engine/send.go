@@ -213,10 +213,13 @@ func (v *Value) SendRange(w SendWriter, off, n int64) (int64, error) {
 		s.pr.mem = a.mem[start:end:end]
 		s.pr.off = start
 		s.lr = io.LimitedReader{R: &s.pr, N: end - start}
+		s.pr.byFile = false
 		m, err := w.ReadFrom(&s.lr)
 		total += m
 		off += m
-		a.sent.Add(m)
+		if s.pr.byFile {
+			a.sent.Add(m)
+		}
 		if err != nil {
 			return total, err
 		}
@@ -235,12 +238,13 @@ type sender struct {
 
 var senderPool = sync.Pool{New: func() any { return new(sender) }}
 
-// pageReader reads part of one arena page. Through SyscallConn it is a
-// file for sendfile(2), positioned at the part; through Read, a copy.
+// pageReader reads a run of consecutive arena pages. Through SyscallConn
+// it is a file for sendfile(2), positioned at the run; through Read, a copy.
 type pageReader struct {
-	fd  int    // private open description of the arena's memfd
-	off int64  // file offset of mem[0]
-	mem []byte // the bytes not yet read
+	fd     int    // private open description of the arena's memfd
+	off    int64  // file offset of mem[0]
+	mem    []byte // the bytes not yet read
+	byFile bool   // handed to sendfile
 }
 
 func (r *pageReader) Read(p []byte) (int, error) {
@@ -272,6 +276,7 @@ func (f *pageFile) Read(fn func(fd uintptr) bool) error {
 	if _, err := unix.Seek(f.fd, f.off, io.SeekStart); err != nil {
 		return err
 	}
+	f.byFile = true
 	if !fn(uintptr(f.fd)) {
 		return errNoWait
 	}

@@ -164,8 +164,12 @@ func TestSendRangeRanges(t *testing.T) {
 		want := val[r[0] : r[0]+r[1]]
 
 		var buf bytes.Buffer
+		before := e.Stats().DRAMBytesSentByRef
 		if n, err := v.SendRange(&buf, r[0], r[1]); err != nil || n != r[1] || !bytes.Equal(buf.Bytes(), want) {
 			t.Fatalf("range %v to a buffer: %d, %v, equal %v", r, n, err, bytes.Equal(buf.Bytes(), want))
+		}
+		if after := e.Stats().DRAMBytesSentByRef; after != before {
+			t.Fatalf("a copy to a buffer counted %d bytes as sent by reference", after-before)
 		}
 
 		done := make(chan error, 1)
