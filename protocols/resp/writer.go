@@ -22,12 +22,13 @@ type Sender interface {
 }
 
 // copyMax is the largest external value copied into the reply buffer;
-// larger ones go out by reference with writev.
+// larger ones are queued by reference (their pages) and written from there.
 const copyMax = 16 << 10
 
-// Writer encodes replies into a reused buffer and sends a batch of them
-// with one (vectored) write on Flush. Large values are not copied: their
-// pages are queued by reference and the Releaser is called after the write.
+// Writer encodes replies into a reused buffer and sends a batch of them on
+// Flush. Large values are not copied into it: their pages are queued by
+// reference, written (or sent by reference, see Sender) from where they
+// are, and the Releaser is called after the write.
 // Not safe for concurrent use.
 type Writer struct {
 	w     io.Writer
@@ -122,7 +123,9 @@ func (w *Writer) Flush() error {
 	return w.err
 }
 
-// writev writes iov (a prefix of w.iov's array) with one vectored write.
+// writev writes iov (a prefix of w.iov's array) as net.Buffers: one
+// vectored write to a net.Conn, a write per slice to other writers (the
+// server's connection writer, which bounds each write by the timeout).
 func (w *Writer) writev(iov net.Buffers) error {
 	if len(iov) == 0 {
 		return nil
