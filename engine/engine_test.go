@@ -675,23 +675,31 @@ func TestModel(t *testing.T) {
 	}
 }
 
-func TestCompactionReclaimsDeadSpace(t *testing.T) {
+// sparseSegments opens an engine with 4 MiB segments and fills four of
+// them with 1 MiB values k0-k15, then deletes three of every four: every
+// segment keeps one live value (k0, k4, k8, k12) and nothing is freed by
+// deletion. It returns the engine and the value of ki.
+func sparseSegments(t *testing.T, dram int64) (*Engine, func(i int) []byte) {
 	e := openTest(t, t.TempDir(), func(o *Options) {
 		o.SegmentSize = 4 << 20
 		o.CompactInterval = 20 * time.Millisecond
-		o.DRAMCacheSize = 8 << 20
+		o.DRAMCacheSize = dram
 	})
-	defer e.Close()
-	// Fill segments with 1 MiB values, then delete three of every four:
-	// every segment keeps one live value and nothing is freed by deletion.
+	val := func(i int) []byte { return pattern(uint64(i), 1<<20-4096) }
 	for i := 0; i < 16; i++ {
-		mustPut(t, e, "", fmt.Sprint("k", i), pattern(uint64(i), 1<<20-4096), PutOptions{})
+		mustPut(t, e, "", fmt.Sprint("k", i), val(i), PutOptions{})
 	}
 	for i := 0; i < 16; i++ {
 		if i%4 != 0 {
 			e.Delete("", [][]byte{[]byte(fmt.Sprint("k", i))})
 		}
 	}
+	return e, val
+}
+
+func TestCompactionReclaimsDeadSpace(t *testing.T) {
+	e, val := sparseSegments(t, 8<<20)
+	defer e.Close()
 	e.Sync()
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
@@ -705,7 +713,7 @@ func TestCompactionReclaimsDeadSpace(t *testing.T) {
 		t.Fatalf("compactions %d, NVMe used %d MiB", st.NVMeCompactions, st.NVMeUsed>>20)
 	}
 	for i := 0; i < 16; i += 4 {
-		if !bytes.Equal(mustGet(t, e, "", fmt.Sprint("k", i)), pattern(uint64(i), 1<<20-4096)) {
+		if !bytes.Equal(mustGet(t, e, "", fmt.Sprint("k", i)), val(i)) {
 			t.Fatalf("k%d wrong after compaction", i)
 		}
 	}
@@ -714,21 +722,8 @@ func TestCompactionReclaimsDeadSpace(t *testing.T) {
 // Compaction writes values resident in DRAM from there and reads the others
 // back; both must land whole, as reads from the NVMe tier show.
 func TestCompactionMovesFromDRAM(t *testing.T) {
-	e := openTest(t, t.TempDir(), func(o *Options) {
-		o.SegmentSize = 4 << 20
-		o.CompactInterval = 20 * time.Millisecond
-		o.DRAMCacheSize = 64 << 20
-	})
+	e, val := sparseSegments(t, 64<<20)
 	defer e.Close()
-	val := func(i int) []byte { return pattern(uint64(i), 1<<20-4096) }
-	for i := 0; i < 16; i++ {
-		mustPut(t, e, "", fmt.Sprint("k", i), val(i), PutOptions{})
-	}
-	for i := 0; i < 16; i++ {
-		if i%4 != 0 {
-			e.Delete("", [][]byte{[]byte(fmt.Sprint("k", i))})
-		}
-	}
 	// k0 and k4 are no longer resident: compaction reads them back.
 	for _, k := range []string{"k0", "k4"} {
 		e.cache.drop(appendMetaKey(nil, "", []byte(k)))
