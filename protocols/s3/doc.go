@@ -5,8 +5,10 @@
 // # Basics
 //
 // NewServer takes an open engine and a Config; Serve accepts connections on
-// a listener (TLS with HTTP/2 when a certificate is configured), Handler
-// returns the bare http.Handler. Requests are addressed path-style
+// a listener (TLS with HTTP/2 when a certificate is configured, unless
+// Config.TLSHTTP1Only), Handler returns the bare http.Handler. Over plain
+// HTTP, GETs of resident values go to the socket by reference when the
+// engine sends that way (engine.Options.SendByReference). Requests are addressed path-style
 // (/bucket/key) or virtual-host style (bucket.<domain>/key, with
 // Config.Domains). A request carries a valid SigV4 signature (see package
 // sigv4 for the forms accepted), or is anonymous: an anonymous request is
