@@ -679,10 +679,10 @@ func TestModel(t *testing.T) {
 // them with 1 MiB values k0-k15, then deletes three of every four: every
 // segment keeps one live value (k0, k4, k8, k12) and nothing is freed by
 // deletion. It returns the engine and the value of ki.
-func sparseSegments(t *testing.T, dram int64) (*Engine, func(i int) []byte) {
+func sparseSegments(t *testing.T, dram int64, compactEvery time.Duration) (*Engine, func(i int) []byte) {
 	e := openTest(t, t.TempDir(), func(o *Options) {
 		o.SegmentSize = 4 << 20
-		o.CompactInterval = 20 * time.Millisecond
+		o.CompactInterval = compactEvery
 		o.DRAMCacheSize = dram
 	})
 	val := func(i int) []byte { return pattern(uint64(i), 1<<20-4096) }
@@ -698,7 +698,7 @@ func sparseSegments(t *testing.T, dram int64) (*Engine, func(i int) []byte) {
 }
 
 func TestCompactionReclaimsDeadSpace(t *testing.T) {
-	e, val := sparseSegments(t, 8<<20)
+	e, val := sparseSegments(t, 8<<20, 20*time.Millisecond)
 	defer e.Close()
 	e.Sync()
 	deadline := time.Now().Add(5 * time.Second)
@@ -722,16 +722,18 @@ func TestCompactionReclaimsDeadSpace(t *testing.T) {
 // Compaction writes values resident in DRAM from there and reads the others
 // back; both must land whole, as reads from the NVMe tier show.
 func TestCompactionMovesFromDRAM(t *testing.T) {
-	e, val := sparseSegments(t, 64<<20)
+	// Compaction runs here, not in the background, so that it starts
+	// after k0 and k4 left the DRAM tier.
+	e, val := sparseSegments(t, 64<<20, time.Hour)
 	defer e.Close()
-	// k0 and k4 are no longer resident: compaction reads them back.
 	for _, k := range []string{"k0", "k4"} {
 		e.cache.drop(appendMetaKey(nil, "", []byte(k)))
 	}
 	e.Sync()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) && e.Stats().NVMeCompactions < 4 {
-		time.Sleep(20 * time.Millisecond)
+	for id := e.blobs.compactionCandidate(); id != 0; id = e.blobs.compactionCandidate() {
+		if !e.compactSegment(id) {
+			t.Fatalf("compaction of segment %d stopped", id)
+		}
 	}
 	st := e.Stats()
 	if st.NVMeCompactions < 4 || st.NVMeMovedFromDRAM != 2 {
