@@ -38,9 +38,11 @@
 package internal
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -382,6 +384,48 @@ func (s *Server) ping() error {
 		}
 	}
 	return nil
+}
+
+// InfoInt reads an integer field of the server's INFO over RESP.
+func (s *Server) InfoInt(t testing.TB, name string) int64 {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", s.Addr(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	req := "*1\r\n$4\r\nINFO\r\n"
+	if s.opts.Password != "" {
+		req = fmt.Sprintf("*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n", len(s.opts.Password), s.opts.Password) + req
+	}
+	if _, err := io.WriteString(c, req); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(c)
+	head, err := br.ReadString('\n')
+	if s.opts.Password != "" && err == nil && head == "+OK\r\n" {
+		head, err = br.ReadString('\n')
+	}
+	if err != nil || !strings.HasPrefix(head, "$") {
+		t.Fatalf("INFO: %q %v", head, err)
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(head[1:]))
+	body := make([]byte, n)
+	if _, err := io.ReadFull(br, body); err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.SplitSeq(string(body), "\r\n") {
+		if v, ok := strings.CutPrefix(line, name+":"); ok {
+			x, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				t.Fatalf("INFO %s: %q", name, v)
+			}
+			return x
+		}
+	}
+	t.Fatalf("INFO has no %s", name)
+	return 0
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"net"
-	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -96,16 +95,10 @@ func testConcurrentOverwrites(t *testing.T, byRef string) {
 			t.Fatalf("contended:%d holds %d bytes that no writer wrote", k, len(got))
 		}
 	}
-	c.send("INFO")
-	info := string(c.readBulk())
-	sent := regexp.MustCompile(`dram_bytes_sent_by_ref:(\d+)`).FindStringSubmatch(info)
-	renewed := regexp.MustCompile(`dram_pages_renewed:(\d+)`).FindStringSubmatch(info)
-	if sent == nil || renewed == nil {
-		t.Fatal("INFO lacks dram_bytes_sent_by_ref or dram_pages_renewed")
-	}
-	t.Logf("sent by reference: %s bytes; pages renewed: %s", sent[1], renewed[1])
-	if (sent[1] != "0") != (byRef == "yes") || (renewed[1] != "0") != (byRef == "yes") {
-		t.Fatalf("dram-send-by-reference %s: %s bytes sent by reference, %s pages renewed", byRef, sent[1], renewed[1])
+	sent, renewed := srv.InfoInt(t, "dram_bytes_sent_by_ref"), srv.InfoInt(t, "dram_pages_renewed")
+	t.Logf("sent by reference: %d bytes; pages renewed: %d", sent, renewed)
+	if (sent != 0) != (byRef == "yes") || (renewed != 0) != (byRef == "yes") {
+		t.Fatalf("dram-send-by-reference %s: %d bytes sent by reference, %d pages renewed", byRef, sent, renewed)
 	}
 }
 

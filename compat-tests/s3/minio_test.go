@@ -1,15 +1,12 @@
 package s3compat
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
 	"io"
-	"net"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -101,7 +98,7 @@ func testMinioGo(t *testing.T, useTLS bool) {
 	if tg.Real {
 		// Over plain HTTP the large GETs above left as arena pages
 		// (sendfile); over TLS everything is copied.
-		sent := infoField(t, tg.process.Addr(), "dram_bytes_sent_by_ref")
+		sent := tg.process.InfoInt(t, "dram_bytes_sent_by_ref")
 		if useTLS != (sent == 0) {
 			t.Fatalf("dram_bytes_sent_by_ref %d over %s", sent, map[bool]string{false: "http", true: "https"}[useTLS])
 		}
@@ -183,39 +180,4 @@ func testMinioGo(t *testing.T, useTLS bool) {
 	if err := c.RemoveBucket(ctx, "mgo"); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// infoField reads an integer field of the server's INFO over RESP.
-func infoField(t *testing.T, addr, name string) int64 {
-	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(c, "*1\r\n$4\r\nINFO\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(c)
-	head, err := br.ReadString('\n')
-	if err != nil || !strings.HasPrefix(head, "$") {
-		t.Fatalf("INFO: %q %v", head, err)
-	}
-	n, _ := strconv.Atoi(strings.TrimSpace(head[1:]))
-	body := make([]byte, n)
-	if _, err := io.ReadFull(br, body); err != nil {
-		t.Fatal(err)
-	}
-	for line := range strings.SplitSeq(string(body), "\r\n") {
-		if v, ok := strings.CutPrefix(line, name+":"); ok {
-			x, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				t.Fatalf("INFO %s: %q", name, v)
-			}
-			return x
-		}
-	}
-	t.Fatalf("INFO has no %s", name)
-	return 0
 }
