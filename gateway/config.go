@@ -64,6 +64,7 @@ var keyDefs = []keyDef{
 	{name: "s3-access-key", def: "", doc: "S3 access key (default: documented development key)"},
 	{name: "s3-secret-key", def: ""},
 	{name: "s3-credentials", def: "", doc: "more key pairs: key:secret,key:secret"},
+	{name: "s3-users-file", def: "", doc: "accounts added through the S3 admin API (default: s3-users.json in dir)"},
 	{name: "s3-region", def: "us-east-1"},
 	{name: "s3-tls-cert-file", def: ""},
 	{name: "s3-tls-key-file", def: ""},

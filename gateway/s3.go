@@ -3,6 +3,7 @@ package gateway
 import (
 	"fmt"
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -27,11 +28,16 @@ func startS3(cfg *Config, eng *engine.Engine, logf func(string, ...any), errc ch
 			domains = append(domains, d)
 		}
 	}
+	users := cfg.Get("s3-users-file")
+	if users == "" {
+		users = filepath.Join(cfg.Get("dir"), "s3-users.json")
+	}
 	addr := net.JoinHostPort(cfg.Get("s3-bind"), strconv.FormatInt(port, 10))
 	srv, err := s3.NewServer(eng, s3.Config{
 		Addr:         addr,
 		Domains:      domains,
 		Credentials:  creds,
+		UsersFile:    users,
 		Region:       cfg.Get("s3-region"),
 		TLSCertFile:  cfg.Get("s3-tls-cert-file"),
 		TLSKeyFile:   cfg.Get("s3-tls-key-file"),

@@ -200,6 +200,10 @@ func actionACLPerm(action string) (aclPerm, bool) {
 		return aclPerm{perm: permWrite}, true
 	case "s3:GetBucketAcl":
 		return aclPerm{perm: permReadACP}, true
+	case "s3:PutBucketAcl":
+		return aclPerm{perm: permWriteACP}, true
+	case "s3:PutObjectAcl":
+		return aclPerm{perm: permWriteACP, object: true}, true
 	case "s3:GetObject", "s3:GetObjectAttributes":
 		return aclPerm{perm: permRead, object: true}, true
 	case "s3:GetObjectAcl":
@@ -382,4 +386,139 @@ func bucketAccessHandler(req *request) func(*Server, *request) error {
 		return (*Server).bucketWebsite
 	}
 	return nil
+}
+
+// Accounts that are not root or admin (users.go) are held to the bucket's
+// owner, policy and ACLs, as S3 holds a principal of another account:
+//
+//   - CreateBucket needs the userplus role;
+//   - an explicit Deny in the bucket policy refuses, an Allow grants;
+//   - the bucket's owner may do everything else to its bucket;
+//   - other accounts need an ACL grant (to them, AuthenticatedUsers or
+//     AllUsers) of the permission S3 maps the action to: the bucket's ACL
+//     for bucket operations and writes, the object's for reads;
+//   - a copy also needs s3:GetObject on its source, and DeleteObjects
+//     s3:DeleteObject on each key (deleteObjects);
+//   - overriding GOVERNANCE retention needs s3:BypassGovernanceRetention.
+
+// authorizeAccount decides a request signed by such an account.
+func (s *Server) authorizeAccount(req *request) error {
+	ak := requester(req)
+	if req.bucket == "" {
+		return nil // ListBuckets shows the caller's own buckets only
+	}
+	action, _ := requestAction(req)
+	switch action {
+	case "":
+		return nil // the handler answers MethodNotAllowed
+	case "s3:CreateBucket":
+		if s.roleOf(ak) != roleUserPlus {
+			return errAccessDenied
+		}
+		return nil
+	}
+	if _, err := s.checkBucket(req.bucket); err != nil {
+		return err
+	}
+	if req.key == "" && req.r.Method == http.MethodPost && req.has("delete") {
+		return nil // each key is checked (deleteObjects)
+	}
+	if err := s.accountMay(req, ak, action, req.bucket, req.key); err != nil {
+		return err
+	}
+	if bypassGovernance(req) && req.key != "" {
+		if err := s.accountMay(req, ak, "s3:BypassGovernanceRetention", req.bucket, req.key); err != nil {
+			return err
+		}
+	}
+	if src := req.r.Header.Get("X-Amz-Copy-Source"); src != "" && req.key != "" && req.r.Method == http.MethodPut {
+		sb, sk, err := parseCopySource(src)
+		if err != nil {
+			return err
+		}
+		if _, err := s.checkBucket(sb); err != nil {
+			return err
+		}
+		return s.accountMay(req, ak, "s3:GetObject", sb, sk)
+	}
+	return nil
+}
+
+// keyMay is the per-key check of DeleteObjects: nil when the caller may
+// delete key.
+func (s *Server) keyMay(req *request, action, key string) error {
+	if req.auth == nil || req.auth.AccessKey == "" || s.privileged(req) {
+		return nil
+	}
+	return s.accountMay(req, req.auth.AccessKey, action, req.bucket, key)
+}
+
+// accountMay returns nil when the account ak may do action on bucket (and
+// key, when not ""), else AccessDenied. The bucket exists.
+func (s *Server) accountMay(req *request, ak, action, bucket, key string) error {
+	resource := bucket
+	if key != "" {
+		resource += "/" + key
+	}
+	policy, err := s.loadPolicy(bucket)
+	if err != nil {
+		return err
+	}
+	if policy != nil {
+		switch policy.evaluateFor(ak, action, resource, s.requestConditions(req)) {
+		case decisionDeny:
+			return errAccessDenied
+		case decisionAllow:
+			return nil
+		}
+	}
+	breq := &request{r: req.r, bucket: bucket, key: key, auth: req.auth}
+	bacl, err := s.bucketACL(breq)
+	if err != nil {
+		return err
+	}
+	if bacl.Owner == ak {
+		return nil
+	}
+	p, ok := actionACLPerm(action)
+	if !ok {
+		return errAccessDenied
+	}
+	own, err := s.objectOwnership(bucket)
+	if err != nil {
+		return err
+	}
+	if own == ownershipEnforced {
+		return errAccessDenied // ACLs disabled: the owner's bucket alone
+	}
+	if !p.object {
+		if bacl.allowsAccount(ak, p.perm) {
+			return nil
+		}
+		return errAccessDenied
+	}
+	m, err := s.eng.Stat(s.bucketKS(bucket), []byte(key))
+	if errors.Is(err, engine.ErrNotFound) {
+		// The handler answers NoSuchKey to a caller that may list the
+		// bucket, as S3 does; others may not learn whether it exists.
+		if bacl.allowsAccount(ak, permRead) {
+			return nil
+		}
+		return errAccessDenied
+	}
+	if err != nil {
+		return err
+	}
+	a, err := decodeAttrs(m.Attrs)
+	if err != nil {
+		return err
+	}
+	oacl, err := s.objectACL(breq, &a)
+	if err != nil {
+		return err
+	}
+	if oacl.allowsAccount(ak, p.perm) {
+		return nil
+	}
+	return errAccessDenied
 }

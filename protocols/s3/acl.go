@@ -95,6 +95,21 @@ func (d *aclDoc) allowsPublic(perm string) bool {
 	return false
 }
 
+// allowsAccount reports whether the ACL grants perm to the account ak:
+// by its canonical ID, or through the AuthenticatedUsers or AllUsers
+// group.
+func (d *aclDoc) allowsAccount(ak, perm string) bool {
+	if d.allowsUser(ak, perm) || d.allowsPublic(perm) {
+		return true
+	}
+	for _, g := range d.Grants {
+		if g.Type == granteeGroup && g.URI == groupAuthenticated && (g.Perm == perm || g.Perm == permFullControl) {
+			return true
+		}
+	}
+	return false
+}
+
 // allowsUser reports whether the ACL grants perm to the canonical user id
 // (the owner always has full control of what it owns).
 func (d *aclDoc) allowsUser(id, perm string) bool {
@@ -409,11 +424,15 @@ func aclResponse(d *aclDoc) accessControlPolicy {
 	return res
 }
 
-// knownKeys is the set of configured access keys.
+// knownKeys is the set of access keys of every account, root or run-time.
 func (s *Server) knownKeys() map[string]bool {
-	m := make(map[string]bool, len(s.cfg.Credentials))
+	users := s.users.list()
+	m := make(map[string]bool, len(s.cfg.Credentials)+len(users))
 	for _, c := range s.cfg.Credentials {
 		m[c.AccessKey] = true
+	}
+	for _, a := range users {
+		m[a.Access] = true
 	}
 	return m
 }
@@ -426,8 +445,10 @@ func requester(req *request) string {
 	return req.auth.AccessKey
 }
 
-// bucketACL returns the bucket's stored ACL; a bucket created before ACLs
-// were kept belongs to the caller, with the private ACL.
+// bucketACL returns the bucket's stored ACL; a bucket without one (created
+// before ACLs were kept, or emptied by a RESP FLUSHALL) belongs to the
+// calling root account, else to the first configured one, with the
+// private ACL.
 func (s *Server) bucketACL(req *request) (aclDoc, error) {
 	doc, ok, err := s.getBucketConfig(req.bucket, cfgACL)
 	if err != nil {
@@ -439,7 +460,7 @@ func (s *Server) bucketACL(req *request) (aclDoc, error) {
 		}
 	}
 	own := requester(req)
-	if own == "" {
+	if own == "" || s.roleOf(own) != roleRoot {
 		own = s.cfg.Credentials[0].AccessKey
 	}
 	return privateACL(own), nil
@@ -593,8 +614,8 @@ func (s *Server) applyObjectACL(req *request, a *objectAttrs) error {
 	h := req.r.Header
 	a.ACL = ""
 	canned, grants := h.Get("X-Amz-Acl"), hasGrantHeaders(h)
-	if canned == "" && !grants && requester(req) != "" && len(s.cfg.Credentials) == 1 {
-		// NB: the hot path of a single-credential server: the writer is
+	if canned == "" && !grants && requester(req) != "" && len(s.cfg.Credentials) == 1 && s.users.empty() {
+		// NB: the hot path of a single-account server: the writer is
 		// the bucket owner, so the object gets the default ACL without
 		// looking up the bucket's documents.
 		return nil

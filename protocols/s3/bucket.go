@@ -93,8 +93,17 @@ func (s *Server) listBuckets(req *request) error {
 	prefix, after := req.q.Get("prefix"), req.q.Get("continuation-token")
 	res := listAllMyBucketsResult{NS: s3NS, Owner: s.owner(req), Buckets: []bucketInfo{}, Prefix: prefix}
 	var all []bucketInfo
+	mine := "" // a non-admin account lists the buckets it owns
+	if !s.privileged(req) {
+		mine = requester(req)
+	}
 	for _, ki := range infos {
 		if name, ok := strings.CutPrefix(ki.Name, bucketPrefix); ok {
+			if mine != "" {
+				if own, err := s.bucketOwner(&request{bucket: name, auth: req.auth}); err != nil || own != mine {
+					continue
+				}
+			}
 			region := string(ki.Attrs)
 			if region == "" {
 				region = s.cfg.Region
@@ -102,7 +111,7 @@ func (s *Server) listBuckets(req *request) error {
 			all = append(all, bucketInfo{Name: name, CreationDate: isoTime(ki.Created.UnixNano()), BucketRegion: region})
 		}
 	}
-	if b := s.cfg.RESPBucket; b != "" {
+	if b := s.cfg.RESPBucket; b != "" && mine == "" {
 		all = append(all, bucketInfo{Name: b, CreationDate: isoTime(0), BucketRegion: s.cfg.Region})
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
@@ -159,6 +168,14 @@ func (s *Server) createBucket(req *request) error {
 		return err
 	}
 	if err := s.eng.CreateKeyspace(s.bucketKS(req.bucket), []byte(region)); err != nil {
+		if errors.Is(err, engine.ErrKeyspaceExists) {
+			// The configured root credentials are one owner; any other
+			// account's bucket exists for everyone else.
+			me := requester(req)
+			if own, oerr := s.bucketOwner(req); oerr == nil && own != me && (s.roleOf(own) != roleRoot || s.roleOf(me) != roleRoot) {
+				return errBucketAlreadyExists
+			}
+		}
 		return err
 	}
 	if err := s.initBucketAccess(req.bucket, ownership, &acl); err != nil {

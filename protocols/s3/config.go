@@ -29,6 +29,11 @@ type Config struct {
 	// Credentials are the accepted access keys ("s3-access-key" /
 	// "s3-secret-key" pairs). Empty: DevCredential, with a log line.
 	Credentials []Credential
+	// UsersFile keeps the accounts added through the admin API
+	// ("s3-users-file"; the gateway's default is s3-users.json in its
+	// working directory). Empty: such accounts live in memory only.
+	// Secrets are stored as given: the file is created mode 0600.
+	UsersFile string
 	// Region is reported by GetBucketLocation and used for buckets created
 	// without a LocationConstraint ("s3-region"). Default "us-east-1".
 	// Requests must be signed for it, or for the region of the bucket

@@ -61,6 +61,11 @@ func (s *Server) deleteObjects(req *request) error {
 			res.Errors = append(res.Errors, deleteError{Key: o.Key, Code: errKeyTooLong.Code, Message: errKeyTooLong.Message})
 			continue
 		}
+		if err := s.keyMay(req, "s3:DeleteObject", o.Key); err != nil {
+			ae := toAPIError(err)
+			res.Errors = append(res.Errors, deleteError{Key: o.Key, Code: ae.Code, Message: ae.Message})
+			continue
+		}
 		keys = append(keys, []byte(o.Key))
 	}
 	keys, res.Errors = s.deleteKeysUnlocked(ks, keys, bypassGovernance(req), res.Errors)

@@ -539,6 +539,44 @@ func (p *bucketPolicy) evaluatePublic(action, resource string, ctx conditionCont
 	return d
 }
 
+// evaluateFor evaluates the statements that apply to the account with
+// access key ak: those naming it (or "*") as Principal, and those whose
+// NotPrincipal does not name it. An explicit Deny wins over any Allow.
+func (p *bucketPolicy) evaluateFor(ak, action, resource string, ctx conditionContext) decision {
+	d := decisionNone
+	for i := range p.Statements {
+		st := &p.Statements[i]
+		named := st.Public
+		for _, pr := range st.Principals {
+			if principalIs(pr, ak) {
+				named = true
+				break
+			}
+		}
+		if named == st.NotPrincipal {
+			continue
+		}
+		if !st.matchAction(action) || !st.matchResource(resource) || !evalConditions(st.Conditions, ctx) {
+			continue
+		}
+		if !st.Allow {
+			return decisionDeny
+		}
+		d = decisionAllow
+	}
+	return d
+}
+
+// principalIs reports whether a policy principal names the account ak:
+// the access key itself, or an IAM ARN whose account (…:root) or user
+// name (…:user/<path>/<name>) is ak (see knownPrincipal).
+func principalIs(p, ak string) bool {
+	if p == ak {
+		return true
+	}
+	return knownPrincipal(p, func(k string) bool { return k == ak })
+}
+
 // isPublic applies S3's notion of a public policy: some Allow statement
 // grants to everyone without a condition pinning the caller to fixed
 // network addresses or accounts.

@@ -96,11 +96,17 @@ func (s *Server) postObject(req *request) error {
 	var ks string
 	policy := &postPolicy{} // an anonymous upload has none (a policy needs a signature)
 	if postSigned(fields) {
-		if err := s.authorizePost(req.bucket, fields); err != nil {
+		ak, err := s.authorizePost(req.bucket, fields)
+		if err != nil {
 			return err
 		}
 		if ks, err = s.checkBucket(req.bucket); err != nil {
 			return err
+		}
+		if r := s.roleOf(ak); r != roleRoot && r != roleAdmin {
+			if err := s.accountMay(req, ak, "s3:PutObject", req.bucket, key); err != nil {
+				return err
+			}
 		}
 		if policy, err = parsePostPolicy(fields["policy"], s.now()); err != nil {
 			return err
@@ -213,22 +219,22 @@ func postSigned(fields map[string]string) bool {
 	return false
 }
 
-func (s *Server) authorizePost(bucket string, fields map[string]string) error {
+func (s *Server) authorizePost(bucket string, fields map[string]string) (accessKey string, err error) {
 	for _, f := range postAuthFields {
 		if _, ok := fields[f]; !ok {
-			return postMissingField(f)
+			return "", postMissingField(f)
 		}
 	}
 	if alg := fields["x-amz-algorithm"]; alg != sigv4.Algorithm {
-		return errInvalidArgument.withMessage("Only AWS4-HMAC-SHA256 is supported").withArg("X-Amz-Algorithm", alg)
+		return "", errInvalidArgument.withMessage("Only AWS4-HMAC-SHA256 is supported").withArg("X-Amz-Algorithm", alg)
 	}
 	date := fields["x-amz-date"]
 	t, err := time.Parse(sigv4.TimeFormat, date)
 	if err != nil {
-		return errInvalidArgument.withMessage("X-Amz-Date must be formated via ISO8601 Long format").withArg("X-Amz-Date", date)
+		return "", errInvalidArgument.withMessage("X-Amz-Date must be formated via ISO8601 Long format").withArg("X-Amz-Date", date)
 	}
 	if s.now().Sub(t) > maxPostSigningAge {
-		return errPolicyExpired
+		return "", errPolicyExpired
 	}
 	cred := fields["x-amz-credential"]
 	scope, err := sigv4.ParseCredential(cred, "s3")
@@ -237,28 +243,28 @@ func (s *Server) authorizePost(bucket string, fields map[string]string) error {
 		if de := (*sigv4.Error)(nil); errors.As(err, &de) {
 			msg = strings.TrimPrefix(de.Message, sigv4.MalformedPrefix)
 		}
-		return errInvalidArgument.withMessage(msg).withArg("x-amz-credential", cred)
+		return "", errInvalidArgument.withMessage(msg).withArg("x-amz-credential", cred)
 	}
 	if scope.Region != s.cfg.Region && scope.Region != s.bucketRegion(s.bucketKS(bucket)) {
-		return errInvalidArgument.withMessage("the region "+strconv.Quote(scope.Region)+" is wrong; expecting "+strconv.Quote(s.cfg.Region)).
+		return "", errInvalidArgument.withMessage("the region "+strconv.Quote(scope.Region)+" is wrong; expecting "+strconv.Quote(s.cfg.Region)).
 			withArg("x-amz-credential", cred)
 	}
-	secret, ok := s.verifier.Credentials[scope.AccessKey]
+	secret, ok := s.secretOf(scope.AccessKey)
 	if !ok {
-		return errInvalidAccessKeyID.withFields("AWSAccessKeyId", scope.AccessKey)
+		return "", errInvalidAccessKeyID.withFields("AWSAccessKeyId", scope.AccessKey)
 	}
 	if _, ok := fields["x-amz-security-token"]; ok {
-		return errInvalidToken
+		return "", errInvalidToken
 	}
 	policy, sig := fields["policy"], fields["x-amz-signature"]
 	mac := hmac.New(sha256.New, sigv4.SigningKey(secret, scope.Date, scope.Region, scope.Service))
 	mac.Write([]byte(policy))
 	want := hex.EncodeToString(mac.Sum(nil))
 	if !hmac.Equal([]byte(want), []byte(sig)) {
-		return errSignatureDoesNotMatch.withFields("AWSAccessKeyId", scope.AccessKey, "StringToSign", policy,
+		return "", errSignatureDoesNotMatch.withFields("AWSAccessKeyId", scope.AccessKey, "StringToSign", policy,
 			"SignatureProvided", sig, "StringToSignBytes", hexBytes(policy))
 	}
-	return nil
+	return scope.AccessKey, nil
 }
 
 // hexBytes is s as space-separated hex bytes (StringToSignBytes).

@@ -26,6 +26,7 @@ type Server struct {
 	idBase   string
 	nextID   atomic.Uint64
 	md5      md5Lanes // ETag hashers
+	users    *userStore
 
 	mu      sync.Mutex
 	servers []*http.Server
@@ -58,8 +59,13 @@ func NewServer(eng *engine.Engine, cfg Config, opts ...Option) (*Server, error) 
 		cfg.Logf("s3: no credentials configured: using the development credential %s/%s; set s3-access-key and s3-secret-key",
 			DevCredential.AccessKey, DevCredential.SecretKey)
 	}
-	s := &Server{eng: eng, cfg: cfg, idBase: randomHex(4)}
+	users, err := loadUsers(cfg.UsersFile)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{eng: eng, cfg: cfg, idBase: randomHex(4), users: users}
 	s.verifier = sigv4.NewVerifier(cfg.Credentials)
+	s.verifier.Lookup = s.lookupSecret
 	s.verifier.MaxSkew = cfg.MaxSkew
 	s.verifier.Now = cfg.Now
 	for _, o := range opts {
@@ -175,6 +181,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	var id [40]byte
 	h["X-Amz-Request-Id"] = []string{string(strconv.AppendUint(append(id[:0], s.idBase...), s.nextID.Add(1), 16))}
 	h["Server"] = serverHeader
+	if r.Method == http.MethodPatch {
+		s.serveAdmin(w, r)
+		return
+	}
 	req, err := s.route(r)
 	if err != nil {
 		s.writeError(w, r, req, err)
@@ -212,6 +222,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.auth = auth
+	if auth.AccessKey != "" && !s.privileged(req) {
+		err = s.authorizeAccount(req)
+	}
+	if err != nil {
+		s.writeError(w, r, req, err)
+		return
+	}
 	if err := s.checkRegion(req); err != nil {
 		s.writeError(w, r, req, err)
 		return

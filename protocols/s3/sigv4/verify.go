@@ -22,6 +22,10 @@ type Credential struct {
 type Verifier struct {
 	// Credentials maps access keys to secrets.
 	Credentials map[string]string
+	// Lookup, when set, is asked for the secrets of access keys that
+	// Credentials does not hold (accounts added at run time). It must be
+	// safe for concurrent use.
+	Lookup func(accessKey string) (secret string, ok bool)
 	// Service is the credential scope's service; default "s3".
 	Service string
 	// MaxSkew is the accepted difference between the request date and the
@@ -82,6 +86,17 @@ func (v *Verifier) remember(s keyScope, key []byte) {
 	}
 	v.keys[s] = key
 	v.keyMu.Unlock()
+}
+
+// secret returns the secret of an access key.
+func (v *Verifier) secret(accessKey string) (string, bool) {
+	if s, ok := v.Credentials[accessKey]; ok {
+		return s, true
+	}
+	if v.Lookup != nil {
+		return v.Lookup(accessKey)
+	}
+	return "", false
 }
 
 // NewVerifier returns a verifier over creds.
@@ -337,7 +352,7 @@ func (v *Verifier) verifyHeader(sc *scratch, r *http.Request, auth string, res *
 	if err != nil {
 		return err
 	}
-	secret, ok := v.Credentials[f.accessKey]
+	secret, ok := v.secret(f.accessKey)
 	if !ok {
 		return ErrUnknownAccessKey
 	}
@@ -435,7 +450,7 @@ func (v *Verifier) verifyPresigned(sc *scratch, r *http.Request, q map[string][]
 		return err
 	}
 	f.signature = get("X-Amz-Signature")
-	secret, ok := v.Credentials[f.accessKey]
+	secret, ok := v.secret(f.accessKey)
 	if !ok {
 		return ErrUnknownAccessKey
 	}
