@@ -2,6 +2,7 @@ package s3
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strconv"
@@ -426,8 +427,8 @@ func (s *Server) authorizeAccount(req *request) error {
 	if err := s.accountMay(req, ak, action, req.bucket, req.key); err != nil {
 		return err
 	}
-	if bypassGovernance(req) && req.key != "" {
-		if err := s.accountMay(req, ak, "s3:BypassGovernanceRetention", req.bucket, req.key); err != nil {
+	for _, extra := range impliedActions(req, action) {
+		if err := s.accountMay(req, ak, extra, req.bucket, req.key); err != nil {
 			return err
 		}
 	}
@@ -442,6 +443,34 @@ func (s *Server) authorizeAccount(req *request) error {
 		return s.accountMay(req, ak, "s3:GetObject", sb, sk)
 	}
 	return nil
+}
+
+// impliedActions are the further permissions a request needs, as on S3:
+// an object written with tags, a legal hold or a retention period needs
+// the permission to set those too, and overriding GOVERNANCE retention
+// needs s3:BypassGovernanceRetention.
+func impliedActions(req *request, action string) []string {
+	if req.key == "" {
+		return nil
+	}
+	var out []string
+	h := req.r.Header
+	creates := action == "s3:PutObject" && !req.has("uploadId") && !req.has("partNumber")
+	if creates {
+		if h.Get("X-Amz-Tagging") != "" {
+			out = append(out, "s3:PutObjectTagging")
+		}
+		if h.Get("X-Amz-Object-Lock-Legal-Hold") != "" {
+			out = append(out, "s3:PutObjectLegalHold")
+		}
+		if h.Get("X-Amz-Object-Lock-Mode") != "" || h.Get("X-Amz-Object-Lock-Retain-Until-Date") != "" {
+			out = append(out, "s3:PutObjectRetention")
+		}
+	}
+	if bypassGovernance(req) {
+		out = append(out, "s3:BypassGovernanceRetention")
+	}
+	return out
 }
 
 // keyMay is the per-key check of DeleteObjects: nil when the caller may
@@ -467,7 +496,8 @@ func (s *Server) accountMay(req *request, ak, action, bucket, key string) error 
 	if policy != nil {
 		switch policy.evaluateFor(ak, action, resource, s.requestConditions(req)) {
 		case decisionDeny:
-			return errAccessDenied
+			return errAccessDenied.withMessage(fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %q with an explicit deny in a resource-based policy",
+				ak, action, "arn:aws:s3:::"+resource))
 		case decisionAllow:
 			return nil
 		}

@@ -22,6 +22,8 @@ import (
 //	PATCH /list-users                          <ListUserAccountsResult>
 //	PATCH /change-bucket-owner?bucket=B&owner=KEY
 //	PATCH /list-buckets                        <ListBucketsResult>
+//	PATCH /BUCKET/create                       CreateBucket for the account
+//	                                           named by x-vgw-owner; 201
 
 var (
 	errAdminAccessDenied = &APIError{Code: "XAdminAccessDenied", Status: 403, Message: "Only admin users have access to this resource."}
@@ -31,6 +33,7 @@ var (
 	errAdminMissingKey   = &APIError{Code: "XAdminInvalidArgument", Status: 400, Message: "User access key ID is missing."}
 	errAdminInvalidKey   = &APIError{Code: "XAdminInvalidArgument", Status: 400, Message: "The access key ID is invalid: 1 to 128 characters, without '/', ':' or white space."}
 	errAdminEmptySecret  = &APIError{Code: "XAdminInvalidArgument", Status: 400, Message: "The secret key is missing."}
+	errAdminNoOwner      = &APIError{Code: "XAdminInvalidRequest", Status: 400, Message: "The x-vgw-owner header specifying the new bucket owner access key id is either missing or empty"}
 	errAdminRootAccount  = &APIError{Code: "XAdminInvalidArgument", Status: 400, Message: "The access key belongs to a configured root credential, which the admin API cannot change."}
 )
 
@@ -102,6 +105,9 @@ func (s *Server) adminDispatch(req *request) error {
 	case "/list-buckets":
 		return s.adminListBuckets(req)
 	}
+	if b, ok := strings.CutSuffix(strings.TrimPrefix(req.r.URL.Path, "/"), "/create"); ok && b != "" && !strings.Contains(b, "/") {
+		return s.adminCreateBucket(req, b)
+	}
 	return errMethodNotAllowed
 }
 
@@ -141,6 +147,36 @@ func (s *Server) adminCreateUser(req *request) error {
 	req.w.WriteHeader(http.StatusCreated)
 	return nil
 }
+
+// adminCreateBucket creates a bucket owned by the account x-vgw-owner
+// names, as that account's CreateBucket would (body, ACL, ownership,
+// object lock and tag headers included), whatever its role.
+func (s *Server) adminCreateBucket(req *request, bucket string) error {
+	owner := req.r.Header.Get("X-Vgw-Owner")
+	if owner == "" {
+		return errAdminNoOwner
+	}
+	if !s.knownAccount(owner) {
+		return errAdminUserNotFound
+	}
+	auth := *req.auth
+	auth.AccessKey = owner
+	breq := &request{w: createdWriter{req.w}, r: req.r, bucket: bucket, q: req.q, auth: &auth}
+	return s.createBucket(breq)
+}
+
+// createdWriter answers 201 Created where a handler answers 200.
+type createdWriter struct{ http.ResponseWriter }
+
+func (w createdWriter) WriteHeader(code int) {
+	if code == http.StatusOK {
+		code = http.StatusCreated
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w createdWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (s *Server) adminUpdateUser(req *request) error {
 	access := req.q.Get("access")

@@ -375,7 +375,8 @@ func (v *Verifier) verifyHeader(sc *scratch, r *http.Request, auth string, res *
 	}
 	var day [8]byte
 	if string(t.UTC().AppendFormat(day[:0], DateFormat)) != f.date {
-		return detail(ErrMalformedCredential, malformed+"date portion of credential scope %q does not match the request date %q.", f.date, t.UTC().Format(DateFormat))
+		// S3's wording for a scope date other than the request's day.
+		return detail(ErrMalformedCredential, malformed+"Invalid credential date. Date is not the same as X-Amz-Date.")
 	}
 	ph := r.Header.Get("X-Amz-Content-Sha256")
 	if ph == "" {
