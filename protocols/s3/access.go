@@ -18,8 +18,9 @@ import (
 // (Allow, and no matching Deny), or, when the bucket's ACLs are enabled,
 // an AllUsers grant in the bucket ACL (bucket operations, and writing
 // objects) or the object ACL (reading objects). This follows S3's
-// evaluation for the anonymous principal; signed requests are not
-// evaluated against policies or ACLs.
+// evaluation for the anonymous principal. Signed requests of root and
+// admin accounts are not evaluated against policies or ACLs; those of
+// other accounts are (authorizeAccount, below).
 //
 // Not evaluated: DeleteObjects (refused to anonymous callers, since the
 // keys would each need a decision), and condition keys this server has no

@@ -16,11 +16,12 @@ import (
 // ACL belongs to the bucket owner, who has full control.
 //
 // Canonical user IDs are access keys: the owner of a bucket is the access
-// key that created it, and a grant to "id=<access key>" names a configured
-// credential. ACLs are enforced for anonymous requests only (AllUsers
-// grants); every configured credential already has full access (see
-// doc.go). Grants to AuthenticatedUsers, LogDelivery and other credentials
-// are validated and stored but change nothing.
+// key that created it, and a grant to "id=<access key>" names an account.
+// ACLs are enforced for anonymous requests (AllUsers grants) and for
+// accounts that are not root or admin (their own, AuthenticatedUsers and
+// AllUsers grants); root and admin accounts already have full access (see
+// users.go). LogDelivery grants are validated and stored but change
+// nothing.
 
 const (
 	permFullControl = "FULL_CONTROL"

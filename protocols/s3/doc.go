@@ -14,7 +14,8 @@
 // sigv4 for the forms accepted), or is anonymous: an anonymous request is
 // served only as far as the bucket's policy or, with ACLs enabled, its
 // ACLs grant the AllUsers principal (access.go); CORS preflight OPTIONS
-// requests need no signature.
+// requests need no signature. PATCH requests are the admin API of
+// accounts (admin.go).
 //
 // Implemented: ListBuckets, CreateBucket, HeadBucket, DeleteBucket,
 // GetBucketLocation, GetBucketVersioning (always unversioned), PutObject,
@@ -81,11 +82,13 @@
 // Config.FastETag trades S3-exact MD5 ETags for a hash that runs at memory
 // speed; clients that compare ETags with a local MD5 need the default.
 //
-// There is no versioning. Every configured credential may do everything
-// (including x-amz-bypass-governance-retention): its access key is its
-// canonical user ID and the owner of the buckets it creates, but policies
-// and ACLs are evaluated for anonymous requests only, so statements and
-// grants naming a credential are validated and stored without effect.
+// There is no versioning. Accounts (users.go): the configured credentials
+// are root accounts, and the admin API (admin.go) adds accounts with a
+// role at run time. Root and admin accounts may do everything (including
+// x-amz-bypass-governance-retention); an account's access key is its
+// canonical user ID and the owner of the buckets it creates. Other
+// accounts, and anonymous callers, are held to the bucket's owner, policy
+// and ACLs (access.go).
 // Policy conditions on keys the server has no value for (aws:SourceVpc,
 // s3:ExistingObjectTag/..., ...) behave as on S3 for absent keys;
 // anonymous DeleteObjects is always refused; an unsigned browser upload

@@ -313,8 +313,9 @@ func (s *Server) completedLock(bucket string, a *objectAttrs) error {
 }
 
 // bypassGovernance reports whether the request asks to override GOVERNANCE
-// retention. Every configured credential has every permission (see the
-// package doc), so asking is enough.
+// retention. Root and admin accounts have every permission, so asking is
+// enough; other accounts also need s3:BypassGovernanceRetention, which
+// authorizeAccount checks (impliedActions).
 func bypassGovernance(req *request) bool {
 	return strings.EqualFold(req.r.Header.Get("X-Amz-Bypass-Governance-Retention"), "true")
 }
