@@ -111,24 +111,67 @@ func (s *Server) adminDispatch(req *request) error {
 	return errMethodNotAllowed
 }
 
+// parseAccount decodes and validates the body of create-user.
+func parseAccount(data []byte) (account, error) {
+	var a account
+	if err := xml.Unmarshal(data, &a); err != nil {
+		return account{}, errMalformedXML
+	}
+	switch {
+	case !validRole(a.Role):
+		return account{}, errAdminInvalidRole
+	case a.Access == "":
+		return account{}, errAdminMissingKey
+	case !validAccessKey(a.Access):
+		return account{}, errAdminInvalidKey
+	case a.Secret == "":
+		return account{}, errAdminEmptySecret
+	}
+	return a, nil
+}
+
+// parseMutableProps decodes and validates the body of update-user.
+func parseMutableProps(data []byte) (mutableProps, error) {
+	var p mutableProps
+	if err := xml.Unmarshal(data, &p); err != nil {
+		return mutableProps{}, errMalformedXML
+	}
+	if p.Role != "" && !validRole(p.Role) {
+		return mutableProps{}, errAdminInvalidRole
+	}
+	if p.Secret != nil && *p.Secret == "" {
+		return mutableProps{}, errAdminEmptySecret
+	}
+	return p, nil
+}
+
+// apply changes a to carry the properties p sets.
+func (p *mutableProps) apply(a *account) {
+	if p.Secret != nil {
+		a.Secret = *p.Secret
+	}
+	if p.Role != "" {
+		a.Role = p.Role
+	}
+	if p.UserID != nil {
+		a.UserID = *p.UserID
+	}
+	if p.GroupID != nil {
+		a.GroupID = *p.GroupID
+	}
+	if p.ProjectID != nil {
+		a.ProjectID = *p.ProjectID
+	}
+}
+
 func (s *Server) adminCreateUser(req *request) error {
 	data, err := s.readSmallBody(req, maxACLBody)
 	if err != nil {
 		return err
 	}
-	var a account
-	if err := xml.Unmarshal(data, &a); err != nil {
-		return errMalformedXML
-	}
-	switch {
-	case !validRole(a.Role):
-		return errAdminInvalidRole
-	case a.Access == "":
-		return errAdminMissingKey
-	case !validAccessKey(a.Access):
-		return errAdminInvalidKey
-	case a.Secret == "":
-		return errAdminEmptySecret
+	a, err := parseAccount(data)
+	if err != nil {
+		return err
 	}
 	if _, ok := s.rootSecret(a.Access); ok {
 		return errAdminUserExists
@@ -190,36 +233,16 @@ func (s *Server) adminUpdateUser(req *request) error {
 	if err != nil {
 		return err
 	}
-	var p mutableProps
-	if err := xml.Unmarshal(data, &p); err != nil {
-		return errMalformedXML
-	}
-	if p.Role != "" && !validRole(p.Role) {
-		return errAdminInvalidRole
-	}
-	if p.Secret != nil && *p.Secret == "" {
-		return errAdminEmptySecret
+	p, err := parseMutableProps(data)
+	if err != nil {
+		return err
 	}
 	return s.users.update(func(m map[string]account) error {
 		a, ok := m[access]
 		if !ok {
 			return errAdminUserNotFound
 		}
-		if p.Secret != nil {
-			a.Secret = *p.Secret
-		}
-		if p.Role != "" {
-			a.Role = p.Role
-		}
-		if p.UserID != nil {
-			a.UserID = *p.UserID
-		}
-		if p.GroupID != nil {
-			a.GroupID = *p.GroupID
-		}
-		if p.ProjectID != nil {
-			a.ProjectID = *p.ProjectID
-		}
+		p.apply(&a)
 		m[access] = a
 		return nil
 	})

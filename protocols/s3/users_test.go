@@ -197,3 +197,45 @@ func TestAccountsAreIsolated(t *testing.T) {
 		t.Fatalf("admin list-buckets: %s", out)
 	}
 }
+
+func FuzzAdminBodies(f *testing.F) {
+	f.Add([]byte(`<Account><Access>alice</Access><Secret>s</Secret><Role>userplus</Role><UserID>3</UserID></Account>`))
+	f.Add([]byte(`<Account><Access>a b</Access><Secret>s</Secret><Role>user</Role></Account>`))
+	f.Add([]byte(`<MutableProps><Secret>x</Secret><Role>admin</Role><GroupID>-1</GroupID></MutableProps>`))
+	f.Add([]byte(`<MutableProps><Secret></Secret></MutableProps>`))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		a, err := parseAccount(b)
+		if err != nil {
+			if toAPIError(err).Status != 400 {
+				t.Fatalf("create-user error %v is not a client error", err)
+			}
+		} else {
+			if !validAccessKey(a.Access) || a.Secret == "" || !validRole(a.Role) {
+				t.Fatalf("accepted account %+v", a)
+			}
+			// What the users file keeps reads back the same.
+			path := filepath.Join(dir, "users.json")
+			us := &userStore{path: path, accounts: map[string]account{}}
+			if err := us.update(func(m map[string]account) error { m[a.Access] = a; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			back, err := loadUsers(path)
+			if err != nil {
+				t.Fatalf("users file of %+v does not load: %v", a, err)
+			}
+			if got, _ := back.get(a.Access); got != a {
+				t.Fatalf("account changed in the users file: %+v -> %+v", a, got)
+			}
+		}
+		if p, err := parseMutableProps(b); err == nil {
+			acc := account{Access: "k", Secret: "s", Role: roleUser}
+			p.apply(&acc)
+			if acc.Secret == "" || !validRole(acc.Role) {
+				t.Fatalf("update made account %+v", acc)
+			}
+		} else if toAPIError(err).Status != 400 {
+			t.Fatalf("update-user error %v is not a client error", err)
+		}
+	})
+}
