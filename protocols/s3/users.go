@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -235,18 +234,6 @@ func (s *Server) privileged(req *request) bool {
 	}
 	r := s.roleOf(ak)
 	return r == roleRoot || r == roleAdmin
-}
-
-// readAdminBody reads a bounded admin API document.
-func readAdminBody(r io.Reader) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxACLBody+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxACLBody {
-		return nil, errMalformedXML
-	}
-	return data, nil
 }
 
 // validAccessKey bounds what an access key may contain: it appears in
