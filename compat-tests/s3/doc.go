@@ -2,11 +2,13 @@
 // aws CLI v1 and v2 over http and https, minio-go (streaming signatures,
 // trailers, multipart, presigned URLs), the request sequence of LMCache's
 // s3:// connector (the AWS CRT client: virtual-host addressing over TLS
-// with HTTP/2), and bad input (signatures, digests, truncated and slow
-// bodies). TestVersitygwFullFlow runs the versitygw v1.8.0 conformance
+// with HTTP/2), bad input (signatures, digests, truncated and slow
+// bodies), and tenants: accounts made with the versitygw admin tool, kept
+// apart for the aws CLI and across a SIGKILL. TestVersitygwFullFlow runs the versitygw v1.8.0 conformance
 // suite (full-flow): every test named in testdata/versitygw-pass.txt must
 // pass (a ratchet; -args -update-versitygw rewrites the list), and the
-// pass count is logged. versitygw.sh runs the suite by hand.
+// pass count is logged; its account tests drive the admin API with
+// ./versitygw admin. versitygw.sh runs the suite by hand.
 //
 // The tests build ./cmd/gpucache (or use $GPUCACHE_BIN) through
 // compat-tests/internal. GPUCACHE_S3_INPROCESS=1 runs them against an
