@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Cross-compiles the nvme, ec (and engine, if it builds) test binaries for
+# Cross-compiles the nvme, ec, md5x, S3 (and engine, if it builds) test binaries for
 # linux/arm64 and runs them under qemu-aarch64-static: the DPU's
 # architecture, checked on any amd64 host (DESIGN.md invariant 7).
 #
@@ -25,9 +25,9 @@ fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-# nvme, ec and md5x (its portable lanes) must build and pass; engine is included when it builds
-# (it is written concurrently and may be mid-change).
-pkgs=(./nvme ./ec ./internal/md5x)
+# nvme, ec, md5x (its NEON kernels) and the S3 front end (which hashes
+# ETags on those kernels) must build and pass; engine is included when it builds.
+pkgs=(./nvme ./ec ./internal/md5x ./protocols/s3)
 optional=()
 if [ -d engine ]; then
 	optional+=(./engine)

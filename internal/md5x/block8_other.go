@@ -1,6 +1,6 @@
-//go:build !amd64 || purego
+//go:build !amd64 && !arm64 || purego
 
 package md5x
 
-// Only amd64 has vector kernels.
+// Only amd64 and arm64 have vector kernels.
 var vector8, vector16 kernelFunc
