@@ -13,13 +13,18 @@ import (
 
 	"github.com/gpucache/gpucache/engine"
 	"github.com/gpucache/gpucache/protocols/resp"
+	"github.com/gpucache/gpucache/protocols/s3"
 )
 
 // startAdmin serves /healthz, /metrics (Prometheus) and /debug/pprof on addr.
-func startAdmin(addr string, eng *engine.Engine, rs *resp.Server, logf func(string, ...any), errc chan<- error) (*http.Server, error) {
+// s3s, when not nil, adds the S3 request metrics.
+func startAdmin(addr string, eng *engine.Engine, rs *resp.Server, s3s *s3.Server, logf func(string, ...any), errc chan<- error) (*http.Server, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(engineCollector{eng: eng, rs: rs})
+	if s3s != nil {
+		reg.MustRegister(s3Collector{s3s})
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -93,4 +98,36 @@ func (c engineCollector) Collect(ch chan<- prometheus.Metric) {
 		g(descKeys, float64(s.Keys[ks]), ks)
 	}
 	g(descClients, float64(c.rs.NumClients()))
+}
+
+// s3Collector exports the S3 front end's request metrics.
+type s3Collector struct{ s *s3.Server }
+
+var (
+	descS3Requests = prometheus.NewDesc("gpucache_s3_requests_total", "S3 requests by operation and outcome (OK, or the S3 error code).", []string{"operation", "outcome"}, nil)
+	descS3Duration = prometheus.NewDesc("gpucache_s3_request_duration_seconds", "S3 request handling time by operation.", []string{"operation"}, nil)
+	descS3Bytes    = prometheus.NewDesc("gpucache_s3_body_bytes_total", "S3 body bytes: request bodies read (in), object bytes sent (out).", []string{"direction"}, nil)
+)
+
+func (c s3Collector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descS3Requests
+	ch <- descS3Duration
+	ch <- descS3Bytes
+}
+
+func (c s3Collector) Collect(ch chan<- prometheus.Metric) {
+	st := c.s.Stats()
+	for _, o := range st.Operations {
+		ch <- prometheus.MustNewConstMetric(descS3Requests, prometheus.CounterValue, float64(o.OK), o.Name, "OK")
+		for code, n := range o.Errors {
+			ch <- prometheus.MustNewConstMetric(descS3Requests, prometheus.CounterValue, float64(n), o.Name, code)
+		}
+		buckets := make(map[float64]uint64, len(o.Buckets))
+		for i, n := range o.Buckets {
+			buckets[s3.LatencyBounds[i]] = n
+		}
+		ch <- prometheus.MustNewConstHistogram(descS3Duration, o.Count, o.Sum.Seconds(), buckets, o.Name)
+	}
+	ch <- prometheus.MustNewConstMetric(descS3Bytes, prometheus.CounterValue, float64(st.BytesIn), "in")
+	ch <- prometheus.MustNewConstMetric(descS3Bytes, prometheus.CounterValue, float64(st.BytesOut), "out")
 }

@@ -108,7 +108,8 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 	}
 	closers = append(closers, func() { rs.Close() })
 
-	if s3close, err := startS3(cfg, eng, logf, errc); err != nil {
+	s3srv, s3close, err := startS3(cfg, eng, logf, errc)
+	if err != nil {
 		rs.Close()
 		eng.Close()
 		return err
@@ -117,7 +118,7 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 	}
 
 	if ap := cfg.Int("admin-port"); ap != 0 {
-		srv, err := startAdmin(net.JoinHostPort(strings.Fields(cfg.Get("bind") + " 127.0.0.1")[0], strconv.FormatInt(ap, 10)), eng, rs, logf, errc)
+		srv, err := startAdmin(net.JoinHostPort(strings.Fields(cfg.Get("bind") + " 127.0.0.1")[0], strconv.FormatInt(ap, 10)), eng, rs, s3srv, logf, errc)
 		if err != nil {
 			for _, c := range closers {
 				c()

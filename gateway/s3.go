@@ -11,16 +11,16 @@ import (
 	"github.com/gpucache/gpucache/protocols/s3"
 )
 
-// startS3 starts the S3 front end unless s3-port is 0, and returns its
-// closer.
-func startS3(cfg *Config, eng *engine.Engine, logf func(string, ...any), errc chan<- error) (func(), error) {
+// startS3 starts the S3 front end unless s3-port is 0, and returns it
+// with its closer.
+func startS3(cfg *Config, eng *engine.Engine, logf func(string, ...any), errc chan<- error) (*s3.Server, func(), error) {
 	port := cfg.Int("s3-port")
 	if port == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	creds, err := s3Credentials(cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var domains []string
 	for _, d := range strings.Split(cfg.Get("s3-domain"), ",") {
@@ -47,12 +47,12 @@ func startS3(cfg *Config, eng *engine.Engine, logf func(string, ...any), errc ch
 		Logf:         logf,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("cannot start S3: %w", err)
+		return nil, nil, fmt.Errorf("cannot start S3: %w", err)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		srv.Close()
-		return nil, fmt.Errorf("cannot listen for S3: %w", err)
+		return nil, nil, fmt.Errorf("cannot listen for S3: %w", err)
 	}
 	scheme := "http"
 	if cfg.Get("s3-tls-cert-file") != "" {
@@ -60,7 +60,7 @@ func startS3(cfg *Config, eng *engine.Engine, logf func(string, ...any), errc ch
 	}
 	logf("S3 listening on %s://%s", scheme, ln.Addr())
 	go func() { errc <- serveErr(srv.Serve(ln), nil) }()
-	return func() { srv.Close() }, nil
+	return srv, func() { srv.Close() }, nil
 }
 
 // s3Credentials collects s3-access-key/s3-secret-key and the s3-credentials

@@ -63,7 +63,7 @@ type adminListBucketsResult struct {
 }
 
 // serveAdmin authenticates and answers one admin API request.
-func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) error {
 	req := &request{w: w, r: r}
 	if r.URL.RawQuery != "" {
 		req.q = r.URL.Query()
@@ -81,9 +81,7 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = s.adminDispatch(req)
 	}
-	if err != nil {
-		s.writeError(w, r, nil, err)
-	}
+	return err
 }
 
 func (s *Server) adminDispatch(req *request) error {

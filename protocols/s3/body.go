@@ -50,11 +50,12 @@ type bodyReader struct {
 	// crc64Shared: ck is the CRC64NVME withCRC64 asked for.
 	crc64Shared bool
 
-	size int64 // decoded length, -1 if unknown
-	max  int64
-	n    int64
-	done bool
-	err  error
+	size  int64 // decoded length, -1 if unknown
+	max   int64
+	n     int64
+	stats *serverStats // counts n at close
+	done  bool
+	err   error
 
 	// sizeHint, when size is unknown, is the most the body can hold
 	// (0: no idea); it sizes the first buffer of a small body.
@@ -82,7 +83,7 @@ func (s *Server) newXMLBodyReader(req *request, bodyChecksum bool) (*bodyReader,
 }
 
 func (s *Server) newBody(w http.ResponseWriter, r *http.Request, auth *sigv4.Result, max int64, bodyChecksum bool) (*bodyReader, error) {
-	b := &bodyReader{src: r.Body, idle: s.cfg.BodyIdleTimeout, max: max, size: r.ContentLength}
+	b := &bodyReader{src: r.Body, idle: s.cfg.BodyIdleTimeout, max: max, size: r.ContentLength, stats: &s.stats}
 	if w != nil {
 		b.rc = http.NewResponseController(w)
 	}
@@ -141,6 +142,10 @@ func (s *Server) newBody(w http.ResponseWriter, r *http.Request, auth *sigv4.Res
 }
 
 func (b *bodyReader) close() {
+	if b.stats != nil {
+		b.stats.in.Add(uint64(b.n))
+		b.stats = nil
+	}
 	b.dropHash()
 	if b.err == nil {
 		b.err = errBodyClosed // the hashers are gone

@@ -15,7 +15,8 @@
 // served only as far as the bucket's policy or, with ACLs enabled, its
 // ACLs grant the AllUsers principal (access.go); CORS preflight OPTIONS
 // requests need no signature. PATCH requests are the admin API of
-// accounts (admin.go).
+// accounts (admin.go). Server.Stats counts requests by operation and
+// outcome, with latency histograms (stats.go).
 //
 // Implemented: ListBuckets, CreateBucket, HeadBucket, DeleteBucket,
 // GetBucketLocation, GetBucketVersioning (always unversioned), PutObject,

@@ -168,11 +168,14 @@ func (s *Server) getObject(req *request, head bool) error {
 // writeBody sends the range of v. Over plain HTTP the response writer ends
 // in the TCP socket and resident pages go to it by reference; over TLS
 // they must be encrypted, so they are copied.
-func (s *Server) writeBody(req *request, v *engine.Value, rng byteRange) (int64, error) {
+func (s *Server) writeBody(req *request, v *engine.Value, rng byteRange) (n int64, err error) {
 	if sw, ok := req.w.(engine.SendWriter); ok && req.r.TLS == nil {
-		return v.SendRange(sw, rng.off, rng.n)
+		n, err = v.SendRange(sw, rng.off, rng.n)
+	} else {
+		n, err = v.WriteRange(req.w, rng.off, rng.n)
 	}
-	return v.WriteRange(req.w, rng.off, rng.n)
+	s.stats.out.Add(uint64(n))
+	return n, err
 }
 
 // selectRange resolves ?partNumber or Range into the bytes to send.

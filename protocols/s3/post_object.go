@@ -352,7 +352,7 @@ func formChecksum(fields map[string]string) (requestChecksum, error) {
 // flexible checksum (CRC64NVME unless the form named one), idle timeout.
 // sizeHint is the most the file can hold.
 func (s *Server) newFormBody(w http.ResponseWriter, src io.Reader, ck requestChecksum, sizeHint int64) *bodyReader {
-	b := &bodyReader{src: src, idle: s.cfg.BodyIdleTimeout, max: s.cfg.MaxObjectSize, size: -1, sizeHint: sizeHint,
+	b := &bodyReader{src: src, idle: s.cfg.BodyIdleTimeout, max: s.cfg.MaxObjectSize, size: -1, sizeHint: sizeHint, stats: &s.stats,
 		rc: http.NewResponseController(w)}
 	if s.cfg.FastETag {
 		b.md5, b.fast = xxhash.New(), true

@@ -27,6 +27,7 @@ type Server struct {
 	nextID   atomic.Uint64
 	md5      md5Lanes // ETag hashers
 	users    *userStore
+	stats    serverStats
 
 	mu      sync.Mutex
 	servers []*http.Server
@@ -175,75 +176,75 @@ func (s *Server) Close() error {
 // values are never modified in place).
 var serverHeader = []string{"gpucache"}
 
-// serveHTTP authenticates, routes and answers one request.
+// serveHTTP authenticates, routes and answers one request, and counts it.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	h := w.Header()
 	var id [40]byte
 	h["X-Amz-Request-Id"] = []string{string(strconv.AppendUint(append(id[:0], s.idBase...), s.nextID.Add(1), 16))}
 	h["Server"] = serverHeader
 	if r.Method == http.MethodPatch {
-		s.serveAdmin(w, r)
+		err := s.serveAdmin(w, r)
+		if err != nil {
+			s.writeError(w, r, nil, err)
+		}
+		s.stats.record(opAdmin, err, time.Since(start))
 		return
 	}
+	op := opUnknown
 	req, err := s.route(r)
+	if err == nil {
+		req.w, req.r = w, r
+		op = operation(req)
+		err = s.serve(req)
+	}
 	if err != nil {
 		s.writeError(w, r, req, err)
-		return
 	}
-	req.w, req.r = w, r
+	s.stats.record(op, err, time.Since(start))
+}
+
+// serve answers a routed request.
+func (s *Server) serve(req *request) error {
+	r := req.r
 	if r.Method == http.MethodOptions {
 		// CORS preflight: browsers send it without credentials.
-		if err := s.preflight(req); err != nil {
-			s.writeError(w, r, req, err)
-		}
-		return
+		return s.preflight(req)
 	}
 	if err := s.checkShape(req); err != nil {
-		s.writeError(w, r, req, err)
-		return
+		return err
 	}
 	s.corsResponseHeaders(req)
 	if isPostObject(req) {
 		// Authenticated by its form, not by a request signature.
-		if err := s.postObject(req); err != nil {
-			s.writeError(w, r, req, err)
-		}
-		return
+		return s.postObject(req)
 	}
 	auth := &req.verified
-	err = s.verifier.VerifyInto(r, auth)
+	err := s.verifier.VerifyInto(r, auth)
 	if errors.Is(err, sigv4.ErrMissingAuth) {
 		auth, err = s.authorizeAnonymous(req)
 	} else if err != nil && r.Header.Get("Authorization") == "" && (req.has("X-Amz-Algorithm") || req.has("X-Amz-Credential")) {
 		err = presignedError(err)
 	}
 	if err != nil {
-		s.writeError(w, r, req, err)
-		return
+		return err
 	}
 	req.auth = auth
 	if auth.AccessKey != "" && !s.privileged(req) {
-		err = s.authorizeAccount(req)
-	}
-	if err != nil {
-		s.writeError(w, r, req, err)
-		return
+		if err := s.authorizeAccount(req); err != nil {
+			return err
+		}
 	}
 	if err := s.checkRegion(req); err != nil {
-		s.writeError(w, r, req, err)
-		return
+		return err
 	}
 	if err := checkStreaming(req); err != nil {
-		s.writeError(w, r, req, err)
-		return
+		return err
 	}
 	if err := checkEmptyPayload(req); err != nil {
-		s.writeError(w, r, req, err)
-		return
+		return err
 	}
-	if err := s.dispatch(req); err != nil {
-		s.writeError(w, r, req, err)
-	}
+	return s.dispatch(req)
 }
 
 // now is the server clock (for LastModified of new keyspaces and tests).
