@@ -427,14 +427,11 @@ func aclResponse(d *aclDoc) accessControlPolicy {
 
 // knownKeys is the set of access keys of every account, root or run-time.
 func (s *Server) knownKeys() map[string]bool {
-	users := s.users.list()
-	m := make(map[string]bool, len(s.cfg.Credentials)+len(users))
+	m := make(map[string]bool, len(s.cfg.Credentials))
 	for _, c := range s.cfg.Credentials {
 		m[c.AccessKey] = true
 	}
-	for _, a := range users {
-		m[a.Access] = true
-	}
+	s.users.addKeys(m)
 	return m
 }
 
