@@ -207,9 +207,9 @@ func hasGrantHeaders(h http.Header) bool {
 
 // aclContext is what validating an ACL needs to know.
 type aclContext struct {
-	owner       string          // owner of the resource the ACL is for
-	bucketOwner string          // owner of its bucket
-	known       map[string]bool // configured access keys (canonical IDs)
+	owner       string               // owner of the resource the ACL is for
+	bucketOwner string               // owner of its bucket
+	known       func(id string) bool // whether a canonical ID names an account
 	forBucket   bool
 }
 
@@ -223,7 +223,7 @@ func invalidGrantee(name, value, msg string) *APIError {
 func (c *aclContext) checkGrant(g *aclGrant) error {
 	switch g.Type {
 	case granteeUser:
-		if !c.known[g.ID] {
+		if !c.known(g.ID) {
 			return invalidGrantee("CanonicalUser/ID", g.ID, "Invalid id")
 		}
 	case granteeGroup:
@@ -425,16 +425,6 @@ func aclResponse(d *aclDoc) accessControlPolicy {
 	return res
 }
 
-// knownKeys is the set of access keys of every account, root or run-time.
-func (s *Server) knownKeys() map[string]bool {
-	m := make(map[string]bool, len(s.cfg.Credentials))
-	for _, c := range s.cfg.Credentials {
-		m[c.AccessKey] = true
-	}
-	s.users.addKeys(m)
-	return m
-}
-
 // requester is the canonical ID of the caller ("" when anonymous).
 func requester(req *request) string {
 	if req.auth == nil || req.auth.AccessKey == "" {
@@ -559,7 +549,7 @@ func (s *Server) putBucketACL(req *request) error {
 			return errACLNotSupported
 		}
 	}
-	c := aclContext{owner: cur.Owner, bucketOwner: cur.Owner, known: s.knownKeys(), forBucket: true}
+	c := aclContext{owner: cur.Owner, bucketOwner: cur.Owner, known: s.knownAccount, forBucket: true}
 	d, err := c.newACL(h, body)
 	if err != nil {
 		return err
@@ -600,8 +590,7 @@ func (s *Server) objectACLContext(req *request) (aclContext, string, error) {
 		own == ownershipPreferred && req.r.Header.Get("X-Amz-Acl") == "bucket-owner-full-control":
 		writer = bo
 	}
-	known := s.knownKeys()
-	known[anonymousOwner] = true
+	known := func(id string) bool { return id == anonymousOwner || s.knownAccount(id) }
 	return aclContext{owner: writer, bucketOwner: bo, known: known}, own, nil
 }
 

@@ -12,8 +12,7 @@ func (s *Server) loadPolicy(bucket string) (*bucketPolicy, error) {
 	if err != nil || !ok {
 		return nil, err
 	}
-	known := s.knownKeys()
-	p, err := parseBucketPolicy(doc, bucket, func(k string) bool { return known[k] })
+	p, err := parseBucketPolicy(doc, bucket, s.knownAccount)
 	if err != nil {
 		// Stored policies were validated; one naming a credential since
 		// removed from the configuration no longer parses. Its public
@@ -59,8 +58,7 @@ func (s *Server) bucketPolicyHandler(req *request) error {
 			}
 			return err
 		}
-		known := s.knownKeys()
-		if _, err := parseBucketPolicy(body, req.bucket, func(k string) bool { return known[k] }); err != nil {
+		if _, err := parseBucketPolicy(body, req.bucket, s.knownAccount); err != nil {
 			return err
 		}
 		if err := s.putBucketConfig(req.bucket, cfgPolicy, body); err != nil {

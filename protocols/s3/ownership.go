@@ -137,7 +137,7 @@ func (s *Server) createBucketAccess(req *request) (ownership string, acl aclDoc,
 		return "", aclDoc{}, e
 	}
 	me := requester(req)
-	c := aclContext{owner: me, bucketOwner: me, known: s.knownKeys(), forBucket: true}
+	c := aclContext{owner: me, bucketOwner: me, known: s.knownAccount, forBucket: true}
 	acl, ok, err := c.aclFromHeaders(h)
 	if err != nil {
 		return "", aclDoc{}, err

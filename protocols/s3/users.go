@@ -109,15 +109,6 @@ func (us *userStore) empty() bool {
 	return n == 0
 }
 
-// addKeys adds the access key of every account to m.
-func (us *userStore) addKeys(m map[string]bool) {
-	us.mu.RLock()
-	for k := range us.accounts {
-		m[k] = true
-	}
-	us.mu.RUnlock()
-}
-
 // list returns the accounts sorted by access key.
 func (us *userStore) list() []account {
 	us.mu.RLock()
