@@ -239,3 +239,35 @@ func FuzzAdminBodies(f *testing.F) {
 		}
 	})
 }
+
+// TestAccountChangesWhileServing changes accounts while other accounts'
+// requests are being verified and authorized (run with -race).
+func TestAccountChangesWhileServing(t *testing.T) {
+	ts := newTestServer(t, func(c *Config) { c.UsersFile = filepath.Join(t.TempDir(), "users.json") })
+	alice := ts.createAccount("alice", "alicesecret", roleUserPlus)
+	resp, out := ts.doAs(alice, "PUT", "/alice-b", nil, nil)
+	ts.expect(resp, out, 200, "")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 20 {
+			key := "churn" + strings.Repeat("x", i%3)
+			body := []byte("<Account><Access>" + key + "</Access><Secret>s</Secret><Role>user</Role></Account>")
+			ts.doAs(testCred, http.MethodPatch, "/create-user", body, nil)
+			ts.doAs(testCred, http.MethodPatch, "/delete-user?access="+key, nil, nil)
+		}
+	}()
+	for i := 0; ; i++ {
+		select {
+		case <-done:
+			return
+		default:
+		}
+		resp, out := ts.doAs(alice, "PUT", "/alice-b/k", []byte("v"), nil)
+		ts.expect(resp, out, 200, "")
+		if i%2 == 0 {
+			resp, out = ts.doAs(alice, "GET", "/", nil, nil)
+			ts.expect(resp, out, 200, "")
+		}
+	}
+}
