@@ -2,7 +2,7 @@
 
 package md5x
 
-//go:generate go run gen_arm64.go
+//go:generate go run gen.go
 
 //go:noescape
 func block8NEON(state *[4][lanes]uint32, ptrs *[lanes]*byte, n int, scratch *[16][lanes]uint32)
