@@ -219,13 +219,22 @@ func (w createdWriter) WriteHeader(code int) {
 // Unwrap lets http.ResponseController reach the connection.
 func (w createdWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-func (s *Server) adminUpdateUser(req *request) error {
+// adminTarget returns the run-time account named by ?access=.
+func (s *Server) adminTarget(req *request) (string, error) {
 	access := req.q.Get("access")
 	if access == "" {
-		return errAdminMissingKey
+		return "", errAdminMissingKey
 	}
 	if _, ok := s.rootSecret(access); ok {
-		return errAdminRootAccount
+		return "", errAdminRootAccount
+	}
+	return access, nil
+}
+
+func (s *Server) adminUpdateUser(req *request) error {
+	access, err := s.adminTarget(req)
+	if err != nil {
+		return err
 	}
 	data, err := s.readSmallBody(req, maxACLBody)
 	if err != nil {
@@ -247,14 +256,11 @@ func (s *Server) adminUpdateUser(req *request) error {
 }
 
 func (s *Server) adminDeleteUser(req *request) error {
-	access := req.q.Get("access")
-	if access == "" {
-		return errAdminMissingKey
+	access, err := s.adminTarget(req)
+	if err != nil {
+		return err
 	}
-	if _, ok := s.rootSecret(access); ok {
-		return errAdminRootAccount
-	}
-	err := s.users.update(func(m map[string]account) error {
+	err = s.users.update(func(m map[string]account) error {
 		if _, ok := m[access]; !ok {
 			return errAdminUserNotFound
 		}

@@ -521,11 +521,19 @@ const (
 // callers (Principal "*", or NotPrincipal not naming "*"): an explicit
 // Deny wins over any Allow.
 func (p *bucketPolicy) evaluatePublic(action, resource string, ctx conditionContext) decision {
+	// NB: Principal naming only accounts, or NotPrincipal "*", leaves
+	// the anonymous caller out.
+	return p.evaluate(func(st *policyStatement) bool { return st.Public }, action, resource, ctx)
+}
+
+// evaluate evaluates the statements whose principal names the caller
+// (names reports whether the statement's Principal, or NotPrincipal,
+// list does): an explicit Deny wins over any Allow.
+func (p *bucketPolicy) evaluate(names func(*policyStatement) bool, action, resource string, ctx conditionContext) decision {
 	d := decisionNone
 	for i := range p.Statements {
 		st := &p.Statements[i]
-		if st.NotPrincipal == st.Public {
-			// Principal naming only credentials, or NotPrincipal "*".
+		if names(st) == st.NotPrincipal {
 			continue
 		}
 		if !st.matchAction(action) || !st.matchResource(resource) || !evalConditions(st.Conditions, ctx) {
@@ -543,28 +551,17 @@ func (p *bucketPolicy) evaluatePublic(action, resource string, ctx conditionCont
 // access key ak: those naming it (or "*") as Principal, and those whose
 // NotPrincipal does not name it. An explicit Deny wins over any Allow.
 func (p *bucketPolicy) evaluateFor(ak, action, resource string, ctx conditionContext) decision {
-	d := decisionNone
-	for i := range p.Statements {
-		st := &p.Statements[i]
-		named := st.Public
+	return p.evaluate(func(st *policyStatement) bool {
+		if st.Public {
+			return true
+		}
 		for _, pr := range st.Principals {
 			if principalIs(pr, ak) {
-				named = true
-				break
+				return true
 			}
 		}
-		if named == st.NotPrincipal {
-			continue
-		}
-		if !st.matchAction(action) || !st.matchResource(resource) || !evalConditions(st.Conditions, ctx) {
-			continue
-		}
-		if !st.Allow {
-			return decisionDeny
-		}
-		d = decisionAllow
-	}
-	return d
+		return false
+	}, action, resource, ctx)
 }
 
 // principalIs reports whether a policy principal names the account ak:
