@@ -73,6 +73,12 @@ func (ts *testServer) do(method, path string, body []byte, hdr map[string]string
 	if hash != "nosign" {
 		sigv4.Sign(r, testCred, "us-east-1", time.Now(), hash)
 	}
+	return ts.roundTrip(r)
+}
+
+// roundTrip sends r and returns the response with its body read.
+func (ts *testServer) roundTrip(r *http.Request) (*http.Response, []byte) {
+	ts.t.Helper()
 	resp, err := ts.ts.Client().Do(r)
 	if err != nil {
 		ts.t.Fatal(err)

@@ -97,13 +97,7 @@ func (ts *testServer) post(path string, body []byte, ctype string) (*http.Respon
 		ts.t.Fatal(err)
 	}
 	r.Header.Set("Content-Type", ctype)
-	resp, err := ts.ts.Client().Do(r)
-	if err != nil {
-		ts.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp, out
+	return ts.roundTrip(r)
 }
 
 func (ts *testServer) postForm(p postForm) (*http.Response, []byte) {

@@ -2,7 +2,6 @@ package s3
 
 import (
 	"bytes"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -21,13 +20,7 @@ func (ts *testServer) send(r *http.Request, region, hash string, mod func(*http.
 	if mod != nil {
 		mod(r)
 	}
-	resp, err := ts.ts.Client().Do(r)
-	if err != nil {
-		ts.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp, out
+	return ts.roundTrip(r)
 }
 
 func (ts *testServer) req(method, path string, body []byte) *http.Request {

@@ -3,7 +3,6 @@ package s3
 import (
 	"bytes"
 	"encoding/xml"
-	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -27,13 +26,7 @@ func (ts *testServer) doAs(cred Credential, method, path string, body []byte, hd
 	if cred.AccessKey != "" {
 		sigv4.Sign(r, cred, "us-east-1", time.Now(), sha256hex(body))
 	}
-	resp, err := ts.ts.Client().Do(r)
-	if err != nil {
-		ts.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp, out
+	return ts.roundTrip(r)
 }
 
 // createAccount adds an account through the admin API as the root.
