@@ -3,6 +3,8 @@ package s3
 import (
 	"encoding/xml"
 	"net/http"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -156,7 +158,7 @@ func TestConditionOperators(t *testing.T) {
 }
 
 func TestACLBodyValidation(t *testing.T) {
-	c := aclContext{owner: "testkey", bucketOwner: "testkey", known: func(id string) bool { return id == "testkey" || id == "other" }, forBucket: true}
+	c := aclContext{owner: "testkey", bucketOwner: "testkey", known: knownTest, forBucket: true}
 	acp := func(owner, grants string) string {
 		return `<AccessControlPolicy xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` + owner +
 			`<AccessControlList>` + grants + `</AccessControlList></AccessControlPolicy>`
@@ -343,4 +345,35 @@ func FuzzGlobMatch(f *testing.F) {
 			t.Fatalf("* does not match %q", s)
 		}
 	})
+}
+
+func TestACLCache(t *testing.T) {
+	var c aclCache
+	encode := func(d aclDoc) string { return d.encode() }
+	docs := []string{
+		encode(privateACL("alice")),
+		`{"o":"bob","g":[{"t":"CanonicalUser","id":"bob","p":"FULL_CONTROL"},{"t":"Group","uri":"` + groupAllUsers + `","p":"READ"}]}`,
+	}
+	for range 2 { // decoded, then cached
+		for _, doc := range docs {
+			want, _ := decodeACL(doc)
+			got, ok := c.decode([]byte(doc))
+			got2, ok2 := c.decodeString(doc)
+			if !ok || !ok2 || !reflect.DeepEqual(got, want) || !reflect.DeepEqual(got2, want) {
+				t.Fatalf("%s: %+v %+v, want %+v", doc, got, got2, want)
+			}
+		}
+	}
+	if _, ok := c.decodeString(`{"g":[]}`); ok {
+		t.Fatal("a document without an owner decoded")
+	}
+	for i := range maxCachedACLs + 10 {
+		c.decodeString(encode(privateACL(strconv.Itoa(i))))
+	}
+	if len(c.m) > maxCachedACLs {
+		t.Fatalf("cache holds %d documents, bound %d", len(c.m), maxCachedACLs)
+	}
+	if d, ok := c.decodeString(docs[1]); !ok || d.Owner != "bob" || !d.allowsPublic(permRead) {
+		t.Fatalf("after the cache started over: %+v", d)
+	}
 }

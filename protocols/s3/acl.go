@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/gpucache/gpucache/engine"
 )
@@ -135,6 +136,53 @@ func decodeACL(s string) (aclDoc, bool) {
 	if s == "" || json.Unmarshal([]byte(s), &d) != nil || d.Owner == "" {
 		return aclDoc{}, false
 	}
+	return d, true
+}
+
+// aclCache keeps decoded ACL documents by their stored text. A stored
+// document never changes (a new ACL is a new document), so the cache
+// needs no invalidation; it is bounded, and starts over when full.
+// Callers must not modify a returned document's Grants.
+type aclCache struct {
+	mu sync.RWMutex
+	m  map[string]aclDoc
+}
+
+const maxCachedACLs = 4096
+
+// decode is decodeACL through the cache.
+func (c *aclCache) decode(doc []byte) (aclDoc, bool) {
+	c.mu.RLock()
+	d, ok := c.m[string(doc)] // NB: no copy for the lookup
+	c.mu.RUnlock()
+	if ok {
+		return d, true
+	}
+	return c.add(string(doc))
+}
+
+// decodeString is decode of a document held as a string.
+func (c *aclCache) decodeString(doc string) (aclDoc, bool) {
+	c.mu.RLock()
+	d, ok := c.m[doc]
+	c.mu.RUnlock()
+	if ok {
+		return d, true
+	}
+	return c.add(doc)
+}
+
+func (c *aclCache) add(doc string) (aclDoc, bool) {
+	d, ok := decodeACL(doc)
+	if !ok {
+		return aclDoc{}, false
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxCachedACLs {
+		c.m = make(map[string]aclDoc)
+	}
+	c.m[doc] = d
+	c.mu.Unlock()
 	return d, true
 }
 
@@ -443,7 +491,7 @@ func (s *Server) bucketACL(req *request) (aclDoc, error) {
 		return aclDoc{}, err
 	}
 	if ok {
-		if d, valid := decodeACL(string(doc)); valid {
+		if d, valid := s.acls.decode(doc); valid {
 			return d, nil
 		}
 	}
@@ -636,7 +684,7 @@ func (s *Server) applyObjectACL(req *request, a *objectAttrs) error {
 
 // objectACL returns an object's effective ACL.
 func (s *Server) objectACL(req *request, a *objectAttrs) (aclDoc, error) {
-	if d, ok := decodeACL(a.ACL); ok {
+	if d, ok := s.acls.decodeString(a.ACL); ok {
 		return d, nil
 	}
 	bo, err := s.bucketOwner(req)

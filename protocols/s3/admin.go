@@ -296,6 +296,7 @@ func (s *Server) adminChangeBucketOwner(req *request) error {
 	}
 	old := d.Owner
 	d.Owner = owner
+	d.Grants = append([]aclGrant(nil), d.Grants...) // NB: decoded documents are shared
 	for i := range d.Grants {
 		if g := &d.Grants[i]; g.Type == granteeUser && g.ID == old {
 			g.ID = owner

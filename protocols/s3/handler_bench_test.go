@@ -55,6 +55,22 @@ func BenchmarkHandler(b *testing.B) {
 			h.ServeHTTP(w, r)
 		}
 	})
+	// Last (an account makes PUTs look up the bucket owner): the same
+	// GET by a userplus account of its own bucket: the cost of
+	// deciding a non-admin account's request (policy, ACL, ownership).
+	b.Run("GET-account", func(b *testing.B) {
+		acct := ts.createAccount("benchuser", "benchsecret", roleUserPlus)
+		ts.doAs(acct, "PUT", "/benchu", nil, nil)
+		ts.doAs(acct, "PUT", "/benchu/obj", randBytes(1, 4096), nil)
+		r := httptest.NewRequest("GET", "http://127.0.0.1:9000/benchu/obj", nil)
+		sigv4.Sign(r, acct, "us-east-1", time.Now(), sigv4.UnsignedPayload)
+		w := &discardWriter{h: make(http.Header)}
+		b.ReportAllocs()
+		for b.Loop() {
+			clear(w.h)
+			h.ServeHTTP(w, r)
+		}
+	})
 }
 
 // resetReader is a reusable request body.

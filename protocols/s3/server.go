@@ -28,6 +28,7 @@ type Server struct {
 	md5      md5Lanes // ETag hashers
 	users    *userStore
 	stats    serverStats
+	acls     aclCache // decoded ACL documents
 
 	mu      sync.Mutex
 	servers []*http.Server
