@@ -28,6 +28,7 @@ type postForm struct {
 	expiration  time.Time
 	date        time.Time
 	region      string
+	access      string // default testCred's
 	secret      string
 	file        []byte
 	filename    string
@@ -46,6 +47,9 @@ func (p postForm) build(t testing.TB) ([]byte, string) {
 	if p.region == "" {
 		p.region = "us-east-1"
 	}
+	if p.access == "" {
+		p.access = testCred.AccessKey
+	}
 	if p.secret == "" {
 		p.secret = testCred.SecretKey
 	}
@@ -56,7 +60,7 @@ func (p postForm) build(t testing.TB) ([]byte, string) {
 		"bucket":           p.bucket,
 		"key":              p.key,
 		"x-amz-algorithm":  sigv4.Algorithm,
-		"x-amz-credential": testCred.AccessKey + "/" + p.date.Format(sigv4.DateFormat) + "/" + p.region + "/s3/aws4_request",
+		"x-amz-credential": p.access + "/" + p.date.Format(sigv4.DateFormat) + "/" + p.region + "/s3/aws4_request",
 		"x-amz-date":       p.date.Format(sigv4.TimeFormat),
 	}
 	for k, v := range p.fields {

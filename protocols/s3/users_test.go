@@ -191,6 +191,22 @@ func TestAccountsAreIsolated(t *testing.T) {
 	}
 }
 
+// TestAccountPostObject holds a browser upload signed by an account to
+// the same rules as its PUT.
+func TestAccountPostObject(t *testing.T) {
+	ts := newTestServer(t, nil)
+	alice := ts.createAccount("alice", "alicesecret", roleUserPlus)
+	ts.createAccount("bob", "bobsecret", roleUser)
+	resp, out := ts.doAs(alice, "PUT", "/alice-b", nil, nil)
+	ts.expect(resp, out, 200, "")
+	resp, out = ts.postForm(postForm{bucket: "alice-b", key: "from-bob", file: []byte("x"), access: "bob", secret: "bobsecret"})
+	ts.expect(resp, out, 403, "AccessDenied")
+	resp, out = ts.doAs(alice, "GET", "/alice-b/from-bob", nil, nil)
+	ts.expect(resp, out, 404, "NoSuchKey")
+	resp, out = ts.postForm(postForm{bucket: "alice-b", key: "from-alice", file: []byte("x"), access: "alice", secret: "alicesecret"})
+	ts.expect(resp, out, 204, "")
+}
+
 func FuzzAdminBodies(f *testing.F) {
 	f.Add([]byte(`<Account><Access>alice</Access><Secret>s</Secret><Role>userplus</Role><UserID>3</UserID></Account>`))
 	f.Add([]byte(`<Account><Access>a b</Access><Secret>s</Secret><Role>user</Role></Account>`))

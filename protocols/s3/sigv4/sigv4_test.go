@@ -178,6 +178,26 @@ func TestRejections(t *testing.T) {
 	if _, err := exampleVerifier().Verify(r); !errors.Is(err, ErrSigV2) {
 		t.Fatalf("sigv2: %v", err)
 	}
+	// A credential scope of another day than X-Amz-Date, in S3's words.
+	r, _ = http.NewRequest("GET", "http://127.0.0.1/bkt/k", nil)
+	Sign(r, exampleCred, "us-east-1", exampleTime, UnsignedPayload)
+	r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "/20130524/", "/20130523/", 1))
+	const want = "The authorization header is malformed; Invalid credential date. Date is not the same as X-Amz-Date."
+	if _, err := exampleVerifier().Verify(r); !errors.Is(err, ErrMalformedCredential) || err.Error() != want {
+		t.Fatalf("credential date: %v", err)
+	}
+	// Accounts added at run time are found through Lookup.
+	r, _ = http.NewRequest("GET", "http://127.0.0.1/bkt/k", nil)
+	other := Credential{AccessKey: "RUNTIME", SecretKey: "runtimesecret"}
+	Sign(r, other, "us-east-1", exampleTime, UnsignedPayload)
+	if _, err := v.Verify(r); !errors.Is(err, ErrUnknownAccessKey) {
+		t.Fatalf("run-time key without Lookup: %v", err)
+	}
+	v.Now = func() time.Time { return exampleTime }
+	v.Lookup = func(k string) (string, bool) { return other.SecretKey, k == other.AccessKey }
+	if res, err := v.Verify(r); err != nil || res.AccessKey != "RUNTIME" {
+		t.Fatalf("run-time key through Lookup: %v", err)
+	}
 }
 
 func FuzzAuthorization(f *testing.F) {
