@@ -191,6 +191,28 @@ func TestAccountsAreIsolated(t *testing.T) {
 	}
 }
 
+// TestBucketWithoutACLIsRoots: a bucket whose ACL document is missing
+// (made before ACLs were kept, or emptied by a RESP FLUSHALL) belongs to
+// the root, never to the account that happens to ask.
+func TestBucketWithoutACLIsRoots(t *testing.T) {
+	ts := newTestServer(t, nil)
+	bob := ts.createAccount("bob", "bobsecret", roleUserPlus)
+	ts.mustPut("/old", nil)
+	ts.mustPut("/old/k", []byte("root's"))
+	if _, err := ts.eng.Delete(uploadKS("old"), [][]byte{bucketConfigKey(cfgACL)}); err != nil {
+		t.Fatal(err)
+	}
+	resp, out := ts.doAs(bob, "GET", "/old/k", nil, nil)
+	ts.expect(resp, out, 403, "AccessDenied")
+	resp, out = ts.doAs(bob, "GET", "/", nil, nil)
+	ts.expect(resp, out, 200, "")
+	if strings.Contains(string(out), "<Name>old</Name>") {
+		t.Fatalf("bob lists the root's bucket: %s", out)
+	}
+	resp, out = ts.doAs(testCred, "GET", "/old/k", nil, nil)
+	ts.expect(resp, out, 200, "")
+}
+
 // TestAccountPostObject holds a browser upload signed by an account to
 // the same rules as its PUT.
 func TestAccountPostObject(t *testing.T) {
