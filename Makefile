@@ -2,8 +2,10 @@
 #
 #   make test     everything: unit tests, compat tests against a real server
 #                 process (redis-cli, go-redis, LMCache replays, aws, ...),
-#                 and -race on the packages with concurrency
+#                 -race on the packages with concurrency, and the compat
+#                 tests again against a server built with -race
 #   make race     only the -race run
+#   make race-compat  the compat tests against a server built with -race
 #   make lint     gofmt, go vet, staticcheck
 #   make bench    benchmarks, in benchstat's input format (bench.txt)
 #   make fuzz     every Fuzz target for FUZZTIME each
@@ -30,7 +32,7 @@ STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 # S3's error texts exactly, capitals and all.
 STATICCHECK_FLAGS ?= -checks inherit,-ST1005
 
-.PHONY: all build test unit race lint bench fuzz arm64 run deps staticcheck clean
+.PHONY: all build test unit race race-compat lint bench fuzz arm64 run deps staticcheck clean
 
 all: build
 
@@ -49,7 +51,15 @@ unit: deps build
 race:
 	$(GO) test -race -timeout $(TEST_TIMEOUT) $(RACE_PKGS)
 
-test: unit race
+# The compat tests again, against a server built with -race: a data race in
+# the server under real clients fails the test that provoked it (see
+# compat-tests/internal). -short leaves out the versitygw suite, which unit
+# runs.
+race-compat: deps
+	$(GO) build -race -o $(BIN)-race ./cmd/gpucache
+	GPUCACHE_BIN=$(BIN)-race GPUCACHE_REQUIRE_TOOLS=1 $(GO) test -short -count=1 -timeout $(TEST_TIMEOUT) ./compat-tests/...
+
+test: unit race race-compat
 
 lint: staticcheck
 	@echo "gofmt -l"; out=$$(gofmt -l $$(git ls-files '*.go')); \

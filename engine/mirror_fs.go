@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
@@ -502,15 +503,15 @@ func (f *mirrorFile) SyncData() error {
 }
 
 func (f *mirrorFile) SyncTo(length int64) (bool, error) {
-	full := true
+	var partial atomic.Bool // NB: syncAll runs op on the copies in parallel
 	err := f.syncAll(func(x vfs.File) error {
 		fs, err := x.SyncTo(length)
 		if !fs {
-			full = false
+			partial.Store(true)
 		}
 		return err
 	})
-	return full, err
+	return !partial.Load(), err
 }
 
 func (f *mirrorFile) syncAll(op func(vfs.File) error) error {

@@ -17,7 +17,9 @@
 //
 // Every server is killed when its test ends (t.Cleanup), and when the test
 // process dies (Pdeathsig), so no process outlives a run. A test that
-// fails prints the tail of the server's log.
+// fails prints the tail of the server's log. With a binary built with
+// -race (make race-compat), a data race the server reports fails the test
+// during which it happened.
 //
 // The whole API: Main and AtExit (TestMain and shared fixtures), Start and
 // Options, Server (Addr, S3Addr, Dir, Log, Exited, Stop, Kill, Restart),
@@ -169,9 +171,27 @@ func Start(t testing.TB, opts Options) *Server {
 			t.Logf("gpucache log (tail):\n%s", tail(s.Log(), 40))
 		}
 		s.kill()
+		// A binary built with -race reports data races on stderr, into
+		// the log, and goes on; a killed server never exits 66 for them.
+		if log := s.Log(); strings.Contains(log, raceWarning) {
+			i := strings.Index(log, raceWarning)
+			t.Errorf("gpucache reported a data race:\n%s", head(log[i:], 80))
+		}
 	})
 	s.start(t, true)
 	return s
+}
+
+// raceWarning starts each report of a binary built with -race.
+const raceWarning = "WARNING: DATA RACE"
+
+// head returns the first n lines of s.
+func head(s string, n int) string {
+	lines := strings.SplitN(s, "\n", n+1)
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	return strings.Join(lines, "\n")
 }
 
 // Addr is the RESP address, host:port.
