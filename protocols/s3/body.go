@@ -204,7 +204,7 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 		switch {
 		case errors.As(err, &ne) && ne.Timeout():
 			err = errBodyTimeout
-		case errors.Is(err, io.ErrUnexpectedEOF):
+		case errors.Is(err, io.ErrUnexpectedEOF), h2BodyMismatch(err):
 			err = errUnexpectedEOF
 		}
 		b.err = err
@@ -336,4 +336,18 @@ func storedContentEncoding(h http.Header) string {
 		}
 	}
 	return strings.Join(keep, ",")
+}
+
+// h2BodyMismatch reports whether err is net/http's HTTP/2 server saying
+// that a request body ended before, or ran past, its Content-Length, or
+// that the client reset the stream mid-body. (HTTP/1.1 reports the first
+// as io.ErrUnexpectedEOF; HTTP/2's errors are untyped, so their text is
+// all there is to go on.) All are the client's doing: IncompleteBody, not
+// InternalError.
+func h2BodyMismatch(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "request declared a Content-Length of") ||
+		strings.Contains(msg, "sender tried to send more than declared Content-Length") ||
+		strings.HasPrefix(msg, "stream error: stream ID") ||
+		msg == "client disconnected"
 }
