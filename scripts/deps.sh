@@ -6,6 +6,10 @@
 #   qemu-user-static qemu-aarch64-static, for `make arm64`
 #   versitygw        the S3 conformance suite (v1.8.0, built with go install
 #                    into GOPATH/bin), for compat-tests/s3
+#   nodejs, npm      for the JavaScript S3 clients (the AWS SDK for
+#                    JavaScript v3 and the AWS Common Runtime), pinned in
+#                    compat-tests/s3/testdata/js/package-lock.json and
+#                    installed there with npm ci
 # Idempotent: does nothing when all are present; otherwise one
 # `apt-get update`, then one `apt-get install` of the missing packages.
 set -euo pipefail
@@ -18,6 +22,8 @@ have redis-server || missing+=(redis-server)
 # may be another version or break when its environment changes.
 [ -x /usr/bin/aws ] || missing+=(awscli)
 have qemu-aarch64-static || missing+=(qemu-user-static)
+have node || missing+=(nodejs)
+have npm || missing+=(npm)
 
 gobin=$(go env GOPATH)/bin
 if ! have versitygw && [ ! -x "$gobin/versitygw" ]; then
@@ -25,7 +31,23 @@ if ! have versitygw && [ ! -x "$gobin/versitygw" ]; then
 	go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
 fi
 
+# npm ci again whenever the lock file changes; the stamp records the
+# lock file it installed.
+js_clients() {
+	local dir lock stamp
+	dir=$(cd "$(dirname "$0")/.." && pwd)/compat-tests/s3/testdata/js
+	lock=$(sha256sum "$dir/package-lock.json" | cut -d" " -f1)
+	stamp=$dir/node_modules/.gpucache-lock-sha256
+	if [ "$(cat "$stamp" 2>/dev/null)" = "$lock" ]; then
+		return 0
+	fi
+	echo "deps: npm ci in $dir" >&2
+	(cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+	echo "$lock" >"$stamp"
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
+	js_clients
 	exit 0
 fi
 echo "deps: installing ${missing[*]}" >&2
@@ -45,3 +67,4 @@ export DEBIAN_FRONTEND=noninteractive
 if [[ " ${missing[*]} " == *" redis-server "* ]] && have systemctl; then
 	"${sudo[@]}" systemctl disable --now redis-server >/dev/null 2>&1 || true
 fi
+js_clients

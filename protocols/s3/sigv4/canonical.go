@@ -26,6 +26,8 @@ const (
 
 	chunkAlgorithm   = "AWS4-HMAC-SHA256-PAYLOAD"
 	trailerAlgorithm = "AWS4-HMAC-SHA256-TRAILER"
+	// authority is the signed name of the host over HTTP/2.
+	authority = ":authority"
 )
 
 // SigningKey derives the key for one day, region and service.

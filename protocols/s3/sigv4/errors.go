@@ -42,7 +42,8 @@ var (
 	// ErrBadContentSHA256 reports an x-amz-content-sha256 that is neither a
 	// hex digest nor a known streaming mode.
 	ErrBadContentSHA256 = errors.New("sigv4: invalid x-amz-content-sha256")
-	// ErrHostNotSigned reports a signature whose SignedHeaders omit host.
+	// ErrHostNotSigned reports a signature whose SignedHeaders omit host
+	// (or, its name over HTTP/2, :authority).
 	ErrHostNotSigned = errors.New("sigv4: host header not signed")
 	// ErrHeadersNotSigned reports x-amz-* request headers the signature
 	// does not cover (see HeadersNotSignedError for which).

@@ -133,7 +133,7 @@ func (sc *scratch) appendCanonicalRequest(dst []byte, r *http.Request, signed []
 // joined by commas.
 func (sc *scratch) appendHeaderValue(dst []byte, r *http.Request, name string) []byte {
 	switch name {
-	case "host":
+	case "host", authority:
 		return append(dst, r.Host...)
 	case "content-length":
 		if v := r.Header.Get("Content-Length"); v != "" {

@@ -334,3 +334,40 @@ func BenchmarkChunkedReader(b *testing.B) {
 		cr.Close()
 	}
 }
+
+// TestHTTP2Authority checks a request as the AWS SDK for JavaScript v3
+// (3.1168.0, NodeHttp2Handler) signs it over HTTP/2: the host is signed
+// under the name :authority, which S3's SigV4 documents for HTTP/2.
+// Headers and signature are the SDK's, byte for byte.
+func TestHTTP2Authority(t *testing.T) {
+	cred := Credential{AccessKey: "k1", SecretKey: "secret123456"}
+	v := NewVerifier([]Credential{cred})
+	v.Now = func() time.Time { return time.Date(2026, 11, 22, 8, 17, 24, 0, time.UTC) }
+	req := func() *http.Request {
+		r, _ := http.NewRequest("PUT", "https://sdk-h2.s3.test:19443/", nil)
+		r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/2.0", 2, 0
+		for k, val := range map[string]string{
+			"Content-Type":          "application/xml",
+			"X-Amz-User-Agent":      "aws-sdk-js/3.1168.0",
+			"User-Agent":            "aws-sdk-js/3.1168.0 ua/2.1 os/linux#6.18.44-fc-v595 lang/js md/nodejs#20.20.2 api/s3#3.1168.0 m/N,E,e",
+			"Amz-Sdk-Invocation-Id": "ace3cf0d-bd90-4f9e-8079-a589576abf07",
+			"Amz-Sdk-Request":       "attempt=1; max=1",
+			"X-Amz-Date":            "20261122T081724Z",
+			"X-Amz-Content-Sha256":  EmptySHA256,
+			"Authorization": "AWS4-HMAC-SHA256 Credential=k1/20261122/us-east-1/s3/aws4_request, " +
+				"SignedHeaders=:authority;amz-sdk-invocation-id;amz-sdk-request;content-type;x-amz-content-sha256;x-amz-date;x-amz-user-agent, " +
+				"Signature=38ad0bf42b7a2a4a077a5f2dc5b00ac4b486709f7db91d2906423a8eff3922e0",
+		} {
+			r.Header.Set(k, val)
+		}
+		return r
+	}
+	if _, err := v.Verify(req()); err != nil {
+		t.Fatal(err)
+	}
+	r := req()
+	r.Host = "other.s3.test:19443"
+	if _, err := v.Verify(r); !errors.Is(err, ErrSignatureMismatch) {
+		t.Fatalf("another :authority: %v, want a signature mismatch", err)
+	}
+}

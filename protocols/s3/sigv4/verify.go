@@ -328,7 +328,10 @@ func (f *authFields) parseSigned(s string, signed []string) error {
 		if h == "" || h != strings.ToLower(h) || i > 0 && f.signed[i-1] >= h {
 			return ErrMalformedAuth
 		}
-		host = host || h == "host"
+		// Over HTTP/2 the host is the :authority pseudo-header, and
+		// SigV4 signs it under that name (the AWS SDK for JavaScript
+		// does, with its HTTP/2 handler).
+		host = host || h == "host" || h == authority
 	}
 	if !host {
 		return ErrHostNotSigned

@@ -1,0 +1,123 @@
+package s3compat
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gpucache/gpucache/compat-tests/internal"
+)
+
+// jsDir holds the JavaScript clients (package.json pins them; scripts/
+// deps.sh installs them with npm ci) and the scripts that drive them.
+const jsDir = "testdata/js"
+
+// runJS runs one of the scripts in jsDir against tg and decodes the JSON
+// line it prints on success.
+func runJS(t *testing.T, tg *target, script string, out any, env ...string) {
+	t.Helper()
+	node := internal.RequireTool(t, "node")
+	if _, err := os.Stat(filepath.Join(jsDir, "node_modules", "aws-crt")); err != nil {
+		if os.Getenv("GPUCACHE_REQUIRE_TOOLS") != "" {
+			t.Fatalf("%s/node_modules is not installed (run scripts/deps.sh)", jsDir)
+		}
+		t.Skipf("%s/node_modules is not installed (run scripts/deps.sh)", jsDir)
+	}
+	_, port, _ := strings.Cut(tg.Host, ":")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, script)
+	cmd.Dir = jsDir
+	cmd.Env = append(os.Environ(), "NODE_NO_WARNINGS=1", "S3_PORT="+port, "S3_CA_FILE="+tg.CAFile,
+		"S3_DOMAIN="+domain, "S3_ACCESS_KEY="+accessKey, "S3_SECRET_KEY="+secretKey)
+	cmd.Env = append(cmd.Env, env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s %v: %v\n%s%s", script, env, err, stderr.String(), stdout.String())
+	}
+	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
+		t.Fatalf("%s: %v: %q", script, err, stdout.String())
+	}
+}
+
+// crtResult is what crt.js reports.
+type crtResult struct {
+	Steps     []string
+	Protocol  string
+	BigKey    string
+	BigSHA256 string
+}
+
+var crtSteps = []string{"create-bucket", "multipart-put-32MiB", "ranged-get-32MiB", "small-object",
+	"empty-object", "checksums", "bad-signature", "delete"}
+
+// TestCRTLibraries runs LMCache's S3 sequence through the AWS Common
+// Runtime's own C code (aws-c-auth's signer, aws-c-http's client over
+// TLS, aws-checksums) instead of a replay, with the ALPN lists and server
+// settings of the cases below, and reads back from Go what the CRT-signed
+// requests stored.
+func TestCRTLibraries(t *testing.T) {
+	cases := []struct {
+		name, alpn string
+		serverArgs []string
+		want       string // protocol the connection must end up on
+	}{
+		{"h2", "h2;http/1.1", nil, "h2"},
+		// The server offers only HTTP/1.1: the client's h2 preference
+		// falls back.
+		{"fallback-http1.1", "h2;http/1.1", []string{"--s3-tls-http2", "no"}, "http/1.1"},
+		{"http1.1-only-client", "http/1.1", nil, "http/1.1"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tg := startTarget(t, true, tc.serverArgs...)
+			var res crtResult
+			runJS(t, tg, "crt.js", &res, "S3_BUCKET=lmcache", "S3_ALPN="+tc.alpn, "S3_KEY_PREFIX=run/")
+			if !slices.Equal(res.Steps, crtSteps) {
+				t.Fatalf("steps %v, want %v", res.Steps, crtSteps)
+			}
+			if res.Protocol != tc.want {
+				t.Fatalf("protocol %s, want %s", res.Protocol, tc.want)
+			}
+			// What the CRT stored under its own quoting of the key is
+			// what another client reads under the same name.
+			c := &crtClient{t: t, tg: tg, c: tg.httpClient(), bucket: "lmcache"}
+			resp, body := c.do("GET", strings.ReplaceAll(res.BigKey, "@", "%40"), "", nil)
+			want(t, resp, body, 200)
+			sum := sha256.Sum256(body)
+			if hex.EncodeToString(sum[:]) != res.BigSHA256 {
+				t.Fatalf("%s read back from Go: %d bytes, SHA-256 differs from what crt.js put", res.BigKey, len(body))
+			}
+		})
+	}
+}
+
+// TestAWSSDKForJavaScript runs the AWS SDK for JavaScript v3 with its
+// defaults (sdk.js) over HTTP/1.1 and HTTP/2.
+func TestAWSSDKForJavaScript(t *testing.T) {
+	tg := startTarget(t, true)
+	steps := []string{"create-bucket", "put-get-crc32", "put-stream-trailer", "checksum-algorithms",
+		"multipart-upload", "abort-multipart", "copy", "list", "presigned", "errors", "delete"}
+	for _, proto := range []string{"h1", "h2"} {
+		t.Run(proto, func(t *testing.T) {
+			var res struct {
+				Steps []string
+				Proto string
+			}
+			runJS(t, tg, "sdk.js", &res, "S3_BUCKET=sdk-"+proto, "S3_PROTO="+proto)
+			if !slices.Equal(res.Steps, steps) || res.Proto != proto {
+				t.Fatalf("steps %v over %s, want %v over %s", res.Steps, res.Proto, steps, proto)
+			}
+		})
+	}
+}
