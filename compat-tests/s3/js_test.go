@@ -103,13 +103,18 @@ func TestCRTLibraries(t *testing.T) {
 }
 
 // TestAWSSDKForJavaScript runs the AWS SDK for JavaScript v3 with its
-// defaults (sdk.js) over HTTP/1.1 and HTTP/2.
+// defaults (sdk.js) over HTTP/1.1 and HTTP/2 with TLS, and over plain
+// HTTP, where it signs payloads instead of sending them unsigned.
 func TestAWSSDKForJavaScript(t *testing.T) {
-	tg := startTarget(t, true)
+	tg, plain := startTarget(t, true), startTarget(t, false)
 	steps := []string{"create-bucket", "put-get-crc32", "put-stream-trailer", "checksum-algorithms",
 		"multipart-upload", "abort-multipart", "copy", "list", "presigned", "errors", "delete"}
-	for _, proto := range []string{"h1", "h2"} {
+	for _, proto := range []string{"h1", "h2", "http"} {
 		t.Run(proto, func(t *testing.T) {
+			tg := tg
+			if proto == "http" {
+				tg = plain
+			}
 			var res struct {
 				Steps []string
 				Proto string

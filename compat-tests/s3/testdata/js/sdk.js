@@ -4,12 +4,12 @@
 // response checksum validation, x-amz-checksum-crc32 instead of
 // Content-MD5 on DeleteObjects, lib-storage's parallel multipart Upload,
 // the paginator, presigned URLs and the SDK's error classes. It speaks
-// HTTP/1.1 or HTTP/2 over TLS (S3_PROTO) with virtual-host addressing
-// (bucket.S3_DOMAIN, resolved to 127.0.0.1) and exits non-zero, naming
-// the step, at the first difference from S3.
+// HTTP/1.1 or HTTP/2 over TLS, or plain HTTP/1.1 (S3_PROTO), with
+// virtual-host addressing (bucket.S3_DOMAIN, resolved to 127.0.0.1) and
+// exits non-zero, naming the step, at the first difference from S3.
 //
-// Environment: S3_PORT, S3_CA_FILE, S3_DOMAIN, S3_ACCESS_KEY, S3_SECRET_KEY,
-// S3_BUCKET, S3_PROTO (h1 or h2).
+// Environment: S3_PORT, S3_CA_FILE (not for http), S3_DOMAIN,
+// S3_ACCESS_KEY, S3_SECRET_KEY, S3_BUCKET, S3_PROTO (h1, h2 or http).
 'use strict';
 const {
   S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, HeadObjectCommand,
@@ -24,6 +24,7 @@ const { checksums } = require('aws-crt');
 const { Readable } = require('stream');
 const crypto = require('crypto');
 const fs = require('fs');
+const http = require('http');
 const https = require('https');
 
 const env = (name) => {
@@ -35,7 +36,8 @@ const port = parseInt(env('S3_PORT'), 10);
 const domain = env('S3_DOMAIN');
 const bucket = env('S3_BUCKET');
 const proto = env('S3_PROTO');
-const ca = fs.readFileSync(env('S3_CA_FILE'));
+const plain = proto === 'http';
+const ca = plain ? undefined : fs.readFileSync(env('S3_CA_FILE'));
 const MiB = 1 << 20;
 
 // Every name under S3_DOMAIN is this machine.
@@ -43,7 +45,8 @@ const lookup = (hostname, opts, cb) => {
   if (opts && opts.all) return cb(null, [{ address: '127.0.0.1', family: 4 }]);
   return cb(null, '127.0.0.1', 4);
 };
-const agent = new https.Agent({ ca, lookup, keepAlive: true, maxSockets: 8 });
+const agent = plain ? new http.Agent({ lookup, keepAlive: true, maxSockets: 8 })
+  : new https.Agent({ ca, lookup, keepAlive: true, maxSockets: 8 });
 
 function client(secret = env('S3_SECRET_KEY')) {
   const requestHandler = proto === 'h2'
@@ -51,9 +54,9 @@ function client(secret = env('S3_SECRET_KEY')) {
     // maxSessionMemory (default 10 MB) of unsent data, as four parallel
     // 5 MiB parts do.
     ? new NodeHttp2Handler({ nodeHttp2ConnectOptions: { ca, lookup, maxSessionMemory: 64 } })
-    : new NodeHttpHandler({ httpsAgent: agent });
+    : new NodeHttpHandler(plain ? { httpAgent: agent } : { httpsAgent: agent });
   return new S3Client({
-    endpoint: `https://${domain}:${port}`,
+    endpoint: `${plain ? 'http' : 'https'}://${domain}:${port}`,
     region: 'us-east-1',
     credentials: { accessKeyId: env('S3_ACCESS_KEY'), secretAccessKey: secret },
     requestHandler,
@@ -77,9 +80,9 @@ async function expectError(step, promise, name, status) {
   fail(step, `succeeded, want ${name}`);
 }
 
+// data is n pseudo-random bytes, the same for the same seed.
 function data(n, seed) {
-  return crypto.createHash('sha256').update(String(seed)).digest().length && Buffer.from(
-    crypto.createCipheriv('aes-128-ctr', Buffer.alloc(16, seed), Buffer.alloc(16)).update(Buffer.alloc(n)));
+  return crypto.createCipheriv('aes-128-ctr', Buffer.alloc(16, seed), Buffer.alloc(16)).update(Buffer.alloc(n));
 }
 
 const b64crc32 = (b) => {
@@ -95,7 +98,7 @@ async function bytes(body) {
 function fetch(url, method, body) {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
-    const r = https.request({ host: '127.0.0.1', port: u.port, path: u.pathname + u.search, method, servername: u.hostname, ca,
+    const r = (plain ? http : https).request({ host: '127.0.0.1', port: u.port, path: u.pathname + u.search, method, servername: u.hostname, ca,
       headers: { host: u.host, ...(body ? { 'content-length': body.length } : {}) } }, (res) => {
       const chunks = [];
       res.on('data', (d) => chunks.push(d));
