@@ -134,12 +134,17 @@ func (s *Server) copyObject(req *request) error {
 	}
 	// The copy is a new object: it takes the request's Object Lock
 	// headers or the bucket default, never the source's lock.
-	if _, err := s.newObjectLock(req, &a, true); err != nil {
+	lockEnabled, err := s.newObjectLock(req, &a, true)
+	if err != nil {
+		return err
+	}
+	bypass, err := s.overwriteBypass(req, lockEnabled)
+	if err != nil {
 		return err
 	}
 	key := []byte(req.key)
 	res, err := s.eng.Compose(ks, key, []engine.Source{{KS: src.ks, Key: []byte(src.key), Len: -1, Version: src.meta.Version}},
-		engine.PutOptions{Attrs: a.encode(nil), Check: s.overwriteCheck(req, ks, key)})
+		engine.PutOptions{Attrs: a.encode(nil), Check: s.overwriteCheck(req, ks, key, bypass)})
 	if err != nil {
 		if errors.Is(err, engine.ErrNotFound) {
 			return errNoSuchKey

@@ -381,11 +381,16 @@ func (s *Server) complete(req *request) error {
 			a.ChecksumAlg, a.ChecksumType, a.Checksum = checksumCRC64NVME, checksumFullObject, c
 		}
 	}
-	if err := s.completedLock(req.bucket, &a); err != nil {
+	lockEnabled, err := s.completedLock(req.bucket, &a)
+	if err != nil {
+		return err
+	}
+	bypass, err := s.overwriteBypass(req, lockEnabled)
+	if err != nil {
 		return err
 	}
 	key := []byte(req.key)
-	if _, err := s.eng.Compose(ks, key, srcs, engine.PutOptions{Attrs: a.encode(nil), Check: s.overwriteCheck(req, ks, key)}); err != nil {
+	if _, err := s.eng.Compose(ks, key, srcs, engine.PutOptions{Attrs: a.encode(nil), Check: s.overwriteCheck(req, ks, key, bypass)}); err != nil {
 		if errors.Is(err, engine.ErrNotFound) {
 			return errInvalidPart
 		}

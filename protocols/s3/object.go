@@ -30,8 +30,12 @@ func (s *Server) putObject(req *request) error {
 	if err != nil {
 		return err
 	}
+	bypass, err := s.overwriteBypass(req, lockEnabled)
+	if err != nil {
+		return err
+	}
 	key := []byte(req.key)
-	check := s.overwriteCheck(req, ks, key)
+	check := s.overwriteCheck(req, ks, key, bypass)
 	if lockEnabled || writeConditions(h, ks, key) != nil {
 		// Fail fast, before the body; the check runs again under the lock.
 		m, err := s.eng.Stat(ks, key)

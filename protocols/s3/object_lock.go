@@ -299,17 +299,15 @@ func applyDefaultRetention(c *objectLockConfiguration, a *objectAttrs, now time.
 }
 
 // completedLock applies the bucket's default retention to a multipart
-// object at completion, when it comes into existence.
-func (s *Server) completedLock(bucket string, a *objectAttrs) error {
-	if a.LockMode != "" {
-		return nil
-	}
+// object at completion, when it comes into existence. It reports whether
+// the bucket has Object Lock.
+func (s *Server) completedLock(bucket string, a *objectAttrs) (bool, error) {
 	c, err := s.lockConfig(bucket)
 	if err != nil {
-		return err
+		return false, err
 	}
 	applyDefaultRetention(c, a, s.now())
-	return nil
+	return c != nil, nil
 }
 
 // bypassGovernance reports whether the request asks to override GOVERNANCE
@@ -349,15 +347,35 @@ func (s *Server) checkNotLocked(cur engine.Meta, bypass bool) error {
 	return lockedBy(&a, s.now(), bypass)
 }
 
+// overwriteBypass reports whether a write (PUT, copy, multipart
+// completion) may replace an object under GOVERNANCE retention. On S3 the
+// bucket is versioned and an overwrite never touches the locked version;
+// here an overwrite replaces it, so it takes what a delete of it takes:
+// the x-amz-bypass-governance-retention header (S3 defines it for
+// deletes, not writes), or, in a bucket with Object Lock, a bucket policy
+// that explicitly allows the requester s3:BypassGovernanceRetention on
+// the object. (An account that sends the header still needs that
+// permission: impliedActions.)
+func (s *Server) overwriteBypass(req *request, lockEnabled bool) (bool, error) {
+	if bypassGovernance(req) {
+		return true, nil
+	}
+	if !lockEnabled {
+		return false, nil
+	}
+	policy, err := s.loadPolicy(req.bucket)
+	if err != nil || policy == nil {
+		return false, err
+	}
+	d := policy.evaluateFor(requester(req), "s3:BypassGovernanceRetention", req.bucket+"/"+req.key, s.requestConditions(req))
+	return d == decisionAllow, nil
+}
+
 // overwriteCheck returns the engine Check of a write that replaces key:
-// the object lock test, then the request's write conditions (If-Match,
-// If-None-Match), both under the key's lock.
-func (s *Server) overwriteCheck(req *request, ks string, key []byte) func(engine.Meta, bool) error {
+// the object lock test (bypass: overwriteBypass), then the request's
+// write conditions (If-Match, If-None-Match), both under the key's lock.
+func (s *Server) overwriteCheck(req *request, ks string, key []byte, bypass bool) func(engine.Meta, bool) error {
 	conds := writeConditions(req.r.Header, ks, key)
-	// NB: S3 defines no bypass header for writes (in a versioned bucket an
-	// overwrite never touches the locked version). Honouring it here is
-	// the one way to replace a GOVERNANCE-locked object in place.
-	bypass := bypassGovernance(req)
 	return func(cur engine.Meta, exists bool) error {
 		if exists {
 			if err := s.checkNotLocked(cur, bypass); err != nil {

@@ -475,3 +475,47 @@ func FuzzObjectLockBodies(f *testing.F) {
 		}
 	})
 }
+
+// TestOverwriteWithPolicyBypass: a bucket policy that allows the
+// requester s3:BypassGovernanceRetention lets a PUT, a copy and a
+// multipart completion replace a GOVERNANCE-locked object, as deleting it
+// with the bypass header would; COMPLIANCE retention, legal holds and an
+// explicit Deny still refuse.
+func TestOverwriteWithPolicyBypass(t *testing.T) {
+	ts, _ := newLockServer(t)
+	ts.do("PUT", "/locked", nil, map[string]string{"X-Amz-Bucket-Object-Lock-Enabled": "true"})
+	lock := func(key, mode string) {
+		ts.mustPut("/locked/"+key, []byte("data"))
+		resp, body := ts.do("PUT", "/locked/"+key+"?retention", retentionBody(mode, time.Hour), nil)
+		ts.expect(resp, body, 200, "")
+	}
+	policy := func(effect string) {
+		doc := `{"Version":"2012-10-17","Statement":[{"Effect":"` + effect + `","Principal":{"AWS":["` + testCred.AccessKey +
+			`"]},"Action":["s3:BypassGovernanceRetention"],"Resource":"arn:aws:s3:::locked/*"}]}`
+		resp, body := ts.do("PUT", "/locked?policy", []byte(doc), nil)
+		ts.expect(resp, body, 204, "")
+	}
+	lock("g", lockGovernance)
+	expectLocked(t, ts, "g", false) // no policy yet
+	policy("Allow")
+	ts.mustPut("/locked/g", []byte("put"))
+	lock("g", lockGovernance)
+	ts.mustPut("/locked/src", []byte("copied"))
+	resp, body := ts.do("PUT", "/locked/g", nil, map[string]string{"X-Amz-Copy-Source": "/locked/src"})
+	ts.expect(resp, body, 200, "")
+	lock("g", lockGovernance)
+	resp, body = ts.do("POST", "/locked/g?uploads", nil, nil)
+	ts.expect(resp, body, 200, "")
+	complete(ts, "/locked/g", uploadID(t, body), 200, "")
+
+	lock("c", lockCompliance)
+	expectLocked(t, ts, "c", true)
+	lock("h", lockGovernance)
+	resp, body = ts.do("PUT", "/locked/h?legal-hold", legalHoldBody("ON"), nil)
+	ts.expect(resp, body, 200, "")
+	expectLocked(t, ts, "h", true)
+
+	policy("Deny")
+	lock("d", lockGovernance)
+	expectLocked(t, ts, "d", false)
+}
