@@ -97,8 +97,11 @@
 // PutObject the key. The website
 // configuration is stored but no website endpoint serves it. Without
 // versions, an object under Object Lock cannot be overwritten or deleted
-// at all, where S3 would keep the locked version and add a new one or a
-// delete marker (see object_lock.go). Object Lock binds the S3 API only:
+// while locked, where S3 would keep the locked version and add a new one
+// or a delete marker; under GOVERNANCE retention, what lets a delete
+// through (the bypass header, with the permission for it) or a bucket
+// policy allowing the requester s3:BypassGovernanceRetention lets an
+// overwrite replace it (see object_lock.go). Object Lock binds the S3 API only:
 // a RESP FLUSHALL still removes every key. Requests are signed for
 // Config.Region or for the region of the bucket they address
 // (CreateBucket: any region, where the bucket is then created). A GET
