@@ -263,6 +263,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, req *request
 		body.ArgumentName, body.ArgumentValue = "Authorization", alg
 	}
 	out, _ := xml.Marshal(body)
+	out = s3Entities(out)
 	h.Set("Content-Type", "application/xml")
 	h.Set("Content-Length", strconv.Itoa(len(xml.Header)+len(out)))
 	w.WriteHeader(ae.Status)

@@ -205,7 +205,7 @@ func TestPostObjectErrors(t *testing.T) {
 			"Extra input fields: content-type"},
 		{"ignored field", postForm{uncovered: map[string]string{"x-ignore-me": "1"}}, 204, "", ""},
 		{"condition", postForm{conditions: []any{[]any{"starts-with", "$key", "user/"}}}, 403, "AccessDenied",
-			`Policy Condition failed: [&#34;starts-with&#34;,&#34;$key&#34;,&#34;user/&#34;]`},
+			`Policy Condition failed: [&quot;starts-with&quot;,&quot;$key&quot;,&quot;user/&quot;]`},
 		{"too large", postForm{file: []byte("0123456789"), conditions: []any{[]any{"content-length-range", 0, 5}}},
 			400, "EntityTooLarge", "<ProposedSize>10</ProposedSize><MaxSizeAllowed>5</MaxSizeAllowed>"},
 		{"too small", postForm{file: []byte("hi"), conditions: []any{[]any{"content-length-range", 100, 1000}}},

@@ -69,7 +69,7 @@ func TestSignatureChecks(t *testing.T) {
 	// Wrong region.
 	resp, body := ts.send(ts.req("GET", "/", nil), "eu-west-1", sigv4.EmptySHA256, nil)
 	ts.expect(resp, body, 400, "AuthorizationHeaderMalformed")
-	if !strings.Contains(string(body), `the region &#34;eu-west-1&#34; is wrong; expecting &#34;us-east-1&#34;`) ||
+	if !strings.Contains(string(body), `the region &quot;eu-west-1&quot; is wrong; expecting &quot;us-east-1&quot;`) ||
 		!strings.Contains(string(body), "<Region>us-east-1</Region>") {
 		t.Fatalf("region error: %s", body)
 	}

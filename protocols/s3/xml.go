@@ -22,16 +22,35 @@ func writeXML(w http.ResponseWriter, status int, v any) error {
 	if err := xml.NewEncoder(&buf).Encode(v); err != nil {
 		return err
 	}
+	out := s3Entities(buf.Bytes())
 	h := w.Header()
 	h.Set("Content-Type", "application/xml")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Content-Length", strconv.Itoa(len(out)))
 	w.WriteHeader(status)
-	_, err := w.Write(buf.Bytes())
+	_, err := w.Write(out)
 	if err != nil {
 		// Headers are out; nothing more to tell the client.
 		return nil
 	}
 	return nil
+}
+
+var (
+	goQuote = []byte("&#34;")
+	s3Quote = []byte("&quot;")
+)
+
+// s3Entities writes the double quotes of an encoded document as S3 does,
+// &quot;, where encoding/xml writes &#34;. The XML is the same, but
+// clients that pick ETags out of the text without an XML decoder (the
+// AWS CRT's S3 client, for CompleteMultipartUpload, UploadPartCopy,
+// ListParts and ListObjects) undo &quot; only, and would otherwise carry
+// "&#34;...&#34;" as the ETag.
+func s3Entities(doc []byte) []byte {
+	if !bytes.Contains(doc, goQuote) {
+		return doc
+	}
+	return bytes.ReplaceAll(doc, goQuote, s3Quote)
 }
 
 // readXML reads a small XML request body (through the verifying body

@@ -212,7 +212,8 @@ async function main() {
   expect('complete multipart upload', r, 200);
   const md5s = Buffer.concat(etags.map((e) => Buffer.from(e, 'hex')));
   const wantETag = `"${crypto.createHash('md5').update(md5s).digest('hex')}-4"`;
-  if (xmlField(r.body, 'ETag') !== wantETag.replace(/"/g, '&#34;') && xmlField(r.body, 'ETag') !== wantETag && xmlField(r.body, 'ETag') !== wantETag.replace(/"/g, '&quot;')) {
+  // S3 writes the quotes as &quot;, which is what the CRT undoes.
+  if (xmlField(r.body, 'ETag') !== wantETag.replace(/"/g, '&quot;')) {
     fail('complete multipart upload', `ETag ${xmlField(r.body, 'ETag')}, want ${wantETag}`);
   }
   done('multipart-put-32MiB');
