@@ -3,6 +3,9 @@
 #   redis-tools      redis-cli, for compat-tests/resp
 #   redis-server     the reference server for bench/ and script checks
 #   awscli           aws (v2, /usr/bin/aws), for compat-tests/s3
+#   python3-awscrt   the AWS CRT's Python binding (awscrt.s3.S3Client, the
+#                    client LMCache's s3:// connector uses), for
+#                    compat-tests/s3 (awscli v2 depends on it)
 #   qemu-user-static qemu-aarch64-static, for `make arm64`
 #   versitygw        the S3 conformance suite (v1.8.0, built with go install
 #                    into GOPATH/bin), for compat-tests/s3
@@ -21,6 +24,7 @@ have redis-server || missing+=(redis-server)
 # NB: only Debian's aws counts; a pyenv or pip shim elsewhere on PATH
 # may be another version or break when its environment changes.
 [ -x /usr/bin/aws ] || missing+=(awscli)
+/usr/bin/python3 -c 'import awscrt.s3' 2>/dev/null || missing+=(python3-awscrt)
 have qemu-aarch64-static || missing+=(qemu-user-static)
 have node || missing+=(nodejs)
 have npm || missing+=(npm)

@@ -105,6 +105,12 @@ func writePEM(t testing.TB, path, typ string, der []byte) {
 // instead, for debugging the handlers under a Go debugger.
 func startTarget(t *testing.T, useTLS bool, extra ...string) *target {
 	t.Helper()
+	return startTargetOn(t, internal.FreePort(t), useTLS, extra...)
+}
+
+// startTargetOn is startTarget with S3 on the given port.
+func startTargetOn(t *testing.T, port int, useTLS bool, extra ...string) *target {
+	t.Helper()
 	var ca *testCA
 	if useTLS {
 		ca = newTestCA(t)
@@ -113,7 +119,6 @@ func startTarget(t *testing.T, useTLS bool, extra ...string) *target {
 	if ca != nil {
 		tg.CAFile, tg.CAPool = ca.caFile, ca.pool
 	}
-	port := internal.FreePort(t)
 	args := []string{"--s3-access-key", accessKey, "--s3-secret-key", secretKey, "--s3-domain", domain,
 		"--dram-cache-size", "512mb",
 		// NB: given after the helper's "--s3-port 0"; the last value wins.

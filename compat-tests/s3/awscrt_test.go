@@ -1,0 +1,93 @@
+package s3compat
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gpucache/gpucache/compat-tests/internal"
+)
+
+// TestLMCacheAWSCRTClient runs lmcache_crt.py: awscrt.s3.S3Client, the
+// client class of LMCache's s3:// connector (aws-c-s3 through the AWS
+// CRT's Python binding, Debian's python3-awscrt), splitting 32 MiB KV
+// chunks into 8 MiB multipart uploads and ranged GETs, over TLS with the
+// bucket in the Host name. That client version connects to port 443
+// whatever the Host header names, and resolves the bucket's host name, so
+// the server listens on 127.0.0.1:443 and the client runs in a private
+// mount namespace whose /etc/hosts names the bucket: both need root.
+func TestLMCacheAWSCRTClient(t *testing.T) {
+	const python = "/usr/bin/python3"
+	unshare := internal.RequireTool(t, "unshare")
+	need := func(why string) {
+		t.Helper()
+		if os.Getenv("GPUCACHE_REQUIRE_TOOLS") != "" {
+			t.Fatal(why)
+		}
+		t.Skip(why)
+	}
+	if err := exec.Command(python, "-c", "import awscrt.s3").Run(); err != nil {
+		need("python3-awscrt is not installed (run scripts/deps.sh)")
+	}
+	if os.Geteuid() != 0 {
+		need("needs root: port 443 and a private /etc/hosts")
+	}
+	if ln, err := net.Listen("tcp", "127.0.0.1:443"); err != nil {
+		need("127.0.0.1:443 is taken: " + err.Error())
+	} else {
+		ln.Close()
+	}
+	tg := startTargetOn(t, 443, true)
+	if !tg.Real {
+		t.Skip("needs the gpucache binary")
+	}
+	host := "lmcache." + domain
+	hosts := filepath.Join(t.TempDir(), "hosts")
+	if err := os.WriteFile(hosts, []byte("127.0.0.1 "+host+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	script, _ := filepath.Abs("testdata/lmcache_crt.py")
+	cmd := exec.CommandContext(ctx, unshare, "--mount", "sh", "-c", `mount --bind "$1" /etc/hosts && exec "$2" "$3"`,
+		"sh", hosts, python, script)
+	cmd.Env = append(os.Environ(), "S3_HOST="+host, "S3_PORT=443", "S3_CA_FILE="+tg.CAFile,
+		"S3_ACCESS_KEY="+accessKey, "S3_SECRET_KEY="+secretKey)
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr string
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = string(ee.Stderr)
+		}
+		t.Fatalf("lmcache_crt.py: %v\n%s%s", err, stderr, out)
+	}
+	var res struct {
+		Steps  []string
+		Key    string
+		SHA256 string
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("lmcache_crt.py: %v: %q", err, out)
+	}
+	steps := []string{"create-bucket", "put-objects", "get-objects", "head-sizes", "evict", "bad-signature"}
+	if !slices.Equal(res.Steps, steps) {
+		t.Fatalf("steps %v, want %v", res.Steps, steps)
+	}
+	// Read back from Go what the CRT's multipart upload stored.
+	c := &crtClient{t: t, tg: tg, c: tg.httpClient(), bucket: "lmcache"}
+	resp, body := c.do("GET", strings.ReplaceAll(res.Key, "@", "%40"), "", nil)
+	want(t, resp, body, 200)
+	sum := sha256.Sum256(body)
+	if hex.EncodeToString(sum[:]) != res.SHA256 {
+		t.Fatalf("%s read back from Go: %d bytes, SHA-256 differs", res.Key, len(body))
+	}
+}
