@@ -11,7 +11,7 @@
 #   make fuzz     every Fuzz target for FUZZTIME each
 #   make arm64    cross-build for linux/arm64 and run the device tests under qemu
 #   make run      run the server (ARGS="--port 6380 --dir /tmp/d")
-#   make deps     install redis-tools, redis-server, awscli, qemu-user-static,
+#   make deps     install redis-tools, redis-server, awscli, s3cmd, qemu-user-static,
 #                 nodejs and the JavaScript S3 clients (npm ci), versitygw
 
 GO          ?= go
