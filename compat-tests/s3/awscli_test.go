@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gpucache/gpucache/compat-tests/internal"
 )
 
 // awsCLIs are the aws CLI versions under test: v1 (the one on PATH) and
@@ -30,10 +32,7 @@ type awsRunner struct {
 }
 
 func newAWSRunner(t *testing.T, name, bin string, tg *target) *awsRunner {
-	p, err := exec.LookPath(bin)
-	if err != nil {
-		t.Skipf("aws CLI %s not installed", bin)
-	}
+	p := internal.RequireTool(t, bin)
 	home := t.TempDir()
 	env := []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"),
 		"AWS_ACCESS_KEY_ID=" + accessKey, "AWS_SECRET_ACCESS_KEY=" + secretKey,
