@@ -101,8 +101,8 @@
 // or a delete marker; under GOVERNANCE retention, what lets a delete
 // through (the bypass header, with the permission for it) or a bucket
 // policy allowing the requester s3:BypassGovernanceRetention lets an
-// overwrite replace it (see object_lock.go). Object Lock binds the S3 API only:
-// a RESP FLUSHALL still removes every key. Requests are signed for
+// overwrite replace it (see object_lock.go). Object Lock binds the S3 API
+// only: a RESP FLUSHALL still removes every key. Requests are signed for
 // Config.Region or for the region of the bucket they address
 // (CreateBucket: any region, where the bucket is then created). A GET
 // that fails after its headers were sent aborts the connection, so the
