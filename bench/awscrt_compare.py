@@ -11,7 +11,9 @@ rounds, and prints each one's throughput and the ratio.
 As the connector does, bodies go through files in shared memory
 (/dev/shm): the client reads a PUT's body from a file (send_filepath) and
 writes a GET's into one (recv_filepath), in native code, with no Python
-callback per chunk.
+callback per chunk. Each server's CPU time per GB moved (user + system,
+from /proc) is printed too: on a host where the client's cost bounds
+throughput, it shows what each server spends.
 
 The client version Debian ships (python3-awscrt 0.16.8) connects to port 80
 (443 with TLS) whatever port the endpoint names, so each server in turn
@@ -96,6 +98,13 @@ def stop(proc, data):
     shutil.rmtree(data, ignore_errors=True)
 
 
+def cpu_seconds(pid):
+    """The process's user + system CPU time so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def new_client(part):
     elg = crtio.EventLoopGroup(os.cpu_count())
     bootstrap = crtio.ClientBootstrap(elg, crtio.DefaultHostResolver(elg))
@@ -159,13 +168,16 @@ def run_round(target, args, size, shm):
         keys = [f"/{BUCKET}/vllm%40bench%401%400%40{i:04x}" for i in range(args.objects)]
         src = os.path.join(shm, "put")
         w = Window(args.inflight)
+        cpu0 = cpu_seconds(proc.pid)
         t0 = time.perf_counter()
         for k in keys:
             w.submit(lambda _, k=k: c.make_request(type=s3.S3RequestType.PUT_OBJECT, request=request("PUT", k, size),
                                                    send_filepath=src))
         w.drain()
         put = size * len(keys) / (time.perf_counter() - t0) / 1e9
+        put_cpu = (cpu_seconds(proc.pid) - cpu0) / (size * len(keys) / 1e9)
         w = Window(args.inflight)
+        cpu0 = cpu_seconds(proc.pid)
         t0 = time.perf_counter()
         for _ in range(args.get_passes):
             for k in random.sample(keys, len(keys)):
@@ -173,6 +185,7 @@ def run_round(target, args, size, shm):
                                                           recv_filepath=os.path.join(shm, f"get{slot}")))
         w.drain()
         get = size * len(keys) * args.get_passes / (time.perf_counter() - t0) / 1e9
+        get_cpu = (cpu_seconds(proc.pid) - cpu0) / (size * len(keys) * args.get_passes / 1e9)
         # Check one object's bytes through a body callback (the binding
         # flushes a receive file only when its request object is freed).
         chunks = []
@@ -181,7 +194,7 @@ def run_round(target, args, size, shm):
         with open(src, "rb") as f:
             if b"".join(x for _, x in sorted(chunks)) != f.read():
                 sys.exit(f"{target}: GET did not return the bytes put")
-        return put, get
+        return put, get, put_cpu, get_cpu
     finally:
         stop(proc, data)
 
@@ -205,9 +218,10 @@ def main():
     try:
         for r in range(args.rounds):
             for target in ("gpucache", "minio"):
-                put, get = run_round(target, args, size, shm)
-                res[target].append((put, get))
-                print(f"[round {r + 1}/{args.rounds}] {target:8s} PUT {put:6.3f} GB/s  GET {get:6.3f} GB/s", flush=True)
+                put, get, put_cpu, get_cpu = run_round(target, args, size, shm)
+                res[target].append((put, get, put_cpu, get_cpu))
+                print(f"[round {r + 1}/{args.rounds}] {target:8s} PUT {put:6.3f} GB/s ({put_cpu * 1e3:4.0f} ms CPU/GB)"
+                      f"  GET {get:6.3f} GB/s ({get_cpu * 1e3:4.0f} ms CPU/GB)", flush=True)
     finally:
         shutil.rmtree(shm, ignore_errors=True)
     print(f"\nawscrt.s3.S3Client, {args.size_mib} MiB objects x {args.objects}, {args.inflight} in flight, "
@@ -215,7 +229,10 @@ def main():
     for i, op in enumerate(("PUT", "GET")):
         g = statistics.mean(x[i] for x in res["gpucache"])
         m = statistics.mean(x[i] for x in res["minio"])
-        print(f"{op}: gpucache {g:.3f} GB/s, MinIO {m:.3f} GB/s, gpucache/MinIO {g / m:.2f}x")
+        gc = statistics.mean(x[i + 2] for x in res["gpucache"])
+        mc = statistics.mean(x[i + 2] for x in res["minio"])
+        print(f"{op}: gpucache {g:.3f} GB/s, MinIO {m:.3f} GB/s, gpucache/MinIO {g / m:.2f}x; "
+              f"server CPU per GB: gpucache {gc * 1e3:.0f} ms, MinIO {mc * 1e3:.0f} ms ({mc / gc:.2f}x less)")
 
 
 if __name__ == "__main__":
