@@ -90,11 +90,11 @@ func RunLMCache(ctx context.Context, env *Env, t *Target, cfg LMCacheConfig, siz
 		nkeys: max(int(cfg.WorkingSet/int64(size)), cfg.Concurrency), meta: PythonMeta(size)}
 
 	label := fmt.Sprintf("%s lmcache/%s %s", t.Name, cfg.ModeLabel(), FormatSize(int64(size)))
-	set := runPhase(ctx, env.Progress, label+" set", cfg.Concurrency, w.setWorker)
+	set := runPhase(ctx, env, label+" set", cfg.Concurrency, w.setWorker)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	get := runPhase(ctx, env.Progress, label+" get", cfg.Concurrency, w.getWorker)
+	get := runPhase(ctx, env, label+" get", cfg.Concurrency, w.getWorker)
 	if t.Kind != TargetRaw {
 		w.cleanup()
 	}

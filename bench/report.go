@@ -60,9 +60,12 @@ type Row struct {
 	FirstError string  `json:"first_error,omitempty"`
 	// PeakRSS is the largest server RSS sampled while this row's cell ran
 	// (0: not sampled, e.g. the in-process raw probe).
-	PeakRSS   int64     `json:"peak_rss_bytes"`
-	RoundGBps []float64 `json:"round_gb_per_s"`
-	RoundOps  []float64 `json:"round_ops_per_s"`
+	PeakRSS int64 `json:"peak_rss_bytes"`
+	// ServerCPUSec is the server's user + system CPU time over the row's
+	// phases (0: not measured).
+	ServerCPUSec float64   `json:"server_cpu_s"`
+	RoundGBps    []float64 `json:"round_gb_per_s"`
+	RoundOps     []float64 `json:"round_ops_per_s"`
 	// Ratios holds, on the subject's rows, the subject's throughput divided
 	// by each other target's throughput in the same cell and phase.
 	Ratios map[string]float64 `json:"ratios,omitempty"`
@@ -117,6 +120,7 @@ func (rep *Report) finish(merged map[[3]int]*Row) *Report {
 			row.FirstError = r.FirstErr.Error()
 		}
 		row.RoundGBps, row.RoundOps = r.RoundGBps, r.RoundOps
+		row.ServerCPUSec = r.ServerCPU.Seconds()
 		rep.Rows = append(rep.Rows, row)
 	}
 	sort.Slice(rep.Rows, func(i, j int) bool {
@@ -144,6 +148,20 @@ func (rep *Report) finish(merged map[[3]int]*Row) *Report {
 		}
 	}
 	return rep
+}
+
+// serverCPU prints the server's CPU time per GB moved (per operation for
+// a row that moves no bytes), "-" when it was not measured.
+func (r *Row) serverCPU() string {
+	switch {
+	case r.ServerCPUSec <= 0:
+		return "-"
+	case r.Bytes > 0:
+		return fmt.Sprintf("%.0fms/GB", 1e3*r.ServerCPUSec/(float64(r.Bytes)/1e9))
+	case r.Ops > 0:
+		return FormatDuration(1e6*r.ServerCPUSec/float64(r.Ops)) + "/op"
+	}
+	return "-"
 }
 
 // others returns the target names other than the subject, in table order.
@@ -177,7 +195,7 @@ func FormatDuration(us float64) string {
 func (rep *Report) WriteTable(w io.Writer) error {
 	others := rep.others()
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	hdr := []string{"workload", "mode", "op", "size", "target", "GB/s", "±%", "ops/s", "p50", "p99", "p99.9", "hit%", "errors", "peak RSS"}
+	hdr := []string{"workload", "mode", "op", "size", "target", "GB/s", "±%", "ops/s", "p50", "p99", "p99.9", "hit%", "errors", "peak RSS", "srv CPU"}
 	for _, o := range others {
 		hdr = append(hdr, rep.Subject+"/"+o)
 	}
@@ -206,7 +224,7 @@ func (rep *Report) WriteTable(w io.Writer) error {
 		f := []string{r.Workload, r.Mode, r.Phase, size, r.Target,
 			fmt.Sprintf("%.3f", r.GBps), r.spread(), fmt.Sprintf("%.0f", r.OpsPerSec),
 			FormatDuration(r.P50us), FormatDuration(r.P99us), FormatDuration(r.P999us),
-			hit, fmt.Sprint(r.Errors), rss}
+			hit, fmt.Sprint(r.Errors), rss, r.serverCPU()}
 		for _, o := range others {
 			if x, ok := r.Ratios[o]; ok {
 				f = append(f, fmt.Sprintf("%.2fx", x))
@@ -221,7 +239,8 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "\nGB/s = 10^9 value bytes/s; latency per operation (per chunk) from request write to full reply; "+
 		"%d round(s), targets alternating; ratios = %s throughput / other target's; verify=%s.\n", rep.Rounds, rep.Subject, rep.Verify)
-	fmt.Fprintf(w, "±%% = half the range of per-round throughput, in %% of the mean. Host: %d CPUs, %s/%s, load average %s at start, %s at end.\n",
+	fmt.Fprintf(w, "±%% = half the range of per-round throughput, in %% of the mean; srv CPU = the server process's user + system CPU time per GB moved (per op for small values).\n")
+	fmt.Fprintf(w, "Host: %d CPUs, %s/%s, load average %s at start, %s at end.\n",
 		rep.Host.CPUs, rep.Host.GOOS, rep.Host.GOARCH, rep.Host.LoadStart, rep.Host.LoadEnd)
 	for _, m := range rep.ServerHWM {
 		fmt.Fprintf(w, "VmHWM at end: %s %s\n", m.Target, FormatSize(m.HWM))

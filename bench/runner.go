@@ -66,6 +66,9 @@ type PhaseResult struct {
 	// RoundGBps and RoundOps are the throughput of each round.
 	RoundGBps []float64
 	RoundOps  []float64
+	// ServerCPU is the user + system CPU time the server process spent
+	// while the phase ran (0 when its process is unknown).
+	ServerCPU time.Duration
 }
 
 // GBps returns the throughput in 10^9 bytes per second.
@@ -101,6 +104,7 @@ func (r *PhaseResult) Merge(o *PhaseResult) {
 	r.Misses += o.Misses
 	r.Errors += o.Errors
 	r.Elapsed += o.Elapsed
+	r.ServerCPU += o.ServerCPU
 	r.Hist.Merge(o.Hist)
 	if r.FirstErr == nil {
 		r.FirstErr = o.FirstErr
@@ -111,9 +115,11 @@ func (r *PhaseResult) Merge(o *PhaseResult) {
 
 // runPhase runs fn on n workers at once and merges what they record. The
 // clock runs from the moment all workers are released until the last one
-// returns. A worker returning an error (a broken connection) counts as one
-// failure; the other workers go on.
-func runPhase(ctx context.Context, prog *Progress, label string, n int, fn func(ctx context.Context, w int, rec *Recorder) error) *PhaseResult {
+// returns; the server's CPU time (env.ServerPID) is read at both ends. A
+// worker returning an error (a broken connection) counts as one failure;
+// the other workers go on.
+func runPhase(ctx context.Context, env *Env, label string, n int, fn func(ctx context.Context, w int, rec *Recorder) error) *PhaseResult {
+	prog := env.Progress
 	recs := make([]*Recorder, n)
 	for i := range recs {
 		recs[i] = newRecorder(prog)
@@ -131,13 +137,18 @@ func runPhase(ctx context.Context, prog *Progress, label string, n int, fn func(
 		}(i)
 	}
 	prog.Begin(label)
+	cpu0, cpuErr := ProcCPU(env.ServerPID)
 	start := time.Now()
 	close(release)
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu1, cpuErr1 := ProcCPU(env.ServerPID)
 	prog.End()
 
 	res := &PhaseResult{Hist: NewHistogram(), Elapsed: elapsed}
+	if env.ServerPID != 0 && cpuErr == nil && cpuErr1 == nil {
+		res.ServerCPU = cpu1 - cpu0
+	}
 	for _, r := range recs {
 		res.Hist.Merge(r.hist)
 		res.Ops += r.ops

@@ -113,7 +113,7 @@ func runS3Phases(ctx context.Context, env *Env, cfg LMCacheConfig, size int, lab
 	base := chunkBase(size)
 	name := func(idx uint64) string { return string(env.Keys.AppendObject(nil, idx)) }
 	lw := &lmWorkload{env: env, cfg: cfg, size: size, base: base, nkeys: nkeys}
-	put := runPhase(ctx, env.Progress, label+" put", cfg.Concurrency, func(ctx context.Context, wi int, rec *Recorder) error {
+	put := runPhase(ctx, env, label+" put", cfg.Concurrency, func(ctx context.Context, wi int, rec *Recorder) error {
 		for i := wi; i < nkeys; i += cfg.Concurrency {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -132,7 +132,7 @@ func runS3Phases(ctx context.Context, env *Env, cfg LMCacheConfig, size int, lab
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	get := runPhase(ctx, env.Progress, label+" get", cfg.Concurrency, func(ctx context.Context, wi int, rec *Recorder) error {
+	get := runPhase(ctx, env, label+" get", cfg.Concurrency, func(ctx context.Context, wi int, rec *Recorder) error {
 		total := lw.requests()
 		rng := rand.New(rand.NewPCG(env.Keys.seed^uint64(size), uint64(wi)))
 		val := make([]byte, size)

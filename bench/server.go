@@ -324,6 +324,34 @@ func tail(s string, n int) string {
 	return s
 }
 
+// ProcCPU reads the user + system CPU time of a process from
+// /proc/PID/stat (fields 14 and 15, in USER_HZ ticks: 100 a second on
+// every Linux architecture).
+func ProcCPU(pid int) (time.Duration, error) {
+	if pid == 0 {
+		return 0, errors.New("no process")
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) is in parentheses and may hold spaces.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("/proc/%d/stat: no command name", pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f)+2)
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: bad times", pid)
+	}
+	return time.Duration(utime+stime) * time.Second / 100, nil
+}
+
 // ProcMem reads VmRSS and VmHWM (peak RSS) of a process from
 // /proc/PID/status, in bytes.
 func ProcMem(pid int) (rss, hwm int64, err error) {

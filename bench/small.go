@@ -96,7 +96,7 @@ func RunSmall(ctx context.Context, env *Env, t *Target, cfg SmallConfig) ([]*Pha
 	}
 
 	label := fmt.Sprintf("%s small %s", t.Name, cfg.SizeLabel())
-	load := runPhase(ctx, env.Progress, label+" load", cfg.Clients, func(ctx context.Context, wi int, rec *Recorder) error {
+	load := runPhase(ctx, env, label+" load", cfg.Clients, func(ctx context.Context, wi int, rec *Recorder) error {
 		var kb keyBatch
 		ops := make([]Op, 0, cfg.Depth)
 		for k := wi; k < cfg.Keys; {
@@ -117,7 +117,7 @@ func RunSmall(ctx context.Context, env *Env, t *Target, cfg SmallConfig) ([]*Pha
 		return nil, err
 	}
 	perClient := (cfg.Ops + cfg.Clients - 1) / cfg.Clients
-	mix := runPhase(ctx, env.Progress, label+" mix", cfg.Clients, func(ctx context.Context, wi int, rec *Recorder) error {
+	mix := runPhase(ctx, env, label+" mix", cfg.Clients, func(ctx context.Context, wi int, rec *Recorder) error {
 		rng := rand.New(rand.NewPCG(ks.seed, uint64(wi)+1<<32))
 		var kb keyBatch
 		ops := make([]Op, 0, cfg.Depth)

@@ -250,6 +250,7 @@ func RunSuite(ctx context.Context, s Suite, targets []*Target, prog *Progress) (
 				if sm := samplers[t.Name]; sm != nil {
 					sm.Begin()
 				}
+				env.ServerPID = t.PID
 				res, err := s.runCell(ctx, env, t, c)
 				var peak int64
 				if sm := samplers[t.Name]; sm != nil {

@@ -56,6 +56,9 @@ type Env struct {
 	Verify   VerifyMode
 	Timeout  time.Duration
 	Progress *Progress
+	// ServerPID is the process serving the target now being measured
+	// (Target.PID), whose CPU time each phase records; 0 when unknown.
+	ServerPID int
 }
 
 // dial opens one load connection to t. hello3 makes RESP connections speak
