@@ -1,10 +1,8 @@
 package s3compat
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"net"
 	"os"
 	"os/exec"
@@ -12,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gpucache/gpucache/compat-tests/internal"
 )
@@ -55,29 +52,15 @@ func TestLMCacheAWSCRTClient(t *testing.T) {
 	if err := os.WriteFile(hosts, []byte("127.0.0.1 "+host+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
 	script, _ := filepath.Abs("testdata/lmcache_crt.py")
-	cmd := exec.CommandContext(ctx, unshare, "--mount", "sh", "-c", `mount --bind "$1" /etc/hosts && exec "$2" "$3"`,
-		"sh", hosts, python, script)
-	cmd.Env = append(os.Environ(), "S3_HOST="+host, "S3_PORT=443", "S3_CA_FILE="+tg.CAFile,
-		"S3_ACCESS_KEY="+accessKey, "S3_SECRET_KEY="+secretKey)
-	out, err := cmd.Output()
-	if err != nil {
-		var stderr string
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = string(ee.Stderr)
-		}
-		t.Fatalf("lmcache_crt.py: %v\n%s%s", err, stderr, out)
-	}
 	var res struct {
 		Steps  []string
 		Key    string
 		SHA256 string
 	}
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatalf("lmcache_crt.py: %v: %q", err, out)
-	}
+	runClient(t, "", []string{"S3_HOST=" + host, "S3_PORT=443", "S3_CA_FILE=" + tg.CAFile,
+		"S3_ACCESS_KEY=" + accessKey, "S3_SECRET_KEY=" + secretKey}, &res,
+		unshare, "--mount", "sh", "-c", `mount --bind "$1" /etc/hosts && exec "$2" "$3"`, "sh", hosts, python, script)
 	steps := []string{"create-bucket", "put-objects", "get-objects", "head-sizes", "evict", "bad-signature"}
 	if !slices.Equal(res.Steps, steps) {
 		t.Fatalf("steps %v, want %v", res.Steps, steps)

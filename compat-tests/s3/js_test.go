@@ -33,20 +33,29 @@ func runJS(t *testing.T, tg *target, script string, out any, env ...string) {
 		t.Skipf("%s/node_modules is not installed (run scripts/deps.sh)", jsDir)
 	}
 	_, port, _ := strings.Cut(tg.Host, ":")
+	env = append([]string{"NODE_NO_WARNINGS=1", "S3_PORT=" + port, "S3_CA_FILE=" + tg.CAFile,
+		"S3_DOMAIN=" + domain, "S3_ACCESS_KEY=" + accessKey, "S3_SECRET_KEY=" + secretKey}, env...)
+	runClient(t, jsDir, env, out, node, script)
+}
+
+// runClient runs a client script (name args..., in dir, with env added
+// to this process's) for at most 3 minutes and decodes the JSON line it
+// prints on success; a failure fails the test with what it printed.
+func runClient(t *testing.T, dir string, env []string, out any, name string, args ...string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, script)
-	cmd.Dir = jsDir
-	cmd.Env = append(os.Environ(), "NODE_NO_WARNINGS=1", "S3_PORT="+port, "S3_CA_FILE="+tg.CAFile,
-		"S3_DOMAIN="+domain, "S3_ACCESS_KEY="+accessKey, "S3_SECRET_KEY="+secretKey)
-	cmd.Env = append(cmd.Env, env...)
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	what := filepath.Base(args[len(args)-1])
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %v: %v\n%s%s", script, env, err, stderr.String(), stdout.String())
+		t.Fatalf("%s %v: %v\n%s%s", what, env, err, stderr.String(), stdout.String())
 	}
 	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
-		t.Fatalf("%s: %v: %q", script, err, stdout.String())
+		t.Fatalf("%s: %v: %q", what, err, stdout.String())
 	}
 }
 

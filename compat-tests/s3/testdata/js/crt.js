@@ -22,12 +22,8 @@ const fs = require('fs');
 const https = require('https');
 const http2 = require('http2');
 const tls = require('tls');
+const { env, fail, data, run } = require('./lib');
 
-const env = (name) => {
-  const v = process.env[name];
-  if (v === undefined) throw new Error(`${name} not set`);
-  return v;
-};
 const port = parseInt(env('S3_PORT'), 10);
 const domain = env('S3_DOMAIN');
 const bucket = env('S3_BUCKET');
@@ -45,10 +41,6 @@ tlsOptions.override_default_trust_store_from_path(undefined, env('S3_CA_FILE'));
 tlsOptions.alpn_list = alpn;
 const tlsContext = new io.ClientTlsContext(tlsOptions);
 const bootstrap = new io.ClientBootstrap();
-
-function fail(step, msg) {
-  throw new Error(`${step}: ${msg}`);
-}
 
 // connect opens a CRT connection and, beside it, a Node connection of the
 // protocol the same ALPN list negotiates (see above). The CRT binding does
@@ -164,18 +156,6 @@ function xmlField(body, name) {
 // replaced by '_' first): '@' arrives as %40.
 function keyPath(key) {
   return '/' + encodeURIComponent(key.replace(/\//g, '_')).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
-}
-
-function data(n, seed) {
-  const b = Buffer.alloc(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    if (i % 4 === 0) {
-      x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    }
-    b[i] = (x >>> (8 * (i % 4))) & 0xff;
-  }
-  return b;
 }
 
 async function main() {
@@ -307,10 +287,7 @@ async function main() {
   result.bigSHA256 = crypto.createHash('sha256').update(big).digest('hex');
   conns.forEach(close);
   result.protocol = conns[0].proto;
-  process.stdout.write(JSON.stringify(result) + '\n');
+  return result;
 }
 
-main().then(() => process.exit(0), (e) => {
-  process.stderr.write(`crt.js: ${e && e.message ? e.message : e}\n`);
-  process.exit(1);
-});
+run('crt.js', main);

@@ -22,16 +22,11 @@ const { getSignedUrl } = require('@aws-sdk/s3-request-presigner');
 const { NodeHttpHandler, NodeHttp2Handler } = require('@smithy/node-http-handler');
 const { checksums } = require('aws-crt');
 const { Readable } = require('stream');
-const crypto = require('crypto');
 const fs = require('fs');
 const http = require('http');
 const https = require('https');
+const { env, fail, data, run } = require('./lib');
 
-const env = (name) => {
-  const v = process.env[name];
-  if (v === undefined) throw new Error(`${name} not set`);
-  return v;
-};
 const port = parseInt(env('S3_PORT'), 10);
 const domain = env('S3_DOMAIN');
 const bucket = env('S3_BUCKET');
@@ -64,10 +59,6 @@ function client(secret = env('S3_SECRET_KEY')) {
   });
 }
 
-function fail(step, msg) {
-  throw new Error(`${step}: ${msg}`);
-}
-
 async function expectError(step, promise, name, status) {
   try {
     await promise;
@@ -78,11 +69,6 @@ async function expectError(step, promise, name, status) {
     return;
   }
   fail(step, `succeeded, want ${name}`);
-}
-
-// data is n pseudo-random bytes, the same for the same seed.
-function data(n, seed) {
-  return crypto.createCipheriv('aes-128-ctr', Buffer.alloc(16, seed), Buffer.alloc(16)).update(Buffer.alloc(n));
 }
 
 const b64crc32 = (b) => {
@@ -221,10 +207,7 @@ async function main() {
 
   s3.destroy();
   agent.destroy();
-  process.stdout.write(JSON.stringify({ steps, proto }) + '\n');
+  return { steps, proto };
 }
 
-main().then(() => process.exit(0), (e) => {
-  process.stderr.write(`sdk.js: ${e && e.message ? e.message : e}${e && e.$metadata ? ' ' + JSON.stringify(e.$metadata) : ''}\n`);
-  process.exit(1);
-});
+run('sdk.js', main);
