@@ -56,8 +56,6 @@ func newAWSRunner(t *testing.T, name, bin string, tg *target) *awsRunner {
 // failure fails the test unless allowFail.
 func (a *awsRunner) run(allowFail bool, args ...string) (string, error) {
 	a.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
 	full := append([]string{"--endpoint-url", a.tg.URL()}, args...)
 	for i, s := range full {
 		full[i] = strings.ReplaceAll(s, "s3://cli", "s3://"+a.bucket)
@@ -67,13 +65,23 @@ func (a *awsRunner) run(allowFail bool, args ...string) (string, error) {
 	}
 	start := time.Now()
 	defer func() { a.t.Logf("aws %s: %v", strings.Join(args, " "), time.Since(start).Round(time.Millisecond)) }()
-	cmd := exec.CommandContext(ctx, a.bin, full...)
-	cmd.Env = a.env
+	return runCLI(a.t, 5*time.Minute, a.env, allowFail, a.bin, full...)
+}
+
+// runCLI runs a command-line client for at most timeout, with env (the
+// whole environment) when set, and returns its output, stdout and stderr
+// together; a failure fails the test unless allowFail.
+func runCLI(t *testing.T, timeout time.Duration, env []string, allowFail bool, name string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = env
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
 	if err != nil && !allowFail {
-		a.t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, out.String())
+		t.Fatalf("%s %s: %v\n%s", filepath.Base(name), strings.Join(args, " "), err, out.String())
 	}
 	return out.String(), err
 }

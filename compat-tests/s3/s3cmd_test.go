@@ -2,11 +2,9 @@ package s3compat
 
 import (
 	"bytes"
-	"context"
 	"crypto/md5"
 	"encoding/hex"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -38,17 +36,8 @@ func newS3cmd(t *testing.T, tg *target, secret string) *s3cmdRunner {
 // run runs one s3cmd command; a failure fails the test unless allowFail.
 func (s *s3cmdRunner) run(allowFail bool, args ...string) (string, error) {
 	s.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, s.bin, append(append([]string{}, s.args...), args...)...)
-	cmd.Env = append(os.Environ(), "HOME="+s.t.TempDir())
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	if err != nil && !allowFail {
-		s.t.Fatalf("s3cmd %s: %v\n%s", strings.Join(args, " "), err, out.String())
-	}
-	return out.String(), err
+	return runCLI(s.t, 2*time.Minute, append(os.Environ(), "HOME="+s.t.TempDir()), allowFail, s.bin,
+		append(append([]string{}, s.args...), args...)...)
 }
 
 // TestS3cmd runs s3cmd's everyday commands over HTTP and HTTPS.
