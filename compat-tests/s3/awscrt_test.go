@@ -25,21 +25,14 @@ import (
 func TestLMCacheAWSCRTClient(t *testing.T) {
 	const python = "/usr/bin/python3"
 	unshare := internal.RequireTool(t, "unshare")
-	need := func(why string) {
-		t.Helper()
-		if os.Getenv("GPUCACHE_REQUIRE_TOOLS") != "" {
-			t.Fatal(why)
-		}
-		t.Skip(why)
-	}
 	if err := exec.Command(python, "-c", "import awscrt.s3").Run(); err != nil {
-		need("python3-awscrt is not installed (run scripts/deps.sh)")
+		internal.Missing(t, "python3-awscrt is not installed (run scripts/deps.sh)")
 	}
 	if os.Geteuid() != 0 {
-		need("needs root: port 443 and a private /etc/hosts")
+		internal.Missing(t, "needs root: port 443 and a private /etc/hosts")
 	}
 	if ln, err := net.Listen("tcp", "127.0.0.1:443"); err != nil {
-		need("127.0.0.1:443 is taken: " + err.Error())
+		internal.Missing(t, "127.0.0.1:443 is taken: "+err.Error())
 	} else {
 		ln.Close()
 	}

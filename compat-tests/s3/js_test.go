@@ -27,10 +27,7 @@ func runJS(t *testing.T, tg *target, script string, out any, env ...string) {
 	t.Helper()
 	node := internal.RequireTool(t, "node")
 	if _, err := os.Stat(filepath.Join(jsDir, "node_modules", "aws-crt")); err != nil {
-		if os.Getenv("GPUCACHE_REQUIRE_TOOLS") != "" {
-			t.Fatalf("%s/node_modules is not installed (run scripts/deps.sh)", jsDir)
-		}
-		t.Skipf("%s/node_modules is not installed (run scripts/deps.sh)", jsDir)
+		internal.Missing(t, jsDir+"/node_modules is not installed (run scripts/deps.sh)")
 	}
 	_, port, _ := strings.Cut(tg.Host, ":")
 	env = append([]string{"NODE_NO_WARNINGS=1", "S3_PORT=" + port, "S3_CA_FILE=" + tg.CAFile,
