@@ -27,8 +27,8 @@
 // admits them. Small values come from the small-value tier (SIEVE) or the
 // metadata store. Open returns a handle that streams values larger than an
 // eighth of the DRAM tier without loading them. With
-// Options.SendByReference the arena is a memfd and Value.SendRange hands
-// resident pages to TCP sockets with sendfile instead of copying them.
+// Options.SendByReference, Value.SendRange hands resident pages to sockets
+// (vmsplice into a pipe, splice to the socket) instead of copying them.
 //
 // # Invariants
 //
@@ -46,8 +46,8 @@
 //     that publishes them (a published value written to a new blob, by
 //     eviction or compaction, finds its padding already zero). A page sent
 //     by reference may still be held by the kernel after its last reader
-//     let go, so it is punched out of the memfd before it is handed out
-//     again (send.go): in-flight bytes never change.
+//     let go, so it is dropped from the mapping (MADV_DONTNEED) before it
+//     is handed out again (send.go): in-flight bytes never change.
 //
 // # Caveats
 //

@@ -48,10 +48,10 @@ type Options struct {
 	// Default 1 GiB. In-flight values are carved from the same arena, so
 	// it also bounds memory used by values being received.
 	DRAMCacheSize int64
-	// SendByReference backs the arena with a memfd so that Value.SendRange
-	// hands resident values to sockets as pages (sendfile) rather than
-	// copying them. Reusing a page sent that way then costs a fresh zeroed
-	// page (see send.go). Off: anonymous memory, and SendRange copies.
+	// SendByReference lets Value.SendRange hand resident values to sockets
+	// as pages (vmsplice, splice) rather than copying them. Reusing a page
+	// sent that way then costs a fresh zeroed page (see send.go). Off:
+	// SendRange copies.
 	SendByReference bool
 	// NVMeCapacity bounds the bytes of blob segments across devices.
 	// Default: unbounded (the devices' free space).

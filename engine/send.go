@@ -4,21 +4,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"strings"
+	"net"
 	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
-// Sending by reference. A resident value's pages can go to a TCP socket with
-// sendfile(2) from the arena's memfd: the socket takes references on the
-// pages instead of copying them into its buffers, which spares the server
-// one copy of every byte it sends. The price is paid when a sent page is
+// Sending by reference. A resident value's pages can go to a socket as
+// pages: vmsplice(2) puts references to them in a pipe and splice(2) moves
+// those references into the socket's buffers, which spares the server one
+// copy of every byte it sends. The price is paid when a sent page is
 // reused: the kernel may still hold it (on loopback, until the peer reads
-// it), so it is punched out of the file first and replaced by a fresh
-// zeroed page. The trade pays where values are read more than rewritten.
+// it), so it is dropped from the arena's mapping first and replaced by a
+// fresh zeroed page (renew). With the arena in transparent huge pages a
+// renewal costs one fault per 2 MiB, so the trade pays wherever a value is
+// read at least about as often as it is written.
 
 // sendMin is the smallest range SendRange sends by reference; shorter ones
 // are copied, which is cheaper than the per-page bookkeeping.
@@ -31,36 +32,6 @@ const sendHead = 64 << 10
 // sendLimits are an arena's sendMin and sendHead (tests lower them).
 type sendLimits struct{ min, head int64 }
 
-// mapShared returns a memfd of size bytes mapped shared, or (-1, nil) when
-// the kernel cannot give one that is safe to punch page by page.
-func mapShared(size int) (int, []byte) {
-	// Punching part of a huge shmem page zeroes it in place, under any
-	// reference a socket holds. Huge pages are refused on the mapping
-	// below, which every policy but "force" honours.
-	if b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/shmem_enabled"); err == nil && strings.Contains(string(b), "[force]") {
-		return -1, nil
-	}
-	fd, err := unix.MemfdCreate("gpucache-arena", unix.MFD_CLOEXEC)
-	if err != nil {
-		return -1, nil
-	}
-	if err := unix.Ftruncate(fd, int64(size)); err != nil {
-		unix.Close(fd)
-		return -1, nil
-	}
-	mem, err := unix.Mmap(fd, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	if err != nil {
-		unix.Close(fd)
-		return -1, nil
-	}
-	if err := unix.Madvise(mem, unix.MADV_NOHUGEPAGE); err != nil {
-		unix.Munmap(mem)
-		unix.Close(fd)
-		return -1, nil
-	}
-	return fd, mem
-}
-
 // expose records that the pages are about to be sent by reference.
 func (a *arena) expose(idx []int32) {
 	for _, i := range idx {
@@ -71,11 +42,12 @@ func (a *arena) expose(idx []int32) {
 }
 
 // renew readies pages just allocated (idx) for writing. Exposed ones are
-// punched out of the arena's file, so writing them cannot change bytes a
-// socket still holds; a page that cannot be punched is never written (that
-// would corrupt data in flight), so renew panics. Punched and never-used
-// pages are then faulted in with one call per run, which costs less than
-// one fault per 4 KiB as the writer touches them.
+// dropped from the mapping (MADV_DONTNEED), so writing them faults in new
+// pages and cannot change bytes a socket still holds; a page that cannot
+// be dropped is never written (that would corrupt data in flight), so
+// renew panics. Dropped and never-used pages are then faulted in with one
+// call per run, which costs less than one fault per 4 KiB as the writer
+// touches them.
 func (a *arena) renew(idx []int32) {
 	needs := func(i int32) bool { return a.blank[i] || a.exposed[i].Load() }
 	for k := 0; k < len(idx); {
@@ -94,13 +66,14 @@ func (a *arena) renew(idx []int32) {
 				exposed++
 			}
 		}
-		// Punching a hole again is harmless, so the run goes in one call.
+		// Dropping a never-written page is harmless, so the run goes in
+		// one call.
 		for exposed > 0 {
-			err := unix.Fallocate(a.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, off, n)
+			err := unix.Madvise(a.mem[off:off+n], unix.MADV_DONTNEED)
 			if err == nil {
 				break
 			}
-			if err != unix.EINTR {
+			if err != unix.EINTR && err != unix.EAGAIN {
 				panic(fmt.Sprintf("engine: cannot renew arena pages %d-%d: %v", idx[k], idx[j-1], err))
 			}
 		}
@@ -115,63 +88,107 @@ func (a *arena) renew(idx []int32) {
 	}
 }
 
-// fileCache keeps open file descriptions of the arena's memfd, one per
-// concurrent sender: sendfile(2) as the net package calls it reads from
-// the file position, which a shared description would race on.
-type fileCache struct {
-	src int
-	mu  sync.Mutex
-	fds []int
+// pipe is a pipe that carries page references from vmsplice to splice.
+type pipe struct {
+	r, w int
+	size int // capacity in bytes
 }
 
-const fileCacheMax = 64
+// pipeSize is the capacity asked of each pipe: one vmsplice and one
+// splice per MiB. Unprivileged users get it up to fs.pipe-max-size (1 MiB
+// by default) and for 64 pipes; beyond that pipes keep the default 64 KiB.
+const pipeSize = 1 << 20
 
-func (c *fileCache) get() (int, error) {
-	c.mu.Lock()
-	if n := len(c.fds); n > 0 {
-		fd := c.fds[n-1]
-		c.fds = c.fds[:n-1]
-		c.mu.Unlock()
-		return fd, nil
-	}
-	c.mu.Unlock()
-	// Opening the descriptor's /proc link gives a new description.
-	return unix.Open(fmt.Sprintf("/proc/self/fd/%d", c.src), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+// pipePool keeps empty pipes, one per concurrent sender.
+type pipePool struct {
+	mu     sync.Mutex
+	free   []pipe
+	closed bool
 }
 
-func (c *fileCache) put(fd int) {
-	c.mu.Lock()
-	if len(c.fds) < fileCacheMax {
-		c.fds = append(c.fds, fd)
-		fd = -1
+const pipeCacheMax = 64
+
+// usable reports whether the kernel takes page references through a pipe
+// (vmsplice), trying it once.
+func (pp *pipePool) usable() bool {
+	mem := make([]byte, 1)
+	p, err := pp.get()
+	if err != nil {
+		return false
 	}
-	c.mu.Unlock()
-	if fd >= 0 {
-		unix.Close(fd)
-	}
+	defer pp.discard(p)
+	var iov unix.Iovec
+	iov.Base = &mem[0]
+	iov.SetLen(1)
+	n, err := unix.Vmsplice(p.w, []unix.Iovec{iov}, unix.SPLICE_F_NONBLOCK)
+	return err == nil && n == 1
 }
 
-func (c *fileCache) close() {
-	c.mu.Lock()
-	for _, fd := range c.fds {
-		unix.Close(fd)
+func (pp *pipePool) get() (pipe, error) {
+	pp.mu.Lock()
+	if n := len(pp.free); n > 0 {
+		p := pp.free[n-1]
+		pp.free = pp.free[:n-1]
+		pp.mu.Unlock()
+		return p, nil
 	}
-	c.fds = nil
-	c.mu.Unlock()
+	pp.mu.Unlock()
+	var fds [2]int
+	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
+		return pipe{}, err
+	}
+	p := pipe{r: fds[0], w: fds[1]}
+	size, err := unix.FcntlInt(uintptr(p.w), unix.F_SETPIPE_SZ, pipeSize)
+	if err != nil {
+		size, err = unix.FcntlInt(uintptr(p.w), unix.F_GETPIPE_SZ, 0)
+	}
+	if err != nil || size < 4096 {
+		size = 4096
+	}
+	p.size = size
+	return p, nil
+}
+
+// put returns an empty pipe.
+func (pp *pipePool) put(p pipe) {
+	pp.mu.Lock()
+	if !pp.closed && len(pp.free) < pipeCacheMax {
+		pp.free = append(pp.free, p)
+		pp.mu.Unlock()
+		return
+	}
+	pp.mu.Unlock()
+	pp.discard(p)
+}
+
+// discard closes a pipe, with whatever references it still holds.
+func (pp *pipePool) discard(p pipe) {
+	unix.Close(p.r)
+	unix.Close(p.w)
+}
+
+func (pp *pipePool) close() {
+	pp.mu.Lock()
+	for _, p := range pp.free {
+		pp.discard(p)
+	}
+	pp.free, pp.closed = nil, true
+	pp.mu.Unlock()
 }
 
 // SendWriter is a destination SendRange can hand pages to by reference:
-// an http.ResponseWriter, a *net.TCPConn.
+// a *net.TCPConn, or a writer whose ReadFrom passes the reader to SpliceTo
+// (an http.ResponseWriter over a connection from SpliceListener).
 type SendWriter interface {
 	io.Writer
 	io.ReaderFrom
 }
 
 // SendRange writes bytes [off, off+n) of the value to w, like WriteRange,
-// but lets w take a resident value's pages by reference: w's ReadFrom gets
-// readers that the net package sends with sendfile(2) when w ends in a TCP
-// socket (a *net.TCPConn, or an http.ResponseWriter over plain HTTP). Any
-// other ReadFrom reads them, copying, so the result is the same.
+// but lets w take a resident value's pages by reference. A w that is a
+// socket (syscall.Conn) gets them spliced; any other w's ReadFrom gets
+// readers of runs of pages, which SpliceTo sends by reference and which
+// otherwise read as a copy, so the result is the same.
 func (v *Value) SendRange(w SendWriter, off, n int64) (int64, error) {
 	a := v.e.arena
 	if v.buf == nil || a.exposed == nil || n < a.limits.min {
@@ -180,11 +197,6 @@ func (v *Value) SendRange(w SendWriter, off, n int64) (int64, error) {
 	if off < 0 || n < 0 || off+n > v.meta.Size {
 		return 0, io.ErrUnexpectedEOF
 	}
-	fd, err := a.files.get()
-	if err != nil {
-		return v.WriteRange(w, off, n) // out of descriptors: copy
-	}
-	defer a.files.put(fd)
 	head := min(n, a.limits.head)
 	total, err := v.WriteRange(w, off, head)
 	if err != nil {
@@ -192,18 +204,19 @@ func (v *Value) SendRange(w SendWriter, off, n int64) (int64, error) {
 	}
 	off += head
 	s := senderPool.Get().(*sender)
-	defer func() {
-		*s = sender{}
-		senderPool.Put(s)
-	}()
-	s.pr.fd = fd
+	defer s.release()
+	s.a = a
+	var rc syscall.RawConn
+	if sc, ok := w.(syscall.Conn); ok {
+		rc, _ = sc.SyscallConn()
+	}
 	first := off / pageSize
 	last := (off + n - total - 1) / pageSize
 	a.expose(v.buf.idx[first : last+1])
 	idx := v.buf.idx
 	for p := first; total < n; {
-		// One call per run of consecutive pages: they are consecutive in
-		// the file and in the mapping.
+		// One run of consecutive pages at a time: they are consecutive
+		// in the mapping.
 		q := p + 1
 		for q <= last && idx[q] == idx[q-1]+1 {
 			q++
@@ -211,15 +224,17 @@ func (v *Value) SendRange(w SendWriter, off, n int64) (int64, error) {
 		start := int64(idx[p])*pageSize + off - p*pageSize
 		end := int64(idx[q-1])*pageSize + min(off+n-total, q*pageSize) - (q-1)*pageSize
 		s.pr.mem = a.mem[start:end:end]
-		s.pr.off = start
 		s.lr = io.LimitedReader{R: &s.pr, N: end - start}
-		s.pr.byFile = false
-		m, err := w.ReadFrom(&s.lr)
+		var m int64
+		handled := false
+		if rc != nil {
+			m, handled, err = SpliceTo(rc, &s.lr)
+		}
+		if !handled {
+			m, err = w.ReadFrom(&s.lr)
+		}
 		total += m
 		off += m
-		if s.pr.byFile {
-			a.sent.Add(m)
-		}
 		if err != nil {
 			return total, err
 		}
@@ -231,20 +246,38 @@ func (v *Value) SendRange(w SendWriter, off, n int64) (int64, error) {
 	return total, nil
 }
 
+// sender is SendRange's state for one call: the reader of the current
+// run, and what SpliceTo needs to move it, allocated once per pooled
+// sender so that a send allocates nothing.
 type sender struct {
+	a  *arena
 	pr pageReader
 	lr io.LimitedReader
+
+	p     pipe  // SpliceTo's pipe, while it runs
+	left  int   // bytes in the pipe
+	more  bool  // more bytes follow the pipe's
+	err   error // of the last splice
+	drain func(fd uintptr) bool
 }
 
-var senderPool = sync.Pool{New: func() any { return new(sender) }}
+var senderPool = sync.Pool{New: func() any {
+	s := new(sender)
+	s.pr.s = s
+	s.drain = s.drainTo
+	return s
+}}
 
-// pageReader reads a run of consecutive arena pages. Through SyscallConn
-// it is a file for sendfile(2), positioned at the run; through Read, a copy.
+func (s *sender) release() {
+	s.a, s.pr.mem, s.lr, s.p, s.err = nil, nil, io.LimitedReader{}, pipe{}, nil
+	senderPool.Put(s)
+}
+
+// pageReader reads a run of consecutive arena pages: by reference through
+// SpliceTo, as a copy through Read.
 type pageReader struct {
-	fd     int    // private open description of the arena's memfd
-	off    int64  // file offset of mem[0]
-	mem    []byte // the bytes not yet read
-	byFile bool   // handed to sendfile
+	s   *sender
+	mem []byte // the bytes not yet read
 }
 
 func (r *pageReader) Read(p []byte) (int, error) {
@@ -253,38 +286,146 @@ func (r *pageReader) Read(p []byte) (int, error) {
 	}
 	n := copy(p, r.mem)
 	r.mem = r.mem[n:]
-	r.off += int64(n)
 	return n, nil
 }
 
-// SyscallConn makes the reader look like a file to the net package, which
-// then sends from the descriptor with sendfile(2).
-func (r *pageReader) SyscallConn() (syscall.RawConn, error) { return (*pageFile)(r), nil }
-
-type pageFile pageReader
-
-var errNoWait = errors.New("engine: arena file cannot wait")
-
-func (f *pageFile) Control(fn func(fd uintptr)) error {
-	fn(uintptr(f.fd))
-	return nil
+// WriteTo spares a copying ReadFrom its buffer.
+func (r *pageReader) WriteTo(w io.Writer) (int64, error) {
+	n, err := w.Write(r.mem)
+	r.mem = r.mem[n:]
+	return int64(n), err
 }
 
-// Read positions the descriptor at the unread bytes and calls fn once (the
-// net package's sendfile loop does its own waiting on the socket).
-func (f *pageFile) Read(fn func(fd uintptr) bool) error {
-	if _, err := unix.Seek(f.fd, f.off, io.SeekStart); err != nil {
-		return err
-	}
-	f.byFile = true
-	if !fn(uintptr(f.fd)) {
-		return errNoWait
-	}
-	return nil
+// advance records n bytes of the run as sent by reference.
+func (s *sender) advance(n int) {
+	s.pr.mem = s.pr.mem[n:]
+	s.lr.N -= int64(n)
+	s.a.sent.Add(int64(n))
 }
 
-func (f *pageFile) Write(fn func(fd uintptr) bool) error { return errNoWait }
+// SpliceTo sends r to the socket behind rc by reference when r is a run of
+// resident pages that SendRange handed to a ReadFrom: vmsplice puts the
+// pages in a pipe, splice moves them to the socket, waiting for room
+// through rc (so the socket's write deadline holds). For any other r, or a
+// socket that cannot take pages, it sends nothing and reports handled
+// false; the caller then copies.
+func SpliceTo(rc syscall.RawConn, r io.Reader) (n int64, handled bool, err error) {
+	lr, ok := r.(*io.LimitedReader)
+	if !ok {
+		return 0, false, nil
+	}
+	pr, ok := lr.R.(*pageReader)
+	if !ok || lr != &pr.s.lr || int64(len(pr.mem)) != lr.N {
+		return 0, false, nil
+	}
+	s := pr.s
+	a := s.a
+	p, err := a.pipes.get()
+	if err != nil {
+		return 0, false, nil // out of descriptors: copy
+	}
+	s.p = p
+	for len(s.pr.mem) > 0 {
+		chunk := s.pr.mem[:min(len(s.pr.mem), p.size)]
+		var iov unix.Iovec
+		iov.Base = &chunk[0]
+		iov.SetLen(len(chunk))
+		k, verr := unix.Vmsplice(p.w, []unix.Iovec{iov}, unix.SPLICE_F_NONBLOCK)
+		if verr == unix.EINTR {
+			continue
+		}
+		if verr != nil || k <= 0 {
+			// The pipe is as it was: empty.
+			a.pipes.put(p)
+			if n == 0 {
+				return 0, false, nil
+			}
+			return n, true, fmt.Errorf("engine: vmsplice: %w", verr)
+		}
+		s.left, s.more, s.err = k, k < len(s.pr.mem), nil
+		werr := rc.Write(s.drain)
+		n += int64(k - s.left)
+		if werr == nil {
+			werr = s.err
+		}
+		if werr != nil {
+			a.pipes.discard(p) // it may still hold pages
+			if n == 0 && unspliceable(werr) {
+				return 0, false, nil
+			}
+			return n, true, werr
+		}
+	}
+	a.pipes.put(p)
+	return n, true, nil
+}
+
+// drainTo splices the pipe's bytes to the socket fd; false asks the
+// caller (RawConn.Write) to wait until the socket has room.
+func (s *sender) drainTo(fd uintptr) bool {
+	flags := unix.SPLICE_F_NONBLOCK
+	if s.more {
+		flags |= unix.SPLICE_F_MORE
+	}
+	for s.left > 0 {
+		m, err := unix.Splice(s.p.r, nil, int(fd), nil, s.left, flags)
+		if m > 0 {
+			s.left -= int(m)
+			s.advance(int(m))
+		}
+		switch {
+		case err == unix.EAGAIN:
+			return false
+		case err == unix.EINTR:
+		case err != nil:
+			s.err = err
+			return true
+		case m == 0:
+			s.err = io.ErrUnexpectedEOF
+			return true
+		}
+	}
+	return true
+}
+
+// unspliceable reports whether err says the destination cannot take
+// spliced pages at all (as opposed to a failed connection).
+func unspliceable(err error) bool {
+	return errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENOSYS)
+}
+
+// SpliceListener wraps the TCP connections ln accepts so that their
+// ReadFrom sends SendRange's pages by reference (SpliceTo). It is for
+// servers whose writers end in the connection's ReadFrom, as net/http's
+// response writer does for a body with a known length.
+func SpliceListener(ln net.Listener) net.Listener { return spliceListener{ln} }
+
+type spliceListener struct{ net.Listener }
+
+func (l spliceListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok && err == nil {
+		if rc, err := tc.SyscallConn(); err == nil {
+			return &spliceConn{TCPConn: tc, rc: rc}, nil
+		}
+	}
+	return c, err
+}
+
+// spliceConn is a TCP connection whose ReadFrom takes pages by reference.
+type spliceConn struct {
+	*net.TCPConn
+	rc syscall.RawConn
+}
+
+func (c *spliceConn) ReadFrom(r io.Reader) (int64, error) {
+	if n, ok, err := SpliceTo(c.rc, r); ok {
+		return n, err
+	}
+	return c.TCPConn.ReadFrom(r)
+}
 
 // SendsByReference reports whether SendRange hands resident pages to
-// sockets (Options.SendByReference, and the kernel gave a memfd).
+// sockets (Options.SendByReference, and the kernel takes page references
+// through pipes).
 func (e *Engine) SendsByReference() bool { return e.arena.exposed != nil }

@@ -2,9 +2,11 @@ package engine
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"testing"
 	"time"
 )
@@ -44,7 +46,7 @@ func openSending(t *testing.T, mod func(*Options)) *Engine {
 	})
 	t.Cleanup(func() { e.Close() })
 	if e.arena.exposed == nil {
-		t.Skip("the kernel gave no memfd: the arena cannot send by reference")
+		t.Skip("the kernel takes no page references through pipes: the arena cannot send by reference")
 	}
 	return e
 }
@@ -112,8 +114,9 @@ func firstDiff(a, b []byte) int {
 	return -1
 }
 
-// Every range comes out whole through both paths: sendfile to a socket,
-// and Read by a ReaderFrom that is not one.
+// Every range comes out whole through every path: spliced to a socket,
+// spliced by the ReadFrom of a connection from SpliceListener (how net/http
+// sends a body), and read by a ReaderFrom that is neither.
 func TestSendRangeRanges(t *testing.T) {
 	e := openSending(t, nil)
 	e.arena.limits = sendLimits{min: 8 << 10, head: 4 << 10}
@@ -151,6 +154,11 @@ func TestSendRangeRanges(t *testing.T) {
 		t.Logf("value pages %s", idx)
 	}
 	srv, cli := tcpPair(t)
+	srvRaw, err := srv.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	viaListener := &spliceConn{TCPConn: srv, rc: srvRaw}
 	ranges := [][2]int64{
 		{0, size}, {1, size - 1}, {0, 8 << 10}, {pageSize - 5000, 10000},
 		{pageSize, pageSize}, {2*pageSize + 7, pageSize + 993}, {100, 7 << 10}, {size - 9000, 9000},
@@ -172,22 +180,34 @@ func TestSendRangeRanges(t *testing.T) {
 			t.Fatalf("a copy to a buffer counted %d bytes as sent by reference", after-before)
 		}
 
-		done := make(chan error, 1)
-		go func() {
-			_, err := v.SendRange(srv, r[0], r[1])
-			done <- err
-		}()
-		got := make([]byte, r[1])
-		if _, err := io.ReadFull(cli, got); err != nil {
-			t.Fatal(err)
-		}
-		if err := <-done; err != nil {
-			t.Fatalf("range %v to a socket: %v", r, err)
+		for _, dst := range []struct {
+			name string
+			w    SendWriter
+		}{
+			{"a socket", srv},
+			{"a spliceConn's ReadFrom", writerOnly{viaListener}},
+		} {
+			before := e.Stats().DRAMBytesSentByRef
+			done := make(chan error, 1)
+			go func() {
+				_, err := v.SendRange(dst.w, r[0], r[1])
+				done <- err
+			}()
+			got := make([]byte, r[1])
+			if _, err := io.ReadFull(cli, got); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-done; err != nil {
+				t.Fatalf("range %v to %s: %v", r, dst.name, err)
+			}
+			if i := firstDiff(got, want); i >= 0 {
+				t.Fatalf("range %v to %s: byte %d differs", r, dst.name, i)
+			}
+			if sent := e.Stats().DRAMBytesSentByRef - before; r[1] >= e.arena.limits.min && sent != r[1]-e.arena.limits.head {
+				t.Fatalf("range %v to %s: %d bytes sent by reference, want %d", r, dst.name, sent, r[1]-e.arena.limits.head)
+			}
 		}
 		v.Release()
-		if i := firstDiff(got, want); i >= 0 {
-			t.Fatalf("range %v to a socket: byte %d differs", r, i)
-		}
 	}
 	if e.Stats().DRAMBytesSentByRef == 0 {
 		t.Fatal("nothing was sent by reference")
@@ -202,12 +222,61 @@ func TestSendRangeRanges(t *testing.T) {
 	}
 }
 
-// Without SendByReference the arena is anonymous and SendRange copies.
+// writerOnly hides all of a SendWriter but Write and ReadFrom, as an
+// http.ResponseWriter does.
+type writerOnly struct{ w SendWriter }
+
+func (w writerOnly) Write(p []byte) (int, error)         { return w.w.Write(p) }
+func (w writerOnly) ReadFrom(r io.Reader) (int64, error) { return w.w.ReadFrom(r) }
+
+// A peer that stops reading stalls a splice until the socket's write
+// deadline, which must end SendRange with the deadline's error and leave
+// the engine sending to other sockets.
+func TestSendRangeDeadline(t *testing.T) {
+	e := openSending(t, nil)
+	const size = 8 << 20
+	val := pattern(4, size)
+	if _, err := e.PutBytes("", []byte("k"), val, PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := e.Get("", []byte("k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Release()
+	srv, _ := tcpPair(t)
+	srv.SetWriteBuffer(64 << 10)
+	srv.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
+	n, err := v.SendRange(srv, 0, size)
+	if !errors.Is(err, os.ErrDeadlineExceeded) || n >= size {
+		t.Fatalf("SendRange to a peer that reads nothing: %d bytes, %v", n, err)
+	}
+
+	srv2, cli2 := tcpPair(t)
+	done := make(chan error, 1)
+	go func() {
+		_, err := v.SendRange(srv2, 0, size)
+		done <- err
+	}()
+	got := make([]byte, size)
+	cli2.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(cli2, got); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if i := firstDiff(got, val); i >= 0 {
+		t.Fatalf("byte %d differs", i)
+	}
+}
+
+// Without SendByReference SendRange copies.
 func TestSendRangeCopies(t *testing.T) {
 	e := openTest(t, t.TempDir(), nil)
 	defer e.Close()
-	if e.arena.exposed != nil || e.arena.fd >= 0 {
-		t.Fatal("the arena is a memfd without SendByReference")
+	if e.arena.exposed != nil {
+		t.Fatal("the arena sends by reference without SendByReference")
 	}
 	val := pattern(3, 2<<20)
 	if _, err := e.PutBytes("", []byte("k"), val, PutOptions{}); err != nil {

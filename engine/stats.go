@@ -17,7 +17,7 @@ type Stats struct {
 	DRAMEvictions  int64
 	DRAMAdmissions int64
 	// Sending by reference (Options.SendByReference): bytes handed to
-	// sockets as arena pages, and sent pages punched before their reuse.
+	// sockets as arena pages, and sent pages renewed before their reuse.
 	DRAMBytesSentByRef int64
 	DRAMPagesRenewed   int64
 	// DRAM tier for small values.

@@ -48,7 +48,7 @@ var keyDefs = []keyDef{
 	{name: "rocksdb.block_cache_size", def: "256", check: checkInt(0, 400*1024), doc: "metadata store block cache, MiB"},
 
 	{name: "dram-cache-size", def: "1gb", check: checkBytes, doc: "DRAM tier size (arena for resident and in-flight values)"},
-	{name: "dram-send-by-reference", def: "no", check: checkBool, doc: "send resident values to plain-TCP sockets from the DRAM tier by reference (sendfile), not by copy; reusing a sent page then costs a fresh zeroed page"},
+	{name: "dram-send-by-reference", def: "yes", check: checkBool, doc: "send resident values to plain-TCP and Unix sockets from the DRAM tier as pages (vmsplice, splice), not by copy; reusing a sent page then costs a fresh zeroed page"},
 	{name: "nvme-capacity", def: "0", check: checkBytes, doc: "bound on NVMe tier bytes (0: device free space)"},
 	{name: "maxmemory-policy", def: "noeviction", check: checkPolicy, doc: "noeviction | allkeys-lru (and the other Redis names)"},
 	{name: "devices", def: "", doc: "comma-separated device directories (default: <dir>/blobs)"},

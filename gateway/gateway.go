@@ -59,7 +59,7 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 	case eng.SendsByReference():
 		logf("DRAM tier sends resident values to plain-TCP sockets by reference (dram-send-by-reference)")
 	case eopts.SendByReference:
-		logf("dram-send-by-reference: the kernel gave no usable memfd; values are copied to sockets")
+		logf("dram-send-by-reference: the kernel takes no page references through pipes (vmsplice); values are copied to sockets")
 	}
 
 	port := int(cfg.Int("port"))

@@ -97,7 +97,7 @@ func testMinioGo(t *testing.T, useTLS bool) {
 	}
 	if tg.Real {
 		// Over plain HTTP the large GETs above left as arena pages
-		// (sendfile); over TLS everything is copied.
+		// (spliced); over TLS everything is copied.
 		sent := tg.process.InfoInt(t, "dram_bytes_sent_by_ref")
 		if useTLS != (sent == 0) {
 			t.Fatalf("dram_bytes_sent_by_ref %d over %s", sent, map[bool]string{false: "http", true: "https"}[useTLS])

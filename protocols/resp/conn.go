@@ -6,6 +6,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gpucache/gpucache/engine"
@@ -26,6 +27,7 @@ type conn struct {
 	s   *Server
 	eng *engine.Engine
 	nc  net.Conn
+	raw syscall.RawConn // nc's descriptor, where values go by reference; nil: copied
 	id  uint64
 	rd  *Reader
 	wr  *Writer
@@ -66,6 +68,9 @@ func newConn(s *Server, nc net.Conn, id uint64) *conn {
 	c := &conn{s: s, eng: s.eng, nc: nc, id: id, proto: 2, created: time.Now()}
 	if a := nc.RemoteAddr(); a != nil {
 		c.addr = a.String()
+	}
+	if sc, ok := nc.(syscall.Conn); ok && s.eng.SendsByReference() {
+		c.raw, _ = sc.SyscallConn()
 	}
 	l := s.live.Load()
 	c.timeout = l.timeout
@@ -111,8 +116,9 @@ func (w connWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// ReadFrom hands r to the socket, which sends from a file by reference
-// (sendfile) when r is one: how values go out by reference (Writer).
+// ReadFrom hands r to the socket, which takes the pages of a resident
+// value by reference (engine.SpliceTo) when r is one: how values go out
+// by reference (Writer).
 func (w connWriter) ReadFrom(r io.Reader) (int64, error) {
 	c := w.c
 	if c.timeout > 0 {
@@ -120,9 +126,15 @@ func (w connWriter) ReadFrom(r io.Reader) (int64, error) {
 	}
 	var n int64
 	var err error
-	if rf, ok := c.nc.(io.ReaderFrom); ok {
+	handled := false
+	if c.raw != nil {
+		n, handled, err = engine.SpliceTo(c.raw, r)
+	}
+	switch rf, ok := c.nc.(io.ReaderFrom); {
+	case handled:
+	case ok:
 		n, err = rf.ReadFrom(r)
-	} else {
+	default:
 		n, err = io.Copy(struct{ io.Writer }{c.nc}, r)
 	}
 	c.outBytes.Add(n)

@@ -125,6 +125,11 @@ func (s *Server) Serve(ln net.Listener) error {
 	if hs.TLSConfig != nil {
 		err = hs.ServeTLS(ln, "", "")
 	} else {
+		if s.eng.SendsByReference() {
+			// Response bodies end in the connection's ReadFrom (see
+			// writeBody).
+			ln = engine.SpliceListener(ln)
+		}
 		err = hs.Serve(ln)
 	}
 	if errors.Is(err, http.ErrServerClosed) {
