@@ -43,11 +43,18 @@ type arena struct {
 	sent    atomic.Int64 // bytes sent by reference
 	renewed atomic.Int64 // pages renewed before reuse
 
-	mu      sync.Mutex
-	cond    *sync.Cond
-	free    []int32 // stack of free page indexes
-	shares  []int32 // per page: owners beyond the first (see share)
-	waiters int
+	mu       sync.Mutex
+	cond     *sync.Cond
+	free     []int32 // stack of free page indexes, ready to write
+	dirty    []int32 // stack of free pages sent by reference, awaiting renewal
+	renewing int     // free pages the renewer holds between dirty and free
+	shares   []int32 // per page: owners beyond the first (see share)
+	waiters  int
+
+	renewWake chan struct{} // the renewer has dirty pages to take
+	renewDone chan struct{} // closed: the renewer exits
+	renewWG   sync.WaitGroup
+	batch     []int32 // the renewer's
 
 	// reclaim asks the DRAM cache to drop entries until at least need pages
 	// are free or nothing more can be dropped. Called without mu held.
@@ -82,6 +89,9 @@ func newArena(size int64, byRef bool) (*arena, error) {
 			a.blank[i] = true
 		}
 		a.limits = sendLimits{sendMin, sendHead}
+		a.renewWake, a.renewDone = make(chan struct{}, 1), make(chan struct{})
+		a.renewWG.Add(1)
+		go a.renewer()
 	}
 	for i := range a.free {
 		a.free[i] = int32(n - 1 - i) // low pages first
@@ -122,6 +132,10 @@ func (a *arena) close() error {
 	if a.mem == nil {
 		return nil
 	}
+	if a.renewDone != nil {
+		close(a.renewDone)
+		a.renewWG.Wait()
+	}
 	a.pipes.close()
 	err := unmapAligned(a.mem)
 	a.mem = nil
@@ -142,14 +156,15 @@ func (a *arena) alloc(dst []int32, n int, wait time.Duration) ([]int32, error) {
 		return dst, ErrTooLarge
 	}
 	a.mu.Lock()
-	if len(a.free) < n && a.reclaim != nil {
+	if a.unused() < n && a.reclaim != nil {
 		a.mu.Unlock()
 		a.reclaim(n)
 		a.mu.Lock()
 	}
-	if len(a.free) < n {
+	if a.takeable() < n {
 		// NB: pages held by readers of evicted entries come back through
-		// freePages, which broadcasts; the timer bounds the wait.
+		// freePages, and renewed ones from the renewer; both broadcast.
+		// The timer bounds the wait.
 		var timedOut bool
 		t := time.AfterFunc(wait, func() {
 			a.mu.Lock()
@@ -158,9 +173,9 @@ func (a *arena) alloc(dst []int32, n int, wait time.Duration) ([]int32, error) {
 			a.mu.Unlock()
 		})
 		a.waiters++
-		for len(a.free) < n && !timedOut {
+		for a.takeable() < n && !timedOut {
 			a.cond.Wait()
-			if len(a.free) < n && a.reclaim != nil {
+			if a.unused() < n && a.reclaim != nil {
 				a.mu.Unlock()
 				a.reclaim(n)
 				a.mu.Lock()
@@ -168,20 +183,18 @@ func (a *arena) alloc(dst []int32, n int, wait time.Duration) ([]int32, error) {
 		}
 		a.waiters--
 		t.Stop()
-		if len(a.free) < n {
+		if a.takeable() < n {
 			a.mu.Unlock()
 			return dst, ErrBusy
 		}
 	}
 	// Pop in stack order: pages freed together come back in their old
 	// order (see freePages), so values tend to lie in runs of consecutive
-	// pages, which go to a socket or a renewal with one call each.
-	top := len(a.free) - n
+	// pages, which go to a socket or a renewal with one call each. Ready
+	// pages first; then dirty ones, renewed here.
 	start := len(dst)
-	for i := len(a.free) - 1; i >= top; i-- {
-		dst = append(dst, a.free[i])
-	}
-	a.free = a.free[:top]
+	dst, a.free = popPages(dst, a.free, n)
+	dst, a.dirty = popPages(dst, a.dirty, n-(len(dst)-start))
 	a.mu.Unlock()
 	a.inUse.Add(int64(n))
 	if a.exposed != nil {
@@ -190,8 +203,23 @@ func (a *arena) alloc(dst []int32, n int, wait time.Duration) ([]int32, error) {
 	return dst, nil
 }
 
+// unused counts the free pages, whatever their state; a.mu is held.
+func (a *arena) unused() int { return len(a.free) + len(a.dirty) + a.renewing }
+
+// takeable counts the free pages alloc can take now; a.mu is held.
+func (a *arena) takeable() int { return len(a.free) + len(a.dirty) }
+
+// popPages moves up to n pages from the top of stack to dst.
+func popPages(dst, stack []int32, n int) ([]int32, []int32) {
+	top := max(len(stack)-n, 0)
+	for i := len(stack) - 1; i >= top; i-- {
+		dst = append(dst, stack[i])
+	}
+	return dst, stack[:top]
+}
+
 func (a *arena) freePages(idx []int32) {
-	freed := 0
+	freed, dirtied := 0, 0
 	a.mu.Lock()
 	for k := len(idx) - 1; k >= 0; k-- { // last first: alloc pops the first first
 		i := idx[k]
@@ -199,7 +227,12 @@ func (a *arena) freePages(idx []int32) {
 			a.shares[i]-- // another owner still holds it
 			continue
 		}
-		a.free = append(a.free, i)
+		if a.exposed != nil && a.exposed[i].Load() {
+			a.dirty = append(a.dirty, i)
+			dirtied++
+		} else {
+			a.free = append(a.free, i)
+		}
 		freed++
 	}
 	if a.waiters > 0 && freed > 0 {
@@ -207,6 +240,56 @@ func (a *arena) freePages(idx []int32) {
 	}
 	a.mu.Unlock()
 	a.inUse.Add(-int64(freed))
+	if dirtied > 0 {
+		select {
+		case a.renewWake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// renewBatch is how many pages the renewer takes at a time (16 MiB): few
+// enough that an alloc rarely waits for them.
+const renewBatch = 64
+
+// renewer renews dirty pages in the background, so that a write usually
+// finds its pages ready instead of paying for fresh zeroed ones itself.
+// Where the cores have idle time (a server waiting on its devices, or one
+// whose clients are on other hosts) that cost leaves the request's path.
+func (a *arena) renewer() {
+	defer a.renewWG.Done()
+	for {
+		select {
+		case <-a.renewWake:
+		case <-a.renewDone:
+			return
+		}
+		for {
+			a.mu.Lock()
+			if len(a.dirty) == 0 {
+				a.mu.Unlock()
+				break
+			}
+			a.batch, a.dirty = popPages(a.batch[:0], a.dirty, renewBatch)
+			a.renewing = len(a.batch)
+			a.mu.Unlock()
+			a.renew(a.batch)
+			a.mu.Lock()
+			for k := len(a.batch) - 1; k >= 0; k-- {
+				a.free = append(a.free, a.batch[k])
+			}
+			a.renewing = 0
+			if a.waiters > 0 {
+				a.cond.Broadcast()
+			}
+			a.mu.Unlock()
+			select {
+			case <-a.renewDone:
+				return
+			default:
+			}
+		}
+	}
 }
 
 // share adds an owner to each page of idx: a page returns to the free list

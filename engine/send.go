@@ -418,6 +418,9 @@ type spliceConn struct {
 	rc syscall.RawConn
 }
 
+// SyscallConn returns the connection's RawConn, made once.
+func (c *spliceConn) SyscallConn() (syscall.RawConn, error) { return c.rc, nil }
+
 func (c *spliceConn) ReadFrom(r io.Reader) (int64, error) {
 	if n, ok, err := SpliceTo(c.rc, r); ok {
 		return n, err
