@@ -91,18 +91,24 @@ func (a *arena) renew(idx []int32) {
 // pipe is a pipe that carries page references from vmsplice to splice.
 type pipe struct {
 	r, w int
-	size int // capacity in bytes
+	size int  // capacity in bytes
+	big  bool // enlarged to pipeSize
 }
 
-// pipeSize is the capacity asked of each pipe: one vmsplice and one
-// splice per MiB. Unprivileged users get it up to fs.pipe-max-size (1 MiB
-// by default) and for 64 pipes; beyond that pipes keep the default 64 KiB.
-const pipeSize = 1 << 20
+// pipeSize is the capacity asked of the first bigPipes pipes: one vmsplice
+// and one splice per MiB. Others keep the default (64 KiB). An unprivileged
+// user's pipes share fs.pipe-user-pages-soft (64 MiB by default), past
+// which new pipes get two pages; bigPipes stays well inside it.
+const (
+	pipeSize = 1 << 20
+	bigPipes = 32
+)
 
 // pipePool keeps empty pipes, one per concurrent sender.
 type pipePool struct {
 	mu     sync.Mutex
 	free   []pipe
+	big    int // open pipes enlarged to pipeSize
 	closed bool
 }
 
@@ -138,8 +144,17 @@ func (pp *pipePool) get() (pipe, error) {
 		return pipe{}, err
 	}
 	p := pipe{r: fds[0], w: fds[1]}
-	size, err := unix.FcntlInt(uintptr(p.w), unix.F_SETPIPE_SZ, pipeSize)
-	if err != nil {
+	pp.mu.Lock()
+	p.big = pp.big < bigPipes
+	if p.big {
+		pp.big++
+	}
+	pp.mu.Unlock()
+	size, err := 0, error(nil)
+	if p.big {
+		size, err = unix.FcntlInt(uintptr(p.w), unix.F_SETPIPE_SZ, pipeSize)
+	}
+	if !p.big || err != nil {
 		size, err = unix.FcntlInt(uintptr(p.w), unix.F_GETPIPE_SZ, 0)
 	}
 	if err != nil || size < 4096 {
@@ -165,15 +180,21 @@ func (pp *pipePool) put(p pipe) {
 func (pp *pipePool) discard(p pipe) {
 	unix.Close(p.r)
 	unix.Close(p.w)
+	if p.big {
+		pp.mu.Lock()
+		pp.big--
+		pp.mu.Unlock()
+	}
 }
 
 func (pp *pipePool) close() {
 	pp.mu.Lock()
-	for _, p := range pp.free {
-		pp.discard(p)
-	}
+	free := pp.free
 	pp.free, pp.closed = nil, true
 	pp.mu.Unlock()
+	for _, p := range free {
+		pp.discard(p)
+	}
 }
 
 // SendWriter is a destination SendRange can hand pages to by reference:

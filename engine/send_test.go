@@ -471,3 +471,36 @@ func BenchmarkSendRange(b *testing.B) {
 		})
 	}
 }
+
+// At most bigPipes pipes are enlarged at once, so that many concurrent
+// senders stay inside an unprivileged user's pipe budget; the rest keep
+// the default capacity, and closing an enlarged pipe frees its place.
+func TestPipePoolBudget(t *testing.T) {
+	var pp pipePool
+	var pipes []pipe
+	for range bigPipes + 8 {
+		p, err := pp.get()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pipes = append(pipes, p)
+	}
+	big := 0
+	for _, p := range pipes {
+		if p.big {
+			big++
+		} else if p.size > 64<<10 {
+			t.Fatalf("a pipe beyond the budget holds %d bytes", p.size)
+		}
+	}
+	if big != bigPipes || pp.big != bigPipes {
+		t.Fatalf("%d pipes enlarged (pool counts %d), want %d", big, pp.big, bigPipes)
+	}
+	for _, p := range pipes {
+		pp.put(p)
+	}
+	pp.close()
+	if pp.big != 0 {
+		t.Fatalf("%d enlarged pipes counted after close", pp.big)
+	}
+}
