@@ -14,8 +14,13 @@ import (
 // for the chunks and syncs once, so a SET costs about max(receive, write)
 // instead of their sum. The CRC is computed page by page as pages fill.
 
-// streamChunkTarget is the size of one background write.
-const streamChunkTarget = 4 << 20
+// streamChunkTarget is the size of one background write. A value under
+// four of them is written in quarters, down to streamChunkMin, so that
+// most of a 2-16 MiB value too is on its way while the rest arrives.
+const (
+	streamChunkTarget = 4 << 20
+	streamChunkMin    = 1 << 20
+)
 
 // blobStream is a Buffer's streaming write, embedded in it (no allocation).
 type blobStream struct {
@@ -72,15 +77,17 @@ func (s *blobStore) stopWriters() {
 	}
 }
 
-// chunkPages is the number of whole pages per chunk write: a multiple of
-// the stripe width, near streamChunkTarget.
-func (s *blobStore) chunkPages() int {
+// chunkPages is the number of whole pages per chunk write for a value of
+// size bytes: a multiple of the stripe width, near a quarter of the value
+// within [streamChunkMin, streamChunkTarget].
+func (s *blobStore) chunkPages(size int64) int {
+	target := min(streamChunkTarget, max(streamChunkMin, size/4))
 	unit := 1
 	for int64(unit)*pageSize%s.width != 0 {
 		unit++
 	}
 	n := unit
-	for int64(n)*pageSize < streamChunkTarget {
+	for int64(n)*pageSize < target {
 		n += unit
 	}
 	return n
@@ -104,7 +111,7 @@ func (b *Buffer) Filled(n int) {
 	}
 	if !st.active {
 		s := b.store
-		if b.size <= int64(s.inlineThreshold) || b.size < 2*streamChunkTarget {
+		if b.size <= int64(s.inlineThreshold) || b.size < 2*streamChunkMin {
 			st.disabled = true
 			return
 		}
@@ -114,7 +121,7 @@ func (b *Buffer) Filled(n int) {
 			st.disabled = true // Put takes the plain path and reports it
 			return
 		}
-		st.active, st.seg, st.off, st.padded, st.chunk = true, seg, off, padded, s.chunkPages()
+		st.active, st.seg, st.off, st.padded, st.chunk = true, seg, off, padded, s.chunkPages(b.size)
 	}
 	if n == len(b.pages) && len(b.pages[n-1]) != pageSize {
 		n-- // a short last page goes with the tail, padded, in finishStream

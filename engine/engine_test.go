@@ -1165,3 +1165,52 @@ func TestComposeResidentSharesPages(t *testing.T) {
 		t.Fatal("composed value of unaligned parts wrong")
 	}
 }
+
+// Values from 2 MiB up stream to the NVMe tier as their pages fill, in
+// chunks of about a quarter of the value (1-4 MiB). Around each size where
+// the chunking changes, on one device and on 2+1 erasure coding, a
+// streamed value reads back whole from DRAM and, after a restart, from
+// the NVMe tier.
+func TestStreamedPutSizes(t *testing.T) {
+	sizes := []int64{2<<20 - 1, 2 << 20, 2<<20 + 100, 4<<20 + 5, 8<<20 - 3, 9<<20 + 3, 16<<20 + 4096, 17 << 20}
+	for _, ec := range []bool{false, true} {
+		t.Run(fmt.Sprint("ec=", ec), func(t *testing.T) {
+			root := t.TempDir()
+			var mod func(*Options)
+			if ec {
+				devs := []string{filepath.Join(root, "d0"), filepath.Join(root, "d1"), filepath.Join(root, "d2")}
+				mod = func(o *Options) { o.Devices, o.ECData, o.ECParity = devs, 2, 1 }
+			}
+			e := openTest(t, filepath.Join(root, "dir"), mod)
+			for i, size := range sizes {
+				val := pattern(uint64(300+i), int(size))
+				b, err := e.NewBuffer(size)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := b.ReadFrom(bytes.NewReader(val)); err != nil {
+					t.Fatal(err)
+				}
+				if want := size >= 2<<20; b.Streaming() != want {
+					t.Fatalf("%d bytes: streaming %v, want %v", size, b.Streaming(), want)
+				}
+				if _, err := e.Put("", []byte(fmt.Sprint("s", size)), b, PutOptions{}); err != nil {
+					t.Fatal(err)
+				}
+				if got := mustGet(t, e, "", fmt.Sprint("s", size)); !bytes.Equal(got, val) {
+					t.Fatalf("%d bytes: read back differs", size)
+				}
+			}
+			if err := e.Close(); err != nil {
+				t.Fatal(err)
+			}
+			e = openTest(t, filepath.Join(root, "dir"), mod)
+			defer e.Close()
+			for i, size := range sizes {
+				if got := mustGet(t, e, "", fmt.Sprint("s", size)); !bytes.Equal(got, pattern(uint64(300+i), int(size))) {
+					t.Fatalf("%d bytes after restart: read back differs", size)
+				}
+			}
+		})
+	}
+}
