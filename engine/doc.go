@@ -13,9 +13,10 @@
 // Writes of large values: the front end takes arena memory with NewBuffer
 // and reads the value from the socket straight into it (the one copy),
 // reporting filled pages (Buffer.Filled; Buffer.ReadFrom does it itself).
-// From the first report the value's extent is reserved and whole 4 MiB
-// chunks go to the active segment by vectored O_DIRECT writes while the rest
-// is still arriving; Put writes the tail, waits, shares one fdatasync with
+// For values of 2 MiB and more, from the first report the value's extent is
+// reserved and whole chunks (a quarter of the value, 1-4 MiB) go to the
+// active segment by vectored O_DIRECT writes while the rest is still
+// arriving; Put writes the tail, waits, shares one fdatasync with
 // concurrent writers, commits the metadata, and keeps the same pages
 // resident as the DRAM tier's copy. The front end calls Sync once per batch
 // of mutations before answering, which makes the metadata durable with one
