@@ -245,14 +245,13 @@ func (v *Value) SendRange(w SendWriter, off, n int64) (int64, error) {
 		start := int64(idx[p])*pageSize + off - p*pageSize
 		end := int64(idx[q-1])*pageSize + min(off+n-total, q*pageSize) - (q-1)*pageSize
 		s.pr.mem = a.mem[start:end:end]
-		s.lr = io.LimitedReader{R: &s.pr, N: end - start}
 		var m int64
 		handled := false
 		if rc != nil {
-			m, handled, err = SpliceTo(rc, &s.lr)
+			m, handled, err = SpliceTo(rc, &s.pr)
 		}
 		if !handled {
-			m, err = w.ReadFrom(&s.lr)
+			m, err = w.ReadFrom(&s.pr)
 		}
 		total += m
 		off += m
@@ -273,7 +272,6 @@ func (v *Value) SendRange(w SendWriter, off, n int64) (int64, error) {
 type sender struct {
 	a  *arena
 	pr pageReader
-	lr io.LimitedReader
 
 	p     pipe  // SpliceTo's pipe, while it runs
 	left  int   // bytes in the pipe
@@ -290,7 +288,7 @@ var senderPool = sync.Pool{New: func() any {
 }}
 
 func (s *sender) release() {
-	s.a, s.pr.mem, s.lr, s.p, s.err = nil, nil, io.LimitedReader{}, pipe{}, nil
+	s.a, s.pr.mem, s.p, s.err = nil, nil, pipe{}, nil
 	senderPool.Put(s)
 }
 
@@ -310,7 +308,7 @@ func (r *pageReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// WriteTo spares a copying ReadFrom its buffer.
+// WriteTo lets a copying ReadFrom (io.Copy) write the run in one call.
 func (r *pageReader) WriteTo(w io.Writer) (int64, error) {
 	n, err := w.Write(r.mem)
 	r.mem = r.mem[n:]
@@ -320,7 +318,6 @@ func (r *pageReader) WriteTo(w io.Writer) (int64, error) {
 // advance records n bytes of the run as sent by reference.
 func (s *sender) advance(n int) {
 	s.pr.mem = s.pr.mem[n:]
-	s.lr.N -= int64(n)
 	s.a.sent.Add(int64(n))
 }
 
@@ -331,12 +328,8 @@ func (s *sender) advance(n int) {
 // socket that cannot take pages, it sends nothing and reports handled
 // false; the caller then copies.
 func SpliceTo(rc syscall.RawConn, r io.Reader) (n int64, handled bool, err error) {
-	lr, ok := r.(*io.LimitedReader)
-	if !ok {
-		return 0, false, nil
-	}
-	pr, ok := lr.R.(*pageReader)
-	if !ok || lr != &pr.s.lr || int64(len(pr.mem)) != lr.N {
+	pr, ok := r.(*pageReader)
+	if !ok || pr.s == nil || &pr.s.pr != pr || pr.s.a == nil {
 		return 0, false, nil
 	}
 	s := pr.s
@@ -355,7 +348,10 @@ func SpliceTo(rc syscall.RawConn, r io.Reader) (n int64, handled bool, err error
 		if verr == unix.EINTR {
 			continue
 		}
-		if verr != nil || k <= 0 {
+		if verr == nil && k <= 0 {
+			verr = io.ErrShortWrite
+		}
+		if verr != nil {
 			// The pipe is as it was: empty.
 			a.pipes.put(p)
 			if n == 0 {
