@@ -111,13 +111,7 @@ func TestRenewerRenewsFreedPages(t *testing.T) {
 	e := openSending(t, nil)
 	e.arena.limits = sendLimits{min: 8 << 10, head: 4 << 10}
 	const size = 4 * pageSize
-	if _, err := e.PutBytes("", []byte("k"), pattern(5, size), PutOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	v, err := e.Get("", []byte("k"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := putGet(t, e, "k", pattern(5, size))
 	srv, cli := tcpPair(t)
 	done := make(chan error, 1)
 	go func() {
@@ -220,6 +214,19 @@ func TestSendByReferenceUnderChurn(t *testing.T) {
 	if e.Stats().DRAMPagesRenewed == 0 {
 		t.Fatal("no page was renewed")
 	}
+}
+
+// putGet stores val under key and returns the Value read back.
+func putGet(t *testing.T, e *Engine, key string, val []byte) *Value {
+	t.Helper()
+	if _, err := e.PutBytes("", []byte(key), val, PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := e.Get("", []byte(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 func firstDiff(a, b []byte) int {
@@ -353,13 +360,7 @@ func TestSendRangeDeadline(t *testing.T) {
 	e := openSending(t, nil)
 	const size = 8 << 20
 	val := pattern(4, size)
-	if _, err := e.PutBytes("", []byte("k"), val, PutOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	v, err := e.Get("", []byte("k"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := putGet(t, e, "k", val)
 	defer v.Release()
 	srv, _ := tcpPair(t)
 	srv.SetWriteBuffer(64 << 10)
@@ -396,13 +397,7 @@ func TestSendRangeCopies(t *testing.T) {
 		t.Fatal("the arena sends by reference without SendByReference")
 	}
 	val := pattern(3, 2<<20)
-	if _, err := e.PutBytes("", []byte("k"), val, PutOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	v, err := e.Get("", []byte("k"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := putGet(t, e, "k", val)
 	defer v.Release()
 	var buf bytes.Buffer
 	if _, err := v.SendRange(&buf, 0, int64(len(val))); err != nil || !bytes.Equal(buf.Bytes(), val) {
