@@ -89,14 +89,16 @@ func newArena(size int64, byRef bool) (*arena, error) {
 			a.blank[i] = true
 		}
 		a.limits = sendLimits{sendMin, sendHead}
-		a.renewWake, a.renewDone = make(chan struct{}, 1), make(chan struct{})
-		a.renewWG.Add(1)
-		go a.renewer()
 	}
 	for i := range a.free {
 		a.free[i] = int32(n - 1 - i) // low pages first
 	}
 	a.cond = sync.NewCond(&a.mu)
+	if a.exposed != nil {
+		a.renewWake, a.renewDone = make(chan struct{}, 1), make(chan struct{})
+		a.renewWG.Add(1)
+		go a.renewer()
+	}
 	return a, nil
 }
 
