@@ -57,7 +57,7 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 		st.DRAMCapacity>>20, cfg.Get("maxmemory-policy"))
 	switch {
 	case eng.SendsByReference():
-		logf("DRAM tier sends resident values to plain-TCP sockets by reference (dram-send-by-reference)")
+		logf("DRAM tier sends resident values to plain-TCP and Unix sockets by reference (dram-send-by-reference)")
 	case eopts.SendByReference:
 		logf("dram-send-by-reference: the kernel takes no page references through pipes (vmsplice); values are copied to sockets")
 	}
