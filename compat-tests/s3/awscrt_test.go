@@ -59,11 +59,18 @@ func TestLMCacheAWSCRTClient(t *testing.T) {
 		t.Fatalf("steps %v, want %v", res.Steps, steps)
 	}
 	// Read back from Go what the CRT's multipart upload stored.
-	c := &crtClient{t: t, tg: tg, c: tg.httpClient(), bucket: "lmcache"}
-	resp, body := c.do("GET", strings.ReplaceAll(res.Key, "@", "%40"), "", nil)
+	readBack(t, tg, "lmcache", res.Key, res.SHA256)
+}
+
+// readBack GETs key (named as LMCache's clients name it, with '@') from
+// bucket with a Go client and checks the body's SHA-256 against the hex
+// sum the storing client reported.
+func readBack(t *testing.T, tg *target, bucket, key, sha string) {
+	t.Helper()
+	c := &crtClient{t: t, tg: tg, c: tg.httpClient(), bucket: bucket}
+	resp, body := c.do("GET", strings.ReplaceAll(key, "@", "%40"), "", nil)
 	want(t, resp, body, 200)
-	sum := sha256.Sum256(body)
-	if hex.EncodeToString(sum[:]) != res.SHA256 {
-		t.Fatalf("%s read back from Go: %d bytes, SHA-256 differs", res.Key, len(body))
+	if sum := sha256.Sum256(body); hex.EncodeToString(sum[:]) != sha {
+		t.Fatalf("%s read back from Go: %d bytes, SHA-256 differs from what the client stored", key, len(body))
 	}
 }
