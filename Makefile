@@ -12,6 +12,7 @@
 #   make arm64    cross-build for linux/arm64 and run the device tests under qemu
 #   make run      run the server (ARGS="--port 6380 --dir /tmp/d")
 #   make deps     install redis-tools, redis-server, awscli, s3cmd, qemu-user-static,
+#                 docker-compose, prometheus, the Dockerfile linter (npm ci),
 #                 nodejs and the JavaScript S3 clients (npm ci), versitygw
 
 GO          ?= go

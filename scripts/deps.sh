@@ -14,6 +14,12 @@
 #                    JavaScript v3 and the AWS Common Runtime), pinned in
 #                    compat-tests/s3/testdata/js/package-lock.json and
 #                    installed there with npm ci
+#   docker-compose   validates docker-compose.yml (compat-tests/deploy); no
+#                    Docker engine is needed or started
+#   prometheus       runs the Grafana dashboard's queries against a real
+#                    server (compat-tests/deploy); its daemon is not left running
+#   dockerfile-utils the Dockerfile linter, pinned in
+#                    compat-tests/deploy/testdata/package-lock.json (npm ci)
 # Idempotent: does nothing when all are present; otherwise one
 # `apt-get update`, then one `apt-get install` of the missing packages.
 set -euo pipefail
@@ -30,6 +36,8 @@ have qemu-aarch64-static || missing+=(qemu-user-static)
 have s3cmd || missing+=(s3cmd)
 have node || missing+=(nodejs)
 have npm || missing+=(npm)
+have docker-compose || missing+=(docker-compose)
+have prometheus || missing+=(prometheus)
 
 gobin=$(go env GOPATH)/bin
 if ! have versitygw && [ ! -x "$gobin/versitygw" ]; then
@@ -37,11 +45,10 @@ if ! have versitygw && [ ! -x "$gobin/versitygw" ]; then
 	go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
 fi
 
-# npm ci again whenever the lock file changes; the stamp records the
-# lock file it installed.
-js_clients() {
-	local dir lock stamp
-	dir=$(cd "$(dirname "$0")/.." && pwd)/compat-tests/s3/testdata/js
+# npm ci again whenever a lock file changes; the stamp records the lock
+# file it installed.
+npm_dir() {
+	local dir=$1 lock stamp
 	lock=$(sha256sum "$dir/package-lock.json" | cut -d" " -f1)
 	stamp=$dir/node_modules/.gpucache-lock-sha256
 	if [ "$(cat "$stamp" 2>/dev/null)" = "$lock" ]; then
@@ -50,6 +57,12 @@ js_clients() {
 	echo "deps: npm ci in $dir" >&2
 	(cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
 	echo "$lock" >"$stamp"
+}
+js_clients() {
+	local top
+	top=$(cd "$(dirname "$0")/.." && pwd)
+	npm_dir "$top/compat-tests/s3/testdata/js"
+	npm_dir "$top/compat-tests/deploy/testdata"
 }
 
 if [ ${#missing[@]} -eq 0 ]; then
@@ -72,5 +85,12 @@ export DEBIAN_FRONTEND=noninteractive
 # own servers on free ports and need none running.
 if [[ " ${missing[*]} " == *" redis-server "* ]] && have systemctl; then
 	"${sudo[@]}" systemctl disable --now redis-server >/dev/null 2>&1 || true
+fi
+# Likewise prometheus's daemon (on 9090); the tests run their own.
+if [[ " ${missing[*]} " == *" prometheus "* ]]; then
+	if have systemctl; then
+		"${sudo[@]}" systemctl disable --now prometheus >/dev/null 2>&1 || true
+	fi
+	"${sudo[@]}" service prometheus stop >/dev/null 2>&1 || true
 fi
 js_clients
