@@ -18,6 +18,8 @@
 #                    Docker engine is needed or started
 #   prometheus       runs the Grafana dashboard's queries against a real
 #                    server (compat-tests/deploy); its daemon is not left running
+#   valkey-glide, ioredis  the JavaScript Redis clients, pinned in
+#                    compat-tests/resp/testdata/js/package-lock.json (npm ci)
 #   dockerfile-utils the Dockerfile linter, pinned in
 #                    compat-tests/deploy/testdata/package-lock.json (npm ci)
 # Idempotent: does nothing when all are present; otherwise one
@@ -62,6 +64,7 @@ js_clients() {
 	local top
 	top=$(cd "$(dirname "$0")/.." && pwd)
 	npm_dir "$top/compat-tests/s3/testdata/js"
+	npm_dir "$top/compat-tests/resp/testdata/js"
 	npm_dir "$top/compat-tests/deploy/testdata"
 }
 
