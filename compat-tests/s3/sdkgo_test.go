@@ -109,7 +109,7 @@ func TestAWSSDKGoV2PathStyle(t *testing.T) {
 // TestLMCacheS3AdapterShape sends, with the AWS SDK for Go v2 and
 // virtual-host addressing, the requests LMCache's multi-process `s3` L2
 // adapter makes (its own client is awscrt; this is the same request shape
-// from another real client): keys `<model>@<rank>@<hash>@<group id hex>`,
+// from another real client): keys `<model>@<rank %08x>@<object group id hex>@<chunk hash hex>`,
 // PUT, HEAD for lookups (which needs a Content-Length > 0), GET, DELETE,
 // and ListObjectsV2 with prefix, max-keys and continuation-token.
 func TestLMCacheS3AdapterShape(t *testing.T) {
@@ -122,7 +122,7 @@ func TestLMCacheS3AdapterShape(t *testing.T) {
 	}
 	var want []string
 	for i := range 23 {
-		k := fmt.Sprintf("Qwen3-8B@00000000@%016x@%x", 0x6c9faa6ae5af1bd0+i, i%3)
+		k := fmt.Sprintf("Qwen3-8B@00000000@%x@%016x", i%3, 0x6c9faa6ae5af1bd0+i)
 		want = append(want, k)
 		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String(k),
 			Body: bytes.NewReader(pattern(uint64(i), 4096+i)), ContentType: aws.String("application/octet-stream")}); err != nil {
@@ -130,7 +130,7 @@ func TestLMCacheS3AdapterShape(t *testing.T) {
 		}
 	}
 	// Another model's chunk, outside the prefix.
-	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("Llama-3-8B@00000000@00@0"),
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("Llama-3-8B@00000000@0@00"),
 		Body: bytes.NewReader([]byte("x"))}); err != nil {
 		t.Fatal(err)
 	}
@@ -195,6 +195,6 @@ func TestLMCacheS3AdapterShape(t *testing.T) {
 func keyIndex(k string) int {
 	var h uint64
 	var g int
-	fmt.Sscanf(k, "Qwen3-8B@00000000@%016x@%x", &h, &g)
+	fmt.Sscanf(k, "Qwen3-8B@00000000@%x@%016x", &g, &h)
 	return int(h - 0x6c9faa6ae5af1bd0)
 }

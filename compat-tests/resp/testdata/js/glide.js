@@ -12,8 +12,12 @@
 const { GlideClient, Batch, Decoder, InfoOptions, TimeUnit } = require('@valkey/valkey-glide');
 const { env, fail, data, sha256, infoFields, run } = require('./lib');
 
-const prefix = 'lmcache_glide:';
+// The adapter joins its key_prefix to each key with '@'; keys are
+// <model>@<kv rank %08x>@<object group id hex>@<chunk hash hex>.
+const prefix = 'team1@';
 const MiB = 1 << 20;
+// The older valkey:// connector's key, before ':metadata' / ':kv_bytes'.
+const oldKey = 'vllm@Qwen/Qwen3-8B@1@0@6c9faa6ae5af1bdf@bfloat16';
 
 async function main() {
   const steps = [];
@@ -27,7 +31,7 @@ async function main() {
   const bytes = { decoder: Decoder.Bytes };
   try {
     // A 32 MiB chunk (LMCache's default) and a 7,340,200-byte partial one.
-    const chunks = [[prefix + 'model@00000000@1f2e', data(32 * MiB, 1)], [prefix + 'model@00000000@partial', data(7340200, 2)]];
+    const chunks = [[prefix + 'Qwen3-8B@00000000@0@6c9faa6ae5af1bdf', data(32 * MiB, 1)], [prefix + 'Qwen3-8B@00000000@0@6c9faa6ae5af1be0', data(7340200, 2)]];
     for (const [k, v] of chunks) {
       const r = await c.set(k, v);
       if (r !== 'OK') fail('set', `SET ${k}: ${r}`);
@@ -38,7 +42,7 @@ async function main() {
     }
     steps.push('set-get-32MiB');
 
-    const ttlKey = prefix + 'model@00000000@ttl';
+    const ttlKey = prefix + 'Qwen3-8B@00000001@0@6c9faa6ae5af1bdf';
     if (await c.set(ttlKey, data(4 * MiB, 3), { expiry: { type: TimeUnit.Seconds, count: 600 } }) !== 'OK') fail('set-ex', 'SET EX');
     const ttl = await c.ttl(ttlKey);
     if (ttl <= 0 || ttl > 600) fail('set-ex', `TTL ${ttl}`);
@@ -56,10 +60,10 @@ async function main() {
     [4096, 1, 3, 2, 32, 256, 1024].forEach((v, i) => meta.writeInt32LE(v, i * 4));
     const kv = data(2 * MiB, 4);
     const b = new Batch(false);
-    b.set(prefix + 'old:metadata', meta).set(prefix + 'old:kv_bytes', kv);
+    b.set(oldKey + ':metadata', meta).set(oldKey + ':kv_bytes', kv);
     const res = await c.exec(b, true);
     if (!res || res.length !== 2 || res[0] !== 'OK' || res[1] !== 'OK') fail('batch', JSON.stringify(res));
-    const got = await c.mget([prefix + 'old:metadata', prefix + 'old:kv_bytes', prefix + 'missing'], bytes);
+    const got = await c.mget([oldKey + ':metadata', oldKey + ':kv_bytes', prefix + 'missing'], bytes);
     if (!got[0].equals(meta) || !got[1].equals(kv) || got[2] !== null) fail('mget', 'MGET [meta, kv, missing]');
     steps.push('batch-mget');
 
@@ -70,8 +74,8 @@ async function main() {
     steps.push('info-memory');
 
     // Eviction by the adapter's own capacity account: DEL.
-    if (await c.del([prefix + 'old:metadata', prefix + 'old:kv_bytes', prefix + 'missing']) !== 2) fail('del', 'DEL count');
-    if (await c.exists([prefix + 'old:kv_bytes']) !== 0) fail('del', 'a deleted key exists');
+    if (await c.del([oldKey + ':metadata', oldKey + ':kv_bytes', prefix + 'missing']) !== 2) fail('del', 'DEL count');
+    if (await c.exists([oldKey + ':kv_bytes']) !== 0) fail('del', 'a deleted key exists');
     steps.push('del');
 
     return {
