@@ -362,10 +362,6 @@ var subresources = map[string]bool{
 	"analytics": true, "metrics": true, "inventory": true, "intelligent-tiering": true,
 	"location": true, "uploads": true, "uploadId": true, "delete": true, "retention": true,
 	"legal-hold": true, "attributes": true, "torrent": true, "restore": true, "select": true,
-	// Named only to be refused: S3 operations this server does not have
-	// at all (Object Lambda, rename, directory-bucket sessions, ...).
-	"renameObject": true, "session": true, "metadataTable": true, "metadataConfiguration": true,
-	"objectLambda": true, "abac": true, "mfa": true,
 }
 
 // errSubresources is the refusal of a query naming more than one
@@ -394,7 +390,7 @@ func classify(req *request) (op, error) {
 	}
 	var extra []string
 	for name := range req.q {
-		if !subresources[name] {
+		if !subresources[name] && !unimplementedSubresources[name] {
 			continue
 		}
 		if k.sub == "" {
@@ -410,6 +406,9 @@ func classify(req *request) (op, error) {
 		return opUnknown, errSubresources(extra)
 	}
 	o, ok := opTable[k]
+	if !ok && unimplementedSubresources[k.sub] {
+		return opUnknown, errSubresourceNotImplemented
+	}
 	if !ok {
 		return opUnknown, methodNotAllowed(m, [...]string{"SERVICE", "BUCKET", "OBJECT"}[k.level])
 	}

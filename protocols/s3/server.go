@@ -248,6 +248,9 @@ func (s *Server) serve(req *request) error {
 	if err := s.checkRegion(req); err != nil {
 		return err
 	}
+	if err := checkHonourable(req); err != nil {
+		return err
+	}
 	if err := checkStreaming(req); err != nil {
 		return err
 	}
