@@ -123,7 +123,7 @@ func (c *h2Conn) response(id uint32) (int, []byte) {
 // LMCache's client prefers): each gets a clean 400 IncompleteBody, stores
 // nothing, and leaves the connection and the server serving.
 func TestBadInputHTTP2(t *testing.T) {
-	tg := startTarget(t, true)
+	tg, finished := startCountedTarget(t, true)
 	c := &rawClient{t: t, tg: tg, c: tg.httpClient()}
 	resp, body := c.send("PUT", "/bad", nil, 0, signWith(sigv4.EmptySHA256, time.Now()))
 	want(t, resp, body, 200)
@@ -150,10 +150,11 @@ func TestBadInputHTTP2(t *testing.T) {
 		c.absent("h2-long")
 	})
 	t.Run("stream-reset-mid-body", func(t *testing.T) {
+		before := finished.count("PutObject")
 		id := h2.put(tg, "h2-reset", len(data))
 		h2.fr.WriteData(id, false, data[:1000])
 		h2.fr.WriteRSTStream(id, http2.ErrCodeCancel)
-		time.Sleep(200 * time.Millisecond)
+		finished.waitFor("PutObject", before+1)
 		c.absent("h2-reset")
 	})
 	t.Run("same-connection-still-serves", func(t *testing.T) {

@@ -76,7 +76,7 @@ func (c *rawClient) absent(key string) {
 }
 
 func TestBadInput(t *testing.T) {
-	tg := startTarget(t, false)
+	tg, finished := startCountedTarget(t, false)
 	c := &rawClient{t: t, tg: tg, c: tg.httpClient()}
 	now := time.Now()
 	resp, body := c.send("PUT", "/bad", nil, 0, signWith(sigv4.EmptySHA256, now))
@@ -188,10 +188,11 @@ func TestBadInput(t *testing.T) {
 		fmt.Fprintf(&hdr, "PUT /bad/dropped HTTP/1.1\r\nHost: %s\r\n", tg.Host)
 		r.Header.Write(&hdr)
 		hdr.WriteString("\r\n")
+		before := finished.count("PutObject")
 		conn.Write(hdr.Bytes())
 		conn.Write(data[:len(data)/2])
 		conn.Close()
-		time.Sleep(200 * time.Millisecond)
+		finished.waitFor("PutObject", before+1)
 		c.absent("dropped")
 	})
 	t.Run("oversized-headers", func(t *testing.T) {
@@ -209,6 +210,7 @@ func TestBadInput(t *testing.T) {
 		fmt.Fprintf(&hdr, "PUT /bad/slow HTTP/1.1\r\nHost: %s\r\n", tg.Host)
 		r.Header.Write(&hdr)
 		hdr.WriteString("\r\n")
+		before := finished.count("PutObject")
 		conn.Write(hdr.Bytes())
 		conn.Write(data[:1000])
 		// Meanwhile others are served.
@@ -226,7 +228,7 @@ func TestBadInput(t *testing.T) {
 		}
 		wg.Wait()
 		conn.Close()
-		time.Sleep(200 * time.Millisecond)
+		finished.waitFor("PutObject", before+9) // the 8 others and the slow one
 		c.absent("slow")
 	})
 	// The server is unaffected: a normal round trip still works.

@@ -43,155 +43,6 @@ type aclPerm struct {
 	object bool
 }
 
-// requestAction maps a request to its S3 policy action. refuse is set for
-// operations S3 never lets the anonymous principal perform.
-func requestAction(req *request) (action string, refuse error) {
-	m, q := req.r.Method, req.has
-	copySrc := req.r.Header.Get("X-Amz-Copy-Source") != ""
-	if req.key == "" {
-		switch m {
-		case http.MethodPut:
-			switch {
-			case q("acl"):
-				return "s3:PutBucketAcl", errAnonymous
-			case q("ownershipControls"):
-				return "s3:PutBucketOwnershipControls", errAnonymousPutOwn
-			case q("policy"):
-				return "s3:PutBucketPolicy", nil
-			case q("cors"):
-				return "s3:PutBucketCORS", nil
-			case q("website"):
-				return "s3:PutBucketWebsite", nil
-			case q("tagging"):
-				return "s3:PutBucketTagging", nil
-			case q("versioning"):
-				return "s3:PutBucketVersioning", nil
-			case q("object-lock"):
-				return "s3:PutBucketObjectLockConfiguration", nil
-			case q("lifecycle"):
-				return "s3:PutLifecycleConfiguration", nil
-			case q("encryption"):
-				return "s3:PutEncryptionConfiguration", nil
-			case len(req.q) > 0:
-				return "s3:PutBucketConfiguration", nil
-			}
-			return "s3:CreateBucket", errAnonymous
-		case http.MethodGet:
-			switch {
-			case q("acl"):
-				return "s3:GetBucketAcl", nil
-			case q("ownershipControls"):
-				return "s3:GetBucketOwnershipControls", errAnonymousGetOwn
-			case q("policyStatus"):
-				return "s3:GetBucketPolicyStatus", nil
-			case q("policy"):
-				return "s3:GetBucketPolicy", nil
-			case q("cors"):
-				return "s3:GetBucketCORS", nil
-			case q("website"):
-				return "s3:GetBucketWebsite", nil
-			case q("tagging"):
-				return "s3:GetBucketTagging", nil
-			case q("versioning"):
-				return "s3:GetBucketVersioning", nil
-			case q("object-lock"):
-				return "s3:GetBucketObjectLockConfiguration", nil
-			case q("location"):
-				return "s3:GetBucketLocation", nil
-			case q("uploads"):
-				return "s3:ListBucketMultipartUploads", nil
-			case q("versions"):
-				return "s3:ListBucketVersions", nil
-			case q("lifecycle"):
-				return "s3:GetLifecycleConfiguration", nil
-			case q("encryption"):
-				return "s3:GetEncryptionConfiguration", nil
-			}
-			return "s3:ListBucket", nil
-		case http.MethodHead:
-			return "s3:ListBucket", nil
-		case http.MethodDelete:
-			switch {
-			case q("ownershipControls"):
-				return "s3:PutBucketOwnershipControls", errAnonymousPutOwn
-			case q("policy"):
-				return "s3:DeleteBucketPolicy", nil
-			case q("cors"):
-				return "s3:PutBucketCORS", nil
-			case q("website"):
-				return "s3:DeleteBucketWebsite", nil
-			case q("tagging"):
-				return "s3:PutBucketTagging", nil
-			case q("lifecycle"):
-				return "s3:PutLifecycleConfiguration", nil
-			case q("encryption"):
-				return "s3:PutEncryptionConfiguration", nil
-			}
-			return "s3:DeleteBucket", nil
-		case http.MethodPost:
-			return "s3:DeleteObject", errAccessDenied
-		}
-		return "", errMethodNotAllowed
-	}
-	switch m {
-	case http.MethodPut:
-		switch {
-		case q("uploadId") || q("partNumber"):
-			if copySrc {
-				return "s3:PutObject", errAccessDenied
-			}
-			return "s3:PutObject", nil
-		case q("acl"):
-			return "s3:PutObjectAcl", errAnonymous
-		case q("tagging"):
-			return "s3:PutObjectTagging", nil
-		case q("retention"):
-			return "s3:PutObjectRetention", nil
-		case q("legal-hold"):
-			return "s3:PutObjectLegalHold", nil
-		case copySrc:
-			return "s3:PutObject", errAnonymousCopy
-		}
-		return "s3:PutObject", nil
-	case http.MethodGet, http.MethodHead:
-		switch {
-		case q("uploadId"):
-			return "s3:ListMultipartUploadParts", nil
-		case q("acl"):
-			return "s3:GetObjectAcl", nil
-		case q("tagging"):
-			return "s3:GetObjectTagging", nil
-		case q("attributes"):
-			return "s3:GetObjectAttributes", nil
-		case q("retention"):
-			return "s3:GetObjectRetention", nil
-		case q("legal-hold"):
-			return "s3:GetObjectLegalHold", nil
-		}
-		return "s3:GetObject", nil
-	case http.MethodDelete:
-		switch {
-		case q("uploadId"):
-			return "s3:AbortMultipartUpload", nil
-		case q("tagging"):
-			return "s3:DeleteObjectTagging", nil
-		}
-		return "s3:DeleteObject", nil
-	case http.MethodPost:
-		switch {
-		case q("uploads"):
-			return "s3:PutObject", errAnonymousMultipart
-		case q("uploadId"):
-			return "s3:PutObject", nil
-		case q("select"):
-			return "s3:GetObject", errAnonymous
-		case q("restore"):
-			return "s3:RestoreObject", nil
-		}
-	}
-	return "", errMethodNotAllowed
-}
-
 // actionACLPerm maps an action to the ACL permission granting it (S3's
 // table of ACL permissions and policy actions).
 func actionACLPerm(action string) (aclPerm, bool) {
@@ -251,24 +102,21 @@ func (s *Server) authorizeAnonymous(req *request) (*sigv4.Result, error) {
 		}
 		return nil, errMethodNotAllowed
 	}
-	action, refuse := requestAction(req)
-	if action == "" {
-		return nil, refuse
-	}
-	if refuse != nil {
-		return nil, refuse
+	spec := &opSpecs[req.op]
+	if spec.anon != nil {
+		return nil, spec.anon
 	}
 	if _, err := s.checkBucket(req.bucket); err != nil {
 		return nil, err
 	}
-	if err := s.anonymousMay(req, action); err != nil {
+	if err := s.anonymousMay(req, spec.action); err != nil {
 		return nil, err
 	}
-	switch action {
-	case "s3:PutBucketPolicy", "s3:GetBucketPolicy", "s3:DeleteBucketPolicy":
+	switch req.op {
+	case opPutBucketPolicy, opGetBucketPolicy, opDeleteBucketPolicy:
 		// Only the bucket owner may manage its policy, whatever it says.
 		return nil, errMethodNotAllowed
-	case "s3:GetObject":
+	case opGetObject, opHeadObject:
 		for _, o := range responseOverrides {
 			if req.has(o[0]) {
 				return nil, errAnonymousOverride
@@ -367,29 +215,6 @@ func anonymousPayload(r *http.Request) (*sigv4.Result, error) {
 	return res, nil
 }
 
-// bucketAccessHandler routes the bucket sub-resources of access control
-// and configuration (ACL, policy, ownership controls, CORS, website).
-func bucketAccessHandler(req *request) func(*Server, *request) error {
-	m := req.r.Method
-	switch {
-	case req.has("acl") && m == http.MethodGet:
-		return (*Server).getBucketACL
-	case req.has("acl") && m == http.MethodPut:
-		return (*Server).putBucketACL
-	case req.has("policyStatus") && m == http.MethodGet:
-		return (*Server).getBucketPolicyStatus
-	case req.has("policy"):
-		return (*Server).bucketPolicyHandler
-	case req.has("ownershipControls"):
-		return (*Server).bucketOwnershipControls
-	case req.has("cors"):
-		return (*Server).bucketCORS
-	case req.has("website"):
-		return (*Server).bucketWebsite
-	}
-	return nil
-}
-
 // Accounts that are not root or admin (users.go) are held to the bucket's
 // owner, policy and ACLs, as S3 holds a principal of another account:
 //
@@ -409,11 +234,8 @@ func (s *Server) authorizeAccount(req *request) error {
 	if req.bucket == "" {
 		return nil // ListBuckets shows the caller's own buckets only
 	}
-	action, _ := requestAction(req)
-	switch action {
-	case "":
-		return nil // the handler answers MethodNotAllowed
-	case "s3:CreateBucket":
+	action := opSpecs[req.op].action
+	if req.op == opCreateBucket {
 		if s.roleOf(ak) != roleUserPlus {
 			return errAccessDenied
 		}
@@ -422,18 +244,19 @@ func (s *Server) authorizeAccount(req *request) error {
 	if _, err := s.checkBucket(req.bucket); err != nil {
 		return err
 	}
-	if req.key == "" && req.r.Method == http.MethodPost && req.has("delete") {
+	if req.op == opDeleteObjects {
 		return nil // each key is checked (deleteObjects)
 	}
 	if err := s.accountMay(req, ak, action, req.bucket, req.key); err != nil {
 		return err
 	}
-	for _, extra := range impliedActions(req, action) {
+	for _, extra := range impliedActions(req) {
 		if err := s.accountMay(req, ak, extra, req.bucket, req.key); err != nil {
 			return err
 		}
 	}
-	if src := req.r.Header.Get("X-Amz-Copy-Source"); src != "" && req.key != "" && req.r.Method == http.MethodPut {
+	if req.op == opCopyObject || req.op == opUploadPartCopy {
+		src := req.r.Header.Get("X-Amz-Copy-Source")
 		sb, sk, err := parseCopySource(src)
 		if err != nil {
 			return err
@@ -450,14 +273,14 @@ func (s *Server) authorizeAccount(req *request) error {
 // an object written with tags, a legal hold or a retention period needs
 // the permission to set those too, and overriding GOVERNANCE retention
 // needs s3:BypassGovernanceRetention.
-func impliedActions(req *request, action string) []string {
+func impliedActions(req *request) []string {
 	if req.key == "" {
 		return nil
 	}
 	var out []string
 	h := req.r.Header
-	creates := action == "s3:PutObject" && !req.has("uploadId") && !req.has("partNumber")
-	if creates {
+	switch req.op {
+	case opPutObject, opCopyObject, opCreateMultipartUpload:
 		if h.Get("X-Amz-Tagging") != "" {
 			out = append(out, "s3:PutObjectTagging")
 		}

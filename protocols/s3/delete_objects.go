@@ -61,6 +61,12 @@ func (s *Server) deleteObjects(req *request) error {
 			res.Errors = append(res.Errors, deleteError{Key: o.Key, Code: errKeyTooLong.Code, Message: errKeyTooLong.Message})
 			continue
 		}
+		if o.VersionID != "" && o.VersionID != "null" {
+			// Buckets are unversioned: deleting the current object
+			// instead of the version named would not be what was asked.
+			res.Errors = append(res.Errors, deleteError{Key: o.Key, Code: "NoSuchVersion", Message: "The specified version does not exist."})
+			continue
+		}
 		if err := s.keyMay(req, "s3:DeleteObject", o.Key); err != nil {
 			ae := toAPIError(err)
 			res.Errors = append(res.Errors, deleteError{Key: o.Key, Code: ae.Code, Message: ae.Message})

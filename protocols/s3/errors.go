@@ -223,7 +223,11 @@ type errorBody struct {
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, req *request, err error) {
 	ae := toAPIError(err)
 	if ae == errInternal {
-		s.cfg.Logf("s3: %s %s: %v", r.Method, r.URL.Path, err)
+		name := opUnknown.String()
+		if req != nil {
+			name = req.op.String()
+		}
+		s.cfg.Logf("s3: %s %s %s: %v", name, r.Method, r.URL.Path, err)
 	}
 	h := w.Header()
 	if ae.Status == http.StatusNotModified || r.Method == http.MethodHead {

@@ -251,3 +251,9 @@ func (s *Server) deleteObject(req *request) error {
 	req.w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+// getObjectBody answers GetObject.
+func (s *Server) getObjectBody(req *request) error { return s.getObject(req, false) }
+
+// headObject answers HeadObject.
+func (s *Server) headObject(req *request) error { return s.getObject(req, true) }

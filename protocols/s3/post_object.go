@@ -81,6 +81,12 @@ func (s *Server) postObject(req *request) error {
 	if err != nil {
 		return err
 	}
+	if err := formEncryption(fields, r.TLS != nil); err != nil {
+		return err
+	}
+	if sc, ok := fields["x-amz-storage-class"]; ok && sc != "STANDARD" {
+		return errInvalidStorageClass.withArg("x-amz-storage-class", sc)
+	}
 	key, ok := fields["key"]
 	if !ok || key == "" {
 		return postMissingField("key")

@@ -97,7 +97,7 @@ func (s *Server) checkRegion(req *request) error {
 		return nil
 	}
 	if req.bucket != "" {
-		if req.key == "" && req.r.Method == http.MethodPut && len(req.q) == 0 {
+		if req.op == opCreateBucket {
 			return nil
 		}
 		if ks := s.bucketKS(req.bucket); ks != "" {
@@ -137,13 +137,8 @@ func checkStreaming(req *request) error {
 	if !req.auth.Mode.Chunked() {
 		return nil
 	}
-	if req.r.Method != http.MethodPut || req.key == "" || req.r.Header.Get("X-Amz-Copy-Source") != "" {
+	if req.op != opPutObject && req.op != opUploadPart {
 		return errStreamingNotAllowed
-	}
-	for _, sub := range [...]string{"tagging", "acl", "retention", "legal-hold", "restore", "select", "attributes"} {
-		if req.has(sub) {
-			return errStreamingNotAllowed
-		}
 	}
 	return nil
 }

@@ -268,29 +268,3 @@ func (s *Server) getObjectLegalHold(req *request) error {
 	}
 	return writeXML(req.w, http.StatusOK, objectLegalHold{NS: s3NS, Status: a.LegalHold})
 }
-
-// objectLockHandler returns the handler of an Object Lock request, nil for
-// other requests.
-func (s *Server) objectLockHandler(req *request) func(*request) error {
-	m := req.r.Method
-	if m != http.MethodGet && m != http.MethodPut {
-		return nil
-	}
-	if req.key == "" {
-		if req.has(lockConfigName) {
-			return s.objectLockConfig
-		}
-		return nil
-	}
-	switch {
-	case req.has("retention") && m == http.MethodPut:
-		return s.putObjectRetention
-	case req.has("retention"):
-		return s.getObjectRetention
-	case req.has("legal-hold") && m == http.MethodPut:
-		return s.putObjectLegalHold
-	case req.has("legal-hold"):
-		return s.getObjectLegalHold
-	}
-	return nil
-}

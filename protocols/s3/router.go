@@ -18,6 +18,11 @@ type request struct {
 	q      url.Values // nil without a query
 	auth   *sigv4.Result
 
+	// op is the request's operation, decided once (classify); opErr,
+	// when set, refuses the request.
+	op    op
+	opErr error
+
 	verified sigv4.Result // auth of a signed request
 	hdr      headerSlab
 }
@@ -90,144 +95,18 @@ func stripPort(host string) string {
 	return host
 }
 
-// dispatch runs the handler for the request's method and sub-resource.
+// dispatch runs the handler of the request's operation (classify).
 func (s *Server) dispatch(req *request) error {
-	m := req.r.Method
-	if req.bucket == "" {
-		if m == http.MethodGet {
-			return s.listBuckets(req)
+	if req.bucket != "" {
+		if err := s.checkExpectedOwners(req); err != nil {
+			return err
 		}
-		return errMethodNotAllowed
 	}
-	if err := s.checkExpectedOwners(req); err != nil {
-		return err
-	}
-	if h := s.objectLockHandler(req); h != nil {
-		return h(req)
-	}
-	if req.key == "" {
-		return s.dispatchBucket(req, m)
-	}
-	switch m {
-	case http.MethodPut:
-		if req.has("uploadId") || req.has("partNumber") {
-			if req.r.Header.Get("X-Amz-Copy-Source") != "" {
-				return s.uploadPartCopy(req)
-			}
-			return s.uploadPart(req)
-		}
-		if req.has("tagging") {
-			return s.putObjectTagging(req, false)
-		}
-		if req.has("acl") {
-			return s.putObjectACL(req)
-		}
-		if unsupportedObjectSub(req) {
-			return errNotImplemented
-		}
-		if req.r.Header.Get("X-Amz-Copy-Source") != "" {
-			return s.copyObject(req)
-		}
-		return s.putObject(req)
-	case http.MethodGet:
-		if req.has("uploadId") {
-			return s.listParts(req)
-		}
-		if req.has("tagging") {
-			return s.getObjectTagging(req)
-		}
-		if req.has("attributes") {
-			return s.getObjectAttributes(req)
-		}
-		if req.has("acl") {
-			return s.getObjectACL(req)
-		}
-		if unsupportedObjectSub(req) {
-			return errNotImplemented
-		}
-		return s.getObject(req, false)
-	case http.MethodHead:
-		return s.getObject(req, true)
-	case http.MethodDelete:
-		if req.has("uploadId") {
-			return s.abortMultipart(req)
-		}
-		if req.has("tagging") {
-			return s.putObjectTagging(req, true)
-		}
-		return s.deleteObject(req)
-	case http.MethodPost:
-		if req.has("uploads") {
-			return s.createMultipart(req)
-		}
-		if req.has("uploadId") {
-			return s.completeMultipart(req)
-		}
+	run := opSpecs[req.op].run
+	if run == nil {
 		return errNotImplemented
 	}
-	return errMethodNotAllowed
-}
-
-// unsupportedObjectSub reports object sub-resources the server does not
-// implement (tagging, ACLs, retention, ...), which must not be mistaken
-// for plain object operations.
-func unsupportedObjectSub(req *request) bool {
-	for _, sub := range [...]string{"acl", "tagging", "retention", "legal-hold", "torrent", "restore", "select", "attributes"} {
-		if req.has(sub) {
-			return true
-		}
-	}
-	return false
-}
-
-func (s *Server) dispatchBucket(req *request, m string) error {
-	if req.has("tagging") {
-		return s.bucketTagging(req)
-	}
-	if h := bucketAccessHandler(req); h != nil {
-		return h(s, req)
-	}
-	switch m {
-	case http.MethodPut:
-		for _, sub := range [...]string{"acl", "policy", "versioning", "tagging", "cors", "lifecycle", "website", "logging", "notification", "encryption", "ownershipControls", "object-lock", "publicAccessBlock", "accelerate", "requestPayment", "replication"} {
-			if req.has(sub) {
-				return errNotImplemented
-			}
-		}
-		return s.createBucket(req)
-	case http.MethodHead:
-		return s.headBucket(req)
-	case http.MethodDelete:
-		if len(req.q) > 0 {
-			return errNotImplemented
-		}
-		return s.deleteBucket(req)
-	case http.MethodGet:
-		switch {
-		case req.has("location"):
-			return s.getBucketLocation(req)
-		case req.has("uploads"):
-			return s.listMultipartUploads(req)
-		case req.has("versioning"):
-			return s.getBucketVersioning(req)
-		case req.has("versions"):
-			return s.listObjectVersions(req)
-		case req.q.Get("list-type") == "2":
-			return s.listObjectsV2(req)
-		}
-		for _, sub := range [...]string{"acl", "policy", "tagging", "cors", "lifecycle", "website", "logging", "notification", "encryption", "ownershipControls", "object-lock", "publicAccessBlock", "accelerate", "requestPayment", "replication", "policyStatus", "analytics", "metrics", "inventory", "intelligent-tiering"} {
-			if req.has(sub) {
-				return errNotImplemented
-			}
-		}
-		return s.listObjectsV1(req)
-	case http.MethodPost:
-		if req.has("delete") {
-			return s.deleteObjects(req)
-		}
-		return errNotImplemented
-	}
-	return errMethodNotAllowed
+	return run(s, req)
 }
 
 // localKey reports whether a key, read as a relative path, names

@@ -201,7 +201,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	req, err := s.route(r)
 	if err == nil {
 		req.w, req.r = w, r
-		op = operation(req)
+		req.op, req.opErr = classify(req)
+		op = req.op
 		err = s.serve(req)
 	}
 	if err != nil {
@@ -220,8 +221,11 @@ func (s *Server) serve(req *request) error {
 	if err := s.checkShape(req); err != nil {
 		return err
 	}
+	if req.opErr != nil {
+		return req.opErr
+	}
 	s.corsResponseHeaders(req)
-	if isPostObject(req) {
+	if req.op == opPostObject && isPostObject(req) {
 		// Authenticated by its form, not by a request signature.
 		return s.postObject(req)
 	}
@@ -242,6 +246,9 @@ func (s *Server) serve(req *request) error {
 		}
 	}
 	if err := s.checkRegion(req); err != nil {
+		return err
+	}
+	if err := checkHonourable(req); err != nil {
 		return err
 	}
 	if err := checkStreaming(req); err != nil {

@@ -1,7 +1,6 @@
 package s3
 
 import (
-	"net/http"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -54,7 +53,7 @@ type serverStats struct {
 	in, out atomic.Uint64
 }
 
-func (st *serverStats) record(op int, err error, d time.Duration) {
+func (st *serverStats) record(op op, err error, d time.Duration) {
 	c := &st.ops[op]
 	if err == nil {
 		c.ok.Add(1)
@@ -79,7 +78,7 @@ func (s *Server) Stats() Stats {
 	out := Stats{BytesIn: st.in.Load(), BytesOut: st.out.Load()}
 	for op := range st.ops {
 		c := &st.ops[op]
-		o := OpStats{Name: opNames[op], OK: c.ok.Load(), Sum: time.Duration(c.nanos.Load())}
+		o := OpStats{Name: opSpecs[op].name, OK: c.ok.Load(), Sum: time.Duration(c.nanos.Load())}
 		var cum uint64
 		for i := range c.buckets {
 			cum += c.buckets[i].Load()
@@ -102,181 +101,4 @@ func (s *Server) Stats() Stats {
 	}
 	sort.Slice(out.Operations, func(i, j int) bool { return out.Operations[i].Name < out.Operations[j].Name })
 	return out
-}
-
-// Operations, by index.
-const (
-	opUnknown = iota
-	opAdmin
-	opPreflight
-	opListBuckets
-	opCreateBucket
-	opHeadBucket
-	opDeleteBucket
-	opListObjects
-	opListObjectsV2
-	opListObjectVersions
-	opListMultipartUploads
-	opGetBucketLocation
-	opGetBucketConfig // bucket sub-resources: named by bucketSubOps
-	opPutBucketConfig
-	opDeleteBucketConfig
-	opDeleteObjects
-	opPostObject
-	opPutObject
-	opCopyObject
-	opGetObject
-	opHeadObject
-	opDeleteObject
-	opCreateMultipartUpload
-	opUploadPart
-	opUploadPartCopy
-	opCompleteMultipartUpload
-	opAbortMultipartUpload
-	opListParts
-	opGetObjectConfig // object sub-resources: tagging, acl, ...
-	opPutObjectConfig
-	opDeleteObjectConfig
-	numOps
-)
-
-var opNames = [numOps]string{
-	opUnknown: "Unknown", opAdmin: "Admin", opPreflight: "Preflight", opListBuckets: "ListBuckets",
-	opCreateBucket: "CreateBucket", opHeadBucket: "HeadBucket", opDeleteBucket: "DeleteBucket",
-	opListObjects: "ListObjects", opListObjectsV2: "ListObjectsV2", opListObjectVersions: "ListObjectVersions",
-	opListMultipartUploads: "ListMultipartUploads", opGetBucketLocation: "GetBucketLocation",
-	opGetBucketConfig: "GetBucketConfig", opPutBucketConfig: "PutBucketConfig", opDeleteBucketConfig: "DeleteBucketConfig",
-	opDeleteObjects: "DeleteObjects", opPostObject: "PostObject", opPutObject: "PutObject", opCopyObject: "CopyObject",
-	opGetObject: "GetObject", opHeadObject: "HeadObject", opDeleteObject: "DeleteObject",
-	opCreateMultipartUpload: "CreateMultipartUpload", opUploadPart: "UploadPart", opUploadPartCopy: "UploadPartCopy",
-	opCompleteMultipartUpload: "CompleteMultipartUpload", opAbortMultipartUpload: "AbortMultipartUpload",
-	opListParts: "ListParts", opGetObjectConfig: "GetObjectConfig", opPutObjectConfig: "PutObjectConfig",
-	opDeleteObjectConfig: "DeleteObjectConfig",
-}
-
-// objectSubresources are the object sub-resources whose requests count as
-// Get/Put/DeleteObjectConfig.
-var objectSubresources = [...]string{"tagging", "acl", "attributes", "retention", "legal-hold", "restore", "select", "torrent"}
-
-// operation classifies a routed request for the metrics. Bucket and
-// object sub-resources (policy, tagging, ...) are counted together per
-// method: they are configuration traffic, not data.
-func operation(req *request) int {
-	r := req.r
-	m := r.Method
-	if m == http.MethodOptions {
-		return opPreflight
-	}
-	if req.bucket == "" {
-		if m == http.MethodGet {
-			return opListBuckets
-		}
-		return opUnknown
-	}
-	if req.key == "" {
-		switch m {
-		case http.MethodGet:
-			switch {
-			case req.has("versions"):
-				return opListObjectVersions
-			case req.has("uploads"):
-				return opListMultipartUploads
-			case req.has("location"):
-				return opGetBucketLocation
-			case onlyListParams(req):
-				if req.q.Get("list-type") == "2" {
-					return opListObjectsV2
-				}
-				return opListObjects
-			}
-			return opGetBucketConfig
-		case http.MethodHead:
-			return opHeadBucket
-		case http.MethodPut:
-			if len(req.q) == 0 {
-				return opCreateBucket
-			}
-			return opPutBucketConfig
-		case http.MethodDelete:
-			if len(req.q) == 0 {
-				return opDeleteBucket
-			}
-			return opDeleteBucketConfig
-		case http.MethodPost:
-			if req.has("delete") {
-				return opDeleteObjects
-			}
-			return opPostObject
-		}
-		return opUnknown
-	}
-	sub := false
-	for _, name := range objectSubresources {
-		if req.has(name) {
-			sub = true
-			break
-		}
-	}
-	switch m {
-	case http.MethodGet:
-		switch {
-		case req.has("uploadId"):
-			return opListParts
-		case sub:
-			return opGetObjectConfig
-		}
-		return opGetObject
-	case http.MethodHead:
-		return opHeadObject
-	case http.MethodPut:
-		copySrc := r.Header.Get("X-Amz-Copy-Source") != ""
-		switch {
-		case req.has("uploadId") || req.has("partNumber"):
-			if copySrc {
-				return opUploadPartCopy
-			}
-			return opUploadPart
-		case sub:
-			return opPutObjectConfig
-		case copySrc:
-			return opCopyObject
-		}
-		return opPutObject
-	case http.MethodDelete:
-		switch {
-		case req.has("uploadId"):
-			return opAbortMultipartUpload
-		case sub:
-			return opDeleteObjectConfig
-		}
-		return opDeleteObject
-	case http.MethodPost:
-		switch {
-		case req.has("uploads"):
-			return opCreateMultipartUpload
-		case req.has("uploadId"):
-			return opCompleteMultipartUpload
-		case sub:
-			return opPutObjectConfig
-		}
-	}
-	return opUnknown
-}
-
-// listParams are the query parameters of ListObjects (V1 and V2).
-var listParams = map[string]bool{
-	"prefix": true, "delimiter": true, "marker": true, "max-keys": true, "encoding-type": true,
-	"list-type": true, "continuation-token": true, "start-after": true, "fetch-owner": true,
-	"x-id": true, "allow-unordered": true,
-}
-
-// onlyListParams reports whether every query parameter of a bucket GET
-// is a listing one.
-func onlyListParams(req *request) bool {
-	for k := range req.q {
-		if !listParams[k] {
-			return false
-		}
-	}
-	return true
 }

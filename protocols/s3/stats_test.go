@@ -2,6 +2,7 @@ package s3
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -34,7 +35,7 @@ func TestRequestStats(t *testing.T) {
 	}
 	for name, want := range map[string][2]uint64{
 		"CreateBucket": {1, 0}, "PutObject": {1, 0}, "GetObject": {4, 2}, "HeadObject": {1, 0},
-		"ListObjectsV2": {1, 0}, "GetBucketConfig": {0, 1}, "Admin": {1, 0}, // no tag set
+		"ListObjectsV2": {1, 0}, "GetBucketTagging": {0, 1}, "Admin": {1, 0}, // no tag set
 	} {
 		o := ops[name]
 		if o.OK != want[0] || sum(o.Errors) != want[1] {
@@ -70,14 +71,20 @@ func TestOperationNames(t *testing.T) {
 		{"GET", "/b?prefix=a&delimiter=/", nil, "ListObjects"},
 		{"GET", "/b?versions", nil, "ListObjectVersions"},
 		{"GET", "/b?uploads", nil, "ListMultipartUploads"},
-		{"GET", "/b?policy", nil, "GetBucketConfig"},
-		{"PUT", "/b?cors", nil, "PutBucketConfig"},
+		{"GET", "/b?policy", nil, "GetBucketPolicy"},
+		{"GET", "/b?list-type=2&X-Amz-Signature=x", nil, "ListObjectsV2"},
+		{"PUT", "/b?cors", nil, "PutBucketCors"},
+		{"DELETE", "/b?lifecycle", nil, "DeleteBucketLifecycle"},
 		{"DELETE", "/b", nil, "DeleteBucket"},
 		{"POST", "/b?delete", nil, "DeleteObjects"},
 		{"PUT", "/b/k?partNumber=1&uploadId=u", nil, "UploadPart"},
 		{"PUT", "/b/k?partNumber=1&uploadId=u", map[string]string{"X-Amz-Copy-Source": "/b/j"}, "UploadPartCopy"},
 		{"PUT", "/b/k", map[string]string{"X-Amz-Copy-Source": "/b/j"}, "CopyObject"},
-		{"PUT", "/b/k?tagging", nil, "PutObjectConfig"},
+		{"PUT", "/b/k?tagging", nil, "PutObjectTagging"},
+		{"PUT", "/b/k?retention&versionId=null", nil, "PutObjectRetention"},
+		{"PUT", "/b/k?tagging&retention", nil, "Unknown"},
+		{"DELETE", "/b/k?acl", nil, "Unknown"},
+		{"HEAD", "/b/k?tagging", nil, "Unknown"},
 		{"POST", "/b/k?uploads", nil, "CreateMultipartUpload"},
 		{"POST", "/b/k?uploadId=u", nil, "CompleteMultipartUpload"},
 		{"DELETE", "/b/k?uploadId=u", nil, "AbortMultipartUpload"},
@@ -94,8 +101,32 @@ func TestOperationNames(t *testing.T) {
 			t.Fatal(err)
 		}
 		req.r = r
-		if got := opNames[operation(req)]; got != tc.want {
+		o, _ := classify(req)
+		if got := o.String(); got != tc.want {
 			t.Errorf("%s %s: %s, want %s", tc.method, tc.target, got, tc.want)
+		}
+	}
+}
+
+// TestOperationTable checks that every operation has a name, that those
+// a bucket policy governs name an action, and that the table reaches
+// every operation but the ones served before routing.
+func TestOperationTable(t *testing.T) {
+	reached := map[op]bool{opUnknown: true, opAdmin: true, opPreflight: true,
+		opCopyObject: true, opUploadPartCopy: true, opListObjectsV2: true} // told apart by classify
+	for _, o := range opTable {
+		reached[o] = true
+	}
+	for o := op(0); o < numOps; o++ {
+		spec := &opSpecs[o]
+		if spec.name == "" {
+			t.Errorf("operation %d has no name", o)
+		}
+		if !reached[o] {
+			t.Errorf("%s: no method and sub-resource selects it", o)
+		}
+		if o > opListBuckets && !strings.HasPrefix(spec.action, "s3:") {
+			t.Errorf("%s: action %q", o, spec.action)
 		}
 	}
 }

@@ -227,3 +227,9 @@ func (s *Server) setBucketTags(bucket string, tags []string) error {
 }
 
 func tagCount(a *objectAttrs) string { return strconv.Itoa(len(a.Tags) / 2) }
+
+// setObjectTagging answers PutObjectTagging.
+func (s *Server) setObjectTagging(req *request) error { return s.putObjectTagging(req, false) }
+
+// deleteObjectTagging answers DeleteObjectTagging.
+func (s *Server) deleteObjectTagging(req *request) error { return s.putObjectTagging(req, true) }

@@ -9,8 +9,18 @@
 //
 // The other requests carry the CRT-signed headers over Node's own client
 // of the protocol the ALPN list negotiates: the Node.js binding's request
-// body stream holds 16 KiB and drops the rest, and it can lose the status
-// of a response with no body (HEAD, 204), so it cannot carry those.
+// body stream holds 16 KiB and drops the rest, and it loses the status of
+// a response whose body fits in one read (HEAD, 204, an error, a 1000-byte
+// range). NB: the binding (aws-crt 1.33.2, source/http_stream.c) delivers
+// the response headers, body reads and completion through three separate
+// N-API threadsafe functions; it holds completion back until every body
+// read is delivered, but nothing holds it back for the headers. When the
+// event loop is busy (a loaded machine), a one-read body can be delivered
+// before the headers, completion then runs first, and it aborts the
+// pending headers call: the stream ends with status 0 and no 'response'
+// event. A multi-read body (the MiB-sized object data the CRT fetches
+// here) keeps completion queued behind its reads, and the headers, queued
+// before the first read, are delivered first.
 //
 // Environment: S3_PORT, S3_CA_FILE, S3_DOMAIN, S3_ACCESS_KEY, S3_SECRET_KEY,
 // S3_BUCKET, S3_ALPN (";"-separated, in order of preference),
@@ -86,7 +96,14 @@ function sendCRT(conn, req) {
     });
     stream.on('data', (d) => chunks.push(Buffer.from(d)));
     stream.on('error', reject);
-    stream.on('end', () => resolve({ status, headers, body: Buffer.concat(chunks) }));
+    stream.on('end', () => {
+      if (status === 0) {
+        // See the top of the file: a client-side loss, not a server answer.
+        reject(new Error(`aws-crt ended ${req.method} ${req.path} without delivering the response headers`));
+        return;
+      }
+      resolve({ status, headers, body: Buffer.concat(chunks) });
+    });
     stream.activate();
   });
 }
@@ -216,7 +233,7 @@ async function main() {
     return gr.body;
   }));
   if (!Buffer.concat(parts.concat(rest)).equals(big)) fail('ranged gets', 'bytes differ from what was put');
-  r = await send(c, 'GET', keyPath(bigKey), { headers: [['range', `bytes=${partSize}-${2 * partSize - 1}`], ['if-match', '"0123456789abcdef0123456789abcdef"']], crt: true });
+  r = await send(c, 'GET', keyPath(bigKey), { headers: [['range', `bytes=${partSize}-${2 * partSize - 1}`], ['if-match', '"0123456789abcdef0123456789abcdef"']] });
   expect('ranged get with a stale If-Match', r, 412);
   done('ranged-get-32MiB');
 
@@ -226,7 +243,7 @@ async function main() {
   const small = data(1000, 11);
   r = await send(c, 'PUT', keyPath(smallKey), { body: small, headers: [['content-type', 'application/octet-stream']] });
   expect('put 1000 B', r, 200);
-  r = await send(c, 'GET', keyPath(smallKey), { headers: [['range', `bytes=0-${partSize - 1}`]], crt: true });
+  r = await send(c, 'GET', keyPath(smallKey), { headers: [['range', `bytes=0-${partSize - 1}`]] });
   expect('ranged get 1000 B', r, 206);
   if (r.headers['content-range'] !== 'bytes 0-999/1000') fail('ranged get 1000 B', `Content-Range ${r.headers['content-range']}`);
   if (!r.body.equals(small)) fail('ranged get 1000 B', 'bytes differ');
@@ -268,7 +285,7 @@ async function main() {
   r = await send(c, 'PUT', keyPath(smallKey), { body: data(1000, 99), creds: badProvider });
   expect('put with a wrong secret', r, 403);
   if (xmlField(r.body, 'Code') !== 'SignatureDoesNotMatch') fail('put with a wrong secret', `code ${xmlField(r.body, 'Code')}`);
-  r = await send(c, 'GET', keyPath(smallKey), { crt: true });
+  r = await send(c, 'GET', keyPath(smallKey));
   expect('get after a forged put', r, 200);
   if (!r.body.equals(small)) fail('get after a forged put', 'object changed');
   done('bad-signature');
@@ -276,7 +293,7 @@ async function main() {
   // Eviction: DELETE, then a clean 404 NoSuchKey for GET and HEAD.
   r = await send(c, 'DELETE', keyPath(smallKey));
   expect('delete', r, 204);
-  r = await send(c, 'GET', keyPath(smallKey), { headers: [['range', `bytes=0-${partSize - 1}`]], crt: true });
+  r = await send(c, 'GET', keyPath(smallKey), { headers: [['range', `bytes=0-${partSize - 1}`]] });
   expect('get after delete', r, 404);
   if (xmlField(r.body, 'Code') !== 'NoSuchKey') fail('get after delete', `code ${xmlField(r.body, 'Code')}`);
   r = await send(c, 'HEAD', keyPath(smallKey));
