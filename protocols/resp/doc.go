@@ -30,6 +30,10 @@
 //     while reading (the next request is not read before this one ran), and
 //     queues at most about 1 MiB of replies (plus one reply) before writing.
 //     TCP backpressure does the rest.
+//   - With requirepass set, a client that has not authenticated sends at
+//     most UnauthMaxArgs arguments of UnauthMaxBulkLen bytes per request
+//     (a larger header is a protocol error, as in Redis): it never reaches
+//     the engine's memory or devices, and holds a few KiB per argument.
 //   - Malformed input gets "-ERR Protocol error: ..." and closes that
 //     connection only.
 //   - The request path of GET, SET, EXISTS and DEL allocates nothing in
