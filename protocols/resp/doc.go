@@ -41,8 +41,8 @@
 //
 // # Caveats
 //
-//   - MSET and MSETNX write their pairs one by one: the engine has no
-//     multi-key batch, so they are not atomic.
+//   - MSET with a value too large to live in the metadata store writes
+//     its pairs one by one, so it is not atomic; MSETNX always is.
 //   - SELECT is accepted and ignored, as KVRocks does: namespaces (AUTH with
 //     a namespace token) separate keyspaces.
 //   - SCAN cursors are numbers mapped to resume keys by a bounded table; a
