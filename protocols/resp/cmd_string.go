@@ -290,34 +290,48 @@ func (c *conn) smallPairs(cmd *Command) bool {
 	return true
 }
 
-// MSETNX key value [key value ...]: sets all pairs if none of the keys exist.
+// MSETNX key value [key value ...]: sets all pairs if none of the keys
+// exist, atomically (engine.PutManyIfAbsent): it answers 1 only when every
+// pair was stored, and 0 with nothing stored otherwise.
 func (c *conn) cmdMSetNX(cmd *Command) {
 	if len(cmd.Args)%2 != 1 {
 		c.wrongArgs()
 		return
 	}
-	keys := c.keys[:0]
+	c.keys, c.vals = c.keys[:0], c.vals[:0]
+	var bufs []*engine.Buffer
 	for i := 1; i < len(cmd.Args); i += 2 {
-		keys = append(keys, cmd.Args[i])
-	}
-	c.keys = keys
-	n, err := c.eng.Exists(c.ns, keys)
-	if err != nil {
-		c.replyErr(err)
-		return
-	}
-	if n > 0 {
-		c.wr.Int(0)
-		return
-	}
-	for i := 1; i < len(cmd.Args); i += 2 {
-		if _, err := c.put(cmd, cmd.Args[i], i+1, engine.PutOptions{Cond: engine.IfAbsent}); err != nil {
-			c.replyErr(err)
-			return
+		c.keys = append(c.keys, cmd.Args[i])
+		v := cmd.Args[i+1]
+		var b *engine.Buffer
+		if v == nil {
+			switch lb := cmd.Take(i + 1).(type) {
+			case *engine.Buffer:
+				b = lb
+			case nil:
+			default:
+				v = lb.Pages()[0]
+				defer lb.Release()
+			}
 		}
-		c.dirty = true
+		if b != nil && bufs == nil {
+			bufs = make([]*engine.Buffer, (len(cmd.Args)-1)/2)
+		}
+		if b != nil {
+			bufs[len(c.keys)-1] = b
+		}
+		c.vals = append(c.vals, v)
 	}
-	c.wr.Int(1)
+	stored, err := c.eng.PutManyIfAbsent(c.ns, c.keys, c.vals, bufs)
+	switch {
+	case err != nil:
+		c.replyErr(err)
+	case stored:
+		c.dirty = true
+		c.wr.Int(1)
+	default:
+		c.wr.Int(0)
+	}
 }
 
 // bulkCopy writes v's bytes [off, off+n) as a bulk string, copying (for

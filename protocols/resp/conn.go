@@ -146,6 +146,7 @@ func (c *conn) serve() {
 	defer c.nc.Close()
 	defer c.stopLarge()
 	for {
+		c.rd.SetUnauthenticated(c.mustAuth())
 		cmd, err := c.rd.ReadCommand()
 		if err != nil {
 			var pe *ProtocolError
@@ -210,9 +211,21 @@ func (c *conn) retire() {
 	c.wr.drop()
 }
 
+// mustAuth reports whether the connection has yet to authenticate. Only
+// the connection's own goroutine changes authed, so it reads it unlocked.
+func (c *conn) mustAuth() bool {
+	return !c.authed && c.s.live.Load().requirePass != ""
+}
+
 // allocate gives a large bulk its memory: engine arena pages when it is a
 // value the command will store, the Go heap otherwise.
 func (c *conn) allocate(name []byte, idx int, n int64) (LargeBulk, error) {
+	if c.mustAuth() {
+		// NB: the Reader's limits keep such bulks out already; an
+		// unauthenticated request never takes engine memory whatever
+		// the limits are.
+		return nil, replyError(errNoAuth)
+	}
 	spec := c.s.commands.lookup(name)
 	if spec == nil {
 		// Unknown command: drop the bytes, answer the name.

@@ -30,6 +30,10 @@
 //     while reading (the next request is not read before this one ran), and
 //     queues at most about 1 MiB of replies (plus one reply) before writing.
 //     TCP backpressure does the rest.
+//   - With requirepass set, a client that has not authenticated sends at
+//     most UnauthMaxArgs arguments of UnauthMaxBulkLen bytes per request
+//     (a larger header is a protocol error, as in Redis): it never reaches
+//     the engine's memory or devices, and holds a few KiB per argument.
 //   - Malformed input gets "-ERR Protocol error: ..." and closes that
 //     connection only.
 //   - The request path of GET, SET, EXISTS and DEL allocates nothing in
@@ -37,8 +41,8 @@
 //
 // # Caveats
 //
-//   - MSET and MSETNX write their pairs one by one: the engine has no
-//     multi-key batch, so they are not atomic.
+//   - MSET with a value too large to live in the metadata store writes
+//     its pairs one by one, so it is not atomic; MSETNX always is.
 //   - SELECT is accepted and ignored, as KVRocks does: namespaces (AUTH with
 //     a namespace token) separate keyspaces.
 //   - SCAN cursors are numbers mapped to resume keys by a bounded table; a

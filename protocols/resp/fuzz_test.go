@@ -31,6 +31,9 @@ func FuzzReader(f *testing.F) {
 	lim := Limits{SmallBulk: 64, MaxBulkLen: 4096, MaxArgs: 64, MaxInline: 256, MaxQueryBuf: 8192}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := NewReader(bytes.NewReader(data), 16, lim)
+		// Half the inputs are read with the limits of a client that has
+		// not authenticated.
+		r.SetUnauthenticated(len(data)%2 == 1)
 		for {
 			cmd, err := r.ReadCommand()
 			if err != nil {

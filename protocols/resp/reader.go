@@ -15,6 +15,16 @@ const (
 	DefaultSmallBulk   = 64 << 10  // bulks up to this size are parsed in place
 )
 
+// What a client that has not authenticated may send, as Redis limits it:
+// enough for AUTH and HELLO, never a value. Requests over these limits are
+// a protocol error, so such a client never makes the server hold more than
+// a few KiB per argument, and its bulks never reach the Allocator (they are
+// all below SmallBulk).
+const (
+	UnauthMaxArgs    = 10
+	UnauthMaxBulkLen = 16 << 10
+)
+
 // Limits bound what one connection may send. Zero fields take the defaults.
 type Limits struct {
 	// MaxBulkLen is the largest bulk string accepted (proto-max-bulk-len).
@@ -64,6 +74,8 @@ var (
 	errBigInline    = &ProtocolError{"too big inline request"}
 	errBulkCRLF     = &ProtocolError{"expected CRLF after bulk data"}
 	errQueryBuf     = &ProtocolError{"query buffer limit exceeded"}
+	errUnauthMulti  = &ProtocolError{"unauthenticated multibulk length"}
+	errUnauthBulk   = &ProtocolError{"unauthenticated bulk length"}
 )
 
 // LargeBulk is memory for one large bulk argument, filled by the Reader
@@ -168,6 +180,8 @@ type Reader struct {
 	// beforeRead runs before every read from rd: the caller flushes
 	// pending replies there, so it never sits on them while waiting.
 	beforeRead func() error
+	// unauth applies the limits of a client that has not authenticated.
+	unauth bool
 
 	buf     []byte
 	initial int
@@ -193,6 +207,13 @@ func (r *Reader) SetAllocator(a Allocator) { r.alloc = a }
 
 // SetBeforeRead sets a function run before each read from the connection.
 func (r *Reader) SetBeforeRead(f func() error) { r.beforeRead = f }
+
+// SetUnauthenticated applies (or lifts) the limits of a client that has
+// not authenticated (UnauthMaxArgs, UnauthMaxBulkLen) from the next
+// request on. The caller sets it before each ReadCommand: a request is
+// parsed only after the one before it ran, so an AUTH lifts the limits for
+// the very next request of the same pipeline.
+func (r *Reader) SetUnauthenticated(on bool) { r.unauth = on }
 
 // Buffered is the number of bytes read from the connection but not yet
 // consumed by a request.
@@ -267,6 +288,9 @@ func (r *Reader) parse() (done bool, err error) {
 			if !ok || n > int64(r.lim.MaxArgs) || r.buf[r.pos+1+len(line)] != '\r' {
 				return false, errMultibulkLen
 			}
+			if r.unauth && n > UnauthMaxArgs {
+				return false, errUnauthMulti
+			}
 			r.pos += 1 + len(line) + 2
 			if n <= 0 {
 				// An empty array is no request.
@@ -290,6 +314,9 @@ func (r *Reader) parse() (done bool, err error) {
 				n, ok := parseInt(line)
 				if !ok || n < 0 || n > r.lim.MaxBulkLen || r.buf[r.pos+1+len(line)] != '\r' {
 					return false, errBulkLen
+				}
+				if r.unauth && n > UnauthMaxBulkLen {
+					return false, errUnauthBulk
 				}
 				r.pos += 1 + len(line) + 2
 				if n > int64(r.lim.SmallBulk) {

@@ -194,3 +194,42 @@ func TestParseInt(t *testing.T) {
 		}
 	}
 }
+
+// TestReaderUnauthenticated: before authentication a request of more than
+// UnauthMaxArgs arguments, or a bulk over UnauthMaxBulkLen, is a protocol
+// error raised from its header alone, before any of its bytes are held or
+// the Allocator is asked; lifting the limit lets the next request through.
+func TestReaderUnauthenticated(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"*11\r\n", "unauthenticated multibulk length"},
+		{"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$16385\r\n", "unauthenticated bulk length"},
+		{"*2\r\n$3\r\nGET\r\n$536870912\r\n", "unauthenticated bulk length"},
+	} {
+		r := NewReader(strings.NewReader(tc.in), 512, Limits{})
+		r.SetAllocator(func([]byte, int, int64) (LargeBulk, error) {
+			t.Fatalf("%q: allocator called before authentication", tc.in)
+			return nil, nil
+		})
+		r.SetUnauthenticated(true)
+		_, err := r.ReadCommand()
+		var pe *ProtocolError
+		if !errors.As(err, &pe) || pe.Msg != tc.want {
+			t.Errorf("%q: got %v, want protocol error %q", tc.in, err, tc.want)
+		}
+	}
+	val := strings.Repeat("v", UnauthMaxBulkLen)
+	in := "*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n" + "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$16384\r\n" + val + "\r\n" +
+		"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$16385\r\n" + val + "v\r\n"
+	r := NewReader(strings.NewReader(in), 512, Limits{})
+	r.SetUnauthenticated(true)
+	for i, want := range []int{2, 3} {
+		cmd, err := r.ReadCommand()
+		if err != nil || len(cmd.Args) != want {
+			t.Fatalf("request %d within the limits: %v", i, err)
+		}
+	}
+	r.SetUnauthenticated(false)
+	if cmd, err := r.ReadCommand(); err != nil || len(cmd.Args) != 3 {
+		t.Fatalf("request after the limits were lifted: %v", err)
+	}
+}

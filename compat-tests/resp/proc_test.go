@@ -1,0 +1,40 @@
+package resp_test
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// procStatus reads a size field of /proc/<pid>/status (VmRSS, VmHWM), in
+// bytes.
+func procStatus(t testing.TB, pid int, field string) int64 {
+	t.Helper()
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			f := strings.Fields(v)
+			n, err := strconv.ParseInt(f[0], 10, 64)
+			if err != nil || len(f) != 2 || f[1] != "kB" {
+				t.Fatalf("%s: %q", field, line)
+			}
+			return n << 10
+		}
+	}
+	t.Fatalf("/proc/%d/status has no %s", pid, field)
+	return 0
+}
+
+// openFiles counts the descriptors a process holds.
+func openFiles(t testing.TB, pid int) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
