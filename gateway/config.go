@@ -100,11 +100,12 @@ var kvrocksPrefixes = []string{"rocksdb.", "tls-", "migrate-", "profiling-sample
 // `key value` per line, `#` comments) and keys, plus gpucache's. Safe for
 // concurrent use; CONFIG SET goes through Set.
 type Config struct {
-	mu     sync.RWMutex
-	values map[string]string // every key set (known, KVRocks-only or namespace.*)
-	file   string            // "" when there is no file to rewrite
-	lines  []string          // the file as read, for REWRITE
-	warn   func(format string, args ...any)
+	mu        sync.RWMutex
+	rewriteMu sync.Mutex        // one REWRITE at a time
+	values    map[string]string // every key set (known, KVRocks-only or namespace.*)
+	file      string            // "" when there is no file to rewrite
+	lines     []string          // the file as read (or last rewritten), for REWRITE
+	warn      func(format string, args ...any)
 }
 
 var defsByName = func() map[string]*keyDef {
@@ -287,49 +288,6 @@ func (c *Config) Match(pattern string) [][2]string {
 // SetRuntime is CONFIG SET: only mutable keys.
 func (c *Config) SetRuntime(key, val string) error {
 	return c.set(strings.ToLower(key), val, true)
-}
-
-// Rewrite is CONFIG REWRITE: the file keeps its comments and order, lines
-// of known keys get their current value, keys set since are appended.
-func (c *Config) Rewrite() error {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if c.file == "" {
-		return errors.New("The server is running without a config file")
-	}
-	written := make(map[string]bool)
-	var b strings.Builder
-	for _, line := range c.lines {
-		key, _, ok := parseLine(line)
-		if ok {
-			if v, set := c.values[key]; set && !written[key] {
-				written[key] = true
-				fmt.Fprintf(&b, "%s %s\n", key, quoteValue(v))
-				continue
-			}
-		}
-		b.WriteString(line)
-		b.WriteByte('\n')
-	}
-	keys := make([]string, 0, len(c.values))
-	for k := range c.values {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if written[k] {
-			continue
-		}
-		if d := defsByName[k]; d != nil && d.def == c.values[k] {
-			continue // still the default: leave it out
-		}
-		fmt.Fprintf(&b, "%s %s\n", k, quoteValue(c.values[k]))
-	}
-	tmp := c.file + ".tmp"
-	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, c.file)
 }
 
 func quoteValue(v string) string {
