@@ -31,20 +31,21 @@ var keyDefs = []keyDef{
 	{name: "unixsocketperm", def: "777"},
 	{name: "dir", def: "./gpucache-data", doc: "working directory: metadata store and default device"},
 	{name: "log-dir", def: "stdout", doc: "log directory (log file kvrocks.INFO), or stdout/stderr"},
-	{name: "log-level", def: "info", mutable: true},
+	{name: "log-level", def: "info", mutable: true, check: checkLogLevel, doc: "debug | info | warning | error | fatal; CONFIG SET changes it at run time"},
 	{name: "pidfile", def: ""},
 	{name: "requirepass", def: "", mutable: true, doc: "password clients must AUTH with"},
-	{name: "masterauth", def: "", mutable: true},
+	{name: "slaveof", def: "", check: checkNoReplication, doc: "refused: replication is not supported"},
+	{name: "replicaof", def: "", check: checkNoReplication, doc: "refused: replication is not supported"},
 	{name: "maxclients", def: "10000", mutable: true, check: checkInt(1, 1<<20)},
 	{name: "timeout", def: "0", mutable: true, check: checkInt(0, 1<<31), doc: "close idle clients after N seconds (0: never)"},
 	{name: "workers", def: "8", check: checkInt(1, 1024)},
 	{name: "proto-max-bulk-len", def: "536870912", mutable: true, check: checkBytes, doc: "largest bulk string accepted"},
 	{name: "resp3-enabled", def: "yes", mutable: true, check: checkBool},
-	{name: "redis-cursor-compatible", def: "yes", check: checkBool},
+	{name: "redis-cursor-compatible", def: "yes", check: checkCursorCompatible},
 	{name: "cluster-enabled", def: "no", check: checkBool},
 	{name: "db-name", def: "change.me.db"},
-	{name: "slowlog-log-slower-than", def: "100000", mutable: true, check: checkInt(-1, 1<<62)},
-	{name: "slowlog-max-len", def: "128", mutable: true, check: checkInt(0, 1<<31)},
+	{name: "slowlog-log-slower-than", def: "100000", mutable: true, check: checkInt(-1, 1<<62), doc: "log commands slower than this many microseconds for SLOWLOG GET (-1: off, 0: every command)"},
+	{name: "slowlog-max-len", def: "128", mutable: true, check: checkInt(0, 1<<31), doc: "entries SLOWLOG keeps"},
 	{name: "rocksdb.block_cache_size", def: "256", check: checkInt(0, 400*1024), doc: "metadata store block cache, MiB"},
 
 	{name: "dram-cache-size", def: "1gb", check: checkBytes, doc: "DRAM tier size (arena for resident and in-flight values)"},
@@ -55,8 +56,8 @@ var keyDefs = []keyDef{
 	{name: "ec", def: "1+0", check: checkEC, doc: "erasure coding K+M over devices"},
 	{name: "ec-scrub-interval", def: "86400", check: checkInt(0, 1<<31), doc: "seconds between scrubs of every shard (0: never)"},
 	{name: "ec-rebuild-rate", def: "256mb", check: checkBytes, doc: "bytes per second written when rebuilding a replacement device"},
-	{name: "query-buffer-limit", def: "1gb", mutable: true, check: checkBytes},
-	{name: "output-buffer-limit", def: "1gb", mutable: true, check: checkBytes},
+	{name: "query-buffer-limit", def: "1gb", mutable: true, check: checkBytes, doc: "bytes of one request a client may have buffered (at most 1gb)"},
+	{name: "output-buffer-limit", def: "1gb", mutable: true, check: checkBytes, doc: "a client with more queued reply bytes is closed (0: no limit)"},
 	{name: "admin-port", def: "0", check: checkPort, doc: "HTTP /metrics and /healthz port (0: off)"},
 	{name: "s3-port", def: "9000", check: checkPort, doc: "S3 port (0: off)"},
 	{name: "s3-bind", def: "127.0.0.1"},
@@ -73,13 +74,16 @@ var keyDefs = []keyDef{
 	{name: "s3-fast-etag", def: "no", check: checkBool, doc: "ETags from a fast 128-bit hash instead of MD5 (for clients that do not compare ETags with MD5)"},
 }
 
-// kvrocksKeys are KVRocks keys accepted for compatibility that have no
-// effect here (replication, backup, compaction scheduling, ...).
+// kvrocksKeys are KVRocks keys accepted in the file and on the command line
+// for compatibility that have no effect here (replication tuning, backup,
+// compaction scheduling, ...); CONFIG SET refuses them as immutable.
+// slaveof/replicaof are not among them: a replica's configuration must not
+// start a writable master (checkNoReplication).
 var kvrocksKeys = map[string]bool{
 	"daemonize": true, "repl-namespace-enabled": true, "persist-cluster-nodes-enabled": true,
 	"log-retention-days": true, "slave-read-only": true, "slave-priority": true,
 	"tcp-backlog": true, "master-use-repl-port": true, "use-rsid-psync": true,
-	"slaveof": true, "slave-serve-stale-data": true, "slave-empty-db-before-fullsync": true,
+	"masterauth": true, "slave-serve-stale-data": true, "slave-empty-db-before-fullsync": true,
 	"replica-announce-ip": true, "replica-announce-port": true, "purge-backup-on-fullsync": true,
 	"max-replication-mb": true, "max-io-mb": true, "max-db-size": true,
 	"max-backup-to-keep": true, "max-backup-keep-hours": true, "max-bitmap-to-string-mb": true,
@@ -100,11 +104,16 @@ var kvrocksPrefixes = []string{"rocksdb.", "tls-", "migrate-", "profiling-sample
 // `key value` per line, `#` comments) and keys, plus gpucache's. Safe for
 // concurrent use; CONFIG SET goes through Set.
 type Config struct {
-	mu     sync.RWMutex
-	values map[string]string // every key set (known, KVRocks-only or namespace.*)
-	file   string            // "" when there is no file to rewrite
-	lines  []string          // the file as read, for REWRITE
-	warn   func(format string, args ...any)
+	mu        sync.RWMutex
+	rewriteMu sync.Mutex        // one REWRITE at a time
+	values    map[string]string // every key set (known, KVRocks-only or namespace.*)
+	file      string            // "" when there is no file to rewrite
+	lines     []string          // the file as read (or last rewritten), for REWRITE
+	warn      func(format string, args ...any)
+	// appliers put a mutable key's new value into effect (OnSet); setMu
+	// orders apply-and-store of concurrent CONFIG SETs.
+	setMu    sync.Mutex
+	appliers map[string]func(v string) error
 }
 
 var defsByName = func() map[string]*keyDef {
@@ -209,6 +218,19 @@ func (c *Config) Override(key, val string) error {
 	return c.set(key, val, false)
 }
 
+// OnSet registers fn to put key's value into effect when CONFIG SET
+// changes it (the value is validated first). If fn fails, CONFIG SET fails
+// and the old value stays. The gateway calls it for the keys it applies
+// itself; the RESP front end applies its own after Set.
+func (c *Config) OnSet(key string, fn func(v string) error) {
+	c.setMu.Lock()
+	defer c.setMu.Unlock()
+	if c.appliers == nil {
+		c.appliers = make(map[string]func(string) error)
+	}
+	c.appliers[key] = fn
+}
+
 func (c *Config) set(key, val string, runtime bool) error {
 	if d := defsByName[key]; d != nil {
 		if runtime && !d.mutable {
@@ -225,6 +247,13 @@ func (c *Config) set(key, val string, runtime bool) error {
 		}
 		if !strings.HasPrefix(key, "namespace.") {
 			return fmt.Errorf("can't set immutable config %q", key)
+		}
+	}
+	c.setMu.Lock()
+	defer c.setMu.Unlock()
+	if fn := c.appliers[key]; runtime && fn != nil {
+		if err := fn(val); err != nil {
+			return fmt.Errorf("invalid value %q for %q: %w", val, key, err)
 		}
 	}
 	c.mu.Lock()
@@ -287,49 +316,6 @@ func (c *Config) Match(pattern string) [][2]string {
 // SetRuntime is CONFIG SET: only mutable keys.
 func (c *Config) SetRuntime(key, val string) error {
 	return c.set(strings.ToLower(key), val, true)
-}
-
-// Rewrite is CONFIG REWRITE: the file keeps its comments and order, lines
-// of known keys get their current value, keys set since are appended.
-func (c *Config) Rewrite() error {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if c.file == "" {
-		return errors.New("The server is running without a config file")
-	}
-	written := make(map[string]bool)
-	var b strings.Builder
-	for _, line := range c.lines {
-		key, _, ok := parseLine(line)
-		if ok {
-			if v, set := c.values[key]; set && !written[key] {
-				written[key] = true
-				fmt.Fprintf(&b, "%s %s\n", key, quoteValue(v))
-				continue
-			}
-		}
-		b.WriteString(line)
-		b.WriteByte('\n')
-	}
-	keys := make([]string, 0, len(c.values))
-	for k := range c.values {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if written[k] {
-			continue
-		}
-		if d := defsByName[k]; d != nil && d.def == c.values[k] {
-			continue // still the default: leave it out
-		}
-		fmt.Fprintf(&b, "%s %s\n", k, quoteValue(c.values[k]))
-	}
-	tmp := c.file + ".tmp"
-	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, c.file)
 }
 
 func quoteValue(v string) string {

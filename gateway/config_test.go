@@ -55,7 +55,7 @@ func TestInvalidValuesAreErrors(t *testing.T) {
 
 func TestParseBytes(t *testing.T) {
 	for in, want := range map[string]int64{
-		"0": 0, "1024": 1024, "1k": 1000, "1kb": 1024, "2mb": 2 << 20, "1GB": 1 << 30, "3g": 3e9, "512m": 512e6,
+		"0": 0, "1024": 1024, "1k": 1024, "1kb": 1024, "2mb": 2 << 20, "1GB": 1 << 30, "3g": 3 << 30, "512m": 512 << 20,
 	} {
 		if got, err := ParseBytes(in); err != nil || got != want {
 			t.Errorf("ParseBytes(%q) = %d, %v; want %d", in, got, err, want)

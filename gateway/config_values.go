@@ -7,32 +7,13 @@ import (
 	"strings"
 
 	"github.com/gpucache/gpucache/engine"
+	"github.com/gpucache/gpucache/internal/bytesize"
 )
 
-// ParseBytes parses a size the way Redis and KVRocks config files write
-// them: a plain number of bytes, or with a unit — k/m/g (powers of 1000)
-// and kb/mb/gb (powers of 1024), case-insensitive.
-func ParseBytes(s string) (int64, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	mult := int64(1)
-	for _, u := range []struct {
-		suffix string
-		mult   int64
-	}{{"kb", 1 << 10}, {"mb", 1 << 20}, {"gb", 1 << 30}, {"tb", 1 << 40}, {"k", 1e3}, {"m", 1e6}, {"g", 1e9}, {"t", 1e12}, {"b", 1}} {
-		if strings.HasSuffix(s, u.suffix) {
-			s, mult = strings.TrimSuffix(s, u.suffix), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("not a size: %q", s)
-	}
-	if n > (1<<62)/mult {
-		return 0, fmt.Errorf("size out of range: %q", s)
-	}
-	return n * mult, nil
-}
+// ParseBytes parses a size key's value: KVRocks's units (k, m, g, t, p
+// are powers of 1024) and Redis's spellings kb, mb, gb, tb; the same parser
+// reads the config file, the command line and CONFIG SET (bytesize).
+func ParseBytes(s string) (int64, error) { return bytesize.Parse(s) }
 
 // ParseEC parses "K+M".
 func ParseEC(s string) (k, m int, err error) {
@@ -62,6 +43,25 @@ func checkPolicy(v string) error {
 func checkBool(v string) error {
 	if v != "yes" && v != "no" {
 		return errors.New("want yes or no")
+	}
+	return nil
+}
+
+// checkNoReplication refuses a replica's configuration: there is no
+// replication here, and starting anyway would serve writes where a
+// read-only replica was configured.
+func checkNoReplication(v string) error {
+	if strings.TrimSpace(v) == "" {
+		return nil
+	}
+	return errors.New("replication is not supported: this server runs standalone only; remove slaveof/replicaof from the configuration")
+}
+
+// checkCursorCompatible accepts only yes: SCAN cursors are always numbers
+// here (KVRocks's string cursors of "no" are not implemented).
+func checkCursorCompatible(v string) error {
+	if v != "yes" {
+		return errors.New("only yes is supported: SCAN cursors are numbers")
 	}
 	return nil
 }

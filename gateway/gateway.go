@@ -22,13 +22,15 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("cannot create dir %s: %w", dir, err)
 	}
-	lg, logCloser, err := openLog(cfg.Get("log-dir"), dir)
+	out, logCloser, err := openLog(cfg.Get("log-dir"), dir)
 	if err != nil {
 		return err
 	}
 	defer logCloser.Close()
-	logf := lg.Printf
-	cfg.warn = logf
+	level, _ := parseLogLevel(cfg.Get("log-level")) // validated on set
+	lg := newLeveledLog(out, level)
+	logf := lg.Infof
+	cfg.warn = lg.Warnf
 	logf("gpucache %s starting, pid %d, dir %s", version, os.Getpid(), dir)
 
 	if pf := cfg.Get("pidfile"); pf != "" {
@@ -79,6 +81,7 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 		Port:            port,
 		Dir:             dir,
 	}, resp.WithConfigStore(configStore{cfg}), resp.WithLogf(logf))
+	applyRuntime(cfg, rs, lg)
 
 	errc := make(chan error, 8)
 	var closers []func()
@@ -136,7 +139,7 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 		logf("shutting down")
 	case runErr = <-errc:
 		if runErr != nil {
-			logf("fatal: %v", runErr)
+			lg.Errorf("fatal: %v", runErr)
 		}
 	}
 	for i := len(closers) - 1; i >= 0; i-- {

@@ -19,6 +19,9 @@ func serverCommands() []*cmdSpec {
 		{name: "command", arity: -1, flags: flagLoading, fn: (*conn).cmdCommand},
 		{name: "namespace", arity: -2, flags: flagAdmin, fn: (*conn).cmdNamespace},
 		{name: "role", arity: 1, flags: flagFast | flagLoading, fn: (*conn).cmdRole},
+		{name: "slowlog", arity: -2, flags: flagAdmin | flagLoading, fn: (*conn).cmdSlowlog},
+		{name: "slaveof", arity: 3, flags: flagAdmin, fn: (*conn).cmdReplicaOf},
+		{name: "replicaof", arity: 3, flags: flagAdmin, fn: (*conn).cmdReplicaOf},
 	}
 }
 
@@ -109,6 +112,17 @@ func (c *conn) cmdFlushAll(cmd *Command) {
 
 func flushModeOK(args [][]byte) bool {
 	return len(args) == 1 || (len(args) == 2 && (eqFold(args[1], "async") || eqFold(args[1], "sync")))
+}
+
+// SLAVEOF|REPLICAOF NO ONE: already a master, OK. Any other form is
+// refused: there is no replication, and accepting it would leave a
+// writable master where a replica was asked for.
+func (c *conn) cmdReplicaOf(cmd *Command) {
+	if eqFold(cmd.Args[1], "no") && eqFold(cmd.Args[2], "one") {
+		c.wr.OK()
+		return
+	}
+	c.err(errNoReplication)
 }
 
 // ROLE: a standalone master.

@@ -96,6 +96,9 @@ func (s *cmdSpec) keyIndexes(dst []int, argc int) []int {
 // exec runs one request: lookup, arity, authentication, then the handler.
 func (c *conn) exec(cmd *Command) {
 	c.cmds.Add(1)
+	// NB: deferred, so every path out of dispatch is timed for the slow
+	// log, while the arguments are still valid.
+	defer c.s.slowlog.observe(c, cmd, time.Now())
 	args := cmd.Args
 	spec := c.s.commands.lookup(args[0])
 	if spec == nil {

@@ -55,7 +55,6 @@ type conn struct {
 	dirty      bool // a mutation awaits engine.Sync before its reply goes out
 	closeAfter bool
 	failed     bool // a write failed after its reply was queued: send nothing more
-	timeout    time.Duration
 	run        setRun
 	large      largeSets
 
@@ -73,7 +72,6 @@ func newConn(s *Server, nc net.Conn, id uint64) *conn {
 		c.raw, _ = sc.SyscallConn()
 	}
 	l := s.live.Load()
-	c.timeout = l.timeout
 	c.rd = NewReader(connReader{c}, readBufSize, l.limits)
 	c.rd.SetAllocator(c.allocate)
 	c.rd.SetBeforeRead(c.flush)
@@ -92,8 +90,8 @@ type connReader struct{ c *conn }
 
 func (r connReader) Read(p []byte) (int, error) {
 	c := r.c
-	if c.timeout > 0 {
-		c.nc.SetReadDeadline(time.Now().Add(c.timeout))
+	if t := c.idleTimeout(); t > 0 {
+		c.nc.SetReadDeadline(time.Now().Add(t))
 	}
 	n, err := c.nc.Read(p)
 	if n > 0 {
@@ -108,11 +106,14 @@ type connWriter struct{ c *conn }
 
 func (w connWriter) Write(p []byte) (int, error) {
 	c := w.c
-	if c.timeout > 0 {
-		c.nc.SetWriteDeadline(time.Now().Add(c.timeout))
+	if t := c.idleTimeout(); t > 0 {
+		c.nc.SetWriteDeadline(time.Now().Add(t))
 	}
 	n, err := c.nc.Write(p)
 	c.outBytes.Add(int64(n))
+	if n > 0 {
+		c.lastActive.Store(time.Now().UnixNano())
+	}
 	return n, err
 }
 
@@ -121,8 +122,8 @@ func (w connWriter) Write(p []byte) (int, error) {
 // by reference (Writer).
 func (w connWriter) ReadFrom(r io.Reader) (int64, error) {
 	c := w.c
-	if c.timeout > 0 {
-		c.nc.SetWriteDeadline(time.Now().Add(c.timeout))
+	if t := c.idleTimeout(); t > 0 {
+		c.nc.SetWriteDeadline(time.Now().Add(t))
 	}
 	var n int64
 	var err error
@@ -138,6 +139,9 @@ func (w connWriter) ReadFrom(r io.Reader) (int64, error) {
 		n, err = io.Copy(struct{ io.Writer }{c.nc}, r)
 	}
 	c.outBytes.Add(n)
+	if n > 0 {
+		c.lastActive.Store(time.Now().UnixNano())
+	}
 	return n, err
 }
 
@@ -169,7 +173,7 @@ func (c *conn) serve() {
 			return
 		}
 		if p := c.wr.Pending(); p >= flushAt {
-			if max := c.s.cfg.MaxOutputBuffer; max > 0 && p > max {
+			if max := c.s.live.Load().maxOutputBuffer; max > 0 && p > max {
 				c.s.logf("resp: client id=%d addr=%s: output buffer %d bytes over limit, closing", c.id, c.addr, p)
 				return
 			}

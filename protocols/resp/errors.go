@@ -27,6 +27,7 @@ const (
 	errIncrOverflow    = "ERR increment or decrement would overflow"
 	errIncrNaN         = "ERR increment would produce NaN or Infinity"
 	errInvalidCursor   = "ERR invalid cursor"
+	errNoReplication   = "ERR replication is not supported: this server runs standalone only (SLAVEOF NO ONE is accepted)"
 )
 
 // engineErrors is the one table from engine errors to reply errors.

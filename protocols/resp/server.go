@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gpucache/gpucache/engine"
+	"github.com/gpucache/gpucache/internal/bytesize"
 )
 
 // ErrServerClosed is returned by Serve after Close.
@@ -80,6 +81,8 @@ type live struct {
 	timeout      time.Duration
 	limits       Limits
 	disableRESP3 bool
+	// maxOutputBuffer is output-buffer-limit (SetOutputBufferLimit).
+	maxOutputBuffer int64
 }
 
 // Server serves the Redis protocol over an engine.
@@ -101,6 +104,8 @@ type Server struct {
 	stats    serverStats
 	cursors  cursorTable
 	commands *commandTable
+	slowlog  slowLog
+	idle     idleReaper
 }
 
 // serverStats are totals of closed connections plus server-wide counters;
@@ -138,6 +143,7 @@ func NewServer(eng *engine.Engine, cfg Config, opts ...Option) *Server {
 		limits:       cfg.Limits.withDefaults(),
 		disableRESP3: cfg.DisableRESP3,
 	}
+	l.maxOutputBuffer = cfg.MaxOutputBuffer
 	if l.maxClients <= 0 {
 		l.maxClients = 10000
 	}
@@ -217,6 +223,7 @@ func (s *Server) ServeConn(nc net.Conn) {
 		}()
 		return
 	}
+	s.idle.start(s)
 	c := newConn(s, nc, s.nextID.Add(1))
 	s.conns[c.id] = c
 	s.wg.Add(1)
@@ -247,6 +254,7 @@ func (s *Server) Close() error {
 		c.nc.Close()
 	}
 	s.mu.Unlock()
+	s.idle.halt()
 	s.wg.Wait()
 	return nil
 }
@@ -328,20 +336,6 @@ func (s *Server) applyConfig(key, value string) error {
 	})
 }
 
-// parseSize parses a byte count with an optional k/kb/m/mb/g/gb suffix,
-// as the KVRocks config does.
-func parseSize(s string) (int64, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	mult := int64(1)
-	for _, u := range []struct {
-		suffix string
-		mult   int64
-	}{{"gb", 1 << 30}, {"mb", 1 << 20}, {"kb", 1 << 10}, {"g", 1 << 30}, {"m", 1 << 20}, {"k", 1 << 10}, {"b", 1}} {
-		if strings.HasSuffix(s, u.suffix) {
-			s, mult = strings.TrimSuffix(s, u.suffix), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	return n * mult, err
-}
+// parseSize parses a byte count as the config file does (bytesize: one
+// parser for the file, the command line and CONFIG SET).
+func parseSize(s string) (int64, error) { return bytesize.Parse(s) }

@@ -1,0 +1,53 @@
+package gateway
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/gpucache/gpucache/protocols/resp"
+)
+
+// applyRuntime puts the mutable keys the gateway owns into effect now and
+// on every CONFIG SET (Config.OnSet). The RESP front end applies the keys
+// it owns itself (requirepass, maxclients, timeout, proto-max-bulk-len,
+// resp3-enabled, namespace.*). Every other mutable key must be here: a
+// CONFIG SET that is accepted takes effect.
+func applyRuntime(cfg *Config, rs *resp.Server, lg *leveledLog) {
+	setSlowlog := func(threshold, maxLen int64) {
+		rs.SetSlowlog(time.Duration(threshold)*time.Microsecond, int(maxLen))
+	}
+	setSlowlog(cfg.Int("slowlog-log-slower-than"), cfg.Int("slowlog-max-len"))
+	cfg.OnSet("slowlog-log-slower-than", func(v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err == nil {
+			setSlowlog(n, cfg.Int("slowlog-max-len"))
+		}
+		return err
+	})
+	cfg.OnSet("slowlog-max-len", func(v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err == nil {
+			setSlowlog(cfg.Int("slowlog-log-slower-than"), n)
+		}
+		return err
+	})
+
+	rs.SetQueryBufferLimit(cfg.Bytes("query-buffer-limit"))
+	cfg.OnSet("query-buffer-limit", func(v string) error {
+		n, err := ParseBytes(v)
+		if err == nil {
+			rs.SetQueryBufferLimit(n)
+		}
+		return err
+	})
+	rs.SetOutputBufferLimit(cfg.Bytes("output-buffer-limit"))
+	cfg.OnSet("output-buffer-limit", func(v string) error {
+		n, err := ParseBytes(v)
+		if err == nil {
+			rs.SetOutputBufferLimit(n)
+		}
+		return err
+	})
+
+	cfg.OnSet("log-level", lg.setLevel)
+}
