@@ -30,6 +30,8 @@ func TestTypes(t *testing.T) {
 			}{
 				{"Hash", typesHash},
 				{"Set", typesSet},
+				{"ZSet", typesZSet},
+				{"ZRangeForms", typesZRangeForms},
 				{"WrongType", typesWrongType},
 				{"KeyCommands", typesKeyCommands},
 			} {
@@ -302,4 +304,125 @@ func rdbInt(t testing.TB, c *redis.Cmd) int64 {
 	v, err := c.Int64()
 	must(t, err)
 	return v
+}
+
+func typesZSet(t *testing.T, ctx context.Context, rdb *redis.Client, p string) {
+	z := p + "z"
+	wantInt(t, "ZADD", rdb.ZAdd(ctx, z, redis.Z{Score: 1, Member: "a"}, redis.Z{Score: 2, Member: "b"}, redis.Z{Score: 3, Member: "c"}), 3)
+	wantInt(t, "ZADD NX", rdb.ZAddNX(ctx, z, redis.Z{Score: 9, Member: "a"}, redis.Z{Score: 4, Member: "d"}), 1)
+	wantInt(t, "ZADD XX CH", rdb.ZAddArgs(ctx, z, redis.ZAddArgs{XX: true, Ch: true, Members: []redis.Z{{Score: 1.5, Member: "a"}, {Score: 7, Member: "new"}}}), 1)
+	wantInt(t, "ZADD GT CH", rdb.ZAddArgs(ctx, z, redis.ZAddArgs{GT: true, Ch: true, Members: []redis.Z{{Score: 1, Member: "a"}, {Score: 5, Member: "b"}}}), 1)
+	wantInt(t, "ZADD LT", rdb.ZAddArgs(ctx, z, redis.ZAddArgs{LT: true, Members: []redis.Z{{Score: 0.5, Member: "c"}, {Score: 8, Member: "e"}}}), 1)
+	if f, err := rdb.ZAddArgsIncr(ctx, z, redis.ZAddArgs{Members: []redis.Z{{Score: 10, Member: "a"}}}).Result(); f != 11.5 || err != nil {
+		t.Fatalf("ZADD INCR = %v, %v", f, err)
+	}
+	wantNil(t, "ZADD NX INCR on existing", rdb.ZAddArgsIncr(ctx, z, redis.ZAddArgs{NX: true, Members: []redis.Z{{Score: 1, Member: "a"}}}).Err())
+	wantErr(t, "ZADD NX XX", rdb.Do(ctx, "zadd", z, "nx", "xx", 1, "a").Err(), "ERR XX and NX options at the same time are not compatible")
+	wantErr(t, "ZADD GT LT", rdb.Do(ctx, "zadd", z, "gt", "lt", 1, "a").Err(), "ERR GT, LT, and/or NX options at the same time are not compatible")
+	wantErr(t, "ZADD INCR pairs", rdb.Do(ctx, "zadd", z, "incr", 1, "a", 2, "b").Err(), "ERR INCR option supports a single increment-element pair")
+	wantErr(t, "ZADD bad score", rdb.Do(ctx, "zadd", z, "x", "a").Err(), "ERR value is not a valid float")
+	wantErr(t, "ZADD nan", rdb.Do(ctx, "zadd", z, "nan", "a").Err(), "ERR value is not a valid float")
+	wantErr(t, "ZADD odd", rdb.Do(ctx, "zadd", z, 1, "a", 2).Err(), "ERR syntax error")
+	// a=11.5 b=5 c=0.5 d=4 e=8
+	wantInt(t, "ZCARD", rdb.ZCard(ctx, z), 5)
+	if s, err := rdb.ZScore(ctx, z, "b").Result(); s != 5 || err != nil {
+		t.Fatalf("ZSCORE = %v, %v", s, err)
+	}
+	wantNil(t, "ZSCORE missing", rdb.ZScore(ctx, z, "nope").Err())
+	wantEq(t, "ZMSCORE", rdb.ZMScore(ctx, z, "c", "nope").Val(), []float64{0.5, 0})
+	if f, err := rdb.ZIncrBy(ctx, z, 0.25, "c").Result(); f != 0.75 || err != nil {
+		t.Fatalf("ZINCRBY = %v, %v", f, err)
+	}
+	wantInt(t, "ZRANK", rdb.ZRank(ctx, z, "b"), 2)
+	wantInt(t, "ZREVRANK", rdb.ZRevRank(ctx, z, "b"), 2)
+	wantNil(t, "ZRANK missing", rdb.ZRank(ctx, z, "nope").Err())
+	if rs, err := rdb.ZRankWithScore(ctx, z, "e").Result(); err != nil || rs.Rank != 3 || rs.Score != 8 {
+		t.Fatalf("ZRANK WITHSCORE = %+v, %v", rs, err)
+	}
+	wantInt(t, "ZCOUNT", rdb.ZCount(ctx, z, "(0.75", "8"), 3)
+	wantInt(t, "ZCOUNT inf", rdb.ZCount(ctx, z, "-inf", "+inf"), 5)
+	wantEq(t, "ZRANGE WITHSCORES", rdb.ZRangeWithScores(ctx, z, 0, 1).Val(), []redis.Z{{Score: 0.75, Member: "c"}, {Score: 4, Member: "d"}})
+	wantInt(t, "ZREM", rdb.ZRem(ctx, z, "c", "nope"), 1)
+	mins, err := rdb.ZPopMin(ctx, z, 2).Result()
+	must(t, err)
+	wantEq(t, "ZPOPMIN 2", mins, []redis.Z{{Score: 4, Member: "d"}, {Score: 5, Member: "b"}})
+	maxs, err := rdb.ZPopMax(ctx, z).Result()
+	must(t, err)
+	wantEq(t, "ZPOPMAX", maxs, []redis.Z{{Score: 11.5, Member: "a"}})
+	key, popped, err := rdb.ZMPop(ctx, "min", 5, p+"none", z).Result()
+	must(t, err)
+	if key != z || len(popped) != 1 || popped[0].Member != "e" {
+		t.Fatalf("ZMPOP = %s %v", key, popped)
+	}
+	wantInt(t, "popped to empty", rdb.Exists(ctx, z), 0)
+	// Algebra.
+	a, b := p+"za", p+"zb"
+	rdb.ZAdd(ctx, a, redis.Z{Score: 1, Member: "x"}, redis.Z{Score: 2, Member: "y"})
+	rdb.ZAdd(ctx, b, redis.Z{Score: 10, Member: "y"}, redis.Z{Score: 20, Member: "z"})
+	wantEq(t, "ZUNION", rdb.ZUnionWithScores(ctx, redis.ZStore{Keys: []string{a, b}}).Val(),
+		[]redis.Z{{Score: 1, Member: "x"}, {Score: 12, Member: "y"}, {Score: 20, Member: "z"}})
+	wantEq(t, "ZINTER WEIGHTS MAX", rdb.ZInterWithScores(ctx, &redis.ZStore{Keys: []string{a, b}, Weights: []float64{3, 1}, Aggregate: "MAX"}).Val(),
+		[]redis.Z{{Score: 10, Member: "y"}})
+	wantEq(t, "ZDIFF", rdb.ZDiff(ctx, a, b).Val(), []string{"x"})
+	wantInt(t, "ZUNIONSTORE", rdb.ZUnionStore(ctx, p+"dst", &redis.ZStore{Keys: []string{a, b}, Aggregate: "MIN"}), 3)
+	wantEq(t, "stored", rdb.ZRangeWithScores(ctx, p+"dst", 0, -1).Val(),
+		[]redis.Z{{Score: 1, Member: "x"}, {Score: 2, Member: "y"}, {Score: 20, Member: "z"}})
+	wantInt(t, "ZINTERCARD", rdb.ZInterCard(ctx, 0, a, b), 1)
+	wantInt(t, "ZDIFFSTORE", rdb.ZDiffStore(ctx, p+"dst", b, a), 1)
+	// A set takes part with scores of 1.
+	rdb.SAdd(ctx, p+"set", "x", "q")
+	wantEq(t, "ZUNION with a set", rdb.ZUnion(ctx, redis.ZStore{Keys: []string{a, p + "set"}}).Val(), []string{"q", "x", "y"})
+	if m, err := rdb.ZRandMember(ctx, a, 1).Result(); err != nil || len(m) != 1 {
+		t.Fatalf("ZRANDMEMBER = %v %v", m, err)
+	}
+	for i := 0; i < 40; i++ {
+		rdb.ZAdd(ctx, p+"scan", redis.Z{Score: float64(i), Member: fmt.Sprint("m", i)})
+	}
+	seen := 0
+	var cursor uint64
+	for {
+		kv, next, err := rdb.ZScan(ctx, p+"scan", cursor, "", 7).Result()
+		must(t, err)
+		seen += len(kv) / 2
+		if cursor = next; cursor == 0 {
+			break
+		}
+	}
+	if seen != 40 {
+		t.Fatalf("ZSCAN saw %d members", seen)
+	}
+}
+
+// typesZRangeForms runs every ZRANGE form over one sorted set.
+func typesZRangeForms(t *testing.T, ctx context.Context, rdb *redis.Client, p string) {
+	z, l := p+"z", p+"lex"
+	for i, m := range []string{"a", "b", "c", "d", "e", "f"} {
+		must(t, rdb.ZAdd(ctx, z, redis.Z{Score: float64(i + 1), Member: m}).Err())
+		must(t, rdb.ZAdd(ctx, l, redis.Z{Score: 0, Member: m}).Err())
+	}
+	strs := func(c *redis.StringSliceCmd) []string { v, err := c.Result(); must(t, err); return v }
+	wantEq(t, "ZRANGE 1 -2", strs(rdb.ZRange(ctx, z, 1, -2)), []string{"b", "c", "d", "e"})
+	wantEq(t, "ZRANGE out of range", strs(rdb.ZRange(ctx, z, 10, 20)), []string{})
+	wantEq(t, "ZREVRANGE", strs(rdb.ZRevRange(ctx, z, 0, 1)), []string{"f", "e"})
+	wantEq(t, "ZRANGE BYSCORE", strs(rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: z, Start: "(2", Stop: 5, ByScore: true})), []string{"c", "d", "e"})
+	wantEq(t, "ZRANGE BYSCORE REV LIMIT", strs(rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: z, Start: "-inf", Stop: "+inf", ByScore: true, Rev: true, Offset: 1, Count: 2})), []string{"e", "d"})
+	wantEq(t, "ZRANGE BYLEX", strs(rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: l, Start: "[b", Stop: "(e", ByLex: true})), []string{"b", "c", "d"})
+	wantEq(t, "ZRANGE BYLEX REV", strs(rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: l, Start: "[e", Stop: "+", ByLex: true, Rev: true})), []string{"f", "e"})
+	wantEq(t, "ZRANGEBYSCORE LIMIT", strs(rdb.ZRangeByScore(ctx, z, &redis.ZRangeBy{Min: "-inf", Max: "+inf", Offset: 2, Count: 2})), []string{"c", "d"})
+	wantEq(t, "ZREVRANGEBYSCORE", strs(rdb.ZRevRangeByScore(ctx, z, &redis.ZRangeBy{Min: "2", Max: "(4"})), []string{"c", "b"})
+	wantEq(t, "ZRANGEBYLEX", strs(rdb.ZRangeByLex(ctx, l, &redis.ZRangeBy{Min: "-", Max: "[b"})), []string{"a", "b"})
+	wantEq(t, "ZREVRANGEBYLEX LIMIT", strs(rdb.ZRevRangeByLex(ctx, l, &redis.ZRangeBy{Min: "-", Max: "+", Offset: 1, Count: 2})), []string{"e", "d"})
+	wantInt(t, "ZLEXCOUNT", rdb.ZLexCount(ctx, l, "(a", "[c"), 2)
+	wantEq(t, "ZRANGEBYSCORE WITHSCORES", rdb.ZRangeByScoreWithScores(ctx, z, &redis.ZRangeBy{Min: "5", Max: "6"}).Val(),
+		[]redis.Z{{Score: 5, Member: "e"}, {Score: 6, Member: "f"}})
+	wantInt(t, "ZRANGESTORE", rdb.ZRangeStore(ctx, p+"dst", redis.ZRangeArgs{Key: z, Start: 2, Stop: 4, ByScore: true}), 3)
+	wantEq(t, "stored range", strs(rdb.ZRange(ctx, p+"dst", 0, -1)), []string{"b", "c", "d"})
+	wantErr(t, "LIMIT by rank", rdb.Do(ctx, "zrange", z, 0, 1, "limit", 0, 1).Err(), "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX")
+	wantErr(t, "WITHSCORES BYLEX", rdb.Do(ctx, "zrange", l, "-", "+", "bylex", "withscores").Err(), "ERR syntax error, WITHSCORES not supported in combination with BYLEX")
+	wantErr(t, "bad score bound", rdb.Do(ctx, "zrangebyscore", z, "x", 1).Err(), "ERR min or max is not a float")
+	wantErr(t, "bad lex bound", rdb.Do(ctx, "zrangebylex", l, "a", "+").Err(), "ERR min or max not valid string range item")
+	wantInt(t, "ZREMRANGEBYRANK", rdb.ZRemRangeByRank(ctx, z, 0, 1), 2)
+	wantInt(t, "ZREMRANGEBYSCORE", rdb.ZRemRangeByScore(ctx, z, "(3", "5"), 2)
+	wantInt(t, "ZREMRANGEBYLEX", rdb.ZRemRangeByLex(ctx, l, "[b", "[d"), 3)
+	wantEq(t, "left", strs(rdb.ZRange(ctx, z, 0, -1)), []string{"c", "f"})
 }

@@ -206,3 +206,24 @@ func b2i(b bool) int64 {
 	}
 	return 0
 }
+
+func sortedFloatKeys(m map[string]float64) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func sortSlice(idx []int, less func(a, b int) bool) {
+	slices.SortStableFunc(idx, func(a, b int) int {
+		switch {
+		case less(a, b):
+			return -1
+		case less(b, a):
+			return 1
+		}
+		return 0
+	})
+}
