@@ -31,6 +31,23 @@
 // Options.SendByReference, Value.SendRange hands resident pages to sockets
 // (vmsplice into a pipe, splice to the socket) instead of copying them.
 //
+// # Collections
+//
+// Hashes, sets, lists and sorted sets are encoded the way KVRocks encodes
+// them on RocksDB: one metadata record per key in the same keyspace as
+// strings (type, expiry, version, element count; a list adds its head and
+// tail), so every key command sees one namespace, and one sub-key per
+// field, member or element under the 's' prefix, named by the
+// collection's version (subkey.go; sorted sets add a score index, zset.go).
+// Versions are unique in the store and never repeat, across restarts and
+// crashes (version.go). Every collection command is a Txn (txn.go): the
+// keys' lock stripes taken in index order, metadata and sub-keys read and
+// changed, one batch committed, durable on the next Sync like any write.
+// DEL, overwrite and expiry of a collection write one record change and
+// one range tombstone over its sub-keys, whatever its size; the space of
+// large ones is reclaimed by a background compaction of that range
+// (reclaim.go). Strings keep their own paths (Put, PutMany, Get) unchanged.
+//
 // # Invariants
 //
 //   - A blob is durable before the metadata that references it commits; a
@@ -58,6 +75,8 @@
 //   - In cache mode (EvictLRU) the NVMe tier evicts whole segments, oldest
 //     first; values read since their last write and still resident in DRAM are
 //     re-inserted, others are dropped.
-//   - Only the string type is stored today; other Redis types read as
-//     TypeNone.
+//   - Collection commands that address elements by rank (ZRANK, ZRANGE by
+//     index, LINDEX) step over the elements before that rank, as KVRocks
+//     does; inserting into or removing from the middle of a list rewrites
+//     the elements after that point.
 package engine

@@ -35,8 +35,9 @@ type Engine struct {
 	vol   volume
 	locks *lockTable
 
-	version atomic.Uint64
-	closed  atomic.Bool
+	versions versionAlloc
+	closed   atomic.Bool
+	reclaim  reclaimer
 
 	countsMu sync.RWMutex
 	counts   map[string]*atomic.Int64
@@ -99,6 +100,7 @@ func Open(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{opts: opts, vol: vol, locks: newLockTable(), counts: make(map[string]*atomic.Int64), stop: make(chan struct{})}
+	e.reclaim.wake = make(chan struct{}, 1)
 	if e.arena, err = newArena(opts.DRAMCacheSize, opts.SendByReference); err != nil {
 		vol.Close()
 		return nil, err
@@ -128,7 +130,8 @@ func Open(opts Options) (*Engine, error) {
 		e.Close()
 		return nil, err
 	}
-	e.wg.Add(3)
+	e.wg.Add(4)
+	go e.reclaimLoop()
 	go e.expireLoop()
 	go e.compactLoop()
 	go e.repairLoop()
@@ -221,7 +224,9 @@ func (e *Engine) recover() error {
 	if err := it.Close(); err != nil {
 		return err
 	}
-	e.version.Store(maxVersion)
+	if err := e.loadVersions(maxVersion); err != nil {
+		return err
+	}
 	return e.blobs.recover(referenced)
 }
 
@@ -270,8 +275,6 @@ func (e *Engine) counter(ks string) *atomic.Int64 {
 // DBSize is the number of keys in the keyspace (including keys that have
 // expired but not yet been swept).
 func (e *Engine) DBSize(ks string) int64 { return e.counter(ks).Load() }
-
-func (e *Engine) nextVersion() uint64 { return e.version.Add(1) }
 
 func nowMs() int64 { return time.Now().UnixMilli() }
 

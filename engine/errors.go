@@ -37,3 +37,6 @@ var (
 	// ErrNotFloat reports an increment of a value that is not a float.
 	ErrNotFloat = errors.New("engine: value is not a valid float")
 )
+
+// errRetryCopy restarts a Copy whose source changed type under it.
+var errRetryCopy = errors.New("engine: copy source changed type")

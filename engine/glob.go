@@ -84,3 +84,7 @@ func globPrefix(p []byte) []byte {
 	}
 	return p
 }
+
+// MatchGlob reports whether s matches the Redis glob pattern p (KEYS,
+// SCAN MATCH, and the MATCH of HSCAN, SSCAN and ZSCAN).
+func MatchGlob(p, s []byte) bool { return matchGlob(p, s) }

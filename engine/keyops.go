@@ -42,8 +42,12 @@ func (e *Engine) deleteLocked(kb *keyBuf, ks string, key, mk []byte, m *Meta) er
 	if m.ExpireAt != 0 {
 		_ = b.Delete(appendExpireKey(kb.exp[:0], m.ExpireAt, ks, key), nil)
 	}
+	compact := e.dropSubkeys(b, m)
 	if err := b.Commit(pebble.NoSync); err != nil {
 		return err
+	}
+	if compact {
+		e.queueReclaim(m.Version)
 	}
 	e.forget(ks, mk, m)
 	return nil
@@ -221,8 +225,14 @@ func (e *Engine) Rename(ks string, src, dst []byte, nx bool) (bool, error) {
 	if dstExists && old.ExpireAt != 0 && old.ExpireAt != m.ExpireAt {
 		_ = b.Delete(appendExpireKey(kbd.exp[:0], old.ExpireAt, ks, dst), nil)
 	}
+	// A collection's sub-keys are named by its version, which moves with
+	// the record: only the replaced destination's go.
+	compact := dstExists && e.dropSubkeys(b, &old)
 	if err := b.Commit(pebble.NoSync); err != nil {
 		return false, err
+	}
+	if compact {
+		e.queueReclaim(old.Version)
 	}
 	if dstExists {
 		e.forget(ks, md, &old)
@@ -272,6 +282,9 @@ func (e *Engine) Update(ks string, key []byte, fn func(cur *Value) (Update, erro
 	kb, mk, st, m, exists := hk.kb, hk.mk, hk.st, &hk.m, hk.exists
 	var cur *Value
 	var err error
+	if exists && m.Type != TypeString {
+		return ErrWrongType
+	}
 	if exists {
 		if cur, err = e.valueLocked(ks, mk, m); err != nil {
 			return err

@@ -29,6 +29,9 @@ func (t Type) String() string {
 	return "none"
 }
 
+// collection reports whether values of the type are stored as sub-keys.
+func (t Type) collection() bool { return t >= TypeHash && t <= TypeZSet }
+
 // Extent locates a piece of a value in the blob store.
 type Extent struct {
 	Segment uint64
@@ -40,13 +43,15 @@ type Extent struct {
 // Meta is a key's metadata record.
 type Meta struct {
 	Type Type
-	// Size is the value's length in bytes.
+	// Size is a string's length in bytes, or a collection's element count.
 	Size int64
 	// ExpireAt is the absolute expiry in Unix milliseconds; 0 means none.
 	ExpireAt int64
 	// ModTime is the last write time in Unix nanoseconds.
 	ModTime int64
-	// Version is unique per write of this engine: a new Put gets a new one.
+	// Version is unique in the store and never repeats (version.go): each
+	// Put gets a new one; a collection gets one when it is created and
+	// keeps it while its elements change, and it names its sub-keys.
 	Version uint64
 	// Attrs are the protocol's opaque attributes (see PutOptions.Attrs).
 	Attrs []byte
@@ -54,9 +59,13 @@ type Meta struct {
 	inline []byte
 	// extents hold the value when it lives in blob segments.
 	extents []Extent
+	// listHead and listTail bound a list's element indexes: elements sit
+	// at [listHead, listTail).
+	listHead, listTail uint64
 }
 
-// Inline reports whether the value lives in the metadata store.
+// Inline reports whether the value lives in the metadata store (always
+// true of collections, whose elements are sub-keys there).
 func (m *Meta) Inline() bool { return m.extents == nil }
 
 // Extents returns the blob extents of a non-inline value (read-only).

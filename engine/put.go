@@ -129,9 +129,14 @@ func (e *Engine) putLocked(st *stripe, kb *keyBuf, ks string, key, mk, inline []
 		}
 	}
 
+	version, err := e.nextVersion()
+	if err != nil {
+		e.orphan(ext)
+		return res, err
+	}
 	m := Meta{
 		Type: TypeString, Size: int64(len(inline)), ExpireAt: opts.ExpireAt,
-		ModTime: time.Now().UnixNano(), Version: e.nextVersion(), Attrs: opts.Attrs,
+		ModTime: time.Now().UnixNano(), Version: version, Attrs: opts.Attrs,
 		inline: inline, extents: ext,
 	}
 	if ext != nil {
@@ -148,6 +153,7 @@ func (e *Engine) putLocked(st *stripe, kb *keyBuf, ks string, key, mk, inline []
 	rec := appendRecord(kb.rec[:0], &m)
 	_ = b.Set(mk, rec, nil)
 	e.indexExpiry(b, kb, ks, key, &old, exists, m.ExpireAt)
+	compact := exists && e.dropSubkeys(b, &old)
 	if err := b.Commit(pebble.NoSync); err != nil {
 		if res.Old != nil {
 			res.Old.Release()
@@ -155,6 +161,9 @@ func (e *Engine) putLocked(st *stripe, kb *keyBuf, ks string, key, mk, inline []
 		}
 		e.orphan(ext)
 		return res, err
+	}
+	if compact {
+		e.queueReclaim(old.Version)
 	}
 	st.gen++
 	if !exists {

@@ -52,14 +52,24 @@ func (e *Engine) PutMany(ks string, keys, vals [][]byte) error {
 			return err
 		}
 		it.existed = exists
+		version, err := e.nextVersion()
+		if err != nil {
+			return err
+		}
 		it.meta = Meta{Type: TypeString, Size: int64(len(vals[i])), ModTime: now,
-			Version: e.nextVersion(), inline: vals[i]}
+			Version: version, inline: vals[i]}
 		pm.rec = appendRecord(pm.rec[:0], &it.meta)
 		_ = b.Set(it.mk, pm.rec, nil)
 		e.indexExpiry(b, kb, ks, keys[i], &it.old, exists, 0)
+		it.compact = exists && e.dropSubkeys(b, &it.old)
 	}
 	if err := b.Commit(pebble.NoSync); err != nil {
 		return err
+	}
+	for j := range pm.order {
+		if it := &pm.items[j]; it.compact {
+			e.queueReclaim(it.old.Version)
+		}
 	}
 	for j, i := range pm.order {
 		it := &pm.items[j]
@@ -89,6 +99,7 @@ type putManyItem struct {
 	old     Meta
 	meta    Meta
 	existed bool
+	compact bool // the replaced collection's range wants compacting
 }
 
 var putManyPool = ptrPool(func() *putMany { return new(putMany) })

@@ -12,16 +12,22 @@ import (
 //	uvarint len(attrs) | attrs
 //	inline:  the value bytes to the end
 //	blob:    uvarint n | n x (uvarint segment, uvarint offset, uvarint length, crc u32 LE)
+//	collection (hash, set, list, zset): size is the element count; a list
+//	         adds uvarint head | uvarint tail; the elements are sub-keys
+//	         (subkey.go)
 const (
-	recordFormat = 1
-	flagInline   = 1 << 0
+	recordFormat   = 1
+	flagInline     = 1 << 0
+	flagCollection = 1 << 1
 )
 
 var errBadRecord = errors.New("engine: corrupt metadata record")
 
 func appendRecord(dst []byte, m *Meta) []byte {
 	flags := byte(0)
-	if m.extents == nil {
+	if m.Type.collection() {
+		flags |= flagCollection
+	} else if m.extents == nil {
 		flags |= flagInline
 	}
 	dst = append(dst, recordFormat, byte(m.Type), flags)
@@ -31,6 +37,13 @@ func appendRecord(dst []byte, m *Meta) []byte {
 	dst = binary.AppendUvarint(dst, uint64(m.Size))
 	dst = binary.AppendUvarint(dst, uint64(len(m.Attrs)))
 	dst = append(dst, m.Attrs...)
+	if flags&flagCollection != 0 {
+		if m.Type == TypeList {
+			dst = binary.AppendUvarint(dst, m.listHead)
+			dst = binary.AppendUvarint(dst, m.listTail)
+		}
+		return dst
+	}
 	if m.extents == nil {
 		return append(dst, m.inline...)
 	}
@@ -51,7 +64,8 @@ func decodeRecord(b []byte, m *Meta) error {
 		return errBadRecord
 	}
 	m.Type, m.extents = Type(b[1]), m.extents[:0]
-	inline := b[2]&flagInline != 0
+	flags := b[2]
+	inline := flags&flagInline != 0
 	b = b[3:]
 	var vals [5]uint64
 	for i := range vals {
@@ -66,6 +80,28 @@ func decodeRecord(b []byte, m *Meta) error {
 		return errBadRecord
 	}
 	m.Attrs, b = b[:vals[4]:vals[4]], b[vals[4]:]
+	m.listHead, m.listTail = 0, 0
+	if flags&flagCollection != 0 {
+		m.inline, m.extents = nil, nil
+		if !m.Type.collection() {
+			return errBadRecord
+		}
+		if m.Type == TypeList {
+			var n int
+			if m.listHead, n = binary.Uvarint(b); n <= 0 {
+				return errBadRecord
+			}
+			b = b[n:]
+			if m.listTail, n = binary.Uvarint(b); n <= 0 {
+				return errBadRecord
+			}
+			b = b[n:]
+		}
+		if len(b) != 0 {
+			return errBadRecord
+		}
+		return nil
+	}
 	if inline {
 		if int64(len(b)) != m.Size {
 			return errBadRecord

@@ -84,7 +84,7 @@ func (e *Engine) Stats() Stats {
 		NVMeCompactions:     e.compactions.Load(),
 		NVMeMovedFromDRAM:   e.relocatedFromDRAM.Load(),
 
-		Sequence:    e.version.Load(),
+		Sequence:    e.versions.next.Load(),
 		Keys:        make(map[string]int64),
 		ExpiredKeys: e.expired.Load(),
 		Policy:      e.opts.Policy,
