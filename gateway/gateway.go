@@ -62,6 +62,7 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 		logf("dram-send-by-reference: the kernel takes no page references through pipes (vmsplice); values are copied to sockets")
 	}
 
+	fp := startFastPath(cfg, eng, logf)
 	port := int(cfg.Int("port"))
 	rs := resp.NewServer(eng, resp.Config{
 		RequirePass: cfg.Get("requirepass"),
@@ -78,7 +79,7 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 		Version:         version,
 		Port:            port,
 		Dir:             dir,
-	}, resp.WithConfigStore(configStore{cfg}), resp.WithLogf(logf))
+	}, resp.WithConfigStore(configStore{cfg}), resp.WithLogf(logf), resp.WithFastPath(fp))
 
 	errc := make(chan error, 8)
 	var closers []func()
@@ -106,6 +107,7 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 		logf("RESP listening on %s", sock)
 		go func() { errc <- serveErr(rs.Serve(ln), resp.ErrServerClosed) }()
 	}
+	closers = append(closers, fp.Close) // after the connections, whose sessions it holds
 	closers = append(closers, func() { rs.Close() })
 
 	s3srv, s3close, err := startS3(cfg, eng, logf, errc)

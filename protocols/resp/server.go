@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gpucache/gpucache/engine"
+	"github.com/gpucache/gpucache/protocols/fastpath"
 )
 
 // ErrServerClosed is returned by Serve after Close.
@@ -101,6 +102,7 @@ type Server struct {
 	stats    serverStats
 	cursors  cursorTable
 	commands *commandTable
+	fast     *fastpath.Server // BLOB.* fabric forms (cmd_blob.go); nil: none
 }
 
 // serverStats are totals of closed connections plus server-wide counters;
