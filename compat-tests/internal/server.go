@@ -141,6 +141,9 @@ type Options struct {
 	// Password, when set, is sent with AUTH by the readiness probe. It
 	// does not configure the server (use Args for requirepass).
 	Password string
+	// Bin is the binary to run instead of Binary()'s (e.g. one built
+	// with -tags fabric).
+	Bin string
 }
 
 // Server is one gpucache process. Its methods are not safe for concurrent
@@ -288,6 +291,9 @@ func (s *Server) Restart(t testing.TB) {
 func (s *Server) start(t testing.TB, newPorts bool) {
 	t.Helper()
 	bin, err := Binary()
+	if s.opts.Bin != "" {
+		bin, err = s.opts.Bin, nil
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -121,6 +121,17 @@ type Region struct {
 	Key    uint64 // the key a peer names it by (rkey)
 }
 
+// Progress keeps the poller reading the completion queue until the
+// returned function is called. A passive peer (the client during a
+// server-initiated transfer) needs it: with manual progress (tcp, shm)
+// its side of the transfer moves only while its queue is read.
+func (e *Endpoint) Progress() (stop func()) {
+	e.inflight.Add(1)
+	e.kick()
+	var once sync.Once
+	return func() { once.Do(func() { e.inflight.Add(-1) }) }
+}
+
 // Register registers len bytes at base (memory outside the Go heap that
 // stays mapped until Close) with the given access.
 func (e *Endpoint) Register(base uintptr, n uint64, access uint64) (*Region, error) {

@@ -57,4 +57,7 @@ func (e *Endpoint) Post(write bool, mem *Region, peer Peer, ops []Op, deadline t
 	return b
 }
 
+// Progress does nothing without the fabric.
+func (e *Endpoint) Progress() (stop func()) { return func() {} }
+
 func (e *Endpoint) Close() {}

@@ -62,20 +62,6 @@ func remote(e *Endpoint, r *Region, off uint64) uint64 {
 	return off
 }
 
-// progress drives the target's side (manual progress) until stop closes.
-func progress(tgt *Endpoint, stop chan struct{}) {
-	for {
-		select {
-		case <-stop:
-			return
-		default:
-		}
-		tgt.inflight.Store(1) // keep its poller reading the queue
-		tgt.kick()
-		time.Sleep(time.Millisecond)
-	}
-}
-
 func TestReadWrite(t *testing.T) {
 	for _, p := range providers {
 		t.Run(p.name, func(t *testing.T) {
@@ -92,9 +78,7 @@ func TestReadWrite(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer fr.Close()
-			stop := make(chan struct{})
-			defer close(stop)
-			go progress(tgt, stop)
+			defer tgt.Progress()()
 			for i := range local {
 				local[i] = byte(i*7 + i>>9)
 			}
