@@ -290,9 +290,9 @@ func (s *Server) Restart(t testing.TB) {
 // free ports, and picks again if the server could not listen.
 func (s *Server) start(t testing.TB, newPorts bool) {
 	t.Helper()
-	bin, err := Binary()
-	if s.opts.Bin != "" {
-		bin, err = s.opts.Bin, nil
+	bin, err := s.opts.Bin, error(nil)
+	if bin == "" {
+		bin, err = Binary()
 	}
 	if err != nil {
 		t.Fatal(err)
