@@ -120,8 +120,13 @@ func (e *Engine) PutManyIfAbsent(ks string, keys, vals [][]byte, bufs []*Buffer)
 	now := time.Now().UnixNano()
 	for j, i := range pm.order {
 		it := &pm.items[j]
+		version, err := e.nextVersion()
+		if err != nil {
+			orphanAll()
+			return false, err
+		}
 		it.meta = Meta{Type: TypeString, Size: int64(len(inline[i])), ModTime: now,
-			Version: e.nextVersion(), inline: inline[i], extents: exts[i]}
+			Version: version, inline: inline[i], extents: exts[i]}
 		if exts[i] != nil {
 			it.meta.Size, it.meta.inline = big[i].size, nil
 		}

@@ -64,6 +64,7 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 		logf("dram-send-by-reference: the kernel takes no page references through pipes (vmsplice); values are copied to sockets")
 	}
 
+	fp := startFastPath(cfg, eng, logf)
 	port := int(cfg.Int("port"))
 	rs := resp.NewServer(eng, resp.Config{
 		RequirePass: cfg.Get("requirepass"),
@@ -80,7 +81,7 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 		Version:         version,
 		Port:            port,
 		Dir:             dir,
-	}, resp.WithConfigStore(configStore{cfg}), resp.WithLogf(logf))
+	}, resp.WithConfigStore(configStore{cfg}), resp.WithLogf(logf), resp.WithFastPath(fp))
 	applyRuntime(cfg, rs, lg)
 
 	errc := make(chan error, 8)
@@ -109,6 +110,7 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 		logf("RESP listening on %s", sock)
 		go func() { errc <- serveErr(rs.Serve(ln), resp.ErrServerClosed) }()
 	}
+	closers = append(closers, fp.Close) // after the connections, whose sessions it holds
 	closers = append(closers, func() { rs.Close() })
 
 	s3srv, s3close, err := startS3(cfg, eng, logf, errc)

@@ -141,6 +141,9 @@ type Options struct {
 	// Password, when set, is sent with AUTH by the readiness probe. It
 	// does not configure the server (use Args for requirepass).
 	Password string
+	// Bin is the binary to run instead of Binary()'s (e.g. one built
+	// with -tags fabric).
+	Bin string
 }
 
 // Server is one gpucache process. Its methods are not safe for concurrent
@@ -287,7 +290,10 @@ func (s *Server) Restart(t testing.TB) {
 // free ports, and picks again if the server could not listen.
 func (s *Server) start(t testing.TB, newPorts bool) {
 	t.Helper()
-	bin, err := Binary()
+	bin, err := s.opts.Bin, error(nil)
+	if bin == "" {
+		bin, err = Binary()
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -347,6 +347,7 @@ func (c *conn) describe(b []byte) []byte {
 	now := time.Now()
 	c.mu.Lock()
 	name, ns, cmd, lib, ver := c.name, c.ns, c.lastCmd, c.libName, c.libVer
+	transport := c.transport
 	c.mu.Unlock()
 	if ns == "" {
 		ns = "__namespace"
@@ -372,6 +373,7 @@ func (c *conn) describe(b []byte) []byte {
 	b = append(b, ver...)
 	b = append(b, " resp="...)
 	b = strconv.AppendInt(b, int64(c.proto), 10)
+	b = appendTransport(b, transport)
 	b = append(b, '\n')
 	return b
 }

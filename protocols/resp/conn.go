@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gpucache/gpucache/engine"
+	"github.com/gpucache/gpucache/protocols/fastpath"
 )
 
 const (
@@ -35,14 +36,15 @@ type conn struct {
 	addr    string
 	created time.Time
 
-	mu      sync.Mutex
-	name    string
-	libName string
-	libVer  string
-	ns      string // keyspace; "" is the default namespace
-	lastCmd string
-	authed  bool
-	admin   bool
+	mu        sync.Mutex
+	name      string
+	libName   string
+	libVer    string
+	ns        string // keyspace; "" is the default namespace
+	lastCmd   string
+	authed    bool
+	admin     bool
+	transport string // "fabric:<provider>" after BLOB.HELLO; "": TCP only
 
 	lastActive atomic.Int64 // unix nanoseconds
 	cmds       atomic.Int64
@@ -57,6 +59,7 @@ type conn struct {
 	failed     bool // a write failed after its reply was queued: send nothing more
 	run        setRun
 	large      largeSets
+	fast       *fastpath.Session // BLOB.HELLO's session (cmd_blob.go)
 
 	scratch []byte   // reused by replies built in two passes
 	keys    [][]byte // reused key lists
@@ -149,6 +152,7 @@ func (w connWriter) ReadFrom(r io.Reader) (int64, error) {
 func (c *conn) serve() {
 	defer c.nc.Close()
 	defer c.stopLarge()
+	defer c.closeFast()
 	for {
 		c.rd.SetUnauthenticated(c.mustAuth())
 		cmd, err := c.rd.ReadCommand()

@@ -30,6 +30,7 @@ var infoSections = []struct {
 	{"keyspace", (*conn).infoKeyspace},
 	{"tiers", (*conn).infoTiers},
 	{"devices", (*conn).infoDevices},
+	{"fastpath", (*conn).infoFastpath},
 }
 
 // INFO [section ...]: no section, "all", "default" or "everything" mean all.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gpucache/gpucache/engine"
 	"github.com/gpucache/gpucache/internal/bytesize"
+	"github.com/gpucache/gpucache/protocols/fastpath"
 )
 
 // ErrServerClosed is returned by Serve after Close.
@@ -106,6 +107,7 @@ type Server struct {
 	commands *commandTable
 	slowlog  slowLog
 	idle     idleReaper
+	fast     *fastpath.Server // BLOB.* fabric forms (cmd_blob.go); nil: none
 }
 
 // serverStats are totals of closed connections plus server-wide counters;

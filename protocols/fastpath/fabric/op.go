@@ -1,0 +1,125 @@
+package fabric
+
+import (
+	"sync"
+	"time"
+)
+
+// Op is one RMA operation: Len bytes between local memory at Local (inside
+// the registered region Mem) and the peer's memory at RAddr under key RKey.
+type Op struct {
+	Local uintptr
+	Len   uint64
+	RAddr uint64
+	RKey  uint64
+}
+
+// Batch is a set of operations posted together, which complete together.
+// Its memory must stay valid until Done is closed, even when Wait gave up
+// (ErrTimeout): operations already posted may still complete.
+type Batch struct {
+	mu      sync.Mutex
+	pending int
+	sealed  bool // no more operations will be posted
+	err     error
+	done    chan struct{}
+	after   func(error) // run once when the batch drains, after Abandon
+	left    bool        // abandoned by its waiter
+	Bytes   uint64      // bytes of operations that completed successfully
+	Count   int         // operations posted
+}
+
+func newBatch() *Batch { return &Batch{done: make(chan struct{})} }
+
+func (b *Batch) add() {
+	b.mu.Lock()
+	b.pending++
+	b.Count++
+	b.mu.Unlock()
+}
+
+// complete records one operation's end.
+func (b *Batch) complete(n uint64, err error) {
+	b.mu.Lock()
+	b.pending--
+	if err != nil && b.err == nil {
+		b.err = err
+	}
+	if err == nil {
+		b.Bytes += n
+	}
+	b.finishLocked()
+}
+
+// seal marks the end of posting; err, if any, is why posting stopped.
+func (b *Batch) seal(err error) {
+	b.mu.Lock()
+	b.sealed = true
+	if err != nil && b.err == nil {
+		b.err = err
+	}
+	b.finishLocked()
+}
+
+// finishLocked closes done once sealed and drained; b.mu is held and
+// released here.
+func (b *Batch) finishLocked() {
+	if !b.sealed || b.pending > 0 {
+		b.mu.Unlock()
+		return
+	}
+	select {
+	case <-b.done:
+		b.mu.Unlock()
+		return
+	default:
+	}
+	close(b.done)
+	after, err := b.after, b.err
+	if !b.left {
+		after = nil
+	}
+	b.mu.Unlock()
+	if after != nil {
+		after(err)
+	}
+}
+
+// Done is closed when every posted operation has completed.
+func (b *Batch) Done() <-chan struct{} { return b.done }
+
+// Wait waits until the batch completes or the deadline passes
+// (ErrTimeout). It returns the first operation's error, if any.
+func (b *Batch) Wait(deadline time.Time) error {
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case <-b.done:
+	case <-t.C:
+		select {
+		case <-b.done:
+		default:
+			return ErrTimeout
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
+}
+
+// Abandon hands the batch's resources to f, which runs once every posted
+// operation has completed (at once if they have). For a waiter that gave
+// up: the memory the operations use must outlive them.
+func (b *Batch) Abandon(f func(error)) {
+	b.mu.Lock()
+	select {
+	case <-b.done:
+		err := b.err
+		b.mu.Unlock()
+		f(err)
+		return
+	default:
+	}
+	b.left, b.after = true, f
+	b.mu.Unlock()
+}
