@@ -104,7 +104,11 @@ func Open(opts Options) (*Engine, error) {
 	if len(opts.Devices) == 0 {
 		opts.Devices = []string{filepath.Join(opts.Dir, "blobs")}
 	}
-	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+	mkdir := os.MkdirAll
+	if opts.MetadataFS != nil {
+		mkdir = opts.MetadataFS.MkdirAll
+	}
+	if err := mkdir(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("engine: cannot create %s: %w", opts.Dir, err)
 	}
 	vol, err := openVolume(opts)
@@ -142,6 +146,10 @@ func Open(opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("engine: cannot open metadata store: %w", err)
 	}
 	e.db = db
+	if err := syncDirs(popts.FS, opts.Dir); err != nil {
+		e.Close()
+		return nil, err
+	}
 	if err := e.recover(); err != nil {
 		e.Close()
 		return nil, err
@@ -211,6 +219,24 @@ func (e *Engine) metadataPlacement() (string, *pebble.Options, error) {
 	}
 	popts.FS = mfs
 	return roots[0], popts, nil
+}
+
+// syncDirs makes the directory entries of dir and its parent durable, so
+// a store created moments before a power cut is still found: pebble syncs
+// the directory it lives in, not the ones it had to create above it.
+func syncDirs(fs vfs.FS, dir string) error {
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		f, err := fs.OpenDir(d)
+		if err != nil {
+			return fmt.Errorf("engine: cannot open %s: %w", d, err)
+		}
+		err = f.Sync()
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("engine: cannot sync %s: %w", d, err)
+		}
+	}
+	return nil
 }
 
 // recover scans every metadata record once: key counts, the highest
