@@ -16,10 +16,13 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // blobStore keeps large values in append-only segment files on the volume.
 // A value is written once at a reserved, stripe-aligned offset of the active
-// segment and made durable (fdatasync, grouped across concurrent writers)
-// before its metadata commits. Segments are never rewritten in place: space
-// comes back when no key references a segment any more (overwrite, delete,
-// expiry, segment eviction in cache mode), and the whole file is removed.
+// segment before its metadata commits; a durable write (sync yes, and every
+// relocation) also waits for an fdatasync, grouped across concurrent
+// writers, and the others are synced by the background round (syncAll).
+// Segments are never rewritten in place: space comes back when no key
+// references a segment any more (overwrite, delete, expiry, segment
+// eviction in cache mode), and the whole file is removed once the metadata
+// that stopped referencing it is durable (reap).
 type blobStore struct {
 	vol      volume
 	segSize  int64
@@ -36,12 +39,20 @@ type blobStore struct {
 	// evict is set by the engine: it drops (or re-inserts, if hot) every key
 	// referencing seg so the segment can go. Called without mu held.
 	evict func(seg uint64)
+	// metaDurable is set by the engine: it makes every committed metadata
+	// change durable (a real log sync), so that a segment no committed
+	// record references may be removed without a crash bringing back a
+	// record that points into it.
+	metaDurable func() error
 
 	mu     sync.Mutex
 	segs   map[uint64]*segment
 	active *segment
 	nextID uint64
 	used   int64 // bytes of segment files
+	// dying are segments nothing references any more, closed and removed
+	// by reap once the metadata that dropped them is durable.
+	dying []*segment
 
 	bytesWritten, bytesRead  atomic.Int64
 	writes, reads            atomic.Int64
@@ -153,14 +164,17 @@ func (s *blobStore) segment(id uint64) *segment {
 	return seg
 }
 
-// write stores buf's bytes durably and returns their extent, with its
-// segment pinned: the caller unpins it once metadata references the extent
-// (or it is abandoned).
-func (s *blobStore) write(buf *Buffer) (Extent, error) { return s.writeBlob(buf, false) }
+// write stores buf's bytes and returns their extent, with its segment
+// pinned: the caller unpins it once metadata references the extent (or it
+// is abandoned). The bytes have reached the device (O_DIRECT) or the
+// operating system; with durable they are also synced.
+func (s *blobStore) write(buf *Buffer, durable bool) (Extent, error) {
+	return s.writeBlob(buf, false, durable)
+}
 
 // writeBlob is write; force skips the capacity check (re-inserting hot
 // values while a segment is being evicted, so eviction cannot recurse).
-func (s *blobStore) writeBlob(buf *Buffer, force bool) (Extent, error) {
+func (s *blobStore) writeBlob(buf *Buffer, force, durable bool) (Extent, error) {
 	var iov [][]byte
 	iov = buf.padded(iov, nvme.Align)
 	n := int64(0)
@@ -181,7 +195,9 @@ func (s *blobStore) writeBlob(buf *Buffer, force bool) (Extent, error) {
 	}
 	_, err = seg.f.WritevAt(iov, off)
 	if err == nil {
-		err = seg.syncTo(seg.noteWrite())
+		if seq := seg.noteWrite(); durable {
+			err = seg.syncTo(seq)
+		}
 	}
 	// NB: the write's hold on the segment becomes a pin in the same critical
 	// section, so the segment cannot be removed before the caller's metadata
@@ -198,6 +214,7 @@ func (s *blobStore) writeBlob(buf *Buffer, force bool) (Extent, error) {
 // reserve finds room for n bytes in the active segment, opening a new
 // segment (and making space for it) when needed.
 func (s *blobStore) reserve(n int64, force bool) (*segment, int64, error) {
+	reaped := false
 	for attempt := 0; ; attempt++ {
 		s.mu.Lock()
 		if a := s.active; a != nil && a.tail+n <= a.size {
@@ -218,6 +235,13 @@ func (s *blobStore) reserve(n int64, force bool) (*segment, int64, error) {
 				return nil, 0, ErrNoSpace
 			}
 			s.evict(victim)
+			continue
+		}
+		if len(s.dying) > 0 && !reaped {
+			// A new segment is a good moment to give back dead ones.
+			s.mu.Unlock()
+			s.reap(false /* metadata not yet durable */)
+			reaped = true
 			continue
 		}
 		id := s.nextID
@@ -357,16 +381,76 @@ func (s *blobStore) maybeRemoveLocked(seg *segment) {
 	if seg.f == nil {
 		return
 	}
+	// NB: the record that stopped referencing the segment may still be
+	// only in the operating system (or pebble's buffer); removing the file
+	// now could let a crash bring that record back pointing at nothing.
 	s.used -= seg.size
-	f := seg.f
-	seg.f = nil
-	// NB: removing under mu keeps used and the file set consistent; it is a
-	// metadata operation on the device, not data I/O.
-	_ = f.Close()
-	if err := s.vol.Remove(segmentName(seg.id)); err != nil {
-		s.logf("cannot remove segment %s: %v", segmentName(seg.id), err)
+	s.dying = append(s.dying, seg)
+}
+
+// reap removes the dying segments. metaSynced says the caller has just
+// made the metadata durable after they died; otherwise reap does.
+func (s *blobStore) reap(metaSynced bool) {
+	s.mu.Lock()
+	dying := s.dying
+	s.dying = nil
+	s.mu.Unlock()
+	if len(dying) == 0 {
+		return
 	}
-	s.segmentsRemoved.Add(1)
+	if !metaSynced && s.metaDurable != nil {
+		if err := s.metaDurable(); err != nil {
+			s.logf("cannot sync metadata, keeping %d dead segments for now: %v", len(dying), err)
+			s.mu.Lock()
+			s.dying = append(s.dying, dying...)
+			s.mu.Unlock()
+			return
+		}
+	}
+	for _, seg := range dying {
+		_ = seg.f.Close()
+		seg.f = nil
+		if err := s.vol.Remove(segmentName(seg.id)); err != nil {
+			s.logf("cannot remove segment %s: %v", segmentName(seg.id), err)
+		}
+		s.segmentsRemoved.Add(1)
+	}
+}
+
+// syncAll makes every blob write completed before the call durable: one
+// fdatasync per segment written since its last sync.
+func (s *blobStore) syncAll() error {
+	s.mu.Lock()
+	var segs []*segment
+	for _, seg := range s.segs {
+		if seg.f != nil && seg.unsynced() {
+			seg.pins++ // keeps the file open while it syncs
+			segs = append(segs, seg)
+		}
+	}
+	s.mu.Unlock()
+	var first error
+	for _, seg := range segs {
+		seg.syncMu.Lock()
+		target := seg.writeSeq
+		seg.syncMu.Unlock()
+		if err := seg.syncTo(target); err != nil && first == nil {
+			first = fmt.Errorf("engine: cannot sync segment %s: %w", segmentName(seg.id), err)
+		}
+	}
+	s.mu.Lock()
+	for _, seg := range segs {
+		seg.pins--
+		s.maybeRemoveLocked(seg)
+	}
+	s.mu.Unlock()
+	return first
+}
+
+func (seg *segment) unsynced() bool {
+	seg.syncMu.Lock()
+	defer seg.syncMu.Unlock()
+	return seg.syncedSeq < seg.writeSeq
 }
 
 // pin keeps the extents' segments from being removed until unpin.
@@ -570,6 +654,11 @@ func (s *blobStore) close() error {
 	s.stopWriters()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for _, seg := range s.dying {
+		// Not removed: recovery removes unreferenced segments.
+		_ = seg.f.Close()
+	}
+	s.dying = nil
 	var first error
 	for _, seg := range s.segs {
 		if seg.f != nil {

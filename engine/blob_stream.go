@@ -144,9 +144,9 @@ func (b *Buffer) Filled(n int) {
 func (b *Buffer) Streaming() bool { return b.stream.active }
 
 // finishStream writes what remains of a streamed value, waits for every
-// chunk and syncs: the same contract as blobStore.write (the extent's
-// segment comes back pinned).
-func (s *blobStore) finishStream(b *Buffer) (Extent, error) {
+// chunk and, with durable, syncs: the same contract as blobStore.write (the
+// extent's segment comes back pinned).
+func (s *blobStore) finishStream(b *Buffer, durable bool) (Extent, error) {
 	st := &b.stream
 	b.Filled(len(b.pages)) // the CRC covers every page
 	var iov [][]byte
@@ -177,7 +177,9 @@ func (s *blobStore) finishStream(b *Buffer) (Extent, error) {
 	st.mu.Unlock()
 	seg := st.seg
 	if err == nil {
-		err = seg.syncTo(seg.noteWrite())
+		if seq := seg.noteWrite(); durable {
+			err = seg.syncTo(seq)
+		}
 	}
 	s.endWrite(seg, err == nil)
 	st.active = false

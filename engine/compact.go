@@ -97,7 +97,7 @@ func (e *Engine) relocate(kb *keyBuf, mk []byte, m *Meta) bool {
 		}
 	}
 	defer buf.Release()
-	x, err := e.blobs.write(buf)
+	x, err := e.blobs.write(buf, true /* durable: it moves an older write */)
 	if err != nil {
 		return false
 	}

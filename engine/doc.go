@@ -16,11 +16,12 @@
 // For values of 2 MiB and more, from the first report the value's extent is
 // reserved and whole chunks (a quarter of the value, 1-4 MiB) go to the
 // active segment by vectored O_DIRECT writes while the rest is still
-// arriving; Put writes the tail, waits, shares one fdatasync with
-// concurrent writers, commits the metadata, and keeps the same pages
-// resident as the DRAM tier's copy. The front end calls Sync once per batch
-// of mutations before answering, which makes the metadata durable with one
-// log sync for all of them. Small values go to the metadata store; PutMany
+// arriving; Put writes the tail, waits, with Options.SyncWrites shares one
+// fdatasync with concurrent writers, commits the metadata, and keeps the
+// same pages resident as the DRAM tier's copy. The front end calls Sync
+// once per batch of mutations before answering, which acknowledges the
+// metadata with one log write (and, with SyncWrites, one log sync) for all
+// of them. Small values go to the metadata store; PutMany
 // stores many of them as one atomic batch (MSET, pipelined SETs).
 //
 // Reads: Get serves resident values from the DRAM tier (a reference, no
@@ -50,9 +51,12 @@
 //
 // # Invariants
 //
-//   - A blob is durable before the metadata that references it commits; a
+//   - A blob is written before the metadata that references it commits; a
 //     mutation is acknowledged only after Sync. An acknowledged write
-//     survives kill -9 (and power loss: every sync is an fdatasync).
+//     survives kill -9; with Options.SyncWrites it also survives power
+//     loss, and without it a power cut loses at most Options.SyncInterval
+//     of writes (durability.go). Recovery removes values whose bytes did
+//     not reach the device, so none reads back torn.
 //   - Bytes returned are the bytes written or an error (ErrCorrupt): every
 //     extent's CRC is checked on read.
 //   - Memory for values is the arena: resident and in-flight values share

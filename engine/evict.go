@@ -63,7 +63,7 @@ func (e *Engine) reinsertLocked(kb *keyBuf, mk []byte, m *Meta) bool {
 	if tmp.Version != m.Version {
 		return false
 	}
-	x, err := e.blobs.writeBlob(buf, true /* force */)
+	x, err := e.blobs.writeBlob(buf, true /* force */, true /* durable: it moves an older write */)
 	if err != nil {
 		return false
 	}

@@ -335,7 +335,7 @@ func (e *Engine) Update(ks string, key []byte, fn func(cur *Value) (Update, erro
 	}
 	defer buf.Release()
 	copyIntoPages(buf, 0, u.Value)
-	x, err := e.blobs.write(buf)
+	x, err := e.blobs.write(buf, e.opts.SyncWrites)
 	if err != nil {
 		return err
 	}

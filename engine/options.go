@@ -1,6 +1,11 @@
 package engine
 
-import "time"
+import (
+	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/gpucache/gpucache/nvme"
+)
 
 // Policy is the capacity policy, named as Redis's maxmemory-policy.
 type Policy int
@@ -84,6 +89,25 @@ type Options struct {
 	// CompactInterval is how often segments with mostly dead space are
 	// looked for and compacted. Default 10s.
 	CompactInterval time.Duration
+	// SyncWrites is KVRocks's rocksdb.write_options.sync. True: a write is
+	// acknowledged (Sync returns) only once it is on stable storage (blob
+	// segments and the metadata log are fdatasynced), so it survives a
+	// power cut. False: once it has reached the operating system (the
+	// device for O_DIRECT segments, the page cache for the metadata log),
+	// so it survives a crash of the process; SyncInterval bounds what a
+	// power cut can lose.
+	SyncWrites bool
+	// SyncInterval is how often everything written is made durable in the
+	// background (blob segments, then the metadata log). With SyncWrites
+	// false it bounds the writes a power cut loses. Default 1s.
+	SyncInterval time.Duration
+	// MetadataFS is the metadata store's file system. Default: the
+	// operating system's (mirrored across devices with parity). Tests use
+	// a crashable in-memory one.
+	MetadataFS vfs.FS
+	// OpenDevice opens the device for one entry of Devices. Default:
+	// nvme.OpenDir. Tests pass in-memory or fault-injecting devices.
+	OpenDevice func(dir string) (nvme.Device, error)
 	// Logf receives operational log lines. Default: discard.
 	Logf func(format string, args ...any)
 }

@@ -47,9 +47,9 @@ func (e *Engine) Put(ks string, key []byte, val *Buffer, opts PutOptions) (PutRe
 	var x Extent
 	var err error
 	if val.stream.active {
-		x, err = e.blobs.finishStream(val)
+		x, err = e.blobs.finishStream(val, e.opts.SyncWrites)
 	} else {
-		x, err = e.blobs.write(val)
+		x, err = e.blobs.write(val, e.opts.SyncWrites)
 	}
 	if err != nil {
 		if err == ErrNoSpace {

@@ -156,9 +156,9 @@ func (e *Engine) writeBlob(b *Buffer) (Extent, error) {
 	var x Extent
 	var err error
 	if b.stream.active {
-		x, err = e.blobs.finishStream(b)
+		x, err = e.blobs.finishStream(b, e.opts.SyncWrites)
 	} else {
-		x, err = e.blobs.write(b)
+		x, err = e.blobs.write(b, e.opts.SyncWrites)
 	}
 	if err == ErrNoSpace {
 		e.noSpaceErrors.Add(1)

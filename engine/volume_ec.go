@@ -21,7 +21,13 @@ func openVolume(opts Options) (volume, error) {
 		}
 	}
 	for _, dir := range opts.Devices {
-		d, err := nvme.OpenDir(dir)
+		var d nvme.Device
+		var err error
+		if opts.OpenDevice != nil {
+			d, err = opts.OpenDevice(dir)
+		} else {
+			d, err = nvme.OpenDir(dir)
+		}
 		if err != nil {
 			closeAll()
 			return nil, fmt.Errorf("engine: cannot open device %s: %w", dir, err)

@@ -47,6 +47,8 @@ var keyDefs = []keyDef{
 	{name: "slowlog-log-slower-than", def: "100000", mutable: true, check: checkInt(-1, 1<<62), doc: "log commands slower than this many microseconds for SLOWLOG GET (-1: off, 0: every command)"},
 	{name: "slowlog-max-len", def: "128", mutable: true, check: checkInt(0, 1<<31), doc: "entries SLOWLOG keeps"},
 	{name: "rocksdb.block_cache_size", def: "256", check: checkInt(0, 400*1024), doc: "metadata store block cache, MiB"},
+	{name: "rocksdb.write_options.sync", def: "no", check: checkBool, doc: "yes: acknowledge a write once it is on stable storage (survives power loss); no: once it reached the operating system (survives kill -9; a power cut loses at most sync-interval-ms)"},
+	{name: "sync-interval-ms", def: "1000", check: checkInt(1, 3600*1000), doc: "milliseconds between background syncs of blob segments and the metadata log"},
 
 	{name: "dram-cache-size", def: "1gb", check: checkBytes, doc: "DRAM tier size (arena for resident and in-flight values)"},
 	{name: "dram-send-by-reference", def: "yes", check: checkBool, doc: "send resident values to plain-TCP and Unix sockets from the DRAM tier as pages (vmsplice, splice), not by copy; reusing a sent page then costs a fresh zeroed page"},

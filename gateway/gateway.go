@@ -57,6 +57,7 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 	logf("engine open in %v: %d keys, %d segments, %d MiB on NVMe, DRAM tier %d MiB, policy %s",
 		time.Since(start).Round(time.Millisecond), keys, st.NVMeSegments, st.NVMeUsed>>20,
 		st.DRAMCapacity>>20, cfg.Get("maxmemory-policy"))
+	logf("durability: %s", eng.Durability().Promise())
 	switch {
 	case eng.SendsByReference():
 		logf("DRAM tier sends resident values to plain-TCP and Unix sockets by reference (dram-send-by-reference)")
@@ -193,6 +194,8 @@ func engineOptions(cfg *Config, logf func(string, ...any)) (engine.Options, erro
 		Policy:            policy,
 		ScrubInterval:     time.Duration(cfg.Int("ec-scrub-interval")) * time.Second,
 		RebuildRate:       cfg.Bytes("ec-rebuild-rate"),
+		SyncWrites:        cfg.Bool("rocksdb.write_options.sync"),
+		SyncInterval:      time.Duration(cfg.Int("sync-interval-ms")) * time.Millisecond,
 		Logf:              logf,
 	}, nil
 }

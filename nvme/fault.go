@@ -72,6 +72,8 @@ type Fault struct {
 	tornProb   float64
 	flipProb   float64
 	torn, flip int64
+
+	cut powerCut // power_cut.go
 }
 
 var _ Device = (*Fault)(nil)
@@ -231,8 +233,14 @@ func (f *Fault) Usage() (used, free int64, err error) {
 	return f.dev.Usage()
 }
 
-// Close closes the wrapped device.
-func (f *Fault) Close() error { return f.dev.Close() }
+// Close closes the wrapped device, except after PowerCut: the inner device
+// then stands for the drive itself, to be opened again.
+func (f *Fault) Close() error {
+	if f.cut.dead.Load() {
+		return nil
+	}
+	return f.dev.Close()
+}
 
 // faultFile is a File on a Fault device.
 type faultFile struct {
@@ -256,6 +264,18 @@ func (ff *faultFile) WritevAt(bufs [][]byte, off int64) (int64, error) {
 		f.health.ObserveWrite(0, time.Since(start), err)
 		return 0, err
 	}
+	w, err := f.cut.beginWrite(ff, off, total)
+	if err != nil {
+		return 0, f.opErr("write", ff.name, err)
+	}
+	n, err := ff.writev(bufs, off, total, start)
+	f.cut.endWrite(w, err == nil)
+	return n, err
+}
+
+// writev is WritevAt past the gates: the write, possibly torn.
+func (ff *faultFile) writev(bufs [][]byte, off, total int64, start time.Time) (int64, error) {
+	f := ff.f
 	f.mu.Lock()
 	tear := f.tornProb > 0 && total > 0 && f.rng.Float64() < f.tornProb
 	var keep int64
@@ -342,7 +362,12 @@ func (ff *faultFile) Sync() error {
 		f.health.ObserveSync(time.Since(start), err)
 		return err
 	}
-	err := ff.inner.Sync()
+	upTo, held, err := f.cut.beginSync()
+	if err != nil {
+		return f.opErr("sync", ff.name, err)
+	}
+	err = ff.inner.Sync()
+	f.cut.endSync(ff, upTo, held, err == nil)
 	f.health.ObserveSync(time.Since(start), healthErr(err))
 	return err
 }

@@ -182,7 +182,7 @@ func (c *conn) infoPersistence(b []byte) []byte {
 	b = appendField(b, "last_bgsave_time", c.s.start.Unix())
 	b = appendField(b, "last_bgsave_status", "ok")
 	b = appendField(b, "last_bgsave_time_sec", -1)
-	return b
+	return c.infoDurability(b)
 }
 
 // totals adds the live connections' counters to the closed ones'.
