@@ -79,6 +79,8 @@ var keyDefs = []keyDef{
 	{name: "s3-tls-http2", def: "yes", check: checkBool, doc: "offer HTTP/2 over TLS (no: HTTP/1.1 only, which moves large bodies faster)"},
 	{name: "s3-resp-bucket", def: "", doc: "bucket name mapped onto the RESP default keyspace"},
 	{name: "s3-fast-etag", def: "no", check: checkBool, doc: "ETags from a fast 128-bit hash instead of MD5 (for clients that do not compare ETags with MD5)"},
+	{name: "s3-max-requests", def: "1024", check: checkInt(0, 1<<20), doc: "S3 requests served at once; more are answered 503 SlowDown (0: no limit)"},
+	{name: "s3-max-body-bytes", def: "0", check: checkBytes, doc: "S3 request body bytes admitted at once; more are answered 503 SlowDown (0: dram-cache-size)"},
 }
 
 // kvrocksKeys are KVRocks keys accepted in the file and on the command line

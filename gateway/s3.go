@@ -33,6 +33,10 @@ func startS3(cfg *Config, eng *engine.Engine, logf func(string, ...any), errc ch
 		users = filepath.Join(cfg.Get("dir"), "s3-users.json")
 	}
 	addr := net.JoinHostPort(cfg.Get("s3-bind"), strconv.FormatInt(port, 10))
+	maxBody := cfg.Bytes("s3-max-body-bytes")
+	if maxBody == 0 {
+		maxBody = cfg.Bytes("dram-cache-size")
+	}
 	srv, err := s3.NewServer(eng, s3.Config{
 		Addr:         addr,
 		Domains:      domains,
@@ -44,6 +48,8 @@ func startS3(cfg *Config, eng *engine.Engine, logf func(string, ...any), errc ch
 		TLSHTTP1Only: !cfg.Bool("s3-tls-http2"),
 		RESPBucket:   cfg.Get("s3-resp-bucket"),
 		FastETag:     cfg.Bool("s3-fast-etag"),
+		MaxRequests:  int(cfg.Int("s3-max-requests")),
+		MaxBodyBytes: maxBody,
 		Logf:         logf,
 	})
 	if err != nil {

@@ -66,6 +66,13 @@ type Config struct {
 	// that compare ETags with a local MD5 (rclone, s3cmd) need the default.
 	// Content-MD5, when sent, is verified either way.
 	FastETag bool
+	// MaxRequests bounds the requests served at once ("s3-max-requests");
+	// more are answered 503 SlowDown. 0: no limit.
+	MaxRequests int
+	// MaxBodyBytes bounds the request body bytes admitted at once
+	// ("s3-max-body-bytes"; limiter.go says how bodies are charged);
+	// more are answered 503 SlowDown. 0: no limit.
+	MaxBodyBytes int64
 	// MaxSkew is the accepted clock skew of signed requests. Default 15m.
 	MaxSkew time.Duration
 	// MaxHeaderBytes bounds request headers. Default 64 KiB.

@@ -56,6 +56,10 @@ func FuzzHandler(f *testing.F) {
 		{"PATCH", "/", "", "", []byte("<Account><Access>u</Access><Secret>s</Secret><Role>user</Role></Account>")},
 		{"DELETE", "/fuzz/mp", "uploadId=" + up, "", nil},
 		{"HEAD", "/fuzz/dir/b", "", "If-Modified-Since: Mon, 01 Jan 2001 00:00:00 GMT", nil},
+		{"PUT", "/fuzz/lock", "tagging&retention", "", []byte("<Retention><Mode>COMPLIANCE</Mode><RetainUntilDate>2030-01-01T00:00:00Z</RetainUntilDate></Retention>")},
+		{"PUT", "/fuzz/e", "", "X-Amz-Server-Side-Encryption: aws:kms\nX-Amz-Storage-Class: GLACIER", []byte("x")},
+		{"GET", "/fuzz/a", "versionId=v1", "X-Amz-Server-Side-Encryption-Customer-Algorithm: AES256", nil},
+		{"PUT", "/fuzz/a", "renameObject", "X-Amz-Write-Offset-Bytes: 4", nil},
 	}
 	for _, s := range seeds {
 		f.Add(s.method, s.path, s.query, s.headers, s.body)

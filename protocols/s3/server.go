@@ -29,6 +29,7 @@ type Server struct {
 	users    *userStore
 	stats    serverStats
 	acls     aclCache // decoded ACL documents
+	limit    inflight
 
 	mu      sync.Mutex
 	servers []*http.Server
@@ -66,6 +67,7 @@ func NewServer(eng *engine.Engine, cfg Config, opts ...Option) (*Server, error) 
 		return nil, err
 	}
 	s := &Server{eng: eng, cfg: cfg, idBase: randomHex(4), users: users}
+	s.limit.maxReqs, s.limit.maxBytes = int64(cfg.MaxRequests), cfg.MaxBodyBytes
 	s.verifier = sigv4.NewVerifier(cfg.Credentials)
 	s.verifier.Lookup = s.lookupSecret
 	s.verifier.MaxSkew = cfg.MaxSkew
@@ -189,6 +191,16 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	var id [40]byte
 	h["X-Amz-Request-Id"] = []string{string(strconv.AppendUint(append(id[:0], s.idBase...), s.nextID.Add(1), 16))}
 	h["Server"] = serverHeader
+	charge := s.bodyCharge(r)
+	if !s.limit.acquire(charge) {
+		// Overload: refused before any work (limiter.go). Counted under
+		// Unknown: classifying costs what the limit is there to save.
+		w.Header().Set("Retry-After", "1")
+		s.writeError(w, r, nil, errSlowDown)
+		s.stats.record(opUnknown, errSlowDown, time.Since(start))
+		return
+	}
+	defer s.limit.release(charge)
 	if r.Method == http.MethodPatch {
 		err := s.serveAdmin(w, r)
 		if err != nil {
