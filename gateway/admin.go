@@ -82,6 +82,7 @@ func (c engineCollector) Collect(ch chan<- prometheus.Metric) {
 	g(descTierBytes, float64(s.DRAMUsed), "dram", "used")
 	g(descTierBytes, float64(s.DRAMResident), "dram", "resident")
 	g(descTierBytes, float64(s.NVMeCapacity), "nvme", "capacity")
+	g(descTierBytes, float64(s.NVMeLimit), "nvme", "limit")
 	g(descTierBytes, float64(s.NVMeUsed), "nvme", "used")
 	g(descTierBytes, float64(s.NVMeLive), "nvme", "live")
 	ct(descTierOps, float64(s.DRAMHits), "dram", "hit")
