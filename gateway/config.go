@@ -59,6 +59,7 @@ var keyDefs = []keyDef{
 	{name: "query-buffer-limit", def: "1gb", mutable: true, check: checkBytes, doc: "bytes of one request a client may have buffered (at most 1gb)"},
 	{name: "output-buffer-limit", def: "1gb", mutable: true, check: checkBytes, doc: "a client with more queued reply bytes is closed (0: no limit)"},
 	{name: "admin-port", def: "0", check: checkPort, doc: "HTTP /metrics and /healthz port (0: off)"},
+	{name: "admin-pprof", def: "no", check: checkBool, doc: "serve /debug/pprof on the admin port, to requests with the admin password (requirepass) as basic auth or bearer token"},
 	{name: "s3-port", def: "9000", check: checkPort, doc: "S3 port (0: off)"},
 	{name: "s3-bind", def: "127.0.0.1"},
 	{name: "s3-domain", def: "", doc: "enables virtual-host-style bucket.domain addressing"},

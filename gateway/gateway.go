@@ -121,7 +121,15 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 	}
 
 	if ap := cfg.Int("admin-port"); ap != 0 {
-		srv, err := startAdmin(net.JoinHostPort(strings.Fields(cfg.Get("bind") + " 127.0.0.1")[0], strconv.FormatInt(ap, 10)), eng, rs, s3srv, logf, errc)
+		if cfg.Bool("admin-pprof") && cfg.Get("requirepass") == "" {
+			for _, c := range closers {
+				c()
+			}
+			eng.Close()
+			return errors.New("admin-pprof yes needs requirepass: /debug/pprof is served only to requests with the admin password")
+		}
+		aopts := adminOptions{pprof: cfg.Bool("admin-pprof"), password: func() string { return cfg.Get("requirepass") }}
+		stopAdmin, err := startAdmin(net.JoinHostPort(strings.Fields(cfg.Get("bind") + " 127.0.0.1")[0], strconv.FormatInt(ap, 10)), eng, rs, s3srv, aopts, logf, errc)
 		if err != nil {
 			for _, c := range closers {
 				c()
@@ -129,7 +137,7 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 			eng.Close()
 			return err
 		}
-		closers = append(closers, func() { srv.Shutdown(context.Background()) })
+		closers = append(closers, stopAdmin)
 	}
 	logf("ready to accept connections")
 
