@@ -58,6 +58,21 @@ var keyDefs = []keyDef{
 	{name: "ec-rebuild-rate", def: "256mb", check: checkBytes, doc: "bytes per second written when rebuilding a replacement device"},
 	{name: "query-buffer-limit", def: "1gb", mutable: true, check: checkBytes, doc: "bytes of one request a client may have buffered (at most 1gb)"},
 	{name: "output-buffer-limit", def: "1gb", mutable: true, check: checkBytes, doc: "a client with more queued reply bytes is closed (0: no limit)"},
+	{name: "tls-port", def: "0", check: checkPort, doc: "RESP over TLS port (0: off)"},
+	{name: "tls-cert-file", def: "", mutable: true, doc: "server certificate (PEM), with its chain"},
+	{name: "tls-key-file", def: "", mutable: true, doc: "server private key (PEM)"},
+	{name: "tls-key-file-pass", def: "", mutable: true, doc: "password of an encrypted tls-key-file"},
+	{name: "tls-ca-cert-file", def: "", mutable: true, doc: "CA certificates that verify client certificates"},
+	{name: "tls-ca-cert-dir", def: "", mutable: true, doc: "directory of CA certificates (*.pem, *.crt)"},
+	{name: "tls-auth-clients", def: "yes", mutable: true, check: checkTLSAuthClients, doc: "yes: clients must present a certificate the CA signed; optional: verified if given; no"},
+	{name: "tls-protocols", def: "", mutable: true, doc: "TLSv1.2 and/or TLSv1.3, space separated (empty: both)"},
+	{name: "tls-ciphers", def: "", mutable: true, doc: "TLS 1.2 cipher suites, OpenSSL or IANA names separated by colons (empty: defaults)"},
+	{name: "tls-ciphersuites", def: "", mutable: true, doc: "TLS 1.3 suites: all three or empty (Go enables all three)"},
+	{name: "tls-prefer-server-ciphers", def: "yes", mutable: true, check: checkOnly("yes", "only yes: the server always picks the suite from its own preference order"), doc: "always yes"},
+	{name: "tls-session-caching", def: "yes", mutable: true, check: checkBool, doc: "resume TLS sessions with session tickets"},
+	{name: "tls-session-cache-size", def: "20480", check: checkOnly("20480", "session tickets are stateless: there is no server cache to size; leave tls-session-cache-size unset")},
+	{name: "tls-session-cache-timeout", def: "300", check: checkOnly("300", "the session ticket lifetime is not configurable here; leave tls-session-cache-timeout unset")},
+	{name: "tls-replication", def: "no", check: checkOnly("no", "replication is not supported")},
 	{name: "admin-port", def: "0", check: checkPort, doc: "HTTP /metrics and /healthz port (0: off)"},
 	{name: "admin-pprof", def: "no", check: checkBool, doc: "serve /debug/pprof on the admin port, to requests with the admin password (requirepass) as basic auth or bearer token"},
 	{name: "s3-port", def: "9000", check: checkPort, doc: "S3 port (0: off)"},
@@ -99,7 +114,7 @@ var kvrocksKeys = map[string]bool{
 }
 
 // kvrocksPrefixes are KVRocks key families accepted as a whole.
-var kvrocksPrefixes = []string{"rocksdb.", "tls-", "migrate-", "profiling-sample-"}
+var kvrocksPrefixes = []string{"rocksdb.", "migrate-", "profiling-sample-"}
 
 // Config is the server configuration: KVRocks's file format (one
 // `key value` per line, `#` comments) and keys, plus gpucache's. Safe for

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -94,6 +95,26 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 		}
 		logf("RESP listening on %s", ln.Addr())
 		go func() { errc <- serveErr(rs.Serve(ln), resp.ErrServerClosed) }()
+	}
+	if tp := cfg.Int("tls-port"); tp != 0 {
+		var ts tlsState
+		if err := applyTLS(cfg, &ts); err != nil {
+			rs.Close()
+			eng.Close()
+			return err
+		}
+		for _, host := range strings.Fields(cfg.Get("bind")) {
+			ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.FormatInt(tp, 10)))
+			if err != nil {
+				rs.Close()
+				eng.Close()
+				return fmt.Errorf("cannot listen for RESP over TLS: %w", err)
+			}
+			// NB: a TLS connection is not a syscall.Conn, so its values
+			// are copied to it, never sent by reference.
+			logf("RESP over TLS listening on %s (tls-auth-clients %s)", ln.Addr(), cfg.Get("tls-auth-clients"))
+			go func() { errc <- serveErr(rs.Serve(tls.NewListener(ln, ts.listenerConfig())), resp.ErrServerClosed) }()
+		}
 	}
 	if sock := cfg.Get("unixsocket"); sock != "" {
 		os.Remove(sock)

@@ -11,10 +11,6 @@ import (
 // of /healthz only reads its last result.
 const healthInterval = 5 * time.Second
 
-// healthStale: a check that has not finished for this long (a sync hung
-// on a dying device) makes the server unhealthy by itself.
-const healthStale = 3 * healthInterval
-
 // healthMonitor runs check in the background and keeps its last result,
 // so that health probes cost no I/O however often they come. Safe for
 // concurrent use.
@@ -73,7 +69,9 @@ func (h *healthMonitor) runOnce() {
 // errHealthStalled reports a background check that does not finish.
 var errHealthStalled = errors.New("health check stalled")
 
-// state returns the last result (nil: healthy) and when it was found.
+// state returns the last result (nil: healthy) and when it was found. A
+// check running for more than three intervals (a sync hung on a dying
+// device) is a failure by itself.
 func (h *healthMonitor) state() (time.Time, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
