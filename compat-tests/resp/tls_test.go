@@ -36,7 +36,7 @@ type testPKI struct {
 	client                       tls.Certificate
 }
 
-func newTestPKI(t *testing.T) *testPKI {
+func newTestPKI(t testing.TB) *testPKI {
 	t.Helper()
 	p := &testPKI{dir: t.TempDir(), password: "key pass"}
 	write := func(name string, blocks ...*pem.Block) string {
