@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 )
 
 // keyDef describes one configuration key.
@@ -334,8 +335,11 @@ func (c *Config) SetRuntime(key, val string) error {
 	return c.set(strings.ToLower(key), val, true)
 }
 
+// quoteValue writes v so that parseLine reads it back: quoted when it is
+// empty, holds a blank, '#', a quote, or anything unprintable (a newline
+// set by CONFIG SET would otherwise end the line).
 func quoteValue(v string) string {
-	if v == "" || strings.ContainsAny(v, " \t#\"") {
+	if v == "" || strings.ContainsAny(v, " \t#\"") || strings.IndexFunc(v, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
 		return strconv.Quote(v)
 	}
 	return v
