@@ -144,3 +144,38 @@ func TestInfoKeyspaceTruth(t *testing.T) {
 		t.Errorf("after PERSIST: db0:%s", m["db0"])
 	}
 }
+
+// TestInfoInstantaneousOps: instantaneous_ops_per_sec is measured, not a
+// constant: it rises while a client sends commands.
+func TestInfoInstantaneousOps(t *testing.T) {
+	srv := internal.Start(t, internal.Options{})
+	c := dialRaw(t, srv.Addr())
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w := dialRawErr(srv.Addr())
+		if w == nil {
+			return
+		}
+		defer w.nc.Close()
+		w.run(func(w *rawConn) {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				w.send("PING")
+				w.expect("+PONG\r\n")
+			}
+		})
+	}()
+	defer func() { close(stop); <-done }()
+	waitFor(t, "instantaneous_ops_per_sec > 0", 15*time.Second, func() bool {
+		c.send("INFO", "stats")
+		m := infoFields(string(c.readBulk()))
+		n, _ := strconv.ParseInt(m["instantaneous_ops_per_sec"], 10, 64)
+		return n > 0
+	})
+}

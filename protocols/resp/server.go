@@ -106,6 +106,7 @@ type Server struct {
 	commands *commandTable
 	slowlog  slowLog
 	idle     idleReaper
+	rates    rateSampler
 }
 
 // serverStats are totals of closed connections plus server-wide counters;
