@@ -2,6 +2,7 @@ package resp_test
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -28,8 +29,19 @@ func TestAdminPort(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
+	// The admin port opens after the RESP port the start waits for.
+	waitAdmin := func(port int) {
+		waitFor(t, "the admin port", 10*time.Second, func() bool {
+			c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
+			if err == nil {
+				c.Close()
+			}
+			return err == nil
+		})
+	}
 	port := internal.FreePort(t)
 	internal.Start(t, internal.Options{Args: []string{"--admin-port", strconv.Itoa(port)}})
+	waitAdmin(port)
 	base := "http://127.0.0.1:" + strconv.Itoa(port)
 	if code, _ := get(base+"/debug/pprof/", ""); code != 404 {
 		t.Errorf("/debug/pprof/ served by default: %d", code)
@@ -40,6 +52,7 @@ func TestAdminPort(t *testing.T) {
 
 	port = internal.FreePort(t)
 	internal.Start(t, internal.Options{Password: "pw", Args: []string{"--admin-port", strconv.Itoa(port), "--admin-pprof", "yes", "--requirepass", "pw"}})
+	waitAdmin(port)
 	base = "http://127.0.0.1:" + strconv.Itoa(port)
 	if code, _ := get(base+"/debug/pprof/cmdline", ""); code != 401 {
 		t.Errorf("pprof without the password: %d, want 401", code)
