@@ -47,18 +47,26 @@ func getDiscard(b *testing.B, c net.Conn, r *bufio.Reader, key string) int64 {
 }
 
 // BenchmarkTLSGet32MiB measures what TLS costs a 32 MiB GET: one server,
-// one resident value, GETs over plain TCP (sent by reference) and over
-// TLS (copied and encrypted) in alternation, one connection each. It
-// reports each transport's GB/s and server CPU per GB, and their ratio.
+// one resident value, GETs over plain TCP and over TLS (copied and
+// encrypted) in alternation, one connection each. It reports each
+// transport's GB/s and server CPU per GB, and their ratio; byref=yes sends
+// plain-TCP values by reference (the default), byref=no copies them, which
+// separates the cost of encryption from that of the copy.
 //
 //	go test ./compat-tests/resp -run '^$' -bench TLSGet32MiB -benchtime 64x
 func BenchmarkTLSGet32MiB(b *testing.B) {
+	for _, byRef := range []string{"yes", "no"} {
+		b.Run("byref="+byRef, func(b *testing.B) { benchTLSGet(b, byRef) })
+	}
+}
+
+func benchTLSGet(b *testing.B, byRef string) {
 	const size = 32 << 20
 	p := newTestPKI(b)
 	port := internal.FreePort(b)
 	srv := internal.Start(b, internal.Options{Args: []string{"--tls-port", strconv.Itoa(port),
 		"--tls-cert-file", p.serverCert, "--tls-key-file", p.serverKey, "--tls-auth-clients", "no",
-		"--dram-cache-size", "256mb"}})
+		"--dram-cache-size", "256mb", "--dram-send-by-reference", byRef}})
 	c := dialRaw(b, srv.Addr())
 	c.write(encodeStrings("SET", "v", strings.Repeat("x", size)))
 	c.expect("+OK\r\n")
@@ -84,6 +92,7 @@ func BenchmarkTLSGet32MiB(b *testing.B) {
 	for _, s := range sides { // warm up: connection buffers, TLS session
 		getDiscard(b, s.c, s.r, "v")
 	}
+	sent0 := srv.InfoInt(b, "dram_bytes_sent_by_ref")
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		for _, s := range sides {
@@ -94,6 +103,9 @@ func BenchmarkTLSGet32MiB(b *testing.B) {
 		}
 	}
 	b.StopTimer()
+	// The share of the plain-TCP bytes that went by reference (TLS sends
+	// none: TestTLSGoRedisCopiesValues).
+	b.ReportMetric(float64(srv.InfoInt(b, "dram_bytes_sent_by_ref")-sent0)/float64(sides[0].bytes), "plain-byref-share")
 	for _, s := range sides {
 		gb := float64(s.bytes) / 1e9
 		b.ReportMetric(gb/s.wall.Seconds(), s.name+"-GB/s")
