@@ -60,6 +60,7 @@ type Engine struct {
 	recoveryDropped        int64
 	relocatedFromDRAM      atomic.Int64 // compaction moves written from the DRAM tier
 	noSpaceErrors          atomic.Int64
+	free                   freeSpace // the devices' free space, for Stats
 }
 
 // Open opens (creating if needed) the engine rooted at opts.Dir, recovering

@@ -1,8 +1,13 @@
 package engine
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"sort"
+	"sync"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
 )
 
 // Stats are the engine's figures for INFO and metrics.
@@ -26,7 +31,13 @@ type Stats struct {
 	SmallHits    int64
 	SmallMisses  int64
 	// NVMe tier.
-	NVMeCapacity        int64 // configured bound, 0 = the devices' free space
+	NVMeCapacity int64 // configured bound, 0 = the devices' free space
+	// NVMeLimit is the bytes NVMeUsed may reach before writes need room
+	// (evicting, or failing with ErrNoSpace under noeviction): NVMeCapacity,
+	// or without a bound NVMeUsed plus the devices' free space (read at
+	// most once a second). NVMeLimit - NVMeUsed is what a client may still
+	// store.
+	NVMeLimit           int64
 	NVMeUsed            int64 // bytes of segment files
 	NVMeLive            int64 // bytes of values referenced by keys
 	NVMeSegments        int
@@ -70,6 +81,7 @@ func (e *Engine) Stats() Stats {
 		SmallMisses:        e.small.misses.Load(),
 
 		NVMeCapacity:        e.opts.NVMeCapacity,
+		NVMeLimit:           e.opts.NVMeCapacity,
 		NVMeUsed:            used,
 		NVMeLive:            live,
 		NVMeSegments:        segs,
@@ -89,6 +101,9 @@ func (e *Engine) Stats() Stats {
 		ExpiredKeys: e.expired.Load(),
 		Policy:      e.opts.Policy,
 	}
+	if s.NVMeLimit <= 0 {
+		s.NVMeLimit = used + e.free.get(e.vol)
+	}
 	e.countsMu.RLock()
 	for ks, c := range e.counts {
 		if n := c.Load(); n > 0 {
@@ -107,6 +122,80 @@ func (s *Stats) KeyspaceNames() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// freeSpaceTTL bounds how often Stats asks the devices for their free
+// space (a directory walk and statfs per device).
+const freeSpaceTTL = time.Second
+
+// freeSpace caches the volume's free bytes for Stats.
+type freeSpace struct {
+	mu   sync.Mutex
+	at   time.Time
+	free int64
+}
+
+// usager is a volume that can tell its free space (ec.Volume).
+type usager interface {
+	Usage() (used, free int64, err error)
+}
+
+func (f *freeSpace) get(v volume) int64 {
+	u, ok := v.(usager)
+	if !ok {
+		return 0
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if time.Since(f.at) < freeSpaceTTL {
+		return f.free
+	}
+	if _, free, err := u.Usage(); err == nil {
+		f.free = free
+	}
+	f.at = time.Now()
+	return f.free
+}
+
+// ExpiryStats are the figures of a keyspace's keys with an expiry.
+type ExpiryStats struct {
+	Keys   int64         // keys with an expiry still in the future
+	AvgTTL time.Duration // their mean time to live
+}
+
+// Expiry counts ks's keys with an expiry, from the expiry index: exact,
+// at a cost proportional to the keys with an expiry in every keyspace
+// (none for a cache written without TTLs). Keys already due but not yet
+// removed are not counted.
+func (e *Engine) Expiry(ks string) (ExpiryStats, error) {
+	if e.closed.Load() {
+		return ExpiryStats{}, ErrClosed
+	}
+	now := nowMs()
+	var lower [9]byte
+	lower[0] = prefixExpire
+	binary.BigEndian.PutUint64(lower[1:], uint64(now+1))
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: lower[:], UpperBound: []byte{prefixExpire + 1}})
+	if err != nil {
+		return ExpiryStats{}, err
+	}
+	var st ExpiryStats
+	var sum int64
+	for valid := it.First(); valid; valid = it.Next() {
+		k := it.Key()
+		if len(k) < 10 || int(k[9]) != len(ks) || len(k) < 10+len(ks) || string(k[10:10+len(ks)]) != ks {
+			continue
+		}
+		st.Keys++
+		sum += int64(binary.BigEndian.Uint64(k[1:9])) - now
+	}
+	if err := it.Close(); err != nil {
+		return ExpiryStats{}, err
+	}
+	if st.Keys > 0 {
+		st.AvgTTL = time.Duration(sum/st.Keys) * time.Millisecond
+	}
+	return st, nil
 }
 
 func fastrand() uint32 { return rand.Uint32() }

@@ -1,10 +1,13 @@
 package gateway
 
 import (
+	"context"
+	"crypto/subtle"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,36 +19,109 @@ import (
 	"github.com/gpucache/gpucache/protocols/s3"
 )
 
-// startAdmin serves /healthz, /metrics (Prometheus) and /debug/pprof on addr.
-// s3s, when not nil, adds the S3 request metrics.
-func startAdmin(addr string, eng *engine.Engine, rs *resp.Server, s3s *s3.Server, logf func(string, ...any), errc chan<- error) (*http.Server, error) {
+// adminOptions are the admin port's settings.
+type adminOptions struct {
+	// pprof serves /debug/pprof (admin-pprof yes), to clients that give
+	// the admin password.
+	pprof bool
+	// password returns the admin password (requirepass) in force.
+	password func() string
+}
+
+// startAdmin serves /healthz, /metrics (Prometheus) and, when enabled,
+// /debug/pprof on addr. s3s, when not nil, adds the S3 request metrics.
+// The returned stop shuts the server and the health check down.
+func startAdmin(addr string, eng *engine.Engine, rs *resp.Server, s3s *s3.Server, opts adminOptions, logf func(string, ...any), errc chan<- error) (stop func(), err error) {
+	// NB: the health check syncs the metadata log and reads the devices'
+	// state in the background; probes read its last result.
+	health := newHealthMonitor(func() error { return engineHealth(eng) }, healthInterval)
+	health.start()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(engineCollector{eng: eng, rs: rs})
 	if s3s != nil {
 		reg.MustRegister(s3Collector{s3s})
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		if err := eng.Sync(); err != nil {
-			http.Error(w, "engine: "+err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ok")
-	})
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux := adminMux(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), health, opts)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		health.close()
 		return nil, fmt.Errorf("cannot listen for admin HTTP: %w", err)
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	logf("admin HTTP (/metrics, /healthz) on %s", ln.Addr())
+	what := "/metrics, /healthz"
+	if opts.pprof {
+		what += ", /debug/pprof behind the admin password"
+	}
+	logf("admin HTTP (%s) on %s", what, ln.Addr())
 	go func() { errc <- serveErr(srv.Serve(ln), http.ErrServerClosed) }()
-	return srv, nil
+	return func() {
+		srv.Shutdown(context.Background())
+		health.close()
+	}, nil
+}
+
+// engineHealth is the background health check: the metadata log syncs.
+func engineHealth(eng *engine.Engine) error {
+	// NB: a degraded erasure-coded volume still serves every value, so it
+	// is healthy here (INFO devices and the metrics tell it apart).
+	if err := eng.Sync(); err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	return nil
+}
+
+// adminMux routes the admin port. /healthz answers from the last
+// background check (200 "ok", or 503 with the reason), never doing I/O
+// itself. /debug/pprof exists only when enabled, and then answers only
+// requests that carry the admin password, as HTTP basic auth (any user
+// name) or as a bearer token.
+func adminMux(metrics http.Handler, health *healthMonitor, opts adminOptions) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", metrics)
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		at, err := health.state()
+		w.Header().Set("Cache-Control", "no-store")
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintf(w, "ok (checked %s)\n", at.UTC().Format(time.RFC3339))
+	})
+	if opts.pprof {
+		guard := func(h http.HandlerFunc) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				if !adminAuthorized(r, opts.password()) {
+					w.Header().Set("WWW-Authenticate", `Basic realm="gpucache admin"`)
+					http.Error(w, "admin password required", http.StatusUnauthorized)
+					return
+				}
+				h(w, r)
+			}
+		}
+		mux.HandleFunc("/debug/pprof/", guard(pprof.Index))
+		mux.HandleFunc("/debug/pprof/cmdline", guard(pprof.Cmdline))
+		mux.HandleFunc("/debug/pprof/profile", guard(pprof.Profile))
+		mux.HandleFunc("/debug/pprof/symbol", guard(pprof.Symbol))
+		mux.HandleFunc("/debug/pprof/trace", guard(pprof.Trace))
+	}
+	return mux
+}
+
+// adminAuthorized reports whether r carries the admin password, as basic
+// auth or a bearer token. An empty password authorizes nobody (Run
+// refuses admin-pprof without requirepass).
+func adminAuthorized(r *http.Request, password string) bool {
+	if password == "" {
+		return false
+	}
+	given := ""
+	if _, p, ok := r.BasicAuth(); ok {
+		given = p
+	} else if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		given = tok
+	}
+	return subtle.ConstantTimeCompare([]byte(given), []byte(password)) == 1
 }
 
 // engineCollector exports the engine's tier figures.
@@ -82,6 +158,7 @@ func (c engineCollector) Collect(ch chan<- prometheus.Metric) {
 	g(descTierBytes, float64(s.DRAMUsed), "dram", "used")
 	g(descTierBytes, float64(s.DRAMResident), "dram", "resident")
 	g(descTierBytes, float64(s.NVMeCapacity), "nvme", "capacity")
+	g(descTierBytes, float64(s.NVMeLimit), "nvme", "limit")
 	g(descTierBytes, float64(s.NVMeUsed), "nvme", "used")
 	g(descTierBytes, float64(s.NVMeLive), "nvme", "live")
 	ct(descTierOps, float64(s.DRAMHits), "dram", "hit")

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 )
 
 // keyDef describes one configuration key.
@@ -42,9 +43,9 @@ var keyDefs = []keyDef{
 	{name: "proto-max-bulk-len", def: "536870912", mutable: true, check: checkBytes, doc: "largest bulk string accepted"},
 	{name: "resp3-enabled", def: "yes", mutable: true, check: checkBool},
 	{name: "redis-cursor-compatible", def: "yes", check: checkCursorCompatible},
-	{name: "cluster-enabled", def: "no", check: checkBool},
+	{name: "cluster-enabled", def: "no", check: checkOnly("no", "cluster mode is not supported: this server runs standalone only (no CLUSTER commands)"), doc: "refused: cluster mode is not supported"},
 	{name: "db-name", def: "change.me.db"},
-	{name: "slowlog-log-slower-than", def: "100000", mutable: true, check: checkInt(-1, 1<<62), doc: "log commands slower than this many microseconds for SLOWLOG GET (-1: off, 0: every command)"},
+	{name: "slowlog-log-slower-than", def: "100000", mutable: true, check: checkInt(-1, 1<<31-1), doc: "log commands slower than this many microseconds for SLOWLOG GET (-1: off, 0: every command)"},
 	{name: "slowlog-max-len", def: "128", mutable: true, check: checkInt(0, 1<<31), doc: "entries SLOWLOG keeps"},
 	{name: "rocksdb.block_cache_size", def: "256", check: checkInt(0, 400*1024), doc: "metadata store block cache, MiB"},
 	{name: "rocksdb.write_options.sync", def: "no", check: checkBool, doc: "yes: acknowledge a write once it is on stable storage (survives power loss); no: once it reached the operating system (survives kill -9; a power cut loses at most sync-interval-ms)"},
@@ -65,7 +66,23 @@ var keyDefs = []keyDef{
 	{name: "fabric-max-sessions", def: "1024", check: checkInt(1, 1<<20), doc: "BLOB.HELLO sessions at once"},
 	{name: "fabric-max-transfers", def: "64", check: checkInt(1, 4096), doc: "BLOB.GET/SET fabric transfers in flight; more wait (backpressure)"},
 	{name: "fabric-transfer-timeout", def: "30000", check: checkInt(1, 1<<31), doc: "milliseconds one BLOB.GET/SET transfer may take before it fails"},
+	{name: "tls-port", def: "0", check: checkPort, doc: "RESP over TLS port (0: off)"},
+	{name: "tls-cert-file", def: "", mutable: true, doc: "server certificate (PEM), with its chain"},
+	{name: "tls-key-file", def: "", mutable: true, doc: "server private key (PEM)"},
+	{name: "tls-key-file-pass", def: "", mutable: true, doc: "password of an encrypted tls-key-file"},
+	{name: "tls-ca-cert-file", def: "", mutable: true, doc: "CA certificates that verify client certificates"},
+	{name: "tls-ca-cert-dir", def: "", mutable: true, doc: "directory of CA certificates (*.pem, *.crt)"},
+	{name: "tls-auth-clients", def: "yes", mutable: true, check: checkTLSAuthClients, doc: "yes: clients must present a certificate the CA signed; optional: verified if given; no"},
+	{name: "tls-protocols", def: "", mutable: true, doc: "TLSv1.2 and/or TLSv1.3, space separated (empty: both)"},
+	{name: "tls-ciphers", def: "", mutable: true, doc: "TLS 1.2 cipher suites, OpenSSL or IANA names separated by colons (empty: defaults)"},
+	{name: "tls-ciphersuites", def: "", mutable: true, doc: "TLS 1.3 suites: all three or empty (Go enables all three)"},
+	{name: "tls-prefer-server-ciphers", def: "yes", mutable: true, check: checkOnly("yes", "only yes: the server always picks the suite from its own preference order"), doc: "always yes"},
+	{name: "tls-session-caching", def: "yes", mutable: true, check: checkBool, doc: "resume TLS sessions with session tickets"},
+	{name: "tls-session-cache-size", def: "20480", check: checkOnly("20480", "session tickets are stateless: there is no server cache to size; leave tls-session-cache-size unset")},
+	{name: "tls-session-cache-timeout", def: "300", check: checkOnly("300", "the session ticket lifetime is not configurable here; leave tls-session-cache-timeout unset")},
+	{name: "tls-replication", def: "no", check: checkOnly("no", "replication is not supported")},
 	{name: "admin-port", def: "0", check: checkPort, doc: "HTTP /metrics and /healthz port (0: off)"},
+	{name: "admin-pprof", def: "no", check: checkBool, doc: "serve /debug/pprof on the admin port, to requests with the admin password (requirepass) as basic auth or bearer token"},
 	{name: "s3-port", def: "9000", check: checkPort, doc: "S3 port (0: off)"},
 	{name: "s3-bind", def: "127.0.0.1"},
 	{name: "s3-domain", def: "", doc: "enables virtual-host-style bucket.domain addressing"},
@@ -107,7 +124,7 @@ var kvrocksKeys = map[string]bool{
 }
 
 // kvrocksPrefixes are KVRocks key families accepted as a whole.
-var kvrocksPrefixes = []string{"rocksdb.", "tls-", "migrate-", "profiling-sample-"}
+var kvrocksPrefixes = []string{"rocksdb.", "migrate-", "profiling-sample-"}
 
 // Config is the server configuration: KVRocks's file format (one
 // `key value` per line, `#` comments) and keys, plus gpucache's. Safe for
@@ -327,8 +344,11 @@ func (c *Config) SetRuntime(key, val string) error {
 	return c.set(strings.ToLower(key), val, true)
 }
 
+// quoteValue writes v so that parseLine reads it back: quoted when it is
+// empty, holds a blank, '#', a quote, or anything unprintable (a newline
+// set by CONFIG SET would otherwise end the line).
 func quoteValue(v string) string {
-	if v == "" || strings.ContainsAny(v, " \t#\"") {
+	if v == "" || strings.ContainsAny(v, " \t#\"") || strings.IndexFunc(v, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
 		return strconv.Quote(v)
 	}
 	return v

@@ -33,6 +33,7 @@ func (c *Config) Rewrite() error {
 	c.mu.RLock()
 	if c.file == "" {
 		c.mu.RUnlock()
+		//lint:ignore ST1005 Redis's own reply text, which clients show.
 		return errors.New("The server is running without a config file")
 	}
 	text := c.rewrittenLocked()

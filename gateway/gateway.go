@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -97,6 +98,26 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 		logf("RESP listening on %s", ln.Addr())
 		go func() { errc <- serveErr(rs.Serve(ln), resp.ErrServerClosed) }()
 	}
+	if tp := cfg.Int("tls-port"); tp != 0 {
+		var ts tlsState
+		if err := applyTLS(cfg, &ts); err != nil {
+			rs.Close()
+			eng.Close()
+			return err
+		}
+		for _, host := range strings.Fields(cfg.Get("bind")) {
+			ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.FormatInt(tp, 10)))
+			if err != nil {
+				rs.Close()
+				eng.Close()
+				return fmt.Errorf("cannot listen for RESP over TLS: %w", err)
+			}
+			// NB: a TLS connection is not a syscall.Conn, so its values
+			// are copied to it, never sent by reference.
+			logf("RESP over TLS listening on %s (tls-auth-clients %s)", ln.Addr(), cfg.Get("tls-auth-clients"))
+			go func() { errc <- serveErr(rs.Serve(tls.NewListener(ln, ts.listenerConfig())), resp.ErrServerClosed) }()
+		}
+	}
 	if sock := cfg.Get("unixsocket"); sock != "" {
 		os.Remove(sock)
 		ln, err := net.Listen("unix", sock)
@@ -124,7 +145,15 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 	}
 
 	if ap := cfg.Int("admin-port"); ap != 0 {
-		srv, err := startAdmin(net.JoinHostPort(strings.Fields(cfg.Get("bind") + " 127.0.0.1")[0], strconv.FormatInt(ap, 10)), eng, rs, s3srv, logf, errc)
+		if cfg.Bool("admin-pprof") && cfg.Get("requirepass") == "" {
+			for _, c := range closers {
+				c()
+			}
+			eng.Close()
+			return errors.New("admin-pprof yes needs requirepass: /debug/pprof is served only to requests with the admin password")
+		}
+		aopts := adminOptions{pprof: cfg.Bool("admin-pprof"), password: func() string { return cfg.Get("requirepass") }}
+		stopAdmin, err := startAdmin(net.JoinHostPort(strings.Fields(cfg.Get("bind") + " 127.0.0.1")[0], strconv.FormatInt(ap, 10)), eng, rs, s3srv, aopts, logf, errc)
 		if err != nil {
 			for _, c := range closers {
 				c()
@@ -132,7 +161,7 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 			eng.Close()
 			return err
 		}
-		closers = append(closers, func() { srv.Shutdown(context.Background()) })
+		closers = append(closers, stopAdmin)
 	}
 	logf("ready to accept connections")
 

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"errors"
 	"strconv"
 	"time"
 
@@ -50,4 +51,12 @@ func applyRuntime(cfg *Config, rs *resp.Server, lg *leveledLog) {
 	})
 
 	cfg.OnSet("log-level", lg.setLevel)
+
+	// Without tls-port the TLS keys have nothing to apply to; applyTLS
+	// replaces these appliers when TLS is on.
+	for _, key := range tlsKeys {
+		cfg.OnSet(key, func(string) error {
+			return errors.New("TLS is off (tls-port 0); set tls-port in the configuration and restart")
+		})
+	}
 }

@@ -37,3 +37,18 @@ func TestEveryMutableKeyTakesEffect(t *testing.T) {
 		t.Error("log-level loud accepted")
 	}
 }
+
+// The largest slowlog-log-slower-than accepted does not overflow the
+// threshold (microseconds as a time.Duration).
+func TestSlowlogThresholdRange(t *testing.T) {
+	cfg := NewConfig(nil)
+	rs := resp.NewServer(nil, resp.Config{})
+	defer rs.Close()
+	applyRuntime(cfg, rs, newLeveledLog(log.New(io.Discard, "", 0), levelInfo))
+	if err := cfg.SetRuntime("slowlog-log-slower-than", "2147483647"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.SetRuntime("slowlog-log-slower-than", "2147483648"); err == nil {
+		t.Fatal("a threshold past KVRocks's INT_MAX accepted")
+	}
+}

@@ -7,6 +7,7 @@
 #                    client LMCache's s3:// connector uses), for
 #                    compat-tests/s3 (awscli v2 depends on it)
 #   s3cmd            s3cmd (2.3.0), for compat-tests/s3
+#   python3-redis    redis-py (4.3), for compat-tests/resp (TLS, rediss://)
 #   qemu-user-static qemu-aarch64-static, for `make arm64`
 #   versitygw        the S3 conformance suite (v1.8.0, built with go install
 #                    into GOPATH/bin), for compat-tests/s3
@@ -36,6 +37,7 @@ have redis-server || missing+=(redis-server)
 /usr/bin/python3 -c 'import awscrt.s3' 2>/dev/null || missing+=(python3-awscrt)
 have qemu-aarch64-static || missing+=(qemu-user-static)
 have s3cmd || missing+=(s3cmd)
+/usr/bin/python3 -c 'import redis' 2>/dev/null || missing+=(python3-redis)
 have node || missing+=(nodejs)
 have npm || missing+=(npm)
 have docker-compose || missing+=(docker-compose)

@@ -195,3 +195,33 @@ func TestReplicationRefused(t *testing.T) {
 		t.Errorf("CONFIG SET masterauth: %q", line)
 	}
 }
+
+// TestConfigRewriteDuplicatesAndMode: a key on two lines and a 0600 file
+// (it holds requirepass): after CONFIG SET and CONFIG REWRITE the file is
+// still 0600 and a restart reads the new value.
+func TestConfigRewriteDuplicatesAndMode(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "gpucache.conf")
+	if err := os.WriteFile(conf, []byte("timeout 5\nrequirepass pw\ntimeout 10\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(conf, 0o600)
+	srv := internal.Start(t, internal.Options{Password: "pw", Args: []string{"-c", conf}})
+	c := dialRaw(t, srv.Addr())
+	c.send("AUTH", "pw")
+	c.expect("+OK\r\n")
+	c.send("CONFIG", "SET", "timeout", "7")
+	c.expect("+OK\r\n")
+	c.send("CONFIG", "REWRITE")
+	c.expect("+OK\r\n")
+	if fi, err := os.Stat(conf); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("config file after REWRITE: %v %v, want mode 0600", fi.Mode(), err)
+	}
+	srv.Stop(t)
+	srv.Restart(t)
+	c = dialRaw(t, srv.Addr())
+	c.send("AUTH", "pw")
+	c.expect("+OK\r\n")
+	c.send("CONFIG", "GET", "timeout")
+	c.expect("*2\r\n$7\r\ntimeout\r\n$1\r\n7\r\n")
+}

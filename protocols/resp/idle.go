@@ -9,10 +9,11 @@ import (
 // (Redis checks in its once-a-second cron too).
 const idleReapInterval = time.Second
 
-// idleReaper closes clients idle for longer than the timeout in force, so
-// that CONFIG SET timeout applies to the clients already connected, also
-// those blocked reading when it changed. It runs from the first
-// connection until Close.
+// idleReaper is the server's once-a-second sweep: it closes clients idle
+// for longer than the timeout in force, so that CONFIG SET timeout applies
+// to the clients already connected, also those blocked reading when it
+// changed, and samples the totals behind INFO's instantaneous rates. It
+// runs from the first connection until Close.
 type idleReaper struct {
 	once sync.Once
 	stop chan struct{}
@@ -22,6 +23,7 @@ type idleReaper struct {
 // start runs the reaper once per server.
 func (r *idleReaper) start(s *Server) {
 	r.once.Do(func() {
+		// NB: start runs under s.mu (ServeConn): nothing here may take it.
 		r.stop = make(chan struct{})
 		r.done = make(chan struct{})
 		go r.run(s)
@@ -47,6 +49,7 @@ func (r *idleReaper) run(s *Server) {
 			return
 		case now := <-t.C:
 			s.closeIdle(now)
+			s.sampleRates(now)
 		}
 	}
 }

@@ -3,13 +3,11 @@ package resp
 import (
 	"fmt"
 	"os"
-	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
-	"unicode"
 )
 
 // infoSections are INFO's sections in KVRocks's order, plus "tiers" with
@@ -133,11 +131,26 @@ func (c *conn) infoClients(b []byte) []byte {
 	return b
 }
 
+// infoMemory reports, as used_memory and maxmemory, the tier a client
+// fills: the NVMe tier, where every value is stored (the DRAM tier is a
+// cache over it and makes room by itself). maxmemory - used_memory is what
+// may still be stored before the maxmemory-policy acts (noeviction: writes
+// fail with OOM), which is how LMCache's valkey adapter reads them. The
+// process's own memory follows (rss, Go heap), and the DRAM tier's.
 func (c *conn) infoMemory(b []byte) []byte {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	rss := residentBytes()
+	st := c.eng.Stats()
 	b = append(b, "# Memory\r\n"...)
+	b = appendField(b, "used_memory", st.NVMeUsed)
+	b = appendField(b, "used_memory_human", humanBytes(st.NVMeUsed))
+	b = appendField(b, "used_memory_dataset", st.NVMeLive)
+	b = appendField(b, "maxmemory", st.NVMeLimit)
+	b = appendField(b, "maxmemory_human", humanBytes(st.NVMeLimit))
+	b = appendField(b, "maxmemory_policy", st.Policy.String())
+	b = appendField(b, "used_memory_dram", st.DRAMUsed)
+	b = appendField(b, "maxmemory_dram", st.DRAMCapacity)
 	b = appendField(b, "used_memory_rss", rss)
 	b = appendField(b, "used_memory_rss_human", humanBytes(rss))
 	b = appendField(b, "used_memory_lua", 0)
@@ -205,15 +218,16 @@ func (s *Server) totals() (cmds, in, out, hits, misses int64) {
 func (c *conn) infoStats(b []byte) []byte {
 	s := c.s
 	cmds, in, out, hits, misses := s.totals()
+	ops, inKBps, outKBps := s.rates.rates()
 	b = append(b, "# Stats\r\n"...)
 	b = appendField(b, "total_connections_received", s.stats.received.Load())
 	b = appendField(b, "rejected_connections", s.stats.rejected.Load())
 	b = appendField(b, "total_commands_processed", cmds)
-	b = appendField(b, "instantaneous_ops_per_sec", 0)
+	b = appendField(b, "instantaneous_ops_per_sec", ops)
 	b = appendField(b, "total_net_input_bytes", in)
 	b = appendField(b, "total_net_output_bytes", out)
-	b = appendField(b, "instantaneous_input_kbps", 0.0)
-	b = appendField(b, "instantaneous_output_kbps", 0.0)
+	b = appendField(b, "instantaneous_input_kbps", inKBps)
+	b = appendField(b, "instantaneous_output_kbps", outKBps)
 	b = appendField(b, "sync_full", 0)
 	b = appendField(b, "sync_partial_ok", 0)
 	b = appendField(b, "sync_partial_err", 0)
@@ -228,7 +242,7 @@ func (c *conn) infoReplication(b []byte) []byte {
 	b = append(b, "# Replication\r\n"...)
 	b = appendField(b, "role", "master")
 	b = appendField(b, "connected_slaves", 0)
-	b = appendField(b, "master_repl_offset", c.sequence())
+	b = appendField(b, "master_repl_offset", c.eng.Stats().Sequence)
 	return b
 }
 
@@ -250,120 +264,69 @@ func (c *conn) infoCluster(b []byte) []byte {
 	return appendField(b, "cluster_enabled", enabled)
 }
 
+// infoKeyspace reports the connection's namespace as KVRocks does, with
+// live figures: exact key and expiry counts (not those of a past DBSIZE
+// SCAN, so there is no scan time to report), and the NVMe tier's use.
 func (c *conn) infoKeyspace(b []byte) []byte {
 	n := c.eng.DBSize(c.keyspace())
+	exp, _ := c.eng.Expiry(c.keyspace())
+	st := c.eng.Stats()
 	b = append(b, "# Keyspace\r\n"...)
-	b = append(b, "# Last DBSIZE SCAN time: "...)
-	b = append(b, time.Now().Format("Mon Jan _2 15:04:05 2006")...)
-	b = append(b, "\r\n"...)
 	b = append(b, "db0:keys="...)
 	b = strconv.AppendInt(b, n, 10)
-	b = append(b, ",expires=0,avg_ttl=0,expired="...)
-	b = strconv.AppendInt(b, c.statField("ExpiredKeys"), 10)
+	b = append(b, ",expires="...)
+	b = strconv.AppendInt(b, exp.Keys, 10)
+	b = append(b, ",avg_ttl="...)
+	b = strconv.AppendInt(b, exp.AvgTTL.Milliseconds(), 10)
+	b = append(b, ",expired="...)
+	b = strconv.AppendInt(b, st.ExpiredKeys, 10)
 	b = append(b, "\r\n"...)
-	b = appendField(b, "sequence", c.sequence())
-	b = appendField(b, "used_db_size", c.statField("NVMeUsed"))
-	b = appendField(b, "max_db_size", c.statField("NVMeCapacity"))
-	b = append(b, "used_percent: 0%\r\n"...)
-	return b
+	b = appendField(b, "sequence", st.Sequence)
+	b = appendField(b, "used_db_size", st.NVMeUsed)
+	b = appendField(b, "max_db_size", st.NVMeLimit)
+	pct := 0.0
+	if st.NVMeLimit > 0 {
+		pct = 100 * float64(st.NVMeUsed) / float64(st.NVMeLimit)
+	}
+	b = append(b, "used_percent: "...)
+	b = strconv.AppendFloat(b, pct, 'f', 2, 64)
+	return append(b, "%\r\n"...)
 }
 
-// sequence is the engine's write sequence if it reports one.
-func (c *conn) sequence() int64 {
-	for _, name := range []string{"Sequence", "LastVersion", "Version"} {
-		if v := c.statField(name); v != 0 {
-			return v
-		}
-	}
-	return 0
-}
-
-// statField reads a numeric field of the engine's Stats by name (0 if the
-// engine does not report it).
-func (c *conn) statField(name string) int64 {
-	v := reflect.ValueOf(c.eng.Stats())
-	if v.Kind() != reflect.Struct {
-		return 0
-	}
-	f := v.FieldByName(name)
-	if !f.IsValid() {
-		return 0
-	}
-	switch f.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return f.Int()
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return int64(f.Uint())
-	}
-	return 0
-}
-
-// infoTiers prints every field of the engine's Stats as snake_case
-// name:value, flattening nested structs and slices (per-device figures).
+// infoTiers reports the engine's DRAM and NVMe tier figures (engine.Stats).
 func (c *conn) infoTiers(b []byte) []byte {
+	st := c.eng.Stats()
 	b = append(b, "# Tiers\r\n"...)
-	return appendStats(b, "", reflect.ValueOf(c.eng.Stats()))
-}
-
-func appendStats(b []byte, prefix string, v reflect.Value) []byte {
-	switch v.Kind() {
-	case reflect.Struct:
-		t := v.Type()
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			if !f.IsExported() {
-				continue
-			}
-			b = appendStats(b, prefix+snake(f.Name), v.Field(i))
-		}
-		return b
-	case reflect.Slice, reflect.Array:
-		for i := 0; i < v.Len(); i++ {
-			b = appendStats(b, prefix+strconv.Itoa(i)+"_", v.Index(i))
-		}
-		return b
-	case reflect.Pointer:
-		if v.IsNil() {
-			return b
-		}
-		return appendStats(b, prefix, v.Elem())
-	case reflect.Map, reflect.Func, reflect.Chan, reflect.Interface:
-		return b
-	}
-	name := strings.TrimSuffix(prefix, "_")
-	switch x := v.Interface().(type) {
-	case time.Duration:
-		return appendField(b, name, x.Seconds())
-	case time.Time:
-		return appendField(b, name, x.Unix())
-	case bool:
-		n := 0
-		if x {
-			n = 1
-		}
-		return appendField(b, name, n)
-	case fmt.Stringer:
-		return appendField(b, name, x.String()) // enums by name: policy:noeviction
-	}
-	return appendField(b, name, v.Interface())
-}
-
-// snake turns a Go field name into a snake_case prefix ending in "_":
-// DRAMHits -> dram_hits_, NVMeBytes -> nvme_bytes_.
-func snake(s string) string {
-	// NB: "NVMe" is one word although its case says otherwise.
-	rs := []rune(strings.ReplaceAll(s, "NVMe", "Nvme"))
-	var sb strings.Builder
-	for i, r := range rs {
-		if i > 0 && unicode.IsUpper(r) {
-			prev := rs[i-1]
-			nextLower := i+1 < len(rs) && unicode.IsLower(rs[i+1])
-			if unicode.IsLower(prev) || unicode.IsDigit(prev) || (unicode.IsUpper(prev) && nextLower) {
-				sb.WriteByte('_')
-			}
-		}
-		sb.WriteRune(unicode.ToLower(r))
-	}
-	sb.WriteByte('_')
-	return sb.String()
+	b = appendField(b, "dram_capacity", st.DRAMCapacity)
+	b = appendField(b, "dram_used", st.DRAMUsed)
+	b = appendField(b, "dram_resident", st.DRAMResident)
+	b = appendField(b, "dram_entries", st.DRAMEntries)
+	b = appendField(b, "dram_hits", st.DRAMHits)
+	b = appendField(b, "dram_misses", st.DRAMMisses)
+	b = appendField(b, "dram_evictions", st.DRAMEvictions)
+	b = appendField(b, "dram_admissions", st.DRAMAdmissions)
+	b = appendField(b, "dram_bytes_sent_by_ref", st.DRAMBytesSentByRef)
+	b = appendField(b, "dram_pages_renewed", st.DRAMPagesRenewed)
+	b = appendField(b, "small_entries", st.SmallEntries)
+	b = appendField(b, "small_bytes", st.SmallBytes)
+	b = appendField(b, "small_hits", st.SmallHits)
+	b = appendField(b, "small_misses", st.SmallMisses)
+	b = appendField(b, "nvme_capacity", st.NVMeCapacity)
+	b = appendField(b, "nvme_limit", st.NVMeLimit)
+	b = appendField(b, "nvme_used", st.NVMeUsed)
+	b = appendField(b, "nvme_live", st.NVMeLive)
+	b = appendField(b, "nvme_segments", st.NVMeSegments)
+	b = appendField(b, "nvme_reads", st.NVMeReads)
+	b = appendField(b, "nvme_writes", st.NVMeWrites)
+	b = appendField(b, "nvme_bytes_read", st.NVMeBytesRead)
+	b = appendField(b, "nvme_bytes_written", st.NVMeBytesWritten)
+	b = appendField(b, "nvme_segments_evicted", st.NVMeSegmentsEvicted)
+	b = appendField(b, "nvme_keys_evicted", st.NVMeKeysEvicted)
+	b = appendField(b, "nvme_corrupt_reads", st.NVMeCorruptReads)
+	b = appendField(b, "nvme_no_space_errors", st.NVMeNoSpaceErrors)
+	b = appendField(b, "nvme_compactions", st.NVMeCompactions)
+	b = appendField(b, "nvme_moved_from_dram", st.NVMeMovedFromDRAM)
+	b = appendField(b, "sequence", st.Sequence)
+	b = appendField(b, "expired_keys", st.ExpiredKeys)
+	return appendField(b, "policy", st.Policy.String())
 }

@@ -108,6 +108,7 @@ type Server struct {
 	slowlog  slowLog
 	idle     idleReaper
 	fast     *fastpath.Server // BLOB.* fabric forms (cmd_blob.go); nil: none
+	rates    rateSampler
 }
 
 // serverStats are totals of closed connections plus server-wide counters;
