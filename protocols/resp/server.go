@@ -30,9 +30,12 @@ type Config struct {
 	Timeout time.Duration
 	// Limits are the request limits (proto-max-bulk-len and friends).
 	Limits Limits
-	// MaxOutputBuffer closes a client whose queued replies exceed it
-	// (client-output-buffer-limit normal). 0: no limit.
-	MaxOutputBuffer int64
+	// OutputLimit is output-buffer-limit (client-output-buffer-limit
+	// normal). Zero: no limit.
+	OutputLimit OutputLimit
+	// MaxClientMemory is maxmemory-clients: the bound on all client
+	// buffers together. 0: no bound.
+	MaxClientMemory int64
 	// DisableRESP3 is resp3-enabled no: HELLO 3 then still answers RESP2.
 	DisableRESP3 bool
 	// ClusterEnabled reports cluster mode in HELLO and INFO.
@@ -79,6 +82,7 @@ type live struct {
 	maxClients   int
 	timeout      time.Duration
 	limits       Limits
+	output       OutputLimit
 	disableRESP3 bool
 }
 
@@ -98,6 +102,7 @@ type Server struct {
 	wg        sync.WaitGroup
 
 	nextID   atomic.Uint64
+	budget   clientBudget
 	stats    serverStats
 	cursors  cursorTable
 	commands *commandTable
@@ -136,8 +141,10 @@ func NewServer(eng *engine.Engine, cfg Config, opts ...Option) *Server {
 		maxClients:   cfg.MaxClients,
 		timeout:      cfg.Timeout,
 		limits:       cfg.Limits.withDefaults(),
+		output:       cfg.OutputLimit,
 		disableRESP3: cfg.DisableRESP3,
 	}
+	s.budget.setMax(cfg.MaxClientMemory)
 	if l.maxClients <= 0 {
 		l.maxClients = 10000
 	}
@@ -308,6 +315,18 @@ func (s *Server) applyConfig(key, value string) error {
 		case "proto-max-bulk-len":
 			if n, err := parseSize(value); err == nil && n > 0 {
 				l.limits.MaxBulkLen = n
+			}
+		case "query-buffer-limit", "client-query-buffer-limit":
+			if n, err := parseSize(value); err == nil && n > 0 {
+				l.limits.MaxQueryBuf = int(min(n, DefaultMaxQueryBuf))
+			}
+		case "output-buffer-limit", "client-output-buffer-limit":
+			if o, err := ParseOutputLimit(value); err == nil {
+				l.output = o
+			}
+		case "maxmemory-clients":
+			if n, err := parseSize(value); err == nil && n >= 0 {
+				s.budget.setMax(n)
 			}
 		case "resp3-enabled":
 			l.disableRESP3 = value == "no"
