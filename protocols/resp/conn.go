@@ -51,6 +51,7 @@ type conn struct {
 	admin   bool
 
 	lastActive atomic.Int64 // unix nanoseconds
+	outPending atomic.Int64 // bytes of replies being flushed (INFO client_recent_max_output_buffer)
 	cmds       atomic.Int64
 	inBytes    atomic.Int64
 	outBytes   atomic.Int64
@@ -269,7 +270,9 @@ func (c *conn) flush() error {
 	if o := c.output; o.Soft > 0 && o.SoftFor > 0 && p > o.Soft {
 		c.softUntil = time.Now().Add(o.SoftFor)
 	}
+	c.outPending.Store(p)
 	err := c.wr.Flush()
+	c.outPending.Store(0)
 	if !c.softUntil.IsZero() {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() && !time.Now().Before(c.softUntil) {

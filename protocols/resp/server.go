@@ -265,6 +265,18 @@ func (s *Server) NumClients() int {
 	return len(s.conns)
 }
 
+// maxOutputPending is the largest batch of replies a client has yet to
+// take (a slow reader's), for INFO.
+func (s *Server) maxOutputPending() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var m int64
+	for _, c := range s.conns {
+		m = max(m, c.outPending.Load())
+	}
+	return m
+}
+
 // Namespaces returns the current namespace tokens (name -> token), for the
 // gateway to persist.
 func (s *Server) Namespaces() map[string]string {
