@@ -79,3 +79,17 @@ func FuzzConn(f *testing.F) {
 		s.mu.Unlock()
 	})
 }
+
+// FuzzParseOutputLimit: output-buffer-limit values never panic the parser,
+// and an accepted value has no negative limit.
+func FuzzParseOutputLimit(f *testing.F) {
+	for _, s := range []string{"1gb", "0", "64mb 16mb 60", "normal 0 0 0", "normal 8mb 1mb 5 replica 256mb 64mb 60 pubsub 32mb 8mb 60", "1k 2kb -1", "normal x y z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		l, err := ParseOutputLimit(s)
+		if err == nil && (l.Hard < 0 || l.Soft < 0 || l.SoftFor < 0) {
+			t.Fatalf("ParseOutputLimit(%q) = %+v", s, l)
+		}
+	})
+}
