@@ -176,3 +176,43 @@ func TestClientMemoryBudget(t *testing.T) {
 	})
 	w.check(t, srv)
 }
+
+// TestPipelineInFlight: a client that pipelines without reading its replies
+// holds a bounded amount of server memory: the server stops reading it once
+// about 1 MiB of replies waits on the socket, whatever it sent. Other
+// clients go on, and the pipeliner gets every reply, in order, when it
+// reads.
+func TestPipelineInFlight(t *testing.T) {
+	srv := internal.Start(t, internal.Options{})
+	w := newWitness(t, srv.Addr())
+	val := bytes.Repeat([]byte("v"), 4<<10)
+	w.c.write(encode(nil, []byte("SET"), []byte("pipe:v"), val))
+	w.c.expect("+OK\r\n")
+	before := srv.InfoInt(t, "mem_clients_normal")
+
+	const requests = 50000 // 200 MiB of replies, 1.2 MiB of requests
+	p := dialRaw(t, srv.Addr())
+	req := bytes.Repeat(encodeStrings("GET", "pipe:v"), requests)
+	sent := make(chan error, 1)
+	go func() {
+		p.nc.SetWriteDeadline(time.Now().Add(2 * time.Minute))
+		_, err := p.nc.Write(req)
+		sent <- err
+	}()
+	waitFor(t, 30*time.Second, "replies waiting on the pipelining client", func() bool {
+		return srv.InfoInt(t, "client_recent_max_output_buffer") >= 1<<20
+	})
+	held := srv.InfoInt(t, "mem_clients_normal") - before
+	t.Logf("client buffers with %d requests pipelined and unread: +%d KiB", requests, held>>10)
+	if held > 4<<20 {
+		t.Fatalf("a pipelining client that does not read holds %d KiB of client buffers", held>>10)
+	}
+	w.check(t, srv)
+	want := bulk(val)
+	for range requests {
+		p.expectBytes(want)
+	}
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+}
