@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gpucache/gpucache/engine"
@@ -183,8 +184,9 @@ func (s *Server) Serve(ln net.Listener) error {
 			if closed {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
+			if retryableAccept(err) {
+				// NB: out of descriptors or memory, the connections
+				// already open go on; accept again once some left.
 				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
 				s.logf("resp: accept: %v; retrying in %v", err, backoff)
 				time.Sleep(backoff)
@@ -195,6 +197,22 @@ func (s *Server) Serve(ln net.Listener) error {
 		backoff = 0
 		s.ServeConn(nc)
 	}
+}
+
+// retryableAccept reports whether an accept error is a passing shortage
+// (descriptors, memory, a connection aborted while queued), after which
+// the listener works again, rather than a broken listener.
+func retryableAccept(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	for _, e := range []error{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNABORTED, syscall.EINTR} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // ServeConn serves one connection on a new goroutine (Serve calls it; tests
