@@ -66,7 +66,7 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 	rs := resp.NewServer(eng, resp.Config{
 		RequirePass: cfg.Get("requirepass"),
 		Namespaces:  cfg.Namespaces(),
-		MaxClients:  int(cfg.Int("maxclients")),
+		MaxClients:  fileLimitClients(int(cfg.Int("maxclients")), logf),
 		Timeout:     time.Duration(cfg.Int("timeout")) * time.Second,
 		Limits: resp.Limits{
 			MaxBulkLen:  cfg.Bytes("proto-max-bulk-len"),
