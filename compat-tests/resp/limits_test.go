@@ -3,6 +3,7 @@ package resp_test
 import (
 	"bytes"
 	"net"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -206,6 +207,19 @@ func TestPipelineInFlight(t *testing.T) {
 	t.Logf("client buffers with %d requests pipelined and unread: +%d KiB", requests, held>>10)
 	if held > 4<<20 {
 		t.Fatalf("a pipelining client that does not read holds %d KiB of client buffers", held>>10)
+	}
+	// CLIENT LIST shows it: replies waiting (obuf), requests unparsed (qbuf).
+	w.c.send("CLIENT", "LIST")
+	list := string(w.c.readBulk())
+	m := regexp.MustCompile(`qbuf=(\d+) obuf=(\d+) cmd=get`).FindStringSubmatch(list)
+	if m == nil {
+		t.Fatalf("no pipelining client in CLIENT LIST:\n%s", list)
+	}
+	if qbuf, _ := strconv.Atoi(m[1]); qbuf == 0 {
+		t.Errorf("CLIENT LIST qbuf=0 for a client with requests unread")
+	}
+	if obuf, _ := strconv.Atoi(m[2]); obuf < 1<<20 {
+		t.Errorf("CLIENT LIST obuf=%d for a client with replies waiting", obuf)
 	}
 	w.check(t, srv)
 	want := bulk(val)

@@ -51,7 +51,8 @@ type conn struct {
 	admin   bool
 
 	lastActive atomic.Int64 // unix nanoseconds
-	outPending atomic.Int64 // bytes of replies being flushed (INFO client_recent_max_output_buffer)
+	outPending atomic.Int64 // bytes of replies being flushed (INFO client_recent_max_output_buffer, CLIENT LIST obuf)
+	inPending  atomic.Int64 // bytes read and not yet parsed (CLIENT LIST qbuf)
 	cmds       atomic.Int64
 	inBytes    atomic.Int64
 	outBytes   atomic.Int64
@@ -218,6 +219,7 @@ func (c *conn) serve() {
 			}
 			return
 		}
+		c.inPending.Store(int64(c.rd.Buffered()))
 		if l := c.s.live.Load(); l != c.lv {
 			// CONFIG SET while this connection waited for the request.
 			c.applyLive(l)
