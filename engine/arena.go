@@ -205,6 +205,18 @@ func (a *arena) alloc(dst []int32, n int, wait time.Duration) ([]int32, error) {
 	return dst, nil
 }
 
+// wakeWaiters lets allocations waiting for pages try to reclaim them
+// again: the DRAM cache admitted an entry, which it can evict. Without it
+// a waiter sleeps until pages are freed or its wait ends, although
+// everything in the arena became reclaimable meanwhile.
+func (a *arena) wakeWaiters() {
+	a.mu.Lock()
+	if a.waiters > 0 {
+		a.cond.Broadcast()
+	}
+	a.mu.Unlock()
+}
+
 // unused counts the free pages, whatever their state; a.mu is held.
 func (a *arena) unused() int { return len(a.free) + len(a.dirty) + a.renewing }
 

@@ -26,6 +26,9 @@ type dramCache struct {
 	pages  int // pages held by entries
 	seed   maphash.Seed
 	target int // arena pages; small FIFO gets ~10%
+	// admitted runs after an entry is admitted: its pages can now be
+	// reclaimed by an allocation waiting for memory.
+	admitted func()
 
 	hits, misses, evictions, admissions atomic.Int64
 }
@@ -184,6 +187,9 @@ func (c *dramCache) put(metaKey []byte, buf *Buffer, m *Meta) {
 	c.pages += entryPages(e)
 	c.mu.Unlock()
 	c.admissions.Add(1)
+	if c.admitted != nil {
+		c.admitted()
+	}
 }
 
 // setExpire updates the cached expiry of a resident key.

@@ -126,6 +126,7 @@ func Open(opts Options) (*Engine, error) {
 	e.cache = newDRAMCache(e.arena.pages)
 	e.small = newSmallCache(opts.SmallCacheSize)
 	e.arena.reclaim = e.cache.evict
+	e.cache.admitted = e.arena.wakeWaiters
 	e.blobs = newBlobStore(vol, opts.SegmentSize, opts.NVMeCapacity, opts.Policy, opts.Logf)
 	e.blobs.evict = e.evictSegment
 	e.blobs.metaDurable = e.syncMetadata

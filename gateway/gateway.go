@@ -71,13 +71,14 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 	rs := resp.NewServer(eng, resp.Config{
 		RequirePass: cfg.Get("requirepass"),
 		Namespaces:  cfg.Namespaces(),
-		MaxClients:  int(cfg.Int("maxclients")),
+		MaxClients:  fileLimitClients(int(cfg.Int("maxclients")), logf),
 		Timeout:     time.Duration(cfg.Int("timeout")) * time.Second,
 		Limits: resp.Limits{
 			MaxBulkLen:  cfg.Bytes("proto-max-bulk-len"),
 			MaxQueryBuf: int(min(cfg.Bytes("query-buffer-limit"), 1<<30)),
 		},
-		MaxOutputBuffer: cfg.Bytes("output-buffer-limit"),
+		OutputLimit:     outputLimit(cfg.Get("output-buffer-limit")),
+		MaxClientMemory: cfg.Bytes("maxmemory-clients"),
 		DisableRESP3:    !cfg.Bool("resp3-enabled"),
 		ClusterEnabled:  cfg.Bool("cluster-enabled"),
 		Version:         version,

@@ -41,11 +41,19 @@ func applyRuntime(cfg *Config, rs *resp.Server, lg *leveledLog) {
 		}
 		return err
 	})
-	rs.SetOutputBufferLimit(cfg.Bytes("output-buffer-limit"))
+	rs.SetOutputLimit(outputLimit(cfg.Get("output-buffer-limit")))
 	cfg.OnSet("output-buffer-limit", func(v string) error {
+		o, err := resp.ParseOutputLimit(v)
+		if err == nil {
+			rs.SetOutputLimit(o)
+		}
+		return err
+	})
+	rs.SetClientMemoryLimit(cfg.Bytes("maxmemory-clients"))
+	cfg.OnSet("maxmemory-clients", func(v string) error {
 		n, err := ParseBytes(v)
 		if err == nil {
-			rs.SetOutputBufferLimit(n)
+			rs.SetClientMemoryLimit(n)
 		}
 		return err
 	})

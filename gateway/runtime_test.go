@@ -30,8 +30,11 @@ func TestEveryMutableKeyTakesEffect(t *testing.T) {
 	if err := cfg.SetRuntime("query-buffer-limit", "4k"); err != nil || rs.QueryBufferLimit() != 4096 {
 		t.Errorf("query-buffer-limit 4k: %v, limit %d", err, rs.QueryBufferLimit())
 	}
-	if err := cfg.SetRuntime("output-buffer-limit", "2m"); err != nil || rs.OutputBufferLimit() != 2<<20 {
-		t.Errorf("output-buffer-limit 2m: %v, limit %d", err, rs.OutputBufferLimit())
+	if err := cfg.SetRuntime("output-buffer-limit", "2m"); err != nil || rs.OutputLimit().Hard != 2<<20 {
+		t.Errorf("output-buffer-limit 2m: %v, limit %+v", err, rs.OutputLimit())
+	}
+	if err := cfg.SetRuntime("output-buffer-limit", "4m 1m 10"); err != nil || rs.OutputLimit().Hard != 4<<20 {
+		t.Errorf("output-buffer-limit 4m 1m 10: %v, limit %+v", err, rs.OutputLimit())
 	}
 	if err := cfg.SetRuntime("log-level", "loud"); err == nil {
 		t.Error("log-level loud accepted")

@@ -171,8 +171,13 @@ func TestBadInput(t *testing.T) {
 	})
 	t.Run("SplitInline", func(t *testing.T) {
 		c := dialRaw(t, srv.Addr())
+		// INFO's own request is 14 bytes: the server has read "PIN"
+		// once the input total grew by 3 more than the next INFO's.
+		in := srv.InfoInt(t, "total_net_input_bytes")
 		c.write([]byte("PIN"))
-		time.Sleep(100 * time.Millisecond)
+		waitFor(t, 10*time.Second, "the server read the first part", func() bool {
+			return srv.InfoInt(t, "total_net_input_bytes")-in >= 14+3
+		})
 		c.write([]byte("G\r\n"))
 		c.expect("+PONG\r\n")
 		w.check(t, srv)
@@ -293,7 +298,7 @@ func TestMaxClients(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no new client served within 10s after the idle ones closed")
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond) // poll interval
 	}
 	w.check(t, srv)
 }

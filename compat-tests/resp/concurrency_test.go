@@ -112,7 +112,7 @@ func TestIdleTimeout(t *testing.T) {
 	for time.Since(start) < 2500*time.Millisecond {
 		busy.send("PING")
 		busy.expect("+PONG\r\n")
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond) // paces the busy client's activity (not a wait)
 	}
 	idle.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 	n, err := idle.nc.Read(make([]byte, 64))

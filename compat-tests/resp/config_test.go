@@ -110,15 +110,8 @@ func TestKVRocksConfigFile(t *testing.T) {
 func TestKVRocksLogFile(t *testing.T) {
 	dir := t.TempDir()
 	internal.Start(t, internal.Options{Dir: dir, Args: []string{"--log-dir", dir}})
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	waitFor(t, 5*time.Second, "kvrocks.INFO says ready", func() bool {
 		b, err := os.ReadFile(filepath.Join(dir, "kvrocks.INFO"))
-		if err == nil && strings.Contains(string(b), "ready to accept connections") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s/kvrocks.INFO: %v, %q", dir, err, b)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return err == nil && strings.Contains(string(b), "ready to accept connections")
+	})
 }

@@ -164,8 +164,10 @@ func TestKillDuringWriteStorm(t *testing.T) {
 				}
 			}()
 		}
-		delay := 100*time.Millisecond + time.Duration(r.IntN(800))*time.Millisecond
-		time.Sleep(delay)
+		// Kill once a random amount of data was acknowledged, with
+		// writes in flight.
+		target := int64(1<<20 + r.IntN(96<<20))
+		waitFor(t, 2*time.Minute, "writes acknowledged", func() bool { return sent.Load() >= target || len(errs) > 0 })
 		killed.Store(true)
 		srv.Kill(t)
 		wg.Wait()
@@ -174,8 +176,8 @@ func TestKillDuringWriteStorm(t *testing.T) {
 			t.Error(e)
 		}
 		mu.Lock()
-		t.Logf("round %d: killed after %v; %d writes acknowledged so far, %d in flight, %d MiB this round",
-			round, delay, len(acked), len(inflight), sent.Load()>>20)
+		t.Logf("round %d: killed after %d MiB acknowledged; %d writes acknowledged so far, %d in flight, %d MiB this round",
+			round, target>>20, len(acked), len(inflight), sent.Load()>>20)
 		mu.Unlock()
 		if t.Failed() {
 			return

@@ -293,7 +293,7 @@ func goRedisExpiry(t *testing.T, ctx context.Context, rdb *redis.Client, p strin
 	must(t, rdb.Set(ctx, k, "v", 300*time.Millisecond).Err())
 	must(t, rdb.Set(ctx, k+"2", "v", 0).Err())
 	must(t, rdb.PExpire(ctx, k+"2", 300*time.Millisecond).Err())
-	time.Sleep(700 * time.Millisecond)
+	waitFor(t, 10*time.Second, "the keys expired", func() bool { return rdb.Exists(ctx, k, k+"2").Val() == 0 })
 	wantNil(t, "GET expired", rdb.Get(ctx, k).Err())
 	wantInt(t, "EXISTS expired", rdb.Exists(ctx, k, k+"2"), 0)
 	if ttl := rdb.TTL(ctx, k).Val(); ttl != -2 {

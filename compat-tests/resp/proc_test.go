@@ -38,3 +38,20 @@ func openFiles(t testing.TB, pid int) int {
 	}
 	return len(ents)
 }
+
+// openSockets counts the sockets a process holds.
+func openSockets(t testing.TB, pid int) int {
+	t.Helper()
+	dir := "/proc/" + strconv.Itoa(pid) + "/fd"
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range ents {
+		if target, err := os.Readlink(dir + "/" + e.Name()); err == nil && strings.HasPrefix(target, "socket:") {
+			n++
+		}
+	}
+	return n
+}

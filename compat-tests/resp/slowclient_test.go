@@ -40,7 +40,11 @@ func TestSlowReader(t *testing.T) {
 		req = append(req, encodeStrings("GET", "slow:big")...)
 	}
 	slow.write(req)
-	time.Sleep(2 * time.Second)
+	// The server is stuck writing the first 32 MiB reply to a client that
+	// does not read it (more than the sockets' buffers hold).
+	waitFor(t, 30*time.Second, "a reply waiting on the slow client", func() bool {
+		return srv.InfoInt(t, "client_recent_max_output_buffer") >= int64(len(big))
+	})
 
 	w.check(t, srv)
 	after := rss(t, w.c)
@@ -55,6 +59,8 @@ func TestSlowReader(t *testing.T) {
 		}
 	}
 	slow.nc.Close()
-	time.Sleep(200 * time.Millisecond)
+	waitFor(t, 30*time.Second, "the slow client gone", func() bool {
+		return srv.InfoInt(t, "connected_clients") == 2 // the witness and INFO's own
+	})
 	w.check(t, srv)
 }

@@ -14,8 +14,14 @@ import (
 )
 
 const (
-	readBufSize  = 64 << 10
-	writeBufSize = 64 << 10
+	// A connection starts with small buffers, so that many idle clients
+	// cost little; the read buffer grows for a pipelining client up to
+	// readKeep, the reply buffer as replies need.
+	readBufSize  = 4 << 10
+	writeBufSize = 4 << 10
+	// writeKeep is the reply buffer kept between batches while client
+	// memory is short; otherwise up to 2*flushAt is kept.
+	writeKeep = 64 << 10
 	// flushAt flushes queued replies early so that one connection holds
 	// at most about this much reply memory (plus one reply) at a time.
 	flushAt = 1 << 20
@@ -47,12 +53,19 @@ type conn struct {
 	transport string // "fabric:<provider>" after BLOB.HELLO; "": TCP only
 
 	lastActive atomic.Int64 // unix nanoseconds
+	outPending atomic.Int64 // bytes of replies being flushed (INFO client_recent_max_output_buffer, CLIENT LIST obuf)
+	inPending  atomic.Int64 // bytes read and not yet parsed (CLIENT LIST qbuf)
 	cmds       atomic.Int64
 	inBytes    atomic.Int64
 	outBytes   atomic.Int64
 	hits       atomic.Int64
 	misses     atomic.Int64
 
+	lv         *live       // the live configuration last applied
+	output     OutputLimit // lv.output
+	softUntil  time.Time   // replies being flushed must be taken by then (soft output limit)
+	deadlined  bool        // a write deadline is set on nc
+	wrCharged  int64       // reply buffer bytes charged to the client budget
 	proto      int
 	dirty      bool // a mutation awaits engine.Sync before its reply goes out
 	closeAfter bool
@@ -78,7 +91,11 @@ func newConn(s *Server, nc net.Conn, id uint64) *conn {
 	c.rd = NewReader(connReader{c}, readBufSize, l.limits)
 	c.rd.SetAllocator(c.allocate)
 	c.rd.SetBeforeRead(c.flush)
+	c.rd.SetBudget(&s.budget)
 	c.wr = NewWriter(connWriter{c}, writeBufSize)
+	c.applyLive(l)
+	s.budget.add(readBufSize)
+	c.chargeWriter()
 	if l.requirePass == "" {
 		// KVRocks: without requirepass every client is admin in the
 		// default namespace.
@@ -86,6 +103,43 @@ func newConn(s *Server, nc net.Conn, id uint64) *conn {
 	}
 	c.lastActive.Store(c.created.UnixNano())
 	return c
+}
+
+// applyLive takes the connection's limits from the live configuration
+// (CONFIG SET changes them for connected clients too).
+func (c *conn) applyLive(l *live) {
+	c.lv = l
+	c.output = l.output
+	c.rd.SetLimits(l.limits)
+}
+
+// chargeWriter brings the client budget in line with the reply buffer,
+// dropping the buffer first if it outgrew what is kept between batches.
+func (c *conn) chargeWriter() {
+	keep := 2 * flushAt
+	if c.s.budget.over() {
+		keep = writeKeep
+	}
+	if n := int64(c.wr.Shrink(keep, writeBufSize)); n != c.wrCharged {
+		c.s.budget.add(n - c.wrCharged)
+		c.wrCharged = n
+	}
+}
+
+// setWriteDeadline bounds the next write by the idle timeout and by the
+// soft output limit's deadline, whichever comes first.
+func (c *conn) setWriteDeadline() {
+	var d time.Time
+	if t := c.idleTimeout(); t > 0 {
+		d = time.Now().Add(t)
+	}
+	if !c.softUntil.IsZero() && (d.IsZero() || c.softUntil.Before(d)) {
+		d = c.softUntil
+	}
+	if !d.IsZero() || c.deadlined {
+		c.nc.SetWriteDeadline(d)
+		c.deadlined = !d.IsZero()
+	}
 }
 
 // connReader reads from the socket, applying the idle timeout.
@@ -109,9 +163,7 @@ type connWriter struct{ c *conn }
 
 func (w connWriter) Write(p []byte) (int, error) {
 	c := w.c
-	if t := c.idleTimeout(); t > 0 {
-		c.nc.SetWriteDeadline(time.Now().Add(t))
-	}
+	c.setWriteDeadline()
 	n, err := c.nc.Write(p)
 	c.outBytes.Add(int64(n))
 	if n > 0 {
@@ -125,9 +177,7 @@ func (w connWriter) Write(p []byte) (int, error) {
 // by reference (Writer).
 func (w connWriter) ReadFrom(r io.Reader) (int64, error) {
 	c := w.c
-	if t := c.idleTimeout(); t > 0 {
-		c.nc.SetWriteDeadline(time.Now().Add(t))
-	}
+	c.setWriteDeadline()
 	var n int64
 	var err error
 	handled := false
@@ -154,18 +204,33 @@ func (c *conn) serve() {
 	defer c.stopLarge()
 	defer c.closeFast()
 	for {
+		if l := c.s.live.Load(); l != c.lv {
+			c.applyLive(l)
+		}
 		c.rd.SetUnauthenticated(c.mustAuth())
 		cmd, err := c.rd.ReadCommand()
 		if err != nil {
 			var pe *ProtocolError
+			var re replyError
 			if errors.As(err, &pe) {
 				c.s.logf("resp: client id=%d addr=%s: %v", c.id, c.addr, err)
 				c.wr.Error("ERR " + pe.Error())
+				c.flush()
+			} else if errors.As(err, &re) {
+				// Refused memory mid-request: answer, and close (the
+				// rest of the request was not read).
+				c.s.logf("resp: client id=%d addr=%s: %v, closing", c.id, c.addr, err)
+				c.wr.Error(string(re))
 				c.flush()
 			} else if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 				c.s.logf("resp: client id=%d addr=%s: %v", c.id, c.addr, err)
 			}
 			return
+		}
+		c.inPending.Store(int64(c.rd.Buffered()))
+		if l := c.s.live.Load(); l != c.lv {
+			// CONFIG SET while this connection waited for the request.
+			c.applyLive(l)
 		}
 		c.exec(cmd)
 		cmd.Release()
@@ -176,14 +241,20 @@ func (c *conn) serve() {
 			c.flush()
 			return
 		}
-		if p := c.wr.Pending(); p >= flushAt {
-			if max := c.s.live.Load().maxOutputBuffer; max > 0 && p > max {
-				c.s.logf("resp: client id=%d addr=%s: output buffer %d bytes over limit, closing", c.id, c.addr, p)
-				return
-			}
+		p := c.wr.Pending()
+		if hard := c.output.Hard; hard > 0 && p > hard {
+			c.s.logf("resp: client id=%d addr=%s: %d bytes of replies over the output buffer hard limit %d, closing", c.id, c.addr, p, hard)
+			return
+		}
+		if p >= flushAt || (p > 0 && c.s.budget.over()) {
+			// NB: while client memory is short every batch is sent
+			// before the next request is read.
 			if c.flush() != nil {
 				return
 			}
+		}
+		if int64(cap(c.wr.buf)) != c.wrCharged {
+			c.chargeWriter()
 		}
 	}
 }
@@ -202,10 +273,26 @@ func (c *conn) flush() error {
 			return err
 		}
 	}
-	if c.wr.Pending() == 0 {
+	p := c.wr.Pending()
+	if p == 0 {
 		return nil
 	}
-	return c.wr.Flush()
+	if o := c.output; o.Soft > 0 && o.SoftFor > 0 && p > o.Soft {
+		c.softUntil = time.Now().Add(o.SoftFor)
+	}
+	c.outPending.Store(p)
+	err := c.wr.Flush()
+	c.outPending.Store(0)
+	if !c.softUntil.IsZero() {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() && !time.Now().Before(c.softUntil) {
+			c.s.logf("resp: client id=%d addr=%s: did not take %d bytes of replies (over the output buffer soft limit %d) within %v, closing",
+				c.id, c.addr, p, c.output.Soft, c.output.SoftFor)
+		}
+		c.softUntil = time.Time{}
+	}
+	c.chargeWriter()
+	return err
 }
 
 // retire folds the connection's counters into the server's totals.
@@ -217,6 +304,9 @@ func (c *conn) retire() {
 	st.hits.Add(c.hits.Load())
 	st.misses.Add(c.misses.Load())
 	c.wr.drop()
+	c.rd.Close()
+	c.s.budget.add(-readBufSize - c.wrCharged)
+	c.wrCharged = 0
 }
 
 // mustAuth reports whether the connection has yet to authenticate. Only
@@ -247,7 +337,19 @@ func (c *conn) allocate(name []byte, idx int, n int64) (LargeBulk, error) {
 		}
 		return buf, nil
 	}
-	return newHeapBulk(n), nil
+	// An argument on the heap is client memory: it counts against the
+	// client's query buffer limit and the budget of all clients.
+	if c.rd.QueryBytes()+n > int64(c.lv.limits.MaxQueryBuf) {
+		return nil, replyError(errQueryBufLimit)
+	}
+	if !c.s.budget.TryReserve(n) {
+		// Send what is queued before waiting for memory.
+		c.flush()
+		if err := c.s.budget.Reserve(n); err != nil {
+			return nil, err
+		}
+	}
+	return NewHeapBulk(n, &c.s.budget), nil
 }
 
 // keyspace is the connection's current namespace.

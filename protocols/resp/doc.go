@@ -34,6 +34,12 @@
 //     most UnauthMaxArgs arguments of UnauthMaxBulkLen bytes per request
 //     (a larger header is a protocol error, as in Redis): it never reaches
 //     the engine's memory or devices, and holds a few KiB per argument.
+//   - Client memory is bounded by configuration (limits.go): maxclients
+//     is checked before a connection gets any buffer; one request holds at
+//     most query-buffer-limit; replies over output-buffer-limit disconnect;
+//     all client buffers together stay under maxmemory-clients, a
+//     connection needing more waits (reading nothing) and then gets -BUSY.
+//     An idle connection holds 4 KiB read and reply buffers.
 //   - Malformed input gets "-ERR Protocol error: ..." and closes that
 //     connection only.
 //   - The request path of GET, SET, EXISTS and DEL allocates nothing in

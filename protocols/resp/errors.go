@@ -30,6 +30,9 @@ const (
 	errNoReplication   = "ERR replication is not supported: this server runs standalone only (SLAVEOF NO ONE is accepted)"
 )
 
+// errOutputLimit reports a malformed output-buffer-limit.
+var errOutputLimit = errors.New("want <hard> [<soft> <soft-seconds>], or normal <hard> <soft> <soft-seconds> groups as client-output-buffer-limit")
+
 // engineErrors is the one table from engine errors to reply errors.
 var engineErrors = []struct {
 	err  error

@@ -128,6 +128,11 @@ func (c *conn) infoClients(b []byte) []byte {
 	b = appendField(b, "connected_clients", c.s.NumClients())
 	b = appendField(b, "monitor_clients", 0)
 	b = appendField(b, "blocked_clients", 0)
+	b = appendField(b, "client_recent_max_output_buffer", c.s.maxOutputPending())
+	b = appendField(b, "mem_clients_normal", c.s.budget.used.Load())
+	b = appendField(b, "maxmemory_clients", c.s.budget.max.Load())
+	b = appendField(b, "clients_waiting_for_memory", c.s.budget.waiting.Load())
+	b = appendField(b, "goroutines", runtime.NumGoroutine())
 	return b
 }
 

@@ -13,6 +13,10 @@ const (
 	DefaultMaxInline   = 64 << 10  // an inline request or a header line
 	DefaultMaxQueryBuf = 1 << 30   // client-query-buffer-limit
 	DefaultSmallBulk   = 64 << 10  // bulks up to this size are parsed in place
+	// readKeep is the largest read buffer kept between requests; the
+	// buffer grows to it for pipelining clients, and shrinks back from
+	// beyond it once an outsized request is consumed.
+	readKeep = 64 << 10
 )
 
 // What a client that has not authenticated may send, as Redis limits it:
@@ -75,6 +79,7 @@ var (
 	errBulkCRLF     = &ProtocolError{"expected CRLF after bulk data"}
 	errQueryBuf     = &ProtocolError{"query buffer limit exceeded"}
 	errUnauthMulti  = &ProtocolError{"unauthenticated multibulk length"}
+	errNoBudget     = errors.New("resp: client buffers are full")
 	errUnauthBulk   = &ProtocolError{"unauthenticated bulk length"}
 )
 
@@ -93,9 +98,25 @@ type LargeBulk interface {
 // Command.Err set.
 type Allocator func(name []byte, idx int, n int64) (LargeBulk, error)
 
+// Budget accounts the memory held in client buffers across connections
+// (maxmemory-clients). Implementations are safe for concurrent use.
+type Budget interface {
+	// Reserve takes n bytes, waiting a bounded time for them; an error
+	// refuses them (it is the reply the client gets).
+	Reserve(n int64) error
+	// TryReserve takes n bytes if they are free now.
+	TryReserve(n int64) bool
+	// Release gives n bytes back.
+	Release(n int64)
+}
+
 // heapBulk is a LargeBulk on the Go heap, for arguments that are not values
-// headed for the engine (and for readers without an Allocator).
-type heapBulk struct{ p [1][]byte }
+// headed for the engine (and for readers without an Allocator). Its bytes
+// are charged to budget (if any) until Release.
+type heapBulk struct {
+	p      [1][]byte
+	budget Budget
+}
 
 func newHeapBulk(n int64) *heapBulk {
 	h := &heapBulk{}
@@ -103,8 +124,21 @@ func newHeapBulk(n int64) *heapBulk {
 	return h
 }
 
+// NewHeapBulk returns a LargeBulk of n bytes on the Go heap, charged to
+// budget (already reserved by the caller) until it is released.
+func NewHeapBulk(n int64, budget Budget) LargeBulk {
+	h := newHeapBulk(n)
+	h.budget = budget
+	return h
+}
+
 func (h *heapBulk) Pages() [][]byte { return h.p[:] }
-func (h *heapBulk) Release()        {}
+func (h *heapBulk) Release() {
+	if h.budget != nil {
+		h.budget.Release(int64(len(h.p[0])))
+		h.budget = nil
+	}
+}
 
 // Command is one parsed request. Args alias the Reader's buffer and stay
 // valid until the next ReadCommand. A bulk that was streamed into a
@@ -182,13 +216,16 @@ type Reader struct {
 	beforeRead func() error
 	// unauth applies the limits of a client that has not authenticated.
 	unauth bool
+	// budget is charged for the buffer's growth past its initial size.
+	budget Budget
 
 	buf     []byte
 	initial int
-	r, w    int // buf[r:w] holds unconsumed bytes; r is the request start
-	pos     int // parse position within the current request
-	argc    int // bulks expected in the current array; -1 between requests
-	bulk    int // length of the bulk being read; -1 while reading its header
+	heap    int64 // bytes of the current request's arguments on the heap
+	r, w    int   // buf[r:w] holds unconsumed bytes; r is the request start
+	pos     int   // parse position within the current request
+	argc    int   // bulks expected in the current array; -1 between requests
+	bulk    int   // length of the bulk being read; -1 while reading its header
 	spans   []span
 	cmd     Command
 }
@@ -200,6 +237,59 @@ func NewReader(rd io.Reader, size int, lim Limits) *Reader {
 		size = 512
 	}
 	return &Reader{rd: rd, lim: lim.withDefaults(), buf: make([]byte, size), initial: size, argc: -1, bulk: -1}
+}
+
+// SetBudget sets the budget charged for the buffer's growth past its
+// initial size (the caller accounts for the initial buffer). A growth the
+// budget refuses ends ReadCommand with the budget's error.
+func (r *Reader) SetBudget(b Budget) { r.budget = b }
+
+// SetLimits replaces the limits from the next request on (CONFIG SET).
+func (r *Reader) SetLimits(lim Limits) { r.lim = lim.withDefaults() }
+
+// QueryBytes is the memory the current request holds: the read buffer and
+// the arguments that went to the heap. Streamed values are not counted:
+// they are engine memory.
+func (r *Reader) QueryBytes() int64 { return int64(len(r.buf)) + r.heap }
+
+// Close gives the buffer's growth back to the budget; the Reader is not
+// used after.
+func (r *Reader) Close() {
+	if r.budget != nil && len(r.buf) > r.initial {
+		r.budget.Release(int64(len(r.buf) - r.initial))
+	}
+	r.buf = nil
+}
+
+// shrink replaces an outsized buffer by one of size bytes, giving the
+// difference back to the budget.
+func (r *Reader) shrink(size int) {
+	if len(r.buf) <= size {
+		return
+	}
+	if r.budget != nil {
+		r.budget.Release(int64(len(r.buf) - max(size, r.initial)))
+	}
+	r.buf = make([]byte, size)
+}
+
+// grow replaces the buffer by one of size bytes, keeping its contents,
+// once the budget (if any) grants the difference.
+func (r *Reader) grow(size int, wait bool) error {
+	if r.budget != nil {
+		n := int64(size - len(r.buf))
+		if !wait {
+			if !r.budget.TryReserve(n) {
+				return errNoBudget
+			}
+		} else if err := r.budget.Reserve(n); err != nil {
+			return err
+		}
+	}
+	nb := make([]byte, size)
+	copy(nb, r.buf[:r.w])
+	r.buf = nb
+	return nil
 }
 
 // SetAllocator sets where large bulks go; nil means the Go heap.
@@ -229,11 +319,12 @@ func (r *Reader) ReadCommand() (*Command, error) {
 	c.big = c.big[:0]
 	r.spans = r.spans[:0]
 	r.argc, r.bulk = -1, -1
+	r.heap = 0
 	if r.r == r.w {
 		r.r, r.w = 0, 0
-		if cap(r.buf) > 4*r.initial {
+		if len(r.buf) > max(4*r.initial, readKeep) {
 			// NB: one outsized request grew the buffer; do not keep it.
-			r.buf = make([]byte, r.initial)
+			r.shrink(r.initial)
 		}
 	}
 	r.pos = r.r
@@ -433,6 +524,9 @@ func (r *Reader) readLarge(n int64) error {
 			lb = newHeapBulk(n)
 		}
 	}
+	if h, ok := lb.(*heapBulk); ok {
+		r.heap += int64(len(h.p[0]))
+	}
 	if lb == nil {
 		if err != nil {
 			r.cmd.Err = err
@@ -534,16 +628,19 @@ func (r *Reader) fill() error {
 			r.w -= r.r
 			r.r = 0
 		} else {
-			if len(r.buf) >= r.lim.MaxQueryBuf {
+			if int64(len(r.buf))+r.heap >= int64(r.lim.MaxQueryBuf) {
 				return errQueryBuf
 			}
-			size := 2 * len(r.buf)
-			if size > r.lim.MaxQueryBuf {
-				size = r.lim.MaxQueryBuf
+			size := min(2*len(r.buf), r.lim.MaxQueryBuf-int(min(r.heap, int64(r.lim.MaxQueryBuf))))
+			if r.beforeRead != nil {
+				// Send what is queued before maybe waiting for memory.
+				if err := r.beforeRead(); err != nil {
+					return err
+				}
 			}
-			nb := make([]byte, size)
-			copy(nb, r.buf[:r.w])
-			r.buf = nb
+			if err := r.grow(size, true); err != nil {
+				return err
+			}
 		}
 	}
 	if r.beforeRead != nil {
@@ -551,9 +648,17 @@ func (r *Reader) fill() error {
 			return err
 		}
 	}
+	free := len(r.buf) - r.w
 	n, err := r.rd.Read(r.buf[r.w:])
 	r.w += n
 	if n > 0 {
+		if size := min(2*len(r.buf), readKeep, r.lim.MaxQueryBuf); n == free && size > len(r.buf) {
+			// A client that fills the buffer in one read pipelines:
+			// give it room for more per read, up to readKeep, if
+			// memory allows (kept from then on: no steady-state
+			// allocation).
+			r.grow(size, false)
+		}
 		return nil
 	}
 	if err == nil {

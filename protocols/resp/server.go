@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gpucache/gpucache/engine"
@@ -32,9 +33,12 @@ type Config struct {
 	Timeout time.Duration
 	// Limits are the request limits (proto-max-bulk-len and friends).
 	Limits Limits
-	// MaxOutputBuffer closes a client whose queued replies exceed it
-	// (client-output-buffer-limit normal). 0: no limit.
-	MaxOutputBuffer int64
+	// OutputLimit is output-buffer-limit (client-output-buffer-limit
+	// normal). Zero: no limit.
+	OutputLimit OutputLimit
+	// MaxClientMemory is maxmemory-clients: the bound on all client
+	// buffers together. 0: no bound.
+	MaxClientMemory int64
 	// DisableRESP3 is resp3-enabled no: HELLO 3 then still answers RESP2.
 	DisableRESP3 bool
 	// ClusterEnabled reports cluster mode in HELLO and INFO.
@@ -81,9 +85,8 @@ type live struct {
 	maxClients   int
 	timeout      time.Duration
 	limits       Limits
+	output       OutputLimit
 	disableRESP3 bool
-	// maxOutputBuffer is output-buffer-limit (SetOutputBufferLimit).
-	maxOutputBuffer int64
 }
 
 // Server serves the Redis protocol over an engine.
@@ -102,6 +105,7 @@ type Server struct {
 	wg        sync.WaitGroup
 
 	nextID   atomic.Uint64
+	budget   clientBudget
 	stats    serverStats
 	cursors  cursorTable
 	commands *commandTable
@@ -144,9 +148,10 @@ func NewServer(eng *engine.Engine, cfg Config, opts ...Option) *Server {
 		maxClients:   cfg.MaxClients,
 		timeout:      cfg.Timeout,
 		limits:       cfg.Limits.withDefaults(),
+		output:       cfg.OutputLimit,
 		disableRESP3: cfg.DisableRESP3,
 	}
-	l.maxOutputBuffer = cfg.MaxOutputBuffer
+	s.budget.setMax(cfg.MaxClientMemory)
 	if l.maxClients <= 0 {
 		l.maxClients = 10000
 	}
@@ -185,8 +190,9 @@ func (s *Server) Serve(ln net.Listener) error {
 			if closed {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
+			if retryableAccept(err) {
+				// NB: out of descriptors or memory, the connections
+				// already open go on; accept again once some left.
 				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
 				s.logf("resp: accept: %v; retrying in %v", err, backoff)
 				time.Sleep(backoff)
@@ -197,6 +203,22 @@ func (s *Server) Serve(ln net.Listener) error {
 		backoff = 0
 		s.ServeConn(nc)
 	}
+}
+
+// retryableAccept reports whether an accept error is a passing shortage
+// (descriptors, memory, a connection aborted while queued), after which
+// the listener works again, rather than a broken listener.
+func retryableAccept(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	for _, e := range []error{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNABORTED, syscall.EINTR} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // ServeConn serves one connection on a new goroutine (Serve calls it; tests
@@ -267,6 +289,18 @@ func (s *Server) NumClients() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.conns)
+}
+
+// maxOutputPending is the largest batch of replies a client has yet to
+// take (a slow reader's), for INFO.
+func (s *Server) maxOutputPending() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var m int64
+	for _, c := range s.conns {
+		m = max(m, c.outPending.Load())
+	}
+	return m
 }
 
 // Namespaces returns the current namespace tokens (name -> token), for the

@@ -10,20 +10,24 @@ package resp
 // capped there, as Redis caps client-query-buffer-limit.
 func (s *Server) SetQueryBufferLimit(n int64) {
 	s.updateLive(func(l *live) error {
-		l.limits.MaxQueryBuf = int(min(max(n, 1), 1<<30))
+		l.limits.MaxQueryBuf = int(min(max(n, 1), DefaultMaxQueryBuf))
 		return nil
 	})
 }
 
-// SetOutputBufferLimit sets output-buffer-limit: a client whose queued
-// replies exceed it is closed (0: no limit).
-func (s *Server) SetOutputBufferLimit(n int64) {
+// SetOutputLimit sets output-buffer-limit: a client whose queued replies
+// exceed the hard limit, or stay over the soft one too long, is closed.
+func (s *Server) SetOutputLimit(o OutputLimit) {
 	s.updateLive(func(l *live) error {
-		l.maxOutputBuffer = max(n, 0)
+		l.output = o
 		return nil
 	})
 }
 
-// QueryBufferLimit and OutputBufferLimit return the limits in force.
-func (s *Server) QueryBufferLimit() int64  { return int64(s.live.Load().limits.MaxQueryBuf) }
-func (s *Server) OutputBufferLimit() int64 { return s.live.Load().maxOutputBuffer }
+// SetClientMemoryLimit sets maxmemory-clients: the bound on all client
+// buffers together (0: none).
+func (s *Server) SetClientMemoryLimit(n int64) { s.budget.setMax(max(n, 0)) }
+
+// QueryBufferLimit and OutputLimit return the limits in force.
+func (s *Server) QueryBufferLimit() int64   { return int64(s.live.Load().limits.MaxQueryBuf) }
+func (s *Server) OutputLimit() OutputLimit { return s.live.Load().output }

@@ -64,6 +64,15 @@ func (w *Writer) SetProto(p int) { w.proto = p }
 // Proto is the protocol version in use.
 func (w *Writer) Proto() int { return w.proto }
 
+// Shrink replaces the reply buffer by one of size bytes when nothing is
+// queued and it has grown past keep, and reports the buffer's capacity.
+func (w *Writer) Shrink(keep, size int) int {
+	if len(w.buf) == 0 && len(w.segs) == 0 && cap(w.buf) > keep {
+		w.buf = make([]byte, 0, size)
+	}
+	return cap(w.buf)
+}
+
 // Pending is the number of bytes queued and not yet flushed.
 func (w *Writer) Pending() int64 { return int64(len(w.buf)) + w.ext }
 
