@@ -66,6 +66,13 @@ func checkBool(v string) error {
 	return nil
 }
 
+func checkSendByReference(v string) error {
+	if v != "yes" && v != "no" && v != "auto" {
+		return errors.New("want yes, no or auto")
+	}
+	return nil
+}
+
 func checkPort(v string) error { return checkInt(0, 65535)(v) }
 
 func checkInt(lo, hi int64) func(string) error {

@@ -8,6 +8,8 @@
 #                    compat-tests/s3 (awscli v2 depends on it)
 #   s3cmd            s3cmd (2.3.0), for compat-tests/s3
 #   qemu-user-static qemu-aarch64-static, for `make arm64`
+#   fio              the raw O_DIRECT write rate bench/ compares durable
+#                    large SETs with
 #   versitygw        the S3 conformance suite (v1.8.0, built with go install
 #                    into GOPATH/bin), for compat-tests/s3
 #   nodejs, npm      for the JavaScript S3 clients (the AWS SDK for
@@ -28,6 +30,7 @@ have redis-server || missing+=(redis-server)
 /usr/bin/python3 -c 'import awscrt.s3' 2>/dev/null || missing+=(python3-awscrt)
 have qemu-aarch64-static || missing+=(qemu-user-static)
 have s3cmd || missing+=(s3cmd)
+have fio || missing+=(fio)
 have node || missing+=(nodejs)
 have npm || missing+=(npm)
 

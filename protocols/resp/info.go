@@ -301,7 +301,8 @@ func (c *conn) statField(name string) int64 {
 // name:value, flattening nested structs and slices (per-device figures).
 func (c *conn) infoTiers(b []byte) []byte {
 	b = append(b, "# Tiers\r\n"...)
-	return appendStats(b, "", reflect.ValueOf(c.eng.Stats()))
+	b = appendStats(b, "", reflect.ValueOf(c.eng.Stats()))
+	return c.infoSendProbe(b)
 }
 
 func appendStats(b []byte, prefix string, v reflect.Value) []byte {
