@@ -48,7 +48,10 @@ type DurabilityInfo struct {
 	SyncWrites bool
 	// SyncInterval is the background sync period.
 	SyncInterval time.Duration
-	// LastSync is when the last background round finished (zero: none yet).
+	// LastSync is when the last completed background round began: every
+	// write acknowledged before it is durable (zero: none yet). With
+	// SyncWrites false it trails the clock by at most SyncInterval as long
+	// as the devices keep up.
 	LastSync time.Time
 	// SyncRounds and SyncErrors count background rounds and failed ones.
 	SyncRounds, SyncErrors int64
@@ -89,6 +92,7 @@ func (e *Engine) syncRound() error {
 	defer e.roundMu.Unlock()
 	// NB: a version is taken after its blob write completed, so every blob
 	// of a version up to v is covered by the segment syncs that follow.
+	start := time.Now()
 	v := e.version.Load()
 	err := e.blobs.syncAll()
 	if err == nil && v != e.durableVersion {
@@ -104,7 +108,7 @@ func (e *Engine) syncRound() error {
 		return err
 	}
 	e.durableVersion = v
-	e.lastSync.Store(time.Now().UnixNano())
+	e.lastSync.Store(start.UnixNano())
 	e.blobs.reap(true /* metadata synced */)
 	return nil
 }
