@@ -28,6 +28,8 @@ import (
 // never asked to flush): its extents are checked against their CRCs, and a
 // value whose bytes are not all there is removed, so it reads as missing,
 // never as wrong bytes. That check costs at most one interval of writes.
+// So that removal never loses an older value, a large value that replaces
+// an existing key is synced before its record commits in both modes (Put).
 //
 // Segments nothing references are removed only after the metadata that
 // stopped referencing them is durable (blobStore.reap), so the metadata
