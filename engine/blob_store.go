@@ -53,6 +53,9 @@ type blobStore struct {
 	// dying are segments nothing references any more, closed and removed
 	// by reap once the metadata that dropped them is durable.
 	dying []*segment
+	// filesMu keeps reap from closing a dying segment's file while the
+	// background round syncs it (shared: syncAll; exclusive: reap).
+	filesMu sync.RWMutex
 
 	bytesWritten, bytesRead  atomic.Int64
 	writes, reads            atomic.Int64
@@ -407,6 +410,8 @@ func (s *blobStore) reap(metaSynced bool) {
 			return
 		}
 	}
+	s.filesMu.Lock()
+	defer s.filesMu.Unlock()
 	for _, seg := range dying {
 		_ = seg.f.Close()
 		seg.f = nil
@@ -418,19 +423,24 @@ func (s *blobStore) reap(metaSynced bool) {
 }
 
 // syncAll makes every blob write completed before the call durable: one
-// fdatasync per segment written since its last sync.
+// fdatasync per segment written since its last sync. It holds no pins, so
+// a slow sync never keeps eviction from freeing a segment.
 func (s *blobStore) syncAll() error {
 	s.mu.Lock()
 	var segs []*segment
 	for _, seg := range s.segs {
 		if seg.f != nil && seg.unsynced() {
-			seg.pins++ // keeps the file open while it syncs
 			segs = append(segs, seg)
 		}
 	}
 	s.mu.Unlock()
+	s.filesMu.RLock()
+	defer s.filesMu.RUnlock()
 	var first error
 	for _, seg := range segs {
+		if seg.f == nil {
+			continue // reaped since: nothing references it
+		}
 		seg.syncMu.Lock()
 		target := seg.writeSeq
 		seg.syncMu.Unlock()
@@ -438,12 +448,6 @@ func (s *blobStore) syncAll() error {
 			first = fmt.Errorf("engine: cannot sync segment %s: %w", segmentName(seg.id), err)
 		}
 	}
-	s.mu.Lock()
-	for _, seg := range segs {
-		seg.pins--
-		s.maybeRemoveLocked(seg)
-	}
-	s.mu.Unlock()
 	return first
 }
 

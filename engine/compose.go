@@ -180,7 +180,7 @@ func (c *composer) writePending() error {
 		return err
 	}
 	copyIntoPages(buf, 0, c.pending)
-	x, err := c.e.blobs.write(buf, c.e.opts.SyncWrites)
+	x, err := c.e.blobs.write(buf, true /* durable: it may replace a value (see Put) */)
 	buf.Release()
 	if err != nil {
 		return err

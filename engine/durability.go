@@ -28,6 +28,8 @@ import (
 // never asked to flush): its extents are checked against their CRCs, and a
 // value whose bytes are not all there is removed, so it reads as missing,
 // never as wrong bytes. That check costs at most one interval of writes.
+// So that removal never loses an older value, a large value that replaces
+// an existing key is synced before its record commits in both modes (Put).
 //
 // Segments nothing references are removed only after the metadata that
 // stopped referencing them is durable (blobStore.reap), so the metadata
@@ -48,7 +50,10 @@ type DurabilityInfo struct {
 	SyncWrites bool
 	// SyncInterval is the background sync period.
 	SyncInterval time.Duration
-	// LastSync is when the last background round finished (zero: none yet).
+	// LastSync is when the last completed background round began: every
+	// write acknowledged before it is durable (zero: none yet). With
+	// SyncWrites false it trails the clock by at most SyncInterval as long
+	// as the devices keep up.
 	LastSync time.Time
 	// SyncRounds and SyncErrors count background rounds and failed ones.
 	SyncRounds, SyncErrors int64
@@ -89,6 +94,7 @@ func (e *Engine) syncRound() error {
 	defer e.roundMu.Unlock()
 	// NB: a version is taken after its blob write completed, so every blob
 	// of a version up to v is covered by the segment syncs that follow.
+	start := time.Now()
 	v := e.versions.next.Load()
 	err := e.blobs.syncAll()
 	if err == nil && v != e.durableVersion {
@@ -104,7 +110,7 @@ func (e *Engine) syncRound() error {
 		return err
 	}
 	e.durableVersion = v
-	e.lastSync.Store(time.Now().UnixNano())
+	e.lastSync.Store(start.UnixNano())
 	e.blobs.reap(true /* metadata synced */)
 	return nil
 }

@@ -100,6 +100,9 @@ func Open(opts Options) (*Engine, error) {
 	if opts.ExpireInterval <= 0 {
 		opts.ExpireInterval = defaultExpireInterval
 	}
+	if opts.SendProbe != nil {
+		opts.SendByReference = opts.SendProbe.ByReference()
+	}
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
 	}

@@ -335,7 +335,7 @@ func (e *Engine) Update(ks string, key []byte, fn func(cur *Value) (Update, erro
 	}
 	defer buf.Release()
 	copyIntoPages(buf, 0, u.Value)
-	x, err := e.blobs.write(buf, e.opts.SyncWrites)
+	x, err := e.blobs.write(buf, true /* durable: it replaces the key's value (see Put) */)
 	if err != nil {
 		return err
 	}

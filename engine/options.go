@@ -58,6 +58,10 @@ type Options struct {
 	// sent that way then costs a fresh zeroed page (see send.go). Off:
 	// SendRange copies.
 	SendByReference bool
+	// SendProbe, when set, is the start-up measurement that decides
+	// SendByReference (dram-send-by-reference auto); it overrides it and
+	// is reported in INFO.
+	SendProbe *SendProbe
 	// NVMeCapacity bounds the bytes of blob segments across devices.
 	// Default: unbounded (the devices' free space).
 	NVMeCapacity int64

@@ -44,12 +44,22 @@ func (e *Engine) Put(ks string, key []byte, val *Buffer, opts PutOptions) (PutRe
 			return res, nil
 		}
 	}
+	durable := e.opts.SyncWrites
+	if !durable {
+		// NB: an overwrite syncs its blob before its record commits even
+		// with sync no. The record replaces the key's old one; were it to
+		// reach the disk before the bytes it points at, recovery could
+		// only remove it, and the key would come back missing instead of
+		// holding its older value. A new key has nothing to lose.
+		_, err := e.Stat(ks, key)
+		durable = err == nil
+	}
 	var x Extent
 	var err error
 	if val.stream.active {
-		x, err = e.blobs.finishStream(val, e.opts.SyncWrites)
+		x, err = e.blobs.finishStream(val, durable)
 	} else {
-		x, err = e.blobs.write(val, e.opts.SyncWrites)
+		x, err = e.blobs.write(val, durable)
 	}
 	if err != nil {
 		if err == ErrNoSpace {

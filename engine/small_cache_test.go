@@ -44,3 +44,28 @@ func TestSmallCacheAllocatesNothingOnOverwrite(t *testing.T) {
 		t.Fatalf("%v allocations per overwrite+read", allocs)
 	}
 }
+
+// TestHotSmallGet: a GET of a small value in the small-value tier is
+// served from it, with no metadata store lookup and no allocation.
+func TestHotSmallGet(t *testing.T) {
+	e := openTest(t, t.TempDir(), nil)
+	val := pattern(1, 1000)
+	if _, err := e.PutBytes("", []byte("hot"), val, PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	get := func() {
+		v, err := e.Get("", []byte("hot"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v.Release()
+	}
+	get()
+	hits, misses := e.small.hits.Load(), e.small.misses.Load()
+	if a := testing.AllocsPerRun(200, get); a != 0 {
+		t.Errorf("%v allocations per GET of a hot small value", a)
+	}
+	if d := e.small.misses.Load() - misses; d != 0 || e.small.hits.Load()-hits < 200 {
+		t.Errorf("GETs of a hot small value: %d small-tier hits, %d misses (lookups in the metadata store)", e.small.hits.Load()-hits, d)
+	}
+}

@@ -52,7 +52,7 @@ var keyDefs = []keyDef{
 	{name: "sync-interval-ms", def: "1000", check: checkInt(1, 3600*1000), doc: "milliseconds between background syncs of blob segments and the metadata log"},
 
 	{name: "dram-cache-size", def: "1gb", check: checkBytes, doc: "DRAM tier size (arena for resident and in-flight values)"},
-	{name: "dram-send-by-reference", def: "yes", check: checkBool, doc: "send resident values to plain-TCP and Unix sockets from the DRAM tier as pages (vmsplice, splice), not by copy; reusing a sent page then costs a fresh zeroed page"},
+	{name: "dram-send-by-reference", def: "auto", check: checkSendByReference, doc: "send resident values to plain-TCP and Unix sockets from the DRAM tier as pages (vmsplice, splice), not by copy; reusing a sent page then costs a fresh zeroed page; auto: measure both on this host at the first start and pick"},
 	{name: "nvme-capacity", def: "0", check: checkBytes, doc: "bound on NVMe tier bytes (0: device free space)"},
 	{name: "maxmemory-policy", def: "noeviction", check: checkPolicy, doc: "noeviction | allkeys-lru (and the other Redis names)"},
 	{name: "devices", def: "", doc: "comma-separated device directories (default: <dir>/blobs)"},

@@ -80,3 +80,12 @@ func checkInt(lo, hi int64) func(string) error {
 		return nil
 	}
 }
+
+// checkSendByReference accepts dram-send-by-reference: yes, no, or auto
+// (a start-up probe picks).
+func checkSendByReference(v string) error {
+	if v != "yes" && v != "no" && v != "auto" {
+		return errors.New("want yes, no or auto")
+	}
+	return nil
+}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -45,6 +46,7 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 	if err != nil {
 		return err
 	}
+	eopts.SendProbe = sendProbe(cfg, logf)
 	start := time.Now()
 	eng, err := engine.Open(eopts)
 	if err != nil {
@@ -228,6 +230,32 @@ func engineOptions(cfg *Config, logf func(string, ...any)) (engine.Options, erro
 		SyncInterval:      time.Duration(cfg.Int("sync-interval-ms")) * time.Millisecond,
 		Logf:              logf,
 	}, nil
+}
+
+// sendProbe decides dram-send-by-reference auto: it measures copying and
+// sending by reference on this host (once; later starts reuse the record
+// in dir) and logs what it found. It returns nil unless the key is auto.
+func sendProbe(cfg *Config, logf func(string, ...any)) *engine.SendProbe {
+	if cfg.Get("dram-send-by-reference") != "auto" {
+		return nil
+	}
+	// The host decides, so a record in the user's cache directory serves
+	// every data directory on it.
+	dirs := []string{cfg.Get("dir")}
+	if d, err := os.UserCacheDir(); err == nil {
+		dirs = append(dirs, filepath.Join(d, "gpucache"))
+	}
+	p, cached := engine.ProbeSendCached(dirs...)
+	how := "measured now"
+	if cached {
+		how = "measured at an earlier start on this kernel"
+	}
+	choice := "copying"
+	if p.ByReference() {
+		choice = "by reference"
+	}
+	logf("dram-send-by-reference auto: sending %s (%s: %s)", choice, how, p)
+	return &p
 }
 
 // configStore adapts Config to the RESP front end's CONFIG commands.

@@ -9,6 +9,8 @@
 #   s3cmd            s3cmd (2.3.0), for compat-tests/s3
 #   python3-redis    redis-py (4.3), for compat-tests/resp (TLS, rediss://)
 #   qemu-user-static qemu-aarch64-static, for `make arm64`
+#   fio              the raw O_DIRECT write rate bench/ compares durable
+#                    large SETs with
 #   versitygw        the S3 conformance suite (v1.8.0, built with go install
 #                    into GOPATH/bin), for compat-tests/s3
 #   nodejs, npm      for the JavaScript S3 clients (the AWS SDK for
@@ -38,6 +40,7 @@ have redis-server || missing+=(redis-server)
 have qemu-aarch64-static || missing+=(qemu-user-static)
 have s3cmd || missing+=(s3cmd)
 /usr/bin/python3 -c 'import redis' 2>/dev/null || missing+=(python3-redis)
+have fio || missing+=(fio)
 have node || missing+=(nodejs)
 have npm || missing+=(npm)
 have docker-compose || missing+=(docker-compose)

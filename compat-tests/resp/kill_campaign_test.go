@@ -71,6 +71,16 @@ func TestKillCampaign(t *testing.T) {
 			mode: mode, keys: make(map[string]*kcState),
 		})
 	}
+	// INFO persistence says which mode runs and what it promises.
+	for _, s := range servers {
+		want := int64(1000)
+		if s.mode == "yes" {
+			want = 0
+		}
+		if got := s.srv.InfoInt(t, "power_cut_may_lose_ms"); got != want {
+			t.Fatalf("sync %s: INFO power_cut_may_lose_ms = %d, want %d", s.mode, got, want)
+		}
+	}
 	var ackedTotal, restored atomic.Int64
 	start := time.Now()
 	for kill := range kills {

@@ -333,5 +333,6 @@ func (c *conn) infoTiers(b []byte) []byte {
 	b = appendField(b, "nvme_moved_from_dram", st.NVMeMovedFromDRAM)
 	b = appendField(b, "sequence", st.Sequence)
 	b = appendField(b, "expired_keys", st.ExpiredKeys)
-	return appendField(b, "policy", st.Policy.String())
+	b = appendField(b, "policy", st.Policy.String())
+	return c.infoSendProbe(b)
 }
