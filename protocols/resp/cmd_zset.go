@@ -89,6 +89,7 @@ func (c *conn) cmdZAdd(cmd *Command) {
 	}) {
 		return
 	}
+	c.s.blocked.signal(c.ns, args[1])
 	switch {
 	case f.incr && incrDone:
 		c.score(incrScore)
@@ -121,6 +122,7 @@ func (c *conn) cmdZIncrBy(cmd *Command) {
 		return err
 	}) {
 		c.score(score)
+		c.s.blocked.signal(c.ns, args[1])
 	}
 }
 
@@ -378,6 +380,7 @@ func (c *conn) cmdZRangeStore(cmd *Command) {
 		return zstore(t, 0, &z)
 	}) {
 		c.wr.Int(int64(z.len()))
+		c.s.blocked.signal(c.ns, cmd.Args[1])
 	}
 }
 
@@ -832,6 +835,7 @@ func zsetAlgebraCmd(op setOp, store bool) func(c *conn, cmd *Command) {
 		}
 		if store {
 			c.wr.Int(int64(z.len()))
+			c.s.blocked.signal(c.ns, args[1])
 			return
 		}
 		zsortByScore(&z)

@@ -101,6 +101,7 @@ type Server struct {
 	stats    serverStats
 	cursors  cursorTable
 	commands *commandTable
+	blocked  blockRegistry // clients in BLPOP & co.
 }
 
 // serverStats are totals of closed connections plus server-wide counters;
