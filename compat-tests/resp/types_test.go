@@ -517,12 +517,15 @@ func TestBlocking(t *testing.T) {
 		for _, proto := range []int{2, 3} {
 			rdb := newGoRedis(t, srv.Addr(), proto, "")
 			start := time.Now()
-			wantNil(t, "BLPOP timeout", rdb.BLPop(ctx, 150*time.Millisecond, "bt:empty").Err())
+			// Fractional seconds, as redis-cli sends them (go-redis rounds
+			// its durations up to whole seconds).
+			wantNil(t, "BLPOP timeout", rdb.Do(ctx, "blpop", "bt:empty", "0.15").Err())
 			if d := time.Since(start); d < 150*time.Millisecond {
 				t.Fatalf("BLPOP returned after %v, before its timeout", d)
 			}
-			wantNil(t, "BZPOPMIN timeout", rdb.BZPopMin(ctx, 50*time.Millisecond, "bt:empty").Err())
-			wantNil(t, "BLMOVE timeout", rdb.BLMove(ctx, "bt:empty", "bt:dst", "LEFT", "LEFT", 50*time.Millisecond).Err())
+			wantNil(t, "BZPOPMIN timeout", rdb.Do(ctx, "bzpopmin", "bt:empty", "0.05").Err())
+			wantNil(t, "BLMOVE timeout", rdb.Do(ctx, "blmove", "bt:empty", "bt:dst", "left", "left", "0.05").Err())
+			wantNil(t, "BLMPOP timeout", rdb.Do(ctx, "blmpop", "0.05", 1, "bt:empty", "left").Err())
 			wantErr(t, "negative timeout", rdb.Do(ctx, "blpop", "k", -1).Err(), "ERR timeout is negative")
 			wantErr(t, "bad timeout", rdb.Do(ctx, "blpop", "k", "x").Err(), "ERR timeout is not a float or out of range")
 		}
@@ -574,7 +577,10 @@ func TestBlocking(t *testing.T) {
 		go func() { v, _ := b.BLPop(ctx, 10*time.Second, "bc:dst").Result(); done <- v }()
 		waitBlocked(1)
 		moved := make(chan string, 1)
-		go func() { v, _ := a.BLMove(ctx, "bc:src", "bc:dst", "LEFT", "RIGHT", 10*time.Second).Result(); moved <- v }()
+		go func() {
+			v, _ := a.BLMove(ctx, "bc:src", "bc:dst", "LEFT", "RIGHT", 10*time.Second).Result()
+			moved <- v
+		}()
 		waitBlocked(2)
 		must(t, admin.RPush(ctx, "bc:src", "payload").Err())
 		if v := <-moved; v != "payload" {
