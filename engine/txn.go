@@ -362,3 +362,34 @@ func (t *Txn) commit() error {
 	}
 	return nil
 }
+
+// Edges returns copies of the first and last field or member (in byte
+// order) of hash, set or sorted set key i; nil when it is empty. Sampling
+// commands (SPOP, SRANDMEMBER, ...) start from a random point between
+// them instead of walking a large collection.
+func (t *Txn) Edges(i int) (first, last []byte, err error) {
+	k, err := t.k(i)
+	if err != nil || !k.exists {
+		return nil, nil, err
+	}
+	var lo, hi []byte
+	strip := 0
+	switch k.m.Type {
+	case TypeZSet:
+		lo, hi, strip = []byte{zMember}, []byte{zMember + 1}, 1
+	case TypeHash, TypeSet:
+	default:
+		return nil, nil, ErrWrongType
+	}
+	it, err := t.subIter(i, lo, hi)
+	if err != nil {
+		return nil, nil, err
+	}
+	if it.First() {
+		first = append([]byte(nil), it.Suffix()[strip:]...)
+	}
+	if it.Last() {
+		last = append([]byte(nil), it.Suffix()[strip:]...)
+	}
+	return first, last, it.Close()
+}

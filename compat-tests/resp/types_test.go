@@ -191,6 +191,31 @@ func typesSet(t *testing.T, ctx context.Context, rdb *redis.Client, p string) {
 	if n != 55 {
 		t.Fatalf("SSCAN saw %d members, want 55", n)
 	}
+	// A large set is sampled from random points, not walked.
+	big := p + "big"
+	ms := make([]any, 3000)
+	for i := range ms {
+		ms[i] = fmt.Sprintf("member:%05d", i)
+	}
+	must(t, rdb.SAdd(ctx, big, ms...).Err())
+	got := rdb.SRandMemberN(ctx, big, 20).Val()
+	distinct := map[string]bool{}
+	for _, m := range got {
+		distinct[m] = true
+	}
+	if len(got) != 20 || len(distinct) != 20 {
+		t.Fatalf("SRANDMEMBER 20 of a large set = %v", got)
+	}
+	if got := rdb.SRandMemberN(ctx, big, -30).Val(); len(got) != 30 {
+		t.Fatalf("SRANDMEMBER -30 = %d members", len(got))
+	}
+	popped = rdb.SPopN(ctx, big, 100).Val()
+	wantInt(t, "SCARD after SPOP 100", rdb.SCard(ctx, big), 2900)
+	for _, m := range popped {
+		if rdb.SIsMember(ctx, big, m).Val() {
+			t.Fatalf("popped %s still a member", m)
+		}
+	}
 }
 
 const wrongType = "WRONGTYPE Operation against a key holding the wrong kind of value"

@@ -568,19 +568,13 @@ func (c *conn) cmdZRandMember(cmd *Command) {
 			return err
 		}
 		found = true
-		picks := randomPicks(t.Size(0), count)
-		if len(picks) == 0 {
-			return nil
-		}
-		pos, j := int64(0), 0
-		return t.ZSetByLex(0, nil, nil, false, func(m []byte, s float64) bool {
-			for j < len(picks) && picks[j] == pos {
-				z.add(m, s)
-				j++
-			}
-			pos++
-			return j < len(picks)
-		})
+		var cur float64
+		return randomMembers(t, 0, t.Size(0), count, func(start []byte, fn func(m, v []byte) bool) error {
+			return t.ZSetByLex(0, start, nil, false, func(m []byte, s float64) bool {
+				cur = s
+				return fn(m, nil)
+			})
+		}, func(m, _ []byte) { z.add(m, cur) })
 	}) {
 		return
 	}
