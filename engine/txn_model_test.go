@@ -54,7 +54,7 @@ func TestCollectionsModel(t *testing.T) {
 	field := func() string { return fmt.Sprint("f", r.IntN(12)) }
 	for i := 0; i < ops; i++ {
 		k := keys[r.IntN(len(keys))]
-		op := r.IntN(16)
+		op := r.IntN(18)
 		var err error
 		err = e.Txn("", [][]byte{[]byte(k)}, func(tx *Txn) error {
 			switch op {
@@ -172,6 +172,53 @@ func TestCollectionsModel(t *testing.T) {
 					return err
 				}
 				m.del(k)
+			case 16: // pop the first member of a set (SPOP of a large set)
+				if ok, err := tx.Open(0, TypeSet); err != nil || !ok {
+					return err
+				}
+				var first []byte
+				if err := tx.SetRange(0, nil, func(m []byte) bool { first = append([]byte(nil), m...); return false }); err != nil {
+					return err
+				}
+				var want []string
+				for x := range m.sets[k] {
+					want = append(want, x)
+				}
+				sort.Strings(want)
+				if len(want) == 0 || string(first) != want[0] {
+					return fmt.Errorf("first member of %s = %q, model %v", k, first, want)
+				}
+				if _, err := tx.SetRemove(0, first); err != nil {
+					return err
+				}
+				delete(m.sets[k], string(first))
+				if len(m.sets[k]) == 0 {
+					m.del(k)
+				}
+			case 17: // pop the lowest-scored member of a sorted set (ZPOPMIN)
+				if ok, err := tx.Open(0, TypeZSet); err != nil || !ok {
+					return err
+				}
+				var first []byte
+				var score float64
+				if err := tx.ZSetByRank(0, 0, false, func(mb []byte, s float64) bool {
+					first, score = append([]byte(nil), mb...), s
+					return false
+				}); err != nil {
+					return err
+				}
+				for x, s := range m.zsets[k] {
+					if s < score || (s == score && x < string(first)) {
+						return fmt.Errorf("ZPOPMIN of %s gave %s=%v but %s=%v is lower", k, first, score, x, s)
+					}
+				}
+				if _, err := tx.ZSetRemove(0, first); err != nil {
+					return err
+				}
+				delete(m.zsets[k], string(first))
+				if len(m.zsets[k]) == 0 {
+					m.del(k)
+				}
 			case 13: // replace with a fresh set of one member (STORE)
 				if err := tx.Replace(0, TypeSet); err != nil {
 					return err

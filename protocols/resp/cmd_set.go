@@ -153,9 +153,18 @@ func (c *conn) cmdSPop(cmd *Command) {
 			return nil
 		}
 		var chosen [][]byte
-		err = randomMembers(t, 0, t.Size(0), count, setWalk(t), func(m, _ []byte) {
-			chosen = append(chosen, append([]byte(nil), m...))
-		})
+		keep := func(m, _ []byte) { chosen = append(chosen, append([]byte(nil), m...)) }
+		if size := t.Size(0); size <= exactPickMax {
+			err = randomMembers(t, 0, size, count, setWalk(t), keep)
+		} else {
+			// A large set gives up its first members, as KVRocks's SPOP
+			// does: the walk starts past the ones popped before (the
+			// engine's low hint), so a draining set stays O(count) a pop.
+			err = t.SetRange(0, nil, func(m []byte) bool {
+				keep(m, nil)
+				return int64(len(chosen)) < count
+			})
+		}
 		if err != nil {
 			return err
 		}
