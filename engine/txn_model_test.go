@@ -55,8 +55,7 @@ func TestCollectionsModel(t *testing.T) {
 	for i := 0; i < ops; i++ {
 		k := keys[r.IntN(len(keys))]
 		op := r.IntN(18)
-		var err error
-		err = e.Txn("", [][]byte{[]byte(k)}, func(tx *Txn) error {
+		err := e.Txn("", [][]byte{[]byte(k)}, func(tx *Txn) error {
 			switch op {
 			case 0, 1: // hash set
 				f, v := field(), fmt.Sprint(r.IntN(100))

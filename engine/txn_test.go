@@ -269,7 +269,7 @@ func TestSetAndCopyRename(t *testing.T) {
 func TestZSetOrder(t *testing.T) {
 	e := openTest(t, t.TempDir(), nil)
 	defer e.Close()
-	scores := map[string]float64{"a": 3, "b": -1.5, "c": 0, "d": math.Inf(1), "e": math.Inf(-1), "f": 3, "g": -0.0, "h": 1e300}
+	scores := map[string]float64{"a": 3, "b": -1.5, "c": 0, "d": math.Inf(1), "e": math.Inf(-1), "f": 3, "g": math.Copysign(0, -1), "h": 1e300}
 	txn(t, e, []string{"z"}, func(tx *Txn) error {
 		for m, s := range scores {
 			if _, _, err := tx.ZSetAdd(0, []byte(m), s+1); err != nil {
