@@ -111,6 +111,14 @@ func (t *Txn) ZSetRemove(i int, member []byte) (bool, error) {
 	return true, nil
 }
 
+// ZSetRemoveScored removes member, whose score the caller has just read
+// in this Txn (from a range walk), without looking it up again.
+func (t *Txn) ZSetRemoveScored(i int, member []byte, score float64) {
+	t.delSub(i, t.zMemberKey(member))
+	t.delSub(i, t.zIndexKey(score, member))
+	t.addSize(i, -1)
+}
+
 // ZSetByScore calls fn for the members of sorted set key i whose scores
 // are in [min, max], in score order (reverse: from the highest), until fn
 // returns false. Only that range of the index is read. member is valid

@@ -411,9 +411,7 @@ func zremRangeCmd(by rangeBy) func(c *conn, cmd *Command) {
 				return err
 			}
 			for j := 0; j < z.len(); j++ {
-				if _, err := t.ZSetRemove(0, z.member(j)); err != nil {
-					return err
-				}
+				t.ZSetRemoveScored(0, z.member(j), z.sc[j])
 			}
 			return nil
 		}) {
@@ -429,9 +427,7 @@ func zpop(t *engine.Txn, i int, count int64, max bool, z *zentries) error {
 		return err
 	}
 	for j := 0; j < z.len(); j++ {
-		if _, err := t.ZSetRemove(i, z.member(j)); err != nil {
-			return err
-		}
+		t.ZSetRemoveScored(i, z.member(j), z.sc[j])
 	}
 	return nil
 }
