@@ -644,3 +644,27 @@ func TestBlocking(t *testing.T) {
 		wantEq(t, "element kept", admin.LRange(ctx, "bh:q", 0, -1).Val(), []string{"kept"})
 	})
 }
+
+// TestTypesNamespaces: collections of one namespace are invisible to
+// another, and DBSIZE and SCAN count only their own.
+func TestTypesNamespaces(t *testing.T) {
+	const admin, tok1, tok2 = "adminpw", "token-one", "token-two"
+	srv := internal.Start(t, internal.Options{Password: admin, Args: []string{
+		"--requirepass", admin, "--namespace.ns1", tok1, "--namespace.ns2", tok2}})
+	ctx := context.Background()
+	c1 := newGoRedis(t, srv.Addr(), 3, tok1)
+	c2 := newGoRedis(t, srv.Addr(), 2, tok2)
+	must(t, c1.HSet(ctx, "shared", "f", "v").Err())
+	must(t, c1.ZAdd(ctx, "z", redis.Z{Score: 1, Member: "m"}).Err())
+	must(t, c2.RPush(ctx, "shared", "x").Err())
+	wantStr(t, "TYPE in ns1", c1.Type(ctx, "shared"), "hash")
+	wantStr(t, "TYPE in ns2", c2.Type(ctx, "shared"), "list")
+	wantInt(t, "ZCARD from ns2", c2.ZCard(ctx, "z"), 0)
+	wantInt(t, "DBSIZE ns1", c1.DBSize(ctx), 2)
+	wantInt(t, "DBSIZE ns2", c2.DBSize(ctx), 1)
+	keys, _, err := c2.Scan(ctx, 0, "*", 100).Result()
+	must(t, err)
+	wantEq(t, "SCAN in ns2", keys, []string{"shared"})
+	wantInt(t, "DEL in ns2", c2.Del(ctx, "shared"), 1)
+	wantEq(t, "ns1's hash untouched", c1.HGetAll(ctx, "shared").Val(), map[string]string{"f": "v"})
+}
