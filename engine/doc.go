@@ -48,6 +48,11 @@
 // one range tombstone over its sub-keys, whatever its size; the space of
 // large ones is reclaimed by a background compaction of that range
 // (reclaim.go). Strings keep their own paths (Put, PutMany, Get) unchanged.
+// Draining a collection from one end leaves tombstones that walks from
+// that end would step over again: a per-collection low hint (hint.go)
+// starts them past the popped elements, and a deleted collection is
+// remembered as absent in the small-value tier, so a queue that empties
+// and fills again is not looked up through its old record versions.
 //
 // # Invariants
 //

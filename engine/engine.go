@@ -39,6 +39,7 @@ type Engine struct {
 	versions versionAlloc
 	closed   atomic.Bool
 	reclaim  reclaimer
+	hints    lowHints
 
 	countsMu sync.RWMutex
 	counts   map[string]*atomic.Int64

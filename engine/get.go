@@ -32,6 +32,10 @@ func (e *Engine) get(ks string, key []byte, resident bool) (*Value, error) {
 	// as one under the key's lock.
 	if e.small.get(mk, &v.meta, &v.inline) {
 		v.meta.extents = nil
+		if v.meta.Type == TypeNone { // known absent (smallCache.putAbsent)
+			v.Release()
+			return nil, ErrNotFound
+		}
 		if v.meta.ExpireAt != 0 && v.meta.ExpireAt <= nowMs() {
 			e.expireKey(mk)
 			v.Release()
@@ -104,6 +108,9 @@ func (e *Engine) get(ks string, key []byte, resident bool) (*Value, error) {
 func (e *Engine) readMetaLocked(mk []byte, v *Value) (bool, error) {
 	if e.small.get(mk, &v.meta, &v.inline) {
 		v.meta.extents = nil
+		if v.meta.Type == TypeNone {
+			return false, nil
+		}
 	} else if found, err := e.readMetaStore(mk, v); !found || err != nil {
 		return found, err
 	}
@@ -184,6 +191,9 @@ func (e *Engine) Stat(ks string, key []byte) (Meta, error) {
 	var m Meta
 	if e.small.get(mk, &m, nil) {
 		m.extents = nil
+		if m.Type == TypeNone {
+			return Meta{}, ErrNotFound
+		}
 		if m.ExpireAt != 0 && m.ExpireAt <= nowMs() {
 			e.expireKey(mk)
 			return Meta{}, ErrNotFound

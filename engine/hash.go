@@ -39,6 +39,7 @@ func (t *Txn) HashSet(i int, field, val []byte, nx bool) (bool, error) {
 	t.setSub(i, field, val)
 	if !exists {
 		t.addSize(i, 1)
+		t.noteAdd(i, 0, field)
 	}
 	return !exists, nil
 }
@@ -67,13 +68,23 @@ func (t *Txn) HashRange(i int, start []byte, fn func(field, val []byte) bool) er
 	return t.rangeSub(i, start, nil, fn)
 }
 
-// rangeSub calls fn for the sub-keys of key i with suffixes in [lo, hi).
+// rangeSub calls fn for the sub-keys of key i with suffixes in [lo, hi)
+// (hash fields, set members: family 0). A walk from the start begins at
+// the low hint and moves it to the first element it finds.
 func (t *Txn) rangeSub(i int, lo, hi []byte, fn func(suffix, val []byte) bool) error {
+	fromStart := lo == nil
+	if fromStart {
+		lo = t.hintedStart(i, 0, nil)
+	}
 	it, err := t.subIter(i, lo, hi)
 	if err != nil {
 		return err
 	}
 	for valid := it.First(); valid; valid = it.Next() {
+		if fromStart {
+			t.noteFirst(i, 0, it.Suffix())
+			fromStart = false
+		}
 		val, err := it.Value()
 		if err != nil {
 			it.Close()

@@ -50,6 +50,9 @@ func (e *Engine) deleteLocked(kb *keyBuf, ks string, key, mk []byte, m *Meta) er
 		e.queueReclaim(m.Version)
 	}
 	e.forget(ks, mk, m)
+	if m.Type.collection() {
+		e.small.putAbsent(mk)
+	}
 	return nil
 }
 
@@ -238,6 +241,7 @@ func (e *Engine) Rename(ks string, src, dst []byte, nx bool) (bool, error) {
 		e.forget(ks, md, &old)
 	}
 	e.forget(ks, ms, &m)
+	e.small.drop(md) // the destination may be remembered as absent
 	e.counter(ks).Add(1)
 	if m.extents != nil {
 		e.blobs.addRef(string(md), m.extents)

@@ -192,7 +192,8 @@ func (e *Engine) putLocked(st *stripe, kb *keyBuf, ks string, key, mk, inline []
 	}
 	if ext == nil {
 		e.small.put(mk, &m, inline)
-	} else if exists && old.extents == nil {
+	} else {
+		// NB: also forgets a known-absent entry (smallCache.putAbsent).
 		e.small.drop(mk)
 	}
 	m.inline = nil
@@ -229,6 +230,9 @@ func (e *Engine) loadMeta(mk []byte, m *Meta, withValue bool) (bool, error) {
 	}
 	if e.small.get(mk, m, into) {
 		m.extents = nil
+		if m.Type == TypeNone { // known absent (smallCache.putAbsent)
+			return false, nil
+		}
 		if m.ExpireAt != 0 && m.ExpireAt <= nowMs() {
 			e.removeExpiredLocked(mk, m)
 			return false, nil

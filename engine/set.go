@@ -15,6 +15,7 @@ func (t *Txn) SetAdd(i int, member []byte) (bool, error) {
 	}
 	t.setSub(i, member, nil)
 	t.addSize(i, 1)
+	t.noteAdd(i, 0, member)
 	return true, nil
 }
 

@@ -115,6 +115,17 @@ func (s *smallShard) putLocked(mk []byte, m *Meta, val []byte) {
 	}
 }
 
+// putAbsent remembers that the key does not exist (an entry of
+// TypeNone), which readers take as not found. A collection's metadata
+// record is rewritten by every change, so a deleted one leaves many
+// versions behind its tombstone in the metadata store, which a lookup
+// steps over until compaction; hot keys that empty and fill again (queues)
+// are looked up here instead. The caller holds the key's lock.
+func (c *smallCache) putAbsent(mk []byte) {
+	var none Meta
+	c.put(mk, &none, nil)
+}
+
 // setExpire updates a resident key's expiry (the key's lock is held).
 func (c *smallCache) setExpire(mk []byte, at int64) {
 	s := c.shard(mk)

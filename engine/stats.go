@@ -52,7 +52,7 @@ type Stats struct {
 	NVMeCompactions     int64 // segments compacted
 	NVMeMovedFromDRAM   int64 // values compaction moved from their DRAM copy, not a read
 	// Keys.
-	Sequence    uint64           // count of writes since the store was created (INFO sequence:)
+	Sequence    uint64           // last version handed out: grows with every write (INFO sequence:)
 	Keys        map[string]int64 // per keyspace, non-empty ones
 	ExpiredKeys int64
 	// Policy in force.

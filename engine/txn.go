@@ -30,6 +30,7 @@ type Txn struct {
 	rec     []byte        // record scratch
 	kb      keyBuf
 	now     int64
+	hinted  []hintKey // low hints set by this Txn (dropped if it fails)
 }
 
 type txnKey struct {
@@ -70,15 +71,21 @@ func (e *Engine) Txn(ks string, keys [][]byte, fn func(t *Txn) error) error {
 			st.mu.Unlock()
 		}
 	}()
-	if err := fn(t); err != nil {
-		return err
+	err := fn(t)
+	if err == nil {
+		err = t.commit()
 	}
-	return t.commit()
+	if err != nil {
+		for _, k := range t.hinted {
+			e.hints.drop(k)
+		}
+	}
+	return err
 }
 
 func (t *Txn) init(e *Engine, ks string, keys [][]byte) {
 	t.e, t.ks, t.now = e, ks, nowMs()
-	t.slots, t.keys, t.stripes = t.slots[:0], t.keys[:0], t.stripes[:0]
+	t.slots, t.keys, t.stripes, t.hinted = t.slots[:0], t.keys[:0], t.stripes[:0], t.hinted[:0]
 	for _, k := range keys {
 		mk := appendMetaKey(nil, ks, k)
 		slot := -1
@@ -349,6 +356,7 @@ func (t *Txn) commit() error {
 		switch {
 		case k.oldExists && !k.exists:
 			e.forget(t.ks, k.mk, &k.old)
+			e.small.putAbsent(k.mk)
 		case k.oldExists:
 			if k.old.extents != nil {
 				e.cache.drop(k.mk)
@@ -361,4 +369,39 @@ func (t *Txn) commit() error {
 		}
 	}
 	return nil
+}
+
+// Edges returns copies of the first and last field or member (in byte
+// order) of hash, set or sorted set key i; nil when it is empty. Sampling
+// commands (SPOP, SRANDMEMBER, ...) start from a random point between
+// them instead of walking a large collection.
+func (t *Txn) Edges(i int) (first, last []byte, err error) {
+	k, err := t.k(i)
+	if err != nil || !k.exists {
+		return nil, nil, err
+	}
+	var lo, hi []byte
+	strip := 0
+	switch k.m.Type {
+	case TypeZSet:
+		lo, hi, strip = []byte{zMember}, []byte{zMember + 1}, 1
+	case TypeHash, TypeSet:
+	default:
+		return nil, nil, ErrWrongType
+	}
+	fam := byte(0)
+	if k.m.Type == TypeZSet {
+		fam = zMember
+	}
+	it, err := t.subIter(i, t.hintedStart(i, fam, lo), hi)
+	if err != nil {
+		return nil, nil, err
+	}
+	if it.First() {
+		first = append([]byte(nil), it.Suffix()[strip:]...)
+	}
+	if it.Last() {
+		last = append([]byte(nil), it.Suffix()[strip:]...)
+	}
+	return first, last, it.Close()
 }

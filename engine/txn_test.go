@@ -269,7 +269,7 @@ func TestSetAndCopyRename(t *testing.T) {
 func TestZSetOrder(t *testing.T) {
 	e := openTest(t, t.TempDir(), nil)
 	defer e.Close()
-	scores := map[string]float64{"a": 3, "b": -1.5, "c": 0, "d": math.Inf(1), "e": math.Inf(-1), "f": 3, "g": -0.0, "h": 1e300}
+	scores := map[string]float64{"a": 3, "b": -1.5, "c": 0, "d": math.Inf(1), "e": math.Inf(-1), "f": 3, "g": math.Copysign(0, -1), "h": 1e300}
 	txn(t, e, []string{"z"}, func(tx *Txn) error {
 		for m, s := range scores {
 			if _, _, err := tx.ZSetAdd(0, []byte(m), s+1); err != nil {
@@ -402,5 +402,48 @@ func TestCollectionExpiry(t *testing.T) {
 	}
 	if n := countSubkeys(t, e); n != 0 {
 		t.Fatalf("%d sub-keys left after expiry", n)
+	}
+}
+
+// A collection that empties is remembered as absent; every way a key
+// comes back (a large value, RENAME, COPY, a new collection) must be seen.
+func TestEmptiedKeyComesBack(t *testing.T) {
+	e := openTest(t, t.TempDir(), nil)
+	defer e.Close()
+	empty := func(key string) {
+		txn(t, e, []string{key}, func(tx *Txn) error { _, err := tx.SetAdd(0, []byte("m")); return err })
+		txn(t, e, []string{key}, func(tx *Txn) error { _, err := tx.SetRemove(0, []byte("m")); return err })
+		if _, err := e.Stat("", []byte(key)); err != ErrNotFound {
+			t.Fatalf("%s after emptying: %v", key, err)
+		}
+	}
+	empty("big")
+	val := pattern(3, 200<<10)
+	mustPut(t, e, "", "big", val, PutOptions{})
+	if got := mustGet(t, e, "", "big"); !bytes.Equal(got, val) {
+		t.Fatalf("large value over an emptied set: %d bytes", len(got))
+	}
+	empty("dst")
+	mustPut(t, e, "", "src", []byte("v"), PutOptions{})
+	if ok, err := e.Rename("", []byte("src"), []byte("dst"), false); !ok || err != nil {
+		t.Fatalf("Rename = %v %v", ok, err)
+	}
+	if got := string(mustGet(t, e, "", "dst")); got != "v" {
+		t.Fatalf("renamed onto an emptied key: %q", got)
+	}
+	empty("cp")
+	if ok, err := e.Copy("", []byte("dst"), []byte("cp"), false); !ok || err != nil {
+		t.Fatalf("Copy = %v %v", ok, err)
+	}
+	if got := string(mustGet(t, e, "", "cp")); got != "v" {
+		t.Fatalf("copied onto an emptied key: %q", got)
+	}
+	empty("h")
+	txn(t, e, []string{"h"}, func(tx *Txn) error { _, err := tx.HashSet(0, []byte("f"), []byte("v"), false); return err })
+	if m, err := e.Stat("", []byte("h")); err != nil || m.Type != TypeHash {
+		t.Fatalf("hash over an emptied set: %+v %v", m, err)
+	}
+	if n, err := e.Exists("", [][]byte{[]byte("big"), []byte("dst"), []byte("cp"), []byte("h")}); n != 4 || err != nil {
+		t.Fatalf("Exists = %d %v", n, err)
 	}
 }

@@ -90,7 +90,9 @@ func (t *Txn) ZSetAdd(i int, member []byte, score float64) (float64, bool, error
 	var sb [8]byte
 	binary.BigEndian.PutUint64(sb[:], math.Float64bits(score))
 	t.setSub(i, t.zMemberKey(member), sb[:])
+	t.noteAdd(i, zMember, t.zMemberKey(member))
 	t.setSub(i, t.zIndexKey(score, member), nil)
+	t.noteAdd(i, zScore, t.zIndexKey(score, member))
 	if !existed {
 		t.addSize(i, 1)
 	}
@@ -109,6 +111,14 @@ func (t *Txn) ZSetRemove(i int, member []byte) (bool, error) {
 	return true, nil
 }
 
+// ZSetRemoveScored removes member, whose score the caller has just read
+// in this Txn (from a range walk), without looking it up again.
+func (t *Txn) ZSetRemoveScored(i int, member []byte, score float64) {
+	t.delSub(i, t.zMemberKey(member))
+	t.delSub(i, t.zIndexKey(score, member))
+	t.addSize(i, -1)
+}
+
 // ZSetByScore calls fn for the members of sorted set key i whose scores
 // are in [min, max], in score order (reverse: from the highest), until fn
 // returns false. Only that range of the index is read. member is valid
@@ -125,6 +135,10 @@ func (t *Txn) ZSetByScore(i int, min, max float64, reverse bool, fn func(member 
 	if hi == nil || hi[0] != zScore {
 		hi = []byte{zScore + 1}
 	}
+	fromStart := !reverse && math.IsInf(min, -1)
+	if fromStart {
+		lo = t.hintedStart(i, zScore, lo)
+	}
 	it, err := t.subIter(i, lo, hi)
 	if err != nil {
 		return err
@@ -135,6 +149,10 @@ func (t *Txn) ZSetByScore(i int, min, max float64, reverse bool, fn func(member 
 	}
 	for ; valid; valid = step() {
 		s := it.Suffix()
+		if fromStart {
+			t.noteFirst(i, zScore, s)
+			fromStart = false
+		}
 		if !fn(s[9:], decodeScore(s[1:9])) {
 			break
 		}
@@ -168,6 +186,10 @@ func (t *Txn) ZSetByLex(i int, lo, hi []byte, reverse bool, fn func(member []byt
 	if hi != nil {
 		upper = append([]byte{zMember}, hi...)
 	}
+	fromStart := lo == nil && !reverse
+	if fromStart {
+		lower = t.hintedStart(i, zMember, lower)
+	}
 	it, err := t.subIter(i, lower, upper)
 	if err != nil {
 		return err
@@ -177,6 +199,10 @@ func (t *Txn) ZSetByLex(i int, lo, hi []byte, reverse bool, fn func(member []byt
 		step, valid = it.Prev, it.Last()
 	}
 	for ; valid; valid = step() {
+		if fromStart {
+			t.noteFirst(i, zMember, it.Suffix())
+			fromStart = false
+		}
 		v, err := it.Value()
 		if err != nil {
 			it.Close()

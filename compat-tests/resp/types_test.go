@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,6 +33,7 @@ func TestTypes(t *testing.T) {
 				{"Set", typesSet},
 				{"ZSet", typesZSet},
 				{"ZRangeForms", typesZRangeForms},
+				{"List", typesList},
 				{"WrongType", typesWrongType},
 				{"KeyCommands", typesKeyCommands},
 			} {
@@ -189,6 +191,31 @@ func typesSet(t *testing.T, ctx context.Context, rdb *redis.Client, p string) {
 	if n != 55 {
 		t.Fatalf("SSCAN saw %d members, want 55", n)
 	}
+	// A large set is sampled from random points, not walked.
+	big := p + "big"
+	ms := make([]any, 3000)
+	for i := range ms {
+		ms[i] = fmt.Sprintf("member:%05d", i)
+	}
+	must(t, rdb.SAdd(ctx, big, ms...).Err())
+	got := rdb.SRandMemberN(ctx, big, 20).Val()
+	distinct := map[string]bool{}
+	for _, m := range got {
+		distinct[m] = true
+	}
+	if len(got) != 20 || len(distinct) != 20 {
+		t.Fatalf("SRANDMEMBER 20 of a large set = %v", got)
+	}
+	if got := rdb.SRandMemberN(ctx, big, -30).Val(); len(got) != 30 {
+		t.Fatalf("SRANDMEMBER -30 = %d members", len(got))
+	}
+	popped = rdb.SPopN(ctx, big, 100).Val()
+	wantInt(t, "SCARD after SPOP 100", rdb.SCard(ctx, big), 2900)
+	for _, m := range popped {
+		if rdb.SIsMember(ctx, big, m).Val() {
+			t.Fatalf("popped %s still a member", m)
+		}
+	}
 }
 
 const wrongType = "WRONGTYPE Operation against a key holding the wrong kind of value"
@@ -196,8 +223,10 @@ const wrongType = "WRONGTYPE Operation against a key holding the wrong kind of v
 // typesWrongType: every family refuses keys of another type with
 // KVRocks's WRONGTYPE error, and the string commands refuse collections.
 func typesWrongType(t *testing.T, ctx context.Context, rdb *redis.Client, p string) {
-	keys := map[string]string{"string": p + "s", "hash": p + "h", "set": p + "set"}
+	keys := map[string]string{"string": p + "s", "hash": p + "h", "set": p + "set", "list": p + "l", "zset": p + "z"}
 	must(t, rdb.Set(ctx, keys["string"], "12", 0).Err())
+	must(t, rdb.RPush(ctx, keys["list"], "a").Err())
+	must(t, rdb.ZAdd(ctx, keys["zset"], redis.Z{Score: 1, Member: "m"}).Err())
 	must(t, rdb.HSet(ctx, keys["hash"], "f", "v").Err())
 	must(t, rdb.SAdd(ctx, keys["set"], "m").Err())
 	cmds := map[string][][]any{
@@ -205,6 +234,11 @@ func typesWrongType(t *testing.T, ctx context.Context, rdb *redis.Client, p stri
 			{"setrange", "K", 0, "x"}, {"getset", "K", "x"}, {"getdel", "K"}, {"incrbyfloat", "K", 1}, {"set", "K", "v", "GET"}},
 		"hash": {{"hget", "K", "f"}, {"hset", "K", "f", "v"}, {"hgetall", "K"}, {"hdel", "K", "f"}, {"hlen", "K"},
 			{"hincrby", "K", "f", 1}, {"hmget", "K", "f"}, {"hscan", "K", 0}, {"hrandfield", "K"}, {"hexists", "K", "f"}},
+		"list": {{"lpush", "K", "x"}, {"rpop", "K"}, {"lrange", "K", 0, -1}, {"llen", "K"}, {"lindex", "K", 0},
+			{"lset", "K", 0, "x"}, {"linsert", "K", "before", "a", "b"}, {"lrem", "K", 0, "x"}, {"ltrim", "K", 0, 1},
+			{"lpos", "K", "x"}, {"lmove", "K", "dst", "left", "left"}, {"blpop", "K", 0.01}, {"lmpop", 1, "K", "left"}},
+		"zset": {{"zadd", "K", 1, "m"}, {"zscore", "K", "m"}, {"zrange", "K", 0, -1}, {"zcard", "K"}, {"zrank", "K", "m"},
+			{"zpopmin", "K"}, {"zincrby", "K", 1, "m"}, {"zrangebyscore", "K", 0, 1}, {"bzpopmin", "K", 0.01}, {"zscan", "K", 0}},
 		"set": {{"sadd", "K", "m"}, {"smembers", "K"}, {"scard", "K"}, {"sismember", "K", "m"}, {"spop", "K"},
 			{"sinter", "K"}, {"sunionstore", "dst", "K"}, {"srem", "K", "m"}, {"sscan", "K", 0}},
 	}
@@ -425,4 +459,212 @@ func typesZRangeForms(t *testing.T, ctx context.Context, rdb *redis.Client, p st
 	wantInt(t, "ZREMRANGEBYSCORE", rdb.ZRemRangeByScore(ctx, z, "(3", "5"), 2)
 	wantInt(t, "ZREMRANGEBYLEX", rdb.ZRemRangeByLex(ctx, l, "[b", "[d"), 3)
 	wantEq(t, "left", strs(rdb.ZRange(ctx, z, 0, -1)), []string{"c", "f"})
+}
+
+func typesList(t *testing.T, ctx context.Context, rdb *redis.Client, p string) {
+	l := p + "l"
+	strs := func(c *redis.StringSliceCmd) []string { v, err := c.Result(); must(t, err); return v }
+	wantInt(t, "RPUSH", rdb.RPush(ctx, l, "b", "c"), 2)
+	wantInt(t, "LPUSH", rdb.LPush(ctx, l, "a", "z"), 4)
+	wantEq(t, "LRANGE", strs(rdb.LRange(ctx, l, 0, -1)), []string{"z", "a", "b", "c"})
+	wantInt(t, "LPUSHX missing", rdb.LPushX(ctx, p+"none", "x"), 0)
+	wantInt(t, "RPUSHX", rdb.RPushX(ctx, l, "d"), 5)
+	wantStr(t, "LPOP", rdb.LPop(ctx, l), "z")
+	wantStr(t, "RPOP", rdb.RPop(ctx, l), "d")
+	wantInt(t, "LLEN", rdb.LLen(ctx, l), 3)
+	wantStr(t, "LINDEX -1", rdb.LIndex(ctx, l, -1), "c")
+	wantNil(t, "LINDEX out", rdb.LIndex(ctx, l, 9).Err())
+	wantStr(t, "LSET", rdb.LSet(ctx, l, 1, "B"), "OK")
+	wantErr(t, "LSET out of range", rdb.LSet(ctx, l, 9, "x").Err(), "ERR index out of range")
+	wantErr(t, "LSET missing key", rdb.LSet(ctx, p+"none", 0, "x").Err(), "ERR no such key")
+	wantInt(t, "LINSERT", rdb.LInsertBefore(ctx, l, "B", "x"), 4)
+	wantInt(t, "LINSERT after", rdb.LInsertAfter(ctx, l, "c", "x"), 5)
+	wantInt(t, "LINSERT no pivot", rdb.LInsertBefore(ctx, l, "nope", "x"), -1)
+	wantEq(t, "after inserts", strs(rdb.LRange(ctx, l, 0, -1)), []string{"a", "x", "B", "c", "x"})
+	wantInt(t, "LPOS", rdb.LPos(ctx, l, "x", redis.LPosArgs{}), 1)
+	wantInt(t, "LPOS RANK -1", rdb.LPos(ctx, l, "x", redis.LPosArgs{Rank: -1}), 4)
+	wantEq(t, "LPOS COUNT 0", rdb.LPosCount(ctx, l, "x", 0, redis.LPosArgs{}).Val(), []int64{1, 4})
+	wantErr(t, "LPOS RANK 0", rdb.Do(ctx, "lpos", l, "x", "rank", 0).Err(), "ERR RANK can't be zero")
+	wantInt(t, "LREM -1", rdb.LRem(ctx, l, -1, "x"), 1)
+	wantEq(t, "after LREM", strs(rdb.LRange(ctx, l, 0, -1)), []string{"a", "x", "B", "c"})
+	wantStr(t, "LTRIM", rdb.LTrim(ctx, l, 1, -2), "OK")
+	wantEq(t, "after LTRIM", strs(rdb.LRange(ctx, l, 0, -1)), []string{"x", "B"})
+	wantStr(t, "LMOVE", rdb.LMove(ctx, l, p+"dst", "LEFT", "RIGHT"), "x")
+	wantStr(t, "RPOPLPUSH", rdb.RPopLPush(ctx, l, p+"dst"), "B")
+	wantEq(t, "dst", strs(rdb.LRange(ctx, p+"dst", 0, -1)), []string{"B", "x"})
+	wantInt(t, "emptied source gone", rdb.Exists(ctx, l), 0)
+	wantNil(t, "LMOVE empty", rdb.LMove(ctx, l, p+"dst", "LEFT", "LEFT").Err())
+	wantEq(t, "LPOP count", strs(rdb.LPopCount(ctx, p+"dst", 5)), []string{"B", "x"})
+	wantNil(t, "LPOP count missing", rdb.LPopCount(ctx, p+"dst", 5).Err())
+	rdb.RPush(ctx, p+"m2", "1", "2", "3")
+	key, vals, err := rdb.LMPop(ctx, "right", 2, p+"m1", p+"m2").Result()
+	if err != nil || key != p+"m2" || !reflect.DeepEqual(vals, []string{"3", "2"}) {
+		t.Fatalf("LMPOP = %s %v %v", key, vals, err)
+	}
+	// A range query of a long list reads its range.
+	big := p + "big"
+	vs := make([]any, 1000)
+	for i := range vs {
+		vs[i] = i
+	}
+	must(t, rdb.RPush(ctx, big, vs...).Err())
+	wantEq(t, "LRANGE middle", strs(rdb.LRange(ctx, big, 500, 502)), []string{"500", "501", "502"})
+	wantStr(t, "OBJECT ENCODING list", rdb.ObjectEncoding(ctx, big), "quicklist")
+}
+
+// TestBlocking: blocking pops with timeouts, FIFO service of waiting
+// clients, BLMOVE chains, CLIENT UNBLOCK and clients that hang up while
+// blocked, through go-redis against the real binary.
+func TestBlocking(t *testing.T) {
+	srv := internal.Start(t, internal.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+	defer cancel()
+	admin := newGoRedis(t, srv.Addr(), 2, "")
+
+	// waitBlocked polls CLIENT LIST until n clients are blocked.
+	waitBlocked := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			list, err := admin.ClientList(ctx).Result()
+			must(t, err)
+			if got := strings.Count(list, "flags=b"); got == n {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("want %d blocked clients, CLIENT LIST:\n%s", n, list)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+
+	t.Run("Timeout", func(t *testing.T) {
+		for _, proto := range []int{2, 3} {
+			rdb := newGoRedis(t, srv.Addr(), proto, "")
+			start := time.Now()
+			// Fractional seconds, as redis-cli sends them (go-redis rounds
+			// its durations up to whole seconds).
+			wantNil(t, "BLPOP timeout", rdb.Do(ctx, "blpop", "bt:empty", "0.15").Err())
+			if d := time.Since(start); d < 150*time.Millisecond {
+				t.Fatalf("BLPOP returned after %v, before its timeout", d)
+			}
+			wantNil(t, "BZPOPMIN timeout", rdb.Do(ctx, "bzpopmin", "bt:empty", "0.05").Err())
+			wantNil(t, "BLMOVE timeout", rdb.Do(ctx, "blmove", "bt:empty", "bt:dst", "left", "left", "0.05").Err())
+			wantNil(t, "BLMPOP timeout", rdb.Do(ctx, "blmpop", "0.05", 1, "bt:empty", "left").Err())
+			wantErr(t, "negative timeout", rdb.Do(ctx, "blpop", "k", -1).Err(), "ERR timeout is negative")
+			wantErr(t, "bad timeout", rdb.Do(ctx, "blpop", "k", "x").Err(), "ERR timeout is not a float or out of range")
+		}
+	})
+
+	t.Run("Immediate", func(t *testing.T) {
+		rdb := newGoRedis(t, admin.Options().Addr, 3, "")
+		rdb.RPush(ctx, "bi:l", "v")
+		wantEq(t, "BLPOP ready", rdb.BLPop(ctx, time.Second, "bi:none", "bi:l").Val(), []string{"bi:l", "v"})
+		rdb.ZAdd(ctx, "bi:z", redis.Z{Score: 2, Member: "m"})
+		z, err := rdb.BZPopMax(ctx, time.Second, "bi:z").Result()
+		if err != nil || z.Key != "bi:z" || z.Member != "m" || z.Score != 2 {
+			t.Fatalf("BZPOPMAX = %+v, %v", z, err)
+		}
+		rdb.Set(ctx, "bi:s", "x", 0)
+		wantErr(t, "BLPOP on a string", rdb.BLPop(ctx, time.Second, "bi:s").Err(), wrongType)
+	})
+
+	t.Run("FIFO", func(t *testing.T) {
+		type got struct {
+			who int
+			v   []string
+			err error
+		}
+		results := make(chan got, 3)
+		for i := 0; i < 3; i++ {
+			rdb := newGoRedis(t, srv.Addr(), 2, "")
+			go func(i int) {
+				v, err := rdb.BRPop(ctx, 10*time.Second, "bf:q").Result()
+				results <- got{i, v, err}
+			}(i)
+			waitBlocked(i + 1)
+		}
+		must(t, admin.LPush(ctx, "bf:q", "first", "second", "third").Err())
+		want := map[int]string{0: "first", 1: "second", 2: "third"}
+		for i := 0; i < 3; i++ {
+			r := <-results
+			if r.err != nil || len(r.v) != 2 || r.v[1] != want[r.who] {
+				t.Fatalf("client %d got %v, %v; want %s", r.who, r.v, r.err, want[r.who])
+			}
+		}
+		wantInt(t, "queue drained", admin.Exists(ctx, "bf:q"), 0)
+	})
+
+	t.Run("BLMOVEChain", func(t *testing.T) {
+		a := newGoRedis(t, srv.Addr(), 2, "")
+		b := newGoRedis(t, srv.Addr(), 3, "")
+		done := make(chan []string, 1)
+		go func() { v, _ := b.BLPop(ctx, 10*time.Second, "bc:dst").Result(); done <- v }()
+		waitBlocked(1)
+		moved := make(chan string, 1)
+		go func() {
+			v, _ := a.BLMove(ctx, "bc:src", "bc:dst", "LEFT", "RIGHT", 10*time.Second).Result()
+			moved <- v
+		}()
+		waitBlocked(2)
+		must(t, admin.RPush(ctx, "bc:src", "payload").Err())
+		if v := <-moved; v != "payload" {
+			t.Fatalf("BLMOVE = %q", v)
+		}
+		if v := <-done; !reflect.DeepEqual(v, []string{"bc:dst", "payload"}) {
+			t.Fatalf("BLPOP on the destination = %v", v)
+		}
+	})
+
+	t.Run("Unblock", func(t *testing.T) {
+		rdb := newGoRedis(t, srv.Addr(), 2, "")
+		id, err := rdb.ClientID(ctx).Result()
+		must(t, err)
+		errc := make(chan error, 1)
+		go func() { errc <- rdb.BLPop(ctx, 10*time.Second, "bu:q").Err() }()
+		waitBlocked(1)
+		wantInt(t, "CLIENT UNBLOCK", admin.ClientUnblock(ctx, id), 1)
+		wantNil(t, "unblocked BLPOP", <-errc)
+		go func() { errc <- rdb.BLPop(ctx, 10*time.Second, "bu:q").Err() }()
+		waitBlocked(1)
+		wantInt(t, "CLIENT UNBLOCK ERROR", admin.ClientUnblockWithError(ctx, id), 1)
+		wantErr(t, "unblocked with error", <-errc, "UNBLOCKED client unblocked via CLIENT UNBLOCK")
+		wantInt(t, "CLIENT UNBLOCK idle", admin.ClientUnblock(ctx, id), 0)
+	})
+
+	t.Run("HangUp", func(t *testing.T) {
+		// A client that leaves while blocked takes nothing: the element
+		// pushed afterwards stays for the next reader.
+		nc := dialRaw(t, srv.Addr())
+		nc.write(encodeStrings("BLPOP", "bh:q", "0"))
+		waitBlocked(1)
+		nc.nc.Close()
+		waitBlocked(0)
+		must(t, admin.RPush(ctx, "bh:q", "kept").Err())
+		wantEq(t, "element kept", admin.LRange(ctx, "bh:q", 0, -1).Val(), []string{"kept"})
+	})
+}
+
+// TestTypesNamespaces: collections of one namespace are invisible to
+// another, and DBSIZE and SCAN count only their own.
+func TestTypesNamespaces(t *testing.T) {
+	const admin, tok1, tok2 = "adminpw", "token-one", "token-two"
+	srv := internal.Start(t, internal.Options{Password: admin, Args: []string{
+		"--requirepass", admin, "--namespace.ns1", tok1, "--namespace.ns2", tok2}})
+	ctx := context.Background()
+	c1 := newGoRedis(t, srv.Addr(), 3, tok1)
+	c2 := newGoRedis(t, srv.Addr(), 2, tok2)
+	must(t, c1.HSet(ctx, "shared", "f", "v").Err())
+	must(t, c1.ZAdd(ctx, "z", redis.Z{Score: 1, Member: "m"}).Err())
+	must(t, c2.RPush(ctx, "shared", "x").Err())
+	wantStr(t, "TYPE in ns1", c1.Type(ctx, "shared"), "hash")
+	wantStr(t, "TYPE in ns2", c2.Type(ctx, "shared"), "list")
+	wantInt(t, "ZCARD from ns2", c2.ZCard(ctx, "z"), 0)
+	wantInt(t, "DBSIZE ns1", c1.DBSize(ctx), 2)
+	wantInt(t, "DBSIZE ns2", c2.DBSize(ctx), 1)
+	keys, _, err := c2.Scan(ctx, 0, "*", 100).Result()
+	must(t, err)
+	wantEq(t, "SCAN in ns2", keys, []string{"shared"})
+	wantInt(t, "DEL in ns2", c2.Del(ctx, "shared"), 1)
+	wantEq(t, "ns1's hash untouched", c1.HGetAll(ctx, "shared").Val(), map[string]string{"f": "v"})
 }

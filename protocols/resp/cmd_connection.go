@@ -225,6 +225,8 @@ func (c *conn) cmdClient(cmd *Command) {
 		c.wr.Verbatim("txt", c.describe(nil))
 	case eqFold(sub, "kill") && len(args) >= 3:
 		c.clientKill(args)
+	case eqFold(sub, "unblock") && (len(args) == 3 || len(args) == 4):
+		c.clientUnblock(args)
 	case eqFold(sub, "no-evict"), eqFold(sub, "no-touch"):
 		c.wr.OK()
 	default:
@@ -363,7 +365,11 @@ func (c *conn) describe(b []byte) []byte {
 	b = strconv.AppendInt(b, int64(now.Sub(c.created)/time.Second), 10)
 	b = append(b, " idle="...)
 	b = strconv.AppendInt(b, int64(idle/time.Second), 10)
-	b = append(b, " flags=N namespace="...)
+	if c.s.blocked.isBlocked(c.id) {
+		b = append(b, " flags=b namespace="...)
+	} else {
+		b = append(b, " flags=N namespace="...)
+	}
 	b = append(b, ns...)
 	b = append(b, " qbuf="...)
 	b = strconv.AppendInt(b, c.inPending.Load(), 10)

@@ -286,29 +286,28 @@ func (c *conn) cmdHRandField(cmd *Command) {
 			}
 			count = 1
 		}
-		picks := randomPicks(t.Size(0), count)
-		if withCount {
-			if withVals {
-				c.wr.Array(2 * len(picks))
-			} else {
-				c.wr.Array(len(picks))
-			}
-		}
-		if len(picks) == 0 {
-			return nil
-		}
-		pos, j := int64(0), 0
-		return t.HashRange(0, nil, func(f, v []byte) bool {
-			for j < len(picks) && picks[j] == pos {
-				c.wr.Bulk(f)
-				if withVals {
-					c.wr.Bulk(v)
-				}
-				j++
-			}
-			pos++
-			return j < len(picks)
+		var fields, vals zentries
+		err = randomMembers(t, 0, t.Size(0), count, func(start []byte, fn func(m, v []byte) bool) error {
+			return t.HashRange(0, start, fn)
+		}, func(f, v []byte) {
+			fields.add(f, 0)
+			vals.add(v, 0)
 		})
+		if err != nil {
+			return err
+		}
+		if withCount && withVals {
+			c.wr.Array(2 * fields.len())
+		} else if withCount {
+			c.wr.Array(fields.len())
+		}
+		for j := 0; j < fields.len(); j++ {
+			c.wr.Bulk(fields.member(j))
+			if withVals {
+				c.wr.Bulk(vals.member(j))
+			}
+		}
+		return nil
 	})
 }
 

@@ -305,6 +305,7 @@ func (c *conn) rename(cmd *Command, nx bool) (bool, bool) {
 	}
 	if ok {
 		c.dirty = true
+		c.s.blocked.signal(c.ns, cmd.Args[2])
 	}
 	return ok, true
 }

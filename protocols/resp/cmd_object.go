@@ -39,7 +39,11 @@ func (c *conn) cmdCopy(cmd *Command) {
 		c.err("ERR source and destination objects are the same")
 		return
 	}
-	c.replyChanged(c.eng.Copy(c.ns, args[1], args[2], replace))
+	copied, err := c.eng.Copy(c.ns, args[1], args[2], replace)
+	c.replyChanged(copied, err)
+	if copied {
+		c.s.blocked.signal(c.ns, args[2])
+	}
 }
 
 var objectHelp = []string{

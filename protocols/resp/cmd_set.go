@@ -152,17 +152,19 @@ func (c *conn) cmdSPop(cmd *Command) {
 			}
 			return nil
 		}
-		picks := randomPicks(t.Size(0), count)
 		var chosen [][]byte
-		pos, j := int64(0), 0
-		err = t.SetRange(0, nil, func(m []byte) bool {
-			if j < len(picks) && picks[j] == pos {
-				chosen = append(chosen, append([]byte(nil), m...))
-				j++
-			}
-			pos++
-			return j < len(picks)
-		})
+		keep := func(m, _ []byte) { chosen = append(chosen, append([]byte(nil), m...)) }
+		if size := t.Size(0); size <= exactPickMax {
+			err = randomMembers(t, 0, size, count, setWalk(t), keep)
+		} else {
+			// A large set gives up its first members, as KVRocks's SPOP
+			// does: the walk starts past the ones popped before (the
+			// engine's low hint), so a draining set stays O(count) a pop.
+			err = t.SetRange(0, nil, func(m []byte) bool {
+				keep(m, nil)
+				return int64(len(chosen)) < count
+			})
+		}
 		if err != nil {
 			return err
 		}
@@ -199,23 +201,24 @@ func (c *conn) cmdSRandMember(cmd *Command) {
 			c.wr.Null()
 			return nil
 		}
-		picks := randomPicks(t.Size(0), count)
+		var z zentries
+		if err := randomMembers(t, 0, t.Size(0), count, setWalk(t), func(m, _ []byte) { z.add(m, 0) }); err != nil {
+			return err
+		}
 		if withCount {
-			c.wr.Array(len(picks))
+			c.wr.Array(z.len())
 		}
-		if len(picks) == 0 {
-			return nil
+		for j := 0; j < z.len(); j++ {
+			c.wr.Bulk(z.member(j))
 		}
-		pos, j := int64(0), 0
-		return t.SetRange(0, nil, func(m []byte) bool {
-			for j < len(picks) && picks[j] == pos {
-				c.wr.Bulk(m)
-				j++
-			}
-			pos++
-			return j < len(picks)
-		})
+		return nil
 	})
+}
+
+func setWalk(t *engine.Txn) rangeFunc {
+	return func(start []byte, fn func(m, v []byte) bool) error {
+		return t.SetRange(0, start, func(m []byte) bool { return fn(m, nil) })
+	}
 }
 
 // SMOVE source destination member

@@ -89,6 +89,7 @@ func (c *conn) cmdZAdd(cmd *Command) {
 	}) {
 		return
 	}
+	c.s.blocked.signal(c.ns, args[1])
 	switch {
 	case f.incr && incrDone:
 		c.score(incrScore)
@@ -121,6 +122,7 @@ func (c *conn) cmdZIncrBy(cmd *Command) {
 		return err
 	}) {
 		c.score(score)
+		c.s.blocked.signal(c.ns, args[1])
 	}
 }
 
@@ -378,6 +380,7 @@ func (c *conn) cmdZRangeStore(cmd *Command) {
 		return zstore(t, 0, &z)
 	}) {
 		c.wr.Int(int64(z.len()))
+		c.s.blocked.signal(c.ns, cmd.Args[1])
 	}
 }
 
@@ -408,9 +411,7 @@ func zremRangeCmd(by rangeBy) func(c *conn, cmd *Command) {
 				return err
 			}
 			for j := 0; j < z.len(); j++ {
-				if _, err := t.ZSetRemove(0, z.member(j)); err != nil {
-					return err
-				}
+				t.ZSetRemoveScored(0, z.member(j), z.sc[j])
 			}
 			return nil
 		}) {
@@ -426,9 +427,7 @@ func zpop(t *engine.Txn, i int, count int64, max bool, z *zentries) error {
 		return err
 	}
 	for j := 0; j < z.len(); j++ {
-		if _, err := t.ZSetRemove(i, z.member(j)); err != nil {
-			return err
-		}
+		t.ZSetRemoveScored(i, z.member(j), z.sc[j])
 	}
 	return nil
 }
@@ -565,19 +564,13 @@ func (c *conn) cmdZRandMember(cmd *Command) {
 			return err
 		}
 		found = true
-		picks := randomPicks(t.Size(0), count)
-		if len(picks) == 0 {
-			return nil
-		}
-		pos, j := int64(0), 0
-		return t.ZSetByLex(0, nil, nil, false, func(m []byte, s float64) bool {
-			for j < len(picks) && picks[j] == pos {
-				z.add(m, s)
-				j++
-			}
-			pos++
-			return j < len(picks)
-		})
+		var cur float64
+		return randomMembers(t, 0, t.Size(0), count, func(start []byte, fn func(m, v []byte) bool) error {
+			return t.ZSetByLex(0, start, nil, false, func(m []byte, s float64) bool {
+				cur = s
+				return fn(m, nil)
+			})
+		}, func(m, _ []byte) { z.add(m, cur) })
 	}) {
 		return
 	}
@@ -832,6 +825,7 @@ func zsetAlgebraCmd(op setOp, store bool) func(c *conn, cmd *Command) {
 		}
 		if store {
 			c.wr.Int(int64(z.len()))
+			c.s.blocked.signal(c.ns, args[1])
 			return
 		}
 		zsortByScore(&z)

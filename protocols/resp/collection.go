@@ -227,3 +227,114 @@ func sortSlice(idx []int, less func(a, b int) bool) {
 		return 0
 	})
 }
+
+// exactPickMax is the largest collection whose random picks are exactly
+// uniform (one walk over it); larger ones are sampled from random points.
+const exactPickMax = 1024
+
+// randomPoint returns a random byte string between first and last (in
+// byte order): the common prefix, then a byte drawn between theirs, then
+// random bytes. Seeking there lands on members spread over the
+// collection without walking it.
+func randomPoint(first, last []byte) []byte {
+	p := 0
+	for p < len(first) && p < len(last) && first[p] == last[p] {
+		p++
+	}
+	out := append([]byte(nil), first[:p]...)
+	lo, hi := 0, 255
+	if p < len(first) {
+		lo = int(first[p])
+	}
+	if p < len(last) {
+		hi = int(last[p])
+	}
+	if hi < lo {
+		hi = lo
+	}
+	out = append(out, byte(lo+rand.IntN(hi-lo+1)))
+	for i := 0; i < 4; i++ {
+		out = append(out, byte(rand.Uint32()))
+	}
+	return out
+}
+
+// rangeFunc walks a collection from start (inclusive; nil: the first) in
+// byte order until fn returns false.
+type rangeFunc func(start []byte, fn func(m, v []byte) bool) error
+
+// sampleRun calls emit for up to count consecutive members starting at a
+// random point, wrapping around once: O(count) whatever the size.
+func sampleRun(walk rangeFunc, first, last []byte, count int64, emit func(m, v []byte)) error {
+	if first == nil || count <= 0 {
+		return nil
+	}
+	start := randomPoint(first, last)
+	n := int64(0)
+	if err := walk(start, func(m, v []byte) bool {
+		emit(m, v)
+		n++
+		return n < count
+	}); err != nil || n >= count {
+		return err
+	}
+	return walk(nil, func(m, v []byte) bool {
+		if compareBytes(m, start) >= 0 {
+			return false
+		}
+		emit(m, v)
+		n++
+		return n < count
+	})
+}
+
+// samplePicks calls emit count times (repetitions allowed), each the
+// member at or after an independent random point.
+func samplePicks(walk rangeFunc, first, last []byte, count int64, emit func(m, v []byte)) error {
+	if first == nil {
+		return nil
+	}
+	for ; count > 0; count-- {
+		got := false
+		start := randomPoint(first, last)
+		if err := walk(start, func(m, v []byte) bool { emit(m, v); got = true; return false }); err != nil {
+			return err
+		}
+		if !got {
+			if err := walk(nil, func(m, v []byte) bool { emit(m, v); return false }); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// randomMembers picks count members as SRANDMEMBER, HRANDFIELD and
+// ZRANDMEMBER do (count < 0: -count picks with repetition; > 0: distinct,
+// at most size): uniformly by one walk for small collections, by sampling
+// from random points for large ones.
+func randomMembers(t *engine.Txn, i int, size, count int64, walk rangeFunc, emit func(m, v []byte)) error {
+	if size <= exactPickMax {
+		picks := randomPicks(size, count)
+		if len(picks) == 0 {
+			return nil
+		}
+		pos, j := int64(0), 0
+		return walk(nil, func(m, v []byte) bool {
+			for j < len(picks) && picks[j] == pos {
+				emit(m, v)
+				j++
+			}
+			pos++
+			return j < len(picks)
+		})
+	}
+	first, last, err := t.Edges(i)
+	if err != nil {
+		return err
+	}
+	if count < 0 {
+		return samplePicks(walk, first, last, -count, emit)
+	}
+	return sampleRun(walk, first, last, min(count, size), emit)
+}

@@ -113,6 +113,7 @@ type Server struct {
 	idle     idleReaper
 	fast     *fastpath.Server // BLOB.* fabric forms (cmd_blob.go); nil: none
 	rates    rateSampler
+	blocked  blockRegistry // clients in BLPOP & co.
 }
 
 // serverStats are totals of closed connections plus server-wide counters;

@@ -1,9 +1,5 @@
 package resp
 
-import (
-	"math"
-)
-
 // Parsers of sorted-set arguments: ZADD's flags, score and lex range
 // bounds, and every form of ZRANGE. They allocate nothing and are fuzzed
 // (fuzz_zset_test.go).
@@ -301,5 +297,3 @@ func rankWindow(start, stop, n int64) (int64, int64, bool) {
 	}
 	return start, stop, true
 }
-
-var negInf, posInf = math.Inf(-1), math.Inf(1)
