@@ -277,6 +277,22 @@ func (c *Client) appendTriples(args [][]byte, segs []Segment) [][]byte {
 	return args
 }
 
+// Triples returns the (rkey, addr, len) arguments naming segs, for
+// commands built by hand (Do). Nil on TCP.
+func (c *Client) Triples(segs []Segment) ([]string, error) {
+	if c.ep == nil {
+		return nil, nil
+	}
+	if err := c.check(segs); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, a := range c.appendTriples(nil, segs) {
+		out = append(out, string(a))
+	}
+	return out, nil
+}
+
 // Set stores buf[off:off+n] under key.
 func (c *Client) Set(key string, buf *Buffer, off, n int) error {
 	return c.SetV(key, n, []Segment{{buf, off, n}})

@@ -14,6 +14,7 @@ import (
 // domain's address vector. Close it when the connection ends.
 type Session struct {
 	s     *Server
+	addr  []byte
 	peers []fabric.Peer
 
 	mu     sync.Mutex
@@ -44,7 +45,7 @@ func (s *Server) Hello(addr []byte) (*Session, error) {
 		s.stats.RefusedHellos.Add(1)
 		return nil, ErrTooManySessions
 	}
-	x := &Session{s: s}
+	x := &Session{s: s, addr: append([]byte(nil), addr...)}
 	s.sessions[x] = struct{}{}
 	s.mu.Unlock()
 	for _, d := range s.eps {
@@ -230,6 +231,7 @@ func (x *Session) transfer(write bool, local [][]byte, regions []Region, release
 			st.HeldBytes.Add(-held)
 			release()
 		})
+		x.reconnect(di)
 	} else if err != nil {
 		release()
 	}
@@ -254,6 +256,18 @@ func (x *Session) transfer(write bool, local [][]byte, regions []Region, release
 		return &TransferError{Write: write, Err: err}
 	}
 	return nil
+}
+
+// reconnect removes the client's address from domain di and inserts it
+// again: providers fail (cancel) the operations still posted to a removed
+// peer, which ends a timed-out transfer and frees its pages, and the
+// session goes on with a fresh connection.
+func (x *Session) reconnect(di int) {
+	ep := x.s.eps[di].ep
+	ep.RemovePeer(x.peers[di])
+	if p, err := ep.InsertPeer(x.addr); err == nil {
+		x.peers[di] = p
+	}
 }
 
 // Get writes the value v into the client's regions (fi_write) and

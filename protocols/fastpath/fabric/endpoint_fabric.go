@@ -146,11 +146,17 @@ func (e *Endpoint) Register(base uintptr, n uint64, access uint64) (*Region, err
 	return r, nil
 }
 
-// Close deregisters the region.
+// Close deregisters the region (closing the endpoint deregisters all).
 func (r *Region) Close() {
-	if r != nil && r.e != nil {
-		C.gcf_mr_close(r.e.p, r.handle)
-		r.e = nil
+	if r == nil || r.e == nil {
+		return
+	}
+	e := r.e
+	r.e = nil
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.closed {
+		C.gcf_mr_close(e.p, r.handle)
 	}
 }
 
@@ -224,8 +230,14 @@ func (e *Endpoint) Post(write bool, mem *Region, peer Peer, ops []Op, deadline t
 			}
 			e.inflight.Add(-1)
 			e.releaseSlot(s)
-			b.complete(0, errorOf(name, rc))
-			err = errorOf(name, rc)
+			if rc == eagain {
+				// The queue stayed full (or the connection to the peer
+				// never came up) until the deadline.
+				err = ErrTimeout
+			} else {
+				err = errorOf(name, rc)
+			}
+			b.complete(0, err)
 			break
 		}
 		if err != nil {
