@@ -48,6 +48,9 @@ deps:
 # go test's cache cannot see that the server binary they run has changed.
 unit: deps build
 	GPUCACHE_BIN=$(BIN) GPUCACHE_REQUIRE_TOOLS=1 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	$(GO) build -tags fabric -o $(BIN)-fabric ./cmd/gpucache
+	GPUCACHE_BIN=$(BIN) GPUCACHE_FABRIC_BIN=$(BIN)-fabric GPUCACHE_REQUIRE_TOOLS=1 $(GO) test -tags fabric -count=1 \
+		-timeout $(TEST_TIMEOUT) ./protocols/fastpath/... ./client/... ./compat-tests/fastpath/...
 
 race:
 	$(GO) test -race -timeout $(TEST_TIMEOUT) $(RACE_PKGS)
@@ -66,7 +69,9 @@ lint: staticcheck
 	@echo "gofmt -l"; out=$$(gofmt -l $$(git ls-files '*.go')); \
 		if [ -n "$$out" ]; then echo "not gofmt'ed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags fabric ./protocols/fastpath/... ./client/... ./compat-tests/fastpath/...
 	$(STATICCHECK) $(STATICCHECK_FLAGS) ./...
+	$(STATICCHECK) $(STATICCHECK_FLAGS) -tags fabric ./protocols/fastpath/... ./client/... ./compat-tests/fastpath/...
 
 staticcheck:
 	@if ! "$(STATICCHECK)" -version 2>/dev/null | grep -q "$(patsubst v%,%,$(STATICCHECK_VERSION))"; then \

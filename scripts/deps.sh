@@ -10,6 +10,10 @@
 #   qemu-user-static qemu-aarch64-static, for `make arm64`
 #   versitygw        the S3 conformance suite (v1.8.0, built with go install
 #                    into GOPATH/bin), for compat-tests/s3
+#   libfabric-dev    libfabric's headers and library, for the fast path
+#                    (go build -tags fabric; protocols/fastpath, client,
+#                    compat-tests/fastpath)
+#   libfabric-bin    fi_info, to see the providers (tcp;ofi_rxm, shm)
 #   nodejs, npm      for the JavaScript S3 clients (the AWS SDK for
 #                    JavaScript v3 and the AWS Common Runtime), pinned in
 #                    compat-tests/s3/testdata/js/package-lock.json and
@@ -28,6 +32,8 @@ have redis-server || missing+=(redis-server)
 /usr/bin/python3 -c 'import awscrt.s3' 2>/dev/null || missing+=(python3-awscrt)
 have qemu-aarch64-static || missing+=(qemu-user-static)
 have s3cmd || missing+=(s3cmd)
+[ -f /usr/include/rdma/fabric.h ] || missing+=(libfabric-dev)
+have fi_info || missing+=(libfabric-bin)
 have node || missing+=(nodejs)
 have npm || missing+=(npm)
 
