@@ -10,6 +10,7 @@
 #   make bench    benchmarks, in benchstat's input format (bench.txt)
 #   make fuzz     every Fuzz target for FUZZTIME each
 #   make arm64    cross-build for linux/arm64 and run the device tests under qemu
+#   make arm64-fabric  the same with the fabric (cgo, multiarch libfabric-dev:arm64)
 #   make run      run the server (ARGS="--port 6380 --dir /tmp/d")
 #   make deps     install redis-tools, redis-server, awscli, s3cmd, qemu-user-static,
 #                 nodejs and the JavaScript S3 clients (npm ci), versitygw
@@ -33,7 +34,7 @@ STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 # S3's error texts exactly, capitals and all.
 STATICCHECK_FLAGS ?= -checks inherit,-ST1005
 
-.PHONY: all build test unit race race-compat lint bench fuzz arm64 run deps staticcheck clean
+.PHONY: all build test unit race race-compat lint bench fuzz arm64 arm64-fabric run deps staticcheck clean
 
 all: build
 
@@ -92,6 +93,10 @@ arm64:
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) vet ./...
 	@if [ -x scripts/qemu-arm64-test.sh ]; then scripts/qemu-arm64-test.sh -test.short; \
 	else echo "scripts/qemu-arm64-test.sh not present: build only"; fi
+
+# The fabric build (cgo) for linux/arm64, its binding tested under qemu.
+arm64-fabric:
+	scripts/arm64-fabric.sh
 
 run:
 	$(GO) run ./cmd/gpucache $(ARGS)
