@@ -301,6 +301,7 @@ func (e *Endpoint) poll() {
 	var ctx [64]C.uint64_t
 	var status [64]C.int
 	idle := 0
+	var backoff time.Duration
 	for {
 		if e.inflight.Load() == 0 {
 			select {
@@ -322,11 +323,17 @@ func (e *Endpoint) poll() {
 		if n <= 0 {
 			idle++
 			if !e.canWait && idle > 64 {
-				runtime.Gosched()
+				// A queue nobody can wait on (shm) is polled: at once
+				// for a while, then backing off up to pollMax between
+				// polls, which bounds the CPU a long transfer burns
+				// while the peer works, at the cost of up to pollMax of
+				// latency.
+				backoff = min(max(2*backoff, pollMin), pollMax)
+				e.sleep(backoff)
 			}
 			continue
 		}
-		idle = 0
+		idle, backoff = 0, 0
 		for i := 0; i < n; i++ {
 			s := uint32(ctx[i])
 			if s >= maxSlots {
@@ -348,6 +355,24 @@ func (e *Endpoint) poll() {
 			}
 			sl.b.complete(sl.n, err)
 		}
+	}
+}
+
+// Polling backoff for queues that cannot block (see poll).
+const (
+	pollMin = 20 * time.Microsecond
+	pollMax = 500 * time.Microsecond
+)
+
+// sleep waits d, or less when Post wakes the poller for new work.
+func (e *Endpoint) sleep(d time.Duration) {
+	t := time.NewTimer(d)
+	select {
+	case <-t.C:
+	case <-e.wake:
+		t.Stop()
+	case <-e.stop:
+		t.Stop()
 	}
 }
 
