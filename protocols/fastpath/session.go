@@ -199,7 +199,11 @@ func plan(ops []fabric.Op, local [][]byte, regions []Region) []fabric.Op {
 // still in flight have ended (until then the pages stay held, so a late
 // completion never lands in reused memory). On success the caller keeps
 // the memory.
-func (x *Session) transfer(write bool, local [][]byte, regions []Region, release func()) error {
+//
+// filled, when set, hears how many leading bytes of local are final as
+// the operations complete (in any order), so a value read from the client
+// can start on its way to the NVMe tier before the whole of it arrived.
+func (x *Session) transfer(write bool, local [][]byte, regions []Region, release func(), filled func(int64)) error {
 	deadline := time.Now().Add(x.s.cfg.Timeout)
 	d, di, err := x.begin(deadline)
 	if err != nil {
@@ -217,6 +221,9 @@ func (x *Session) transfer(write bool, local [][]byte, regions []Region, release
 	x.mu.Unlock()
 	start := time.Now()
 	b := d.ep.Post(write, d.arena, x.peers[di], ops, deadline)
+	if filled != nil {
+		waitFilled(b, ops, deadline, filled)
+	}
 	err = b.Wait(deadline)
 	us := time.Since(start).Microseconds()
 	st := &x.s.stats
@@ -258,6 +265,28 @@ func (x *Session) transfer(write bool, local [][]byte, regions []Region, release
 	return nil
 }
 
+// waitFilled reports the final leading bytes of a batch's local memory to
+// filled as its operations complete, until it is done or the deadline.
+func waitFilled(b *fabric.Batch, ops []fabric.Op, deadline time.Time, filled func(int64)) {
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	k, n := 0, int64(0)
+	for {
+		select {
+		case <-b.Done():
+			return
+		case <-t.C:
+			return
+		case <-b.Progress():
+			p := b.Prefix()
+			for ; k < p; k++ {
+				n += int64(ops[k].Len)
+			}
+			filled(n)
+		}
+	}
+}
+
 // reconnect removes the client's address from domain di and inserts it
 // again: providers fail (cancel) the operations still posted to a removed
 // peer, which ends a timed-out transfer and frees its pages, and the
@@ -284,7 +313,7 @@ func (x *Session) Get(v *engine.Value, regions []Region) error {
 			return x.getCopy(v, regions)
 		}
 	}
-	if err := x.transfer(true, bufs, regions, v.Release); err != nil {
+	if err := x.transfer(true, bufs, regions, v.Release, nil); err != nil {
 		return err
 	}
 	v.Release()
@@ -307,7 +336,7 @@ func (x *Session) getCopy(v *engine.Value, regions []Region) error {
 		}
 	}
 	v.Release()
-	if err := x.transfer(true, pages, regions, buf.Release); err != nil {
+	if err := x.transfer(true, pages, regions, buf.Release, nil); err != nil {
 		return err
 	}
 	buf.Release()
@@ -325,7 +354,21 @@ func (x *Session) Set(n int64, regions []Region) (*engine.Buffer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := x.transfer(false, buf.Pages(), regions, buf.Release); err != nil {
+	pages := buf.Pages()
+	full := 0 // pages reported filled
+	var at int64
+	filled := func(n int64) {
+		k := full
+		for k < len(pages) && at+int64(len(pages[k])) <= n {
+			at += int64(len(pages[k]))
+			k++
+		}
+		if k > full {
+			full = k
+			buf.Filled(k)
+		}
+	}
+	if err := x.transfer(false, pages, regions, buf.Release, filled); err != nil {
 		return nil, err
 	}
 	return buf, nil

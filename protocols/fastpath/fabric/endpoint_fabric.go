@@ -58,6 +58,7 @@ type Endpoint struct {
 
 type slot struct {
 	b *Batch
+	i int // the operation's index in its batch
 	n uint64
 }
 
@@ -197,7 +198,7 @@ func errorOf(op string, rc int) *Error {
 // mem is the registered region holding every op's local memory. When the
 // send queue is full, Post waits for completions, up to deadline.
 func (e *Endpoint) Post(write bool, mem *Region, peer Peer, ops []Op, deadline time.Time) *Batch {
-	b := newBatch()
+	b := newBatch(len(ops))
 	handle := C.int(-1)
 	if mem != nil {
 		handle = mem.handle
@@ -209,13 +210,13 @@ func (e *Endpoint) Post(write bool, mem *Region, peer Peer, ops []Op, deadline t
 	}
 	var err error
 	for _, op := range ops {
-		s, serr := e.takeSlot(deadline)
+		i := b.add()
+		s, serr := e.takeSlot(deadline, slot{b: b, i: i, n: op.Len})
 		if serr != nil {
+			b.complete(-1, 0, serr)
 			err = serr
 			break
 		}
-		e.slots[s] = slot{b: b, n: op.Len}
-		b.add()
 		e.inflight.Add(1)
 		for {
 			rc := int(C.gcf_post(e.p, w, handle, C.uint64_t(op.Local), C.uint64_t(op.Len), C.uint64_t(peer),
@@ -237,7 +238,7 @@ func (e *Endpoint) Post(write bool, mem *Region, peer Peer, ops []Op, deadline t
 			} else {
 				err = errorOf(name, rc)
 			}
-			b.complete(0, err)
+			b.complete(-1, 0, err)
 			break
 		}
 		if err != nil {
@@ -257,7 +258,8 @@ func (e *Endpoint) kick() {
 	}
 }
 
-func (e *Endpoint) takeSlot(deadline time.Time) (uint32, error) {
+// takeSlot takes a free slot for an operation and records it there.
+func (e *Endpoint) takeSlot(deadline time.Time, sl slot) (uint32, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if len(e.free) == 0 {
@@ -279,6 +281,7 @@ func (e *Endpoint) takeSlot(deadline time.Time) (uint32, error) {
 	}
 	s := e.free[len(e.free)-1]
 	e.free = e.free[:len(e.free)-1]
+	e.slots[s] = sl
 	return s, nil
 }
 
@@ -353,7 +356,7 @@ func (e *Endpoint) poll() {
 			if status[i] != 0 {
 				err = errorOf("completion", int(status[i]))
 			}
-			sl.b.complete(sl.n, err)
+			sl.b.complete(sl.i, sl.n, err)
 		}
 	}
 }

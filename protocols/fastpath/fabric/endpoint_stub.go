@@ -52,7 +52,7 @@ func (e *Endpoint) InsertPeer(addr []byte) (Peer, error) { return 0, ErrUnavaila
 func (e *Endpoint) RemovePeer(p Peer) error { return ErrUnavailable }
 
 func (e *Endpoint) Post(write bool, mem *Region, peer Peer, ops []Op, deadline time.Time) *Batch {
-	b := newBatch()
+	b := newBatch(0)
 	b.seal(ErrUnavailable)
 	return b
 }

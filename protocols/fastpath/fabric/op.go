@@ -27,19 +27,28 @@ type Batch struct {
 	left    bool        // abandoned by its waiter
 	Bytes   uint64      // bytes of operations that completed successfully
 	Count   int         // operations posted
+
+	ended  []bool        // per operation, in posting order: completed successfully
+	prefix int           // operations 0..prefix-1 all completed successfully
+	notify chan struct{} // a completion advanced prefix
 }
 
-func newBatch() *Batch { return &Batch{done: make(chan struct{})} }
+func newBatch(n int) *Batch {
+	return &Batch{done: make(chan struct{}), ended: make([]bool, n), notify: make(chan struct{}, 1)}
+}
 
-func (b *Batch) add() {
+// add accounts for the next operation and returns its index.
+func (b *Batch) add() int {
 	b.mu.Lock()
 	b.pending++
+	i := b.Count
 	b.Count++
 	b.mu.Unlock()
+	return i
 }
 
-// complete records one operation's end.
-func (b *Batch) complete(n uint64, err error) {
+// complete records the end of operation i.
+func (b *Batch) complete(i int, n uint64, err error) {
 	b.mu.Lock()
 	b.pending--
 	if err != nil && b.err == nil {
@@ -47,8 +56,32 @@ func (b *Batch) complete(n uint64, err error) {
 	}
 	if err == nil {
 		b.Bytes += n
+		if i >= 0 && i < len(b.ended) {
+			b.ended[i] = true
+			old := b.prefix
+			for b.prefix < len(b.ended) && b.ended[b.prefix] {
+				b.prefix++
+			}
+			if b.prefix > old {
+				select {
+				case b.notify <- struct{}{}:
+				default:
+				}
+			}
+		}
 	}
 	b.finishLocked()
+}
+
+// Progress is signalled when more leading operations have completed.
+func (b *Batch) Progress() <-chan struct{} { return b.notify }
+
+// Prefix is how many leading operations (in posting order) have all
+// completed successfully: their memory is final.
+func (b *Batch) Prefix() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.prefix
 }
 
 // seal marks the end of posting; err, if any, is why posting stopped.
