@@ -4,8 +4,10 @@ package fastpath
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -124,5 +126,58 @@ func TestBlobFailures(t *testing.T) {
 			h := srv.InfoInt(t, "fastpath_held_bytes")
 			waitInfo(t, srv, "fastpath_arena_used_bytes", func(v int64) bool { return v <= base+h+n })
 		})
+	}
+}
+
+// TestBlobLimits: HELLO beyond fabric-max-sessions is refused (the client
+// falls back to TCP and says why); transfers beyond fabric-max-transfers
+// wait for a slot and then complete.
+func TestBlobLimits(t *testing.T) {
+	p := providers[0]
+	srv := start(t, p, "--fabric-max-sessions", "2", "--fabric-max-transfers", "1")
+	var cs []*client.Client
+	for i := 0; i < 2; i++ {
+		cs = append(cs, dial(t, srv, p))
+	}
+	extra, err := client.Dial(srv.Addr(), client.Options{Provider: p.name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer extra.Close()
+	if extra.Transport() != "tcp" || !strings.Contains(fmt.Sprint(extra.FallbackReason()), "fabric-max-sessions") {
+		t.Fatalf("third client: transport %s, reason %v", extra.Transport(), extra.FallbackReason())
+	}
+	const n = 16 << 20
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*len(cs))
+	for i, c := range cs {
+		buf := alloc(t, c, n)
+		pattern(buf.Bytes(), 100+i)
+		wg.Add(1)
+		go func(i int, c *client.Client, buf *client.Buffer) {
+			defer wg.Done()
+			key := fmt.Sprintf("lim%d", i)
+			for j := 0; j < 4; j++ {
+				if err := c.Set(key, buf, 0, n); err != nil {
+					errs <- err
+					return
+				}
+				if got, _, err := c.Get(key, buf, 0, n); err != nil || got != n {
+					errs <- fmt.Errorf("get: %d %v", got, err)
+					return
+				}
+			}
+		}(i, c, buf)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if w := srv.InfoInt(t, "fastpath_transfer_waits"); w == 0 {
+		t.Log("no transfer waited for a slot this run (the two clients never overlapped)")
+	}
+	if v := srv.InfoInt(t, "fastpath_sessions_refused"); v != 1 {
+		t.Fatalf("fastpath_sessions_refused %d, want 1", v)
 	}
 }
