@@ -220,11 +220,24 @@ func (x *Session) transfer(write bool, local [][]byte, regions []Region, release
 	x.ops = ops
 	x.mu.Unlock()
 	start := time.Now()
-	b := d.ep.Post(write, d.arena, x.peers[di], ops, deadline)
+	var watched chan struct{}
+	var watch func(*fabric.Batch)
 	if filled != nil {
-		waitFilled(b, ops, deadline, filled)
+		// NB: concurrent with posting (PostWatched), and over before
+		// transfer returns, so filled never runs beside the caller's Put.
+		watched = make(chan struct{})
+		watch = func(b *fabric.Batch) {
+			go func() {
+				defer close(watched)
+				waitFilled(b, ops, deadline, filled)
+			}()
+		}
 	}
+	b := d.ep.PostWatched(write, d.arena, x.peers[di], ops, deadline, watch)
 	err = b.Wait(deadline)
+	if watched != nil {
+		<-watched
+	}
 	us := time.Since(start).Microseconds()
 	st := &x.s.stats
 	if errors.Is(err, fabric.ErrTimeout) {

@@ -198,7 +198,18 @@ func errorOf(op string, rc int) *Error {
 // mem is the registered region holding every op's local memory. When the
 // send queue is full, Post waits for completions, up to deadline.
 func (e *Endpoint) Post(write bool, mem *Region, peer Peer, ops []Op, deadline time.Time) *Batch {
+	return e.PostWatched(write, mem, peer, ops, deadline, nil)
+}
+
+// PostWatched is Post that hands the batch to watch before the first
+// operation is posted: some providers (shm) move the bytes while posting,
+// so a watcher of Progress sees the leading operations end while the rest
+// are still being posted.
+func (e *Endpoint) PostWatched(write bool, mem *Region, peer Peer, ops []Op, deadline time.Time, watch func(*Batch)) *Batch {
 	b := newBatch(len(ops))
+	if watch != nil {
+		watch(b)
+	}
 	handle := C.int(-1)
 	if mem != nil {
 		handle = mem.handle
