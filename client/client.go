@@ -46,7 +46,6 @@ type Client struct {
 	fallback  error
 	servers   [][]byte
 	args      [][]byte
-	num       [][]byte
 }
 
 // Dial connects to a gpucache (or any server of the BLOB.* protocol) at

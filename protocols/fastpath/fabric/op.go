@@ -37,42 +37,6 @@ func newBatch(n int) *Batch {
 	return &Batch{done: make(chan struct{}), ended: make([]bool, n), notify: make(chan struct{}, 1)}
 }
 
-// add accounts for the next operation and returns its index.
-func (b *Batch) add() int {
-	b.mu.Lock()
-	b.pending++
-	i := b.Count
-	b.Count++
-	b.mu.Unlock()
-	return i
-}
-
-// complete records the end of operation i.
-func (b *Batch) complete(i int, n uint64, err error) {
-	b.mu.Lock()
-	b.pending--
-	if err != nil && b.err == nil {
-		b.err = err
-	}
-	if err == nil {
-		b.Bytes += n
-		if i >= 0 && i < len(b.ended) {
-			b.ended[i] = true
-			old := b.prefix
-			for b.prefix < len(b.ended) && b.ended[b.prefix] {
-				b.prefix++
-			}
-			if b.prefix > old {
-				select {
-				case b.notify <- struct{}{}:
-				default:
-				}
-			}
-		}
-	}
-	b.finishLocked()
-}
-
 // Progress is signalled when more leading operations have completed.
 func (b *Batch) Progress() <-chan struct{} { return b.notify }
 
