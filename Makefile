@@ -10,6 +10,7 @@
 #   make bench    benchmarks, in benchstat's input format (bench.txt)
 #   make fuzz     every Fuzz target for FUZZTIME each
 #   make arm64    cross-build for linux/arm64 and run the device tests under qemu
+#   make arm64-fabric  the same with the fabric (cgo, multiarch libfabric-dev:arm64)
 #   make run      run the server (ARGS="--port 6380 --dir /tmp/d")
 #   make deps     install redis-tools, redis-server, awscli, s3cmd, qemu-user-static,
 #                 docker-compose, prometheus, the Dockerfile linter (npm ci),
@@ -34,7 +35,7 @@ STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 # S3's error texts exactly, capitals and all.
 STATICCHECK_FLAGS ?= -checks inherit,-ST1005
 
-.PHONY: all build test unit race race-compat lint bench fuzz arm64 run deps staticcheck clean
+.PHONY: all build test unit race race-compat lint bench fuzz arm64 arm64-fabric run deps staticcheck clean
 
 all: build
 
@@ -49,6 +50,9 @@ deps:
 # go test's cache cannot see that the server binary they run has changed.
 unit: deps build
 	GPUCACHE_BIN=$(BIN) GPUCACHE_REQUIRE_TOOLS=1 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	$(GO) build -tags fabric -o $(BIN)-fabric ./cmd/gpucache
+	GPUCACHE_BIN=$(BIN) GPUCACHE_FABRIC_BIN=$(BIN)-fabric GPUCACHE_REQUIRE_TOOLS=1 $(GO) test -tags fabric -count=1 \
+		-timeout $(TEST_TIMEOUT) ./protocols/fastpath/... ./client/... ./compat-tests/fastpath/...
 
 race:
 	$(GO) test -race -timeout $(TEST_TIMEOUT) $(RACE_PKGS)
@@ -67,7 +71,9 @@ lint: staticcheck
 	@echo "gofmt -l"; out=$$(gofmt -l $$(git ls-files '*.go')); \
 		if [ -n "$$out" ]; then echo "not gofmt'ed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags fabric ./protocols/fastpath/... ./client/... ./compat-tests/fastpath/...
 	$(STATICCHECK) $(STATICCHECK_FLAGS) ./...
+	$(STATICCHECK) $(STATICCHECK_FLAGS) -tags fabric ./protocols/fastpath/... ./client/... ./compat-tests/fastpath/...
 
 staticcheck:
 	@if ! "$(STATICCHECK)" -version 2>/dev/null | grep -q "$(patsubst v%,%,$(STATICCHECK_VERSION))"; then \
@@ -88,6 +94,10 @@ arm64:
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) vet ./...
 	@if [ -x scripts/qemu-arm64-test.sh ]; then scripts/qemu-arm64-test.sh -test.short; \
 	else echo "scripts/qemu-arm64-test.sh not present: build only"; fi
+
+# The fabric build (cgo) for linux/arm64, its binding tested under qemu.
+arm64-fabric:
+	scripts/arm64-fabric.sh
 
 run:
 	$(GO) run ./cmd/gpucache $(ARGS)

@@ -25,6 +25,10 @@ Usage:
   gpucache-bench run --target raw  measure only the raw loopback probe
   gpucache-bench raw-server --listen H:P
                                    serve the raw probe for a client on another host
+  gpucache-bench blob --gpucache-bin B
+                                   BLOB.SET/GET over each libfabric provider beside RESP
+                                   SET/GET of the same values (build B and this tool with
+                                   -tags fabric); gpucache-bench blob -h for its flags
   gpucache-bench plot --json R.json --out P.svg
                                    draw the SVG plot of a saved JSON report
 
@@ -50,6 +54,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return rawServerMain(args, stderr)
 	case "plot":
 		return plotMain(args, stderr)
+	case "blob":
+		return blobMain(args, stdout, stderr)
 	}
 	if cmd != "compare" && cmd != "run" {
 		fmt.Fprintf(stderr, "gpucache-bench: unknown command %q (want compare, run or raw-server)\n", cmd)

@@ -46,7 +46,6 @@ type Client struct {
 	fallback  error
 	servers   [][]byte
 	args      [][]byte
-	num       [][]byte
 }
 
 // Dial connects to a gpucache (or any server of the BLOB.* protocol) at
@@ -275,6 +274,22 @@ func (c *Client) appendTriples(args [][]byte, segs []Segment) [][]byte {
 			strconv.AppendUint(nil, uint64(s.Len), 10))
 	}
 	return args
+}
+
+// Triples returns the (rkey, addr, len) arguments naming segs, for
+// commands built by hand (Do). Nil on TCP.
+func (c *Client) Triples(segs []Segment) ([]string, error) {
+	if c.ep == nil {
+		return nil, nil
+	}
+	if err := c.check(segs); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, a := range c.appendTriples(nil, segs) {
+		out = append(out, string(a))
+	}
+	return out, nil
 }
 
 // Set stores buf[off:off+n] under key.

@@ -60,6 +60,10 @@ func readLine(r *bufio.Reader) ([]byte, error) {
 	return line[:len(line)-2], nil
 }
 
+// maxBulk bounds a bulk reply read into new memory (a server's
+// proto-max-bulk-len is 512 MiB by default; 1 GiB leaves room).
+const maxBulk = 1 << 30
+
 // readReply reads one reply. A bulk string goes to into when into is
 // long enough (the TCP form of GET into a Buffer), else to a new slice.
 func readReply(r *bufio.Reader, into []byte) (reply, error) {
@@ -100,6 +104,8 @@ func readReply(r *bufio.Reader, into []byte) (reply, error) {
 		}
 		if int64(len(into)) >= n {
 			rp.Str = into[:n]
+		} else if n > maxBulk {
+			return rp, &ProtocolError{"bulk string of " + strconv.FormatInt(n, 10) + " bytes"}
 		} else {
 			rp.Str = make([]byte, n)
 		}

@@ -39,6 +39,7 @@ func startAdmin(addr string, eng *engine.Engine, rs *resp.Server, s3s *s3.Server
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(engineCollector{eng: eng, rs: rs})
+	reg.MustRegister(fastpathCollector{rs.FastPath()})
 	if s3s != nil {
 		reg.MustRegister(s3Collector{s3s})
 	}

@@ -38,9 +38,7 @@ func startFastPath(cfg *Config, eng *engine.Engine, logf func(string, ...any)) *
 	if fc.Provider == "" {
 		return fastpath.New(eng, fc)
 	}
-	for _, f := range strings.FieldsFunc(cfg.Get("fabric-interfaces"), func(r rune) bool { return r == ',' || r == ' ' }) {
-		fc.Interfaces = append(fc.Interfaces, f)
-	}
+	fc.Interfaces = strings.FieldsFunc(cfg.Get("fabric-interfaces"), func(r rune) bool { return r == ',' || r == ' ' })
 	if fc.Provider != "shm" {
 		fc.Node, fc.Interfaces = fabricNode(strings.Fields(cfg.Get("bind")), fc.Interfaces)
 	}

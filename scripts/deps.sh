@@ -13,6 +13,10 @@
 #                    large SETs with
 #   versitygw        the S3 conformance suite (v1.8.0, built with go install
 #                    into GOPATH/bin), for compat-tests/s3
+#   libfabric-dev    libfabric's headers and library, for the fast path
+#                    (go build -tags fabric; protocols/fastpath, client,
+#                    compat-tests/fastpath)
+#   libfabric-bin    fi_info, to see the providers (tcp;ofi_rxm, shm)
 #   nodejs, npm      for the JavaScript S3 clients (the AWS SDK for
 #                    JavaScript v3 and the AWS Common Runtime), pinned in
 #                    compat-tests/s3/testdata/js/package-lock.json and
@@ -41,6 +45,8 @@ have qemu-aarch64-static || missing+=(qemu-user-static)
 have s3cmd || missing+=(s3cmd)
 /usr/bin/python3 -c 'import redis' 2>/dev/null || missing+=(python3-redis)
 have fio || missing+=(fio)
+[ -f /usr/include/rdma/fabric.h ] || missing+=(libfabric-dev)
+have fi_info || missing+=(libfabric-bin)
 have node || missing+=(nodejs)
 have npm || missing+=(npm)
 have docker-compose || missing+=(docker-compose)

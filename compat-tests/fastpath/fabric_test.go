@@ -6,9 +6,12 @@ import (
 	"bytes"
 	"fmt"
 	"hash/crc32"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -106,7 +109,8 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 func TestBlobRoundTrip(t *testing.T) {
 	for _, p := range providers {
 		t.Run(p.name, func(t *testing.T) {
-			srv := start(t, p)
+			admin := internal.FreePort(t)
+			srv := start(t, p, "--admin-port", strconv.Itoa(admin))
 			c := dial(t, srv, p)
 			const max = 32<<20 + 4096
 			src, dst := alloc(t, c, max), alloc(t, c, max)
@@ -157,6 +161,15 @@ func TestBlobRoundTrip(t *testing.T) {
 			info, err := c.Do("INFO", "fastpath")
 			if err != nil || !strings.Contains(info.(string), "fastpath_provider:"+p.name) {
 				t.Fatalf("INFO fastpath: %q %v", info, err)
+			}
+			resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(admin) + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if want := `gpucache_fastpath_enabled{provider="` + p.name + `"} 1`; !strings.Contains(string(body), want) {
+				t.Fatalf("/metrics lacks %s", want)
 			}
 		})
 	}

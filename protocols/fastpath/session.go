@@ -14,6 +14,7 @@ import (
 // domain's address vector. Close it when the connection ends.
 type Session struct {
 	s     *Server
+	addr  []byte
 	peers []fabric.Peer
 
 	mu     sync.Mutex
@@ -44,7 +45,7 @@ func (s *Server) Hello(addr []byte) (*Session, error) {
 		s.stats.RefusedHellos.Add(1)
 		return nil, ErrTooManySessions
 	}
-	x := &Session{s: s}
+	x := &Session{s: s, addr: append([]byte(nil), addr...)}
 	s.sessions[x] = struct{}{}
 	s.mu.Unlock()
 	for _, d := range s.eps {
@@ -198,7 +199,11 @@ func plan(ops []fabric.Op, local [][]byte, regions []Region) []fabric.Op {
 // still in flight have ended (until then the pages stay held, so a late
 // completion never lands in reused memory). On success the caller keeps
 // the memory.
-func (x *Session) transfer(write bool, local [][]byte, regions []Region, release func()) error {
+//
+// filled, when set, hears how many leading bytes of local are final as
+// the operations complete (in any order), so a value read from the client
+// can start on its way to the NVMe tier before the whole of it arrived.
+func (x *Session) transfer(write bool, local [][]byte, regions []Region, release func(), filled func(int64)) error {
 	deadline := time.Now().Add(x.s.cfg.Timeout)
 	d, di, err := x.begin(deadline)
 	if err != nil {
@@ -215,8 +220,24 @@ func (x *Session) transfer(write bool, local [][]byte, regions []Region, release
 	x.ops = ops
 	x.mu.Unlock()
 	start := time.Now()
-	b := d.ep.Post(write, d.arena, x.peers[di], ops, deadline)
+	var watched chan struct{}
+	var watch func(*fabric.Batch)
+	if filled != nil {
+		// NB: concurrent with posting (PostWatched), and over before
+		// transfer returns, so filled never runs beside the caller's Put.
+		watched = make(chan struct{})
+		watch = func(b *fabric.Batch) {
+			go func() {
+				defer close(watched)
+				waitFilled(b, ops, deadline, filled)
+			}()
+		}
+	}
+	b := d.ep.PostWatched(write, d.arena, x.peers[di], ops, deadline, watch)
 	err = b.Wait(deadline)
+	if watched != nil {
+		<-watched
+	}
 	us := time.Since(start).Microseconds()
 	st := &x.s.stats
 	if errors.Is(err, fabric.ErrTimeout) {
@@ -230,6 +251,7 @@ func (x *Session) transfer(write bool, local [][]byte, regions []Region, release
 			st.HeldBytes.Add(-held)
 			release()
 		})
+		x.reconnect(di)
 	} else if err != nil {
 		release()
 	}
@@ -256,6 +278,40 @@ func (x *Session) transfer(write bool, local [][]byte, regions []Region, release
 	return nil
 }
 
+// waitFilled reports the final leading bytes of a batch's local memory to
+// filled as its operations complete, until it is done or the deadline.
+func waitFilled(b *fabric.Batch, ops []fabric.Op, deadline time.Time, filled func(int64)) {
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	k, n := 0, int64(0)
+	for {
+		select {
+		case <-b.Done():
+			return
+		case <-t.C:
+			return
+		case <-b.Progress():
+			p := b.Prefix()
+			for ; k < p; k++ {
+				n += int64(ops[k].Len)
+			}
+			filled(n)
+		}
+	}
+}
+
+// reconnect removes the client's address from domain di and inserts it
+// again: providers fail (cancel) the operations still posted to a removed
+// peer, which ends a timed-out transfer and frees its pages, and the
+// session goes on with a fresh connection.
+func (x *Session) reconnect(di int) {
+	ep := x.s.eps[di].ep
+	ep.RemovePeer(x.peers[di])
+	if p, err := ep.InsertPeer(x.addr); err == nil {
+		x.peers[di] = p
+	}
+}
+
 // Get writes the value v into the client's regions (fi_write) and
 // releases v. Values outside the arena (small values kept inline) are
 // first copied into arena pages, the only memory registered.
@@ -270,7 +326,7 @@ func (x *Session) Get(v *engine.Value, regions []Region) error {
 			return x.getCopy(v, regions)
 		}
 	}
-	if err := x.transfer(true, bufs, regions, v.Release); err != nil {
+	if err := x.transfer(true, bufs, regions, v.Release, nil); err != nil {
 		return err
 	}
 	v.Release()
@@ -293,7 +349,7 @@ func (x *Session) getCopy(v *engine.Value, regions []Region) error {
 		}
 	}
 	v.Release()
-	if err := x.transfer(true, pages, regions, buf.Release); err != nil {
+	if err := x.transfer(true, pages, regions, buf.Release, nil); err != nil {
 		return err
 	}
 	buf.Release()
@@ -311,7 +367,21 @@ func (x *Session) Set(n int64, regions []Region) (*engine.Buffer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := x.transfer(false, buf.Pages(), regions, buf.Release); err != nil {
+	pages := buf.Pages()
+	full := 0 // pages reported filled
+	var at int64
+	filled := func(n int64) {
+		k := full
+		for k < len(pages) && at+int64(len(pages[k])) <= n {
+			at += int64(len(pages[k]))
+			k++
+		}
+		if k > full {
+			full = k
+			buf.Filled(k)
+		}
+	}
+	if err := x.transfer(false, pages, regions, buf.Release, filled); err != nil {
 		return nil, err
 	}
 	return buf, nil

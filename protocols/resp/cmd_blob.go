@@ -323,3 +323,6 @@ func extentsCRC(xs []engine.Extent) uint32 {
 	}
 	return uint32(crc)
 }
+
+// FastPath is the fast path the server was given (nil: none).
+func (s *Server) FastPath() *fastpath.Server { return s.fast }

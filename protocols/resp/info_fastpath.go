@@ -39,6 +39,7 @@ func (c *conn) infoFastpath(b []byte) []byte {
 	b = appendField(b, "fastpath_transfer_waits", st.Waits.Load())
 	b = appendField(b, "fastpath_transfer_timeouts", st.Timeouts.Load())
 	b = appendField(b, "fastpath_held_bytes", st.HeldBytes.Load())
+	b = appendField(b, "fastpath_arena_used_bytes", c.eng.Stats().DRAMUsed)
 	b = appendField(b, "fastpath_sessions_total", st.SessionsTotal.Load())
 	b = appendField(b, "fastpath_sessions_refused", st.RefusedHellos.Load())
 	b = appendField(b, "largeobj_efa_sessions", st.Sessions.Load())

@@ -58,6 +58,7 @@ type Endpoint struct {
 
 type slot struct {
 	b *Batch
+	i int // the operation's index in its batch
 	n uint64
 }
 
@@ -146,11 +147,17 @@ func (e *Endpoint) Register(base uintptr, n uint64, access uint64) (*Region, err
 	return r, nil
 }
 
-// Close deregisters the region.
+// Close deregisters the region (closing the endpoint deregisters all).
 func (r *Region) Close() {
-	if r != nil && r.e != nil {
-		C.gcf_mr_close(r.e.p, r.handle)
-		r.e = nil
+	if r == nil || r.e == nil {
+		return
+	}
+	e := r.e
+	r.e = nil
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.closed {
+		C.gcf_mr_close(e.p, r.handle)
 	}
 }
 
@@ -191,7 +198,18 @@ func errorOf(op string, rc int) *Error {
 // mem is the registered region holding every op's local memory. When the
 // send queue is full, Post waits for completions, up to deadline.
 func (e *Endpoint) Post(write bool, mem *Region, peer Peer, ops []Op, deadline time.Time) *Batch {
-	b := newBatch()
+	return e.PostWatched(write, mem, peer, ops, deadline, nil)
+}
+
+// PostWatched is Post that hands the batch to watch before the first
+// operation is posted: some providers (shm) move the bytes while posting,
+// so a watcher of Progress sees the leading operations end while the rest
+// are still being posted.
+func (e *Endpoint) PostWatched(write bool, mem *Region, peer Peer, ops []Op, deadline time.Time, watch func(*Batch)) *Batch {
+	b := newBatch(len(ops))
+	if watch != nil {
+		watch(b)
+	}
 	handle := C.int(-1)
 	if mem != nil {
 		handle = mem.handle
@@ -203,13 +221,13 @@ func (e *Endpoint) Post(write bool, mem *Region, peer Peer, ops []Op, deadline t
 	}
 	var err error
 	for _, op := range ops {
-		s, serr := e.takeSlot(deadline)
+		i := b.add()
+		s, serr := e.takeSlot(deadline, slot{b: b, i: i, n: op.Len})
 		if serr != nil {
+			b.complete(-1, 0, serr)
 			err = serr
 			break
 		}
-		e.slots[s] = slot{b: b, n: op.Len}
-		b.add()
 		e.inflight.Add(1)
 		for {
 			rc := int(C.gcf_post(e.p, w, handle, C.uint64_t(op.Local), C.uint64_t(op.Len), C.uint64_t(peer),
@@ -224,8 +242,14 @@ func (e *Endpoint) Post(write bool, mem *Region, peer Peer, ops []Op, deadline t
 			}
 			e.inflight.Add(-1)
 			e.releaseSlot(s)
-			b.complete(0, errorOf(name, rc))
-			err = errorOf(name, rc)
+			if rc == eagain {
+				// The queue stayed full (or the connection to the peer
+				// never came up) until the deadline.
+				err = ErrTimeout
+			} else {
+				err = errorOf(name, rc)
+			}
+			b.complete(-1, 0, err)
 			break
 		}
 		if err != nil {
@@ -245,7 +269,8 @@ func (e *Endpoint) kick() {
 	}
 }
 
-func (e *Endpoint) takeSlot(deadline time.Time) (uint32, error) {
+// takeSlot takes a free slot for an operation and records it there.
+func (e *Endpoint) takeSlot(deadline time.Time, sl slot) (uint32, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if len(e.free) == 0 {
@@ -267,6 +292,7 @@ func (e *Endpoint) takeSlot(deadline time.Time) (uint32, error) {
 	}
 	s := e.free[len(e.free)-1]
 	e.free = e.free[:len(e.free)-1]
+	e.slots[s] = sl
 	return s, nil
 }
 
@@ -289,6 +315,7 @@ func (e *Endpoint) poll() {
 	var ctx [64]C.uint64_t
 	var status [64]C.int
 	idle := 0
+	var backoff time.Duration
 	for {
 		if e.inflight.Load() == 0 {
 			select {
@@ -310,11 +337,17 @@ func (e *Endpoint) poll() {
 		if n <= 0 {
 			idle++
 			if !e.canWait && idle > 64 {
-				runtime.Gosched()
+				// A queue nobody can wait on (shm) is polled: at once
+				// for a while, then backing off up to pollMax between
+				// polls, which bounds the CPU a long transfer burns
+				// while the peer works, at the cost of up to pollMax of
+				// latency.
+				backoff = min(max(2*backoff, pollMin), pollMax)
+				e.sleep(backoff)
 			}
 			continue
 		}
-		idle = 0
+		idle, backoff = 0, 0
 		for i := 0; i < n; i++ {
 			s := uint32(ctx[i])
 			if s >= maxSlots {
@@ -334,8 +367,26 @@ func (e *Endpoint) poll() {
 			if status[i] != 0 {
 				err = errorOf("completion", int(status[i]))
 			}
-			sl.b.complete(sl.n, err)
+			sl.b.complete(sl.i, sl.n, err)
 		}
+	}
+}
+
+// Polling backoff for queues that cannot block (see poll).
+const (
+	pollMin = 20 * time.Microsecond
+	pollMax = 500 * time.Microsecond
+)
+
+// sleep waits d, or less when Post wakes the poller for new work.
+func (e *Endpoint) sleep(d time.Duration) {
+	t := time.NewTimer(d)
+	select {
+	case <-t.C:
+	case <-e.wake:
+		t.Stop()
+	case <-e.stop:
+		t.Stop()
 	}
 }
 

@@ -52,7 +52,14 @@ func (e *Endpoint) InsertPeer(addr []byte) (Peer, error) { return 0, ErrUnavaila
 func (e *Endpoint) RemovePeer(p Peer) error { return ErrUnavailable }
 
 func (e *Endpoint) Post(write bool, mem *Region, peer Peer, ops []Op, deadline time.Time) *Batch {
-	b := newBatch()
+	return e.PostWatched(write, mem, peer, ops, deadline, nil)
+}
+
+func (e *Endpoint) PostWatched(write bool, mem *Region, peer Peer, ops []Op, deadline time.Time, watch func(*Batch)) *Batch {
+	b := newBatch(0)
+	if watch != nil {
+		watch(b)
+	}
 	b.seal(ErrUnavailable)
 	return b
 }

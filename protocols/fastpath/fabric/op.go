@@ -27,28 +27,25 @@ type Batch struct {
 	left    bool        // abandoned by its waiter
 	Bytes   uint64      // bytes of operations that completed successfully
 	Count   int         // operations posted
+
+	ended  []bool        // per operation, in posting order: completed successfully
+	prefix int           // operations 0..prefix-1 all completed successfully
+	notify chan struct{} // a completion advanced prefix
 }
 
-func newBatch() *Batch { return &Batch{done: make(chan struct{})} }
-
-func (b *Batch) add() {
-	b.mu.Lock()
-	b.pending++
-	b.Count++
-	b.mu.Unlock()
+func newBatch(n int) *Batch {
+	return &Batch{done: make(chan struct{}), ended: make([]bool, n), notify: make(chan struct{}, 1)}
 }
 
-// complete records one operation's end.
-func (b *Batch) complete(n uint64, err error) {
+// Progress is signalled when more leading operations have completed.
+func (b *Batch) Progress() <-chan struct{} { return b.notify }
+
+// Prefix is how many leading operations (in posting order) have all
+// completed successfully: their memory is final.
+func (b *Batch) Prefix() int {
 	b.mu.Lock()
-	b.pending--
-	if err != nil && b.err == nil {
-		b.err = err
-	}
-	if err == nil {
-		b.Bytes += n
-	}
-	b.finishLocked()
+	defer b.mu.Unlock()
+	return b.prefix
 }
 
 // seal marks the end of posting; err, if any, is why posting stopped.
