@@ -1,6 +1,7 @@
 package s3compat
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,31 +32,32 @@ func TestOverloadSlowDown(t *testing.T) {
 	if resp, body := c.send("PUT", "/busy", nil, 0, signWith(sigv4.EmptySHA256, time.Now())); resp.StatusCode != 200 {
 		t.Fatalf("create bucket: %d %s", resp.StatusCode, body)
 	}
+	// Each held upload asks to continue and gets 100 Continue once the
+	// server has admitted it and reads its body: the event the test
+	// waits for (a request sent meanwhile could take a slot instead).
 	var held []net.Conn
 	for i := range slots {
 		r, _ := http.NewRequest("PUT", tg.URL()+fmt.Sprintf("/busy/held-%d", i), nil)
 		r.Header.Set("Content-Length", strconv.Itoa(1<<20))
+		r.Header.Set("Expect", "100-continue")
 		sigv4.Sign(r, compatCred, "us-east-1", time.Now(), sigv4.UnsignedPayload)
 		conn := c.rawConn(t)
 		var hdr bytes.Buffer
 		fmt.Fprintf(&hdr, "PUT /busy/held-%d HTTP/1.1\r\nHost: %s\r\n", i, tg.Host)
 		r.Header.Write(&hdr)
-		hdr.WriteString("\r\nx")
+		hdr.WriteString("\r\n")
 		conn.Write(hdr.Bytes())
+		conn.SetReadDeadline(time.Now().Add(time.Minute))
+		line, err := bufio.NewReader(conn).ReadString('\n')
+		if err != nil || !strings.HasPrefix(line, "HTTP/1.1 100 ") {
+			t.Fatalf("held upload %d: %q %v, want 100 Continue", i, line, err)
+		}
+		conn.Write([]byte("x"))
 		held = append(held, conn)
 	}
-	// The held uploads are admitted when a further request is refused.
+	resp, body := c.send("GET", "/busy?list-type=2", nil, 0, signWith(sigv4.EmptySHA256, time.Now()))
+	wantCode(t, resp, body, 503, "SlowDown")
 	deadline := time.Now().Add(time.Minute)
-	for {
-		resp, body := c.send("GET", "/busy?list-type=2", nil, 0, signWith(sigv4.EmptySHA256, time.Now()))
-		if resp.StatusCode == 503 {
-			wantCode(t, resp, body, 503, "SlowDown")
-			break
-		}
-		if resp.StatusCode != 200 || time.Now().After(deadline) {
-			t.Fatalf("with %d uploads held: %d %s", slots, resp.StatusCode, body)
-		}
-	}
 	slowDowns := func() int {
 		resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(admin) + "/metrics")
 		if err != nil {
