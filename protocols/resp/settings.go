@@ -29,5 +29,5 @@ func (s *Server) SetOutputLimit(o OutputLimit) {
 func (s *Server) SetClientMemoryLimit(n int64) { s.budget.setMax(max(n, 0)) }
 
 // QueryBufferLimit and OutputLimit return the limits in force.
-func (s *Server) QueryBufferLimit() int64   { return int64(s.live.Load().limits.MaxQueryBuf) }
+func (s *Server) QueryBufferLimit() int64  { return int64(s.live.Load().limits.MaxQueryBuf) }
 func (s *Server) OutputLimit() OutputLimit { return s.live.Load().output }
