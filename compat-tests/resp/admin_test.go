@@ -31,7 +31,7 @@ func TestAdminPort(t *testing.T) {
 	}
 	// The admin port opens after the RESP port the start waits for.
 	waitAdmin := func(port int) {
-		waitFor(t, "the admin port", 10*time.Second, func() bool {
+		waitFor(t, 10*time.Second, "the admin port", func() bool {
 			c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
 			if err == nil {
 				c.Close()

@@ -14,18 +14,6 @@ import (
 	"github.com/gpucache/gpucache/compat-tests/internal"
 )
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // TestSlowlog: SLOWLOG answers as KVRocks does, and the thresholds set by
 // CONFIG SET decide what the dispatcher logs.
 func TestSlowlog(t *testing.T) {
@@ -130,7 +118,7 @@ func TestLogLevelAtRunTime(t *testing.T) {
 	c.send("CONFIG", "SET", "log-level", "info")
 	c.expect("+OK\r\n")
 	loud := provoke()
-	waitFor(t, "the protocol error logged at info", 10*time.Second, func() bool { return strings.Contains(srv.Log(), loud) })
+	waitFor(t, 10*time.Second, "the protocol error logged at info", func() bool { return strings.Contains(srv.Log(), loud) })
 	if strings.Contains(srv.Log(), quiet) {
 		t.Errorf("a line at info level was logged with log-level warning:\n%s", srv.Log())
 	}

@@ -172,7 +172,7 @@ func TestInfoInstantaneousOps(t *testing.T) {
 		})
 	}()
 	defer func() { close(stop); <-done }()
-	waitFor(t, "instantaneous_ops_per_sec > 0", 15*time.Second, func() bool {
+	waitFor(t, 15*time.Second, "instantaneous_ops_per_sec > 0", func() bool {
 		c.send("INFO", "stats")
 		m := infoFields(string(c.readBulk()))
 		n, _ := strconv.ParseInt(m["instantaneous_ops_per_sec"], 10, 64)
