@@ -171,8 +171,9 @@ func TestNoLeaks(t *testing.T) {
 			t.Errorf("%d abandoned values %q stored", n, f)
 		}
 	}
-	// (The DRAM tier may not keep all of them resident.)
-	if extra := after.dramUsed - before.dramUsed; extra < 0 || extra > stored*(4<<20) {
+	// (The DRAM tier may not keep all of them resident, and may have let
+	// go of values resident before: less arena use is no leak.)
+	if extra := after.dramUsed - before.dramUsed; extra > stored*(4<<20) {
 		t.Errorf("arena use grew by %d bytes; the %d values stored hold %d", extra, stored, stored*(4<<20))
 	}
 }
