@@ -4,18 +4,19 @@
 # gpucache built with -tags fabric ($GPUCACHE_FABRIC_BIN, else built by
 # the tests).
 #
-# NB: the compat tests that open tcp;ofi_rxm endpoints in the test process
-# run one per process. After such endpoints are closed, libfabric 1.17
-# sometimes breaks unrelated TCP connections the same process opens later
-# (resets, EOF on RESP connections to a server that logged nothing);
-# with no tcp;ofi_rxm endpoint in the process, the same tests pass run
-# after run. Root cause not found yet.
+# NB: each compat test runs in a process of its own. After fabric
+# endpoints were opened and closed in a process (tcp;ofi_rxm most often,
+# shm too), libfabric 1.17 sometimes breaks unrelated TCP connections of
+# that process (resets, EOF on RESP connections to a server that logged
+# nothing, even one built without the fabric); a test alone in its
+# process passes run after run. Root cause not found yet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 go=${GO:-go}
 args=(-tags fabric -count=1 -timeout "${TEST_TIMEOUT:-20m}")
 "$go" test "${args[@]}" ./protocols/fastpath/... ./client/...
-"$go" test "${args[@]}" -run '/shm|TestBlobWithoutFabric|TestBlobLimits|TestBlobOneKeyspace|TestCExample' ./compat-tests/fastpath/
-for t in 'TestBlobRoundTrip/tcp' 'TestBlobFailures/tcp'; do
+"$go" test "${args[@]}" -run '^$' ./compat-tests/fastpath/ # builds once; build errors fail here
+for t in '^TestCExample$' '^TestBlobRoundTrip$/^shm$' '^TestBlobRoundTrip$/^tcp' '^TestBlobFailures$/^shm$' \
+	'^TestBlobFailures$/^tcp' '^TestBlobLimits$' '^TestBlobOneKeyspace$' '^TestBlobWithoutFabric$'; do
 	"$go" test "${args[@]}" -run "$t" ./compat-tests/fastpath/
 done
