@@ -51,8 +51,7 @@ deps:
 unit: deps build
 	GPUCACHE_BIN=$(BIN) GPUCACHE_REQUIRE_TOOLS=1 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 	$(GO) build -tags fabric -o $(BIN)-fabric ./cmd/gpucache
-	GPUCACHE_BIN=$(BIN) GPUCACHE_FABRIC_BIN=$(BIN)-fabric GPUCACHE_REQUIRE_TOOLS=1 $(GO) test -tags fabric -count=1 \
-		-timeout $(TEST_TIMEOUT) ./protocols/fastpath/... ./client/... ./compat-tests/fastpath/...
+	GPUCACHE_BIN=$(BIN) GPUCACHE_FABRIC_BIN=$(BIN)-fabric GPUCACHE_REQUIRE_TOOLS=1 GO=$(GO) TEST_TIMEOUT=$(TEST_TIMEOUT) scripts/fabric-tests.sh
 
 race:
 	$(GO) test -race -timeout $(TEST_TIMEOUT) $(RACE_PKGS)

@@ -292,6 +292,17 @@ func (c *Client) Triples(segs []Segment) ([]string, error) {
 	return out, nil
 }
 
+// Progress keeps the client's side of the fabric moving (its completion
+// queue read) until stop is called: needed around commands built by hand
+// (Do with Triples) that make the server transfer, since software
+// providers progress a passive peer only while its queue is read.
+func (c *Client) Progress() (stop func()) {
+	if c.ep == nil {
+		return func() {}
+	}
+	return c.ep.Progress()
+}
+
 // Set stores buf[off:off+n] under key.
 func (c *Client) Set(key string, buf *Buffer, off, n int) error {
 	return c.SetV(key, n, []Segment{{buf, off, n}})

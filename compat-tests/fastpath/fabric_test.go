@@ -144,6 +144,27 @@ func TestBlobRoundTrip(t *testing.T) {
 					t.Fatalf("BLOB.INFO CRC: %v %v", info, err)
 				}
 			}
+			// The older names: LO.GET key rkey addr, LO.SET key len rkey addr.
+			tri, err := c.Triples([]client.Segment{{Buf: dst, Off: 0, Len: dst.Len()}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			clear(dst.Bytes())
+			stop := c.Progress()
+			defer stop()
+			lov, err := c.Do("LO.GET", "k4", tri[0], tri[1])
+			if err != nil {
+				t.Fatalf("LO.GET: %v", err)
+			}
+			if got := lov.([]any); got[0] != int64(32<<20) || !bytes.Equal(dst.Bytes()[:32<<20], src.Bytes()[:32<<20]) {
+				t.Fatalf("LO.GET: %v", got)
+			}
+			if v, err := c.Do("LO.SET", "lo-copy", strconv.Itoa(32<<20), tri[0], tri[1]); err != nil || v != "OK" {
+				t.Fatalf("LO.SET: %v %v", v, err)
+			}
+			if v, err := c.Do("GET", "lo-copy"); err != nil || v.(string) != string(src.Bytes()[:32<<20]) {
+				t.Fatalf("GET after LO.SET differs: %v", err)
+			}
 			// The reverse: SET over TCP, BLOB.GET over the fabric.
 			v := strings.Repeat("tcp->fabric ", 20000)
 			if _, err := c.Do("SET", "plain", v); err != nil {

@@ -104,6 +104,17 @@ func TestBlobWithoutFabric(t *testing.T) {
 		t.Fatalf("k after refused commands: %v %v", v, err)
 	}
 
+	// The family's older names.
+	expectErr(t, c, "ERR EFA unavailable on this instance", "LO.HELLO", peerAddr)
+	if v, err := c.Do("LO.SET", "old", "value"); err != nil || v != "OK" {
+		t.Fatalf("LO.SET: %v %v", v, err)
+	}
+	if v, err := c.Do("LO.GET", "old"); err != nil || v != "value" {
+		t.Fatalf("LO.GET: %v %v", v, err)
+	}
+	expectErr(t, c, "ERR no DMA session (call BLOB.HELLO first)", "LO.GET", "old", "1", "0")
+	expectErr(t, c, "ERR wrong number of arguments for 'LO.GET' command", "LO.GET", "old", "1")
+
 	cl, err := c.Do("CLIENT", "INFO")
 	if err != nil || !strings.Contains(cl.(string), "transport=tcp") {
 		t.Fatalf("CLIENT INFO: %q %v", cl, err)

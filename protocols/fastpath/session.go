@@ -251,7 +251,6 @@ func (x *Session) transfer(write bool, local [][]byte, regions []Region, release
 			st.HeldBytes.Add(-held)
 			release()
 		})
-		x.reconnect(di)
 	} else if err != nil {
 		release()
 	}
@@ -297,18 +296,6 @@ func waitFilled(b *fabric.Batch, ops []fabric.Op, deadline time.Time, filled fun
 			}
 			filled(n)
 		}
-	}
-}
-
-// reconnect removes the client's address from domain di and inserts it
-// again: providers fail (cancel) the operations still posted to a removed
-// peer, which ends a timed-out transfer and frees its pages, and the
-// session goes on with a fresh connection.
-func (x *Session) reconnect(di int) {
-	ep := x.s.eps[di].ep
-	ep.RemovePeer(x.peers[di])
-	if p, err := ep.InsertPeer(x.addr); err == nil {
-		x.peers[di] = p
 	}
 }
 

@@ -31,6 +31,9 @@ func blobCommands() []*cmdSpec {
 		{name: "blob.get", arity: -2, flags: flagReadonly, first: 1, last: 1, step: 1, fn: (*conn).cmdBlobGet},
 		{name: "blob.set", arity: -3, flags: flagWrite, first: 1, last: 1, step: 1, fn: (*conn).cmdBlobSet, valueArg: isValueArg(2)},
 		{name: "blob.info", arity: -2, flags: flagReadonly | flagFast, first: 1, last: 1, step: 1, fn: (*conn).cmdBlobInfo},
+		{name: "lo.hello", arity: -2, flags: flagFast, fn: (*conn).cmdBlobHello},
+		{name: "lo.get", arity: -2, flags: flagReadonly, first: 1, last: 1, step: 1, fn: (*conn).cmdLoGet},
+		{name: "lo.set", arity: -3, flags: flagWrite, first: 1, last: 1, step: 1, fn: (*conn).cmdLoSet, valueArg: isValueArg(2)},
 	}
 }
 
@@ -145,11 +148,17 @@ func (c *conn) cmdBlobGet(cmd *Command) {
 		c.err(bad)
 		return
 	}
+	c.blobGetFabric(args[1], regions)
+}
+
+// blobGetFabric writes key's value into the client's regions and answers
+// [length, crc32c], or nil.
+func (c *conn) blobGetFabric(key []byte, regions []fastpath.Region) {
 	if c.fast == nil {
 		c.err(errBlobNoSession)
 		return
 	}
-	v, err := c.eng.Get(c.ns, args[1])
+	v, err := c.eng.Get(c.ns, key)
 	switch {
 	case errors.Is(err, engine.ErrNotFound):
 		c.misses.Add(1)
@@ -209,13 +218,19 @@ func (c *conn) cmdBlobSet(cmd *Command) {
 		c.err(errBlobZero)
 		return
 	}
-	if n > c.s.live.Load().limits.MaxBulkLen {
-		c.err(errBlobMaxSize)
-		return
-	}
 	regions, bad := parseRegions(args[3:])
 	if bad != "" {
 		c.err(bad)
+		return
+	}
+	c.blobSetFabric(args[1], n, regions)
+}
+
+// blobSetFabric reads an n-byte value for key from the client's regions,
+// stores it, and answers +OK once it is as durable as any SET.
+func (c *conn) blobSetFabric(key []byte, n int64, regions []fastpath.Region) {
+	if n > c.s.live.Load().limits.MaxBulkLen {
+		c.err(errBlobMaxSize)
 		return
 	}
 	if c.fast == nil {
@@ -231,13 +246,61 @@ func (c *conn) cmdBlobSet(cmd *Command) {
 		c.blobError(err)
 		return
 	}
-	if _, err := c.eng.Put(c.ns, args[1], buf, engine.PutOptions{}); err != nil {
+	if _, err := c.eng.Put(c.ns, key, buf, engine.PutOptions{}); err != nil {
 		c.replyErr(err)
 		return
 	}
 	// NB: the reply waits for the batch's Sync, as any SET's does.
 	c.dirty = true
 	c.wr.OK()
+}
+
+// The older names of the family (LO.*): one region per command, without
+// its length (LO.GET key rkey addr; LO.SET key len rkey addr).
+
+// LO.GET key | LO.GET key rkey addr
+func (c *conn) cmdLoGet(cmd *Command) {
+	args := cmd.Args
+	switch len(args) {
+	case 2:
+		c.cmdGet(cmd)
+	case 4:
+		regions, bad := parseRegions([][]byte{args[2], args[3], []byte("18446744073709551615")})
+		if bad != "" {
+			c.err(bad)
+			return
+		}
+		c.blobGetFabric(args[1], regions)
+	default:
+		c.err(blobWrongArgs("LO.GET"))
+	}
+}
+
+// LO.SET key value | LO.SET key len rkey addr
+func (c *conn) cmdLoSet(cmd *Command) {
+	args := cmd.Args
+	switch len(args) {
+	case 3:
+		c.cmdBlobSet(cmd)
+	case 5:
+		n, err := strconv.ParseInt(string(args[2]), 10, 64)
+		if err != nil || n < 0 {
+			c.err(errBlobLen)
+			return
+		}
+		if n == 0 {
+			c.err(errBlobZero)
+			return
+		}
+		regions, bad := parseRegions([][]byte{args[3], args[4], args[2]})
+		if bad != "" {
+			c.err(bad)
+			return
+		}
+		c.blobSetFabric(args[1], n, regions)
+	default:
+		c.err(blobWrongArgs("LO.SET"))
+	}
 }
 
 // BLOB.INFO key [LEN|CRC|TIER]
