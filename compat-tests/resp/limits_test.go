@@ -208,18 +208,25 @@ func TestPipelineInFlight(t *testing.T) {
 	if held > 4<<20 {
 		t.Fatalf("a pipelining client that does not read holds %d KiB of client buffers", held>>10)
 	}
-	// CLIENT LIST shows it: replies waiting (obuf), requests unparsed (qbuf).
-	w.c.send("CLIENT", "LIST")
-	list := string(w.c.readBulk())
-	m := regexp.MustCompile(`qbuf=(\d+) obuf=(\d+) cmd=get`).FindStringSubmatch(list)
-	if m == nil {
-		t.Fatalf("no pipelining client in CLIENT LIST:\n%s", list)
-	}
-	if qbuf, _ := strconv.Atoi(m[1]); qbuf == 0 {
-		t.Errorf("CLIENT LIST qbuf=0 for a client with requests unread")
-	}
-	if obuf, _ := strconv.Atoi(m[2]); obuf < 1<<20 {
-		t.Errorf("CLIENT LIST obuf=%d for a client with replies waiting", obuf)
+	// CLIENT LIST shows it: replies waiting (obuf), requests unparsed
+	// (qbuf). NB: the server may be between two flushes when asked (a
+	// batch just taken by the socket buffer), so ask until it is blocked
+	// on the socket again.
+	var list string
+	var qbuf, obuf int
+	waitFor(t, 30*time.Second, "CLIENT LIST showing the pipeliner's waiting replies", func() bool {
+		w.c.send("CLIENT", "LIST")
+		list = string(w.c.readBulk())
+		m := regexp.MustCompile(`qbuf=(\d+) obuf=(\d+) cmd=get`).FindStringSubmatch(list)
+		if m == nil {
+			t.Fatalf("no pipelining client in CLIENT LIST:\n%s", list)
+		}
+		qbuf, _ = strconv.Atoi(m[1])
+		obuf, _ = strconv.Atoi(m[2])
+		return obuf >= 1<<20
+	})
+	if qbuf == 0 {
+		t.Errorf("CLIENT LIST qbuf=0 for a client with requests unread:\n%s", list)
 	}
 	w.check(t, srv)
 	want := bulk(val)
