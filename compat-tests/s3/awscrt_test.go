@@ -51,7 +51,7 @@ func TestLMCacheAWSCRTClient(t *testing.T) {
 		Key    string
 		SHA256 string
 	}
-	runClient(t, "", []string{"S3_HOST=" + host, "S3_PORT=443", "S3_CA_FILE=" + tg.CAFile,
+	internal.RunClient(t, "", []string{"S3_HOST=" + host, "S3_PORT=443", "S3_CA_FILE=" + tg.CAFile,
 		"S3_ACCESS_KEY=" + accessKey, "S3_SECRET_KEY=" + secretKey}, &res,
 		unshare, "--mount", "sh", "-c", `mount --bind "$1" /etc/hosts && exec "$2" "$3"`, "sh", hosts, python, script)
 	steps := []string{"create-bucket", "put-objects", "get-objects", "head-sizes", "evict", "bad-signature"}

@@ -1,16 +1,11 @@
 package s3compat
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gpucache/gpucache/compat-tests/internal"
 )
@@ -30,28 +25,7 @@ func runJS(t *testing.T, tg *target, script string, out any, env ...string) {
 	_, port, _ := strings.Cut(tg.Host, ":")
 	env = append([]string{"NODE_NO_WARNINGS=1", "S3_PORT=" + port, "S3_CA_FILE=" + tg.CAFile,
 		"S3_DOMAIN=" + domain, "S3_ACCESS_KEY=" + accessKey, "S3_SECRET_KEY=" + secretKey}, env...)
-	runClient(t, jsDir, env, out, node, script)
-}
-
-// runClient runs a client script (name args..., in dir, with env added
-// to this process's) for at most 3 minutes and decodes the JSON line it
-// prints on success; a failure fails the test with what it printed.
-func runClient(t *testing.T, dir string, env []string, out any, name string, args ...string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	what := filepath.Base(args[len(args)-1])
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %v: %v\n%s%s", what, env, err, stderr.String(), stdout.String())
-	}
-	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
-		t.Fatalf("%s: %v: %q", what, err, stdout.String())
-	}
+	internal.RunClient(t, jsDir, env, out, node, script)
 }
 
 // crtResult is what crt.js reports.
