@@ -108,18 +108,19 @@ func (c *conn) cmdHMGet(cmd *Command) {
 	})
 }
 
-func (c *conn) cmdHDel(cmd *Command) {
-	args := cmd.Args
+func (c *conn) cmdHDel(cmd *Command) { c.countEach(cmd.Args, (*engine.Txn).HashDelete) }
+
+// countEach serves `CMD key item [item ...]` commands that answer how many
+// items op changed (HDEL, SADD, SREM, ZREM), in one write transaction.
+func (c *conn) countEach(args [][]byte, op func(t *engine.Txn, i int, item []byte) (bool, error)) {
 	var n int64
 	if c.txn(args[1:2], true, func(t *engine.Txn) error {
-		for _, f := range args[2:] {
-			ok, err := t.HashDelete(0, f)
+		for _, item := range args[2:] {
+			changed, err := op(t, 0, item)
 			if err != nil {
 				return err
 			}
-			if ok {
-				n++
-			}
+			n += b2i(changed)
 		}
 		return nil
 	}) {
@@ -257,22 +258,9 @@ func (c *conn) cmdHIncrByFloat(cmd *Command) {
 // HRANDFIELD key [count [WITHVALUES]]
 func (c *conn) cmdHRandField(cmd *Command) {
 	args := cmd.Args
-	count, withCount, withVals := int64(1), len(args) > 2, false
-	if withCount {
-		var ok bool
-		if count, ok = parseArgInt(args[2]); !ok {
-			c.err(errNotInteger)
-			return
-		}
-		if len(args) > 4 || len(args) == 4 && !eqFold(args[3], "withvalues") {
-			c.syntaxErr()
-			return
-		}
-		withVals = len(args) == 4
-		if count < -maxRandomCount || count > maxRandomCount {
-			c.err("ERR value is out of range")
-			return
-		}
+	count, withCount, withVals, ok := c.parseRandomArgs(args, "withvalues")
+	if !ok {
+		return
 	}
 	c.txn(args[1:2], false, func(t *engine.Txn) error {
 		exists, err := t.Open(0, engine.TypeHash)
@@ -342,4 +330,27 @@ func (c *conn) cmdHScan(cmd *Command) {
 		c.scanReply(key, next, b, n)
 		return nil
 	})
+}
+
+// parseRandomArgs parses the `[count [flag]]` tail of HRANDFIELD and
+// ZRANDMEMBER (flag: WITHVALUES, WITHSCORES). It answers the error itself
+// and reports false on bad input.
+func (c *conn) parseRandomArgs(args [][]byte, flag string) (count int64, withCount, withFlag, ok bool) {
+	count, withCount = 1, len(args) > 2
+	if !withCount {
+		return count, false, false, true
+	}
+	if count, ok = parseArgInt(args[2]); !ok {
+		c.err(errNotInteger)
+		return 0, false, false, false
+	}
+	if len(args) > 4 || len(args) == 4 && !eqFold(args[3], flag) {
+		c.syntaxErr()
+		return 0, false, false, false
+	}
+	if count < -maxRandomCount || count > maxRandomCount {
+		c.err("ERR value is out of range")
+		return 0, false, false, false
+	}
+	return count, true, len(args) == 4, true
 }

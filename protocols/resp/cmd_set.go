@@ -28,39 +28,9 @@ func setCommands() []*cmdSpec {
 	}
 }
 
-func (c *conn) cmdSAdd(cmd *Command) {
-	args := cmd.Args
-	var n int64
-	if c.txn(args[1:2], true, func(t *engine.Txn) error {
-		for _, m := range args[2:] {
-			added, err := t.SetAdd(0, m)
-			if err != nil {
-				return err
-			}
-			n += b2i(added)
-		}
-		return nil
-	}) {
-		c.wr.Int(n)
-	}
-}
+func (c *conn) cmdSAdd(cmd *Command) { c.countEach(cmd.Args, (*engine.Txn).SetAdd) }
 
-func (c *conn) cmdSRem(cmd *Command) {
-	args := cmd.Args
-	var n int64
-	if c.txn(args[1:2], true, func(t *engine.Txn) error {
-		for _, m := range args[2:] {
-			removed, err := t.SetRemove(0, m)
-			if err != nil {
-				return err
-			}
-			n += b2i(removed)
-		}
-		return nil
-	}) {
-		c.wr.Int(n)
-	}
-}
+func (c *conn) cmdSRem(cmd *Command) { c.countEach(cmd.Args, (*engine.Txn).SetRemove) }
 
 func (c *conn) cmdSMembers(cmd *Command) {
 	c.txn(cmd.Args[1:2], false, func(t *engine.Txn) error {

@@ -126,22 +126,7 @@ func (c *conn) cmdZIncrBy(cmd *Command) {
 	}
 }
 
-func (c *conn) cmdZRem(cmd *Command) {
-	args := cmd.Args
-	var n int64
-	if c.txn(args[1:2], true, func(t *engine.Txn) error {
-		for _, m := range args[2:] {
-			ok, err := t.ZSetRemove(0, m)
-			if err != nil {
-				return err
-			}
-			n += b2i(ok)
-		}
-		return nil
-	}) {
-		c.wr.Int(n)
-	}
-}
+func (c *conn) cmdZRem(cmd *Command) { c.countEach(cmd.Args, (*engine.Txn).ZSetRemove) }
 
 func (c *conn) cmdZScore(cmd *Command) {
 	c.txn(cmd.Args[1:2], false, func(t *engine.Txn) error {
@@ -539,22 +524,9 @@ func (c *conn) cmdZMPop(cmd *Command) {
 // ZRANDMEMBER key [count [WITHSCORES]]
 func (c *conn) cmdZRandMember(cmd *Command) {
 	args := cmd.Args
-	count, withCount, withScores := int64(1), len(args) > 2, false
-	if withCount {
-		var ok bool
-		if count, ok = parseArgInt(args[2]); !ok {
-			c.err(errNotInteger)
-			return
-		}
-		if len(args) > 4 || len(args) == 4 && !eqFold(args[3], "withscores") {
-			c.syntaxErr()
-			return
-		}
-		withScores = len(args) == 4
-		if count < -maxRandomCount || count > maxRandomCount {
-			c.err("ERR value is out of range")
-			return
-		}
+	count, withCount, withScores, ok := c.parseRandomArgs(args, "withscores")
+	if !ok {
+		return
 	}
 	var z zentries
 	found := false
