@@ -54,17 +54,8 @@ func (e *Engine) Put(ks string, key []byte, val *Buffer, opts PutOptions) (PutRe
 		_, err := e.Stat(ks, key)
 		durable = err == nil
 	}
-	var x Extent
-	var err error
-	if val.stream.active {
-		x, err = e.blobs.finishStream(val, durable)
-	} else {
-		x, err = e.blobs.write(val, durable)
-	}
+	x, err := e.storeBlob(val, durable)
 	if err != nil {
-		if err == ErrNoSpace {
-			e.noSpaceErrors.Add(1)
-		}
 		return PutResult{}, err
 	}
 	ext := []Extent{x}
@@ -281,4 +272,20 @@ func putKeyBuf(kb *keyBuf) { keyBufPool.Put(kb) }
 
 func (kb *keyBuf) meta(ks string, key []byte) []byte {
 	return appendMetaKey(kb.mk[:0], ks, key)
+}
+
+// storeBlob writes a large value to the NVMe tier: the rest of a value
+// already streaming there, or all of it; with durable it is also synced.
+func (e *Engine) storeBlob(b *Buffer, durable bool) (Extent, error) {
+	var x Extent
+	var err error
+	if b.stream.active {
+		x, err = e.blobs.finishStream(b, durable)
+	} else {
+		x, err = e.blobs.write(b, durable)
+	}
+	if err == ErrNoSpace {
+		e.noSpaceErrors.Add(1)
+	}
+	return x, err
 }

@@ -87,7 +87,7 @@ func (e *Engine) PutManyIfAbsent(ks string, keys, vals [][]byte, bufs []*Buffer)
 			b.CopyTo(inline[i])
 			continue
 		}
-		x, err := e.writeBlob(b)
+		x, err := e.storeBlob(b, e.opts.SyncWrites) // new keys only: see Put
 		if err != nil {
 			orphanAll()
 			return false, err
@@ -148,20 +148,4 @@ func (e *Engine) PutManyIfAbsent(ks string, keys, vals [][]byte, bufs []*Buffer)
 		}
 	}
 	return true, nil
-}
-
-// writeBlob makes a large value durable on the NVMe tier: the rest of a
-// value already streaming there, or all of it.
-func (e *Engine) writeBlob(b *Buffer) (Extent, error) {
-	var x Extent
-	var err error
-	if b.stream.active {
-		x, err = e.blobs.finishStream(b, e.opts.SyncWrites)
-	} else {
-		x, err = e.blobs.write(b, e.opts.SyncWrites)
-	}
-	if err == ErrNoSpace {
-		e.noSpaceErrors.Add(1)
-	}
-	return x, err
 }
