@@ -152,8 +152,18 @@ func (c *conn) block(keys [][]byte, timeout time.Duration, try func() (bool, []b
 		r.mu.Unlock()
 		return blockServed
 	}
+	if c.guard == guardExclusive {
+		// Inside EXEC or a script nothing else can run to serve it: a
+		// blocking command answers as if its timeout passed at once.
+		r.mu.Unlock()
+		return blockTimedOut
+	}
 	r.addLocked(w)
 	r.mu.Unlock()
+	// The guard goes back while the client waits: the writer that serves
+	// it needs the guard, and an exclusive command must not wait on it.
+	held := c.leaveGuard()
+	defer c.enterGuard(held)
 	// Replies to the requests before this one go out before it waits.
 	if c.flush() != nil {
 		r.mu.Lock()

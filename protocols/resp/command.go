@@ -9,12 +9,13 @@ import (
 type cmdFlags uint16
 
 const (
-	flagWrite    cmdFlags = 1 << iota // mutates the keyspace
-	flagReadonly                      // reads only
-	flagAdmin                         // needs the admin password
-	flagAuth                          // allowed before authentication
-	flagFast                          // O(1)
-	flagLoading                       // allowed while loading
+	flagWrite     cmdFlags = 1 << iota // mutates the keyspace
+	flagReadonly                       // reads only
+	flagAdmin                          // needs the admin password
+	flagAuth                           // allowed before authentication
+	flagFast                           // O(1)
+	flagLoading                        // allowed while loading
+	flagExclusive                      // runs alone (exclusive.go)
 )
 
 var flagNames = []struct {
@@ -144,7 +145,7 @@ func (c *conn) exec(cmd *Command) {
 		return
 	}
 	// Anything else sees the queued SETs' effects first.
-	if !c.commitRun() {
+	if !c.drainLarge() || !c.commitRun() {
 		return
 	}
 	if spec.name == "set" {
@@ -153,10 +154,9 @@ func (c *conn) exec(cmd *Command) {
 			return
 		}
 	}
-	if !c.drainLarge() {
-		return
-	}
+	c.enterGuard(modeOf(spec))
 	spec.fn(c, cmd)
+	c.leaveGuard()
 }
 
 // unknownCommand answers as KVRocks does, quoting the arguments (each cut

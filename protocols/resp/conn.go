@@ -38,6 +38,8 @@ type conn struct {
 	id  uint64
 	rd  *Reader
 	wr  *Writer
+	// guard is the work guard the connection's goroutine holds now.
+	guard guardMode
 
 	addr    string
 	created time.Time

@@ -114,6 +114,7 @@ type Server struct {
 	fast     *fastpath.Server // BLOB.* fabric forms (cmd_blob.go); nil: none
 	rates    rateSampler
 	blocked  blockRegistry // clients in BLPOP & co.
+	work     workGuard     // EXEC and scripts run alone (exclusive.go)
 }
 
 // serverStats are totals of closed connections plus server-wide counters;

@@ -65,13 +65,22 @@ func (c *conn) largeWriter() {
 		l.mu.Unlock()
 		if failed {
 			j.buf.Release() // a write before it failed: this one is not acknowledged either
-		} else if _, err := c.eng.Put(j.ns, j.key, j.buf, engine.PutOptions{}); err != nil {
+		} else if err := c.putLarge(j); err != nil {
 			l.mu.Lock()
 			l.err = err
 			l.mu.Unlock()
 		}
 		l.wg.Done()
 	}
+}
+
+// putLarge stores one queued SET, holding the work guard shared (the
+// writer is not the connection's goroutine: it takes the lock itself).
+func (c *conn) putLarge(j largeSet) error {
+	c.s.work.mu.RLock()
+	defer c.s.work.mu.RUnlock()
+	_, err := c.eng.Put(j.ns, j.key, j.buf, engine.PutOptions{})
+	return err
 }
 
 // drainLarge waits for the queued SETs. On failure the connection is marked

@@ -67,7 +67,14 @@ func (c *conn) commitRun() bool {
 		r.keys = append(r.keys, r.buf[r.offs[i]:r.offs[i+1]])
 		r.vals = append(r.vals, r.buf[r.offs[i+1]:r.offs[i+2]])
 	}
+	held := c.guard != guardNone
+	if !held {
+		c.enterGuard(guardShared)
+	}
 	err := c.eng.PutMany(c.ns, r.keys, r.vals)
+	if !held {
+		c.leaveGuard()
+	}
 	r.buf, r.offs = r.buf[:0], r.offs[:0]
 	if err != nil {
 		c.s.logf("resp: client id=%d addr=%s: pipelined SETs failed, dropping unacknowledged replies: %v", c.id, c.addr, err)
