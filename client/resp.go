@@ -3,6 +3,7 @@ package client
 import (
 	"bufio"
 	"io"
+	"slices"
 	"strconv"
 )
 
@@ -64,6 +65,29 @@ func readLine(r *bufio.Reader) ([]byte, error) {
 // proto-max-bulk-len is 512 MiB by default; 1 GiB leaves room).
 const maxBulk = 1 << 30
 
+// bulkStep is how much memory a bulk reply without a destination gets
+// ahead of its bytes: a peer that declares a huge length and sends little
+// costs no more than it sent plus this.
+const bulkStep = 1 << 20
+
+// readBulk reads an n-byte bulk string into new memory that grows as the
+// bytes arrive, never trusting the declared length for the allocation.
+func readBulk(r *bufio.Reader, n int) ([]byte, error) {
+	buf := make([]byte, min(n, bulkStep))
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return nil, err
+	}
+	for len(buf) < n {
+		have := len(buf)
+		buf = slices.Grow(buf, min(n-have, have))
+		buf = buf[:have+min(n-have, have)]
+		if _, err := io.ReadFull(r, buf[have:]); err != nil {
+			return nil, err
+		}
+	}
+	return buf, nil
+}
+
 // readReply reads one reply. A bulk string goes to into when into is
 // long enough (the TCP form of GET into a Buffer), else to a new slice.
 func readReply(r *bufio.Reader, into []byte) (reply, error) {
@@ -102,15 +126,18 @@ func readReply(r *bufio.Reader, into []byte) (reply, error) {
 			}
 			return rp, nil
 		}
-		if int64(len(into)) >= n {
+		switch {
+		case int64(len(into)) >= n:
 			rp.Str = into[:n]
-		} else if n > maxBulk {
+			if _, err := io.ReadFull(r, rp.Str); err != nil {
+				return rp, err
+			}
+		case n > maxBulk:
 			return rp, &ProtocolError{"bulk string of " + strconv.FormatInt(n, 10) + " bytes"}
-		} else {
-			rp.Str = make([]byte, n)
-		}
-		if _, err := io.ReadFull(r, rp.Str); err != nil {
-			return rp, err
+		default:
+			if rp.Str, err = readBulk(r, int(n)); err != nil {
+				return rp, err
+			}
 		}
 		if _, err := r.Discard(2); err != nil {
 			return rp, err
