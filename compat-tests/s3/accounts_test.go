@@ -15,6 +15,10 @@ import (
 // unreadable to another tenant, a user-role account cannot create
 // buckets, and the accounts survive a SIGKILL of the server.
 func TestAccountsWithRealClients(t *testing.T) {
+	// NB: parallel: the CLI-driven suites are the longest tests of the
+	// package, and mostly wait on client processes; they run together,
+	// after the sequential (timing-sensitive) tests have finished.
+	t.Parallel()
 	tg := startTarget(t, false)
 	if !tg.Real {
 		t.Skip("accounts are kept by the gpucache binary's users file")

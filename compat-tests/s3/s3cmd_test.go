@@ -42,6 +42,10 @@ func (s *s3cmdRunner) run(allowFail bool, args ...string) (string, error) {
 
 // TestS3cmd runs s3cmd's everyday commands over HTTP and HTTPS.
 func TestS3cmd(t *testing.T) {
+	// NB: parallel: the CLI-driven suites are the longest tests of the
+	// package, and mostly wait on client processes; they run together,
+	// after the sequential (timing-sensitive) tests have finished.
+	t.Parallel()
 	for _, useTLS := range []bool{false, true} {
 		name := map[bool]string{false: "http", true: "https"}[useTLS]
 		t.Run(name, func(t *testing.T) {

@@ -48,6 +48,10 @@ func versitygwBin(t *testing.T) string {
 // (full-flow) against a gpucache process. Tests listed in the pass file
 // must pass; the count of the rest is logged.
 func TestVersitygwFullFlow(t *testing.T) {
+	// NB: parallel: the CLI-driven suites are the longest tests of the
+	// package, and mostly wait on client processes; they run together,
+	// after the sequential (timing-sensitive) tests have finished.
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("-short: the suite takes minutes")
 	}
