@@ -236,14 +236,8 @@ func rdbDecode(p []byte, budget int64) (*rdbObject, error) {
 	if err != nil {
 		return nil, err
 	}
-	o, err := d.object(typ)
-	if err != nil {
-		return nil, err
-	}
-	if len(d.p) != 0 {
-		return nil, errRDBFormat
-	}
-	return o, nil
+	// NB: bytes after the object are ignored, as Redis and KVRocks do.
+	return d.object(typ)
 }
 
 func (d *rdbDecoder) byte() (byte, error) {
