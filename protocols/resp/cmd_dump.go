@@ -2,6 +2,7 @@ package resp
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"time"
 
@@ -102,39 +103,44 @@ func (c *conn) dumpString(key []byte) {
 	pages = append(pages, head)
 	pages = append(pages, bufs...)
 	pages = append(pages, foot)
-	c.wr.BulkPages(pages, int64(len(head))+n+int64(len(foot)), v)
+	// NB: only released, never sent as a value: the pages are more than it.
+	c.wr.BulkPages(pages, int64(len(head))+n+int64(len(foot)), releaseOnly{v})
 }
+
+// releaseOnly hides a value's SendRange from the writer.
+type releaseOnly struct{ v *engine.Value }
+
+func (r releaseOnly) Release() { r.v.Release() }
 
 // dumpCollection serializes collection key 0 of t as KVRocks does.
 func dumpCollection(t *engine.Txn, m engine.Meta) ([]byte, error) {
 	b := make([]byte, 0, 64)
 	var err error
+	var n int64 // elements written
 	switch m.Type {
 	case engine.TypeHash:
 		b = append(b, rdbHash)
 		b = rdbAppendLen(b, uint64(m.Size))
-		n := 0
 		err = t.HashRange(0, nil, func(f, v []byte) bool {
 			b = rdbAppendString(b, f)
 			b = rdbAppendString(b, v)
 			n++
 			return true
 		})
-		if err == nil && int64(n) != m.Size {
-			return nil, errors.New("hash size does not match its fields")
-		}
 	case engine.TypeSet:
 		b = append(b, rdbSet)
 		b = rdbAppendLen(b, uint64(m.Size))
 		err = t.SetRange(0, nil, func(mem []byte) bool {
 			b = rdbAppendString(b, mem)
+			n++
 			return true
 		})
 	case engine.TypeList:
 		b = append(b, rdbListQuicklist)
 		b = rdbAppendLen(b, uint64(m.Size))
-		err = t.ListRange(0, 0, -1, false, func(_ int64, v []byte) bool {
+		err = t.ListRange(0, 0, m.Size-1, false, func(_ int64, v []byte) bool {
 			b = rdbAppendZiplistOne(b, v)
+			n++
 			return true
 		})
 	case engine.TypeZSet:
@@ -149,6 +155,7 @@ func dumpCollection(t *engine.Txn, m engine.Meta) ([]byte, error) {
 			return nil, err
 		}
 		sortZSetDump(members, scores)
+		n = int64(len(members))
 		b = append(b, rdbZSet2)
 		b = rdbAppendLen(b, uint64(len(members)))
 		for i, mem := range members {
@@ -160,6 +167,9 @@ func dumpCollection(t *engine.Txn, m engine.Meta) ([]byte, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if n != m.Size {
+		return nil, fmt.Errorf("%s of %d elements holds %d", m.Type, m.Size, n)
 	}
 	return append(b, rdbFooter(crc64Update(0, b))...), nil
 }
