@@ -276,6 +276,9 @@ func (c *conn) cmdRestore(cmd *Command) {
 	}
 	c.dirty = true
 	c.wr.OK()
+	if obj.kind == kindList || obj.kind == kindZSet {
+		c.s.blocked.signal(c.ns, key) // clients blocked on the key
+	}
 }
 
 var errBusy = replyError(errBusyKey)

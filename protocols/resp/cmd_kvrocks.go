@@ -126,10 +126,11 @@ func (c *conn) cmdMoveX(cmd *Command) {
 		c.replyErr(err)
 		return
 	}
+	c.wr.Int(b2i(moved))
 	if moved {
 		c.dirty = true
+		c.s.blocked.signal(ns, cmd.Args[1])
 	}
-	c.wr.Int(b2i(moved))
 }
 
 // LCS key1 key2 [LEN] [IDX] [MINMATCHLEN n] [WITHMATCHLEN]

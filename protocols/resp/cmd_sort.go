@@ -387,4 +387,7 @@ func (c *conn) sortStore(dst []byte, items []sortItem, gets [][]byte) {
 	}
 	c.dirty = true
 	c.wr.Int(int64(len(vals)))
+	if len(vals) > 0 {
+		c.s.blocked.signal(c.ns, dst)
+	}
 }

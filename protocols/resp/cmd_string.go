@@ -144,6 +144,7 @@ func (c *conn) cmdSet(cmd *Command) {
 	var opts engine.PutOptions
 	var get bool
 	var cond, ttl string
+	var expArg []byte
 	for i := 3; i < len(args); i++ {
 		a := args[i]
 		switch {
@@ -156,17 +157,21 @@ func (c *conn) cmdSet(cmd *Command) {
 		case eqFold(a, "keepttl") && flagFree(ttl, "keepttl"):
 			opts.KeepTTL, ttl = true, "keepttl"
 		case i+1 < len(args) && expireFlagFree(a, ttl):
-			at, e := expireAt(a, args[i+1])
-			if e != "" {
-				c.err(e)
-				return
-			}
-			opts.ExpireAt, ttl = at, expireUnitName(a)
+			ttl, expArg = expireUnitName(a), args[i+1]
 			i++
 		default:
 			c.syntaxErr()
 			return
 		}
+	}
+	// As Redis: the options first, then the (last) expiry's value.
+	if expArg != nil {
+		at, e := expireAt([]byte(ttl), expArg)
+		if e != "" {
+			c.err(e)
+			return
+		}
+		opts.ExpireAt = at
 	}
 	if get {
 		opts.ReturnOld = true
@@ -423,22 +428,26 @@ func (c *conn) cmdGetEx(cmd *Command) {
 	args := cmd.Args
 	u := engine.Update{Action: engine.UpdateKeep}
 	var ttl string
+	var expArg []byte
 	for i := 2; i < len(args); i++ {
 		switch {
 		case eqFold(args[i], "persist") && flagFree(ttl, "persist"):
 			u.SetExpire, u.ExpireAt, ttl = true, 0, "persist"
 		case i+1 < len(args) && expireFlagFree(args[i], ttl):
-			at, e := expireAt(args[i], args[i+1])
-			if e != "" {
-				c.err(e)
-				return
-			}
-			u.SetExpire, u.ExpireAt, ttl = true, at, expireUnitName(args[i])
+			u.SetExpire, ttl, expArg = true, expireUnitName(args[i]), args[i+1]
 			i++
 		default:
 			c.syntaxErr()
 			return
 		}
+	}
+	if expArg != nil {
+		at, e := expireAt([]byte(ttl), expArg)
+		if e != "" {
+			c.err(e)
+			return
+		}
+		u.ExpireAt = at
 	}
 	if !u.SetExpire {
 		c.cmdGet(cmd)
