@@ -40,8 +40,10 @@ type sortArgs struct {
 }
 
 // parseSortArgs parses SORT's options (args from the key on); errText is
-// the reply when they are wrong.
-func parseSortArgs(args [][]byte, readOnly bool) (a sortArgs, errText string) {
+// the reply when they are wrong. In cluster mode, as in Redis 7.0, BY and
+// GET patterns naming other keys are refused: those keys may be on
+// another node.
+func parseSortArgs(args [][]byte, readOnly, cluster bool) (a sortArgs, errText string) {
 	a.count = -1
 	for j := 1; j < len(args); j++ {
 		left := len(args) - j - 1
@@ -66,8 +68,14 @@ func parseSortArgs(args [][]byte, readOnly bool) (a sortArgs, errText string) {
 		case eqFold(o, "by") && left >= 1:
 			a.by = args[j+1]
 			a.dontSort = bytes.IndexByte(a.by, '*') < 0
+			if !a.dontSort && cluster {
+				return a, "ERR BY option of SORT denied in Cluster mode."
+			}
 			j++
 		case eqFold(o, "get") && left >= 1:
+			if cluster {
+				return a, "ERR GET option of SORT denied in Cluster mode."
+			}
 			a.gets = append(a.gets, args[j+1])
 			j++
 		default:
@@ -87,7 +95,7 @@ type sortItem struct {
 }
 
 func (c *conn) sort(cmd *Command, readOnly bool) {
-	a, e := parseSortArgs(cmd.Args[1:], readOnly)
+	a, e := parseSortArgs(cmd.Args[1:], readOnly, c.s.cfg.ClusterEnabled)
 	if e != "" {
 		c.err(e)
 		return

@@ -43,7 +43,7 @@ func FuzzSortArgs(f *testing.F) {
 		if _, err := readReply(r); err != nil || r.Buffered() != 0 {
 			t.Fatalf("%q: malformed reply %q", data, out)
 		}
-		a, e := parseSortArgs(args[1:], eqFold(args[0], "sort_ro"))
+		a, e := parseSortArgs(args[1:], eqFold(args[0], "sort_ro"), false)
 		if e != "" {
 			return
 		}
