@@ -86,8 +86,13 @@ func (c *conn) dumpString(key []byte) {
 	n := v.Len()
 	if n <= 11 {
 		// Small: maybe packed as an integer.
-		b := rdbAppendString([]byte{rdbString}, v.Bytes())
+		s, err := v.AppendTo(make([]byte, 0, 11))
 		v.Release()
+		if err != nil {
+			c.replyErr(err)
+			return
+		}
+		b := rdbAppendString([]byte{rdbString}, s)
 		b = append(b, rdbFooter(crc64Update(0, b))...)
 		c.wr.Bulk(b)
 		return
