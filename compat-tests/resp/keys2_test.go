@@ -338,3 +338,102 @@ var keys2Commands = [][]string{
 	{"RESTORE", "new", "0", "x", "IDLETIME", "1", "FREQ", "1"}, {"RESTORE", "new", "0", "x", "FREQ", "300"},
 	{"DUMP", "nokey"},
 }
+
+// TestMoveXNamespaces moves keys of each type between namespaces with
+// MOVEX over go-redis, and checks a client blocked on a list in the
+// destination namespace, and clients blocked on keys that RESTORE and
+// SORT ... STORE create, are served.
+func TestMoveXNamespaces(t *testing.T) {
+	const admin, tok1 = "admin-pass", "token-one"
+	srv := internal.Start(t, internal.Options{Password: admin, Args: []string{"--requirepass", admin, "--namespace.ns1", tok1}})
+	ctx := context.Background()
+	a := newGoRedis(t, srv.Addr(), 2, admin)
+	n1 := newGoRedis(t, srv.Addr(), 3, tok1)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(a.Set(ctx, "s", strings.Repeat("v", 300000), time.Hour).Err())
+	must(a.HSet(ctx, "h", "f", "v").Err())
+	must(a.ZAdd(ctx, "z", redis.Z{Score: 1, Member: "m"}).Err())
+	must(n1.Set(ctx, "h", "taken", 0).Err())
+	for _, c := range []struct {
+		key  string
+		want int64
+	}{{"s", 1}, {"h", 0}, {"z", 1}, {"missing", 0}} {
+		if got, err := a.Do(ctx, "MOVEX", c.key, tok1).Int64(); err != nil || got != c.want {
+			t.Fatalf("MOVEX %s: %d %v, want %d", c.key, got, err, c.want)
+		}
+	}
+	if err := a.Do(ctx, "MOVEX", "h", "wrong").Err(); err == nil || err.Error() != "ERR Invalid password" {
+		t.Fatalf("MOVEX with a bad token: %v", err)
+	}
+	if v, err := n1.Get(ctx, "s").Result(); err != nil || len(v) != 300000 {
+		t.Fatalf("moved string: %d bytes, %v", len(v), err)
+	}
+	if ttl := n1.TTL(ctx, "s").Val(); ttl <= 0 {
+		t.Fatalf("moved string lost its TTL: %v", ttl)
+	}
+	if n := a.Exists(ctx, "s", "z").Val(); n != 0 {
+		t.Fatalf("%d moved keys still in the default namespace", n)
+	}
+	if v := n1.ZScore(ctx, "z", "m").Val(); v != 1 {
+		t.Fatalf("moved zset: %v", v)
+	}
+	if v := a.HGet(ctx, "h", "f").Val(); v != "v" {
+		t.Fatal("a refused MOVEX changed the source")
+	}
+
+	// Blocked clients: one in ns1 on a key MOVEX brings, one on a key
+	// RESTORE creates, one on the destination of SORT ... STORE.
+	waitBlocked := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for strings.Count(a.ClientList(ctx).Val(), "flags=b") != n {
+			if time.Now().After(deadline) {
+				t.Fatalf("want %d blocked clients", n)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	type popped struct {
+		v   []string
+		err error
+	}
+	results := make(chan popped, 3)
+	blocker := func(pass, key string) {
+		c := newGoRedis(t, srv.Addr(), 2, pass)
+		go func() {
+			v, err := c.BLPop(ctx, 10*time.Second, key).Result()
+			results <- popped{v, err}
+		}()
+	}
+	blocker(tok1, "bl:moved")
+	waitBlocked(1)
+	must(a.RPush(ctx, "bl:moved", "m").Err())
+	must(a.Do(ctx, "MOVEX", "bl:moved", tok1).Err())
+	blocker(admin, "bl:restored")
+	waitBlocked(1)
+	must(a.RPush(ctx, "src", "r").Err())
+	p, err := a.Dump(ctx, "src").Result()
+	must(err)
+	must(a.Restore(ctx, "bl:restored", 0, p).Err())
+	blocker(admin, "bl:sorted")
+	waitBlocked(1)
+	if n, err := a.Do(ctx, "SORT", "src", "ALPHA", "STORE", "bl:sorted").Int64(); err != nil || n != 1 {
+		t.Fatalf("SORT STORE: %d %v", n, err)
+	}
+	got := map[string]string{}
+	for range 3 {
+		r := <-results
+		if r.err != nil || len(r.v) != 2 {
+			t.Fatalf("BLPOP: %v %v", r.v, r.err)
+		}
+		got[r.v[0]] = r.v[1]
+	}
+	if !reflect.DeepEqual(got, map[string]string{"bl:moved": "m", "bl:restored": "r", "bl:sorted": "r"}) {
+		t.Fatalf("blocked clients got %v", got)
+	}
+}
