@@ -299,7 +299,7 @@ func TestKeys2RepliesMatchRedis(t *testing.T) {
 			got, errG := gc.Do(ctx, args...).Result()
 			want, errP := pc.Do(ctx, args...).Result()
 			if !errors.Is(errG, redis.Nil) || !errors.Is(errP, redis.Nil) {
-				if fmt.Sprint(errG) != fmt.Sprint(errP) {
+				if fmt.Sprint(errG) != kvrocksWording(fmt.Sprint(errP)) {
 					t.Fatalf("RESP%d %q: error %v, redis-server %v", proto, cmd, errG, errP)
 				}
 			}
@@ -308,6 +308,15 @@ func TestKeys2RepliesMatchRedis(t *testing.T) {
 			}
 		}
 	}
+}
+
+// kvrocksWording maps a redis-server error to KVRocks's words where they
+// differ: KVRocks does not name the command in its expiry error.
+func kvrocksWording(e string) string {
+	if strings.HasPrefix(e, "ERR invalid expire time in '") {
+		return "ERR invalid expire time"
+	}
+	return e
 }
 
 var keys2Commands = [][]string{
@@ -320,6 +329,9 @@ var keys2Commands = [][]string{
 	{"GETEX", "k", "PERSIST", "EX", "10"}, {"GETEX", "k", "EX", "10", "EX", "20"}, {"TTL", "k"},
 	{"GETEX", "k", "PERSIST", "PERSIST"}, {"TTL", "k"}, {"GETEX", "k", "EXAT", "1"}, {"EXISTS", "k"},
 	{"RPUSH", "sl", "3", "1", "2", "10", "-5"},
+	{"SET", "sl", "v", "GET"}, {"SET", "sl", "v", "NX", "GET"}, {"SET", "sl", "v", "XX", "GET", "KEEPTTL"},
+	{"GETEX", "sl", "PERSIST"}, {"GETEX", "nokey", "EX", "10"}, {"SET", "k", "v", "EXAT", "0"},
+	{"SET", "k", "v", "PX", "9223372036854775807"}, {"SET", "k", "v"}, {"GETEX", "k", "PX", "0"},
 	{"SORT", "sl"}, {"SORT", "sl", "DESC"}, {"SORT", "sl", "ALPHA", "DESC", "LIMIT", "1", "2"},
 	{"SORT", "sl", "LIMIT", "0", "0"}, {"SORT", "sl", "LIMIT", "-1", "2"}, {"SORT", "sl", "LIMIT", "9", "2"},
 	{"SORT", "sl", "BY", "nosort", "DESC", "LIMIT", "1", "2"},

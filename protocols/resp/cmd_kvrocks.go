@@ -3,6 +3,7 @@ package resp
 import (
 	"bytes"
 	"errors"
+	"math"
 
 	"github.com/gpucache/gpucache/engine"
 )
@@ -162,6 +163,27 @@ func (c *conn) cmdLCS(cmd *Command) {
 		c.err("ERR If you want both the length and indexes, please just use IDX.")
 		return
 	}
+	// The sizes first, so that values too large to compare are not read.
+	var la, lb int64
+	for i, key := range args[1:3] {
+		m, err := c.eng.Stat(c.ns, key)
+		switch {
+		case errors.Is(err, engine.ErrNotFound):
+		case err != nil:
+			c.replyErr(err)
+			return
+		case m.Type != engine.TypeString:
+			c.err(errWrongType)
+			return
+		case i == 0:
+			la = m.Size
+		default:
+			lb = m.Size
+		}
+	}
+	if c.lcsTooLarge(la, lb) {
+		return
+	}
 	a, err := c.lcsValue(args[1])
 	if err != nil {
 		c.replyErr(err)
@@ -172,11 +194,24 @@ func (c *conn) cmdLCS(cmd *Command) {
 		c.replyErr(err)
 		return
 	}
-	if int64(len(a)+1)*int64(len(b)+1)*4 > c.s.live.Load().limits.MaxBulkLen {
-		c.err("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
+	if c.lcsTooLarge(int64(len(a)), int64(len(b))) {
 		return
 	}
 	c.lcsReply(lcs(a, b, &o), &o)
+}
+
+// lcsTooLarge answers the error when the table for strings of la and lb
+// bytes would exceed proto-max-bulk-len, as KVRocks and Redis bound it.
+func (c *conn) lcsTooLarge(la, lb int64) bool {
+	if la >= math.MaxUint32-1 || lb >= math.MaxUint32-1 {
+		c.err("ERR String too long for LCS")
+		return true
+	}
+	if (la+1)*(lb+1)*4 > c.s.live.Load().limits.MaxBulkLen {
+		c.err("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
+		return true
+	}
+	return false
 }
 
 // lcsValue reads a string for LCS: "" when missing.
