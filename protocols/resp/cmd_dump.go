@@ -245,8 +245,14 @@ func (c *conn) cmdRestore(cmd *Command) {
 		c.err(errDumpPayload)
 		return
 	}
+	// What decoding allocates beyond the payload is bounded by
+	// proto-max-bulk-len: a hostile payload cannot make it unbounded.
 	obj, err := rdbDecode(p, c.s.live.Load().limits.MaxBulkLen)
-	if err != nil {
+	switch {
+	case errors.Is(err, errRDBBudget):
+		c.err("ERR DUMP payload decodes to more than proto-max-bulk-len")
+		return
+	case err != nil:
 		c.err(errBadData)
 		return
 	}

@@ -22,9 +22,10 @@ import (
 // quicklist 2, zipmap, LZF-compressed strings), up to RDB version 12.
 //
 // The payload is hostile input: every length is checked against the bytes
-// left before anything is allocated, and decompressed bytes are bounded
-// by a budget, so a payload can cost no more memory than its own size
-// plus that budget.
+// left before anything is allocated, and what decoding allocates
+// (decompressed bytes, elements, integers as text) is charged to a
+// budget, so a payload can cost no more memory than its own size plus
+// that budget.
 
 // RDB object types.
 const (
@@ -221,17 +222,40 @@ func rdbVerify(p []byte) error {
 
 // rdbDecoder reads one object from a payload (footer excluded).
 type rdbDecoder struct {
-	p      []byte
-	budget int64 // bytes decompression may still produce
+	p []byte
+	b *rdbBudget
 }
 
-// rdbDecode decodes a verified payload's object. budget bounds the bytes
-// LZF decompression may produce in all, and each decoded string's length.
+// rdbBudget is what decoding may still allocate, in bytes.
+type rdbBudget struct{ left int64 }
+
+// rdbElemCost is charged per decoded element: its slice header and score,
+// and the text of an integer.
+const rdbElemCost = 24 + 8 + 20
+
+func (b *rdbBudget) take(n int64) bool {
+	if n > b.left {
+		return false
+	}
+	b.left -= n
+	return true
+}
+
+// elem charges one element.
+func (b *rdbBudget) elem() error {
+	if !b.take(rdbElemCost) {
+		return errRDBBudget
+	}
+	return nil
+}
+
+// rdbDecode decodes a verified payload's object; budget bounds what it
+// allocates beyond the payload.
 func rdbDecode(p []byte, budget int64) (*rdbObject, error) {
 	if len(p) < rdbFooterLen+1 {
 		return nil, errRDBFormat
 	}
-	d := &rdbDecoder{p: p[:len(p)-rdbFooterLen], budget: budget}
+	d := &rdbDecoder{p: p[:len(p)-rdbFooterLen], b: &rdbBudget{left: budget}}
 	typ, err := d.byte()
 	if err != nil {
 		return nil, err
@@ -344,10 +368,10 @@ func (d *rdbDecoder) string() ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if ulen > clen*lzfMaxRatio || ulen > uint64(d.budget) {
+		if ulen > clen*lzfMaxRatio || ulen > uint64(d.b.left) {
 			return nil, errRDBBudget
 		}
-		d.budget -= int64(ulen)
+		d.b.left -= int64(ulen)
 		out, ok := lzfDecompress(in, int(ulen))
 		if !ok {
 			return nil, errRDBFormat
@@ -406,13 +430,16 @@ func (d *rdbDecoder) object(typ byte) (*rdbObject, error) {
 		if err != nil {
 			return nil, err
 		}
-		o := &rdbObject{kind: kindList, elems: make([][]byte, 0, n)}
+		o := &rdbObject{kind: kindList, elems: make([][]byte, 0, min(n, 1024))}
 		if typ == rdbSet {
 			o.kind = kindSet
 		}
 		for range n {
 			s, err := d.string()
 			if err != nil {
+				return nil, err
+			}
+			if err := d.b.elem(); err != nil {
 				return nil, err
 			}
 			o.elems = append(o.elems, s)
@@ -423,7 +450,7 @@ func (d *rdbDecoder) object(typ byte) (*rdbObject, error) {
 		if err != nil {
 			return nil, err
 		}
-		o := &rdbObject{kind: kindZSet, elems: make([][]byte, 0, n), scores: make([]float64, 0, n)}
+		o := &rdbObject{kind: kindZSet, elems: make([][]byte, 0, min(n, 1024)), scores: make([]float64, 0, min(n, 1024))}
 		for range n {
 			m, err := d.string()
 			if err != nil {
@@ -442,6 +469,9 @@ func (d *rdbDecoder) object(typ byte) (*rdbObject, error) {
 			if math.IsNaN(f) {
 				return nil, errRDBFormat
 			}
+			if err := d.b.elem(); err != nil {
+				return nil, err
+			}
 			o.elems = append(o.elems, m)
 			o.scores = append(o.scores, f)
 		}
@@ -451,10 +481,13 @@ func (d *rdbDecoder) object(typ byte) (*rdbObject, error) {
 		if err != nil {
 			return nil, err
 		}
-		o := &rdbObject{kind: kindHash, elems: make([][]byte, 0, 2*n)}
+		o := &rdbObject{kind: kindHash, elems: make([][]byte, 0, min(2*n, 1024))}
 		for range 2 * n {
 			s, err := d.string()
 			if err != nil {
+				return nil, err
+			}
+			if err := d.b.elem(); err != nil {
 				return nil, err
 			}
 			o.elems = append(o.elems, s)
@@ -465,14 +498,14 @@ func (d *rdbDecoder) object(typ byte) (*rdbObject, error) {
 		if err != nil {
 			return nil, err
 		}
-		elems, err := zipmapEntries(s)
+		elems, err := zipmapEntries(s, d.b)
 		return &rdbObject{kind: kindHash, elems: elems}, err
 	case rdbListZiplist, rdbZSetZiplist, rdbHashZiplist:
 		s, err := d.string()
 		if err != nil {
 			return nil, err
 		}
-		elems, err := ziplistEntries(s, nil)
+		elems, err := ziplistEntries(s, nil, d.b)
 		if err != nil {
 			return nil, err
 		}
@@ -482,14 +515,14 @@ func (d *rdbDecoder) object(typ byte) (*rdbObject, error) {
 		if err != nil {
 			return nil, err
 		}
-		elems, err := intsetEntries(s)
+		elems, err := intsetEntries(s, d.b)
 		return &rdbObject{kind: kindSet, elems: elems}, err
 	case rdbHashListpack, rdbZSetListpack, rdbSetListpack:
 		s, err := d.string()
 		if err != nil {
 			return nil, err
 		}
-		elems, err := listpackEntries(s, nil)
+		elems, err := listpackEntries(s, nil, d.b)
 		if err != nil {
 			return nil, err
 		}
@@ -515,11 +548,13 @@ func (d *rdbDecoder) object(typ byte) (*rdbObject, error) {
 			}
 			switch {
 			case container == quicklistPlain:
-				o.elems = append(o.elems, s)
+				if err = d.b.elem(); err == nil {
+					o.elems = append(o.elems, s)
+				}
 			case typ == rdbListQuicklist2:
-				o.elems, err = listpackEntries(s, o.elems)
+				o.elems, err = listpackEntries(s, o.elems, d.b)
 			default:
-				o.elems, err = ziplistEntries(s, o.elems)
+				o.elems, err = ziplistEntries(s, o.elems, d.b)
 			}
 			if err != nil {
 				return nil, err
@@ -585,7 +620,7 @@ func (d *rdbDecoder) textDouble() (float64, error) {
 }
 
 // listpackEntries appends a listpack's entries to dst (strings alias lp).
-func listpackEntries(lp []byte, dst [][]byte) ([][]byte, error) {
+func listpackEntries(lp []byte, dst [][]byte, b *rdbBudget) ([][]byte, error) {
 	if len(lp) < 7 || binary.LittleEndian.Uint32(lp) != uint32(len(lp)) || lp[len(lp)-1] != 0xff {
 		return nil, errRDBFormat
 	}
@@ -665,13 +700,16 @@ func listpackEntries(lp []byte, dst [][]byte) ([][]byte, error) {
 			return nil, errRDBFormat
 		}
 		p = p[n+back:]
+		if err := b.elem(); err != nil {
+			return nil, err
+		}
 		dst = append(dst, v)
 	}
 	return dst, nil
 }
 
 // ziplistEntries appends a ziplist's entries to dst (strings alias zl).
-func ziplistEntries(zl []byte, dst [][]byte) ([][]byte, error) {
+func ziplistEntries(zl []byte, dst [][]byte, b *rdbBudget) ([][]byte, error) {
 	if len(zl) < ziplistHeaderBytes+1 || binary.LittleEndian.Uint32(zl) != uint32(len(zl)) || zl[len(zl)-1] != 0xff {
 		return nil, errRDBFormat
 	}
@@ -742,6 +780,9 @@ func ziplistEntries(zl []byte, dst [][]byte) ([][]byte, error) {
 				iv = int64(u<<shift) >> shift
 			}
 			p = p[1+w:]
+			if err := b.elem(); err != nil {
+				return nil, err
+			}
 			dst = append(dst, strconv.AppendInt(nil, iv, 10))
 			continue
 		}
@@ -749,13 +790,16 @@ func ziplistEntries(zl []byte, dst [][]byte) ([][]byte, error) {
 			return nil, errRDBFormat
 		}
 		v, p = p[:l:l], p[l:]
+		if err := b.elem(); err != nil {
+			return nil, err
+		}
 		dst = append(dst, v)
 	}
 	return dst, nil
 }
 
 // intsetEntries returns an intset's members as text.
-func intsetEntries(is []byte) ([][]byte, error) {
+func intsetEntries(is []byte, b *rdbBudget) ([][]byte, error) {
 	if len(is) < 8 {
 		return nil, errRDBFormat
 	}
@@ -764,8 +808,11 @@ func intsetEntries(is []byte) ([][]byte, error) {
 	if w != 2 && w != 4 && w != 8 || n*uint64(w) != uint64(len(is)-8) {
 		return nil, errRDBFormat
 	}
-	out := make([][]byte, 0, n)
+	out := make([][]byte, 0, min(n, 1024))
 	for p := is[8:]; len(p) > 0; p = p[w:] {
+		if err := b.elem(); err != nil {
+			return nil, err
+		}
 		var v int64
 		switch w {
 		case 2:
@@ -781,7 +828,7 @@ func intsetEntries(is []byte) ([][]byte, error) {
 }
 
 // zipmapEntries returns a zipmap's keys and values interleaved.
-func zipmapEntries(zm []byte) ([][]byte, error) {
+func zipmapEntries(zm []byte, b *rdbBudget) ([][]byte, error) {
 	if len(zm) < 2 {
 		return nil, errRDBFormat
 	}
@@ -826,6 +873,9 @@ func zipmapEntries(zm []byte) ([][]byte, error) {
 		p = p[1:]
 		if vl > len(p) || free > len(p)-vl {
 			return nil, errRDBFormat
+		}
+		if !b.take(2 * rdbElemCost) {
+			return nil, errRDBBudget
 		}
 		out = append(out, k, p[:vl:vl])
 		p = p[vl+free:]

@@ -226,6 +226,16 @@ func TestRDBBudget(t *testing.T) {
 	if _, err := rdbDecode(withFooter(b), 1<<20); err == nil {
 		t.Fatal("huge count decoded")
 	}
+	// Many one-byte elements: each costs a slice header, charged to the
+	// budget (a 512 MiB payload must not become 12 GiB of headers).
+	b = rdbAppendLen([]byte{rdbList}, 1000)
+	b = append(b, make([]byte, 1000)...)
+	if _, err := rdbDecode(withFooter(b), 1000*rdbElemCost-1); err == nil {
+		t.Fatal("elements over budget decoded")
+	}
+	if o, err := rdbDecode(withFooter(b), 1000*rdbElemCost); err != nil || len(o.elems) != 1000 {
+		t.Fatalf("1000 empty elements: %v", err)
+	}
 }
 
 // FuzzRDBPayload feeds RESTORE's decoder hostile objects (the CRC check
@@ -245,8 +255,8 @@ func FuzzRDBPayload(f *testing.F) {
 		for _, e := range o.elems {
 			total += len(e)
 		}
-		if total > 20*len(p)+budget {
-			t.Fatalf("%d bytes decoded from %d", total, len(p))
+		if total > 20*len(p)+budget || len(o.elems)*rdbElemCost > budget {
+			t.Fatalf("%d bytes, %d elements decoded from %d", total, len(o.elems), len(p))
 		}
 		if o.kind == kindZSet && len(o.scores) != len(o.elems) || o.kind == kindHash && len(o.elems)%2 != 0 {
 			t.Fatalf("malformed object %+v", o)
