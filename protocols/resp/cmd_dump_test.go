@@ -2,6 +2,7 @@ package resp
 
 import (
 	"bytes"
+	"encoding/hex"
 	"strconv"
 	"strings"
 	"testing"
@@ -87,5 +88,35 @@ func TestDumpRestoreRoundTrip(t *testing.T) {
 	}
 	if out := do("TTL", "s:int"); out != ":100\r\n" {
 		t.Fatalf("TTL after RESTORE: %q", out)
+	}
+}
+
+// TestDumpKVRocksFormat pins DUMP's bytes: KVRocks's encodings (strings
+// with small integers packed, "007" kept verbatim; a hash and a set as
+// element lists in byte order; a list as a quicklist of one-entry
+// ziplists; a sorted set with binary scores, highest first), RDB version
+// 6 and the CRC64. redis-server 7.0 restores each of these (compat test).
+func TestDumpKVRocksFormat(t *testing.T) {
+	srv := NewServer(openEngine(t), Config{})
+	defer srv.Close()
+	sc := newSyncConn(srv)
+	for _, c := range [][]string{{"SET", "s", "hello"}, {"SET", "n", "12345"}, {"SET", "n2", "-7"}, {"SET", "z", "007"},
+		{"RPUSH", "dl", "a", "b", "c", "1", "2"}, {"HSET", "dh", "f1", "v1", "f2", "2"}, {"SADD", "ds", "x", "y", "3"},
+		{"ZADD", "dz", "1", "a", "2.5", "b", "-inf", "c", "1", "d"}} {
+		sc.run(encode(c...))
+	}
+	for key, want := range map[string]string{
+		"s":  "000568656c6c6f0600f59fb7f690611c99",
+		"n":  "00c1393006000b7982a766a9342a",
+		"n2": "00c0f90600c8cbb9b022f77e38",
+		"z":  "00033030370600e4b58afbb93c864a",
+		"dl": "0e050e0e0000000a0000000100000161ff0e0e0000000a0000000100000162ff0e0e0000000a0000000100000163ff0e0e0000000a0000000100000131ff0e0e0000000a0000000100000132ff060072efbd9699f58a2b",
+		"dh": "0402026631027631026632c00206002f5920e57d0178ba",
+		"ds": "0203c003017801790600efb68d6b9543b559",
+		"dz": "0504016200000000000004400164000000000000f03f0161000000000000f03f0163000000000000f0ff06006e6d30b95366a45d",
+	} {
+		if got := hex.EncodeToString(bulkReply(t, sc.run(encode("DUMP", key)))); got != want {
+			t.Errorf("DUMP %s = %s, want %s", key, got, want)
+		}
 	}
 }
