@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -447,5 +448,109 @@ func TestMoveXNamespaces(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, map[string]string{"bl:moved": "m", "bl:restored": "r", "bl:sorted": "r"}) {
 		t.Fatalf("blocked clients got %v", got)
+	}
+}
+
+// TestSortLCSDifferential sends random SORT and LCS commands over random
+// data to gpucache and to redis-server and compares the replies. Orders
+// redis-server leaves undefined are avoided: no BY nosort on sets, and
+// BY values and members without ties.
+func TestSortLCSDifferential(t *testing.T) {
+	ctx := context.Background()
+	peer := startRedisServer(t)
+	srv := internal.Start(t, internal.Options{})
+	gc := newGoRedis(t, srv.Addr(), 2, "")
+	r := rand.New(rand.NewPCG(3, 4))
+	word := func() string {
+		const alphabet = "ab01-.e9x"
+		b := make([]byte, 1+r.IntN(4))
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		return string(b)
+	}
+	both := func(args ...any) {
+		t.Helper()
+		got, errG := gc.Do(ctx, args...).Result()
+		want, errP := peer.Do(ctx, args...).Result()
+		if fmt.Sprint(errG) != fmt.Sprint(errP) || !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q:\n got %#v %v\nwant %#v %v", args, got, errG, want, errP)
+		}
+	}
+	// Data: distinct numeric-or-not members, weights and hash fields
+	// unique per member.
+	seen := map[string]bool{}
+	var members []string
+	for len(members) < 40 {
+		m := word()
+		if r.IntN(2) == 0 {
+			m = strconv.Itoa(r.IntN(2000) - 1000)
+		}
+		if !seen[m] {
+			seen[m] = true
+			members = append(members, m)
+		}
+	}
+	for i, m := range members {
+		both("RPUSH", "L", m)
+		both("SADD", "S", m)
+		both("ZADD", "Z", r.IntN(10), m)
+		both("SET", "w_"+m, strconv.Itoa(i*7%41)+"."+strconv.Itoa(i))
+		both("HSET", "h_"+m, "f", fmt.Sprintf("%03d-%s", (i*13)%40, m))
+	}
+	for range 300 {
+		key := []string{"L", "S", "Z"}[r.IntN(3)]
+		args := []any{[]string{"SORT", "SORT_RO"}[r.IntN(2)], key}
+		if r.IntN(3) == 0 {
+			args = append(args, "LIMIT", r.IntN(50)-5, r.IntN(50)-5)
+		}
+		switch r.IntN(4) {
+		case 0:
+			args = append(args, "BY", "w_*")
+		case 1:
+			args = append(args, "BY", "h_*->f", "ALPHA")
+		case 2:
+			if key != "S" {
+				args = append(args, "BY", "nosort")
+			}
+		}
+		if r.IntN(2) == 0 {
+			args = append(args, "ALPHA")
+		}
+		if r.IntN(2) == 0 {
+			args = append(args, "DESC")
+		}
+		for range r.IntN(3) {
+			args = append(args, "GET", []string{"#", "w_*", "h_*->f", "nokey_*"}[r.IntN(4)])
+		}
+		both(args...)
+		if args[0] == "SORT" && r.IntN(4) == 0 {
+			both(append(args, "STORE", "dst")...)
+			both("LRANGE", "dst", 0, -1)
+		}
+	}
+	for range 200 {
+		a, b := "", ""
+		for range r.IntN(30) {
+			a += word()
+		}
+		for range r.IntN(30) {
+			b += word()
+		}
+		both("MSET", "la", a, "lb", b)
+		args := []any{"LCS", "la", "lb"}
+		switch r.IntN(3) {
+		case 0:
+			args = append(args, "LEN")
+		case 1:
+			args = append(args, "IDX")
+			if r.IntN(2) == 0 {
+				args = append(args, "MINMATCHLEN", r.IntN(5))
+			}
+			if r.IntN(2) == 0 {
+				args = append(args, "WITHMATCHLEN")
+			}
+		}
+		both(args...)
 	}
 }
