@@ -269,6 +269,36 @@ func TestDumpRestoreLarge(t *testing.T) {
 	if got, err := peer.Get(ctx, "from-gpucache").Bytes(); err != nil || !bytes.Equal(got, val) {
 		t.Fatalf("gpucache's 32 MiB payload restored wrong in redis-server: %v", err)
 	}
+	// A hash of 100k fields: DUMP and RESTORE against redis-server.
+	for _, c := range []*redis.Client{peer, gc} {
+		p := c.Pipeline()
+		for i := range 100000 {
+			p.HSet(ctx, "bighash", fmt.Sprintf("field-%d", i), fmt.Sprintf("value-%d", i))
+		}
+		if _, err := p.Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	timeHash := func(c *redis.Client) (dump, restore time.Duration) {
+		start := time.Now()
+		p, err := c.Dump(ctx, "bighash").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		dump = time.Since(start)
+		start = time.Now()
+		if err := c.RestoreReplace(ctx, "bighash2", 0, p).Err(); err != nil {
+			t.Fatal(err)
+		}
+		return dump, time.Since(start)
+	}
+	ghd, ghr := timeHash(gc)
+	phd, phr := timeHash(peer)
+	t.Logf("100k-field hash: DUMP gpucache %v, redis-server %v (ratio %.2f); RESTORE gpucache %v, redis-server %v (ratio %.2f)",
+		ghd, phd, float64(ghd)/float64(phd), ghr, phr, float64(ghr)/float64(phr))
+	if n := gc.HLen(ctx, "bighash2").Val(); n != 100000 {
+		t.Fatalf("restored hash has %d fields", n)
+	}
 	if path := os.Getenv("KEYS2_RATIO_FILE"); path != "" {
 		line := fmt.Sprintf("dump %.3f restore %.3f\n", float64(gd)/float64(pd), float64(gr)/float64(pr))
 		if err := os.WriteFile(filepath.Clean(path), []byte(line), 0o644); err != nil {

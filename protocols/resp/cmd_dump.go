@@ -331,32 +331,8 @@ func (c *conn) restoreObject(key []byte, obj *rdbObject, at int64, replace bool)
 		if err := t.Replace(0, typ); err != nil {
 			return err
 		}
-		var err error
-		switch obj.kind {
-		case kindList:
-			for _, v := range obj.elems {
-				if err = t.ListPush(0, v, false); err != nil {
-					return err
-				}
-			}
-		case kindSet:
-			for _, v := range obj.elems {
-				if _, err = t.SetAdd(0, v); err != nil {
-					return err
-				}
-			}
-		case kindZSet:
-			for i, v := range obj.elems {
-				if _, _, err = t.ZSetAdd(0, v, obj.scores[i]); err != nil {
-					return err
-				}
-			}
-		case kindHash:
-			for i := 0; i < len(obj.elems); i += 2 {
-				if _, err = t.HashSet(0, obj.elems[i], obj.elems[i+1], false); err != nil {
-					return err
-				}
-			}
+		if err := t.Fill(0, typ, obj.elems, obj.scores); err != nil {
+			return err
 		}
 		t.SetExpire(0, at)
 		return nil
