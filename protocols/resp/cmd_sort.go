@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/gpucache/gpucache/engine"
 )
@@ -224,8 +225,9 @@ func sortCompare(x, y *sortItem, a *sortArgs) int {
 }
 
 // sortScore parses a value to sort by as Redis's strtod check does: the
-// empty string is 0, anything not wholly a finite-or-infinite number
-// (NaN, overflow, trailing bytes) is an error.
+// empty string is 0; leading white space, hex floats and inf are taken;
+// anything else not wholly a number, NaN, and overflow or underflow
+// (ERANGE, subnormals included) are errors.
 func sortScore(b []byte) (float64, bool) {
 	if len(b) == 0 {
 		return 0, true
@@ -235,17 +237,33 @@ func sortScore(b []byte) (float64, bool) {
 		i++
 	}
 	s := string(b[i:])
-	if s == "" || len(s) > 5000 {
+	if s == "" || len(s) > 5000 || strings.IndexByte(s, '_') >= 0 {
 		return 0, false
 	}
-	for _, ch := range []byte(s) {
-		if ch == '_' {
-			return 0, false
+	digits := strings.TrimLeft(s, "+-")
+	hex := len(digits) > 1 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')
+	mant := digits
+	if hex {
+		mant = digits[2:]
+		if k := strings.IndexAny(mant, "pP"); k >= 0 {
+			mant = mant[:k]
+		} else {
+			s += "p0" // strtod takes a hex float without an exponent
 		}
+	} else if k := strings.IndexAny(mant, "eE"); k >= 0 {
+		mant = mant[:k]
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(f) {
 		return 0, false
+	}
+	if f != 0 && math.Abs(f) < 0x1p-1022 {
+		return 0, false // subnormal: ERANGE
+	}
+	if f == 0 && strings.ContainsFunc(mant, func(r rune) bool {
+		return r >= '1' && r <= '9' || hex && (r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F')
+	}) {
+		return 0, false // underflow to zero: ERANGE
 	}
 	return f, true
 }
