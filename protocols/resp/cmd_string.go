@@ -92,8 +92,29 @@ func expireAt(unit []byte, arg []byte) (int64, string) {
 	}
 }
 
-func isExpireUnit(b []byte) bool {
-	return eqFold(b, "ex") || eqFold(b, "px") || eqFold(b, "exat") || eqFold(b, "pxat")
+// flagFree reports whether option name may be taken when set (the one
+// already taken from its group, "" for none) is what it is.
+func flagFree(set, name string) bool { return set == "" || set == name }
+
+// expireFlagFree reports whether b is an expiry unit that set allows.
+func expireFlagFree(b []byte, set string) bool {
+	u := expireUnitName(b)
+	return u != "" && flagFree(set, u)
+}
+
+// expireUnitName is the lower-case name of expiry unit b, "" if it is none.
+func expireUnitName(b []byte) string {
+	switch {
+	case eqFold(b, "ex"):
+		return "ex"
+	case eqFold(b, "px"):
+		return "px"
+	case eqFold(b, "exat"):
+		return "exat"
+	case eqFold(b, "pxat"):
+		return "pxat"
+	}
+	return ""
 }
 
 func (c *conn) cmdGet(cmd *Command) {
@@ -114,33 +135,43 @@ func (c *conn) cmdGet(cmd *Command) {
 }
 
 // SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ms-ts|KEEPTTL]
+//
+// As in Redis and KVRocks, an option may repeat (the last time value
+// wins) but not meet a conflicting one: NX with XX, or two different
+// expiry options.
 func (c *conn) cmdSet(cmd *Command) {
 	args := cmd.Args
 	var opts engine.PutOptions
-	var get, cond, ttl bool
+	var get bool
+	var cond, ttl string
+	var expArg []byte
 	for i := 3; i < len(args); i++ {
 		a := args[i]
 		switch {
-		case eqFold(a, "nx") && !cond:
-			opts.Cond, cond = engine.IfAbsent, true
-		case eqFold(a, "xx") && !cond:
-			opts.Cond, cond = engine.IfPresent, true
+		case eqFold(a, "nx") && flagFree(cond, "nx"):
+			opts.Cond, cond = engine.IfAbsent, "nx"
+		case eqFold(a, "xx") && flagFree(cond, "xx"):
+			opts.Cond, cond = engine.IfPresent, "xx"
 		case eqFold(a, "get"):
 			get = true
-		case eqFold(a, "keepttl") && !ttl:
-			opts.KeepTTL, ttl = true, true
-		case isExpireUnit(a) && !ttl && i+1 < len(args):
-			at, e := expireAt(a, args[i+1])
-			if e != "" {
-				c.err(e)
-				return
-			}
-			opts.ExpireAt, ttl = at, true
+		case eqFold(a, "keepttl") && flagFree(ttl, "keepttl"):
+			opts.KeepTTL, ttl = true, "keepttl"
+		case i+1 < len(args) && expireFlagFree(a, ttl):
+			ttl, expArg = expireUnitName(a), args[i+1]
 			i++
 		default:
 			c.syntaxErr()
 			return
 		}
+	}
+	// As Redis: the options first, then the (last) expiry's value.
+	if expArg != nil {
+		at, e := expireAt([]byte(ttl), expArg)
+		if e != "" {
+			c.err(e)
+			return
+		}
+		opts.ExpireAt = at
 	}
 	if get {
 		opts.ReturnOld = true
@@ -391,26 +422,32 @@ func (c *conn) cmdGetDel(cmd *Command) {
 	})
 }
 
-// GETEX key [EX s|PX ms|EXAT ts|PXAT ms-ts|PERSIST]
+// GETEX key [EX s|PX ms|EXAT ts|PXAT ms-ts|PERSIST]: an option may
+// repeat (the last wins), two different ones conflict.
 func (c *conn) cmdGetEx(cmd *Command) {
 	args := cmd.Args
 	u := engine.Update{Action: engine.UpdateKeep}
+	var ttl string
+	var expArg []byte
 	for i := 2; i < len(args); i++ {
 		switch {
-		case eqFold(args[i], "persist") && !u.SetExpire:
-			u.SetExpire, u.ExpireAt = true, 0
-		case isExpireUnit(args[i]) && !u.SetExpire && i+1 < len(args):
-			at, e := expireAt(args[i], args[i+1])
-			if e != "" {
-				c.err(e)
-				return
-			}
-			u.SetExpire, u.ExpireAt = true, at
+		case eqFold(args[i], "persist") && flagFree(ttl, "persist"):
+			u.SetExpire, u.ExpireAt, ttl = true, 0, "persist"
+		case i+1 < len(args) && expireFlagFree(args[i], ttl):
+			u.SetExpire, ttl, expArg = true, expireUnitName(args[i]), args[i+1]
 			i++
 		default:
 			c.syntaxErr()
 			return
 		}
+	}
+	if expArg != nil {
+		at, e := expireAt([]byte(ttl), expArg)
+		if e != "" {
+			c.err(e)
+			return
+		}
+		u.ExpireAt = at
 	}
 	if !u.SetExpire {
 		c.cmdGet(cmd)
