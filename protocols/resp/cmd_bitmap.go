@@ -574,8 +574,14 @@ func (c *conn) bitfield(cmd *Command, readonly bool) {
 	}
 }
 
+// bitRW is what BITFIELD reads and writes: an engine.Bits.
+type bitRW interface {
+	ReadAt(p []byte, off int64) error
+	WriteAt(p []byte, off int64) error
+}
+
 // applyBitfield runs one operation on b; isNil reports a FAIL overflow.
-func applyBitfield(b *engine.Bits, op *bitfieldOp) (int64, bool, error) {
+func applyBitfield(b bitRW, op *bitfieldOp) (int64, bool, error) {
 	var buf [9]byte
 	byteOff := op.offset >> 3
 	if err := b.ReadAt(buf[:], byteOff); err != nil {
