@@ -100,10 +100,14 @@ func FuzzGeohash(f *testing.F) {
 		if !ok {
 			t.Fatalf("score %v does not decode", score)
 		}
-		if math.Abs(dl-long) > 360.0/(1<<26) || math.Abs(dt-lat) > 2*geoLatMax/(1<<26) {
+		// At longitude 180 or the top latitude the cell index is 2^26, one
+		// bit more than a score holds exactly: Redis loses precision there
+		// too (the replay scripts check those positions against it).
+		edge := long == geoLongMax || lat == geoLatMax
+		if !edge && (math.Abs(dl-long) > 360.0/(1<<26) || math.Abs(dt-lat) > 2*geoLatMax/(1<<26)) {
 			t.Fatalf("%v,%v decodes to %v,%v", long, lat, dl, dt)
 		}
-		if again, _ := geoScore(dl, dt); again != score {
+		if again, _ := geoScore(dl, dt); again != score && !edge {
 			t.Fatalf("%v,%v: score %v re-encodes to %v", long, lat, score, again)
 		}
 		h, ok := geohashString(score)
