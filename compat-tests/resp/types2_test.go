@@ -470,8 +470,12 @@ func BenchmarkTypes2(b *testing.B) {
 		name string
 		args func(i int) []string
 	}{
-		{"SETBIT", func(i int) []string { return []string{"SETBIT", "bk" + strconv.Itoa(i%16), strconv.Itoa(i * 7919 % 1_000_000), "1"} }},
-		{"GETBIT", func(i int) []string { return []string{"GETBIT", "bk" + strconv.Itoa(i%16), strconv.Itoa(i * 7919 % 1_000_000)} }},
+		{"SETBIT", func(i int) []string {
+			return []string{"SETBIT", "bk" + strconv.Itoa(i%16), strconv.Itoa(i * 7919 % 1_000_000), "1"}
+		}},
+		{"GETBIT", func(i int) []string {
+			return []string{"GETBIT", "bk" + strconv.Itoa(i%16), strconv.Itoa(i * 7919 % 1_000_000)}
+		}},
 		{"PFADD", func(i int) []string { return []string{"PFADD", "hk" + strconv.Itoa(i%16), "e" + strconv.Itoa(i)} }},
 		{"PFCOUNT", func(i int) []string { return []string{"PFCOUNT", "hk" + strconv.Itoa(i%16)} }},
 	}
