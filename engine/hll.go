@@ -129,7 +129,75 @@ func (t *Txn) HLLAdd(i int, elems [][]byte) (bool, error) {
 			t.setSub(i, hllSegSuffix(sfx[:0], s), segs[s])
 		}
 	}
+	if changed {
+		t.hllStale(i)
+	}
 	return changed, nil
+}
+
+// The estimate of a HyperLogLog is cached in its metadata record's
+// attributes (as Redis caches it in the HLL's header): PFCOUNT of an
+// unchanged key reads one record. A write that changes a register drops
+// the cache.
+const hllCacheLen = 8
+
+func (t *Txn) hllStale(i int) {
+	k := &t.keys[t.slots[i]]
+	k.m.Attrs = k.m.Attrs[:0]
+	k.dirty = true
+}
+
+// HLLCount estimates the cardinality of HyperLogLog key i (0 when absent),
+// from the cached estimate when the key has not changed since the last
+// count; otherwise it counts and caches the result.
+func (t *Txn) HLLCount(i int) (uint64, error) {
+	exists, err := t.Open(i, TypeHyperLogLog)
+	if !exists || err != nil {
+		return 0, err
+	}
+	k := &t.keys[t.slots[i]]
+	if len(k.m.Attrs) == hllCacheLen {
+		return binary.BigEndian.Uint64(k.m.Attrs), nil
+	}
+	var histo [64]int
+	histo[0] = HLLRegisters
+	it, err := t.subIter(i, []byte{hllSegFamily}, []byte{hllSegFamily + 1})
+	if err != nil {
+		return 0, err
+	}
+	for valid := it.First(); valid; valid = it.Next() {
+		sfx := it.Suffix()
+		v, err := it.Value()
+		if err != nil {
+			it.Close()
+			return 0, err
+		}
+		if len(sfx) != hllSegKeySize || int(sfx[1]) >= hllSegments || len(v) != hllSegBytes {
+			it.Close()
+			return 0, ErrCorrupt
+		}
+		histo[0] -= hllSegRegs
+		hllHisto(v, &histo)
+	}
+	if err := it.Close(); err != nil {
+		return 0, err
+	}
+	n := hllEstimate(&histo)
+	k.m.Attrs = binary.BigEndian.AppendUint64(k.m.Attrs[:0], n)
+	k.dirty = true
+	return n, nil
+}
+
+// hllHisto adds a segment's registers to a histogram of their values,
+// four registers (three bytes) at a time.
+func hllHisto(seg []byte, histo *[64]int) {
+	for j := 0; j+3 <= len(seg); j += 3 {
+		v := uint32(seg[j]) | uint32(seg[j+1])<<8 | uint32(seg[j+2])<<16
+		histo[v&63]++
+		histo[v>>6&63]++
+		histo[v>>12&63]++
+		histo[v>>18&63]++
+	}
 }
 
 // HLLRegisters folds HyperLogLog key i's registers into regs (one byte
@@ -154,10 +222,13 @@ func (t *Txn) HLLRegisters(i int, regs *[HLLRegisters]uint8) (bool, error) {
 			it.Close()
 			return false, ErrCorrupt
 		}
-		base := int(sfx[1]) * hllSegRegs
-		for r := 0; r < hllSegRegs; r++ {
-			if x := hllGetReg(v, r); x > regs[base+r] {
-				regs[base+r] = x
+		dst := regs[int(sfx[1])*hllSegRegs:][:hllSegRegs]
+		for j, r := 0, 0; j+3 <= len(v); j, r = j+3, r+4 {
+			x := uint32(v[j]) | uint32(v[j+1])<<8 | uint32(v[j+2])<<16
+			for q := 0; q < 4; q++ {
+				if reg := uint8(x >> (6 * q) & 63); reg > dst[r+q] {
+					dst[r+q] = reg
+				}
 			}
 		}
 	}
@@ -188,7 +259,7 @@ func (t *Txn) HLLStore(i int, regs *[HLLRegisters]uint8) error {
 			t.setSub(i, hllSegSuffix(sfx[:0], s), seg)
 		}
 	}
-	t.keys[t.slots[i]].dirty = true
+	t.hllStale(i)
 	return nil
 }
 
@@ -226,11 +297,17 @@ func hllTau(x float64) float64 {
 
 // HLLCount estimates the cardinality of regs as Redis does.
 func HLLCount(regs *[HLLRegisters]uint8) uint64 {
-	const m = float64(HLLRegisters)
 	var histo [64]int
 	for _, r := range regs {
-		histo[r]++
+		histo[r&63]++
 	}
+	return hllEstimate(&histo)
+}
+
+// hllEstimate is Redis's estimator (Ertl's) over the histogram of the
+// register values.
+func hllEstimate(histo *[64]int) uint64 {
+	const m = float64(HLLRegisters)
 	z := m * hllTau((m-float64(histo[hllQ+1]))/m)
 	for j := hllQ; j >= 1; j-- {
 		z += float64(histo[j])

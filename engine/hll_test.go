@@ -110,3 +110,32 @@ func TestHLLRegisterPacking(t *testing.T) {
 		}
 	}
 }
+
+// The cached estimate is dropped by a change and equals a fresh count.
+func TestHLLCountCache(t *testing.T) {
+	e := openTest(t, t.TempDir(), nil)
+	defer e.Close()
+	count := func() uint64 {
+		var n uint64
+		txn(t, e, []string{"h"}, func(tx *Txn) error { var err error; n, err = tx.HLLCount(0); return err })
+		return n
+	}
+	if count() != 0 {
+		t.Fatal("absent key counts")
+	}
+	for _, tc := range redisHLLCounts[:6] {
+		var elems [][]byte
+		for i := 0; i < tc.n; i++ {
+			elems = append(elems, []byte(fmt.Sprintf("e%d", i)))
+		}
+		txn(t, e, []string{"h"}, func(tx *Txn) error { _, err := tx.HLLAdd(0, elems); return err })
+		for k := 0; k < 2; k++ { // computed, then cached
+			if got := count(); got != uint64(tc.count) {
+				t.Fatalf("n=%d pass %d: %d; want %d", tc.n, k, got, tc.count)
+			}
+		}
+		if m, _ := e.Stat("", []byte("h")); len(m.Attrs) != hllCacheLen {
+			t.Fatalf("no cached estimate after a count: %q", m.Attrs)
+		}
+	}
+}

@@ -27,6 +27,16 @@ func (c *conn) cmdPFAdd(cmd *Command) {
 // PFCOUNT key [key ...]: the estimated cardinality of the union.
 func (c *conn) cmdPFCount(cmd *Command) {
 	var n uint64
+	if len(cmd.Args) == 2 {
+		if c.txn(cmd.Args[1:], false, func(t *engine.Txn) error {
+			var err error
+			n, err = t.HLLCount(0)
+			return err
+		}) {
+			c.wr.Int(int64(n))
+		}
+		return
+	}
 	if c.txn(cmd.Args[1:], false, func(t *engine.Txn) error {
 		regs := new([engine.HLLRegisters]uint8)
 		for i := range cmd.Args[1:] {
