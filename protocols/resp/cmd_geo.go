@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"bytes"
 	"math"
 	"slices"
 	"strconv"
@@ -44,14 +45,38 @@ func geoUnit(u []byte) float64 {
 
 const errGeoUnit = "ERR unsupported unit provided. please use M, KM, FT, MI"
 
+// parseGeoFloat parses a float as Redis's strtod-based parser does:
+// beyond parseScore's forms, hexadecimal without an exponent ("0x10") and
+// "infinity" spelled out.
+func parseGeoFloat(b []byte) (float64, bool) {
+	if f, ok := parseScore(b); ok {
+		return f, true
+	}
+	body := b
+	if len(body) > 0 && (body[0] == '-' || body[0] == '+') {
+		body = body[1:]
+	}
+	switch {
+	case eqFold(body, "infinity"):
+		if b[0] == '-' {
+			return math.Inf(-1), true
+		}
+		return math.Inf(1), true
+	case len(body) > 2 && body[0] == '0' && (body[1] == 'x' || body[1] == 'X') && len(b) < 60 &&
+		!bytes.ContainsAny(body, "pP"):
+		return parseScore(append(append([]byte(nil), b...), "p0"...))
+	}
+	return 0, false
+}
+
 // parseLongLat parses a longitude, latitude pair; the error text on
 // failure.
 func parseLongLat(a, b []byte) (long, lat float64, errText string) {
-	long, ok1 := parseScore(a)
+	long, ok1 := parseGeoFloat(a)
 	if !ok1 {
 		return 0, 0, errNotFloat
 	}
-	lat, ok2 := parseScore(b)
+	lat, ok2 := parseGeoFloat(b)
 	if !ok2 {
 		return 0, 0, errNotFloat
 	}
@@ -356,11 +381,11 @@ func parseGeoSearch(args [][]byte, flags int, center geoCenter) (q geoQuery, err
 			byRadius = true
 			i += 2
 		case eqFold(a, "bybox") && i+3 < rem && search && !byRadius:
-			w, ok1 := parseScore(args[base+i+1])
+			w, ok1 := parseGeoFloat(args[base+i+1])
 			if !ok1 {
 				return q, "ERR need numeric width", nil
 			}
-			h, ok2 := parseScore(args[base+i+2])
+			h, ok2 := parseGeoFloat(args[base+i+2])
 			if !ok2 {
 				return q, "ERR need numeric height", nil
 			}
@@ -402,7 +427,7 @@ func parseGeoSearch(args [][]byte, flags int, center geoCenter) (q geoQuery, err
 }
 
 func parseGeoDistance(d, unit []byte, s *geoShape) string {
-	r, ok := parseScore(d)
+	r, ok := parseGeoFloat(d)
 	if !ok {
 		return "ERR need numeric radius"
 	}
