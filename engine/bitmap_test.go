@@ -248,3 +248,87 @@ func TestBitOp(t *testing.T) {
 		t.Fatalf("an empty result left the destination: %v", err)
 	}
 }
+
+// Bit writes retry across a key turning from string to bitmap to absent
+// and back: each lands on whatever the key is, and none fails.
+func TestBitsTypeChurn(t *testing.T) {
+	e := openTest(t, t.TempDir(), nil)
+	defer e.Close()
+	key := []byte("churn")
+	done := make(chan error, 1)
+	go func() {
+		for i := 0; i < 300; i++ {
+			var err error
+			switch i % 3 {
+			case 0:
+				_, err = e.PutBytes("", key, []byte("string value"), PutOptions{})
+			case 1:
+				_, err = e.Delete("", [][]byte{key})
+			default:
+				err = e.WriteBits("", key, func(b *Bits) error { return b.WriteAt([]byte{1}, 5000) })
+			}
+			if err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for i := 0; i < 300; i++ {
+		off := int64(i % 64)
+		if err := e.WriteBits("", key, func(b *Bits) error {
+			var p [1]byte
+			if err := b.ReadAt(p[:], off); err != nil {
+				return err
+			}
+			p[0] |= 0x80
+			return b.WriteAt(p[:], off)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.ReadBits("", key, func(b *Bits) error {
+			var p [1]byte
+			return b.ReadAt(p[:], off)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func BenchmarkBitmapSetBit(b *testing.B) {
+	e := openTest(b, b.TempDir(), nil)
+	defer e.Close()
+	key := []byte("bench")
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		off := int64(i*7919) % 1_000_000
+		if err := e.WriteBits("", key, func(bs *Bits) error {
+			var p [1]byte
+			if err := bs.ReadAt(p[:], off>>3); err != nil {
+				return err
+			}
+			p[0] |= 0x80 >> (off & 7)
+			return bs.WriteAt(p[:], off>>3)
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkHashSetForComparison(b *testing.B) {
+	e := openTest(b, b.TempDir(), nil)
+	defer e.Close()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		f := []byte{byte(i), byte(i >> 8)}
+		if err := e.Txn("", [][]byte{[]byte("h")}, func(t *Txn) error {
+			_, err := t.HashSet(0, f, f, false)
+			return err
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
