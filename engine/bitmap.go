@@ -24,8 +24,9 @@ import (
 const (
 	BitmapFragmentBytes = 1024
 	// MaxBitmapBytes is the largest bitmap or string the bit commands grow:
-	// offsets are below 2^32 bits, as in Redis and KVRocks.
-	MaxBitmapBytes = 512 << 20
+	// offsets are below 2^32 bits, as in Redis and KVRocks, and a 64-bit
+	// BITFIELD at the last one reaches 8 bytes further.
+	MaxBitmapBytes = 512<<20 + 8
 )
 
 var (

@@ -147,6 +147,7 @@ done:
 		return nil
 	}) {
 		c.wr.Int(n)
+		c.s.blocked.signal(c.ns, args[1]) // BZPOPMIN & co. may wait on it
 	}
 }
 
@@ -509,6 +510,12 @@ func (c *conn) geoSearch(cmd *Command, flags int) {
 		keys = append(keys, pre.storeKey)
 	}
 	write := pre.storeKey != nil
+	stored := false
+	defer func() {
+		if stored {
+			c.s.blocked.signal(c.ns, pre.storeKey)
+		}
+	}()
 	c.txn(keys, write, func(t *engine.Txn) error {
 		exists, err := t.Open(0, engine.TypeZSet)
 		if err != nil {
@@ -582,6 +589,7 @@ func (c *conn) geoSearch(cmd *Command, flags int) {
 						return err
 					}
 				}
+				stored = true
 			}
 			c.wr.Int(n)
 			return nil
