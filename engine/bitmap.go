@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/binary"
 	"errors"
+	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -414,7 +415,11 @@ func bitOpTxn(t *Txn, op BitOpKind, bs []Bits) (int64, error) {
 	t.addSize(0, size)
 	res := make([]byte, BitmapFragmentBytes)
 	var sfx [4]byte
-	for idx := int64(0); idx*BitmapFragmentBytes < size; idx++ {
+	frags, err := bitOpFragments(op, bs, size)
+	if err != nil {
+		return 0, err
+	}
+	for _, idx := range frags {
 		flen := min(size-idx*BitmapFragmentBytes, BitmapFragmentBytes)
 		r := res[:flen]
 		for j := range bs {
@@ -455,4 +460,60 @@ func bitOpTxn(t *Txn, op BitOpKind, bs []Bits) (int64, error) {
 		}
 	}
 	return size, nil
+}
+
+// bitOpFragments lists the fragments BITOP must compute, in order: all of
+// them for NOT; for the others only those some source stores (AND: all of
+// them), the rest of the result being zero, so that sparse bitmaps cost
+// what they store rather than their length.
+func bitOpFragments(op BitOpKind, bs []Bits, size int64) ([]int64, error) {
+	n := (size + BitmapFragmentBytes - 1) / BitmapFragmentBytes
+	all := func() []int64 {
+		out := make([]int64, n)
+		for i := range out {
+			out[i] = int64(i)
+		}
+		return out
+	}
+	if op == BitNot {
+		return all(), nil
+	}
+	count := make(map[int64]int)
+	for j := range bs {
+		b := &bs[j]
+		if !b.exists {
+			if op == BitAnd {
+				return nil, nil
+			}
+			continue
+		}
+		if b.isStr {
+			for i := int64(0); i*BitmapFragmentBytes < b.size; i++ {
+				count[i]++
+			}
+			continue
+		}
+		it, err := newSubIter(b.t.reader(), b.ver, nil, nil)
+		if err != nil {
+			return nil, err
+		}
+		for ok := it.First(); ok; ok = it.Next() {
+			if sfx := it.Suffix(); len(sfx) == 4 {
+				if i := int64(binary.BigEndian.Uint32(sfx)); i < n {
+					count[i]++
+				}
+			}
+		}
+		if err := it.Close(); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]int64, 0, len(count))
+	for i, c := range count {
+		if op != BitAnd || c == len(bs) {
+			out = append(out, i)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
 }

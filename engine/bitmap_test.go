@@ -332,3 +332,36 @@ func BenchmarkHashSetForComparison(b *testing.B) {
 		}
 	}
 }
+
+// BITOP of sparse bitmaps computes only the fragments some source stores.
+func TestBitOpSparse(t *testing.T) {
+	e := openTest(t, t.TempDir(), nil)
+	defer e.Close()
+	set := func(key string, off int64, v byte) {
+		if err := e.WriteBits("", []byte(key), func(b *Bits) error { return b.WriteAt([]byte{v}, off) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set("x", 10, 0x0f)
+	set("x", 3<<20, 0xf0)
+	set("y", 10, 0xff)
+	set("y", 2<<20, 0x01)
+	check := func(op BitOpKind, want map[int64]byte) {
+		n, err := e.BitOp("", op, []byte("d"), [][]byte{[]byte("x"), []byte("y")})
+		if err != nil || n != 3<<20+1 {
+			t.Fatalf("op %d: %d %v", op, n, err)
+		}
+		got, err := e.BitmapString("", []byte("d"), 1<<30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range got {
+			if want[int64(i)] != v {
+				t.Fatalf("op %d: byte %d = %x; want %x", op, i, v, want[int64(i)])
+			}
+		}
+	}
+	check(BitOr, map[int64]byte{10: 0xff, 2 << 20: 0x01, 3 << 20: 0xf0})
+	check(BitAnd, map[int64]byte{10: 0x0f})
+	check(BitXor, map[int64]byte{10: 0xf0, 2 << 20: 0x01, 3 << 20: 0xf0})
+}
