@@ -96,3 +96,32 @@ func TestBloomChain(t *testing.T) {
 		t.Fatalf("add without create: %v", err)
 	}
 }
+
+// An empty chain exists, and deleting it drops its filter too.
+func TestBloomEmptyDelete(t *testing.T) {
+	e := openTest(t, t.TempDir(), nil)
+	defer e.Close()
+	var ver uint64
+	txn(t, e, []string{"bf"}, func(tx *Txn) error {
+		if err := tx.BloomReserve(0, BloomParams{Capacity: 100, ErrorRate: 0.01, Expansion: 2}); err != nil {
+			return err
+		}
+		m, _, _ := tx.Meta(0)
+		ver = m.Version
+		return nil
+	})
+	if m, err := e.Stat("", []byte("bf")); err != nil || m.Type != TypeBloom || m.Size != 0 {
+		t.Fatalf("reserved chain: %+v %v", m, err)
+	}
+	if n, err := e.Delete("", [][]byte{[]byte("bf")}); n != 1 || err != nil {
+		t.Fatalf("Delete: %d %v", n, err)
+	}
+	it, err := newSubIter(e.db, ver, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it.First() {
+		t.Fatalf("sub-key %x left behind", it.Suffix())
+	}
+	it.Close()
+}
