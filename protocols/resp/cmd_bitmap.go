@@ -35,7 +35,7 @@ const (
 	// maxBitmapToString is KVRocks's max-bitmap-to-string-mb default: the
 	// largest bitmap GET returns.
 	maxBitmapToString = 16 << 20
-	// maxBitOffset bounds bit offsets as proto-max-bulk-len's default
+	// maxBitBytes bounds bit offsets (in bytes) as proto-max-bulk-len's default
 	// (512 MB) bounds them in Redis.
 	maxBitBytes = 512 << 20
 )

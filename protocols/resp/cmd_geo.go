@@ -276,7 +276,6 @@ type geoQuery struct {
 	count                          int64
 	storeKey                       []byte
 	storeDist                      bool
-	srcMissing                     bool
 }
 
 // geoCenter looks up a member's position: ok false when it is absent.
@@ -286,7 +285,6 @@ type geoCenter func(member []byte) (long, lat float64, ok bool, err error)
 // center is nil when the source key does not exist. It returns the reply
 // error text, or an engine error.
 func parseGeoSearch(args [][]byte, flags int, center geoCenter) (q geoQuery, errText string, err error) {
-	q.srcMissing = center == nil
 	var base int
 	switch {
 	case flags&geoRadiusCoords != 0:
