@@ -31,7 +31,7 @@ const (
 	errBitfieldType   = "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is."
 	errBitfieldOflow  = "ERR Invalid OVERFLOW type specified"
 	errBitfieldRO     = "ERR BITFIELD_RO only supports the GET subcommand"
-	errBitmapTooLarge = "ERR The size of the bitmap string exceeds the configuration item max-bitmap-to-string-mb"
+	errBitmapTooLarge = "ERR Operation aborted: The size of the bitmap string exceeds the configuration item max-bitmap-to-string-mb"
 	// maxBitmapToString is KVRocks's max-bitmap-to-string-mb default: the
 	// largest bitmap GET returns.
 	maxBitmapToString = 16 << 20
