@@ -284,6 +284,14 @@ func types2Bits(t *testing.T, ctx context.Context, rdb *redis.Client, p string) 
 	wantStr(t, "the string after SETBIT", rdb.Get(ctx, p+"str"), "\xff\x01")
 	wantStr(t, "TYPE string", rdb.Type(ctx, p+"str"), "string")
 	wantErr(t, "SETBIT bad offset", rdb.SetBit(ctx, b, -1, 1).Err(), "ERR bit offset is not an integer or out of range")
+	// GET reads a bitmap up to max-bitmap-to-string-mb (16 MiB), as KVRocks.
+	wantInt(t, "SETBIT past 16 MiB", rdb.SetBit(ctx, p+"huge", 16<<23, 1), 0)
+	wantErr(t, "GET of a bitmap over 16 MiB", rdb.Get(ctx, p+"huge").Err(),
+		"ERR Operation aborted: The size of the bitmap string exceeds the configuration item max-bitmap-to-string-mb")
+	wantInt(t, "SETBIT below 16 MiB", rdb.SetBit(ctx, p+"large", 16<<23-1, 1), 0)
+	if v, err := rdb.Get(ctx, p+"large").Result(); err != nil || len(v) != 16<<20 || v[len(v)-1] != 1 {
+		t.Fatalf("GET of a 16 MiB bitmap: %d bytes, %v", len(v), err)
+	}
 	must(t, rdb.LPush(ctx, p+"list", "x").Err())
 	wantErr(t, "GETBIT of a list", rdb.GetBit(ctx, p+"list", 0).Err(), "WRONGTYPE")
 	// Key commands on a bitmap.
