@@ -290,9 +290,13 @@ func (e *Engine) readStringBits(ks string, key []byte, fn func(b *Bits) error) e
 	if v.meta.Type != TypeString {
 		return errBitsRetry
 	}
-	str, err := v.AppendTo(make([]byte, 0, v.Len()))
-	if err != nil {
-		return err
+	// A small value is read in place (v stays held until fn returns); a
+	// large one, in arena pages, is made contiguous.
+	str := v.Bytes()
+	if str == nil && v.Len() > 0 {
+		if str, err = v.AppendTo(make([]byte, 0, v.Len())); err != nil {
+			return err
+		}
 	}
 	return fn(&Bits{str: str, isStr: true, exists: true, size: int64(len(str))})
 }
