@@ -53,6 +53,7 @@ func (e *Engine) Copy(ks string, src, dst []byte, replace bool) (bool, error) {
 		k := &t.keys[t.slots[1]]
 		k.m.Size, k.m.ExpireAt = sm.Size, sm.ExpireAt
 		k.m.listHead, k.m.listTail = sm.listHead, sm.listTail
+		k.m.Attrs = append(k.m.Attrs[:0], sm.Attrs...)
 		copied = true
 		return nil
 	})

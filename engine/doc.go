@@ -48,6 +48,12 @@
 // one range tombstone over its sub-keys, whatever its size; the space of
 // large ones is reclaimed by a background compaction of that range
 // (reclaim.go). Strings keep their own paths (Put, PutMany, Get) unchanged.
+//
+// KVRocks's other types are collections too: bitmaps in 1 KiB fragments
+// (bitmap.go; the bit commands also work on strings, through Update),
+// HyperLogLogs in 16 register segments (hll.go), Bloom filter chains, one
+// sub-key per filter (bloom.go), and sorted ints, one sub-key per id
+// (sint.go).
 // Draining a collection from one end leaves tombstones that walks from
 // that end would step over again: a per-collection low hint (hint.go)
 // starts them past the popped elements, and a deleted collection is

@@ -312,7 +312,7 @@ func (t *Txn) commit() error {
 		if !k.dirty {
 			continue
 		}
-		if k.exists && k.m.Type.collection() && k.m.Size <= 0 {
+		if k.exists && k.m.Type.collection() && k.m.Size <= 0 && !k.m.Type.emptyable() {
 			k.exists = false
 		}
 		replaced := k.oldExists && (!k.exists || k.old.Version != k.m.Version)

@@ -222,6 +222,7 @@ var typeNames = []struct {
 }{
 	{"string", engine.TypeString}, {"hash", engine.TypeHash}, {"list", engine.TypeList},
 	{"set", engine.TypeSet}, {"zset", engine.TypeZSet},
+	{"bitmap", engine.TypeBitmap}, {"hyperloglog", engine.TypeHyperLogLog}, {"MBbloom--", engine.TypeBloom}, {"sortedint", engine.TypeSortedInt},
 }
 
 // SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]. Cursors are

@@ -111,6 +111,8 @@ func (c *conn) encoding(key []byte, m *engine.Meta) string {
 		return "quicklist"
 	case engine.TypeZSet:
 		return "skiplist"
+	case engine.TypeBitmap, engine.TypeHyperLogLog, engine.TypeBloom, engine.TypeSortedInt:
+		return "raw" // as Redis names the strings holding bitmaps and HLLs
 	}
 	if m.Size > 44 {
 		return "raw"

@@ -125,6 +125,9 @@ func (c *conn) cmdGet(cmd *Command) {
 		c.wr.Null()
 	case err != nil:
 		c.replyErr(err)
+	case v.Meta().Type == engine.TypeBitmap:
+		v.Release()
+		c.getBitmap(cmd.Args[1])
 	case v.Meta().Type != engine.TypeString:
 		v.Release()
 		c.err(errWrongType)
