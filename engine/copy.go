@@ -53,6 +53,10 @@ func (e *Engine) Copy(ks string, src, dst []byte, replace bool) (bool, error) {
 		k := &t.keys[t.slots[1]]
 		k.m.Size, k.m.ExpireAt = sm.Size, sm.ExpireAt
 		k.m.listHead, k.m.listTail = sm.listHead, sm.listTail
+		if sm.stream != nil {
+			st := *sm.stream
+			k.m.stream = &st
+		}
 		copied = true
 		return nil
 	})

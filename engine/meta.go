@@ -10,6 +10,7 @@ const (
 	TypeList
 	TypeSet
 	TypeZSet
+	TypeStream
 )
 
 // String returns the name TYPE answers with.
@@ -25,12 +26,14 @@ func (t Type) String() string {
 		return "set"
 	case TypeZSet:
 		return "zset"
+	case TypeStream:
+		return "stream"
 	}
 	return "none"
 }
 
 // collection reports whether values of the type are stored as sub-keys.
-func (t Type) collection() bool { return t >= TypeHash && t <= TypeZSet }
+func (t Type) collection() bool { return t >= TypeHash && t <= TypeStream }
 
 // Extent locates a piece of a value in the blob store.
 type Extent struct {
@@ -62,6 +65,8 @@ type Meta struct {
 	// listHead and listTail bound a list's element indexes: elements sit
 	// at [listHead, listTail).
 	listHead, listTail uint64
+	// stream is a stream's own metadata (stream.go); nil for other types.
+	stream *streamMeta
 }
 
 // Inline reports whether the value lives in the metadata store (always

@@ -38,7 +38,8 @@ type reclaimer struct {
 // metadata as stored; nothing to do for strings or empty collections).
 // Call queueReclaim with the result after b commits.
 func (e *Engine) dropSubkeys(b *pebble.Batch, m *Meta) bool {
-	if !m.Type.collection() || m.Size <= 0 {
+	// NB: an empty stream may still hold consumer groups.
+	if !m.Type.collection() || m.Size <= 0 && m.Type != TypeStream {
 		return false
 	}
 	lo, hi := subRange(m.Version)

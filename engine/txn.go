@@ -182,8 +182,11 @@ func (t *Txn) Replace(i int, typ Type) error {
 		return err
 	}
 	k.m = Meta{Type: typ, Version: v, ModTime: time.Now().UnixNano()}
-	if typ == TypeList {
+	switch typ {
+	case TypeList:
 		k.m.listHead, k.m.listTail = listMid, listMid
+	case TypeStream:
+		k.m.stream = new(streamMeta)
 	}
 	k.exists, k.dirty = true, true
 	k.created = append(k.created, v)
@@ -312,7 +315,9 @@ func (t *Txn) commit() error {
 		if !k.dirty {
 			continue
 		}
-		if k.exists && k.m.Type.collection() && k.m.Size <= 0 {
+		// NB: a stream stays when its last entry goes (as in Redis):
+		// its last ID and its groups live on.
+		if k.exists && k.m.Type.collection() && k.m.Size <= 0 && k.m.Type != TypeStream {
 			k.exists = false
 		}
 		replaced := k.oldExists && (!k.exists || k.old.Version != k.m.Version)

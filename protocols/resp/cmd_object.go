@@ -111,6 +111,8 @@ func (c *conn) encoding(key []byte, m *engine.Meta) string {
 		return "quicklist"
 	case engine.TypeZSet:
 		return "skiplist"
+	case engine.TypeStream:
+		return "stream"
 	}
 	if m.Size > 44 {
 		return "raw"

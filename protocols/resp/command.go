@@ -46,7 +46,7 @@ type commandTable struct {
 
 func newCommandTable() *commandTable {
 	t := &commandTable{m: make(map[string]*cmdSpec)}
-	for _, family := range [][]*cmdSpec{connectionCommands(), serverCommands(), stringCommands(), keyCommands(), hashCommands(), setCommands(), objectCommands(), zsetCommands(), listCommands(), blockingCommands(), blobCommands()} {
+	for _, family := range [][]*cmdSpec{connectionCommands(), serverCommands(), stringCommands(), keyCommands(), hashCommands(), setCommands(), objectCommands(), zsetCommands(), listCommands(), blockingCommands(), blobCommands(), streamCommands()} {
 		for _, s := range family {
 			t.m[s.name] = s
 			t.list = append(t.list, s)
