@@ -36,7 +36,7 @@ type waiter struct {
 	// try runs the command's pop; it reports whether the client is
 	// served (with a result or a final error) and which key it pushed to
 	// (BLMOVE), whose own waiters are served next.
-	try  func() (served bool, pushed []byte)
+	try func() (served bool, pushed []byte)
 	// passive waiters (XREAD, XREADGROUP) take nothing others could
 	// have: every one of them is tried, not only the longest waiting.
 	passive bool

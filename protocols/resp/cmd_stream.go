@@ -289,9 +289,6 @@ func (c *conn) cmdXSetID(cmd *Command) {
 			return replyError(errNoSuchKey)
 		}
 		info := t.StreamInfo(0)
-		if id.Less(info.MaxDeleted) {
-			return replyError("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id")
-		}
 		if info.Length > 0 {
 			if id.Less(info.LastEntry) {
 				return replyError("ERR The ID specified in XSETID is smaller than the target stream top item")
@@ -299,6 +296,9 @@ func (c *conn) cmdXSetID(cmd *Command) {
 			if entriesAdded != -1 && info.Length > entriesAdded {
 				return replyError("ERR The entries_added specified in XSETID is smaller than the target stream length")
 			}
+		}
+		if id.Less(info.MaxDeleted) {
+			return replyError("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id")
 		}
 		added := info.EntriesAdded
 		if entriesAdded != -1 {

@@ -89,7 +89,7 @@ func (c *conn) cmdXGroup(cmd *Command) {
 			}
 			entriesRead = n
 		case len(args) != 5:
-			c.err(syntaxErrText)
+			c.err("ERR unknown subcommand or wrong number of arguments for '" + string(sub) + "'. Try XGROUP HELP.")
 			return
 		}
 	}
@@ -202,8 +202,6 @@ func (c *conn) cmdXGroup(cmd *Command) {
 		reply()
 	}
 }
-
-const syntaxErrText = errSyntax
 
 var xgroupHelp = []string{
 	"XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",

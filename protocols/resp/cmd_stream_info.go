@@ -54,7 +54,7 @@ func (c *conn) cmdXInfo(cmd *Command) {
 		full, count := false, int64(10)
 		if len(args) > 3 {
 			if !eqFold(args[3], "full") {
-				return replyError(errSyntax)
+				return replyError("ERR unknown subcommand or wrong number of arguments for '" + string(sub) + "'. Try XINFO HELP.")
 			}
 			full = true
 			switch {
@@ -68,7 +68,7 @@ func (c *conn) cmdXInfo(cmd *Command) {
 				}
 				count = n
 			case len(args) != 4:
-				return replyError(errSyntax)
+				return replyError("ERR unknown subcommand or wrong number of arguments for '" + string(sub) + "'. Try XINFO HELP.")
 			}
 		}
 		return c.xinfoStream(t, full, count)

@@ -143,7 +143,7 @@ func parseRangeID(b []byte, end bool) (engine.StreamID, string) {
 	if end {
 		missing = math.MaxUint64
 	}
-	s, ok := parseStreamID(b, missing, false, false)
+	s, ok := parseStreamID(b, missing, excl, false)
 	if !ok {
 		return s.id, errStreamID
 	}
