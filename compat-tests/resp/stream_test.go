@@ -3,7 +3,9 @@ package resp_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
+	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
@@ -428,5 +430,85 @@ OK
 `
 	if string(out) != want {
 		t.Fatalf("redis-cli output:\n%s\nwant:\n%s", out, want)
+	}
+}
+
+// startRedisServer starts a redis-server on a free port for a same-run
+// comparison, or skips.
+func startRedisServer(tb testing.TB) string {
+	tb.Helper()
+	bin := internal.RequireTool(tb, "redis-server")
+	port := internal.FreePort(tb)
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	defer rdb.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for rdb.Ping(context.Background()).Err() != nil {
+		if time.Now().After(deadline) {
+			tb.Fatal("redis-server did not come up")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return addr
+}
+
+// BenchmarkStreamVsRedis measures XADD (two fields, server-chosen IDs) and
+// XRANGE (10 entries from a random point of a 10000-entry stream) in
+// pipelines of 100 against gpucache and a redis-server started in the
+// same run, alternating between them, and reports each one's time per
+// command and their ratio (gpucache/redis: above 1 is slower).
+//
+//	GPUCACHE_BIN=... go test ./compat-tests/resp -run '^$' -bench StreamVsRedis -benchtime 200x
+func BenchmarkStreamVsRedis(b *testing.B) {
+	srv := internal.Start(b, internal.Options{})
+	peers := []struct {
+		name string
+		rdb  *redis.Client
+	}{{"gpucache", newGoRedis(b, srv.Addr(), 2, "")}, {"redis", newGoRedis(b, startRedisServer(b), 2, "")}}
+	ctx := context.Background()
+	const batch = 100
+	val := strings.Repeat("v", 64)
+	for _, p := range peers {
+		for i := 0; i < 10000; i += batch {
+			pipe := p.rdb.Pipeline()
+			for j := 0; j < batch; j++ {
+				pipe.XAdd(ctx, &redis.XAddArgs{Stream: "bench:r", ID: fmt.Sprintf("%d-0", i+j+1), Values: []string{"f", val, "g", val}})
+			}
+			if _, err := pipe.Exec(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	for _, op := range []string{"xadd", "xrange"} {
+		b.Run(op, func(b *testing.B) {
+			var spent [2]time.Duration
+			for n := 0; n < b.N; n++ {
+				start := rand.IntN(9990) + 1
+				for k, p := range peers {
+					pipe := p.rdb.Pipeline()
+					for j := 0; j < batch; j++ {
+						if op == "xadd" {
+							pipe.XAdd(ctx, &redis.XAddArgs{Stream: "bench:a", Values: []string{"f", val, "g", val}})
+						} else {
+							pipe.XRangeN(ctx, "bench:r", fmt.Sprintf("%d-0", (start+j)%9990+1), "+", 10)
+						}
+					}
+					t0 := time.Now()
+					if _, err := pipe.Exec(ctx); err != nil {
+						b.Fatal(err)
+					}
+					spent[k] += time.Since(t0)
+				}
+			}
+			per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N*batch) }
+			b.ReportMetric(per(spent[0]), "gpucache-ns/cmd")
+			b.ReportMetric(per(spent[1]), "redis-ns/cmd")
+			b.ReportMetric(per(spent[0])/per(spent[1]), "ratio")
+		})
 	}
 }
