@@ -316,6 +316,33 @@ func TestStreamBlocking(t *testing.T) {
 	if pend.Count != 1 || pend.Consumers["w"] != 1 {
 		t.Fatalf("XPENDING after the blocked XREADGROUP = %+v", pend)
 	}
+	// A group destroyed under a blocked XREADGROUP ends its wait with
+	// NOGROUP; CLIENT UNBLOCK ends an XREAD's with a nil.
+	errc := make(chan error, 2)
+	grc := newGoRedis(t, srv.Addr(), 2, "")
+	go func() {
+		errc <- grc.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "w", Streams: []string{"bs", ">"}, Block: 0}).Err()
+	}()
+	xrc := newGoRedis(t, srv.Addr(), 3, "")
+	idc := make(chan int64, 1)
+	go func() {
+		conn := xrc.Conn()
+		defer conn.Close()
+		id, err := conn.ClientID(ctx).Result()
+		if err != nil {
+			errc <- err
+			return
+		}
+		idc <- id
+		errc <- conn.XRead(ctx, &redis.XReadArgs{Streams: []string{"bs", "$"}, Block: 0}).Err()
+	}()
+	waitBlocked(2)
+	wantInt(t, "XGROUP DESTROY", admin.XGroupDestroy(ctx, "bs", "g"), 1)
+	wantErr(t, "blocked XREADGROUP after XGROUP DESTROY", <-errc, "NOGROUP the consumer group this client was blocked on no longer exists")
+	if ok, err := admin.ClientUnblock(ctx, <-idc).Result(); ok != 1 || err != nil {
+		t.Fatalf("CLIENT UNBLOCK = %v, %v", ok, err)
+	}
+	wantNil(t, "XREAD after CLIENT UNBLOCK", <-errc)
 	start := time.Now()
 	wantNil(t, "XREAD BLOCK timeout", admin.XRead(ctx, &redis.XReadArgs{Streams: []string{"bs", "$"}, Block: 100 * time.Millisecond}).Err())
 	if d := time.Since(start); d < 100*time.Millisecond {

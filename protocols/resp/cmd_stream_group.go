@@ -198,8 +198,13 @@ func (c *conn) cmdXGroup(cmd *Command) {
 		}
 		return nil
 	})
-	if ok {
-		reply()
+	if !ok {
+		return
+	}
+	reply()
+	if eqFold(sub, "destroy") {
+		// XREADGROUP clients blocked on the group end with NOGROUP.
+		c.s.blocked.signal(c.ns, key)
 	}
 }
 
@@ -918,7 +923,7 @@ func (c *conn) cmdXAutoClaim(cmd *Command) {
 		consTouched, dirtyGroup := false, false
 		var cons engine.StreamConsumer
 		var fields [][]byte
-		for k, x := range ps {
+		for _, x := range ps {
 			if attempts == 0 || left == 0 {
 				cursor = x.id
 				break
@@ -954,7 +959,6 @@ func (c *conn) cmdXAutoClaim(cmd *Command) {
 				out.add(x.id, fields)
 			}
 			left--
-			_ = k
 		}
 		if consTouched {
 			t.StreamPutConsumer(0, group, consumer, cons)

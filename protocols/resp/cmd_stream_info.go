@@ -158,8 +158,6 @@ func (c *conn) xinfoStream(t *engine.Txn, full bool, count int64) error {
 		return err
 	}
 	c.wr.Array(len(groups))
-	now := nowMillis()
-	_ = now
 	for _, x := range groups {
 		c.wr.Map(7)
 		c.wr.BulkString("name")

@@ -54,15 +54,6 @@ func (c *conn) writeEntries(s *streamEntries) {
 	}
 }
 
-// writeEntry writes one entry, or a nil when ok is false.
-func (c *conn) writeOneEntry(s *streamEntries) {
-	if s.len() == 0 {
-		c.wr.Null()
-		return
-	}
-	c.writeEntries(s)
-}
-
 // hasTombstones is Redis's streamRangeHasTombstones: whether an entry
 // deleted by XDEL may lie in [start, end].
 func hasTombstones(info *engine.StreamInfo, start, end engine.StreamID) bool {
