@@ -59,16 +59,18 @@ func (r *blockRegistry) signal(ns string, key []byte) {
 }
 
 func (r *blockRegistry) serveLocked(qk string) {
-	if q := r.queues[qk]; len(q) > 0 && q[0].passive {
-		r.servePassiveLocked(qk)
-		return
-	}
+	r.servePassiveLocked(qk)
 	for depth := 0; depth < 64; depth++ {
-		q := r.queues[qk]
-		if len(q) == 0 {
+		var w *waiter
+		for _, o := range r.queues[qk] {
+			if !o.passive {
+				w = o
+				break
+			}
+		}
+		if w == nil {
 			return
 		}
-		w := q[0]
 		served, pushed := w.try()
 		if !served {
 			return
@@ -82,10 +84,26 @@ func (r *blockRegistry) serveLocked(qk string) {
 	}
 }
 
-// servePassiveLocked tries every waiter on qk once, in the order they
-// blocked.
+// servePassiveLocked tries every passive waiter on qk once, in the order
+// they blocked.
 func (r *blockRegistry) servePassiveLocked(qk string) {
-	for _, w := range append([]*waiter(nil), r.queues[qk]...) {
+	q := r.queues[qk]
+	n := 0
+	for _, w := range q {
+		if w.passive {
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	ws := make([]*waiter, 0, n)
+	for _, w := range q {
+		if w.passive {
+			ws = append(ws, w)
+		}
+	}
+	for _, w := range ws {
 		if served, _ := w.try(); served {
 			r.removeLocked(w)
 			w.done = true
