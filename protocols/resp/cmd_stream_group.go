@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/gpucache/gpucache/engine"
@@ -636,7 +637,7 @@ func (c *conn) cmdXPending(cmd *Command) {
 			for name, n := range counts {
 				consumers = append(consumers, ccount{name, n})
 			}
-			sortSliceFunc(consumers, func(a, b ccount) bool { return a.name < b.name })
+			slices.SortFunc(consumers, func(a, b ccount) int { return strings.Compare(a.name, b.name) })
 			return err
 		}
 		if consumer != nil {
@@ -689,19 +690,6 @@ func (c *conn) cmdXPending(cmd *Command) {
 		c.wr.Int(r.idle)
 		c.wr.Int(r.count)
 	}
-}
-
-func sortSliceFunc[T any](s []T, less func(a, b T) bool) {
-	idx := make([]int, len(s))
-	for i := range idx {
-		idx[i] = i
-	}
-	sortSlice(idx, func(a, b int) bool { return less(s[idx[a]], s[idx[b]]) })
-	out := make([]T, len(s))
-	for i, j := range idx {
-		out[i] = s[j]
-	}
-	copy(s, out)
 }
 
 // claimOne moves pending entry id of group to consumer (XCLAIM and
