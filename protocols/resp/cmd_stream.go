@@ -217,7 +217,8 @@ func (c *conn) xrange(cmd *Command, rev bool) {
 		c.syntaxErr()
 		return
 	}
-	var out streamEntries
+	out := getEntries()
+	defer putEntries(out)
 	exists := false
 	if !c.txn(args[1:2], false, func(t *engine.Txn) error {
 		var err error
@@ -236,7 +237,7 @@ func (c *conn) xrange(cmd *Command, rev bool) {
 		c.wr.NullArray()
 		return
 	}
-	c.writeEntries(&out)
+	c.writeEntries(out)
 }
 
 // XSETID key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id]

@@ -1,6 +1,8 @@
 package resp
 
 import (
+	"sync"
+
 	"github.com/gpucache/gpucache/engine"
 )
 
@@ -14,6 +16,20 @@ type streamEntries struct {
 	nf   []int // fields per entry; -1: the entry is gone (a nil reply)
 	ends []int // end offset of each field in buf
 	buf  []byte
+}
+
+var entriesPool = sync.Pool{New: func() any { return new(streamEntries) }}
+
+// getEntries returns an empty collector from the pool; putEntries gives
+// it back (small ones only, so one huge read does not pin its memory).
+func getEntries() *streamEntries { return entriesPool.Get().(*streamEntries) }
+
+func putEntries(s *streamEntries) {
+	if cap(s.buf) > 1<<20 || cap(s.ends) > 1<<14 {
+		return
+	}
+	s.ids, s.nf, s.ends, s.buf = s.ids[:0], s.nf[:0], s.ends[:0], s.buf[:0]
+	entriesPool.Put(s)
 }
 
 func (s *streamEntries) add(id engine.StreamID, fields [][]byte) {

@@ -2,6 +2,7 @@ package resp
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -57,4 +58,36 @@ func TestStreamBlockingMixed(t *testing.T) {
 	if v := <-popped; len(v) != 2 || v[1] != "x" {
 		t.Fatalf("BLPOP woke with %v", v)
 	}
+}
+
+// BenchmarkXAddXRange measures the server side of XADD and of XRANGE of
+// 10 entries, without a network (see compat-tests/resp's
+// BenchmarkStreamVsRedis for the comparison with redis-server).
+func BenchmarkXAddXRange(b *testing.B) {
+	srv := NewServer(openEngine(b), Config{})
+	b.Cleanup(func() { srv.Close() })
+	sc := newSyncConn(srv)
+	val := "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv"
+	for i := 1; i <= 10000; i++ {
+		sc.run(encode("XADD", "r", strconv.Itoa(i)+"-0", "f", val, "g", val))
+	}
+	b.Run("xadd", func(b *testing.B) {
+		b.ReportAllocs()
+		req := encode("XADD", "a", "*", "f", val, "g", val)
+		for i := 0; i < b.N; i++ {
+			sc.run(req)
+		}
+	})
+	b.Run("xrange", func(b *testing.B) {
+		b.ReportAllocs()
+		reqs := make([][]byte, 100)
+		for i := range reqs {
+			reqs[i] = encode("XRANGE", "r", strconv.Itoa(i*97+1)+"-0", "+", "COUNT", "10")
+		}
+		for i := 0; i < b.N; i++ {
+			if out := sc.run(reqs[i%len(reqs)]); len(out) < 100 {
+				b.Fatalf("XRANGE: %q", out)
+			}
+		}
+	})
 }
