@@ -356,40 +356,53 @@ func (t *Txn) StreamTrim(i int, limit int64, fn func(id StreamID, length int64) 
 		return 0, nil
 	}
 	s := t.sm(i)
-	var lb [17]byte
-	it, err := t.subIter(i, streamEntryKey(lb[:0], s.firstID), []byte{streamEntry + 1})
-	if err != nil {
-		return 0, err
-	}
+	length := t.Size(i)
 	var n int64
 	var last StreamID
-	length := t.Size(i)
-	var dels [][]byte
-	for valid := it.First(); valid; valid = it.Next() {
-		if limit > 0 && n >= limit {
-			break
+	// The walk goes in chunks, each deleted before the next is read (a
+	// new iterator sees the deletes), so a trim of millions of entries
+	// holds one chunk of keys, not all of them.
+	const chunk = 1024
+	dels := make([][]byte, 0, 64)
+	var lb [17]byte
+	start := streamEntryKey(lb[:0], s.firstID)
+	for done := false; !done; {
+		it, err := t.subIter(i, start, []byte{streamEntry + 1})
+		if err != nil {
+			return 0, err
 		}
-		sfx := it.Suffix()
-		if len(sfx) != 17 {
-			it.Close()
-			return 0, errStreamValue
+		dels = dels[:0]
+		valid := it.First()
+		for ; valid && len(dels) < chunk; valid = it.Next() {
+			if limit > 0 && n >= limit {
+				break
+			}
+			sfx := it.Suffix()
+			if len(sfx) != 17 {
+				it.Close()
+				return 0, errStreamValue
+			}
+			id := decodeStreamID(sfx[1:])
+			if !fn(id, length-n) {
+				break
+			}
+			dels = append(dels, append([]byte(nil), sfx...))
+			last = id
+			n++
 		}
-		id := decodeStreamID(sfx[1:])
-		if !fn(id, length-n) {
-			break
+		done = len(dels) < chunk
+		if err := it.Close(); err != nil {
+			return 0, err
 		}
-		dels = append(dels, append([]byte(nil), sfx...))
-		last = id
-		n++
-	}
-	if err := it.Close(); err != nil {
-		return 0, err
+		for _, d := range dels {
+			t.delSub(i, d)
+		}
+		if !done {
+			start = append(streamEntryKey(lb[:0], last), 0)
+		}
 	}
 	if n == 0 {
 		return 0, nil
-	}
-	for _, d := range dels {
-		t.delSub(i, d)
 	}
 	// NB: as in Redis, a trim leaves the max deleted ID alone (only
 	// XDEL makes holes that the lag arithmetic must know about).
@@ -398,6 +411,7 @@ func (t *Txn) StreamTrim(i int, limit int64, fn func(id StreamID, length int64) 
 		s.firstID, s.lastEntry = StreamID{}, StreamID{}
 		return n, nil
 	}
+	var err error
 	s.firstID, err = t.streamEdge(i, last, false)
 	return n, err
 }

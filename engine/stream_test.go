@@ -343,3 +343,55 @@ func TestStreamRecord(t *testing.T) {
 		t.Fatal("cloneMeta shares the stream metadata")
 	}
 }
+
+// TestStreamTrimChunks: a trim longer than one chunk of its walk removes
+// exactly what it should.
+func TestStreamTrimChunks(t *testing.T) {
+	e := openTest(t, t.TempDir(), nil)
+	defer e.Close()
+	key := [][]byte{[]byte("s")}
+	err := e.Txn("", key, func(tx *Txn) error {
+		if err := tx.Create(0, TypeStream); err != nil {
+			return err
+		}
+		for i := 1; i <= 5000; i++ {
+			tx.StreamAdd(0, StreamID{uint64(i), 0}, [][]byte{[]byte("f"), []byte("v")})
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ limit, keep, want int64 }{{0, 4000, 1000}, {1500, 100, 1500}, {0, 100, 2400}, {0, 0, 100}} {
+		var n int64
+		err := e.Txn("", key, func(tx *Txn) error {
+			if _, err := tx.Open(0, TypeStream); err != nil {
+				return err
+			}
+			var err error
+			n, err = tx.StreamTrim(0, tc.limit, func(_ StreamID, length int64) bool { return length > tc.keep })
+			return err
+		})
+		if err != nil || n != tc.want {
+			t.Fatalf("trim to %d limit %d: %d, %v; want %d", tc.keep, tc.limit, n, err, tc.want)
+		}
+	}
+	err = e.Txn("", key, func(tx *Txn) error {
+		if _, err := tx.Open(0, TypeStream); err != nil {
+			return err
+		}
+		info := tx.StreamInfo(0)
+		if info.Length != 0 || info.FirstID != (StreamID{}) || info.LastID != (StreamID{5000, 0}) {
+			return fmt.Errorf("after the trims: %+v", info)
+		}
+		found := 0
+		err := tx.StreamRange(0, StreamID{}, MaxStreamID, false, func(StreamID, [][]byte) bool { found++; return true })
+		if found != 0 {
+			return fmt.Errorf("%d entries left", found)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
