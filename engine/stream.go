@@ -509,23 +509,31 @@ func (t *Txn) StreamDestroyGroup(i int, group []byte) (bool, error) {
 }
 
 // deleteSubRange deletes key i's sub-keys in [lo, hi) one by one (they
-// share the collection's range with live ones).
+// share the collection's range with live ones), a chunk at a time.
 func (t *Txn) deleteSubRange(i int, lo, hi []byte) error {
-	it, err := t.subIter(i, lo, hi)
-	if err != nil {
-		return err
+	const chunk = 1024
+	dels := make([][]byte, 0, 64)
+	start := lo
+	for {
+		it, err := t.subIter(i, start, hi)
+		if err != nil {
+			return err
+		}
+		dels = dels[:0]
+		for valid := it.First(); valid && len(dels) < chunk; valid = it.Next() {
+			dels = append(dels, append([]byte(nil), it.Suffix()...))
+		}
+		if err := it.Close(); err != nil {
+			return err
+		}
+		for _, d := range dels {
+			t.delSub(i, d)
+		}
+		if len(dels) < chunk {
+			return nil
+		}
+		start = append(dels[len(dels)-1], 0)
 	}
-	var dels [][]byte
-	for valid := it.First(); valid; valid = it.Next() {
-		dels = append(dels, append([]byte(nil), it.Suffix()...))
-	}
-	if err := it.Close(); err != nil {
-		return err
-	}
-	for _, d := range dels {
-		t.delSub(i, d)
-	}
-	return nil
 }
 
 func streamGroupPrefix(dst []byte, fam byte, group []byte) []byte {

@@ -395,3 +395,51 @@ func TestStreamTrimChunks(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestStreamDestroyLargeGroup: destroying a group whose PEL spans several
+// chunks leaves none of it behind.
+func TestStreamDestroyLargeGroup(t *testing.T) {
+	e := openTest(t, t.TempDir(), nil)
+	defer e.Close()
+	key := [][]byte{[]byte("s")}
+	g := []byte("g")
+	step := func(fn func(tx *Txn) error) {
+		t.Helper()
+		err := e.Txn("", key, func(tx *Txn) error {
+			if err := tx.Create(0, TypeStream); err != nil {
+				return err
+			}
+			return fn(tx)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	step(func(tx *Txn) error {
+		tx.StreamAdd(0, StreamID{1, 0}, [][]byte{[]byte("f"), []byte("v")})
+		tx.StreamPutGroup(0, g, StreamGroup{EntriesRead: -1}, true)
+		for i := 1; i <= 3000; i++ {
+			tx.StreamPutPending(0, g, StreamID{uint64(i), 0}, StreamPending{DeliveryCount: 1, Consumer: []byte("c")})
+		}
+		return nil
+	})
+	step(func(tx *Txn) error {
+		ok, err := tx.StreamDestroyGroup(0, g)
+		if !ok || err != nil {
+			return fmt.Errorf("destroy = %v, %v", ok, err)
+		}
+		return nil
+	})
+	step(func(tx *Txn) error {
+		tx.StreamPutGroup(0, g, StreamGroup{EntriesRead: -1}, true)
+		n := 0
+		err := tx.StreamPendingRange(0, g, StreamID{}, MaxStreamID, func(StreamID, StreamPending) bool { n++; return true })
+		if n != 0 || err != nil {
+			return fmt.Errorf("%d pending entries outlived their group (%v)", n, err)
+		}
+		if info := tx.StreamInfo(0); info.Groups != 1 {
+			return fmt.Errorf("groups = %d", info.Groups)
+		}
+		return nil
+	})
+}
