@@ -54,6 +54,10 @@ func (e *Engine) Copy(ks string, src, dst []byte, replace bool) (bool, error) {
 		k.m.Size, k.m.ExpireAt = sm.Size, sm.ExpireAt
 		k.m.listHead, k.m.listTail = sm.listHead, sm.listTail
 		k.m.Attrs = append(k.m.Attrs[:0], sm.Attrs...)
+		if sm.stream != nil {
+			st := *sm.stream
+			k.m.stream = &st
+		}
 		copied = true
 		return nil
 	})

@@ -40,6 +40,10 @@
 // tail), so every key command sees one namespace, and one sub-key per
 // field, member or element under the 's' prefix, named by the
 // collection's version (subkey.go; sorted sets add a score index, zset.go).
+// A stream's record adds its IDs and counters, its entries are sub-keys
+// named by their ID, and its consumer groups, consumers and pending
+// entries are sub-keys of their own families (stream.go); unlike the
+// other collections, a stream with no entries stays.
 // Versions are unique in the store and never repeat, across restarts and
 // crashes (version.go). Every collection command is a Txn (txn.go): the
 // keys' lock stripes taken in index order, metadata and sub-keys read and

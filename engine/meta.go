@@ -14,6 +14,7 @@ const (
 	// encoding), which are fixed once chosen.
 	TypeBitmap      Type = 6
 	TypeSortedInt   Type = 7
+	TypeStream      Type = 8
 	TypeBloom       Type = 9
 	TypeHyperLogLog Type = 11
 )
@@ -39,6 +40,8 @@ func (t Type) String() string {
 		return "MBbloom--"
 	case TypeHyperLogLog:
 		return "hyperloglog"
+	case TypeStream:
+		return "stream"
 	}
 	return "none"
 }
@@ -49,12 +52,15 @@ func (t Type) collection() bool { return t < 64 && collectionTypes>>t&1 != 0 }
 // collectionTypes has bit t set for each collection type t (one test on
 // the write path, as cheap as the range test it replaced).
 const collectionTypes = 1<<TypeHash | 1<<TypeList | 1<<TypeSet | 1<<TypeZSet |
-	1<<TypeBitmap | 1<<TypeSortedInt | 1<<TypeBloom | 1<<TypeHyperLogLog
+	1<<TypeBitmap | 1<<TypeSortedInt | 1<<TypeStream | 1<<TypeBloom | 1<<TypeHyperLogLog
 
 // emptyable reports whether a collection of the type exists with no
 // elements (a reserved Bloom filter, an HLL that saw nothing): Size 0
 // does not delete it.
-func (t Type) emptyable() bool { return t == TypeBloom || t == TypeHyperLogLog }
+//
+// NB: a stream stays when its last entry goes (as in Redis): its last ID
+// and its consumer groups live on.
+func (t Type) emptyable() bool { return t == TypeBloom || t == TypeHyperLogLog || t == TypeStream }
 
 // Extent locates a piece of a value in the blob store.
 type Extent struct {
@@ -86,6 +92,8 @@ type Meta struct {
 	// listHead and listTail bound a list's element indexes: elements sit
 	// at [listHead, listTail).
 	listHead, listTail uint64
+	// stream is a stream's own metadata (stream.go); nil for other types.
+	stream *streamMeta
 }
 
 // Inline reports whether the value lives in the metadata store (always

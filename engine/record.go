@@ -14,7 +14,7 @@ import (
 //	blob:    uvarint n | n x (uvarint segment, uvarint offset, uvarint length, crc u32 LE)
 //	collection (hash, set, list, zset): size is the element count; a list
 //	         adds uvarint head | uvarint tail; the elements are sub-keys
-//	         (subkey.go)
+//	         (subkey.go); a stream adds its streamMeta (stream.go)
 const (
 	recordFormat   = 1
 	flagInline     = 1 << 0
@@ -41,6 +41,9 @@ func appendRecord(dst []byte, m *Meta) []byte {
 		if m.Type == TypeList {
 			dst = binary.AppendUvarint(dst, m.listHead)
 			dst = binary.AppendUvarint(dst, m.listTail)
+		}
+		if m.Type == TypeStream {
+			dst = appendStreamMeta(dst, m.stream)
 		}
 		return dst
 	}
@@ -80,7 +83,7 @@ func decodeRecord(b []byte, m *Meta) error {
 		return errBadRecord
 	}
 	m.Attrs, b = b[:vals[4]:vals[4]], b[vals[4]:]
-	m.listHead, m.listTail = 0, 0
+	m.listHead, m.listTail, m.stream = 0, 0, nil
 	if flags&flagCollection != 0 {
 		m.inline, m.extents = nil, nil
 		if !m.Type.collection() {
@@ -96,6 +99,12 @@ func decodeRecord(b []byte, m *Meta) error {
 				return errBadRecord
 			}
 			b = b[n:]
+		}
+		if m.Type == TypeStream {
+			var err error
+			if m.stream, b, err = decodeStreamMeta(b); err != nil {
+				return err
+			}
 		}
 		if len(b) != 0 {
 			return errBadRecord
@@ -151,6 +160,10 @@ func cloneMeta(dst *Meta, m *Meta) {
 	*dst = *m
 	dst.Attrs = append(attrs, m.Attrs...)
 	dst.inline = nil
+	if m.stream != nil {
+		sm := *m.stream
+		dst.stream = &sm
+	}
 	if m.extents != nil {
 		dst.extents = append(ext, m.extents...)
 	} else {

@@ -182,8 +182,11 @@ func (t *Txn) Replace(i int, typ Type) error {
 		return err
 	}
 	k.m = Meta{Type: typ, Version: v, ModTime: time.Now().UnixNano()}
-	if typ == TypeList {
+	switch typ {
+	case TypeList:
 		k.m.listHead, k.m.listTail = listMid, listMid
+	case TypeStream:
+		k.m.stream = new(streamMeta)
 	}
 	k.exists, k.dirty = true, true
 	k.created = append(k.created, v)

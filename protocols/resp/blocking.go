@@ -36,8 +36,11 @@ type waiter struct {
 	// try runs the command's pop; it reports whether the client is
 	// served (with a result or a final error) and which key it pushed to
 	// (BLMOVE), whose own waiters are served next.
-	try  func() (served bool, pushed []byte)
-	done bool
+	try func() (served bool, pushed []byte)
+	// passive waiters (XREAD, XREADGROUP) take nothing others could
+	// have: every one of them is tried, not only the longest waiting.
+	passive bool
+	done    bool
 	// unblock is CLIENT UNBLOCK's request: 1 TIMEOUT, 2 ERROR.
 	unblock int
 	wake    chan struct{}
@@ -56,12 +59,18 @@ func (r *blockRegistry) signal(ns string, key []byte) {
 }
 
 func (r *blockRegistry) serveLocked(qk string) {
+	r.servePassiveLocked(qk)
 	for depth := 0; depth < 64; depth++ {
-		q := r.queues[qk]
-		if len(q) == 0 {
+		var w *waiter
+		for _, o := range r.queues[qk] {
+			if !o.passive {
+				w = o
+				break
+			}
+		}
+		if w == nil {
 			return
 		}
-		w := q[0]
 		served, pushed := w.try()
 		if !served {
 			return
@@ -71,6 +80,34 @@ func (r *blockRegistry) serveLocked(qk string) {
 		w.wake <- struct{}{}
 		if pushed != nil {
 			r.serveLocked(queueKey(w.ns, pushed))
+		}
+	}
+}
+
+// servePassiveLocked tries every passive waiter on qk once, in the order
+// they blocked.
+func (r *blockRegistry) servePassiveLocked(qk string) {
+	q := r.queues[qk]
+	n := 0
+	for _, w := range q {
+		if w.passive {
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	ws := make([]*waiter, 0, n)
+	for _, w := range q {
+		if w.passive {
+			ws = append(ws, w)
+		}
+	}
+	for _, w := range ws {
+		if served, _ := w.try(); served {
+			r.removeLocked(w)
+			w.done = true
+			w.wake <- struct{}{}
 		}
 	}
 }
@@ -142,8 +179,13 @@ const (
 // a writer to serve it, for the timeout (0: forever), for CLIENT UNBLOCK
 // or for the client to hang up.
 func (c *conn) block(keys [][]byte, timeout time.Duration, try func() (bool, []byte)) blockOutcome {
+	return c.blockOn(keys, timeout, false, try)
+}
+
+// blockOn is block for passive (true) or consuming waiters.
+func (c *conn) blockOn(keys [][]byte, timeout time.Duration, passive bool, try func() (bool, []byte)) blockOutcome {
 	r := &c.s.blocked
-	w := &waiter{id: c.id, ns: c.ns, keys: keys, try: try, wake: make(chan struct{}, 1)}
+	w := &waiter{id: c.id, ns: c.ns, keys: keys, try: try, passive: passive, wake: make(chan struct{}, 1)}
 	r.mu.Lock()
 	if served, pushed := try(); served {
 		if pushed != nil {
@@ -260,6 +302,14 @@ func parseTimeout(b []byte) (time.Duration, string) {
 		return 0, "ERR timeout is negative"
 	}
 	return time.Duration(f * float64(time.Second)), ""
+}
+
+// msDuration converts a BLOCK argument in milliseconds.
+func msDuration(ms int64) time.Duration {
+	if ms > math.MaxInt64/int64(time.Millisecond) {
+		return time.Duration(math.MaxInt64)
+	}
+	return time.Duration(ms) * time.Millisecond
 }
 
 // blockResult is what a served blocking pop hands back to its client.

@@ -221,7 +221,7 @@ var typeNames = []struct {
 	t    engine.Type
 }{
 	{"string", engine.TypeString}, {"hash", engine.TypeHash}, {"list", engine.TypeList},
-	{"set", engine.TypeSet}, {"zset", engine.TypeZSet},
+	{"set", engine.TypeSet}, {"zset", engine.TypeZSet}, {"stream", engine.TypeStream},
 	{"bitmap", engine.TypeBitmap}, {"hyperloglog", engine.TypeHyperLogLog}, {"MBbloom--", engine.TypeBloom}, {"sortedint", engine.TypeSortedInt},
 }
 

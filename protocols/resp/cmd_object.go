@@ -113,6 +113,8 @@ func (c *conn) encoding(key []byte, m *engine.Meta) string {
 		return "skiplist"
 	case engine.TypeBitmap, engine.TypeHyperLogLog, engine.TypeBloom, engine.TypeSortedInt:
 		return "raw" // as Redis names the strings holding bitmaps and HLLs
+	case engine.TypeStream:
+		return "stream"
 	}
 	if m.Size > 44 {
 		return "raw"
