@@ -37,7 +37,7 @@ var keyDefs = []keyDef{
 	{name: "requirepass", def: "", mutable: true, doc: "password clients must AUTH with"},
 	{name: "slaveof", def: "", check: checkNoReplication, doc: "refused: replication is not supported"},
 	{name: "replicaof", def: "", check: checkNoReplication, doc: "refused: replication is not supported"},
-	{name: "maxclients", def: "10000", mutable: true, check: checkInt(1, 1<<20)},
+	{name: "maxclients", def: "10240", mutable: true, check: checkInt(1, 1<<20)},
 	{name: "timeout", def: "0", mutable: true, check: checkInt(0, 1<<31), doc: "close idle clients after N seconds (0: never)"},
 	{name: "workers", def: "8", check: checkInt(1, 1024)},
 	{name: "proto-max-bulk-len", def: "536870912", mutable: true, check: checkBytes, doc: "largest bulk string accepted"},
@@ -45,7 +45,7 @@ var keyDefs = []keyDef{
 	{name: "redis-cursor-compatible", def: "yes", check: checkCursorCompatible},
 	{name: "cluster-enabled", def: "no", check: checkOnly("no", "cluster mode is not supported: this server runs standalone only (no CLUSTER commands)"), doc: "refused: cluster mode is not supported"},
 	{name: "db-name", def: "change.me.db"},
-	{name: "slowlog-log-slower-than", def: "100000", mutable: true, check: checkInt(-1, 1<<31-1), doc: "log commands slower than this many microseconds for SLOWLOG GET (-1: off, 0: every command)"},
+	{name: "slowlog-log-slower-than", def: "200000", mutable: true, check: checkInt(-1, 1<<31-1), doc: "log commands slower than this many microseconds for SLOWLOG GET (-1: off, 0: every command)"},
 	{name: "slowlog-max-len", def: "128", mutable: true, check: checkInt(0, 1<<31), doc: "entries SLOWLOG keeps"},
 	{name: "rocksdb.block_cache_size", def: "256", check: checkInt(0, 400*1024), doc: "metadata store block cache, MiB"},
 	{name: "rocksdb.write_options.sync", def: "no", check: checkBool, doc: "yes: acknowledge a write once it is on stable storage (survives power loss); no: once it reached the operating system (survives kill -9; a power cut loses at most sync-interval-ms)"},
@@ -84,7 +84,7 @@ var keyDefs = []keyDef{
 	{name: "tls-replication", def: "no", check: checkOnly("no", "replication is not supported")},
 	{name: "admin-port", def: "0", check: checkPort, doc: "HTTP /metrics and /healthz port (0: off)"},
 	{name: "admin-pprof", def: "no", check: checkBool, doc: "serve /debug/pprof on the admin port, to requests with the admin password (requirepass) as basic auth or bearer token"},
-	{name: "s3-port", def: "9000", check: checkPort, doc: "S3 port (0: off)"},
+	{name: "s3-port", def: "9000", check: checkPort, doc: "S3 port (0: off); S3 is served only when an s3-* key is configured"},
 	{name: "s3-bind", def: "127.0.0.1"},
 	{name: "s3-domain", def: "", doc: "enables virtual-host-style bucket.domain addressing"},
 	{name: "s3-access-key", def: "", doc: "S3 access key (default: documented development key)"},
@@ -134,6 +134,7 @@ type Config struct {
 	mu        sync.RWMutex
 	rewriteMu sync.Mutex        // one REWRITE at a time
 	values    map[string]string // every key set (known, KVRocks-only or namespace.*)
+	given     map[string]bool   // keys the file or the command line named
 	file      string            // "" when there is no file to rewrite
 	lines     []string          // the file as read (or last rewritten), for REWRITE
 	warn      func(format string, args ...any)
@@ -156,7 +157,7 @@ func NewConfig(warn func(string, ...any)) *Config {
 	if warn == nil {
 		warn = func(string, ...any) {}
 	}
-	c := &Config{values: make(map[string]string), warn: warn}
+	c := &Config{values: make(map[string]string), given: make(map[string]bool), warn: warn}
 	for _, d := range keyDefs {
 		c.values[d.name] = d.def
 	}
@@ -285,8 +286,31 @@ func (c *Config) set(key, val string, runtime bool) error {
 	}
 	c.mu.Lock()
 	c.values[key] = val
+	if !runtime {
+		c.given[key] = true
+	}
 	c.mu.Unlock()
 	return nil
+}
+
+// Given reports whether the configuration file or the command line named
+// key (a default is not given).
+func (c *Config) Given(key string) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.given[key]
+}
+
+// givenPrefix reports whether any key with the prefix was given.
+func (c *Config) givenPrefix(prefix string) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for k := range c.given {
+		if strings.HasPrefix(k, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // Get returns a key's value.

@@ -7,7 +7,10 @@
 //
 // Run is the whole server: cmd/gpucache parses the command line into a
 // Config and calls it. With no configuration at all it serves RESP on
-// 127.0.0.1:6379 and S3 on 127.0.0.1:9000 over ./gpucache-data.
+// 127.0.0.1:6379 over ./gpucache-data. S3 is served (on 127.0.0.1:9000 by
+// default) only when the configuration names an s3-* key, so a kvrocks.conf
+// opens exactly the ports it names and two instances started from two
+// such files differing in port and dir do not collide.
 //
 // # Caveats
 //
