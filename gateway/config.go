@@ -39,14 +39,16 @@ var keyDefs = []keyDef{
 	{name: "replicaof", def: "", check: checkNoReplication, doc: "refused: replication is not supported"},
 	{name: "maxclients", def: "10240", mutable: true, check: checkInt(1, 1<<20)},
 	{name: "timeout", def: "0", mutable: true, check: checkInt(0, 1<<31), doc: "close idle clients after N seconds (0: never)"},
-	{name: "workers", def: "8", check: checkInt(1, 1024)},
+	{name: "workers", def: "8", mutable: true, check: checkInt(1, 256), doc: "accepted: every connection has its own goroutine, so there is no worker pool to size"},
 	{name: "proto-max-bulk-len", def: "536870912", mutable: true, check: checkBytes, doc: "largest bulk string accepted"},
 	{name: "resp3-enabled", def: "yes", mutable: true, check: checkBool},
-	{name: "redis-cursor-compatible", def: "yes", check: checkCursorCompatible},
+	{name: "redis-cursor-compatible", def: "yes", mutable: true, check: checkCursorCompatible},
 	{name: "cluster-enabled", def: "no", check: checkOnly("no", "cluster mode is not supported: this server runs standalone only (no CLUSTER commands)"), doc: "refused: cluster mode is not supported"},
 	{name: "db-name", def: "change.me.db"},
 	{name: "slowlog-log-slower-than", def: "200000", mutable: true, check: checkInt(-1, 1<<31-1), doc: "log commands slower than this many microseconds for SLOWLOG GET (-1: off, 0: every command)"},
 	{name: "slowlog-max-len", def: "128", mutable: true, check: checkInt(0, 1<<31), doc: "entries SLOWLOG keeps"},
+	{name: "backup-dir", def: "", mutable: true, doc: "where BGSAVE writes its copy of the store, a data directory gpucache starts on (empty: <dir>/backup)"},
+	{name: "log-retention-days", def: "-1", check: checkInt(-1, 1<<31-1), doc: "days of rotated log files (kvrocks.INFO.<date>) kept in log-dir (-1: all; 0: none)"},
 	{name: "rocksdb.block_cache_size", def: "256", check: checkInt(0, 400*1024), doc: "metadata store block cache, MiB"},
 	{name: "rocksdb.write_options.sync", def: "no", check: checkBool, doc: "yes: acknowledge a write once it is on stable storage (survives power loss); no: once it reached the operating system (survives kill -9; a power cut loses at most sync-interval-ms)"},
 	{name: "sync-interval-ms", def: "1000", check: checkInt(1, 3600*1000), doc: "milliseconds between background syncs of blob segments and the metadata log"},
@@ -108,7 +110,7 @@ var keyDefs = []keyDef{
 // start a writable master (checkNoReplication).
 var kvrocksKeys = map[string]bool{
 	"daemonize": true, "repl-namespace-enabled": true, "persist-cluster-nodes-enabled": true,
-	"log-retention-days": true, "slave-read-only": true, "slave-priority": true,
+	"slave-read-only": true, "slave-priority": true,
 	"tcp-backlog": true, "master-use-repl-port": true, "use-rsid-psync": true,
 	"masterauth": true, "slave-serve-stale-data": true, "slave-empty-db-before-fullsync": true,
 	"replica-announce-ip": true, "replica-announce-port": true, "purge-backup-on-fullsync": true,
@@ -117,12 +119,56 @@ var kvrocksKeys = map[string]bool{
 	"json-max-nesting-depth": true, "json-storage-format": true, "supervised": true,
 	"compact-cron": true, "compaction-checker-range": true, "force-compact-file-age": true,
 	"force-compact-file-min-deleted-percentage": true, "bgsave-cron": true,
-	"dbsize-scan-cron": true, "rename-command": true, "backup-dir": true,
+	"dbsize-scan-cron": true, "rename-command": true,
 	"txn-context-enabled": true, "lua-strict-key-accessing": true, "histogram-bucket-boundaries": true,
 	"skip-block-cache-deallocation-on-close": true, "replication-connect-timeout-ms": true,
 	"replication-recv-timeout-ms": true, "replication-no-slowdown": true, "replication-delay-bytes": true,
 	"replication-delay-updates": true, "worker-threads": true, "cluster-node-id": true,
 }
+
+// kvrocksMutableKeys are the KVRocks keys of kvrocksKeys (and
+// kvrocksPrefixes) that KVRocks lets CONFIG SET change at run time. They
+// have no effect here; CONFIG SET accepts them (and logs so), so tools that
+// tune a KVRocks node keep working, and refuses every other key as KVRocks
+// refuses a read-only one.
+var kvrocksMutableKeys = map[string]bool{
+	"max-backup-to-keep": true, "max-backup-keep-hours": true, "master-use-repl-port": true,
+	"masterauth": true, "compact-cron": true, "bgsave-cron": true, "dbsize-scan-cron": true,
+	"replica-announce-ip": true, "replica-announce-port": true, "compaction-checker-range": true,
+	"compaction-checker-cron": true, "force-compact-file-age": true,
+	"force-compact-file-min-deleted-percentage": true, "max-io-mb": true,
+	"max-bitmap-to-string-mb": true, "max-db-size": true, "max-replication-mb": true,
+	"slave-serve-stale-data": true, "slave-empty-db-before-fullsync": true, "slave-priority": true,
+	"slave-read-only": true, "replication-connect-timeout-ms": true, "replication-recv-timeout-ms": true,
+	"replication-group-sync": true, "replication-no-slowdown": true, "replication-delay-bytes": true,
+	"replication-delay-updates": true, "profiling-sample-ratio": true,
+	"profiling-sample-record-max-len": true, "profiling-sample-record-threshold-ms": true,
+	"profiling-sample-commands": true, "slowlog-dump-logfile-level": true,
+	"purge-backup-on-fullsync": true, "fullsync-recv-file-delay": true, "migrate-speed": true,
+	"migrate-pipeline-size": true, "migrate-sequence-gap": true, "migrate-type": true,
+	"migrate-batch-size-kb": true, "migrate-batch-rate-limit-mb": true,
+	"persist-cluster-nodes-enabled": true, "repl-namespace-enabled": true,
+	"json-max-nesting-depth": true, "json-storage-format": true,
+	"skip-block-cache-deallocation-on-close": true, "lua-strict-key-accessing": true,
+	"rocksdb.compression": true, "rocksdb.compression_start_level": true, "rocksdb.max_open_files": true,
+	"rocksdb.write_buffer_size": true, "rocksdb.max_write_buffer_number": true,
+	"rocksdb.min_write_buffer_number_to_merge": true, "rocksdb.target_file_size_base": true,
+	"rocksdb.max_background_compactions": true, "rocksdb.max_subcompactions": true,
+	"rocksdb.delayed_write_rate": true, "rocksdb.max_total_wal_size": true,
+	"rocksdb.disable_auto_compactions": true, "rocksdb.stats_dump_period_sec": true,
+	"rocksdb.compaction_readahead_size": true, "rocksdb.level0_slowdown_writes_trigger": true,
+	"rocksdb.level0_stop_writes_trigger": true, "rocksdb.level0_file_num_compaction_trigger": true,
+	"rocksdb.enable_blob_files": true, "rocksdb.min_blob_size": true, "rocksdb.blob_file_size": true,
+	"rocksdb.enable_blob_garbage_collection": true, "rocksdb.blob_garbage_collection_age_cutoff": true,
+	"rocksdb.max_bytes_for_level_base": true, "rocksdb.max_bytes_for_level_multiplier": true,
+	"rocksdb.level_compaction_dynamic_level_bytes": true, "rocksdb.max_background_jobs": true,
+	"rocksdb.max_compaction_bytes": true, "rocksdb.sst_file_delete_rate_bytes_per_sec": true,
+	"rocksdb.periodic_compaction_seconds": true, "rocksdb.ttl": true,
+	"rocksdb.daily_offpeak_time_utc": true, "rocksdb.write_options.write_batch_max_bytes": true,
+	"rocksdb.read_options.async_io": true,
+}
+
+func kvrocksMutable(key string) bool { return kvrocksMutableKeys[key] }
 
 // kvrocksPrefixes are KVRocks key families accepted as a whole.
 var kvrocksPrefixes = []string{"rocksdb.", "migrate-", "profiling-sample-"}
@@ -135,6 +181,7 @@ type Config struct {
 	rewriteMu sync.Mutex        // one REWRITE at a time
 	values    map[string]string // every key set (known, KVRocks-only or namespace.*)
 	given     map[string]bool   // keys the file or the command line named
+	renames   [][2]string       // rename-command lines: from, to ("" disables)
 	file      string            // "" when there is no file to rewrite
 	lines     []string          // the file as read (or last rewritten), for REWRITE
 	warn      func(format string, args ...any)
@@ -213,6 +260,11 @@ func (c *Config) Load(name string) error {
 		if err := c.set(key, val, false); err != nil {
 			return fmt.Errorf("config file %s line %d: %w", name, lineNo, err)
 		}
+		if key == "rename-command" {
+			if err := c.addRename(val); err != nil {
+				return fmt.Errorf("config file %s line %d: %w", name, lineNo, err)
+			}
+		}
 	}
 	return sc.Err()
 }
@@ -243,7 +295,38 @@ func (c *Config) Override(key, val string) error {
 	if !known(key) {
 		return fmt.Errorf("%w %q", errUnknownKey, key)
 	}
-	return c.set(key, val, false)
+	if err := c.set(key, val, false); err != nil {
+		return err
+	}
+	if key == "rename-command" {
+		return c.addRename(val)
+	}
+	return nil
+}
+
+// addRename records one rename-command value: `<command> <new-name>`, or
+// `<command> ""` to disable the command.
+func (c *Config) addRename(v string) error {
+	f := strings.Fields(v)
+	if len(f) != 2 {
+		return errors.New("Invalid rename-command format")
+	}
+	to := f[1]
+	if to == `""` {
+		to = ""
+	}
+	c.mu.Lock()
+	c.renames = append(c.renames, [2]string{f[0], to})
+	c.mu.Unlock()
+	return nil
+}
+
+// Renames returns the rename-command lines in order: command, new name
+// ("" disables it).
+func (c *Config) Renames() [][2]string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return append([][2]string(nil), c.renames...)
 }
 
 // OnSet registers fn to put key's value into effect when CONFIG SET
@@ -262,7 +345,7 @@ func (c *Config) OnSet(key string, fn func(v string) error) {
 func (c *Config) set(key, val string, runtime bool) error {
 	if d := defsByName[key]; d != nil {
 		if runtime && !d.mutable {
-			return fmt.Errorf("can't set immutable config %q", key)
+			return fmt.Errorf("Unsupported CONFIG parameter: %s", key)
 		}
 		if d.check != nil {
 			if err := d.check(val); err != nil {
@@ -270,11 +353,11 @@ func (c *Config) set(key, val string, runtime bool) error {
 			}
 		}
 	} else if runtime {
-		if !known(key) {
-			return fmt.Errorf("%w %q", errUnknownKey, key)
+		if !strings.HasPrefix(key, "namespace.") && !kvrocksMutable(key) {
+			return fmt.Errorf("Unsupported CONFIG parameter: %s", key)
 		}
-		if !strings.HasPrefix(key, "namespace.") {
-			return fmt.Errorf("can't set immutable config %q", key)
+		if kvrocksMutable(key) {
+			c.warn("CONFIG SET %s: accepted for compatibility; it has no effect here", key)
 		}
 	}
 	c.setMu.Lock()

@@ -88,6 +88,18 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 		Dir:             dir,
 	}, resp.WithConfigStore(configStore{cfg}), resp.WithLogf(logf), resp.WithFastPath(fp))
 	applyRuntime(cfg, rs, lg)
+	for _, r := range cfg.Renames() {
+		if err := rs.RenameCommand(r[0], r[1]); err != nil {
+			rs.Close()
+			eng.Close()
+			return fmt.Errorf("rename-command %s %q: %v", r[0], r[1], err)
+		}
+		if r[1] == "" {
+			logf("rename-command: %s disabled", r[0])
+		} else {
+			logf("rename-command: %s answers to %s", r[0], r[1])
+		}
+	}
 
 	errc := make(chan error, 8)
 	var closers []func()

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"errors"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -60,6 +61,12 @@ func applyRuntime(cfg *Config, rs *resp.Server, lg *leveledLog) {
 
 	cfg.OnSet("log-level", lg.setLevel)
 
+	rs.SetBackupDir(backupDir(cfg.Get("backup-dir"), cfg.Get("dir")))
+	cfg.OnSet("backup-dir", func(v string) error {
+		rs.SetBackupDir(backupDir(v, cfg.Get("dir")))
+		return nil
+	})
+
 	// Without tls-port the TLS keys have nothing to apply to; applyTLS
 	// replaces these appliers when TLS is on.
 	for _, key := range tlsKeys {
@@ -67,4 +74,13 @@ func applyRuntime(cfg *Config, rs *resp.Server, lg *leveledLog) {
 			return errors.New("TLS is off (tls-port 0); set tls-port in the configuration and restart")
 		})
 	}
+}
+
+// backupDir is backup-dir, or <dir>/backup when it is empty (KVRocks's
+// default).
+func backupDir(v, dir string) string {
+	if v == "" {
+		return filepath.Join(dir, "backup")
+	}
+	return v
 }

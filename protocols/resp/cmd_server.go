@@ -1,8 +1,15 @@
 package resp
 
 import (
+	"errors"
+	"os"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gpucache/gpucache/engine"
 )
 
 // defaultNamespace is the name KVRocks gives the default namespace
@@ -22,6 +29,13 @@ func serverCommands() []*cmdSpec {
 		{name: "slowlog", arity: -2, flags: flagAdmin | flagLoading, fn: (*conn).cmdSlowlog},
 		{name: "slaveof", arity: 3, flags: flagAdmin, fn: (*conn).cmdReplicaOf},
 		{name: "replicaof", arity: 3, flags: flagAdmin, fn: (*conn).cmdReplicaOf},
+		{name: "bgsave", arity: 1, flags: flagAdmin, fn: (*conn).cmdBGSave},
+		{name: "lastsave", arity: -1, flags: flagAdmin, fn: (*conn).cmdLastSave},
+		{name: "flushbackup", arity: 1, flags: flagAdmin, fn: (*conn).cmdFlushBackup},
+		{name: "compact", arity: 1, fn: (*conn).cmdCompact},
+		{name: "disk", arity: 3, flags: flagReadonly, first: 2, last: 2, step: 1, fn: (*conn).cmdDisk},
+		{name: "memory", arity: 3, flags: flagReadonly, first: 2, last: 2, step: 1, fn: (*conn).cmdDisk},
+		{name: "debug", arity: -2, fn: (*conn).cmdDebug},
 	}
 }
 
@@ -331,5 +345,181 @@ func (s *Server) setNamespace(name, token string) error {
 	if err := s.cs.Rewrite(); err != nil {
 		return replyError("ERR " + strings.TrimSpace(err.Error()))
 	}
+	return nil
+}
+
+// opsState is what the operators' commands keep between calls. The zero
+// value has no backup directory (BGSAVE refuses).
+type opsState struct {
+	backupDir atomic.Pointer[string]
+
+	saveMu      sync.Mutex // one BGSAVE or FLUSHBACKUP at a time
+	saving      atomic.Bool
+	lastSave    atomic.Int64 // unix seconds of the last successful BGSAVE; 0: none
+	lastSaveErr atomic.Bool  // the last BGSAVE failed
+	lastSaveSec atomic.Int64 // seconds the last BGSAVE took; -1: none yet
+	compacting  atomic.Bool
+}
+
+// SetBackupDir sets backup-dir, where BGSAVE writes its copy of the store
+// (a data directory gpucache starts on). Safe for concurrent use; a
+// BGSAVE already running finishes in the old directory.
+func (s *Server) SetBackupDir(dir string) {
+	s.ops.backupDir.Store(&dir)
+}
+
+func (s *Server) backupDir() string {
+	if p := s.ops.backupDir.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// BGSAVE: a consistent copy of the store in backup-dir, taken in the
+// background; +OK once it has started, as KVRocks answers. Keys whose
+// writes were acknowledged before the reply are in the copy.
+// bgsave_in_progress and last_bgsave_* in INFO persistence follow it.
+func (c *conn) cmdBGSave(cmd *Command) {
+	s := c.s
+	dir := s.backupDir()
+	if dir == "" {
+		c.err("ERR backup-dir is not set")
+		return
+	}
+	if !s.ops.saving.CompareAndSwap(false, true) {
+		c.err("ERR BGSAVE in-progress")
+		return
+	}
+	// NB: the checkpoint starts after this command was read, so every
+	// write acknowledged before it is in the copy whether or not the
+	// reply goes out first.
+	go s.bgsave(dir)
+	c.wr.OK()
+}
+
+func (s *Server) bgsave(dir string) {
+	defer s.ops.saving.Store(false)
+	s.ops.saveMu.Lock()
+	defer s.ops.saveMu.Unlock()
+	start := time.Now()
+	err := s.eng.Checkpoint(dir)
+	s.ops.lastSaveSec.Store(int64(time.Since(start).Round(time.Second) / time.Second))
+	s.ops.lastSaveErr.Store(err != nil)
+	if err != nil {
+		s.logf("BGSAVE to %s failed: %v", dir, err)
+		return
+	}
+	s.ops.lastSave.Store(time.Now().Unix())
+	s.logf("BGSAVE to %s done in %v", dir, time.Since(start).Round(time.Millisecond))
+}
+
+// lastSaveTime is LASTSAVE: the last successful BGSAVE, or the start of
+// the server when there was none (as Redis and KVRocks answer).
+func (s *Server) lastSaveTime() int64 {
+	if t := s.ops.lastSave.Load(); t != 0 {
+		return t
+	}
+	return s.start.Unix()
+}
+
+// LASTSAVE [ISO8601]
+func (c *conn) cmdLastSave(cmd *Command) {
+	t := c.s.lastSaveTime()
+	switch {
+	case len(cmd.Args) > 2:
+		c.err("ERR unknown extra arguments")
+	case len(cmd.Args) == 2 && !eqFold(cmd.Args[1], "iso8601"):
+		c.err("ERR unknown arguments")
+	case len(cmd.Args) == 2:
+		c.wr.BulkString(time.Unix(t, 0).Format("2006-01-02T15:04:05-0700"))
+	default:
+		c.wr.Int(t)
+	}
+}
+
+// FLUSHBACKUP removes the backup BGSAVE left in backup-dir.
+func (c *conn) cmdFlushBackup(cmd *Command) {
+	s := c.s
+	dir := s.backupDir()
+	if dir == "" {
+		c.wr.OK()
+		return
+	}
+	if s.ops.saving.Load() {
+		c.err("ERR BGSAVE in-progress")
+		return
+	}
+	s.ops.saveMu.Lock()
+	err := os.RemoveAll(dir)
+	s.ops.saveMu.Unlock()
+	if err != nil {
+		c.err("ERR " + err.Error())
+		return
+	}
+	s.logf("FLUSHBACKUP removed %s", dir)
+	c.wr.OK()
+}
+
+// COMPACT compacts the metadata store in the background (KVRocks compacts
+// RocksDB); +OK once started.
+func (c *conn) cmdCompact(cmd *Command) {
+	s := c.s
+	if !s.ops.compacting.CompareAndSwap(false, true) {
+		c.err("ERR compact in-progress")
+		return
+	}
+	go func() {
+		defer s.ops.compacting.Store(false)
+		start := time.Now()
+		if err := s.eng.CompactMetadata(); err != nil {
+			s.logf("COMPACT failed: %v", err)
+			return
+		}
+		s.logf("COMPACT done in %v", time.Since(start).Round(time.Millisecond))
+	}()
+	c.wr.OK()
+}
+
+// DISK USAGE key and MEMORY USAGE key: the bytes the key takes in
+// storage, nil when it does not exist. KVRocks answers both with the
+// on-disk size.
+func (c *conn) cmdDisk(cmd *Command) {
+	if !eqFold(cmd.Args[1], "usage") {
+		c.err("ERR Unknown operation")
+		return
+	}
+	n, err := c.eng.DiskUsage(c.keyspace(), cmd.Args[2])
+	if errors.Is(err, engine.ErrNotFound) {
+		c.wr.Null()
+		return
+	}
+	if err != nil {
+		c.replyErr(err)
+		return
+	}
+	c.wr.Int(n)
+}
+
+// RenameCommand is rename-command: the command named from answers to to
+// instead, or to nothing when to is "" (or `""`, as the file spells it).
+// Call it before Serve. Errors are KVRocks's.
+func (s *Server) RenameCommand(from, to string) error {
+	t := s.commands
+	from = strings.ToLower(from)
+	spec, ok := t.m[from]
+	if !ok {
+		return errors.New("No such command in rename-command")
+	}
+	if to == `""` {
+		to = ""
+	}
+	if to != "" {
+		to = strings.ToLower(to)
+		if _, ok := t.m[to]; ok {
+			return errors.New("Target command name already exists")
+		}
+		t.m[to] = spec
+	}
+	delete(t.m, from)
 	return nil
 }

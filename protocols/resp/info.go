@@ -196,10 +196,19 @@ func humanBytes(n int64) string {
 func (c *conn) infoPersistence(b []byte) []byte {
 	b = append(b, "# Persistence\r\n"...)
 	b = appendField(b, "loading", 0)
-	b = appendField(b, "bgsave_in_progress", 0)
-	b = appendField(b, "last_bgsave_time", c.s.start.Unix())
-	b = appendField(b, "last_bgsave_status", "ok")
-	b = appendField(b, "last_bgsave_time_sec", -1)
+	o := &c.s.ops
+	b = appendField(b, "bgsave_in_progress", boolInt(o.saving.Load()))
+	b = appendField(b, "last_bgsave_time", c.s.lastSaveTime())
+	status := "ok"
+	if o.lastSaveErr.Load() {
+		status = "err"
+	}
+	b = appendField(b, "last_bgsave_status", status)
+	sec := int64(-1)
+	if o.lastSave.Load() != 0 || o.lastSaveErr.Load() {
+		sec = o.lastSaveSec.Load()
+	}
+	b = appendField(b, "last_bgsave_time_sec", sec)
 	return c.infoDurability(b)
 }
 
@@ -335,4 +344,11 @@ func (c *conn) infoTiers(b []byte) []byte {
 	b = appendField(b, "expired_keys", st.ExpiredKeys)
 	b = appendField(b, "policy", st.Policy.String())
 	return c.infoSendProbe(b)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

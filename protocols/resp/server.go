@@ -114,6 +114,7 @@ type Server struct {
 	fast     *fastpath.Server // BLOB.* fabric forms (cmd_blob.go); nil: none
 	rates    rateSampler
 	blocked  blockRegistry // clients in BLPOP & co.
+	ops      opsState      // BGSAVE, COMPACT, rename-command (cmd_server.go)
 }
 
 // serverStats are totals of closed connections plus server-wide counters;
