@@ -56,6 +56,9 @@ type blobStore struct {
 	// holds counts checkpoints in progress: while one runs, reap removes
 	// no segment file (checkpoint.go).
 	holds int
+	// checkpointed, when set (tests), runs between a checkpoint's metadata
+	// copy and its segment links.
+	checkpointed func()
 	// filesMu keeps reap from closing a dying segment's file while the
 	// background round syncs it (shared: syncAll; exclusive: reap).
 	filesMu sync.RWMutex

@@ -99,6 +99,9 @@ func (e *Engine) checkpointInto(tmp string) error {
 	if err := e.db.Checkpoint(filepath.Join(tmp, "meta"), pebble.WithFlushedWAL()); err != nil {
 		return fmt.Errorf("engine: cannot checkpoint the metadata store: %w", err)
 	}
+	if s.checkpointed != nil {
+		s.checkpointed()
+	}
 	dst := filepath.Join(tmp, "blobs")
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return fmt.Errorf("engine: cannot create %s: %w", dst, err)

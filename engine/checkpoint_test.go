@@ -107,6 +107,45 @@ func TestCheckpointUnderChurn(t *testing.T) {
 	}
 }
 
+// TestCheckpointKeepsDyingSegments deletes every key of a sealed segment
+// between the metadata checkpoint and the segment links, and reaps: the
+// segment the checkpoint references must still be linked.
+func TestCheckpointKeepsDyingSegments(t *testing.T) {
+	dir := t.TempDir()
+	e := openTest(t, filepath.Join(dir, "live"), func(o *Options) { o.SegmentSize = 1 << 20 })
+	defer e.Close()
+	var keys [][]byte
+	for i := range 8 { // 8 x 300 KiB: the first segments fill and seal
+		k := []byte(fmt.Sprint("k", i))
+		keys = append(keys, k)
+		mustPut(t, e, "", string(k), pattern(uint64(i), 300<<10), PutOptions{})
+	}
+	before := e.blobs.segmentsRemoved.Load()
+	e.blobs.checkpointed = func() {
+		if _, err := e.Delete("", keys); err != nil {
+			t.Error(err)
+		}
+		if err := e.Sync(); err != nil {
+			t.Error(err)
+		}
+		e.blobs.reap(false)
+	}
+	if err := e.Checkpoint(filepath.Join(dir, "backup")); err != nil {
+		t.Fatal(err)
+	}
+	e.blobs.checkpointed = nil
+	if e.blobs.segmentsRemoved.Load() == before {
+		t.Fatal("no segment died after the checkpoint: the test does not exercise the hold")
+	}
+	b := openTest(t, filepath.Join(dir, "backup"), nil)
+	defer b.Close()
+	for i, k := range keys {
+		if got := mustGet(t, b, "", string(k)); !bytes.Equal(got, pattern(uint64(i), 300<<10)) {
+			t.Fatalf("%s: %d bytes differ", k, len(got))
+		}
+	}
+}
+
 // TestCheckpointRefusesMultiDevice: a layout a checkpoint does not cover
 // is refused, not half copied.
 func TestCheckpointRefusesMultiDevice(t *testing.T) {

@@ -20,6 +20,11 @@ import (
 // Run serves until ctx is done, then shuts down: listeners first, then the
 // engine (which syncs its state). It returns the first fatal error.
 func Run(ctx context.Context, cfg *Config, version string) error {
+	// NB: as KVRocks refuses it: a namespace token without requirepass
+	// would let a client without a password into the default namespace.
+	if len(cfg.Namespaces()) > 0 && cfg.Get("requirepass") == "" {
+		return errors.New("requirepass empty wasn't allowed while the namespace exists")
+	}
 	dir := cfg.Get("dir")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("cannot create dir %s: %w", dir, err)
