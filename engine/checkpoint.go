@@ -78,12 +78,6 @@ func (e *Engine) checkpointInto(tmp string) error {
 	s.mu.Lock()
 	s.holds++
 	s.mu.Unlock()
-	// NB: a reap that took its dying list before the hold may still be
-	// removing files; those segments died before the checkpoint, so its
-	// records do not reference them. Wait for it so the listing below does
-	// not race with it.
-	s.filesMu.Lock()
-	s.filesMu.Unlock() //nolint:staticcheck // an empty critical section: waits for a running reap
 	defer func() {
 		s.mu.Lock()
 		s.holds--
@@ -102,6 +96,12 @@ func (e *Engine) checkpointInto(tmp string) error {
 	if s.checkpointed != nil {
 		s.checkpointed()
 	}
+	// NB: a reap that took its dying list before the hold may still be
+	// removing files; those segments died before the checkpoint, so its
+	// records do not reference them. Holding filesMu shared waits for it
+	// and keeps the listing below from racing with it.
+	s.filesMu.RLock()
+	defer s.filesMu.RUnlock()
 	dst := filepath.Join(tmp, "blobs")
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return fmt.Errorf("engine: cannot create %s: %w", dst, err)

@@ -147,7 +147,8 @@ func (c *conn) cmdRole(cmd *Command) {
 	c.wr.Array(0)
 }
 
-// COMMAND [COUNT | INFO name... | DOCS [name...] | GETKEYS cmd args... | LIST]
+// COMMAND [COUNT | INFO [name...] | DOCS [name...] | GETKEYS cmd args... |
+// GETKEYSANDFLAGS cmd args... | LIST [FILTERBY MODULE m|ACLCAT c|PATTERN p]]
 func (c *conn) cmdCommand(cmd *Command) {
 	args := cmd.Args
 	t := c.s.commands
@@ -162,7 +163,7 @@ func (c *conn) cmdCommand(cmd *Command) {
 	switch {
 	case eqFold(sub, "count") && len(args) == 2:
 		c.wr.Int(int64(len(t.list)))
-	case eqFold(sub, "info") && len(args) >= 2:
+	case eqFold(sub, "info"):
 		if len(args) == 2 {
 			c.wr.Array(len(t.list))
 			for _, s := range t.list {
@@ -179,14 +180,42 @@ func (c *conn) cmdCommand(cmd *Command) {
 			}
 		}
 	case eqFold(sub, "docs"):
-		// No documentation is served; clients fall back gracefully.
-		c.wr.Map(0)
-	case eqFold(sub, "list") && len(args) == 2:
-		c.wr.Array(len(t.list))
-		for _, s := range t.list {
-			c.wr.BulkString(s.name)
+		specs := t.list
+		if len(args) > 2 {
+			specs = nil
+			for _, name := range args[2:] {
+				if s := t.lookup(name); s != nil {
+					specs = append(specs, s)
+				}
+			}
 		}
-	case eqFold(sub, "getkeys") && len(args) >= 3:
+		c.wr.Map(len(specs))
+		for _, s := range specs {
+			c.wr.BulkString(s.name)
+			c.writeDocs(s)
+		}
+	case eqFold(sub, "list"):
+		var by, arg string
+		switch {
+		case len(args) == 2:
+		case len(args) == 5 && eqFold(args[2], "filterby") &&
+			(eqFold(args[3], "module") || eqFold(args[3], "aclcat") || eqFold(args[3], "pattern")):
+			by, arg = strings.ToLower(string(args[3])), string(args[4])
+		default:
+			c.syntaxErr()
+			return
+		}
+		var names []string
+		for _, s := range t.list {
+			if by == "" || commandListed(s, by, arg) {
+				names = append(names, s.name)
+			}
+		}
+		c.wr.Array(len(names))
+		for _, n := range names {
+			c.wr.BulkString(n)
+		}
+	case (eqFold(sub, "getkeys") || eqFold(sub, "getkeysandflags")) && len(args) >= 3:
 		s := t.lookup(args[2])
 		if s == nil {
 			c.err("ERR Invalid command specified")
@@ -197,44 +226,30 @@ func (c *conn) cmdCommand(cmd *Command) {
 			c.err("ERR Invalid number of arguments specified for command")
 			return
 		}
-		var idx [16]int
-		keys := s.keyIndexes(idx[:0], len(rest))
-		if len(keys) == 0 {
+		keys, flags, ok := commandKeys(s, rest)
+		if !ok || len(keys) == 0 {
 			c.err("ERR Invalid arguments specified for command")
 			return
 		}
+		withFlags := eqFold(sub, "getkeysandflags")
 		c.wr.Array(len(keys))
-		for _, i := range keys {
+		for n, i := range keys {
+			if !withFlags {
+				c.wr.Bulk(rest[i])
+				continue
+			}
+			c.wr.Array(2)
 			c.wr.Bulk(rest[i])
+			c.wr.Set(len(flags[n]))
+			for _, f := range flags[n] {
+				c.wr.Simple(f)
+			}
 		}
-	case eqFold(sub, "count"), eqFold(sub, "getkeys"), eqFold(sub, "list"):
+	case eqFold(sub, "count"), eqFold(sub, "getkeys"), eqFold(sub, "getkeysandflags"):
 		c.wrongArgs()
 	default:
-		c.err("ERR Command subcommand must be one of COUNT, GETKEYS, INFO")
+		c.err("ERR Command subcommand must be one of COUNT, DOCS, GETKEYS, GETKEYSANDFLAGS, INFO, LIST")
 	}
-}
-
-// commandInfo writes a command's COMMAND INFO entry.
-func (c *conn) commandInfo(s *cmdSpec) {
-	w := c.wr
-	w.Array(6)
-	w.BulkString(s.name)
-	w.Int(int64(s.arity))
-	n := 0
-	for _, f := range flagNames {
-		if s.flags&f.f != 0 {
-			n++
-		}
-	}
-	w.Set(n)
-	for _, f := range flagNames {
-		if s.flags&f.f != 0 {
-			w.Simple(f.name)
-		}
-	}
-	w.Int(int64(s.first))
-	w.Int(int64(s.last))
-	w.Int(int64(s.step))
 }
 
 // NAMESPACE GET name|* | SET name token | ADD name token | DEL name | CURRENT
