@@ -62,3 +62,38 @@ func (e *Engine) CompactMetadata() error {
 	}
 	return e.db.Compact(context.Background(), []byte{0}, []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, true /* parallelize */)
 }
+
+// MetadataStats are the metadata store's figures, under the names KVRocks
+// gives RocksDB's in INFO.
+type MetadataStats struct {
+	BlockCacheUsage    int64  // bytes in the block cache
+	MemTableBytes      uint64 // bytes of all memtables (mutable and immutable)
+	MemTables          int64  // memtables, the mutable one included
+	Snapshots          int    // open snapshots
+	Flushes            int64  // memtable flushes completed
+	FlushesRunning     int64  // flushes in progress
+	Compactions        int64  // compactions completed
+	CompactionsRunning int64  // compactions in progress
+	CompactionDebt     uint64 // bytes compaction has to rewrite to reach a stable shape
+	DiskBytes          uint64 // bytes of the store's files on disk
+}
+
+// MetadataStats reads the metadata store's metrics.
+func (e *Engine) MetadataStats() MetadataStats {
+	if e.closed.Load() {
+		return MetadataStats{}
+	}
+	m := e.db.Metrics()
+	return MetadataStats{
+		BlockCacheUsage:    m.BlockCache.Size,
+		MemTableBytes:      m.MemTable.Size,
+		MemTables:          m.MemTable.Count,
+		Snapshots:          m.Snapshots.Count,
+		Flushes:            m.Flush.Count,
+		FlushesRunning:     m.Flush.NumInProgress,
+		Compactions:        m.Compact.Count,
+		CompactionsRunning: m.Compact.NumInProgress,
+		CompactionDebt:     m.Compact.EstimatedDebt,
+		DiskBytes:          m.DiskSpaceUsage(),
+	}
+}

@@ -26,6 +26,7 @@ var infoSections = []struct {
 	{"cpu", (*conn).infoCPU},
 	{"cluster", (*conn).infoCluster},
 	{"keyspace", (*conn).infoKeyspace},
+	{"rocksdb", (*conn).infoRocksDB},
 	{"tiers", (*conn).infoTiers},
 	{"devices", (*conn).infoDevices},
 	{"fastpath", (*conn).infoFastpath},
@@ -164,6 +165,9 @@ func (c *conn) infoMemory(b []byte) []byte {
 	b = appendField(b, "used_memory_go_heap", int64(ms.HeapAlloc))
 	b = appendField(b, "used_memory_go_heap_human", humanBytes(int64(ms.HeapAlloc)))
 	b = appendField(b, "used_memory_go_sys", int64(ms.Sys))
+	if n := totalSystemMemory(); n > 0 {
+		b = appendField(b, "total_system_memory", n)
+	}
 	return b
 }
 
@@ -304,7 +308,8 @@ func (c *conn) infoKeyspace(b []byte) []byte {
 	}
 	b = append(b, "used_percent: "...)
 	b = strconv.AppendFloat(b, pct, 'f', 2, 64)
-	return append(b, "%\r\n"...)
+	b = append(b, "%\r\n"...)
+	return c.appendDiskUsage(b)
 }
 
 // infoTiers reports the engine's DRAM and NVMe tier figures (engine.Stats).
