@@ -39,10 +39,10 @@ var keyDefs = []keyDef{
 	{name: "replicaof", def: "", check: checkNoReplication, doc: "refused: replication is not supported"},
 	{name: "maxclients", def: "10240", mutable: true, check: checkInt(1, 1<<20)},
 	{name: "timeout", def: "0", mutable: true, check: checkInt(0, 1<<31), doc: "close idle clients after N seconds (0: never)"},
-	{name: "workers", def: "8", mutable: true, check: checkInt(1, 256), doc: "accepted: every connection has its own goroutine, so there is no worker pool to size"},
+	{name: "workers", def: "8", check: checkInt(1, 256), doc: "accepted from the file: every connection has its own goroutine, so there is no worker pool to size (CONFIG SET refuses it rather than pretend to resize one)"},
 	{name: "proto-max-bulk-len", def: "536870912", mutable: true, check: checkBytes, doc: "largest bulk string accepted"},
 	{name: "resp3-enabled", def: "yes", mutable: true, check: checkBool},
-	{name: "redis-cursor-compatible", def: "yes", mutable: true, check: checkCursorCompatible},
+	{name: "redis-cursor-compatible", def: "yes", check: checkCursorCompatible},
 	{name: "cluster-enabled", def: "no", check: checkOnly("no", "cluster mode is not supported: this server runs standalone only (no CLUSTER commands)"), doc: "refused: cluster mode is not supported"},
 	{name: "db-name", def: "change.me.db"},
 	{name: "slowlog-log-slower-than", def: "200000", mutable: true, check: checkInt(-1, 1<<31-1), doc: "log commands slower than this many microseconds for SLOWLOG GET (-1: off, 0: every command)"},
@@ -127,27 +127,20 @@ var kvrocksKeys = map[string]bool{
 }
 
 // kvrocksMutableKeys are the KVRocks keys of kvrocksKeys (and
-// kvrocksPrefixes) that KVRocks lets CONFIG SET change at run time. They
-// have no effect here; CONFIG SET accepts them (and logs so), so tools that
-// tune a KVRocks node keep working, and refuses every other key as KVRocks
+// kvrocksPrefixes) that KVRocks lets CONFIG SET change at run time: backup,
+// compaction and profiling schedules and RocksDB tuning. They have no
+// effect here; CONFIG SET accepts them (and logs so), so tools that tune a
+// KVRocks node keep working. Replication and cluster keys are not among
+// them (there is neither here), and every other key is refused as KVRocks
 // refuses a read-only one.
 var kvrocksMutableKeys = map[string]bool{
-	"max-backup-to-keep": true, "max-backup-keep-hours": true, "master-use-repl-port": true,
-	"masterauth": true, "compact-cron": true, "bgsave-cron": true, "dbsize-scan-cron": true,
-	"replica-announce-ip": true, "replica-announce-port": true, "compaction-checker-range": true,
+	"max-backup-to-keep": true, "max-backup-keep-hours": true, "compact-cron": true,
+	"bgsave-cron": true, "dbsize-scan-cron": true, "compaction-checker-range": true,
 	"compaction-checker-cron": true, "force-compact-file-age": true,
 	"force-compact-file-min-deleted-percentage": true, "max-io-mb": true,
-	"max-bitmap-to-string-mb": true, "max-db-size": true, "max-replication-mb": true,
-	"slave-serve-stale-data": true, "slave-empty-db-before-fullsync": true, "slave-priority": true,
-	"slave-read-only": true, "replication-connect-timeout-ms": true, "replication-recv-timeout-ms": true,
-	"replication-group-sync": true, "replication-no-slowdown": true, "replication-delay-bytes": true,
-	"replication-delay-updates": true, "profiling-sample-ratio": true,
+	"max-bitmap-to-string-mb": true, "max-db-size": true, "profiling-sample-ratio": true,
 	"profiling-sample-record-max-len": true, "profiling-sample-record-threshold-ms": true,
 	"profiling-sample-commands": true, "slowlog-dump-logfile-level": true,
-	"purge-backup-on-fullsync": true, "fullsync-recv-file-delay": true, "migrate-speed": true,
-	"migrate-pipeline-size": true, "migrate-sequence-gap": true, "migrate-type": true,
-	"migrate-batch-size-kb": true, "migrate-batch-rate-limit-mb": true,
-	"persist-cluster-nodes-enabled": true, "repl-namespace-enabled": true,
 	"json-max-nesting-depth": true, "json-storage-format": true,
 	"skip-block-cache-deallocation-on-close": true, "lua-strict-key-accessing": true,
 	"rocksdb.compression": true, "rocksdb.compression_start_level": true, "rocksdb.max_open_files": true,
