@@ -448,14 +448,14 @@ func commandKeys(s *cmdSpec, args [][]byte) (idx []int, flags [][]string, ok boo
 func variableKeyFlags(name string, args [][]byte) []string {
 	switch name {
 	case "set": // GET reads the old value
-		for _, a := range args[3:] {
+		for _, a := range args[min(3, len(args)):] {
 			if eqFold(a, "get") {
 				return []string{"RW", "access", "update"}
 			}
 		}
 		return []string{"OW", "update"}
 	case "bitfield": // SET and INCRBY write
-		for _, a := range args[2:] {
+		for _, a := range args[min(2, len(args)):] {
 			if eqFold(a, "set") || eqFold(a, "incrby") {
 				return []string{"RW", "access", "update"}
 			}

@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -63,4 +64,50 @@ func TestGlobMatchFold(t *testing.T) {
 			t.Errorf("globMatchFold(%q, %q) = %v", tc.p, tc.s, got)
 		}
 	}
+}
+
+// FuzzCommandKeys: COMMAND GETKEYS evaluates key specs over arbitrary
+// arguments; it must never panic or name an index outside them.
+func FuzzCommandKeys(f *testing.F) {
+	for _, seed := range []string{
+		"zunionstore d 2 a b", "zunionstore d -1 a", "zunionstore d 99999999999 a", "blmpop 0 2 a b left",
+		"set k v get", "mset a 1 b", "bitfield k set i8 0 1", "georadius k 1 2 3 m store x",
+		"sort k store d", "migrate h p k 0 5 keys a b", "xread count 1 streams a b 0 0", "eval s 1 k",
+	} {
+		f.Add(seed)
+	}
+	tab := newCommandTable()
+	rc := loadRedisCommands()
+	f.Fuzz(func(t *testing.T, line string) {
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			return
+		}
+		args := make([][]byte, len(fields))
+		for i, a := range fields {
+			args[i] = []byte(a)
+		}
+		specs := []*cmdSpec{}
+		if s := tab.lookup(args[0]); s != nil {
+			specs = append(specs, s)
+		}
+		// Every Redis command's key specs, run as if it were in the table.
+		if _, ok := rc.info[strings.ToLower(fields[0])]; ok {
+			specs = append(specs, &cmdSpec{name: strings.ToLower(fields[0]), arity: -1})
+		}
+		for _, s := range specs {
+			idx, flags, ok := commandKeys(s, args)
+			if !ok {
+				continue
+			}
+			if len(flags) != len(idx) {
+				t.Fatalf("%q: %d keys, %d flag sets", line, len(idx), len(flags))
+			}
+			for _, i := range idx {
+				if i <= 0 || i >= len(args) {
+					t.Fatalf("%q: key index %d outside the arguments", line, i)
+				}
+			}
+		}
+	})
 }
