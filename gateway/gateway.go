@@ -29,7 +29,7 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("cannot create dir %s: %w", dir, err)
 	}
-	out, logCloser, err := openLog(cfg.Get("log-dir"), dir)
+	out, logCloser, err := openLog(cfg.Get("log-dir"), dir, cfg.Int("log-retention-days"))
 	if err != nil {
 		return err
 	}
