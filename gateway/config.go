@@ -47,6 +47,10 @@ var keyDefs = []keyDef{
 	{name: "db-name", def: "change.me.db"},
 	{name: "slowlog-log-slower-than", def: "200000", mutable: true, check: checkInt(-1, 1<<31-1), doc: "log commands slower than this many microseconds for SLOWLOG GET (-1: off, 0: every command)"},
 	{name: "slowlog-max-len", def: "128", mutable: true, check: checkInt(0, 1<<31), doc: "entries SLOWLOG keeps"},
+	{name: "profiling-sample-ratio", def: "0", mutable: true, check: checkInt(0, 100), doc: "percent of the profiling-sample-commands recorded for PERFLOG (0: off)"},
+	{name: "profiling-sample-commands", def: "", mutable: true, doc: "commands PERFLOG samples, comma separated (*: all)"},
+	{name: "profiling-sample-record-threshold-ms", def: "100", mutable: true, check: checkInt(0, 1<<31-1), doc: "PERFLOG records sampled commands that ran at least this many milliseconds"},
+	{name: "profiling-sample-record-max-len", def: "256", mutable: true, check: checkInt(0, 1<<31-1), doc: "entries PERFLOG keeps"},
 	{name: "backup-dir", def: "", mutable: true, doc: "where BGSAVE writes its copy of the store, a data directory gpucache starts on (empty: <dir>/backup)"},
 	{name: "log-retention-days", def: "-1", check: checkInt(-1, 1<<31-1), doc: "days of rotated log files (kvrocks.INFO.<date>) kept in log-dir (-1: all; 0: none)"},
 	{name: "rocksdb.block_cache_size", def: "256", check: checkInt(0, 400*1024), doc: "metadata store block cache, MiB"},
@@ -138,9 +142,7 @@ var kvrocksMutableKeys = map[string]bool{
 	"bgsave-cron": true, "dbsize-scan-cron": true, "compaction-checker-range": true,
 	"compaction-checker-cron": true, "force-compact-file-age": true,
 	"force-compact-file-min-deleted-percentage": true, "max-io-mb": true,
-	"max-bitmap-to-string-mb": true, "max-db-size": true, "profiling-sample-ratio": true,
-	"profiling-sample-record-max-len": true, "profiling-sample-record-threshold-ms": true,
-	"profiling-sample-commands": true, "slowlog-dump-logfile-level": true,
+	"max-bitmap-to-string-mb": true, "max-db-size": true, "slowlog-dump-logfile-level": true,
 	"json-max-nesting-depth": true, "json-storage-format": true,
 	"skip-block-cache-deallocation-on-close": true, "lua-strict-key-accessing": true,
 	"rocksdb.compression": true, "rocksdb.compression_start_level": true, "rocksdb.max_open_files": true,
@@ -164,7 +166,7 @@ var kvrocksMutableKeys = map[string]bool{
 func kvrocksMutable(key string) bool { return kvrocksMutableKeys[key] }
 
 // kvrocksPrefixes are KVRocks key families accepted as a whole.
-var kvrocksPrefixes = []string{"rocksdb.", "migrate-", "profiling-sample-"}
+var kvrocksPrefixes = []string{"rocksdb.", "migrate-"}
 
 // Config is the server configuration: KVRocks's file format (one
 // `key value` per line, `#` comments) and keys, plus gpucache's. Safe for

@@ -61,6 +61,28 @@ func applyRuntime(cfg *Config, rs *resp.Server, lg *leveledLog) {
 
 	cfg.OnSet("log-level", lg.setLevel)
 
+	// PERFLOG's sampling: every profiling-sample-* key re-applies all four.
+	setPerflog := func(key, v string) error {
+		get := func(k string) string {
+			if k == key {
+				return v
+			}
+			return cfg.Get(k)
+		}
+		ratio, err1 := strconv.Atoi(get("profiling-sample-ratio"))
+		ms, err2 := strconv.ParseInt(get("profiling-sample-record-threshold-ms"), 10, 64)
+		maxLen, err3 := strconv.Atoi(get("profiling-sample-record-max-len"))
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return err
+		}
+		rs.SetPerflog(ratio, get("profiling-sample-commands"), time.Duration(ms)*time.Millisecond, maxLen)
+		return nil
+	}
+	setPerflog("", "")
+	for _, key := range []string{"profiling-sample-ratio", "profiling-sample-commands", "profiling-sample-record-threshold-ms", "profiling-sample-record-max-len"} {
+		cfg.OnSet(key, func(v string) error { return setPerflog(key, v) })
+	}
+
 	rs.SetBackupDir(backupDir(cfg.Get("backup-dir"), cfg.Get("dir")))
 	cfg.OnSet("backup-dir", func(v string) error {
 		rs.SetBackupDir(backupDir(v, cfg.Get("dir")))

@@ -36,6 +36,7 @@ func serverCommands() []*cmdSpec {
 		{name: "disk", arity: 3, flags: flagReadonly, first: 2, last: 2, step: 1, fn: (*conn).cmdDisk},
 		{name: "memory", arity: 3, flags: flagReadonly, first: 2, last: 2, step: 1, fn: (*conn).cmdDisk},
 		{name: "debug", arity: -2, fn: (*conn).cmdDebug},
+		{name: "perflog", arity: -2, flags: flagReadonly, fn: (*conn).cmdPerflog},
 	}
 }
 
