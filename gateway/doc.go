@@ -14,8 +14,9 @@
 //
 // # Caveats
 //
-// Keys that KVRocks knows but gpucache gives no meaning (replication,
-// backups, compaction schedules) are accepted silently so that an existing
-// kvrocks.conf starts unchanged; keys neither knows are reported with their
+// Keys that KVRocks knows but gpucache gives no meaning (compaction and
+// backup schedules, RocksDB tuning) are accepted silently so that an
+// existing kvrocks.conf starts unchanged; replication and cluster keys with
+// a value stop start-up instead; keys neither knows are reported with their
 // line number and ignored.
 package gateway
