@@ -128,6 +128,23 @@ func TestOpsDebugProtocol(t *testing.T) {
 	if err := <-slept; err != nil {
 		t.Fatal(err)
 	}
+
+	// A sleeping connection does not hold a shutdown: SIGTERM during
+	// DEBUG SLEEP 3600 exits cleanly (Stop fails the test after 30 s).
+	long := newGoRedis(t, srv.Addr(), 2, "")
+	long.Ping(ctx)
+	go long.Do(ctx, "DEBUG", "SLEEP", "3600")
+	for {
+		list, err := other.ClientList(ctx).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Count(list, "cmd=debug") == 2 { // the first sleeper's last command, and this one
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	srv.Stop(t)
 }
 
 // TestOpsRenameAndConfigSet: rename-command lines of a kvrocks.conf rename

@@ -10,7 +10,8 @@ import (
 const debugProtocolTypes = "string|integer|double|array|set|bignum|true|false|null|attrib|verbatim"
 
 // DEBUG SLEEP <seconds> | PROTOCOL <type>, as KVRocks answers them.
-// SLEEP holds this connection only: requests of other clients go on.
+// SLEEP holds this connection only: requests of other clients go on, and
+// a hang-up or the server's shutdown ends it.
 // PROTOCOL writes one reply of each RESP3 type (in its RESP2 form under
 // RESP2), for client libraries' tests; attrib is followed by the reply it
 // annotates, as Redis sends it, so the client is not left waiting.
@@ -25,7 +26,17 @@ func (c *conn) cmdDebug(cmd *Command) {
 			return
 		}
 		if sec > 0 {
-			time.Sleep(time.Duration(sec * float64(time.Second)))
+			// NB: the sleep ends early when the client hangs up or the
+			// server closes the connection (CLIENT KILL, shutdown), so
+			// a long sleep never holds a shutdown.
+			gone, stop := c.watchHangup()
+			t := time.NewTimer(time.Duration(min(sec, 1e9) * float64(time.Second)))
+			select {
+			case <-t.C:
+			case <-gone:
+			}
+			t.Stop()
+			stop()
 		}
 		c.wr.OK()
 	case eqFold(sub, "protocol") && len(args) == 3:
