@@ -55,12 +55,13 @@ func (e *Engine) DiskUsage(ks string, key []byte) (int64, error) {
 
 // CompactMetadata compacts the whole metadata store (KVRocks's COMPACT):
 // tombstones of deleted keys and collections are dropped and their space
-// comes back. It blocks until done; callers run it in the background.
-func (e *Engine) CompactMetadata() error {
+// comes back. It blocks until done or ctx is canceled; callers run it in
+// the background and cancel it before Close.
+func (e *Engine) CompactMetadata(ctx context.Context) error {
 	if e.closed.Load() {
 		return ErrClosed
 	}
-	return e.db.Compact(context.Background(), []byte{0}, []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, true /* parallelize */)
+	return e.db.Compact(ctx, []byte{0}, []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, true /* parallelize */)
 }
 
 // MetadataStats are the metadata store's figures, under the names KVRocks

@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"context"
 	"errors"
 	"os"
 	"sort"
@@ -375,6 +376,38 @@ type opsState struct {
 	lastSaveErr atomic.Bool  // the last BGSAVE failed
 	lastSaveSec atomic.Int64 // seconds the last BGSAVE took; -1: none yet
 	compacting  atomic.Bool
+
+	// halted is canceled by Server.Close: a running COMPACT stops early,
+	// and Close waits for it and for a running BGSAVE (Server.wg).
+	haltOnce sync.Once
+	halted   context.Context
+	cancel   context.CancelFunc
+}
+
+func (o *opsState) init() {
+	o.haltOnce.Do(func() { o.halted, o.cancel = context.WithCancel(context.Background()) })
+}
+
+func (o *opsState) halt() {
+	o.init()
+	o.cancel()
+}
+
+// background runs fn as server work that Close waits for; false when the
+// server is closing.
+func (s *Server) background(fn func(ctx context.Context)) bool {
+	s.ops.init()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		fn(s.ops.halted)
+	}()
+	return true
 }
 
 // SetBackupDir sets backup-dir, where BGSAVE writes its copy of the store
@@ -409,7 +442,11 @@ func (c *conn) cmdBGSave(cmd *Command) {
 	// NB: the checkpoint starts after this command was read, so every
 	// write acknowledged before it is in the copy whether or not the
 	// reply goes out first.
-	go s.bgsave(dir)
+	if !s.background(func(context.Context) { s.bgsave(dir) }) {
+		s.ops.saving.Store(false)
+		c.err("ERR the server is shutting down")
+		return
+	}
 	c.wr.OK()
 }
 
@@ -484,15 +521,20 @@ func (c *conn) cmdCompact(cmd *Command) {
 		c.err("ERR compact in-progress")
 		return
 	}
-	go func() {
+	ok := s.background(func(ctx context.Context) {
 		defer s.ops.compacting.Store(false)
 		start := time.Now()
-		if err := s.eng.CompactMetadata(); err != nil {
-			s.logf("COMPACT failed: %v", err)
+		if err := s.eng.CompactMetadata(ctx); err != nil {
+			s.logf("COMPACT stopped: %v", err)
 			return
 		}
 		s.logf("COMPACT done in %v", time.Since(start).Round(time.Millisecond))
-	}()
+	})
+	if !ok {
+		s.ops.compacting.Store(false)
+		c.err("ERR the server is shutting down")
+		return
+	}
 	c.wr.OK()
 }
 

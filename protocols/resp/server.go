@@ -282,6 +282,7 @@ func (s *Server) Close() error {
 	}
 	s.mu.Unlock()
 	s.idle.halt()
+	s.ops.halt()
 	s.wg.Wait()
 	return nil
 }
