@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -63,6 +64,8 @@ func TestOpsCommandIntrospection(t *testing.T) {
 		t.Errorf("redis-cli COMMAND DOCS get namespace = %s, %v", out, err)
 	}
 }
+
+func regexpMatch(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }
 
 func portOf(addr string) int {
 	_, p, _ := strings.Cut(addr, ":")
@@ -132,14 +135,17 @@ func TestOpsDebugProtocol(t *testing.T) {
 	// A sleeping connection does not hold a shutdown: SIGTERM during
 	// DEBUG SLEEP 3600 exits cleanly (Stop fails the test after 30 s).
 	long := newGoRedis(t, srv.Addr(), 2, "")
-	long.Ping(ctx)
-	go long.Do(ctx, "DEBUG", "SLEEP", "3600")
+	id, err := long.ClientID(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	go long.Do(context.Background(), "DEBUG", "SLEEP", "3600")
 	for {
 		list, err := other.ClientList(ctx).Result()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.Count(list, "cmd=debug") == 2 { // the first sleeper's last command, and this one
+		if strings.Contains(list, fmt.Sprintf("id=%d ", id)) && regexpMatch(fmt.Sprintf(`(?m)^id=%d .* cmd=debug `, id), list) {
 			break
 		}
 		time.Sleep(5 * time.Millisecond)
