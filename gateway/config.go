@@ -51,6 +51,8 @@ var keyDefs = []keyDef{
 	{name: "profiling-sample-commands", def: "", mutable: true, doc: "commands PERFLOG samples, comma separated (*: all)"},
 	{name: "profiling-sample-record-threshold-ms", def: "100", mutable: true, check: checkInt(0, 1<<31-1), doc: "PERFLOG records sampled commands that ran at least this many milliseconds"},
 	{name: "profiling-sample-record-max-len", def: "256", mutable: true, check: checkInt(0, 1<<31-1), doc: "entries PERFLOG keeps"},
+	{name: "bgsave-cron", def: "", mutable: true, check: checkCron, doc: "BGSAVE on this schedule: minute hour day month weekday (*, n, a-b, */n, lists), local time"},
+	{name: "compact-cron", def: "", mutable: true, check: checkCron, doc: "COMPACT on this schedule, as bgsave-cron"},
 	{name: "backup-dir", def: "", mutable: true, doc: "where BGSAVE writes its copy of the store, a data directory gpucache starts on (empty: <dir>/backup)"},
 	{name: "log-retention-days", def: "-1", check: checkInt(-1, 1<<31-1), doc: "days of rotated log files (kvrocks.INFO.<date>) kept in log-dir (-1: all; 0: none)"},
 	{name: "rocksdb.block_cache_size", def: "256", check: checkInt(0, 400*1024), doc: "metadata store block cache, MiB"},
@@ -121,8 +123,8 @@ var kvrocksKeys = map[string]bool{
 	"max-replication-mb": true, "max-io-mb": true, "max-db-size": true,
 	"max-backup-to-keep": true, "max-backup-keep-hours": true, "max-bitmap-to-string-mb": true,
 	"json-max-nesting-depth": true, "json-storage-format": true, "supervised": true,
-	"compact-cron": true, "compaction-checker-range": true, "force-compact-file-age": true,
-	"force-compact-file-min-deleted-percentage": true, "bgsave-cron": true,
+	"compaction-checker-range": true, "force-compact-file-age": true,
+	"force-compact-file-min-deleted-percentage": true,
 	"dbsize-scan-cron": true, "rename-command": true,
 	"txn-context-enabled": true, "lua-strict-key-accessing": true, "histogram-bucket-boundaries": true,
 	"skip-block-cache-deallocation-on-close": true, "replication-connect-timeout-ms": true,
@@ -138,8 +140,7 @@ var kvrocksKeys = map[string]bool{
 // them (there is neither here), and every other key is refused as KVRocks
 // refuses a read-only one.
 var kvrocksMutableKeys = map[string]bool{
-	"max-backup-to-keep": true, "max-backup-keep-hours": true, "compact-cron": true,
-	"bgsave-cron": true, "dbsize-scan-cron": true, "compaction-checker-range": true,
+	"max-backup-to-keep": true, "max-backup-keep-hours": true, "dbsize-scan-cron": true, "compaction-checker-range": true,
 	"compaction-checker-cron": true, "force-compact-file-age": true,
 	"force-compact-file-min-deleted-percentage": true, "max-io-mb": true,
 	"max-bitmap-to-string-mb": true, "max-db-size": true, "slowlog-dump-logfile-level": true,

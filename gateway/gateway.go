@@ -154,6 +154,7 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 	}
 	closers = append(closers, fp.Close) // after the connections, whose sessions it holds
 	closers = append(closers, func() { rs.Close() })
+	closers = append(closers, startCron(cfg, rs, logf)) // stopped before the server closes
 
 	s3srv, s3close, err := startS3(cfg, eng, logf, errc)
 	if err != nil {

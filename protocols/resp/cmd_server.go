@@ -429,25 +429,32 @@ func (s *Server) backupDir() string {
 // writes were acknowledged before the reply are in the copy.
 // bgsave_in_progress and last_bgsave_* in INFO persistence follow it.
 func (c *conn) cmdBGSave(cmd *Command) {
-	s := c.s
+	if err := c.s.BGSave(); err != nil {
+		c.err("ERR " + err.Error())
+		return
+	}
+	c.wr.OK()
+}
+
+// BGSave starts a BGSAVE (bgsave-cron calls it): a consistent copy of the
+// store in backup-dir, taken in the background. It fails when one is
+// running, backup-dir is unset or the server is closing.
+func (s *Server) BGSave() error {
 	dir := s.backupDir()
 	if dir == "" {
-		c.err("ERR backup-dir is not set")
-		return
+		return errors.New("backup-dir is not set")
 	}
 	if !s.ops.saving.CompareAndSwap(false, true) {
-		c.err("ERR BGSAVE in-progress")
-		return
+		return errors.New("BGSAVE in-progress")
 	}
-	// NB: the checkpoint starts after this command was read, so every
+	// NB: the checkpoint starts after the request was read, so every
 	// write acknowledged before it is in the copy whether or not the
 	// reply goes out first.
 	if !s.background(func(context.Context) { s.bgsave(dir) }) {
 		s.ops.saving.Store(false)
-		c.err("ERR the server is shutting down")
-		return
+		return errors.New("the server is shutting down")
 	}
-	c.wr.OK()
+	return nil
 }
 
 func (s *Server) bgsave(dir string) {
@@ -516,10 +523,19 @@ func (c *conn) cmdFlushBackup(cmd *Command) {
 // COMPACT compacts the metadata store in the background (KVRocks compacts
 // RocksDB); +OK once started.
 func (c *conn) cmdCompact(cmd *Command) {
-	s := c.s
-	if !s.ops.compacting.CompareAndSwap(false, true) {
-		c.err("ERR compact in-progress")
+	if err := c.s.Compact(); err != nil {
+		c.err("ERR " + err.Error())
 		return
+	}
+	c.wr.OK()
+}
+
+// Compact starts a compaction of the metadata store in the background
+// (COMPACT; compact-cron calls it). It fails when one is running or the
+// server is closing.
+func (s *Server) Compact() error {
+	if !s.ops.compacting.CompareAndSwap(false, true) {
+		return errors.New("compact in-progress")
 	}
 	ok := s.background(func(ctx context.Context) {
 		defer s.ops.compacting.Store(false)
@@ -532,10 +548,9 @@ func (c *conn) cmdCompact(cmd *Command) {
 	})
 	if !ok {
 		s.ops.compacting.Store(false)
-		c.err("ERR the server is shutting down")
-		return
+		return errors.New("the server is shutting down")
 	}
-	c.wr.OK()
+	return nil
 }
 
 // DISK USAGE key and MEMORY USAGE key: the bytes the key takes in
