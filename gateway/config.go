@@ -125,7 +125,7 @@ var kvrocksKeys = map[string]bool{
 	"json-max-nesting-depth": true, "json-storage-format": true, "supervised": true,
 	"compaction-checker-range": true, "force-compact-file-age": true,
 	"force-compact-file-min-deleted-percentage": true,
-	"dbsize-scan-cron": true, "rename-command": true,
+	"dbsize-scan-cron":                          true, "rename-command": true,
 	"txn-context-enabled": true, "lua-strict-key-accessing": true, "histogram-bucket-boundaries": true,
 	"skip-block-cache-deallocation-on-close": true, "replication-connect-timeout-ms": true,
 	"replication-recv-timeout-ms": true, "replication-no-slowdown": true, "replication-delay-bytes": true,
