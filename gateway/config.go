@@ -435,10 +435,24 @@ func (c *Config) Match(pattern string) [][2]string {
 	var out [][2]string
 	for k, v := range c.values {
 		if ok, _ := path.Match(pattern, k); ok || pattern == k {
+			if k == "rename-command" {
+				continue // one pair per line, below
+			}
 			out = append(out, [2]string{k, v})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	if ok, _ := path.Match(pattern, "rename-command"); ok || pattern == "rename-command" {
+		// NB: as KVRocks answers a key given on several lines: the key once
+		// per line, in file order.
+		for _, r := range c.renames {
+			to := r[1]
+			if to == "" {
+				to = `""`
+			}
+			out = append(out, [2]string{"rename-command", r[0] + " " + to})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i][0] < out[j][0] })
 	return out
 }
 

@@ -40,6 +40,9 @@ func TestRenameCommandLines(t *testing.T) {
 	if got, want := c.Renames(), [][2]string{{"KEYS", ""}, {"FLUSHALL", "wipe"}}; !slices.Equal(got, want) {
 		t.Fatalf("Renames = %v, want %v", got, want)
 	}
+	if got := c.Match("rename-*"); !slices.Equal(got, [][2]string{{"rename-command", `KEYS ""`}, {"rename-command", "FLUSHALL wipe"}}) {
+		t.Fatalf("CONFIG GET rename-* = %v", got)
+	}
 	if err := c.Override("rename-command", "KEYS"); err == nil || err.Error() != "Invalid rename-command format" {
 		t.Fatalf("rename-command KEYS: %v", err)
 	}
