@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 )
 
@@ -157,5 +159,46 @@ func TestCheckpointRefusesMultiDevice(t *testing.T) {
 	defer e.Close()
 	if err := e.Checkpoint(filepath.Join(dir, "backup")); !errors.Is(err, ErrCheckpointLayout) {
 		t.Fatalf("Checkpoint = %v, want ErrCheckpointLayout", err)
+	}
+}
+
+// TestCheckpointAcrossFileSystems: a backup directory on another file
+// system (tmpfs here) gets copies instead of hard links, and opens whole.
+func TestCheckpointAcrossFileSystems(t *testing.T) {
+	shm, err := os.MkdirTemp("/dev/shm", "gpucache-checkpoint-")
+	if err != nil {
+		t.Skipf("no /dev/shm: %v", err)
+	}
+	defer os.RemoveAll(shm)
+	dir := t.TempDir()
+	e := openTest(t, filepath.Join(dir, "live"), func(o *Options) { o.SegmentSize = 1 << 20 })
+	defer e.Close()
+	want := map[string][]byte{}
+	for i := range 6 {
+		k := fmt.Sprint("k", i)
+		want[k] = pattern(uint64(i), 300<<10+i)
+		mustPut(t, e, "", k, want[k], PutOptions{})
+	}
+	backup := filepath.Join(shm, "backup")
+	if err := e.Checkpoint(backup); err != nil {
+		t.Fatal(err)
+	}
+	// Copies, not links: each file of the backup has a single link.
+	segs, _ := filepath.Glob(filepath.Join(backup, "blobs", "seg-*"))
+	if len(segs) == 0 {
+		t.Fatal("no segment in the backup")
+	}
+	for _, s := range segs {
+		var st syscall.Stat_t
+		if err := syscall.Stat(s, &st); err != nil || st.Nlink != 1 {
+			t.Fatalf("%s: %d links, %v", s, st.Nlink, err)
+		}
+	}
+	b := openTest(t, backup, nil)
+	defer b.Close()
+	for k, v := range want {
+		if got := mustGet(t, b, "", k); !bytes.Equal(got, v) {
+			t.Fatalf("%s differs", k)
+		}
 	}
 }
