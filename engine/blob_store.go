@@ -53,6 +53,12 @@ type blobStore struct {
 	// dying are segments nothing references any more, closed and removed
 	// by reap once the metadata that dropped them is durable.
 	dying []*segment
+	// holds counts checkpoints in progress: while one runs, reap removes
+	// no segment file (checkpoint.go).
+	holds int
+	// checkpointed, when set (tests), runs between a checkpoint's metadata
+	// copy and its segment links.
+	checkpointed func()
 	// filesMu keeps reap from closing a dying segment's file while the
 	// background round syncs it (shared: syncAll; exclusive: reap).
 	filesMu sync.RWMutex
@@ -395,6 +401,10 @@ func (s *blobStore) maybeRemoveLocked(seg *segment) {
 // made the metadata durable after they died; otherwise reap does.
 func (s *blobStore) reap(metaSynced bool) {
 	s.mu.Lock()
+	if s.holds > 0 {
+		s.mu.Unlock()
+		return
+	}
 	dying := s.dying
 	s.dying = nil
 	s.mu.Unlock()

@@ -37,16 +37,24 @@ var keyDefs = []keyDef{
 	{name: "requirepass", def: "", mutable: true, doc: "password clients must AUTH with"},
 	{name: "slaveof", def: "", check: checkNoReplication, doc: "refused: replication is not supported"},
 	{name: "replicaof", def: "", check: checkNoReplication, doc: "refused: replication is not supported"},
-	{name: "maxclients", def: "10000", mutable: true, check: checkInt(1, 1<<20)},
+	{name: "maxclients", def: "10240", mutable: true, check: checkInt(1, 1<<20)},
 	{name: "timeout", def: "0", mutable: true, check: checkInt(0, 1<<31), doc: "close idle clients after N seconds (0: never)"},
-	{name: "workers", def: "8", check: checkInt(1, 1024)},
+	{name: "workers", def: "8", check: checkInt(1, 256), doc: "accepted from the file: every connection has its own goroutine, so there is no worker pool to size (CONFIG SET refuses it rather than pretend to resize one)"},
 	{name: "proto-max-bulk-len", def: "536870912", mutable: true, check: checkBytes, doc: "largest bulk string accepted"},
 	{name: "resp3-enabled", def: "yes", mutable: true, check: checkBool},
 	{name: "redis-cursor-compatible", def: "yes", check: checkCursorCompatible},
 	{name: "cluster-enabled", def: "no", check: checkOnly("no", "cluster mode is not supported: this server runs standalone only (no CLUSTER commands)"), doc: "refused: cluster mode is not supported"},
 	{name: "db-name", def: "change.me.db"},
-	{name: "slowlog-log-slower-than", def: "100000", mutable: true, check: checkInt(-1, 1<<31-1), doc: "log commands slower than this many microseconds for SLOWLOG GET (-1: off, 0: every command)"},
+	{name: "slowlog-log-slower-than", def: "200000", mutable: true, check: checkInt(-1, 1<<31-1), doc: "log commands slower than this many microseconds for SLOWLOG GET (-1: off, 0: every command)"},
 	{name: "slowlog-max-len", def: "128", mutable: true, check: checkInt(0, 1<<31), doc: "entries SLOWLOG keeps"},
+	{name: "profiling-sample-ratio", def: "0", mutable: true, check: checkInt(0, 100), doc: "percent of the profiling-sample-commands recorded for PERFLOG (0: off)"},
+	{name: "profiling-sample-commands", def: "", mutable: true, doc: "commands PERFLOG samples, comma separated (*: all)"},
+	{name: "profiling-sample-record-threshold-ms", def: "100", mutable: true, check: checkInt(0, 1<<31-1), doc: "PERFLOG records sampled commands that ran at least this many milliseconds"},
+	{name: "profiling-sample-record-max-len", def: "256", mutable: true, check: checkInt(0, 1<<31-1), doc: "entries PERFLOG keeps"},
+	{name: "bgsave-cron", def: "", mutable: true, check: checkCron, doc: "BGSAVE on this schedule: minute hour day month weekday (*, n, a-b, */n, lists), local time"},
+	{name: "compact-cron", def: "", mutable: true, check: checkCron, doc: "COMPACT on this schedule, as bgsave-cron"},
+	{name: "backup-dir", def: "", mutable: true, doc: "where BGSAVE writes its copy of the store, a data directory gpucache starts on (empty: <dir>/backup)"},
+	{name: "log-retention-days", def: "-1", check: checkInt(-1, 1<<31-1), doc: "days of rotated log files (kvrocks.INFO.<date>) kept in log-dir (-1: all; 0: none)"},
 	{name: "rocksdb.block_cache_size", def: "256", check: checkInt(0, 400*1024), doc: "metadata store block cache, MiB"},
 	{name: "rocksdb.write_options.sync", def: "no", check: checkBool, doc: "yes: acknowledge a write once it is on stable storage (survives power loss); no: once it reached the operating system (survives kill -9; a power cut loses at most sync-interval-ms)"},
 	{name: "sync-interval-ms", def: "1000", check: checkInt(1, 3600*1000), doc: "milliseconds between background syncs of blob segments and the metadata log"},
@@ -84,7 +92,7 @@ var keyDefs = []keyDef{
 	{name: "tls-replication", def: "no", check: checkOnly("no", "replication is not supported")},
 	{name: "admin-port", def: "0", check: checkPort, doc: "HTTP /metrics and /healthz port (0: off)"},
 	{name: "admin-pprof", def: "no", check: checkBool, doc: "serve /debug/pprof on the admin port, to requests with the admin password (requirepass) as basic auth or bearer token"},
-	{name: "s3-port", def: "9000", check: checkPort, doc: "S3 port (0: off)"},
+	{name: "s3-port", def: "9000", check: checkPort, doc: "S3 port (0: off); S3 is served only when an s3-* key is configured"},
 	{name: "s3-bind", def: "127.0.0.1"},
 	{name: "s3-domain", def: "", doc: "enables virtual-host-style bucket.domain addressing"},
 	{name: "s3-access-key", def: "", doc: "S3 access key (default: documented development key)"},
@@ -108,24 +116,57 @@ var keyDefs = []keyDef{
 // start a writable master (checkNoReplication).
 var kvrocksKeys = map[string]bool{
 	"daemonize": true, "repl-namespace-enabled": true, "persist-cluster-nodes-enabled": true,
-	"log-retention-days": true, "slave-read-only": true, "slave-priority": true,
+	"slave-read-only": true, "slave-priority": true,
 	"tcp-backlog": true, "master-use-repl-port": true, "use-rsid-psync": true,
 	"masterauth": true, "slave-serve-stale-data": true, "slave-empty-db-before-fullsync": true,
 	"replica-announce-ip": true, "replica-announce-port": true, "purge-backup-on-fullsync": true,
 	"max-replication-mb": true, "max-io-mb": true, "max-db-size": true,
 	"max-backup-to-keep": true, "max-backup-keep-hours": true, "max-bitmap-to-string-mb": true,
 	"json-max-nesting-depth": true, "json-storage-format": true, "supervised": true,
-	"compact-cron": true, "compaction-checker-range": true, "force-compact-file-age": true,
-	"force-compact-file-min-deleted-percentage": true, "bgsave-cron": true,
-	"dbsize-scan-cron": true, "rename-command": true, "backup-dir": true,
+	"compaction-checker-range": true, "force-compact-file-age": true,
+	"force-compact-file-min-deleted-percentage": true, "dbsize-scan-cron": true, "rename-command": true,
 	"txn-context-enabled": true, "lua-strict-key-accessing": true, "histogram-bucket-boundaries": true,
 	"skip-block-cache-deallocation-on-close": true, "replication-connect-timeout-ms": true,
 	"replication-recv-timeout-ms": true, "replication-no-slowdown": true, "replication-delay-bytes": true,
 	"replication-delay-updates": true, "worker-threads": true, "cluster-node-id": true,
 }
 
+// kvrocksMutableKeys are the KVRocks keys of kvrocksKeys (and
+// kvrocksPrefixes) that KVRocks lets CONFIG SET change at run time: backup,
+// compaction and profiling schedules and RocksDB tuning. They have no
+// effect here; CONFIG SET accepts them (and logs so), so tools that tune a
+// KVRocks node keep working. Replication and cluster keys are not among
+// them (there is neither here), and every other key is refused as KVRocks
+// refuses a read-only one.
+var kvrocksMutableKeys = map[string]bool{
+	"max-backup-to-keep": true, "max-backup-keep-hours": true, "dbsize-scan-cron": true, "compaction-checker-range": true,
+	"compaction-checker-cron": true, "force-compact-file-age": true,
+	"force-compact-file-min-deleted-percentage": true, "max-io-mb": true,
+	"max-bitmap-to-string-mb": true, "max-db-size": true, "slowlog-dump-logfile-level": true,
+	"json-max-nesting-depth": true, "json-storage-format": true,
+	"skip-block-cache-deallocation-on-close": true, "lua-strict-key-accessing": true,
+	"rocksdb.compression": true, "rocksdb.compression_start_level": true, "rocksdb.max_open_files": true,
+	"rocksdb.write_buffer_size": true, "rocksdb.max_write_buffer_number": true,
+	"rocksdb.min_write_buffer_number_to_merge": true, "rocksdb.target_file_size_base": true,
+	"rocksdb.max_background_compactions": true, "rocksdb.max_subcompactions": true,
+	"rocksdb.delayed_write_rate": true, "rocksdb.max_total_wal_size": true,
+	"rocksdb.disable_auto_compactions": true, "rocksdb.stats_dump_period_sec": true,
+	"rocksdb.compaction_readahead_size": true, "rocksdb.level0_slowdown_writes_trigger": true,
+	"rocksdb.level0_stop_writes_trigger": true, "rocksdb.level0_file_num_compaction_trigger": true,
+	"rocksdb.enable_blob_files": true, "rocksdb.min_blob_size": true, "rocksdb.blob_file_size": true,
+	"rocksdb.enable_blob_garbage_collection": true, "rocksdb.blob_garbage_collection_age_cutoff": true,
+	"rocksdb.max_bytes_for_level_base": true, "rocksdb.max_bytes_for_level_multiplier": true,
+	"rocksdb.level_compaction_dynamic_level_bytes": true, "rocksdb.max_background_jobs": true,
+	"rocksdb.max_compaction_bytes": true, "rocksdb.sst_file_delete_rate_bytes_per_sec": true,
+	"rocksdb.periodic_compaction_seconds": true, "rocksdb.ttl": true,
+	"rocksdb.daily_offpeak_time_utc": true, "rocksdb.write_options.write_batch_max_bytes": true,
+	"rocksdb.read_options.async_io": true,
+}
+
+func kvrocksMutable(key string) bool { return kvrocksMutableKeys[key] }
+
 // kvrocksPrefixes are KVRocks key families accepted as a whole.
-var kvrocksPrefixes = []string{"rocksdb.", "migrate-", "profiling-sample-"}
+var kvrocksPrefixes = []string{"rocksdb.", "migrate-"}
 
 // Config is the server configuration: KVRocks's file format (one
 // `key value` per line, `#` comments) and keys, plus gpucache's. Safe for
@@ -134,6 +175,8 @@ type Config struct {
 	mu        sync.RWMutex
 	rewriteMu sync.Mutex        // one REWRITE at a time
 	values    map[string]string // every key set (known, KVRocks-only or namespace.*)
+	given     map[string]bool   // keys the file or the command line named
+	renames   [][2]string       // rename-command lines: from, to ("" disables)
 	file      string            // "" when there is no file to rewrite
 	lines     []string          // the file as read (or last rewritten), for REWRITE
 	warn      func(format string, args ...any)
@@ -156,7 +199,7 @@ func NewConfig(warn func(string, ...any)) *Config {
 	if warn == nil {
 		warn = func(string, ...any) {}
 	}
-	c := &Config{values: make(map[string]string), warn: warn}
+	c := &Config{values: make(map[string]string), given: make(map[string]bool), warn: warn}
 	for _, d := range keyDefs {
 		c.values[d.name] = d.def
 	}
@@ -212,6 +255,11 @@ func (c *Config) Load(name string) error {
 		if err := c.set(key, val, false); err != nil {
 			return fmt.Errorf("config file %s line %d: %w", name, lineNo, err)
 		}
+		if key == "rename-command" {
+			if err := c.addRename(val); err != nil {
+				return fmt.Errorf("config file %s line %d: %w", name, lineNo, err)
+			}
+		}
 	}
 	return sc.Err()
 }
@@ -242,7 +290,38 @@ func (c *Config) Override(key, val string) error {
 	if !known(key) {
 		return fmt.Errorf("%w %q", errUnknownKey, key)
 	}
-	return c.set(key, val, false)
+	if err := c.set(key, val, false); err != nil {
+		return err
+	}
+	if key == "rename-command" {
+		return c.addRename(val)
+	}
+	return nil
+}
+
+// addRename records one rename-command value: `<command> <new-name>`, or
+// `<command> ""` to disable the command.
+func (c *Config) addRename(v string) error {
+	f := strings.Fields(v)
+	if len(f) != 2 {
+		return errors.New("Invalid rename-command format")
+	}
+	to := f[1]
+	if to == `""` {
+		to = ""
+	}
+	c.mu.Lock()
+	c.renames = append(c.renames, [2]string{f[0], to})
+	c.mu.Unlock()
+	return nil
+}
+
+// Renames returns the rename-command lines in order: command, new name
+// ("" disables it).
+func (c *Config) Renames() [][2]string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return append([][2]string(nil), c.renames...)
 }
 
 // OnSet registers fn to put key's value into effect when CONFIG SET
@@ -261,7 +340,7 @@ func (c *Config) OnSet(key string, fn func(v string) error) {
 func (c *Config) set(key, val string, runtime bool) error {
 	if d := defsByName[key]; d != nil {
 		if runtime && !d.mutable {
-			return fmt.Errorf("can't set immutable config %q", key)
+			return fmt.Errorf("Unsupported CONFIG parameter: %s", key)
 		}
 		if d.check != nil {
 			if err := d.check(val); err != nil {
@@ -269,11 +348,11 @@ func (c *Config) set(key, val string, runtime bool) error {
 			}
 		}
 	} else if runtime {
-		if !known(key) {
-			return fmt.Errorf("%w %q", errUnknownKey, key)
+		if !strings.HasPrefix(key, "namespace.") && !kvrocksMutable(key) {
+			return fmt.Errorf("Unsupported CONFIG parameter: %s", key)
 		}
-		if !strings.HasPrefix(key, "namespace.") {
-			return fmt.Errorf("can't set immutable config %q", key)
+		if kvrocksMutable(key) {
+			c.warn("CONFIG SET %s: accepted for compatibility; it has no effect here", key)
 		}
 	}
 	c.setMu.Lock()
@@ -285,8 +364,31 @@ func (c *Config) set(key, val string, runtime bool) error {
 	}
 	c.mu.Lock()
 	c.values[key] = val
+	if !runtime {
+		c.given[key] = true
+	}
 	c.mu.Unlock()
 	return nil
+}
+
+// Given reports whether the configuration file or the command line named
+// key (a default is not given).
+func (c *Config) Given(key string) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.given[key]
+}
+
+// givenPrefix reports whether any key with the prefix was given.
+func (c *Config) givenPrefix(prefix string) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for k := range c.given {
+		if strings.HasPrefix(k, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // Get returns a key's value.
@@ -333,10 +435,24 @@ func (c *Config) Match(pattern string) [][2]string {
 	var out [][2]string
 	for k, v := range c.values {
 		if ok, _ := path.Match(pattern, k); ok || pattern == k {
+			if k == "rename-command" {
+				continue // one pair per line, below
+			}
 			out = append(out, [2]string{k, v})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	if ok, _ := path.Match(pattern, "rename-command"); ok || pattern == "rename-command" {
+		// NB: as KVRocks answers a key given on several lines: the key once
+		// per line, in file order.
+		for _, r := range c.renames {
+			to := r[1]
+			if to == "" {
+				to = `""`
+			}
+			out = append(out, [2]string{"rename-command", r[0] + " " + to})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i][0] < out[j][0] })
 	return out
 }
 

@@ -20,11 +20,16 @@ import (
 // Run serves until ctx is done, then shuts down: listeners first, then the
 // engine (which syncs its state). It returns the first fatal error.
 func Run(ctx context.Context, cfg *Config, version string) error {
+	// NB: as KVRocks refuses it: a namespace token without requirepass
+	// would let a client without a password into the default namespace.
+	if len(cfg.Namespaces()) > 0 && cfg.Get("requirepass") == "" {
+		return errors.New("requirepass empty wasn't allowed while the namespace exists")
+	}
 	dir := cfg.Get("dir")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("cannot create dir %s: %w", dir, err)
 	}
-	out, logCloser, err := openLog(cfg.Get("log-dir"), dir)
+	out, logCloser, err := openLog(cfg.Get("log-dir"), dir, cfg.Int("log-retention-days"))
 	if err != nil {
 		return err
 	}
@@ -88,6 +93,18 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 		Dir:             dir,
 	}, resp.WithConfigStore(configStore{cfg}), resp.WithLogf(logf), resp.WithFastPath(fp))
 	applyRuntime(cfg, rs, lg)
+	for _, r := range cfg.Renames() {
+		if err := rs.RenameCommand(r[0], r[1]); err != nil {
+			rs.Close()
+			eng.Close()
+			return fmt.Errorf("rename-command %s %q: %v", r[0], r[1], err)
+		}
+		if r[1] == "" {
+			logf("rename-command: %s disabled", r[0])
+		} else {
+			logf("rename-command: %s answers to %s", r[0], r[1])
+		}
+	}
 
 	errc := make(chan error, 8)
 	var closers []func()
@@ -137,6 +154,7 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 	}
 	closers = append(closers, fp.Close) // after the connections, whose sessions it holds
 	closers = append(closers, func() { rs.Close() })
+	closers = append(closers, startCron(cfg, rs, logf)) // stopped before the server closes
 
 	s3srv, s3close, err := startS3(cfg, eng, logf, errc)
 	if err != nil {

@@ -6,15 +6,16 @@ import (
 	"io"
 	"log"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // openLog opens the log named by log-dir: "stdout", "stderr", or a
-// directory holding kvrocks.INFO (the name KVRocks tools look for); empty
-// means the data directory, as in KVRocks.
-func openLog(logDir, dataDir string) (*log.Logger, io.Closer, error) {
+// directory holding kvrocks.INFO (the name KVRocks tools look for), rotated
+// daily and kept log-retention-days (dailyLog); empty means the data
+// directory, as in KVRocks.
+func openLog(logDir, dataDir string, retentionDays int64) (*log.Logger, io.Closer, error) {
 	switch logDir {
 	case "stdout":
 		return log.New(os.Stdout, "", log.LstdFlags|log.Lmicroseconds), io.NopCloser(nil), nil
@@ -26,11 +27,11 @@ func openLog(logDir, dataDir string) (*log.Logger, io.Closer, error) {
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("cannot create log dir: %w", err)
 	}
-	f, err := os.OpenFile(filepath.Join(logDir, "kvrocks.INFO"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	d, err := openDailyLog(logDir, retentionDays, time.Now)
 	if err != nil {
-		return nil, nil, fmt.Errorf("cannot open log file: %w", err)
+		return nil, nil, err
 	}
-	return log.New(f, "", log.LstdFlags|log.Lmicroseconds), f, nil
+	return log.New(d, "", log.LstdFlags|log.Lmicroseconds), d, nil
 }
 
 // logLevel is a log-level value, KVRocks's names in increasing severity.

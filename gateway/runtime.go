@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"errors"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -60,6 +61,34 @@ func applyRuntime(cfg *Config, rs *resp.Server, lg *leveledLog) {
 
 	cfg.OnSet("log-level", lg.setLevel)
 
+	// PERFLOG's sampling: every profiling-sample-* key re-applies all four.
+	setPerflog := func(key, v string) error {
+		get := func(k string) string {
+			if k == key {
+				return v
+			}
+			return cfg.Get(k)
+		}
+		ratio, err1 := strconv.Atoi(get("profiling-sample-ratio"))
+		ms, err2 := strconv.ParseInt(get("profiling-sample-record-threshold-ms"), 10, 64)
+		maxLen, err3 := strconv.Atoi(get("profiling-sample-record-max-len"))
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return err
+		}
+		rs.SetPerflog(ratio, get("profiling-sample-commands"), time.Duration(ms)*time.Millisecond, maxLen)
+		return nil
+	}
+	setPerflog("", "")
+	for _, key := range []string{"profiling-sample-ratio", "profiling-sample-commands", "profiling-sample-record-threshold-ms", "profiling-sample-record-max-len"} {
+		cfg.OnSet(key, func(v string) error { return setPerflog(key, v) })
+	}
+
+	rs.SetBackupDir(backupDir(cfg.Get("backup-dir"), cfg.Get("dir")))
+	cfg.OnSet("backup-dir", func(v string) error {
+		rs.SetBackupDir(backupDir(v, cfg.Get("dir")))
+		return nil
+	})
+
 	// Without tls-port the TLS keys have nothing to apply to; applyTLS
 	// replaces these appliers when TLS is on.
 	for _, key := range tlsKeys {
@@ -67,4 +96,13 @@ func applyRuntime(cfg *Config, rs *resp.Server, lg *leveledLog) {
 			return errors.New("TLS is off (tls-port 0); set tls-port in the configuration and restart")
 		})
 	}
+}
+
+// backupDir is backup-dir, or <dir>/backup when it is empty (KVRocks's
+// default).
+func backupDir(v, dir string) string {
+	if v == "" {
+		return filepath.Join(dir, "backup")
+	}
+	return v
 }

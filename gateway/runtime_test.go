@@ -22,6 +22,8 @@ func TestEveryMutableKeyTakesEffect(t *testing.T) {
 	rs := resp.NewServer(nil, resp.Config{})
 	defer rs.Close()
 	applyRuntime(cfg, rs, newLeveledLog(log.New(io.Discard, "", 0), levelInfo))
+	stopCron := startCron(cfg, rs, func(string, ...any) {})
+	defer stopCron()
 	for _, d := range keyDefs {
 		if d.mutable && !respOwned[d.name] && cfg.appliers[d.name] == nil {
 			t.Errorf("%s is mutable but nothing applies it", d.name)

@@ -11,10 +11,22 @@ import (
 	"github.com/gpucache/gpucache/protocols/s3"
 )
 
-// startS3 starts the S3 front end unless s3-port is 0, and returns it
-// with its closer.
+// s3Requested reports whether the configuration asks for the S3 front
+// end: any s3-* key in the file or on the command line. A KVRocks
+// configuration names none, so it opens only the ports it names: an S3
+// listener it never asked for would take a port a second instance (or
+// another program) needs, and would be a way into the data that
+// requirepass does not guard.
+func s3Requested(cfg *Config) bool { return cfg.givenPrefix("s3-") }
+
+// startS3 starts the S3 front end when the configuration asks for it and
+// s3-port is not 0, and returns it with its closer.
 func startS3(cfg *Config, eng *engine.Engine, logf func(string, ...any), errc chan<- error) (*s3.Server, func(), error) {
 	port := cfg.Int("s3-port")
+	if !s3Requested(cfg) {
+		logf("S3 front end off: no s3-* key is configured (set s3-port to serve S3)")
+		return nil, nil, nil
+	}
 	if port == 0 {
 		return nil, nil, nil
 	}

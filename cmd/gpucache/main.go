@@ -30,7 +30,8 @@ func usage(w io.Writer) {
        gpucache -h | --help
 
 Runs the gpucache server. With no arguments it listens on 127.0.0.1:6379
-(RESP) and 127.0.0.1:9000 (S3) and keeps its data under ./gpucache-data.
+(RESP) and keeps its data under ./gpucache-data. S3 is served when an s3-*
+key is given, e.g. --s3-port 9000.
 
   -c FILE              read a KVRocks-format config file ("-" reads stdin)
   --<key> <value>      set any config key, e.g. --port 6380 --dir /data

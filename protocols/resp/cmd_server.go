@@ -1,8 +1,16 @@
 package resp
 
 import (
+	"context"
+	"errors"
+	"os"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gpucache/gpucache/engine"
 )
 
 // defaultNamespace is the name KVRocks gives the default namespace
@@ -22,6 +30,14 @@ func serverCommands() []*cmdSpec {
 		{name: "slowlog", arity: -2, flags: flagAdmin | flagLoading, fn: (*conn).cmdSlowlog},
 		{name: "slaveof", arity: 3, flags: flagAdmin, fn: (*conn).cmdReplicaOf},
 		{name: "replicaof", arity: 3, flags: flagAdmin, fn: (*conn).cmdReplicaOf},
+		{name: "bgsave", arity: 1, flags: flagAdmin, fn: (*conn).cmdBGSave},
+		{name: "lastsave", arity: -1, flags: flagAdmin, fn: (*conn).cmdLastSave},
+		{name: "flushbackup", arity: 1, flags: flagAdmin, fn: (*conn).cmdFlushBackup},
+		{name: "compact", arity: 1, fn: (*conn).cmdCompact},
+		{name: "disk", arity: 3, flags: flagReadonly, first: 2, last: 2, step: 1, fn: (*conn).cmdDisk},
+		{name: "memory", arity: 3, flags: flagReadonly, first: 2, last: 2, step: 1, fn: (*conn).cmdDisk},
+		{name: "debug", arity: -2, fn: (*conn).cmdDebug},
+		{name: "perflog", arity: -2, flags: flagReadonly, fn: (*conn).cmdPerflog},
 	}
 }
 
@@ -133,7 +149,8 @@ func (c *conn) cmdRole(cmd *Command) {
 	c.wr.Array(0)
 }
 
-// COMMAND [COUNT | INFO name... | DOCS [name...] | GETKEYS cmd args... | LIST]
+// COMMAND [COUNT | INFO [name...] | DOCS [name...] | GETKEYS cmd args... |
+// GETKEYSANDFLAGS cmd args... | LIST [FILTERBY MODULE m|ACLCAT c|PATTERN p]]
 func (c *conn) cmdCommand(cmd *Command) {
 	args := cmd.Args
 	t := c.s.commands
@@ -148,7 +165,7 @@ func (c *conn) cmdCommand(cmd *Command) {
 	switch {
 	case eqFold(sub, "count") && len(args) == 2:
 		c.wr.Int(int64(len(t.list)))
-	case eqFold(sub, "info") && len(args) >= 2:
+	case eqFold(sub, "info"):
 		if len(args) == 2 {
 			c.wr.Array(len(t.list))
 			for _, s := range t.list {
@@ -165,14 +182,42 @@ func (c *conn) cmdCommand(cmd *Command) {
 			}
 		}
 	case eqFold(sub, "docs"):
-		// No documentation is served; clients fall back gracefully.
-		c.wr.Map(0)
-	case eqFold(sub, "list") && len(args) == 2:
-		c.wr.Array(len(t.list))
-		for _, s := range t.list {
-			c.wr.BulkString(s.name)
+		specs := t.list
+		if len(args) > 2 {
+			specs = nil
+			for _, name := range args[2:] {
+				if s := t.lookup(name); s != nil {
+					specs = append(specs, s)
+				}
+			}
 		}
-	case eqFold(sub, "getkeys") && len(args) >= 3:
+		c.wr.Map(len(specs))
+		for _, s := range specs {
+			c.wr.BulkString(s.name)
+			c.writeDocs(s)
+		}
+	case eqFold(sub, "list"):
+		var by, arg string
+		switch {
+		case len(args) == 2:
+		case len(args) == 5 && eqFold(args[2], "filterby") &&
+			(eqFold(args[3], "module") || eqFold(args[3], "aclcat") || eqFold(args[3], "pattern")):
+			by, arg = strings.ToLower(string(args[3])), string(args[4])
+		default:
+			c.syntaxErr()
+			return
+		}
+		var names []string
+		for _, s := range t.list {
+			if by == "" || commandListed(s, by, arg) {
+				names = append(names, s.name)
+			}
+		}
+		c.wr.Array(len(names))
+		for _, n := range names {
+			c.wr.BulkString(n)
+		}
+	case (eqFold(sub, "getkeys") || eqFold(sub, "getkeysandflags")) && len(args) >= 3:
 		s := t.lookup(args[2])
 		if s == nil {
 			c.err("ERR Invalid command specified")
@@ -183,44 +228,30 @@ func (c *conn) cmdCommand(cmd *Command) {
 			c.err("ERR Invalid number of arguments specified for command")
 			return
 		}
-		var idx [16]int
-		keys := s.keyIndexes(idx[:0], len(rest))
-		if len(keys) == 0 {
+		keys, flags, ok := commandKeys(s, rest)
+		if !ok || len(keys) == 0 {
 			c.err("ERR Invalid arguments specified for command")
 			return
 		}
+		withFlags := eqFold(sub, "getkeysandflags")
 		c.wr.Array(len(keys))
-		for _, i := range keys {
+		for n, i := range keys {
+			if !withFlags {
+				c.wr.Bulk(rest[i])
+				continue
+			}
+			c.wr.Array(2)
 			c.wr.Bulk(rest[i])
+			c.wr.Set(len(flags[n]))
+			for _, f := range flags[n] {
+				c.wr.Simple(f)
+			}
 		}
-	case eqFold(sub, "count"), eqFold(sub, "getkeys"), eqFold(sub, "list"):
+	case eqFold(sub, "count"), eqFold(sub, "getkeys"), eqFold(sub, "getkeysandflags"):
 		c.wrongArgs()
 	default:
-		c.err("ERR Command subcommand must be one of COUNT, GETKEYS, INFO")
+		c.err("ERR Command subcommand must be one of COUNT, DOCS, GETKEYS, GETKEYSANDFLAGS, INFO, LIST")
 	}
-}
-
-// commandInfo writes a command's COMMAND INFO entry.
-func (c *conn) commandInfo(s *cmdSpec) {
-	w := c.wr
-	w.Array(6)
-	w.BulkString(s.name)
-	w.Int(int64(s.arity))
-	n := 0
-	for _, f := range flagNames {
-		if s.flags&f.f != 0 {
-			n++
-		}
-	}
-	w.Set(n)
-	for _, f := range flagNames {
-		if s.flags&f.f != 0 {
-			w.Simple(f.name)
-		}
-	}
-	w.Int(int64(s.first))
-	w.Int(int64(s.last))
-	w.Int(int64(s.step))
 }
 
 // NAMESPACE GET name|* | SET name token | ADD name token | DEL name | CURRENT
@@ -331,5 +362,237 @@ func (s *Server) setNamespace(name, token string) error {
 	if err := s.cs.Rewrite(); err != nil {
 		return replyError("ERR " + strings.TrimSpace(err.Error()))
 	}
+	return nil
+}
+
+// opsState is what the operators' commands keep between calls. The zero
+// value has no backup directory (BGSAVE refuses).
+type opsState struct {
+	backupDir atomic.Pointer[string]
+
+	saveMu      sync.Mutex // one BGSAVE or FLUSHBACKUP at a time
+	saving      atomic.Bool
+	lastSave    atomic.Int64 // unix seconds of the last successful BGSAVE; 0: none
+	lastSaveErr atomic.Bool  // the last BGSAVE failed
+	lastSaveSec atomic.Int64 // seconds the last BGSAVE took; -1: none yet
+	compacting  atomic.Bool
+
+	// halted is canceled by Server.Close: a running COMPACT stops early,
+	// and Close waits for it and for a running BGSAVE (Server.wg).
+	haltOnce sync.Once
+	halted   context.Context
+	cancel   context.CancelFunc
+}
+
+func (o *opsState) init() {
+	o.haltOnce.Do(func() { o.halted, o.cancel = context.WithCancel(context.Background()) })
+}
+
+func (o *opsState) halt() {
+	o.init()
+	o.cancel()
+}
+
+// background runs fn as server work that Close waits for; false when the
+// server is closing.
+func (s *Server) background(fn func(ctx context.Context)) bool {
+	s.ops.init()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		fn(s.ops.halted)
+	}()
+	return true
+}
+
+// SetBackupDir sets backup-dir, where BGSAVE writes its copy of the store
+// (a data directory gpucache starts on). Safe for concurrent use; a
+// BGSAVE already running finishes in the old directory.
+func (s *Server) SetBackupDir(dir string) {
+	s.ops.backupDir.Store(&dir)
+}
+
+func (s *Server) backupDir() string {
+	if p := s.ops.backupDir.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// BGSAVE: a consistent copy of the store in backup-dir, taken in the
+// background; +OK once it has started, as KVRocks answers. Keys whose
+// writes were acknowledged before the reply are in the copy.
+// bgsave_in_progress and last_bgsave_* in INFO persistence follow it.
+func (c *conn) cmdBGSave(cmd *Command) {
+	if err := c.s.BGSave(); err != nil {
+		c.err("ERR " + err.Error())
+		return
+	}
+	c.wr.OK()
+}
+
+// BGSave starts a BGSAVE (bgsave-cron calls it): a consistent copy of the
+// store in backup-dir, taken in the background. It fails when one is
+// running, backup-dir is unset or the server is closing.
+func (s *Server) BGSave() error {
+	dir := s.backupDir()
+	if dir == "" {
+		return errors.New("backup-dir is not set")
+	}
+	if !s.ops.saving.CompareAndSwap(false, true) {
+		return errors.New("BGSAVE in-progress")
+	}
+	// NB: the checkpoint starts after the request was read, so every
+	// write acknowledged before it is in the copy whether or not the
+	// reply goes out first.
+	if !s.background(func(context.Context) { s.bgsave(dir) }) {
+		s.ops.saving.Store(false)
+		return errors.New("the server is shutting down")
+	}
+	return nil
+}
+
+func (s *Server) bgsave(dir string) {
+	defer s.ops.saving.Store(false)
+	s.ops.saveMu.Lock()
+	defer s.ops.saveMu.Unlock()
+	start := time.Now()
+	err := s.eng.Checkpoint(dir)
+	s.ops.lastSaveSec.Store(int64(time.Since(start).Round(time.Second) / time.Second))
+	s.ops.lastSaveErr.Store(err != nil)
+	if err != nil {
+		s.logf("BGSAVE to %s failed: %v", dir, err)
+		return
+	}
+	s.ops.lastSave.Store(time.Now().Unix())
+	s.logf("BGSAVE to %s done in %v", dir, time.Since(start).Round(time.Millisecond))
+}
+
+// lastSaveTime is LASTSAVE: the last successful BGSAVE, or the start of
+// the server when there was none (as Redis and KVRocks answer).
+func (s *Server) lastSaveTime() int64 {
+	if t := s.ops.lastSave.Load(); t != 0 {
+		return t
+	}
+	return s.start.Unix()
+}
+
+// LASTSAVE [ISO8601]
+func (c *conn) cmdLastSave(cmd *Command) {
+	t := c.s.lastSaveTime()
+	switch {
+	case len(cmd.Args) > 2:
+		c.err("ERR unknown extra arguments")
+	case len(cmd.Args) == 2 && !eqFold(cmd.Args[1], "iso8601"):
+		c.err("ERR unknown arguments")
+	case len(cmd.Args) == 2:
+		c.wr.BulkString(time.Unix(t, 0).Format("2006-01-02T15:04:05-0700"))
+	default:
+		c.wr.Int(t)
+	}
+}
+
+// FLUSHBACKUP removes the backup BGSAVE left in backup-dir.
+func (c *conn) cmdFlushBackup(cmd *Command) {
+	s := c.s
+	dir := s.backupDir()
+	if dir == "" {
+		c.wr.OK()
+		return
+	}
+	if s.ops.saving.Load() {
+		c.err("ERR BGSAVE in-progress")
+		return
+	}
+	s.ops.saveMu.Lock()
+	err := os.RemoveAll(dir)
+	s.ops.saveMu.Unlock()
+	if err != nil {
+		c.err("ERR " + err.Error())
+		return
+	}
+	s.logf("FLUSHBACKUP removed %s", dir)
+	c.wr.OK()
+}
+
+// COMPACT compacts the metadata store in the background (KVRocks compacts
+// RocksDB); +OK once started.
+func (c *conn) cmdCompact(cmd *Command) {
+	if err := c.s.Compact(); err != nil {
+		c.err("ERR " + err.Error())
+		return
+	}
+	c.wr.OK()
+}
+
+// Compact starts a compaction of the metadata store in the background
+// (COMPACT; compact-cron calls it). It fails when one is running or the
+// server is closing.
+func (s *Server) Compact() error {
+	if !s.ops.compacting.CompareAndSwap(false, true) {
+		return errors.New("compact in-progress")
+	}
+	ok := s.background(func(ctx context.Context) {
+		defer s.ops.compacting.Store(false)
+		start := time.Now()
+		if err := s.eng.CompactMetadata(ctx); err != nil {
+			s.logf("COMPACT stopped: %v", err)
+			return
+		}
+		s.logf("COMPACT done in %v", time.Since(start).Round(time.Millisecond))
+	})
+	if !ok {
+		s.ops.compacting.Store(false)
+		return errors.New("the server is shutting down")
+	}
+	return nil
+}
+
+// DISK USAGE key and MEMORY USAGE key: the bytes the key takes in
+// storage, nil when it does not exist. KVRocks answers both with the
+// on-disk size.
+func (c *conn) cmdDisk(cmd *Command) {
+	if !eqFold(cmd.Args[1], "usage") {
+		c.err("ERR Unknown operation")
+		return
+	}
+	n, err := c.eng.DiskUsage(c.keyspace(), cmd.Args[2])
+	if errors.Is(err, engine.ErrNotFound) {
+		c.wr.Null()
+		return
+	}
+	if err != nil {
+		c.replyErr(err)
+		return
+	}
+	c.wr.Int(n)
+}
+
+// RenameCommand is rename-command: the command named from answers to to
+// instead, or to nothing when to is "" (or `""`, as the file spells it).
+// Call it before Serve. Errors are KVRocks's.
+func (s *Server) RenameCommand(from, to string) error {
+	t := s.commands
+	from = strings.ToLower(from)
+	spec, ok := t.m[from]
+	if !ok {
+		return errors.New("No such command in rename-command")
+	}
+	if to == `""` {
+		to = ""
+	}
+	if to != "" {
+		to = strings.ToLower(to)
+		if _, ok := t.m[to]; ok {
+			return errors.New("Target command name already exists")
+		}
+		t.m[to] = spec
+	}
+	delete(t.m, from)
 	return nil
 }

@@ -23,7 +23,7 @@ var flagNames = []struct {
 	name string
 }{
 	{flagWrite, "write"}, {flagReadonly, "readonly"}, {flagAdmin, "admin"},
-	{flagAuth, "no-auth"}, {flagFast, "fast"}, {flagLoading, "loading"},
+	{flagAuth, "no_auth"}, {flagFast, "fast"}, {flagLoading, "loading"},
 }
 
 // cmdSpec describes one command: arity and key positions as Redis's

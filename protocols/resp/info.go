@@ -26,6 +26,7 @@ var infoSections = []struct {
 	{"cpu", (*conn).infoCPU},
 	{"cluster", (*conn).infoCluster},
 	{"keyspace", (*conn).infoKeyspace},
+	{"rocksdb", (*conn).infoRocksDB},
 	{"tiers", (*conn).infoTiers},
 	{"devices", (*conn).infoDevices},
 	{"fastpath", (*conn).infoFastpath},
@@ -164,6 +165,9 @@ func (c *conn) infoMemory(b []byte) []byte {
 	b = appendField(b, "used_memory_go_heap", int64(ms.HeapAlloc))
 	b = appendField(b, "used_memory_go_heap_human", humanBytes(int64(ms.HeapAlloc)))
 	b = appendField(b, "used_memory_go_sys", int64(ms.Sys))
+	if n := totalSystemMemory(); n > 0 {
+		b = appendField(b, "total_system_memory", n)
+	}
 	return b
 }
 
@@ -196,10 +200,19 @@ func humanBytes(n int64) string {
 func (c *conn) infoPersistence(b []byte) []byte {
 	b = append(b, "# Persistence\r\n"...)
 	b = appendField(b, "loading", 0)
-	b = appendField(b, "bgsave_in_progress", 0)
-	b = appendField(b, "last_bgsave_time", c.s.start.Unix())
-	b = appendField(b, "last_bgsave_status", "ok")
-	b = appendField(b, "last_bgsave_time_sec", -1)
+	o := &c.s.ops
+	b = appendField(b, "bgsave_in_progress", boolInt(o.saving.Load()))
+	b = appendField(b, "last_bgsave_time", c.s.lastSaveTime())
+	status := "ok"
+	if o.lastSaveErr.Load() {
+		status = "err"
+	}
+	b = appendField(b, "last_bgsave_status", status)
+	sec := int64(-1)
+	if o.lastSave.Load() != 0 || o.lastSaveErr.Load() {
+		sec = o.lastSaveSec.Load()
+	}
+	b = appendField(b, "last_bgsave_time_sec", sec)
 	return c.infoDurability(b)
 }
 
@@ -295,7 +308,8 @@ func (c *conn) infoKeyspace(b []byte) []byte {
 	}
 	b = append(b, "used_percent: "...)
 	b = strconv.AppendFloat(b, pct, 'f', 2, 64)
-	return append(b, "%\r\n"...)
+	b = append(b, "%\r\n"...)
+	return c.appendDiskUsage(b)
 }
 
 // infoTiers reports the engine's DRAM and NVMe tier figures (engine.Stats).
@@ -335,4 +349,11 @@ func (c *conn) infoTiers(b []byte) []byte {
 	b = appendField(b, "expired_keys", st.ExpiredKeys)
 	b = appendField(b, "policy", st.Policy.String())
 	return c.infoSendProbe(b)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

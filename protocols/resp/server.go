@@ -115,6 +115,7 @@ type Server struct {
 	rates    rateSampler
 	blocked  blockRegistry // clients in BLPOP & co.
 	work     workGuard     // EXEC and scripts run alone (exclusive.go)
+	ops      opsState      // BGSAVE, COMPACT, rename-command (cmd_server.go)
 }
 
 // serverStats are totals of closed connections plus server-wide counters;
@@ -282,6 +283,7 @@ func (s *Server) Close() error {
 	}
 	s.mu.Unlock()
 	s.idle.halt()
+	s.ops.halt()
 	s.wg.Wait()
 	return nil
 }

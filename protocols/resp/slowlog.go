@@ -1,7 +1,9 @@
 package resp
 
 import (
+	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +32,8 @@ type slowLog struct {
 	mu      sync.Mutex
 	nextID  int64
 	entries []slowEntry // oldest first
+
+	perf perfLog // PERFLOG, fed by the same observation
 }
 
 type slowEntry struct {
@@ -70,6 +74,9 @@ func (l *slowLog) trimLocked() {
 // start. Called by the dispatcher after each command, before its
 // arguments are released.
 func (l *slowLog) observe(c *conn, cmd *Command, start time.Time) {
+	if p := l.perf.cfg.Load(); p != nil {
+		l.perf.sample(p, cmd, start)
+	}
 	if !l.on.Load() {
 		return
 	}
@@ -180,5 +187,151 @@ func (c *conn) cmdSlowlog(cmd *Command) {
 		c.wrongArgs()
 	default:
 		c.err("ERR SLOWLOG subcommand must be one of RESET, LEN, GET")
+	}
+}
+
+// perfLog is KVRocks's PERFLOG: a sample of commands (profiling-sample-ratio
+// percent of those named by profiling-sample-commands) that ran for at
+// least profiling-sample-record-threshold-ms, at most
+// profiling-sample-record-max-len of them. Off (cfg nil) it costs the
+// dispatcher one atomic load per command.
+type perfLog struct {
+	cfg atomic.Pointer[perfConfig]
+
+	mu      sync.Mutex
+	lastID  int64
+	entries []perfEntry // oldest first
+}
+
+type perfConfig struct {
+	ratio     int             // percent of the commands sampled, 1..100
+	all       bool            // profiling-sample-commands *
+	commands  map[string]bool // lower-case names
+	threshold time.Duration
+	maxLen    int
+}
+
+type perfEntry struct {
+	id, time int64 // time: unix seconds
+	name     string
+	duration int64 // microseconds
+}
+
+// SetPerflog sets the profiling-sample-* keys: ratio percent (0 turns
+// PERFLOG sampling off) of the commands named in the comma-separated list
+// commands ("*": all), recorded when they run for at least threshold; the
+// log keeps maxLen entries. Safe for concurrent use.
+func (s *Server) SetPerflog(ratio int, commands string, threshold time.Duration, maxLen int) {
+	p := &s.slowlog.perf
+	if ratio <= 0 {
+		p.cfg.Store(nil)
+	} else {
+		cfg := &perfConfig{ratio: min(ratio, 100), commands: map[string]bool{}, threshold: threshold, maxLen: max(maxLen, 0)}
+		for _, name := range strings.Split(commands, ",") {
+			name = strings.ToLower(strings.TrimSpace(name))
+			if name == "*" {
+				cfg.all = true
+			} else if name != "" {
+				cfg.commands[name] = true
+			}
+		}
+		p.cfg.Store(cfg)
+	}
+	p.mu.Lock()
+	if n := len(p.entries) - max(maxLen, 0); n > 0 {
+		p.entries = append(p.entries[:0], p.entries[n:]...)
+	}
+	p.mu.Unlock()
+}
+
+func (p *perfLog) sample(cfg *perfConfig, cmd *Command, start time.Time) {
+	name := cmd.Args[0]
+	if !cfg.all {
+		var lower [32]byte
+		if len(name) > len(lower) {
+			return
+		}
+		for i, ch := range name {
+			if 'A' <= ch && ch <= 'Z' {
+				ch += 'a' - 'A'
+			}
+			lower[i] = ch
+		}
+		if !cfg.commands[string(lower[:len(name)])] {
+			return
+		}
+	}
+	d := time.Since(start)
+	if d < cfg.threshold || cfg.maxLen == 0 || rand.IntN(100) >= cfg.ratio {
+		return
+	}
+	e := perfEntry{time: time.Now().Unix(), name: strings.ToLower(string(name)), duration: d.Microseconds()}
+	p.mu.Lock()
+	p.lastID++
+	e.id = p.lastID
+	p.entries = append(p.entries, e)
+	if n := len(p.entries) - cfg.maxLen; n > 0 {
+		p.entries = append(p.entries[:0], p.entries[n:]...)
+	}
+	p.mu.Unlock()
+}
+
+// PERFLOG GET [count|*] | LEN | RESET, as KVRocks answers: GET gives the
+// newest entries first (10 by default; "*", 0 or a negative count: all),
+// each [id, unix time, command, microseconds, perf_context,
+// iostats_context]. The two contexts are RocksDB's per-operation counters
+// in KVRocks; the engine here keeps no per-request counters, so they are
+// empty.
+func (c *conn) cmdPerflog(cmd *Command) {
+	args := cmd.Args
+	sub := args[1]
+	p := &c.s.slowlog.perf
+	switch {
+	case eqFold(sub, "len"):
+		p.mu.Lock()
+		n := len(p.entries)
+		p.mu.Unlock()
+		c.wr.Int(int64(n))
+	case eqFold(sub, "reset"):
+		p.mu.Lock()
+		p.entries = p.entries[:0]
+		p.mu.Unlock()
+		c.wr.OK()
+	case eqFold(sub, "get"):
+		n := int64(10)
+		if len(args) >= 3 {
+			if string(args[2]) == "*" {
+				n = 0
+			} else {
+				v, err := strconv.ParseInt(string(args[2]), 10, 64)
+				if err != nil {
+					c.err(errNotInteger)
+					return
+				}
+				n = v
+			}
+		}
+		p.mu.Lock()
+		k := int64(len(p.entries))
+		if n > 0 && n < k {
+			k = n
+		}
+		out := make([]perfEntry, k)
+		for i := range out {
+			out[i] = p.entries[len(p.entries)-1-i]
+		}
+		p.mu.Unlock()
+		c.wr.Array(len(out))
+		for _, e := range out {
+			c.wr.Array(6)
+			c.wr.Int(e.id)
+			c.wr.Int(e.time)
+			c.wr.BulkString(e.name)
+			c.wr.Int(e.duration)
+			c.wr.BulkString("")
+			c.wr.BulkString("")
+		}
+	default:
+		c.err("ERR PERFLOG subcommand must be one of RESET, LEN, GET")
 	}
 }
