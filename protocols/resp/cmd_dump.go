@@ -37,8 +37,13 @@ func (c *conn) cmdDump(cmd *Command) {
 		c.replyErr(err)
 		return
 	}
-	if m.Type == engine.TypeString {
+	switch m.Type {
+	case engine.TypeString:
 		c.dumpString(key)
+		return
+	case engine.TypeBitmap:
+		// As KVRocks does: a bitmap dumps as the string GET returns.
+		c.dumpBitmap(key)
 		return
 	}
 	var p []byte
@@ -110,6 +115,22 @@ func (c *conn) dumpString(key []byte) {
 	pages = append(pages, foot)
 	// NB: only released, never sent as a value: the pages are more than it.
 	c.wr.BulkPages(pages, int64(len(head))+n+int64(len(foot)), releaseOnly{v})
+}
+
+// dumpBitmap answers a bitmap's payload: a string of its bytes, as GET
+// of the key reads them (up to max-bitmap-to-string-mb).
+func (c *conn) dumpBitmap(key []byte) {
+	b, err := c.eng.BitmapString(c.ns, key, maxBitmapToString)
+	switch {
+	case errors.Is(err, engine.ErrNotFound):
+		c.wr.Null()
+		return
+	case err != nil:
+		c.bitsErr(err)
+		return
+	}
+	p := rdbAppendString([]byte{rdbString}, b)
+	c.wr.Bulk(append(p, rdbFooter(crc64Update(0, p))...))
 }
 
 // releaseOnly hides a value's SendRange from the writer.

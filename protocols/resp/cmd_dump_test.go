@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/hex"
 	"strconv"
@@ -118,5 +119,35 @@ func TestDumpKVRocksFormat(t *testing.T) {
 		if got := hex.EncodeToString(bulkReply(t, sc.run(encode("DUMP", key)))); got != want {
 			t.Errorf("DUMP %s = %s, want %s", key, got, want)
 		}
+	}
+}
+
+// TestDumpBitmap: a bitmap dumps as the string GET reads (KVRocks's
+// choice), and that payload restores as a string with the same bytes.
+func TestDumpBitmap(t *testing.T) {
+	srv := NewServer(openEngine(t), Config{})
+	defer srv.Close()
+	sc := newSyncConn(srv)
+	do := func(args ...string) string { return string(sc.run(encode(args...))) }
+	for _, off := range []string{"1", "9", "8191"} {
+		if out := do("SETBIT", "bm", off, "1"); out != ":0\r\n" {
+			t.Fatalf("SETBIT %s: %q", off, out)
+		}
+	}
+	got := do("DUMP", "bm")
+	r := bufio.NewReader(strings.NewReader(got))
+	head, _ := r.ReadString('\n')
+	if !strings.HasPrefix(head, "$") {
+		t.Fatalf("DUMP of a bitmap: %q", got)
+	}
+	payload := got[len(head) : len(got)-2]
+	if out := do("RESTORE", "s", "0", payload); out != "+OK\r\n" {
+		t.Fatalf("RESTORE: %q", out)
+	}
+	if a, b := do("GET", "bm"), do("GET", "s"); a != b {
+		t.Fatalf("GET of the restored string %q, of the bitmap %q", b, a)
+	}
+	if out := do("TYPE", "s"); out != "+string\r\n" {
+		t.Fatalf("TYPE of the restored key: %q", out)
 	}
 }
