@@ -37,6 +37,8 @@ type cmdSpec struct {
 	// valueArg reports whether argument i is a value stored as is, which
 	// may stay in engine memory when large instead of being copied.
 	valueArg func(i int) bool
+	// stat are the command's counters (commandstats.go).
+	stat *cmdStat
 }
 
 // commandTable maps lower-case names to specs.
@@ -54,6 +56,7 @@ func newCommandTable() *commandTable {
 		}
 	}
 	sort.Slice(t.list, func(i, j int) bool { return t.list[i].name < t.list[j].name })
+	t.initStats()
 	return t
 }
 
@@ -127,6 +130,7 @@ func (c *conn) exec(cmd *Command) {
 		c.replyErr(cmd.Err)
 		return
 	}
+	c.started(spec, cmd)
 	// Arguments that went to the heap because they were large but are not
 	// stored values are handed to the command as plain slices.
 	for _, b := range cmd.big {

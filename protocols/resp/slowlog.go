@@ -70,6 +70,7 @@ func (l *slowLog) trimLocked() {
 // start. Called by the dispatcher after each command, before its
 // arguments are released.
 func (l *slowLog) observe(c *conn, cmd *Command, start time.Time) {
+	elapsed := c.countCommand(cmd, start) // commandstats.go
 	if !l.on.Load() {
 		return
 	}
@@ -77,7 +78,7 @@ func (l *slowLog) observe(c *conn, cmd *Command, start time.Time) {
 	if th < 0 {
 		return
 	}
-	d := time.Since(start).Microseconds()
+	d := elapsed.Microseconds()
 	if d < th || l.maxLen.Load() == 0 {
 		return
 	}

@@ -43,6 +43,8 @@ type Writer struct {
 	iov net.Buffers // reused for the vectored write
 	vec net.Buffers // the part of iov being consumed by WriteTo
 	err error
+
+	errs uint64 // error replies written (commandstats.go tells failed calls by it)
 }
 
 type segment struct {
@@ -186,6 +188,7 @@ func (w *Writer) OK() { w.buf = append(w.buf, "+OK\r\n"...) }
 
 // Error writes an error reply; s carries its prefix ("ERR ...", "WRONGTYPE ...").
 func (w *Writer) Error(s string) {
+	w.errs++
 	w.buf = append(w.buf, '-')
 	for i := 0; i < len(s); i++ {
 		// An error line must not break the framing.
