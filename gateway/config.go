@@ -82,7 +82,7 @@ var keyDefs = []keyDef{
 	{name: "tls-session-cache-size", def: "20480", check: checkOnly("20480", "session tickets are stateless: there is no server cache to size; leave tls-session-cache-size unset")},
 	{name: "tls-session-cache-timeout", def: "300", check: checkOnly("300", "the session ticket lifetime is not configurable here; leave tls-session-cache-timeout unset")},
 	{name: "tls-replication", def: "no", check: checkOnly("no", "replication is not supported")},
-	{name: "admin-port", def: "0", check: checkPort, doc: "HTTP /metrics and /healthz port (0: off)"},
+	{name: "admin-port", def: "9666", check: checkPort, doc: "HTTP /metrics and /healthz port (0: off); unset, 9666 on 127.0.0.1, skipped with a warning when taken"},
 	{name: "admin-pprof", def: "no", check: checkBool, doc: "serve /debug/pprof on the admin port, to requests with the admin password (requirepass) as basic auth or bearer token"},
 	{name: "s3-port", def: "9000", check: checkPort, doc: "S3 port (0: off)"},
 	{name: "s3-bind", def: "127.0.0.1"},
@@ -134,6 +134,7 @@ type Config struct {
 	mu        sync.RWMutex
 	rewriteMu sync.Mutex        // one REWRITE at a time
 	values    map[string]string // every key set (known, KVRocks-only or namespace.*)
+	given     map[string]bool   // keys the file or the command line named
 	file      string            // "" when there is no file to rewrite
 	lines     []string          // the file as read (or last rewritten), for REWRITE
 	warn      func(format string, args ...any)
@@ -156,7 +157,7 @@ func NewConfig(warn func(string, ...any)) *Config {
 	if warn == nil {
 		warn = func(string, ...any) {}
 	}
-	c := &Config{values: make(map[string]string), warn: warn}
+	c := &Config{values: make(map[string]string), given: make(map[string]bool), warn: warn}
 	for _, d := range keyDefs {
 		c.values[d.name] = d.def
 	}
@@ -285,8 +286,19 @@ func (c *Config) set(key, val string, runtime bool) error {
 	}
 	c.mu.Lock()
 	c.values[key] = val
+	if !runtime {
+		c.given[key] = true
+	}
 	c.mu.Unlock()
 	return nil
+}
+
+// Given reports whether the configuration file or the command line named
+// key (a default is not given).
+func (c *Config) Given(key string) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.given[key]
 }
 
 // Get returns a key's value.
