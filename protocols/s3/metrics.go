@@ -21,4 +21,3 @@ func (c *connCounter) track(_ net.Conn, st http.ConnState) {
 
 // Connections returns the client connections open now.
 func (s *Server) Connections() int64 { return s.conns.open.Load() }
-
