@@ -35,7 +35,7 @@ type adminOptions struct {
 
 // DefaultAdminPort is the admin HTTP port when the configuration names
 // none: on 127.0.0.1 only, clear of the RESP (6666) and S3 (9000) ports.
-const DefaultAdminPort = 9666
+const DefaultAdminPort = 9190
 
 // startAdmin serves /healthz, /metrics (Prometheus) and, when enabled,
 // /debug/pprof on addr. s3s, when not nil, adds the S3 request metrics.

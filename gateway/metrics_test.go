@@ -176,3 +176,18 @@ func series(t *testing.T, c prometheus.Collector, name string) map[string]float6
 	}
 	return m
 }
+
+// TestAdminPortDefault: admin-port defaults to DefaultAdminPort, and only a
+// port named in the file or on the command line counts as given.
+func TestAdminPortDefault(t *testing.T) {
+	c := NewConfig(nil)
+	if c.Int("admin-port") != DefaultAdminPort || c.Given("admin-port") {
+		t.Fatalf("default admin-port %d (given %v)", c.Int("admin-port"), c.Given("admin-port"))
+	}
+	if err := c.Override("admin-port", strconv.Itoa(DefaultAdminPort)); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Given("admin-port") {
+		t.Fatal("--admin-port with the default value is not given")
+	}
+}
