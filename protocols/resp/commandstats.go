@@ -117,9 +117,13 @@ func (c *conn) started(spec *cmdSpec, cmd *Command) {
 func (c *conn) countCommand(cmd *Command, start time.Time) time.Duration {
 	d := time.Since(start)
 	spec := cmd.ran
+	erred := c.wr.errs != c.wr.errsCounted
+	c.wr.errsCounted = c.wr.errs
 	if spec == nil {
-		// Refused before it ran, or unknown: the rare path may look up.
-		if len(cmd.Args) > 0 {
+		// Refused before it ran (an error reply, and no start), or unknown;
+		// a command held back without an error (queued in a transaction)
+		// is not counted here. The rare path may look up.
+		if erred && len(cmd.Args) > 0 {
 			if s := c.s.commands.lookup(cmd.Args[0]); s != nil {
 				s.stat.rejected.Add(1)
 			}

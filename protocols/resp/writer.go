@@ -44,7 +44,9 @@ type Writer struct {
 	vec net.Buffers // the part of iov being consumed by WriteTo
 	err error
 
-	errs uint64 // error replies written (commandstats.go tells failed calls by it)
+	// Error replies written, and as of the last command counted
+	// (commandstats.go tells failed and rejected calls by them).
+	errs, errsCounted uint64
 }
 
 type segment struct {
