@@ -124,7 +124,7 @@ func (c *conn) countCommand(cmd *Command, start time.Time) time.Duration {
 		// a command held back without an error (queued in a transaction)
 		// is not counted here. The rare path may look up.
 		if erred && len(cmd.Args) > 0 {
-			if s := c.s.commands.lookup(cmd.Args[0]); s != nil {
+			if s := c.s.commands.lookup(cmd.Args[0]); s != nil && s.stat != nil {
 				s.stat.rejected.Add(1)
 			}
 		}
@@ -132,6 +132,9 @@ func (c *conn) countCommand(cmd *Command, start time.Time) time.Duration {
 	}
 	cmd.ran = nil
 	st := spec.stat
+	if st == nil {
+		return d // a spec added to the table after it was built
+	}
 	ns := uint64(max(d, 0))
 	st.lat[latBucket(ns)].Add(1)
 	st.nanos.Add(ns)
