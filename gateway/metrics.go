@@ -69,6 +69,9 @@ var (
 	descFEClients   = newDesc("gpucache_clients", "Client connections open, per front end (resp, s3).", "frontend")
 	descNetBytes    = newDesc("gpucache_network_bytes_total", "Bytes received from (in) and sent to (out) clients, per front end and transport (tcp, tls, unix, fabric).", "frontend", "transport", "direction")
 	descS3InFlight  = newDesc("gpucache_s3_requests_in_flight", "S3 requests being served.")
+	descMemWaits    = newDesc("gpucache_resp_client_memory_waits_total", "RESP requests that waited for client buffer memory (maxmemory-clients).")
+	descMemWaitSec  = newDesc("gpucache_resp_client_memory_wait_seconds_total", "Time RESP requests waited for client buffer memory.")
+	descMemRefused  = newDesc("gpucache_resp_client_memory_refused_total", "RESP requests refused after waiting for client buffer memory (-BUSY).")
 )
 
 // cacheCollector exports the engine, the RESP front end, the devices and
@@ -87,7 +90,7 @@ func (c cacheCollector) Describe(ch chan<- *prometheus.Desc) {
 		descDevErrors, descDevBytes, descDevCapacity, descDevFree, descRepairRunning, descRepairFiles,
 		descRepairBytes, descRepairFixed, descRepairLost,
 		descCmdCalls, descCmdFailed, descCmdRejected, descCmdDuration, descBlocked, descConnsTotal,
-		descFEClients, descNetBytes, descS3InFlight,
+		descFEClients, descNetBytes, descS3InFlight, descMemWaits, descMemWaitSec, descMemRefused,
 	} {
 		ch <- d
 	}
@@ -198,6 +201,10 @@ func (c cacheCollector) collectRESP(m metricSink) {
 		m.ch <- prometheus.MustNewConstHistogram(descCmdDuration, cs.Calls, cs.Time.Seconds(), buckets, cs.Name)
 	}
 	m.gauge(descBlocked, float64(c.rs.BlockedClients()))
+	waits, waited, refused := c.rs.ClientMemoryWaits()
+	m.counter(descMemWaits, float64(waits))
+	m.counter(descMemWaitSec, waited.Seconds())
+	m.counter(descMemRefused, float64(refused))
 	received, rejected := c.rs.ConnectionCounts()
 	m.counter(descConnsTotal, float64(received), "accepted")
 	m.counter(descConnsTotal, float64(rejected), "rejected")

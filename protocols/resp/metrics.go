@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"net"
 	"sync/atomic"
+	"time"
 )
 
 // Transports a RESP connection comes over, for the byte counters.
@@ -73,4 +74,12 @@ func (s *Server) BlockedClients() int64 { return s.blocked.waiting.Load() }
 // those refused over maxclients.
 func (s *Server) ConnectionCounts() (received, rejected int64) {
 	return s.stats.received.Load(), s.stats.rejected.Load()
+}
+
+// ClientMemoryWaits returns how often a request waited for client buffer
+// memory (maxmemory-clients), the time those waits took in all, and how
+// many ended refused.
+func (s *Server) ClientMemoryWaits() (waits int64, waited time.Duration, refused int64) {
+	b := &s.budget
+	return b.waits.Load(), time.Duration(b.waitNanos.Load()), b.refused.Load()
 }
