@@ -24,7 +24,7 @@ func newDesc(name, help string, labels ...string) *prometheus.Desc {
 
 // Cache tiers.
 var (
-	descHits         = newDesc("gpucache_cache_hits_total", "Value lookups (GET and S3 GetObject) answered by the tier: dram from resident values, nvme from the metadata store or the blob segments after DRAM missed.", "tier")
+	descHits         = newDesc("gpucache_cache_hits_total", "Value reads (RESP GET and the like, S3 GetObject bodies) answered by the tier: dram from resident values, nvme from the metadata store or the blob segments after DRAM missed.", "tier")
 	descMisses       = newDesc("gpucache_cache_misses_total", "Value lookups the tier could not answer: dram passed them on to nvme, nvme found no key.", "tier")
 	descPromotions   = newDesc("gpucache_cache_promotions_total", "Values read from the NVMe tier and admitted to the DRAM tier.")
 	descAdmissions   = newDesc("gpucache_cache_admissions_total", "Values admitted to the tier: dram on write or promotion, nvme blobs written to segments.", "tier")
