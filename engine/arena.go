@@ -42,6 +42,9 @@ type arena struct {
 	limits  sendLimits
 	sent    atomic.Int64 // bytes sent by reference
 	renewed atomic.Int64 // pages renewed before reuse
+	// Backpressure: allocations that had to wait for pages, the time they
+	// waited, and those that gave up with ErrBusy.
+	waits, waitNanos, busy atomic.Int64
 
 	mu       sync.Mutex
 	cond     *sync.Cond
@@ -168,6 +171,7 @@ func (a *arena) alloc(dst []int32, n int, wait time.Duration) ([]int32, error) {
 		// freePages, and renewed ones from the renewer; both broadcast.
 		// The timer bounds the wait.
 		var timedOut bool
+		waitStart := time.Now()
 		t := time.AfterFunc(wait, func() {
 			a.mu.Lock()
 			timedOut = true
@@ -185,7 +189,10 @@ func (a *arena) alloc(dst []int32, n int, wait time.Duration) ([]int32, error) {
 		}
 		a.waiters--
 		t.Stop()
+		a.waits.Add(1)
+		a.waitNanos.Add(int64(time.Since(waitStart)))
 		if a.takeable() < n {
+			a.busy.Add(1)
 			a.mu.Unlock()
 			return dst, ErrBusy
 		}

@@ -31,6 +31,9 @@ type dramCache struct {
 	admitted func()
 
 	hits, misses, evictions, admissions atomic.Int64
+	// invalidations counts entries dropped because their key was deleted,
+	// overwritten or expired (evictions: dropped to make room).
+	invalidations atomic.Int64
 }
 
 type cacheEntry struct {
@@ -174,6 +177,7 @@ func (c *dramCache) put(metaKey []byte, buf *Buffer, m *Meta) {
 	if old, ok := c.m[string(metaKey)]; ok {
 		e.key = old.key
 		c.unlinkLocked(old)
+		c.invalidations.Add(1)
 	} else {
 		e.key = string(metaKey)
 	}
@@ -206,6 +210,7 @@ func (c *dramCache) drop(metaKey []byte) {
 	c.mu.Lock()
 	if e, ok := c.m[string(metaKey)]; ok {
 		c.unlinkLocked(e)
+		c.invalidations.Add(1)
 	}
 	c.mu.Unlock()
 }

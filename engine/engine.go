@@ -49,6 +49,7 @@ type Engine struct {
 	repair repairState
 
 	expired, keyEvictions atomic.Int64
+	lookups               lookupCounters // Get's outcomes by tier (stats.go)
 	compactions           atomic.Int64
 
 	// Durability (durability.go).

@@ -33,23 +33,28 @@ func (e *Engine) get(ks string, key []byte, resident bool) (*Value, error) {
 	if e.small.get(mk, &v.meta, &v.inline) {
 		v.meta.extents = nil
 		if v.meta.Type == TypeNone { // known absent (smallCache.putAbsent)
+			e.lookups.misses.Add(1)
 			v.Release()
 			return nil, ErrNotFound
 		}
 		if v.meta.ExpireAt != 0 && v.meta.ExpireAt <= nowMs() {
+			e.lookups.misses.Add(1)
 			e.expireKey(mk)
 			v.Release()
 			return nil, ErrNotFound
 		}
+		e.lookups.dramHits.Add(1)
 		return v, nil
 	}
 	if buf, ok := e.cache.get(mk, &v.meta); ok {
 		if v.meta.ExpireAt != 0 && v.meta.ExpireAt <= nowMs() {
+			e.lookups.misses.Add(1)
 			buf.Release()
 			e.expireKey(mk)
 			v.Release()
 			return nil, ErrNotFound
 		}
+		e.lookups.dramHits.Add(1)
 		v.buf = buf
 		return v, nil
 	}
@@ -67,10 +72,12 @@ func (e *Engine) get(ks string, key []byte, resident bool) (*Value, error) {
 	if err != nil || !found {
 		v.Release()
 		if err == nil {
+			e.lookups.misses.Add(1)
 			err = ErrNotFound
 		}
 		return nil, err
 	}
+	e.lookups.nvmeHits.Add(1)
 	if v.meta.Inline() {
 		return v, nil
 	}
@@ -97,6 +104,7 @@ func (e *Engine) get(ks string, key []byte, resident bool) (*Value, error) {
 	st.mu.Lock()
 	if st.gen == gen {
 		e.cache.put(mk, buf, &v.meta)
+		e.lookups.promotions.Add(1)
 	}
 	st.mu.Unlock()
 	return v, nil

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -25,6 +26,22 @@ type Stats struct {
 	// sockets as arena pages, and sent pages renewed before their reuse.
 	DRAMBytesSentByRef int64
 	DRAMPagesRenewed   int64
+	// DRAMInvalidations counts resident values dropped because their key
+	// was deleted, overwritten or expired (DRAMEvictions: to make room).
+	DRAMInvalidations int64
+	// Arena backpressure: allocations that waited for pages, the time
+	// they waited in all, and those that gave up with ErrBusy.
+	DRAMArenaWaits    int64
+	DRAMArenaWaitTime time.Duration
+	DRAMArenaBusy     int64
+	// Get's outcomes by the tier that answered: the DRAM tier (small
+	// values or resident pages), the NVMe tier (metadata store or blob
+	// segments), or neither (the key is absent or expired). Promotions
+	// count values read from NVMe and admitted to the DRAM tier.
+	LookupDRAMHits int64
+	LookupNVMeHits int64
+	LookupMisses   int64
+	DRAMPromotions int64
 	// DRAM tier for small values.
 	SmallEntries int
 	SmallBytes   int64
@@ -75,6 +92,14 @@ func (e *Engine) Stats() Stats {
 		DRAMAdmissions:     e.cache.admissions.Load(),
 		DRAMBytesSentByRef: e.arena.sent.Load(),
 		DRAMPagesRenewed:   e.arena.renewed.Load(),
+		DRAMInvalidations:  e.cache.invalidations.Load(),
+		DRAMArenaWaits:     e.arena.waits.Load(),
+		DRAMArenaWaitTime:  time.Duration(e.arena.waitNanos.Load()),
+		DRAMArenaBusy:      e.arena.busy.Load(),
+		LookupDRAMHits:     e.lookups.dramHits.Load(),
+		LookupNVMeHits:     e.lookups.nvmeHits.Load(),
+		LookupMisses:       e.lookups.misses.Load(),
+		DRAMPromotions:     e.lookups.promotions.Load(),
 		SmallEntries:       smallEntries,
 		SmallBytes:         smallBytes,
 		SmallHits:          e.small.hits.Load(),
@@ -112,6 +137,13 @@ func (e *Engine) Stats() Stats {
 	}
 	e.countsMu.RUnlock()
 	return s
+}
+
+// lookupCounters count Get's outcomes by the tier that answered, and the
+// values a Get promoted from the NVMe tier to the DRAM tier.
+type lookupCounters struct {
+	dramHits, nvmeHits, misses atomic.Int64
+	promotions                 atomic.Int64
 }
 
 // KeyspaceNames returns the names in s.Keys, sorted.

@@ -26,12 +26,35 @@ type adminOptions struct {
 	pprof bool
 	// password returns the admin password (requirepass) in force.
 	password func() string
+	// optional: admin-port was not configured, so the listener is on the
+	// default port (DefaultAdminPort) on 127.0.0.1, and a port that cannot
+	// be bound (a second instance on the host has it) costs a warning
+	// instead of the start.
+	optional bool
 }
+
+// DefaultAdminPort is the admin HTTP port when the configuration names
+// none: on 127.0.0.1 only, clear of the RESP (6666) and S3 (9000) ports.
+const DefaultAdminPort = 9190
 
 // startAdmin serves /healthz, /metrics (Prometheus) and, when enabled,
 // /debug/pprof on addr. s3s, when not nil, adds the S3 request metrics.
-// The returned stop shuts the server and the health check down.
+// The returned stop shuts the server and the health check down. With
+// opts.optional the listener is on 127.0.0.1 whatever addr's host, and
+// failing to listen is logged and leaves stop a no-op.
 func startAdmin(addr string, eng *engine.Engine, rs *resp.Server, s3s *s3.Server, opts adminOptions, logf func(string, ...any), errc chan<- error) (stop func(), err error) {
+	if opts.optional {
+		_, port, _ := net.SplitHostPort(addr)
+		addr = net.JoinHostPort("127.0.0.1", port)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		if opts.optional {
+			logf("warning: admin HTTP (/metrics, /healthz) off: cannot listen on the default %s: %v (set admin-port to choose a port, 0 to turn it off)", addr, err)
+			return func() {}, nil
+		}
+		return nil, fmt.Errorf("cannot listen for admin HTTP: %w", err)
+	}
 	// NB: the health check syncs the metadata log and reads the devices'
 	// state in the background; probes read its last result.
 	health := newHealthMonitor(func() error { return engineHealth(eng) }, healthInterval)
@@ -39,16 +62,12 @@ func startAdmin(addr string, eng *engine.Engine, rs *resp.Server, s3s *s3.Server
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(engineCollector{eng: eng, rs: rs})
+	reg.MustRegister(cacheCollector{eng: eng, rs: rs, s3s: s3s})
 	reg.MustRegister(fastpathCollector{rs.FastPath()})
 	if s3s != nil {
 		reg.MustRegister(s3Collector{s3s})
 	}
 	mux := adminMux(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), health, opts)
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		health.close()
-		return nil, fmt.Errorf("cannot listen for admin HTTP: %w", err)
-	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	what := "/metrics, /healthz"
 	if opts.pprof {

@@ -90,7 +90,7 @@ var keyDefs = []keyDef{
 	{name: "tls-session-cache-size", def: "20480", check: checkOnly("20480", "session tickets are stateless: there is no server cache to size; leave tls-session-cache-size unset")},
 	{name: "tls-session-cache-timeout", def: "300", check: checkOnly("300", "the session ticket lifetime is not configurable here; leave tls-session-cache-timeout unset")},
 	{name: "tls-replication", def: "no", check: checkOnly("no", "replication is not supported")},
-	{name: "admin-port", def: "0", check: checkPort, doc: "HTTP /metrics and /healthz port (0: off)"},
+	{name: "admin-port", def: "9190", check: checkPort, doc: "HTTP /metrics and /healthz port (0: off); unset, 9190 on 127.0.0.1 only, skipped with a warning when taken"},
 	{name: "admin-pprof", def: "no", check: checkBool, doc: "serve /debug/pprof on the admin port, to requests with the admin password (requirepass) as basic auth or bearer token"},
 	{name: "s3-port", def: "9000", check: checkPort, doc: "S3 port (0: off); S3 is served only when an s3-* key is configured"},
 	{name: "s3-bind", def: "127.0.0.1"},

@@ -173,7 +173,7 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 			eng.Close()
 			return errors.New("admin-pprof yes needs requirepass: /debug/pprof is served only to requests with the admin password")
 		}
-		aopts := adminOptions{pprof: cfg.Bool("admin-pprof"), password: func() string { return cfg.Get("requirepass") }}
+		aopts := adminOptions{pprof: cfg.Bool("admin-pprof"), password: func() string { return cfg.Get("requirepass") }, optional: !cfg.Given("admin-port")}
 		stopAdmin, err := startAdmin(net.JoinHostPort(strings.Fields(cfg.Get("bind") + " 127.0.0.1")[0], strconv.FormatInt(ap, 10)), eng, rs, s3srv, aopts, logf, errc)
 		if err != nil {
 			for _, c := range closers {

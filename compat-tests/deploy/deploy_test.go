@@ -168,8 +168,16 @@ func TestDashboardQueries(t *testing.T) {
 		t.Fatalf("dashboard: %v", err)
 	}
 
+	// Three devices with 2+1 erasure coding, so that the device and EC
+	// panels have series.
 	admin := internal.FreePort(t)
-	srv := internal.Start(t, internal.Options{S3: true, Args: []string{"--admin-port", strconv.Itoa(admin)}})
+	devs := t.TempDir()
+	var devices []string
+	for i := range 3 {
+		devices = append(devices, filepath.Join(devs, "nvme"+strconv.Itoa(i)))
+	}
+	srv := internal.Start(t, internal.Options{S3: true, Args: []string{"--admin-port", strconv.Itoa(admin),
+		"--devices", strings.Join(devices, ","), "--ec", "2+1"}})
 	traffic(t, srv)
 
 	dir := t.TempDir()

@@ -79,7 +79,10 @@ func (c *conn) cmdConfig(cmd *Command) {
 			return
 		}
 		c.wr.OK()
-	case eqFold(sub, "get"), eqFold(sub, "set"), eqFold(sub, "rewrite"):
+	case eqFold(sub, "resetstat") && len(args) == 2:
+		c.s.ResetStats() // commandstats.go
+		c.wr.OK()
+	case eqFold(sub, "get"), eqFold(sub, "set"), eqFold(sub, "rewrite"), eqFold(sub, "resetstat"):
 		c.wrongArgs()
 	default:
 		c.err("ERR CONFIG subcommand must be one of GET, SET, REWRITE")

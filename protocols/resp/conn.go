@@ -305,6 +305,7 @@ func (c *conn) retire() {
 	st.outBytes.Add(c.outBytes.Load())
 	st.hits.Add(c.hits.Load())
 	st.misses.Add(c.misses.Load())
+	c.s.xfer.retire(c)
 	c.wr.drop()
 	c.rd.Close()
 	c.s.budget.add(-readBufSize - c.wrCharged)

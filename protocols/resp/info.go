@@ -24,6 +24,8 @@ var infoSections = []struct {
 	{"stats", (*conn).infoStats},
 	{"replication", (*conn).infoReplication},
 	{"cpu", (*conn).infoCPU},
+	{"commandstats", (*conn).infoCommandstats},
+	{"latencystats", (*conn).infoLatencystats},
 	{"cluster", (*conn).infoCluster},
 	{"keyspace", (*conn).infoKeyspace},
 	{"rocksdb", (*conn).infoRocksDB},
@@ -128,7 +130,7 @@ func (c *conn) infoClients(b []byte) []byte {
 	b = appendField(b, "maxclients", c.s.live.Load().maxClients)
 	b = appendField(b, "connected_clients", c.s.NumClients())
 	b = appendField(b, "monitor_clients", 0)
-	b = appendField(b, "blocked_clients", 0)
+	b = appendField(b, "blocked_clients", c.s.blocked.waiting.Load())
 	b = appendField(b, "client_recent_max_output_buffer", c.s.maxOutputPending())
 	b = appendField(b, "mem_clients_normal", c.s.budget.used.Load())
 	b = appendField(b, "maxmemory_clients", c.s.budget.max.Load())

@@ -47,6 +47,9 @@ type clientBudget struct {
 	max     atomic.Int64 // 0: no bound
 	used    atomic.Int64
 	waiting atomic.Int64 // connections waiting in Reserve
+	// Backpressure (metrics.go): Reserve calls, their time in all, and
+	// those refused when the wait ran out.
+	waits, waitNanos, refused atomic.Int64
 
 	mu    sync.Mutex
 	freed chan struct{} // closed and replaced when memory is released to waiters
@@ -88,11 +91,14 @@ func (b *clientBudget) TryReserve(n int64) bool {
 
 // Reserve takes n bytes, waiting up to clientMemoryWait for them.
 func (b *clientBudget) Reserve(n int64) error {
-	deadline := time.Now().Add(clientMemoryWait)
+	start := time.Now()
+	deadline := start.Add(clientMemoryWait)
 	var timer *time.Timer
 	b.waiting.Add(1)
 	defer func() {
 		b.waiting.Add(-1)
+		b.waits.Add(1)
+		b.waitNanos.Add(int64(time.Since(start)))
 		if timer != nil {
 			timer.Stop()
 		}
@@ -110,6 +116,7 @@ func (b *clientBudget) Reserve(n int64) error {
 		b.mu.Unlock()
 		wait := time.Until(deadline)
 		if wait <= 0 {
+			b.refused.Add(1)
 			return replyError(errClientMemory)
 		}
 		if timer == nil {

@@ -149,6 +149,9 @@ type Command struct {
 	// not be had); the request was consumed and must be answered with it.
 	Err error
 	big []bigArg
+	// The dispatcher's notes for the command statistics (commandstats.go).
+	ran     *cmdSpec
+	errMark uint64
 }
 
 type bigArg struct {

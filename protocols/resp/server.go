@@ -107,6 +107,7 @@ type Server struct {
 	nextID   atomic.Uint64
 	budget   clientBudget
 	stats    serverStats
+	xfer     transportBytes // per transport, of closed connections (metrics.go)
 	cursors  cursorTable
 	commands *commandTable
 	slowlog  slowLog

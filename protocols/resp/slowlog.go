@@ -74,6 +74,7 @@ func (l *slowLog) trimLocked() {
 // start. Called by the dispatcher after each command, before its
 // arguments are released.
 func (l *slowLog) observe(c *conn, cmd *Command, start time.Time) {
+	elapsed := c.countCommand(cmd, start) // commandstats.go
 	if p := l.perf.cfg.Load(); p != nil {
 		l.perf.sample(p, cmd, start)
 	}
@@ -84,7 +85,7 @@ func (l *slowLog) observe(c *conn, cmd *Command, start time.Time) {
 	if th < 0 {
 		return
 	}
-	d := time.Since(start).Microseconds()
+	d := elapsed.Microseconds()
 	if d < th || l.maxLen.Load() == 0 {
 		return
 	}

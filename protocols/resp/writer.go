@@ -43,6 +43,10 @@ type Writer struct {
 	iov net.Buffers // reused for the vectored write
 	vec net.Buffers // the part of iov being consumed by WriteTo
 	err error
+
+	// Error replies written, and as of the last command counted
+	// (commandstats.go tells failed and rejected calls by them).
+	errs, errsCounted uint64
 }
 
 type segment struct {
@@ -186,6 +190,7 @@ func (w *Writer) OK() { w.buf = append(w.buf, "+OK\r\n"...) }
 
 // Error writes an error reply; s carries its prefix ("ERR ...", "WRONGTYPE ...").
 func (w *Writer) Error(s string) {
+	w.errs++
 	w.buf = append(w.buf, '-')
 	for i := 0; i < len(s); i++ {
 		// An error line must not break the framing.

@@ -30,6 +30,7 @@ type Server struct {
 	stats    serverStats
 	acls     aclCache // decoded ACL documents
 	limit    inflight
+	conns    connCounter // metrics.go
 
 	mu      sync.Mutex
 	servers []*http.Server
@@ -99,6 +100,7 @@ func (s *Server) newHTTPServer() *http.Server {
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		IdleTimeout:       s.cfg.IdleTimeout,
 		ErrorLog:          nil,
+		ConnState:         s.conns.track,
 	}
 	if s.tls != nil {
 		hs.TLSConfig = s.tls.Clone()
