@@ -127,6 +127,9 @@ func (c *conn) cmdHello(cmd *Command) {
 }
 
 func (c *conn) cmdPing(cmd *Command) {
+	if c.ps != nil && c.subscriberPing(cmd) {
+		return
+	}
 	switch len(cmd.Args) {
 	case 1:
 		c.wr.Simple("PONG")
@@ -157,6 +160,7 @@ func (c *conn) cmdTime(cmd *Command) {
 
 // RESET returns the connection to its initial state.
 func (c *conn) cmdReset(cmd *Command) {
+	c.leaveAll()
 	c.setProto(2)
 	c.mu.Lock()
 	c.name = ""
@@ -365,16 +369,15 @@ func (c *conn) describe(b []byte) []byte {
 	b = strconv.AppendInt(b, int64(now.Sub(c.created)/time.Second), 10)
 	b = append(b, " idle="...)
 	b = strconv.AppendInt(b, int64(idle/time.Second), 10)
-	if c.s.blocked.isBlocked(c.id) {
-		b = append(b, " flags=b namespace="...)
-	} else {
-		b = append(b, " flags=N namespace="...)
-	}
+	b = append(b, " flags="...)
+	b = c.appendFlags(b)
+	b = append(b, " namespace="...)
 	b = append(b, ns...)
+	b = c.pubsubClientFields(b)
 	b = append(b, " qbuf="...)
 	b = strconv.AppendInt(b, c.inPending.Load(), 10)
 	b = append(b, " obuf="...)
-	b = strconv.AppendInt(b, c.outPending.Load(), 10)
+	b = strconv.AppendInt(b, c.outPending.Load()+c.pushPending(), 10)
 	b = append(b, " cmd="...)
 	b = append(b, cmd...)
 	b = append(b, " lib-name="...)

@@ -46,7 +46,7 @@ type commandTable struct {
 
 func newCommandTable() *commandTable {
 	t := &commandTable{m: make(map[string]*cmdSpec)}
-	for _, family := range [][]*cmdSpec{connectionCommands(), serverCommands(), stringCommands(), keyCommands(), hashCommands(), setCommands(), objectCommands(), zsetCommands(), listCommands(), blockingCommands(), blobCommands()} {
+	for _, family := range [][]*cmdSpec{connectionCommands(), serverCommands(), stringCommands(), keyCommands(), hashCommands(), setCommands(), objectCommands(), zsetCommands(), listCommands(), blockingCommands(), blobCommands(), pubsubCommands()} {
 		for _, s := range family {
 			t.m[s.name] = s
 			t.list = append(t.list, s)
@@ -126,11 +126,21 @@ func (c *conn) exec(cmd *Command) {
 		c.replyErr(cmd.Err)
 		return
 	}
+	if c.ps != nil && c.pushRefuses(spec) {
+		return
+	}
 	// Arguments that went to the heap because they were large but are not
 	// stored values are handed to the command as plain slices.
 	for _, b := range cmd.big {
 		if h, ok := b.lb.(*heapBulk); ok {
 			args[b.idx] = h.p[0]
+		}
+	}
+	if c.s.pubsub.monitoring.Load() != 0 {
+		// Formatted now, while large arguments are still the command's;
+		// sent once it ran, as Redis does.
+		if line := c.monitorLine(spec, cmd); line != nil {
+			defer c.s.pubsub.feed(line)
 		}
 	}
 	c.mu.Lock()

@@ -73,6 +73,8 @@ type conn struct {
 	run        setRun
 	large      largeSets
 	fast       *fastpath.Session // BLOB.HELLO's session (cmd_blob.go)
+	ps         *pubsubState      // subscriptions and MONITOR; nil: none ever (pubsub.go)
+	pushQ      atomic.Pointer[pushQueue] // ps.q, for CLIENT LIST
 
 	scratch []byte   // reused by replies built in two passes
 	keys    [][]byte // reused key lists
@@ -163,6 +165,11 @@ type connWriter struct{ c *conn }
 
 func (w connWriter) Write(p []byte) (int, error) {
 	c := w.c
+	if c.ps != nil {
+		// Subscribers and monitors send everything through their push
+		// queue, which orders replies and pushes.
+		return c.ps.q.Write(p)
+	}
 	c.setWriteDeadline()
 	n, err := c.nc.Write(p)
 	c.outBytes.Add(int64(n))
@@ -177,6 +184,9 @@ func (w connWriter) Write(p []byte) (int, error) {
 // by reference (Writer).
 func (w connWriter) ReadFrom(r io.Reader) (int64, error) {
 	c := w.c
+	if c.ps != nil {
+		return io.Copy(struct{ io.Writer }{c.ps.q}, r)
+	}
 	c.setWriteDeadline()
 	var n int64
 	var err error
@@ -201,6 +211,7 @@ func (w connWriter) ReadFrom(r io.Reader) (int64, error) {
 // serve runs the request loop until the client leaves, errs or is killed.
 func (c *conn) serve() {
 	defer c.nc.Close()
+	defer func() { c.endPush(c.closeAfter && !c.failed) }()
 	defer c.stopLarge()
 	defer c.closeFast()
 	for {
@@ -364,6 +375,9 @@ func (c *conn) setNamespace(ns string, admin bool) {
 func (c *conn) setProto(p int) {
 	c.proto = p
 	c.wr.SetProto(p)
+	if c.ps != nil {
+		c.ps.q.proto.Store(int32(p))
+	}
 }
 
 // reply helpers

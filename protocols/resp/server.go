@@ -114,6 +114,7 @@ type Server struct {
 	fast     *fastpath.Server // BLOB.* fabric forms (cmd_blob.go); nil: none
 	rates    rateSampler
 	blocked  blockRegistry // clients in BLPOP & co.
+	pubsub   pubsubHub     // channels, patterns, monitors (pubsub.go)
 }
 
 // serverStats are totals of closed connections plus server-wide counters;
