@@ -140,7 +140,7 @@ func (c *conn) exec(cmd *Command) {
 		// Formatted now, while large arguments are still the command's;
 		// sent once it ran, as Redis does.
 		if line := c.monitorLine(spec, cmd); line != nil {
-			defer c.s.pubsub.feed(line)
+			defer c.feedMonitors(line)
 		}
 	}
 	c.mu.Lock()

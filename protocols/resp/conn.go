@@ -151,6 +151,9 @@ func (r connReader) Read(p []byte) (int, error) {
 	c := r.c
 	if t := c.idleTimeout(); t > 0 {
 		c.nc.SetReadDeadline(time.Now().Add(t))
+	} else if c.ps != nil {
+		// A subscriber or monitor waits without a timeout (pushExempt).
+		c.nc.SetReadDeadline(time.Time{})
 	}
 	n, err := c.nc.Read(p)
 	if n > 0 {

@@ -26,13 +26,14 @@ import (
 const monitorArgMax = 4 << 10
 
 // monitorSkips lists the commands Redis 7 keeps out of MONITOR (its admin
-// commands), plus NAMESPACE, whose arguments are tokens.
+// commands, and QUIT, which it answers before any command runs), plus
+// NAMESPACE, whose arguments are tokens.
 var monitorSkips = map[string]bool{
 	"monitor": true, "config": true, "debug": true, "shutdown": true,
 	"slaveof": true, "replicaof": true, "slowlog": true, "namespace": true,
 	"bgsave": true, "save": true, "bgrewriteaof": true, "latency": true,
 	"acl": true, "module": true, "failover": true, "sync": true,
-	"psync": true, "replconf": true,
+	"psync": true, "replconf": true, "quit": true,
 }
 
 // monitorSkipsClient lists the CLIENT subcommands Redis 7 flags admin.
@@ -78,6 +79,15 @@ func (h *pubsubHub) feed(line []byte) {
 		q.push(line)
 	}
 	h.monMu.Unlock()
+}
+
+// feedMonitors sends a command's line to the monitors, after its reply
+// when the connection monitors itself.
+func (c *conn) feedMonitors(line []byte) {
+	if c.ps != nil && c.ps.monitor {
+		c.wr.Flush()
+	}
+	c.s.pubsub.feed(line)
 }
 
 // monitorLine formats the command for the monitors, or returns nil when

@@ -576,3 +576,11 @@ func (c *conn) pushPending() int64 {
 	}
 	return 0
 }
+
+// pushExempt reports whether the connection subscribes or monitors: such
+// clients wait for pushes and are not closed for idling (timeout), as in
+// Redis.
+func (c *conn) pushExempt() bool {
+	q := c.pushQ.Load()
+	return q != nil && (q.monitor.Load() || q.nsub.Load()+q.npsub.Load()+q.nssub.Load() > 0)
+}

@@ -44,6 +44,7 @@ type pushQueue struct {
 
 func newPushQueue(c *conn) *pushQueue {
 	p := &pushQueue{c: c, nc: c.nc, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	p.q, p.spare = make([][]byte, 0, 16), make([][]byte, 0, 16)
 	p.idle = sync.NewCond(&p.mu)
 	p.proto.Store(int32(c.proto))
 	go p.run()
@@ -123,7 +124,9 @@ func (p *pushQueue) killLocked(why string, limit int64) {
 // vectored write, until the queue closes.
 func (p *pushQueue) run() {
 	defer close(p.done)
-	var bufs net.Buffers
+	// NB: WriteTo consumes the slice it is called on: vec is that copy,
+	// iov keeps the array for the next batch.
+	var iov, vec net.Buffers
 	for {
 		p.mu.Lock()
 		for len(p.q) == 0 {
@@ -148,14 +151,15 @@ func (p *pushQueue) run() {
 		for _, f := range q {
 			n += int64(len(f))
 		}
-		bufs = append(bufs[:0], q...)
-		w, err := bufs.WriteTo(p.nc)
+		iov = append(iov[:0], q...)
+		vec = iov
+		w, err := vec.WriteTo(p.nc)
 		p.c.outBytes.Add(w)
 		if w > 0 {
 			p.c.lastActive.Store(time.Now().UnixNano())
 		}
 		clear(q)
-		clear(bufs[:cap(bufs)])
+		clear(iov)
 
 		p.mu.Lock()
 		p.writing = false
