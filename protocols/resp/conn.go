@@ -72,8 +72,8 @@ type conn struct {
 	failed     bool // a write failed after its reply was queued: send nothing more
 	run        setRun
 	large      largeSets
-	fast       *fastpath.Session // BLOB.HELLO's session (cmd_blob.go)
-	ps         *pubsubState      // subscriptions and MONITOR; nil: none ever (pubsub.go)
+	fast       *fastpath.Session         // BLOB.HELLO's session (cmd_blob.go)
+	ps         *pubsubState              // subscriptions and MONITOR; nil: none ever (pubsub.go)
 	pushQ      atomic.Pointer[pushQueue] // ps.q, for CLIENT LIST
 
 	scratch []byte   // reused by replies built in two passes

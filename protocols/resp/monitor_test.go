@@ -56,8 +56,8 @@ func TestMonitor(t *testing.T) {
 		{"CONFIG", "GET", "maxclients"}, // admin: not shown
 		{"CLIENT", "LIST"},              // admin: not shown
 		{"CLIENT", "GETNAME"},
-		{"NOSUCH"},  // refused: not shown
-		{"GET"},     // refused: not shown
+		{"NOSUCH"}, // refused: not shown
+		{"GET"},    // refused: not shown
 		{"SET", "big", big},
 		{"AUTH", "tok1"},
 		{"GET", "k"},
