@@ -98,8 +98,6 @@ func TestSlowSubscriber(t *testing.T) {
 	if r, err := readReply(slowR); err != nil || !bytes.Contains(r, []byte("subscribe")) {
 		t.Fatalf("SUBSCRIBE: %q, %v", r, err)
 	}
-	// NB: a small receive buffer, so that the kernel does not take much.
-	slow.(interface{ SetReadBuffer(int) error }).SetReadBuffer(4 << 10)
 
 	fast := rdb.Subscribe(ctx, "ch")
 	defer fast.Close()
