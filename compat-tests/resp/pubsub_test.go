@@ -341,3 +341,96 @@ func TestPubSubRedisCLI(t *testing.T) {
 		}
 	}
 }
+
+// startRedisServer starts redis-server on a free port, for same-run
+// comparisons; it skips when none is installed.
+func startRedisServer(tb testing.TB) string {
+	tb.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		tb.Skip("redis-server not installed")
+	}
+	port := internal.FreePort(tb)
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", tb.TempDir())
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
+	for deadline := time.Now().Add(10 * time.Second); rdb.Ping(context.Background()).Err() != nil; {
+		if time.Now().After(deadline) {
+			tb.Fatal("redis-server did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return addr
+}
+
+// BenchmarkPubSubFanout publishes 100-byte messages to N subscribers of
+// one channel, gpucache and redis-server in the same run; an op is one
+// message delivered to all N. Publishing is pipelined 64 deep.
+func BenchmarkPubSubFanout(b *testing.B) {
+	gpucache := internal.Start(b, internal.Options{}).Addr()
+	redisAddr := startRedisServer(b)
+	for _, n := range []int{1, 100, 1000} {
+		for _, peer := range []struct{ name, addr string }{{"gpucache", gpucache}, {"redis", redisAddr}} {
+			b.Run(fmt.Sprintf("%s/subscribers=%d", peer.name, n), func(b *testing.B) {
+				benchFanout(b, peer.addr, n)
+			})
+		}
+	}
+}
+
+func benchFanout(b *testing.B, addr string, n int) {
+	payload := strings.Repeat("m", 100)
+	frame := "*3\r\n$7\r\nmessage\r\n$5\r\nbench\r\n$100\r\n" + payload + "\r\n"
+	confirm := "*3\r\n$9\r\nsubscribe\r\n$5\r\nbench\r\n:1\r\n"
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	conns := make([]net.Conn, n)
+	for i := range conns {
+		nc, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer nc.Close()
+		nc.Write(encodeStrings("SUBSCRIBE", "bench"))
+		buf := make([]byte, len(confirm))
+		if _, err := io.ReadFull(nc, buf); err != nil || string(buf) != confirm {
+			b.Fatalf("SUBSCRIBE: %q, %v", buf, err)
+		}
+		conns[i] = nc
+	}
+	b.ResetTimer()
+	for _, nc := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			br := bufio.NewReaderSize(nc, 64<<10)
+			if _, err := br.Discard(len(frame) * b.N); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
+	ctx := context.Background()
+	for i := 0; i < b.N; i += 64 {
+		pipe := rdb.Pipeline()
+		for j := i; j < min(i+64, b.N); j++ {
+			pipe.Publish(ctx, "bench", payload)
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	wg.Wait()
+	b.StopTimer()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)*float64(n)/b.Elapsed().Seconds(), "deliveries/s")
+}

@@ -75,6 +75,7 @@ type conn struct {
 	fast       *fastpath.Session         // BLOB.HELLO's session (cmd_blob.go)
 	ps         *pubsubState              // subscriptions and MONITOR; nil: none ever (pubsub.go)
 	pushQ      atomic.Pointer[pushQueue] // ps.q, for CLIENT LIST
+	wakes      []*pushQueue              // subscribers published to in this batch (pubsub.go)
 
 	scratch []byte   // reused by replies built in two passes
 	keys    [][]byte // reused key lists
@@ -214,7 +215,10 @@ func (w connWriter) ReadFrom(r io.Reader) (int64, error) {
 // serve runs the request loop until the client leaves, errs or is killed.
 func (c *conn) serve() {
 	defer c.nc.Close()
-	defer func() { c.endPush(c.closeAfter && !c.failed) }()
+	defer func() {
+		c.wakeSubscribers()
+		c.endPush(c.closeAfter && !c.failed)
+	}()
 	defer c.stopLarge()
 	defer c.closeFast()
 	for {
@@ -276,6 +280,9 @@ func (c *conn) serve() {
 // flush makes the batch's mutations durable, then sends the replies. If
 // the engine cannot sync, nothing is acknowledged: the connection closes.
 func (c *conn) flush() error {
+	if len(c.wakes) > 0 {
+		c.wakeSubscribers()
+	}
 	if !c.commitRun() || !c.drainLarge() {
 		return errRunFailed
 	}

@@ -185,8 +185,9 @@ func (fr *frames) get(proto int32) []byte {
 }
 
 // publish sends msg to channel's subscribers (and, for plain channels, to
-// the matching patterns') and returns how many received it.
-func (h *pubsubHub) publish(shard bool, channel, msg []byte) int {
+// the matching patterns') and returns how many received it. The queues
+// whose writers are to be woken are appended to *wakes.
+func (h *pubsubHub) publish(shard bool, channel, msg []byte, wakes *[]*pushQueue) int {
 	kind := subChannel
 	if shard {
 		kind = subShard
@@ -197,7 +198,9 @@ func (h *pubsubHub) publish(shard bool, channel, msg []byte) int {
 	if s := h.tables[kind][string(channel)]; s != nil {
 		fr := frames{words: kindWords[kind], channel: channel, msg: msg}
 		for _, p := range s.list {
-			p.push(fr.get(p.proto.Load()))
+			if p.add(fr.get(p.proto.Load())) {
+				*wakes = append(*wakes, p)
+			}
 		}
 		n += len(s.list)
 	}
@@ -210,7 +213,9 @@ func (h *pubsubHub) publish(shard bool, channel, msg []byte) int {
 		}
 		fr := frames{words: kindWords[subPattern], pattern: s.name, channel: channel, msg: msg}
 		for _, p := range s.list {
-			p.push(fr.get(p.proto.Load()))
+			if p.add(fr.get(p.proto.Load())) {
+				*wakes = append(*wakes, p)
+			}
 		}
 		n += len(s.list)
 	}
@@ -394,11 +399,21 @@ func (c *conn) endPush(drain bool) {
 }
 
 func (c *conn) cmdPublish(cmd *Command) {
-	c.wr.Int(int64(c.s.pubsub.publish(false, cmd.Args[1], cmd.Args[2])))
+	c.wr.Int(int64(c.s.pubsub.publish(false, cmd.Args[1], cmd.Args[2], &c.wakes)))
 }
 
 func (c *conn) cmdSPublish(cmd *Command) {
-	c.wr.Int(int64(c.s.pubsub.publish(true, cmd.Args[1], cmd.Args[2])))
+	c.wr.Int(int64(c.s.pubsub.publish(true, cmd.Args[1], cmd.Args[2], &c.wakes)))
+}
+
+// wakeSubscribers wakes the writers of the subscribers this connection
+// published to, once its batch of commands has run (flush).
+func (c *conn) wakeSubscribers() {
+	for i, p := range c.wakes {
+		p.signal()
+		c.wakes[i] = nil
+	}
+	c.wakes = c.wakes[:0]
 }
 
 // MPUBLISH channel message [message ...] (KVRocks): each message in turn;
@@ -406,7 +421,7 @@ func (c *conn) cmdSPublish(cmd *Command) {
 func (c *conn) cmdMPublish(cmd *Command) {
 	var n int64
 	for _, msg := range cmd.Args[2:] {
-		n += int64(c.s.pubsub.publish(false, cmd.Args[1], msg))
+		n += int64(c.s.pubsub.publish(false, cmd.Args[1], msg, &c.wakes))
 	}
 	c.wr.Int(n)
 }

@@ -51,26 +51,33 @@ func newPushQueue(c *conn) *pushQueue {
 	return p
 }
 
-// push queues a shared frame. The frame must not change afterwards.
+// push queues a shared frame and wakes the writer. The frame must not
+// change afterwards.
 func (p *pushQueue) push(f []byte) {
+	if p.add(f) {
+		p.signal()
+	}
+}
+
+// add queues a shared frame without waking the writer, and reports
+// whether the writer must be woken (signal) for it: a publisher wakes its
+// subscribers' writers once it has run its batch of commands, so that each
+// takes the batch's messages in one write.
+func (p *pushQueue) add(f []byte) bool {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.closed {
-		p.mu.Unlock()
-		return
+		return false
 	}
 	p.q = append(p.q, f)
 	p.queued += int64(len(f))
-	first := len(p.q) == 1
-	if !p.checkLimit() {
-		p.mu.Unlock()
-		return
-	}
-	p.mu.Unlock()
-	if first {
-		select {
-		case p.wake <- struct{}{}:
-		default:
-		}
+	return p.checkLimit() && len(p.q) == 1
+}
+
+func (p *pushQueue) signal() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
 	}
 }
 
