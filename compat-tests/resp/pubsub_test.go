@@ -162,6 +162,18 @@ func TestPubSubReplies(t *testing.T) {
 	c.expect("+RESET\r\n")
 	p.send("PUBLISH", "a", "m")
 	p.expect(":0\r\n")
+
+	// CLIENT KILL TYPE pubsub closes the subscribers only.
+	c.send("SUBSCRIBE", "a")
+	c.expect("*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n")
+	p.send("CLIENT", "KILL", "TYPE", "pubsub")
+	p.expect(":1\r\n")
+	c.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if n, err := c.r.Read(make([]byte, 1)); err == nil {
+		t.Fatalf("subscriber not closed by CLIENT KILL TYPE pubsub (read %d bytes)", n)
+	}
+	p.send("PUBLISH", "a", "m")
+	p.expect(":0\r\n")
 }
 
 // TestPubSubManySubscribers: 2000 subscribers of one channel each get

@@ -244,7 +244,7 @@ func (c *conn) cmdClient(cmd *Command) {
 func (c *conn) clientKill(args [][]byte) {
 	var addr string
 	var id uint64
-	skipme, anyType := true, false
+	skipme, typ := true, clientTypeAny
 	newForm := len(args) > 3
 	if !newForm {
 		addr = string(args[2])
@@ -279,8 +279,10 @@ func (c *conn) clientKill(args [][]byte) {
 			case eqFold(args[i], "type"):
 				switch {
 				case eqFold(v, "normal"):
-					anyType = true
-				case eqFold(v, "pubsub"), eqFold(v, "master"), eqFold(v, "replica"), eqFold(v, "slave"):
+					typ = clientTypeNormal
+				case eqFold(v, "pubsub"):
+					typ = clientTypePubSub
+				case eqFold(v, "master"), eqFold(v, "replica"), eqFold(v, "slave"):
 				default:
 					c.syntaxErr()
 					return
@@ -291,7 +293,7 @@ func (c *conn) clientKill(args [][]byte) {
 			}
 		}
 	}
-	killed := c.s.killClients(c, id, addr, anyType, skipme)
+	killed := c.s.killClients(c, id, addr, typ, skipme)
 	if newForm {
 		c.wr.Int(int64(killed))
 		return
@@ -304,7 +306,7 @@ func (c *conn) clientKill(args [][]byte) {
 }
 
 // killClients closes matching connections and returns their number.
-func (s *Server) killClients(self *conn, id uint64, addr string, anyType, skipme bool) int {
+func (s *Server) killClients(self *conn, id uint64, addr string, typ int, skipme bool) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
@@ -312,7 +314,7 @@ func (s *Server) killClients(self *conn, id uint64, addr string, anyType, skipme
 		if skipme && o == self {
 			continue
 		}
-		if anyType || (id != 0 && o.id == id) || (addr != "" && o.addr == addr) {
+		if (typ != clientTypeAny && o.clientType() == typ) || (id != 0 && o.id == id) || (addr != "" && o.addr == addr) {
 			if o == self {
 				self.closeAfter = true
 			} else {

@@ -599,3 +599,19 @@ func (c *conn) pushExempt() bool {
 	q := c.pushQ.Load()
 	return q != nil && (q.monitor.Load() || q.nsub.Load()+q.npsub.Load()+q.nssub.Load() > 0)
 }
+
+// Client types of CLIENT KILL TYPE, as Redis classes clients: a
+// subscriber is pubsub, a monitor normal.
+const (
+	clientTypeAny = iota
+	clientTypeNormal
+	clientTypePubSub
+)
+
+// clientType is the connection's CLIENT KILL TYPE class.
+func (c *conn) clientType() int {
+	if q := c.pushQ.Load(); q != nil && q.nsub.Load()+q.npsub.Load()+q.nssub.Load() > 0 {
+		return clientTypePubSub
+	}
+	return clientTypeNormal
+}

@@ -42,6 +42,9 @@ type pushQueue struct {
 	done chan struct{} // closed when the writer returns
 }
 
+// writePiece is about the most one write of the queue's writer carries.
+const writePiece = 64 << 10
+
 func newPushQueue(c *conn) *pushQueue {
 	p := &pushQueue{c: c, nc: c.nc, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	p.q, p.spare = make([][]byte, 0, 16), make([][]byte, 0, 16)
@@ -154,29 +157,39 @@ func (p *pushQueue) run() {
 		p.writing = true
 		p.mu.Unlock()
 
-		var n int64
-		for _, f := range q {
-			n += int64(len(f))
-		}
-		iov = append(iov[:0], q...)
-		vec = iov
-		w, err := vec.WriteTo(p.nc)
-		p.c.outBytes.Add(w)
-		if w > 0 {
-			p.c.lastActive.Store(time.Now().UnixNano())
+		// Written in pieces of about writePiece bytes, each taken off
+		// the queued count once the socket took it: what counts against
+		// the limit is what the client has yet to take, as in Redis.
+		var err error
+		for i := 0; i < len(q) && err == nil; {
+			var n int64
+			iov = iov[:0]
+			for ; i < len(q) && (n == 0 || n+int64(len(q[i])) <= writePiece); i++ {
+				iov = append(iov, q[i])
+				n += int64(len(q[i]))
+			}
+			vec = iov
+			var w int64
+			w, err = vec.WriteTo(p.nc)
+			p.c.outBytes.Add(w)
+			if w > 0 {
+				p.c.lastActive.Store(time.Now().UnixNano())
+			}
+			clear(iov)
+			p.mu.Lock()
+			if !p.closed {
+				p.queued -= n
+				if o := p.c.s.live.Load().output.pubsub(); p.queued <= o.Soft {
+					p.softSince = time.Time{}
+				}
+			}
+			p.mu.Unlock()
 		}
 		clear(q)
-		clear(iov)
 
 		p.mu.Lock()
 		p.writing = false
 		p.spare = q[:0]
-		if !p.closed {
-			p.queued -= n
-			if o := p.c.s.live.Load().output.pubsub(); p.queued <= o.Soft {
-				p.softSince = time.Time{}
-			}
-		}
 		if err != nil {
 			p.closed = true
 			clear(p.q)
