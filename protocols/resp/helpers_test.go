@@ -87,7 +87,9 @@ func newSyncConn(s *Server) *syncConn {
 func (sc *syncConn) run(input []byte) []byte {
 	sc.m.in.Reset(input)
 	if sc.c.ps == nil {
-		sc.m.take()
+		sc.m.mu.Lock()
+		sc.m.out.Reset()
+		sc.m.mu.Unlock()
 	}
 	for {
 		cmd, err := sc.c.rd.ReadCommand()
@@ -106,8 +108,11 @@ func (sc *syncConn) run(input []byte) []byte {
 	sc.c.flush()
 	if sc.c.ps != nil {
 		sc.c.ps.q.waitIdle()
+		return sc.m.take()
 	}
-	return sc.m.take()
+	sc.m.mu.Lock()
+	defer sc.m.mu.Unlock()
+	return sc.m.out.Bytes()
 }
 
 // encode writes args as a RESP array of bulk strings.
