@@ -482,7 +482,8 @@ func (c *conn) cmdPubsub(cmd *Command) {
 		if eqFold(sub, "shardnumsub") {
 			kind = subShard
 		}
-		c.wr.Map(len(args) - 2)
+		// NB: a flat array under RESP3 too, as Redis answers.
+		c.wr.Array(2 * (len(args) - 2))
 		h.mu.Lock()
 		for _, name := range args[2:] {
 			c.wr.Bulk(name)
