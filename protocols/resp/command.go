@@ -140,7 +140,7 @@ func (c *conn) exec(cmd *Command) {
 		// Formatted now, while large arguments are still the command's;
 		// sent once it ran, as Redis does.
 		if line := c.monitorLine(spec, cmd); line != nil {
-			defer c.feedMonitors(line)
+			defer c.feedMonitors(line, c.ns)
 		}
 	}
 	c.mu.Lock()

@@ -12,7 +12,9 @@ import (
 //
 // The bracket names the database, 0, for the default namespace, and the
 // namespace's name for a token's namespace (KVRocks prints a namespace
-// there). As in Redis 7, commands refused before they run are not shown,
+// there). As in KVRocks, a monitor that authenticated with a namespace's
+// token sees that namespace's commands only; one in the default namespace
+// (the admin) sees all. As in Redis 7, commands refused before they run are not shown,
 // nor administrative ones (CONFIG, MONITOR, NAMESPACE, ...), and AUTH's and
 // HELLO AUTH's credentials read "(redacted)". Unlike Redis, an argument
 // longer than monitorArgMax bytes is shown cut, with its length: a
@@ -45,6 +47,7 @@ func (c *conn) cmdMonitor(cmd *Command) {
 	h.monMu.Lock()
 	if !ps.monitor {
 		ps.monitor = true
+		ps.q.monitorNS = c.ns
 		h.monitors = append(h.monitors, ps.q)
 		h.monitoring.Store(int32(len(h.monitors)))
 	}
@@ -72,22 +75,26 @@ func (h *pubsubHub) removeMonitor(q *pushQueue) {
 	q.monitor.Store(false)
 }
 
-// feed queues a MONITOR line to every monitor.
-func (h *pubsubHub) feed(line []byte) {
+// feed queues a MONITOR line of a command run in namespace ns to the
+// monitors that may see it.
+func (h *pubsubHub) feed(line []byte, ns string) {
 	h.monMu.Lock()
 	for _, q := range h.monitors {
-		q.push(line)
+		if q.monitorNS == "" || q.monitorNS == ns {
+			q.push(line)
+		}
 	}
 	h.monMu.Unlock()
 }
 
-// feedMonitors sends a command's line to the monitors, after its reply
-// when the connection monitors itself.
-func (c *conn) feedMonitors(line []byte) {
+// feedMonitors sends the line of a command run in namespace ns (the
+// connection's when it began) to the monitors, after its reply when the
+// connection monitors itself.
+func (c *conn) feedMonitors(line []byte, ns string) {
 	if c.ps != nil && c.ps.monitor {
 		c.wr.Flush()
 	}
-	c.s.pubsub.feed(line)
+	c.s.pubsub.feed(line, ns)
 }
 
 // monitorLine formats the command for the monitors, or returns nil when

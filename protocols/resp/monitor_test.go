@@ -84,6 +84,30 @@ func TestMonitor(t *testing.T) {
 			t.Errorf("line %d:\n got %.200q\nwant %.200q", i, got[i], want[i])
 		}
 	}
+	// A namespace's monitor sees that namespace's commands only.
+	nsMon, nsMonR := dial(t, addr)
+	nsMon.Write(encode("AUTH", "tok1"))
+	nsMon.Write(encode("MONITOR"))
+	readReply(nsMonR)
+	readReply(nsMonR)
+	cl.Write(encode("GET", "in-ns1"))
+	readReply(clR)
+	other, otherR := dial(t, addr)
+	other.Write(encode("AUTH", "pw"))
+	readReply(otherR)
+	other.Write(encode("GET", "in-default"))
+	readReply(otherR)
+	cl.Write(encode("GET", "in-ns1-again"))
+	readReply(clR)
+	if got := monitorLines(t, nsMonR, 2); got[0] != `[ns1] "GET" "in-ns1"` || got[1] != `[ns1] "GET" "in-ns1-again"` {
+		t.Fatalf("namespace monitor saw %q", got)
+	}
+	// The admin's sees all: the namespace monitor's AUTH, the GETs and the
+	// other client's AUTH.
+	if got := monitorLines(t, monR, 5); got[4] != `[ns1] "GET" "in-ns1-again"` {
+		t.Fatalf("admin monitor saw %q", got)
+	}
+
 	// A monitor may not touch the keyspace; it sees its own PING after the
 	// reply, as in Redis.
 	mon.Write(encode("GET", "k"))

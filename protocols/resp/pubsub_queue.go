@@ -27,6 +27,7 @@ type pushQueue struct {
 	// Subscription counts for CLIENT LIST; the sets are the connection's.
 	nsub, npsub, nssub atomic.Int32
 	monitor            atomic.Bool
+	monitorNS          string // the monitor's namespace; set under the hub's monMu
 
 	mu        sync.Mutex
 	q         [][]byte // frames to write, in order
