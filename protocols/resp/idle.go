@@ -49,6 +49,7 @@ func (r *idleReaper) run(s *Server) {
 			return
 		case now := <-t.C:
 			s.closeIdle(now)
+			s.closeOverSoftLimit(now)
 			s.sampleRates(now)
 		}
 	}

@@ -616,3 +616,15 @@ func (c *conn) clientType() int {
 	}
 	return clientTypeNormal
 }
+
+// closeOverSoftLimit closes the subscribers and monitors whose pushes have
+// stayed over the pubsub soft limit for its seconds.
+func (s *Server) closeOverSoftLimit(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.conns {
+		if q := c.pushQ.Load(); q != nil {
+			q.checkSoft(now)
+		}
+	}
+}

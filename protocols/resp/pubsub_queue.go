@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -102,7 +103,7 @@ func (p *pushQueue) Write(b []byte) (int, error) {
 func (p *pushQueue) checkLimit() bool {
 	o := p.c.s.live.Load().output.pubsub()
 	if o.Hard > 0 && p.queued > o.Hard {
-		p.killLocked("over the pubsub output buffer hard limit", o.Hard)
+		p.killLocked(fmt.Sprintf("over the pubsub output buffer hard limit %d", o.Hard))
 		return false
 	}
 	if o.Soft > 0 && p.queued > o.Soft {
@@ -110,16 +111,29 @@ func (p *pushQueue) checkLimit() bool {
 		if p.softSince.IsZero() {
 			p.softSince = now
 		} else if now.Sub(p.softSince) >= o.SoftFor {
-			p.killLocked("over the pubsub output buffer soft limit for "+o.SoftFor.String(), o.Soft)
+			p.killLocked(fmt.Sprintf("over the pubsub output buffer soft limit %d for %v", o.Soft, o.SoftFor))
 			return false
 		}
 	}
 	return true
 }
 
+// checkSoft closes the connection when its queue has stayed over the soft
+// limit for its seconds, whether or not more pushes come (the server's
+// once-a-second sweep calls it, as Redis's cron checks).
+func (p *pushQueue) checkSoft(now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	o := p.c.s.live.Load().output.pubsub()
+	if p.closed || o.Soft <= 0 || p.queued <= o.Soft || p.softSince.IsZero() || now.Sub(p.softSince) < o.SoftFor {
+		return
+	}
+	p.killLocked(fmt.Sprintf("over the pubsub output buffer soft limit %d for %v", o.Soft, o.SoftFor))
+}
+
 // killLocked drops the queue and closes the connection; p.mu is held.
-func (p *pushQueue) killLocked(why string, limit int64) {
-	p.c.s.logf("resp: client id=%d addr=%s: %d bytes of pushes queued, %s %d, closing", p.c.id, p.c.addr, p.queued, why, limit)
+func (p *pushQueue) killLocked(why string) {
+	p.c.s.logf("resp: client id=%d addr=%s: %d bytes of pushes queued, %s, closing", p.c.id, p.c.addr, p.queued, why)
 	p.closed = true
 	clear(p.q)
 	p.q = p.q[:0]

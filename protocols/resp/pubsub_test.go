@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -256,5 +257,57 @@ func TestSubscriberNotIdle(t *testing.T) {
 	}
 	if r, err := readReply(monR); err != nil || !bytes.Contains(r, []byte(`"PUBLISH" "ch" "m"`)) {
 		t.Fatalf("monitor: %q, %v", r, err)
+	}
+}
+
+// TestSoftLimitSubscriber: a subscriber whose queue stays over the pubsub
+// soft limit for its seconds is closed, also when no more messages come.
+func TestSoftLimitSubscriber(t *testing.T) {
+	closed := make(chan struct{})
+	var once sync.Once
+	logf := func(format string, args ...any) {
+		line := fmt.Sprintf(format, args...)
+		t.Log(line)
+		if strings.Contains(line, "soft limit") {
+			once.Do(func() { close(closed) })
+		}
+	}
+	s := NewServer(openEngine(t), Config{OutputLimit: OutputLimit{PubSub: PubSubLimit{Hard: 64 << 20, Soft: 256 << 10, SoftFor: time.Second, Given: true}}}, WithLogf(logf))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve(ln)
+	defer s.Close()
+	addr := ln.Addr().String()
+	slow, slowR := dial(t, addr)
+	slow.Write(encode("SUBSCRIBE", "ch"))
+	readReply(slowR)
+	pub, pubR := dial(t, addr)
+	// 16 MiB: more than the sockets' buffers take, so that well over the
+	// soft limit stays queued; then nothing more.
+	msg := strings.Repeat("s", 64<<10)
+	for i := 0; i < 256; i++ {
+		pub.Write(encode("PUBLISH", "ch", msg))
+		if r, _ := readReply(pubR); string(r) != ":1\r\n" {
+			t.Fatalf("PUBLISH %d: %q", i, r)
+		}
+	}
+	start := time.Now()
+	select {
+	case <-closed:
+	case <-time.After(20 * time.Second):
+		t.Fatal("subscriber over the soft limit not closed")
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("closed after %v", d)
+	}
+	slow.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if _, err := io.Copy(io.Discard, slowR); err != nil {
+		t.Fatalf("slow subscriber: %v, want EOF", err)
+	}
+	pub.Write(encode("PUBLISH", "ch", "m"))
+	if r, _ := readReply(pubR); string(r) != ":0\r\n" {
+		t.Fatalf("PUBLISH after: %q", r)
 	}
 }
