@@ -137,7 +137,9 @@ func (p *pushQueue) killLocked(why string) {
 	p.closed = true
 	clear(p.q)
 	p.q = p.q[:0]
-	p.nc.Close()
+	// NB: not under the locks held here (a publisher's): a TLS
+	// connection's Close may write its closing alert.
+	go p.nc.Close()
 	p.idle.Broadcast()
 	select {
 	case p.wake <- struct{}{}:
