@@ -138,9 +138,9 @@ func (c *conn) exec(cmd *Command) {
 	}
 	if c.s.pubsub.monitoring.Load() != 0 {
 		// Formatted now, while large arguments are still the command's;
-		// sent once it ran, as Redis does.
+		// sent once it ran (serve), as Redis does.
 		if line := c.monitorLine(spec, cmd); line != nil {
-			defer c.feedMonitors(line, c.ns)
+			c.monLines = append(c.monLines, monLine{line, c.ns})
 		}
 	}
 	c.mu.Lock()

@@ -76,6 +76,7 @@ type conn struct {
 	ps         *pubsubState              // subscriptions and MONITOR; nil: none ever (pubsub.go)
 	pushQ      atomic.Pointer[pushQueue] // ps.q, for CLIENT LIST
 	wakes      []*pushQueue              // subscribers published to in this batch (pubsub.go)
+	monLines   []monLine                 // MONITOR lines of the command just run (monitor.go)
 
 	scratch []byte   // reused by replies built in two passes
 	keys    [][]byte // reused key lists
@@ -251,6 +252,9 @@ func (c *conn) serve() {
 			c.applyLive(l)
 		}
 		c.exec(cmd)
+		if len(c.monLines) > 0 {
+			c.feedMonitors()
+		}
 		cmd.Release()
 		if c.failed {
 			return

@@ -100,6 +100,9 @@ func (sc *syncConn) run(input []byte) []byte {
 			break
 		}
 		sc.c.exec(cmd)
+		if len(sc.c.monLines) > 0 {
+			sc.c.feedMonitors()
+		}
 		cmd.Release()
 		if sc.c.closeAfter {
 			break

@@ -87,14 +87,24 @@ func (h *pubsubHub) feed(line []byte, ns string) {
 	h.monMu.Unlock()
 }
 
-// feedMonitors sends the line of a command run in namespace ns (the
-// connection's when it began) to the monitors, after its reply when the
-// connection monitors itself.
-func (c *conn) feedMonitors(line []byte, ns string) {
+// monLine is a MONITOR line waiting for its command to finish, with the
+// namespace the command began in.
+type monLine struct {
+	line []byte
+	ns   string
+}
+
+// feedMonitors sends the lines of the command just run to the monitors,
+// after its reply when the connection monitors itself.
+func (c *conn) feedMonitors() {
 	if c.ps != nil && c.ps.monitor {
 		c.wr.Flush()
 	}
-	c.s.pubsub.feed(line, ns)
+	for i, l := range c.monLines {
+		c.s.pubsub.feed(l.line, l.ns)
+		c.monLines[i] = monLine{}
+	}
+	c.monLines = c.monLines[:0]
 }
 
 // monitorLine formats the command for the monitors, or returns nil when
