@@ -127,6 +127,9 @@ func (c *conn) cmdHello(cmd *Command) {
 }
 
 func (c *conn) cmdPing(cmd *Command) {
+	if c.ps != nil && c.subscriberPing(cmd) {
+		return
+	}
 	switch len(cmd.Args) {
 	case 1:
 		c.wr.Simple("PONG")
@@ -157,6 +160,7 @@ func (c *conn) cmdTime(cmd *Command) {
 
 // RESET returns the connection to its initial state.
 func (c *conn) cmdReset(cmd *Command) {
+	c.leaveAll()
 	c.setProto(2)
 	c.mu.Lock()
 	c.name = ""
@@ -240,7 +244,7 @@ func (c *conn) cmdClient(cmd *Command) {
 func (c *conn) clientKill(args [][]byte) {
 	var addr string
 	var id uint64
-	skipme, anyType := true, false
+	skipme, typ := true, clientTypeAny
 	newForm := len(args) > 3
 	if !newForm {
 		addr = string(args[2])
@@ -275,8 +279,10 @@ func (c *conn) clientKill(args [][]byte) {
 			case eqFold(args[i], "type"):
 				switch {
 				case eqFold(v, "normal"):
-					anyType = true
-				case eqFold(v, "pubsub"), eqFold(v, "master"), eqFold(v, "replica"), eqFold(v, "slave"):
+					typ = clientTypeNormal
+				case eqFold(v, "pubsub"):
+					typ = clientTypePubSub
+				case eqFold(v, "master"), eqFold(v, "replica"), eqFold(v, "slave"):
 				default:
 					c.syntaxErr()
 					return
@@ -287,7 +293,7 @@ func (c *conn) clientKill(args [][]byte) {
 			}
 		}
 	}
-	killed := c.s.killClients(c, id, addr, anyType, skipme)
+	killed := c.s.killClients(c, id, addr, typ, skipme)
 	if newForm {
 		c.wr.Int(int64(killed))
 		return
@@ -300,7 +306,7 @@ func (c *conn) clientKill(args [][]byte) {
 }
 
 // killClients closes matching connections and returns their number.
-func (s *Server) killClients(self *conn, id uint64, addr string, anyType, skipme bool) int {
+func (s *Server) killClients(self *conn, id uint64, addr string, typ int, skipme bool) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
@@ -308,7 +314,7 @@ func (s *Server) killClients(self *conn, id uint64, addr string, anyType, skipme
 		if skipme && o == self {
 			continue
 		}
-		if anyType || (id != 0 && o.id == id) || (addr != "" && o.addr == addr) {
+		if (typ != clientTypeAny && o.clientType() == typ) || (id != 0 && o.id == id) || (addr != "" && o.addr == addr) {
 			if o == self {
 				self.closeAfter = true
 			} else {
@@ -365,16 +371,15 @@ func (c *conn) describe(b []byte) []byte {
 	b = strconv.AppendInt(b, int64(now.Sub(c.created)/time.Second), 10)
 	b = append(b, " idle="...)
 	b = strconv.AppendInt(b, int64(idle/time.Second), 10)
-	if c.s.blocked.isBlocked(c.id) {
-		b = append(b, " flags=b namespace="...)
-	} else {
-		b = append(b, " flags=N namespace="...)
-	}
+	b = append(b, " flags="...)
+	b = c.appendFlags(b)
+	b = append(b, " namespace="...)
 	b = append(b, ns...)
+	b = c.pubsubClientFields(b)
 	b = append(b, " qbuf="...)
 	b = strconv.AppendInt(b, c.inPending.Load(), 10)
 	b = append(b, " obuf="...)
-	b = strconv.AppendInt(b, c.outPending.Load(), 10)
+	b = strconv.AppendInt(b, c.outPending.Load()+c.pushPending(), 10)
 	b = append(b, " cmd="...)
 	b = append(b, cmd...)
 	b = append(b, " lib-name="...)

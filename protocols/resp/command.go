@@ -49,7 +49,7 @@ type commandTable struct {
 
 func newCommandTable() *commandTable {
 	t := &commandTable{m: make(map[string]*cmdSpec)}
-	for _, family := range [][]*cmdSpec{connectionCommands(), serverCommands(), stringCommands(), keyCommands(), hashCommands(), setCommands(), objectCommands(), zsetCommands(), listCommands(), blockingCommands(), blobCommands(), dumpCommands(), sortCommands(), kvrocksCommands(), bitmapCommands(), hllCommands(), geoCommands(), bloomCommands(), sintCommands(), streamCommands()} {
+	for _, family := range [][]*cmdSpec{connectionCommands(), serverCommands(), stringCommands(), keyCommands(), hashCommands(), setCommands(), objectCommands(), zsetCommands(), listCommands(), blockingCommands(), blobCommands(), dumpCommands(), sortCommands(), kvrocksCommands(), bitmapCommands(), hllCommands(), geoCommands(), bloomCommands(), sintCommands(), streamCommands(), pubsubCommands()} {
 		for _, s := range family {
 			t.m[s.name] = s
 			t.list = append(t.list, s)
@@ -133,12 +133,22 @@ func (c *conn) exec(cmd *Command) {
 		c.replyErr(cmd.Err)
 		return
 	}
+	if c.ps != nil && c.pushRefuses(spec) {
+		return
+	}
 	c.started(spec, cmd)
 	// Arguments that went to the heap because they were large but are not
 	// stored values are handed to the command as plain slices.
 	for _, b := range cmd.big {
 		if h, ok := b.lb.(*heapBulk); ok {
 			args[b.idx] = h.p[0]
+		}
+	}
+	if c.s.pubsub.monitoring.Load() != 0 {
+		// Formatted now, while large arguments are still the command's;
+		// sent once it ran (serve), as Redis does.
+		if line := c.monitorLine(spec, cmd); line != nil {
+			c.monLines = append(c.monLines, monLine{line, c.ns})
 		}
 	}
 	c.mu.Lock()

@@ -68,9 +68,10 @@ var kvrocksDocs = map[string]cmdDoc{
 	"kprofile":        {"Controls heap profiling", "2.13.0", "server", "O(1)"},
 	"cas":             {"Sets a key to a new value if its value equals the expected one (compare and swap)", "2.0.5", "string", "O(1)"},
 	"cad":             {"Deletes a key if its value equals the expected one (compare and delete)", "2.0.5", "string", "O(1)"},
-	// NB: the release that added MOVEX is not known here; 2.16.0 is the
-	// documentation that lists it.
+	// NB: the releases that added MOVEX and MPUBLISH are not known here;
+	// 2.16.0 is the documentation that lists them.
 	"movex":             {"Moves a key to the namespace a token opens", "2.16.0", "generic", "O(1)"},
+	"mpublish":          {"Posts several messages to a channel", "2.16.0", "pubsub", "O(N+M) where N is the number of messages and M the number of receiving clients"},
 	"digest":            {"Returns the hash digest of a string value", "2.15.0", "string", "O(N) where N is the length of the value"},
 	"msetex":            {"Sets several string keys with one expiry, atomically", "2.15.0", "string", "O(N) where N is the number of keys"},
 	"delex":             {"Deletes a string key if a condition on its value holds", "2.15.0", "string", "O(1)"},

@@ -74,7 +74,11 @@ type conn struct {
 	failed     bool // a write failed after its reply was queued: send nothing more
 	run        setRun
 	large      largeSets
-	fast       *fastpath.Session // BLOB.HELLO's session (cmd_blob.go)
+	fast       *fastpath.Session         // BLOB.HELLO's session (cmd_blob.go)
+	ps         *pubsubState              // subscriptions and MONITOR; nil: none ever (pubsub.go)
+	pushQ      atomic.Pointer[pushQueue] // ps.q, for CLIENT LIST
+	wakes      []*pushQueue              // subscribers published to in this batch (pubsub.go)
+	monLines   []monLine                 // MONITOR lines of the command just run (monitor.go)
 
 	scratch []byte   // reused by replies built in two passes
 	keys    [][]byte // reused key lists
@@ -151,6 +155,9 @@ func (r connReader) Read(p []byte) (int, error) {
 	c := r.c
 	if t := c.idleTimeout(); t > 0 {
 		c.nc.SetReadDeadline(time.Now().Add(t))
+	} else if c.ps != nil {
+		// A subscriber or monitor waits without a timeout (pushExempt).
+		c.nc.SetReadDeadline(time.Time{})
 	}
 	n, err := c.nc.Read(p)
 	if n > 0 {
@@ -165,6 +172,11 @@ type connWriter struct{ c *conn }
 
 func (w connWriter) Write(p []byte) (int, error) {
 	c := w.c
+	if c.ps != nil {
+		// Subscribers and monitors send everything through their push
+		// queue, which orders replies and pushes.
+		return c.ps.q.Write(p)
+	}
 	c.setWriteDeadline()
 	n, err := c.nc.Write(p)
 	c.outBytes.Add(int64(n))
@@ -179,6 +191,9 @@ func (w connWriter) Write(p []byte) (int, error) {
 // by reference (Writer).
 func (w connWriter) ReadFrom(r io.Reader) (int64, error) {
 	c := w.c
+	if c.ps != nil {
+		return io.Copy(struct{ io.Writer }{c.ps.q}, r)
+	}
 	c.setWriteDeadline()
 	var n int64
 	var err error
@@ -203,6 +218,10 @@ func (w connWriter) ReadFrom(r io.Reader) (int64, error) {
 // serve runs the request loop until the client leaves, errs or is killed.
 func (c *conn) serve() {
 	defer c.nc.Close()
+	defer func() {
+		c.wakeSubscribers()
+		c.endPush(c.closeAfter && !c.failed)
+	}()
 	defer c.stopLarge()
 	defer c.closeFast()
 	for {
@@ -235,6 +254,9 @@ func (c *conn) serve() {
 			c.applyLive(l)
 		}
 		c.exec(cmd)
+		if len(c.monLines) > 0 {
+			c.feedMonitors()
+		}
 		cmd.Release()
 		if c.failed {
 			return
@@ -264,6 +286,9 @@ func (c *conn) serve() {
 // flush makes the batch's mutations durable, then sends the replies. If
 // the engine cannot sync, nothing is acknowledged: the connection closes.
 func (c *conn) flush() error {
+	if len(c.wakes) > 0 {
+		c.wakeSubscribers()
+	}
 	if !c.commitRun() || !c.drainLarge() {
 		return errRunFailed
 	}
@@ -367,6 +392,9 @@ func (c *conn) setNamespace(ns string, admin bool) {
 func (c *conn) setProto(p int) {
 	c.proto = p
 	c.wr.SetProto(p)
+	if c.ps != nil {
+		c.ps.q.proto.Store(int32(p))
+	}
 }
 
 // reply helpers

@@ -40,6 +40,12 @@
 //     all client buffers together stay under maxmemory-clients, a
 //     connection needing more waits (reading nothing) and then gets -BUSY.
 //     An idle connection holds 4 KiB read and reply buffers.
+//   - A subscriber or monitor sends everything through its push queue
+//     (pubsub_queue.go): published messages are shared frames, written by
+//     the queue's own goroutine, bounded by the pubsub class of
+//     output-buffer-limit; a publisher never waits for a subscriber.
+//     Connections that never subscribe or monitor pay one atomic load per
+//     request (MONITOR) and nil checks.
 //   - Malformed input gets "-ERR Protocol error: ..." and closes that
 //     connection only.
 //   - The request path of GET, SET, EXISTS and DEL allocates nothing in

@@ -20,6 +20,10 @@ var fuzzSeeds = [][]byte{
 	encode("SETRANGE", "k", "100", "x"),
 	encode("INCRBYFLOAT", "f", "1e308"),
 	encode("SCAN", "0", "MATCH", "*", "COUNT", "5"),
+	[]byte("*2\r\n$9\r\nSUBSCRIBE\r\n$1\r\na\r\n*3\r\n$7\r\nPUBLISH\r\n$1\r\na\r\n$1\r\nm\r\n*1\r\n$4\r\nPING\r\n*1\r\n$3\r\nGET\r\n"),
+	encode("PSUBSCRIBE", "[a-"),
+	encode("MONITOR"),
+	encode("PUBSUB", "NUMSUB", "a", "b"),
 }
 
 // FuzzReader feeds arbitrary bytes to the Reader: it must never panic, and
@@ -73,6 +77,7 @@ func FuzzConn(f *testing.F) {
 				break
 			}
 		}
+		sc.c.endPush(false)
 		sc.c.retire()
 		s.mu.Lock()
 		delete(s.conns, sc.c.id)
@@ -88,7 +93,7 @@ func FuzzParseOutputLimit(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		l, err := ParseOutputLimit(s)
-		if err == nil && (l.Hard < 0 || l.Soft < 0 || l.SoftFor < 0) {
+		if err == nil && (l.Hard < 0 || l.Soft < 0 || l.SoftFor < 0 || l.PubSub.Hard < 0 || l.PubSub.Soft < 0 || l.PubSub.SoftFor < 0) {
 			t.Fatalf("ParseOutputLimit(%q) = %+v", s, l)
 		}
 	})
@@ -126,6 +131,7 @@ func FuzzConnUnauthenticated(f *testing.F) {
 				t.Fatalf("arena use went from %d to %d bytes on unauthenticated input %q", used, n, data)
 			}
 		}
+		sc.c.endPush(false)
 		sc.c.retire()
 		s.mu.Lock()
 		delete(s.conns, sc.c.id)

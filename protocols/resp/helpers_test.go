@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 // synchronously: Read drains in (then io.EOF), Write appends to out.
 type memConn struct {
 	in  bytes.Reader
+	mu  sync.Mutex // out: a subscriber's pushes are written by its queue's goroutine
 	out bytes.Buffer
 	// discard drops written bytes (benchmarks).
 	discard bool
@@ -27,7 +29,18 @@ func (m *memConn) Write(p []byte) (int, error) {
 	if m.discard {
 		return len(p), nil
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	return m.out.Write(p)
+}
+
+// take returns what was written so far and forgets it.
+func (m *memConn) take() []byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b := append([]byte(nil), m.out.Bytes()...)
+	m.out.Reset()
+	return b
 }
 func (m *memConn) Close() error                       { return nil }
 func (m *memConn) LocalAddr() net.Addr                { return memAddr{} }
@@ -68,10 +81,16 @@ func newSyncConn(s *Server) *syncConn {
 }
 
 // run feeds input and runs every request in it, returning the output.
-// It returns early (with the output so far) on a protocol error.
+// It returns early (with the output so far) on a protocol error. For a
+// subscriber the output starts with the messages pushed to it since the
+// last run.
 func (sc *syncConn) run(input []byte) []byte {
 	sc.m.in.Reset(input)
-	sc.m.out.Reset()
+	if sc.c.ps == nil {
+		sc.m.mu.Lock()
+		sc.m.out.Reset()
+		sc.m.mu.Unlock()
+	}
 	for {
 		cmd, err := sc.c.rd.ReadCommand()
 		if err != nil {
@@ -81,12 +100,21 @@ func (sc *syncConn) run(input []byte) []byte {
 			break
 		}
 		sc.c.exec(cmd)
+		if len(sc.c.monLines) > 0 {
+			sc.c.feedMonitors()
+		}
 		cmd.Release()
 		if sc.c.closeAfter {
 			break
 		}
 	}
 	sc.c.flush()
+	if sc.c.ps != nil {
+		sc.c.ps.q.waitIdle()
+		return sc.m.take()
+	}
+	sc.m.mu.Lock()
+	defer sc.m.mu.Unlock()
 	return sc.m.out.Bytes()
 }
 

@@ -49,6 +49,7 @@ func (r *idleReaper) run(s *Server) {
 			return
 		case now := <-t.C:
 			s.closeIdle(now)
+			s.closeOverSoftLimit(now)
 			s.sampleRates(now)
 		}
 	}
@@ -65,7 +66,7 @@ func (s *Server) closeIdle(now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range s.conns {
-		if c.lastActive.Load() < oldest {
+		if c.lastActive.Load() < oldest && !c.pushExempt() {
 			s.logf("resp: client id=%d addr=%s idle for more than %v (timeout), closing", c.id, c.addr, timeout)
 			c.nc.Close()
 		}
@@ -74,4 +75,9 @@ func (s *Server) closeIdle(now time.Time) {
 
 // idleTimeout is the timeout in force now (CONFIG SET timeout changes it
 // for every client).
-func (c *conn) idleTimeout() time.Duration { return c.s.live.Load().timeout }
+func (c *conn) idleTimeout() time.Duration {
+	if c.ps != nil && c.pushExempt() {
+		return 0
+	}
+	return c.s.live.Load().timeout
+}

@@ -253,8 +253,9 @@ func (c *conn) infoStats(b []byte) []byte {
 	b = appendField(b, "sync_partial_err", 0)
 	b = appendField(b, "keyspace_hits", hits)
 	b = appendField(b, "keyspace_misses", misses)
-	b = appendField(b, "pubsub_channels", 0)
-	b = appendField(b, "pubsub_patterns", 0)
+	b = appendField(b, "pubsub_channels", s.pubsub.counts[subChannel].Load())
+	b = appendField(b, "pubsub_patterns", s.pubsub.counts[subPattern].Load())
+	b = appendField(b, "pubsubshard_channels", s.pubsub.counts[subShard].Load())
 	return b
 }
 

@@ -151,12 +151,35 @@ type OutputLimit struct {
 	// replies within SoftFor. 0: none.
 	Soft    int64
 	SoftFor time.Duration
+	// PubSub is the pubsub class, which bounds the pushes queued for a
+	// subscriber or a monitor.
+	PubSub PubSubLimit
+}
+
+// PubSubLimit is client-output-buffer-limit for pubsub clients. Unless
+// Given, Redis's default applies: 32mb hard, 8mb soft for 60 seconds.
+type PubSubLimit struct {
+	Hard    int64
+	Soft    int64
+	SoftFor time.Duration
+	Given   bool
+}
+
+// defaultPubSubLimit is Redis's client-output-buffer-limit pubsub default.
+var defaultPubSubLimit = PubSubLimit{Hard: 32 << 20, Soft: 8 << 20, SoftFor: 60 * time.Second, Given: true}
+
+// pubsub is the pubsub class in force.
+func (o OutputLimit) pubsub() PubSubLimit {
+	if o.PubSub.Given {
+		return o.PubSub
+	}
+	return defaultPubSubLimit
 }
 
 // ParseOutputLimit parses output-buffer-limit: "<hard>", "<hard> <soft>
 // <soft-seconds>", or Redis's client-output-buffer-limit form, one or more
-// "<class> <hard> <soft> <soft-seconds>" groups, of which the normal class
-// applies (replica and pubsub clients do not exist here). Sizes take the
+// "<class> <hard> <soft> <soft-seconds>" groups, of which the normal and
+// pubsub classes apply (replica clients do not exist here). Sizes take the
 // config's units (k, kb, m, mb, g, gb).
 func ParseOutputLimit(s string) (OutputLimit, error) {
 	f := strings.Fields(s)
@@ -165,20 +188,25 @@ func ParseOutputLimit(s string) (OutputLimit, error) {
 		return parseOutputSizes(f)
 	case len(f) > 0 && len(f)%4 == 0:
 		var l OutputLimit
+		var ps PubSubLimit
 		for i := 0; i < len(f); i += 4 {
 			class := strings.ToLower(f[i])
 			if class != "normal" && class != "replica" && class != "slave" && class != "pubsub" {
 				return OutputLimit{}, errOutputLimit
 			}
-			// Every class is checked; only normal clients exist here.
+			// Every class is checked; replica clients do not exist here.
 			o, err := parseOutputSizes(f[i+1 : i+4])
 			if err != nil {
 				return OutputLimit{}, err
 			}
-			if class == "normal" {
+			switch class {
+			case "normal":
 				l = o
+			case "pubsub":
+				ps = PubSubLimit{Hard: o.Hard, Soft: o.Soft, SoftFor: o.SoftFor, Given: true}
 			}
 		}
+		l.PubSub = ps
 		return l, nil
 	}
 	return OutputLimit{}, errOutputLimit

@@ -117,6 +117,7 @@ type Server struct {
 	blocked  blockRegistry // clients in BLPOP & co.
 	work     workGuard     // EXEC and scripts run alone (exclusive.go)
 	ops      opsState      // BGSAVE, COMPACT, rename-command (cmd_server.go)
+	pubsub   pubsubHub     // channels, patterns, monitors (pubsub.go)
 }
 
 // serverStats are totals of closed connections plus server-wide counters;
