@@ -194,3 +194,26 @@ func (s *State) Compile(source, name string) (*glua.LFunction, error) {
 	s.L.SetFEnv(fn, s.Env)
 	return fn, nil
 }
+
+// NewEnv returns a second globals table like Env (for code that must not
+// share Env, such as function libraries): the proxy code sees, and the
+// table behind it, which the caller may change with RawSetString.
+func (s *State) NewEnv() (env, backing *glua.LTable) {
+	L := s.L
+	backing = L.NewTable()
+	s.globals.ForEach(func(k, v glua.LValue) { backing.RawSet(k, v) })
+	L.SetMetatable(backing, L.GetMetatable(s.globals))
+	env = s.protect(backing)
+	backing.RawSetString("_G", env)
+	return env, backing
+}
+
+// CompileIn is Compile with env as the globals.
+func (s *State) CompileIn(source, name string, env *glua.LTable) (*glua.LFunction, error) {
+	fn, err := s.L.Load(strings.NewReader(source), name)
+	if err != nil {
+		return nil, err
+	}
+	s.L.SetFEnv(fn, env)
+	return fn, nil
+}

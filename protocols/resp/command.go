@@ -47,7 +47,7 @@ type commandTable struct {
 
 func newCommandTable() *commandTable {
 	t := &commandTable{m: make(map[string]*cmdSpec)}
-	for _, family := range [][]*cmdSpec{connectionCommands(), serverCommands(), stringCommands(), keyCommands(), hashCommands(), setCommands(), objectCommands(), zsetCommands(), listCommands(), blockingCommands(), blobCommands()} {
+	for _, family := range [][]*cmdSpec{connectionCommands(), serverCommands(), stringCommands(), keyCommands(), hashCommands(), setCommands(), objectCommands(), zsetCommands(), listCommands(), blockingCommands(), blobCommands(), scriptCommands()} {
 		for _, s := range family {
 			t.m[s.name] = s
 			t.list = append(t.list, s)
@@ -137,6 +137,9 @@ func (c *conn) exec(cmd *Command) {
 	c.mu.Lock()
 	c.lastCmd = spec.name
 	c.mu.Unlock()
+	if run := c.s.lua.running.Load(); run != nil && c.busyCheck(run, spec, cmd) {
+		return
+	}
 	if spec.name == "set" && plainSet(cmd) {
 		if !c.drainLarge() {
 			return

@@ -115,6 +115,7 @@ type Server struct {
 	rates    rateSampler
 	blocked  blockRegistry // clients in BLPOP & co.
 	work     workGuard     // EXEC and scripts run alone (exclusive.go)
+	lua      scripting     // EVAL, FUNCTION and FCALL (script.go)
 }
 
 // serverStats are totals of closed connections plus server-wide counters;
