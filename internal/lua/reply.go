@@ -172,13 +172,16 @@ func ErrorField(v glua.LValue) (string, bool) {
 }
 
 // AppendReply appends the RESP reply for a script's result v, in RESP3
-// when resp3 is set: strings are bulk strings, numbers integers (the
-// fraction dropped), true 1 and false null in RESP2, tables with err or
+// when resp3 is set (the client's protocol): strings are bulk strings,
+// numbers integers (the fraction dropped), booleans RESP3 booleans when the
+// script chose RESP3 (scriptResp3, redis.setresp(3)) and true 1, false null
+// otherwise, tables with err or
 // ok errors and status replies, tables with double, map, set, big_number
 // or verbatim_string the RESP3 types (their RESP2 forms otherwise), other
 // tables arrays up to their first nil, and nil a null.
-func AppendReply(b []byte, v glua.LValue, resp3 bool) []byte {
-	return appendReply(b, v, resp3, 0)
+func AppendReply(b []byte, v glua.LValue, resp3, scriptResp3 bool) []byte {
+	r := replier{resp3: resp3, scriptResp3: scriptResp3}
+	return r.append(b, v, 0)
 }
 
 func appendNull(b []byte, resp3 bool) []byte {
@@ -244,7 +247,10 @@ func oneLine(s string) string {
 	return s
 }
 
-func appendReply(b []byte, v glua.LValue, resp3 bool, depth int) []byte {
+type replier struct{ resp3, scriptResp3 bool }
+
+func (r replier) append(b []byte, v glua.LValue, depth int) []byte {
+	resp3 := r.resp3
 	switch v := v.(type) {
 	case glua.LString:
 		return appendBulk(b, string(v))
@@ -253,7 +259,7 @@ func appendReply(b []byte, v glua.LValue, resp3 bool, depth int) []byte {
 		b = strconv.AppendInt(b, Integer(float64(v)), 10)
 		return append(b, '\r', '\n')
 	case glua.LBool:
-		if resp3 {
+		if r.scriptResp3 {
 			if v {
 				return append(b, "#t\r\n"...)
 			}
@@ -262,7 +268,7 @@ func appendReply(b []byte, v glua.LValue, resp3 bool, depth int) []byte {
 		if v {
 			return append(b, ":1\r\n"...)
 		}
-		return append(b, "$-1\r\n"...)
+		return appendNull(b, resp3)
 	case *glua.LTable:
 		if depth > maxReplyDepth {
 			return append(b, "-ERR reached lua stack limit\r\n"...)
@@ -308,8 +314,8 @@ func appendReply(b []byte, v glua.LValue, resp3 bool, depth int) []byte {
 				b = appendHeader(b, '*', 2*n)
 			}
 			m.ForEach(func(k, val glua.LValue) {
-				b = appendReply(b, k, resp3, depth+1)
-				b = appendReply(b, val, resp3, depth+1)
+				b = r.append(b, k, depth+1)
+				b = r.append(b, val, depth+1)
 			})
 			return b
 		}
@@ -321,7 +327,7 @@ func appendReply(b []byte, v glua.LValue, resp3 bool, depth int) []byte {
 			} else {
 				b = appendHeader(b, '*', n)
 			}
-			s.ForEach(func(k, _ glua.LValue) { b = appendReply(b, k, resp3, depth+1) })
+			s.ForEach(func(k, _ glua.LValue) { b = r.append(b, k, depth+1) })
 			return b
 		}
 		n := 0
@@ -330,7 +336,7 @@ func appendReply(b []byte, v glua.LValue, resp3 bool, depth int) []byte {
 		}
 		b = appendHeader(b, '*', n)
 		for i := 1; i <= n; i++ {
-			b = appendReply(b, v.RawGetInt(i), resp3, depth+1)
+			b = r.append(b, v.RawGetInt(i), depth+1)
 		}
 		return b
 	}

@@ -217,3 +217,9 @@ func (s *State) CompileIn(source, name string, env *glua.LTable) (*glua.LFunctio
 	s.L.SetFEnv(fn, env)
 	return fn, nil
 }
+
+// Strict makes reading a missing field of t raise the error of a missing
+// global, as Redis's restricted tables do.
+func (s *State) Strict(t *glua.LTable) {
+	s.L.SetMetatable(t, s.L.GetMetatable(s.globals))
+}

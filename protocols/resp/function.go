@@ -51,6 +51,7 @@ func (sc *scripting) initFunctions(s *Server, fill func(*glua.LTable, bool)) {
 	fill(full, true)
 	load := L.NewTable()
 	fill(load, false)
+	sc.st.Strict(load)
 	load.RawSetString("register_function", L.NewFunction(sc.registerFunction))
 	sc.redisFull = sc.st.Protect(full)
 	sc.redisLoad = sc.st.Protect(load)
@@ -502,7 +503,7 @@ func (c *conn) functionList(sc *scripting, opts [][]byte) {
 			w.BulkString("flags")
 			w.Set(len(f.flags))
 			for _, fl := range f.flags {
-				w.BulkString(fl)
+				w.Simple(fl)
 			}
 		}
 		if withCode {

@@ -197,14 +197,21 @@ func (sc *scripting) timeLimit(s *Server) time.Duration {
 	if now-sc.limitAt.Load() < int64(time.Second) {
 		return time.Duration(sc.limit.Load())
 	}
+	// lua-time-limit and busy-reply-threshold are one setting under two
+	// names: the one changed from the default counts (the lower if both).
 	limit := defaultScriptTimeLimit
 	if s.cs != nil {
-		for _, key := range []string{"busy-reply-threshold", "lua-time-limit"} {
+		var set []time.Duration
+		for _, key := range []string{"lua-time-limit", "busy-reply-threshold"} {
 			if kv := s.cs.Get(key); len(kv) == 1 {
-				if ms, err := strconv.ParseInt(kv[0][1], 10, 64); err == nil && ms > 0 {
-					limit = time.Duration(ms) * time.Millisecond
+				if ms, err := strconv.ParseInt(kv[0][1], 10, 64); err == nil && ms > 0 && time.Duration(ms)*time.Millisecond != defaultScriptTimeLimit {
+					set = append(set, time.Duration(ms)*time.Millisecond)
 				}
-				break
+			}
+		}
+		for i, d := range set {
+			if i == 0 || d < limit {
+				limit = d
 			}
 		}
 	}
@@ -218,9 +225,17 @@ func sha1hex(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// raiseErr raises an error table {err="ERR msg"}, as Redis's luaPushError
+// and luaError do: the reply carries no position prefix.
+func raiseErr(L *glua.LState, msg string) {
+	t := L.NewTable()
+	t.RawSetString("err", glua.LString("ERR "+msg))
+	L.Error(t, 1)
+}
+
 func luaSha1hex(L *glua.LState) int {
 	if L.GetTop() != 1 {
-		L.RaiseError("wrong number of arguments")
+		raiseErr(L, "wrong number of arguments")
 	}
 	L.Push(glua.LString(sha1hex([]byte(L.ToString(1)))))
 	return 1
@@ -247,14 +262,14 @@ func (sc *scripting) luaLog(s *Server) glua.LGFunction {
 	return func(L *glua.LState) int {
 		argc := L.GetTop()
 		if argc < 2 {
-			L.RaiseError("redis.log() requires two arguments or more.")
+			raiseErr(L, "redis.log() requires two arguments or more.")
 		}
 		lvl, ok := L.Get(1).(glua.LNumber)
 		if !ok {
-			L.RaiseError("First argument must be a number (log level).")
+			raiseErr(L, "First argument must be a number (log level).")
 		}
 		if lvl < 0 || lvl > 3 {
-			L.RaiseError("Invalid debug level.")
+			raiseErr(L, "Invalid debug level.")
 		}
 		var b strings.Builder
 		for i := 2; i <= argc; i++ {
@@ -272,11 +287,11 @@ func (sc *scripting) luaLog(s *Server) glua.LGFunction {
 
 func (sc *scripting) luaSetResp(L *glua.LState) int {
 	if L.GetTop() != 1 {
-		L.RaiseError("redis.setresp() requires one argument.")
+		raiseErr(L, "redis.setresp() requires one argument.")
 	}
 	n, _ := L.Get(1).(glua.LNumber)
 	if n != 2 && n != 3 {
-		L.RaiseError("RESP version must be 2 or 3.")
+		raiseErr(L, "RESP version must be 2 or 3.")
 	}
 	if sc.cur != nil {
 		sc.cur.resp = int(n)
@@ -571,7 +586,7 @@ func (c *conn) runScript(sc *scripting, run *scriptRun, fn *glua.LFunction, fnAr
 		c.wr.Error(run.errorText(err))
 		return
 	}
-	c.wr.Raw(lua.AppendReply(c.scratch[:0], result, c.proto == 3))
+	c.wr.Raw(lua.AppendReply(c.scratch[:0], result, c.proto == 3, run.resp == 3))
 }
 
 // errorText is the error reply of a failed script, as Redis 7 words it:
