@@ -41,7 +41,7 @@ func OpenCjson(L *glua.LState) *glua.LTable {
 	t := L.NewTable()
 	t.RawSetString("encode", L.NewFunction(func(L *glua.LState) int {
 		if L.GetTop() != 1 {
-			L.ArgError(1, "expected 1 argument")
+			argError(L, 1, "encode", "expected 1 argument")
 		}
 		b, err := cfg.encode(nil, L.Get(1), 0)
 		if err != "" {
@@ -52,9 +52,9 @@ func OpenCjson(L *glua.LState) *glua.LTable {
 	}))
 	t.RawSetString("decode", L.NewFunction(func(L *glua.LState) int {
 		if L.GetTop() != 1 {
-			L.ArgError(1, "expected 1 argument")
+			argError(L, 1, "decode", "expected 1 argument")
 		}
-		d := jsonDecoder{L: L, cfg: cfg, s: L.CheckString(1)}
+		d := jsonDecoder{L: L, cfg: cfg, s: checkString(L, 1, "decode")}
 		v := d.decode()
 		L.Push(v)
 		return 1

@@ -18,12 +18,12 @@ const msgpackMaxNesting = 16
 func OpenCmsgpack(L *glua.LState) *glua.LTable {
 	t := L.NewTable()
 	t.RawSetString("pack", L.NewFunction(msgpackPack))
-	t.RawSetString("unpack", L.NewFunction(func(L *glua.LState) int { return msgpackUnpack(L, 0, 0) }))
+	t.RawSetString("unpack", L.NewFunction(func(L *glua.LState) int { return msgpackUnpack(L, "unpack", 0, 0) }))
 	t.RawSetString("unpack_one", L.NewFunction(func(L *glua.LState) int {
-		return msgpackUnpack(L, 1, L.OptInt(2, 0))
+		return msgpackUnpack(L, "unpack_one", 1, optInt(L, 2, "unpack_one", 0))
 	}))
 	t.RawSetString("unpack_limit", L.NewFunction(func(L *glua.LState) int {
-		return msgpackUnpack(L, L.OptInt(2, 0), L.OptInt(3, 0))
+		return msgpackUnpack(L, "unpack_limit", optInt(L, 2, "unpack_limit", 0), optInt(L, 3, "unpack_limit", 0))
 	}))
 	t.RawSetString("_NAME", glua.LString("cmsgpack"))
 	t.RawSetString("_VERSION", glua.LString("lua-cmsgpack 0.4.0"))
@@ -35,7 +35,7 @@ func OpenCmsgpack(L *glua.LState) *glua.LTable {
 func msgpackPack(L *glua.LState) int {
 	n := L.GetTop()
 	if n == 0 {
-		L.ArgError(0, "MessagePack pack needs input.")
+		argError(L, 0, "pack", "MessagePack pack needs input.")
 	}
 	var b []byte
 	for i := 1; i <= n; i++ {
@@ -162,8 +162,8 @@ func msgpackInt(b []byte, n int64) []byte {
 	}
 }
 
-func msgpackUnpack(L *glua.LState, limit, offset int) int {
-	s := L.CheckString(1)
+func msgpackUnpack(L *glua.LState, fname string, limit, offset int) int {
+	s := checkString(L, 1, fname)
 	if offset < 0 || limit < 0 {
 		L.RaiseError("Invalid request to unpack with offset of %d and limit of %d.", offset, limit)
 	}

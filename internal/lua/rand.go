@@ -37,15 +37,15 @@ func (s *State) mathRandom(L *glua.LState) int {
 	case 0:
 		L.Push(glua.LNumber(r))
 	case 1:
-		u := L.CheckInt(1)
+		u := checkInt(L, 1, "random")
 		if u < 1 {
-			L.ArgError(1, "interval is empty")
+			argError(L, 1, "random", "interval is empty")
 		}
 		L.Push(glua.LNumber(math.Floor(r*float64(u)) + 1))
 	case 2:
-		l, u := L.CheckInt(1), L.CheckInt(2)
+		l, u := checkInt(L, 1, "random"), checkInt(L, 2, "random")
 		if l > u {
-			L.ArgError(2, "interval is empty")
+			argError(L, 2, "random", "interval is empty")
 		}
 		L.Push(glua.LNumber(math.Floor(r*float64(u-l+1)) + float64(l)))
 	default:
@@ -55,6 +55,6 @@ func (s *State) mathRandom(L *glua.LState) int {
 }
 
 func (s *State) mathRandomSeed(L *glua.LState) int {
-	s.rand.Seed(int32(L.CheckInt(1)))
+	s.rand.Seed(int32(checkInt(L, 1, "randomseed")))
 	return 0
 }

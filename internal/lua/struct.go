@@ -32,11 +32,12 @@ type structHeader struct {
 }
 
 type structFormat struct {
-	L   *glua.LState
-	f   string
-	i   int
-	h   structHeader
-	opt byte
+	L     *glua.LState
+	fname string
+	f     string
+	i     int
+	h     structHeader
+	opt   byte
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
@@ -98,7 +99,7 @@ func (p *structFormat) next() (int, bool) {
 		p.h.align = a
 		return 0, true
 	default:
-		p.L.RaiseError("invalid format option '%c'", p.opt)
+		argError(p.L, 1, p.fname, "invalid format option '"+string(p.opt)+"'")
 		return 0, false
 	}
 }
@@ -113,8 +114,8 @@ func (p *structFormat) toAlign(n, size int) int {
 	return (size - (n & (size - 1))) & (size - 1)
 }
 
-func newStructFormat(L *glua.LState, f string) *structFormat {
-	return &structFormat{L: L, f: f, h: structHeader{little: true, align: 1}}
+func newStructFormat(L *glua.LState, fname string) *structFormat {
+	return &structFormat{L: L, fname: fname, f: checkString(L, 1, fname), h: structHeader{little: true, align: 1}}
 }
 
 func putInteger(b []byte, v int64, little bool, size int) []byte {
@@ -140,7 +141,7 @@ func putInteger(b []byte, v int64, little bool, size int) []byte {
 }
 
 func structPack(L *glua.LState) int {
-	p := newStructFormat(L, L.CheckString(1))
+	p := newStructFormat(L, "pack")
 	arg := 2
 	var b []byte
 	for {
@@ -153,7 +154,7 @@ func structPack(L *glua.LState) int {
 		}
 		switch p.opt {
 		case 'b', 'B', 'h', 'H', 'l', 'L', 'T', 'i', 'I':
-			n := float64(L.CheckNumber(arg))
+			n := float64(checkNumber(L, arg, "pack"))
 			arg++
 			var v int64
 			if p.opt >= 'a' && p.opt <= 'z' || n < 0 {
@@ -165,7 +166,7 @@ func structPack(L *glua.LState) int {
 		case 'x':
 			b = append(b, 0)
 		case 'f':
-			bits := math.Float32bits(float32(L.CheckNumber(arg)))
+			bits := math.Float32bits(float32(checkNumber(L, arg, "pack")))
 			arg++
 			if p.h.little {
 				b = binary.LittleEndian.AppendUint32(b, bits)
@@ -173,7 +174,7 @@ func structPack(L *glua.LState) int {
 				b = binary.BigEndian.AppendUint32(b, bits)
 			}
 		case 'd':
-			bits := math.Float64bits(float64(L.CheckNumber(arg)))
+			bits := math.Float64bits(float64(checkNumber(L, arg, "pack")))
 			arg++
 			if p.h.little {
 				b = binary.LittleEndian.AppendUint64(b, bits)
@@ -181,18 +182,18 @@ func structPack(L *glua.LState) int {
 				b = binary.BigEndian.AppendUint64(b, bits)
 			}
 		case 'c', 's':
-			s := L.CheckString(arg)
+			s := checkString(L, arg, "pack")
 			if size == 0 {
 				size = len(s)
 			}
 			if len(s) < size {
-				L.ArgError(arg, "string too short")
+				argError(L, arg, "pack", "string too short")
 			}
 			arg++
 			b = append(b, s[:size]...)
 			if p.opt == 's' {
 				if strings.IndexByte(s, 0) >= 0 {
-					L.ArgError(arg-1, "string contains zeros")
+					argError(L, arg-1, "pack", "string contains zeros")
 				}
 				b = append(b, 0)
 				size++
@@ -229,11 +230,11 @@ func getInteger(s string, little, signed bool, size int) float64 {
 }
 
 func structUnpack(L *glua.LState) int {
-	p := newStructFormat(L, L.CheckString(1))
-	data := L.CheckString(2)
-	pos := L.OptInt(3, 1) - 1
+	p := newStructFormat(L, "unpack")
+	data := checkString(L, 2, "unpack")
+	pos := optInt(L, 3, "unpack", 1) - 1
 	if pos < 0 || pos > len(data) {
-		L.ArgError(3, "offset out of range")
+		argError(L, 3, "unpack", "offset out of range")
 	}
 	n := 0
 	for {
@@ -243,7 +244,7 @@ func structUnpack(L *glua.LState) int {
 		}
 		pos += p.toAlign(pos, size)
 		if pos+size > len(data) || pos+size < pos {
-			L.ArgError(2, "data string too short")
+			argError(L, 2, "unpack", "data string too short")
 		}
 		switch p.opt {
 		case 'b', 'B', 'h', 'H', 'l', 'L', 'T', 'i', 'I':
@@ -281,7 +282,7 @@ func structUnpack(L *glua.LState) int {
 				L.Pop(1)
 				n--
 				if size < 0 || pos+size > len(data) {
-					L.ArgError(2, "data string too short")
+					argError(L, 2, "unpack", "data string too short")
 				}
 			}
 			L.Push(glua.LString(data[pos : pos+size]))
@@ -302,7 +303,7 @@ func structUnpack(L *glua.LState) int {
 }
 
 func structSize(L *glua.LState) int {
-	p := newStructFormat(L, L.CheckString(1))
+	p := newStructFormat(L, "size")
 	pos := 0
 	for {
 		size, ok := p.next()
@@ -310,7 +311,7 @@ func structSize(L *glua.LState) int {
 			break
 		}
 		if p.opt == 's' || (p.opt == 'c' && size == 0) {
-			L.ArgError(1, "options 'c0' - 's' have undefined sizes")
+			argError(L, 1, "size", "option '"+string(p.opt)+"' has no fixed size")
 		}
 		pos += p.toAlign(pos, size) + size
 	}

@@ -654,6 +654,17 @@ func (c *conn) busyCheck(run *scriptRun, spec *cmdSpec, cmd *Command) bool {
 	return true
 }
 
+// stop ends the script in progress, if any, whatever it did: the server is
+// shutting down (SHUTDOWN NOSAVE, or a signal).
+func (sc *scripting) stop() {
+	if run := sc.running.Load(); run != nil {
+		run.mu.Lock()
+		run.killed = true
+		run.cancel()
+		run.mu.Unlock()
+	}
+}
+
 // killScript is SCRIPT KILL (function false) and FUNCTION KILL.
 func (c *conn) killScript(run *scriptRun, function bool) {
 	if run == nil {

@@ -282,6 +282,7 @@ func (s *Server) Close() error {
 		c.nc.Close()
 	}
 	s.mu.Unlock()
+	s.lua.stop()
 	s.idle.halt()
 	s.wg.Wait()
 	return nil
