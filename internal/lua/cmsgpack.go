@@ -371,8 +371,23 @@ func (d *msgpackDecoder) mapping(n, depth int) (glua.LValue, msgpackError) {
 			continue
 		}
 		if k != glua.LNil {
-			t.RawSet(k, v)
+			setSparse(t, k, v)
 		}
 	}
 	return t, errMsgpackNone
+}
+
+// maxArrayGap bounds how far past a table's array part an integer key may
+// land and still go to the array part: gopher-lua fills the gap with nils,
+// so a 5-byte map key of 60 million would otherwise allocate a gigabyte.
+// Such keys go to the hash part (pairs sees them, t[k] does not).
+const maxArrayGap = 1 << 16
+
+// setSparse is RawSet for decoded keys.
+func setSparse(t *glua.LTable, k, v glua.LValue) {
+	if n, ok := k.(glua.LNumber); ok && float64(n) > float64(t.Len()+maxArrayGap) {
+		t.RawSetH(k, v)
+		return
+	}
+	t.RawSet(k, v)
 }

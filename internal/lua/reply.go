@@ -118,7 +118,7 @@ func replyToLua(L *glua.LState, p []byte, depth int) (glua.LValue, []byte, error
 			switch p[0] {
 			case '~':
 				if v != glua.LNil {
-					t.RawSet(v, glua.LTrue)
+					setSparse(t, v, glua.LTrue)
 				}
 			case '%':
 				var val glua.LValue
@@ -126,7 +126,7 @@ func replyToLua(L *glua.LState, p []byte, depth int) (glua.LValue, []byte, error
 					return nil, nil, err
 				}
 				if f, ok := v.(glua.LNumber); v != glua.LNil && !(ok && math.IsNaN(float64(f))) {
-					t.RawSet(v, val)
+					setSparse(t, v, val)
 				}
 			default:
 				t.RawSetInt(i, v)
