@@ -259,6 +259,12 @@ func (r replier) append(b []byte, v glua.LValue, depth int) []byte {
 		b = strconv.AppendInt(b, Integer(float64(v)), 10)
 		return append(b, '\r', '\n')
 	case glua.LBool:
+		if r.scriptResp3 && !resp3 {
+			if v {
+				return append(b, ":1\r\n"...)
+			}
+			return append(b, ":0\r\n"...)
+		}
 		if r.scriptResp3 {
 			if v {
 				return append(b, "#t\r\n"...)

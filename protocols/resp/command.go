@@ -137,7 +137,7 @@ func (c *conn) exec(cmd *Command) {
 	c.mu.Lock()
 	c.lastCmd = spec.name
 	c.mu.Unlock()
-	if run := c.s.lua.running.Load(); run != nil && c.busyCheck(run, spec, cmd) {
+	if (spec.flags&flagExclusive != 0 || c.s.lua.running.Load() != nil) && c.scriptGate(spec, cmd) {
 		return
 	}
 	if spec.name == "set" && plainSet(cmd) {

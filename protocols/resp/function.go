@@ -272,6 +272,7 @@ func (sc *scripting) registerFunction(L *glua.LState) int {
 }
 
 func (c *conn) fcallCommand(cmd *Command, readonly bool) {
+	defer c.s.lua.scriptDone(c)
 	args := cmd.Args
 	sc := c.lua()
 	f := sc.funcs[string(args[1])]
@@ -290,8 +291,7 @@ func (c *conn) fcallCommand(cmd *Command, readonly bool) {
 	L := sc.st.L
 	keys := luaArray(L, args[3:3+numKeys])
 	argv := luaArray(L, args[3+numKeys:])
-	run := &scriptRun{name: f.name, function: true, readonly: readonly || f.noWrites, cmdArgs: args}
-	c.runScript(sc, run, f.fn, keys, argv)
+	c.runScript(sc, f.name, true, readonly || f.noWrites, f.fn, keys, argv)
 }
 
 func (c *conn) functionCommand(cmd *Command) {

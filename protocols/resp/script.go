@@ -125,7 +125,6 @@ type scriptRun struct {
 	readonly bool
 	resp     int // protocol of redis.call replies (redis.setresp)
 	start    time.Time
-	cmdArgs  [][]byte
 
 	done   chan struct{} // closed when the script returns
 	busy   chan struct{} // closed when it runs past the time limit
@@ -404,6 +403,7 @@ func parseNumKeys(c *conn, args [][]byte) (int, bool) {
 }
 
 func (c *conn) evalCommand(cmd *Command, bySha, readonly bool) {
+	defer c.s.lua.scriptDone(c)
 	args := cmd.Args
 	numKeys, ok := parseNumKeys(c, args)
 	if !ok {
@@ -446,7 +446,7 @@ func (c *conn) evalCommand(cmd *Command, bySha, readonly bool) {
 	L := sc.st.L
 	sc.st.SetGlobal("KEYS", luaArray(L, keys))
 	sc.st.SetGlobal("ARGV", luaArray(L, argv))
-	c.runScript(sc, &scriptRun{name: sha, readonly: readonly || s.noWrites, cmdArgs: args}, s.fn)
+	c.runScript(sc, sha, false, readonly || s.noWrites, s.fn)
 	sc.st.SetGlobal("KEYS", glua.LNil)
 	sc.st.SetGlobal("ARGV", glua.LNil)
 }
@@ -533,18 +533,28 @@ func compileError(err error, name string) string {
 // when run.function) and writes the reply. It is the one place where a
 // script's effects begin and end: a grouping of its writes into one engine
 // batch (as EXEC does) starts and commits here.
-func (c *conn) runScript(sc *scripting, run *scriptRun, fn *glua.LFunction, fnArgs ...glua.LValue) {
+func (c *conn) runScript(sc *scripting, name string, function, readonly bool, fn *glua.LFunction, fnArgs ...glua.LValue) {
 	L := sc.st.L
-	run.c = c
+	run := sc.running.Load()
+	if run == nil || run.c != c {
+		// Not announced by scriptGate (a handler called directly).
+		run = &scriptRun{c: c, done: make(chan struct{}), busy: make(chan struct{})}
+		sc.running.Store(run)
+		defer sc.scriptDone(c)
+	}
+	run.name, run.function, run.readonly = name, function, readonly
 	run.resp = 2
 	run.start = time.Now()
-	run.done = make(chan struct{})
-	run.busy = make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
+	run.mu.Lock()
 	run.cancel = cancel
+	killed := run.killed
+	run.mu.Unlock()
+	if killed {
+		cancel()
+	}
 	L.SetContext(ctx)
 	sc.cur = run
-	sc.running.Store(run)
 	timer := time.AfterFunc(sc.timeLimit(c.s), func() { close(run.busy) })
 	handler := L.NewFunction(func(L *glua.LState) int {
 		for level := 1; ; level++ {
@@ -576,8 +586,6 @@ func (c *conn) runScript(sc *scripting, run *scriptRun, fn *glua.LFunction, fnAr
 	L.RemoveContext()
 	cancel()
 	sc.cur = nil
-	sc.running.Store(nil)
-	close(run.done)
 
 	if run.wrote {
 		c.dirty = true
@@ -620,11 +628,55 @@ func (run *scriptRun) errorText(err error) string {
 	return msg
 }
 
-// busyCheck is called by exec for every command while a script runs (one
-// atomic load otherwise). It waits until the script ends or runs past the
-// time limit; in the latter case the command is answered here: SCRIPT
-// KILL and FUNCTION KILL act on the script, anything else gets -BUSY. It
-// reports whether the command was answered.
+// isScriptCall reports whether spec runs a script (EVAL, FCALL and their
+// forms).
+func isScriptCall(spec *cmdSpec) bool {
+	switch spec.name {
+	case "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro":
+		return true
+	}
+	return false
+}
+
+// scriptGate is called by exec, before the work guard, for every command
+// while a script is announced and for exclusive commands (one atomic load
+// and a flag test otherwise). A command arriving while a script is
+// announced waits until it ends or runs past the time limit, and is then
+// answered here (busyCheck). A script command announces itself (running)
+// before it waits for the guard, so that the commands that arrive after it
+// never block on the guard behind it. It reports whether the command was
+// answered.
+func (c *conn) scriptGate(spec *cmdSpec, cmd *Command) bool {
+	sc := &c.s.lua
+	for {
+		if run := sc.running.Load(); run != nil {
+			if c.busyCheck(run, spec, cmd) {
+				return true
+			}
+			continue
+		}
+		if !isScriptCall(spec) {
+			return false
+		}
+		run := &scriptRun{c: c, done: make(chan struct{}), busy: make(chan struct{})}
+		if sc.running.CompareAndSwap(nil, run) {
+			return false
+		}
+	}
+}
+
+// scriptDone ends what scriptGate announced for c.
+func (sc *scripting) scriptDone(c *conn) {
+	if run := sc.running.Load(); run != nil && run.c == c {
+		sc.running.Store(nil)
+		close(run.done)
+	}
+}
+
+// busyCheck waits until the script run ends or runs past the time limit;
+// in the latter case the command is answered here: SCRIPT KILL and
+// FUNCTION KILL act on the script, anything else gets -BUSY. It reports
+// whether the command was answered.
 func (c *conn) busyCheck(run *scriptRun, spec *cmdSpec, cmd *Command) bool {
 	select {
 	case <-run.done:
@@ -660,7 +712,9 @@ func (sc *scripting) stop() {
 	if run := sc.running.Load(); run != nil {
 		run.mu.Lock()
 		run.killed = true
-		run.cancel()
+		if run.cancel != nil {
+			run.cancel()
+		}
 		run.mu.Unlock()
 	}
 }
@@ -682,7 +736,9 @@ func (c *conn) killScript(run *scriptRun, function bool) {
 		c.err(errBusyEval)
 	default:
 		run.killed = true
-		run.cancel()
+		if run.cancel != nil {
+			run.cancel()
+		}
 		c.wr.OK()
 	}
 }
