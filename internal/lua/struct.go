@@ -196,7 +196,6 @@ func structPack(L *glua.LState) int {
 					argError(L, arg-1, "pack", "string contains zeros")
 				}
 				b = append(b, 0)
-				size++
 			}
 		}
 	}

@@ -1,10 +1,12 @@
 package resp
 
 import (
+	"context"
 	"encoding/binary"
 	"hash/crc64"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/gpucache/gpucache/engine"
 	glua "github.com/yuin/gopher-lua"
@@ -41,6 +43,7 @@ const (
 	errBadName          = "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"
 	errDumpPayload      = "ERR DUMP payload version or checksum are wrong"
 	rdbOpcodeFunction2  = 245
+	functionLoadTimeout = 500 * time.Millisecond
 	rdbVersion          = 10
 )
 
@@ -57,12 +60,15 @@ func (sc *scripting) initFunctions(s *Server, fill func(*glua.LTable, bool)) {
 	sc.redisLoad = sc.st.Protect(load)
 	sc.fglobals.RawSetString("redis", sc.redisFull)
 	// The libraries stored before a restart.
-	sc.libsErr = s.eng.ScanPropagate([]byte(libKeyPrefix), func(name, code []byte) bool {
+	err := s.eng.ScanPropagate([]byte(libKeyPrefix), func(name, code []byte) bool {
 		if _, errText := sc.loadLibrary(string(code), true); errText != "" {
 			s.logf("lua: stored library %q does not load: %s", name[len(libKeyPrefix):], errText)
 		}
 		return true
 	})
+	if err != nil {
+		s.logf("lua: cannot read the stored function libraries: %v", err)
+	}
 }
 
 func validName(s string) bool {
@@ -126,13 +132,21 @@ func (sc *scripting) loadLibrary(code string, replace bool) (*luaLibrary, string
 	L := sc.st.L
 	sc.loading = lib
 	sc.fglobals.RawSetString("redis", sc.redisLoad)
+	// Library code gets half a second, as in Redis.
+	ctx, cancel := context.WithTimeout(context.Background(), functionLoadTimeout)
+	L.SetContext(ctx)
 	L.Push(fn)
 	err = L.PCall(0, 0, nil)
+	L.RemoveContext()
+	timedOut := ctx.Err() != nil
+	cancel()
 	sc.fglobals.RawSetString("redis", sc.redisFull)
 	sc.loading = nil
 	if err != nil {
 		msg := err.Error()
-		if ae, ok := err.(*glua.ApiError); ok {
+		if timedOut {
+			msg = "ERR FUNCTION LOAD timeout"
+		} else if ae, ok := err.(*glua.ApiError); ok {
 			if t, ok := ae.Object.(*glua.LTable); ok {
 				msg, _ = t.RawGetString("err").(glua.LString).String(), true
 			} else {

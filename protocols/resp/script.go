@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gpucache/gpucache/engine"
 	"github.com/gpucache/gpucache/internal/lua"
 	glua "github.com/yuin/gopher-lua"
 )
@@ -101,7 +100,6 @@ type scripting struct {
 	redisFull *glua.LTable // redis as functions see it when called
 	redisLoad *glua.LTable // redis as library code sees it while loading
 	loading   *luaLibrary  // the library FUNCTION LOAD is running
-	libsErr   error        // reading the stored libraries failed
 
 	// running is the script in progress, read by other clients' exec.
 	running atomic.Pointer[scriptRun]
@@ -844,12 +842,4 @@ func (c *conn) helpReply(name string, lines []string) {
 	}
 	c.wr.Simple("HELP")
 	c.wr.Simple("    Print this help.")
-}
-
-// errEngine words an engine error for a script command's reply.
-func errEngine(err error) string {
-	if err == engine.ErrNotFound {
-		return "ERR not found"
-	}
-	return errorText(err)
 }
