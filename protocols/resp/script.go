@@ -91,6 +91,7 @@ type scripting struct {
 	st      *lua.State
 	scripts map[string]*luaScript // sha1 -> compiled script
 	cur     *scriptRun            // the script running now
+	handler *glua.LFunction       // errorHandler
 
 	// Functions (function.go).
 	libs      map[string]*luaLibrary
@@ -554,27 +555,14 @@ func (c *conn) runScript(sc *scripting, name string, function, readonly bool, fn
 	L.SetContext(ctx)
 	sc.cur = run
 	timer := time.AfterFunc(sc.timeLimit(c.s), func() { close(run.busy) })
-	handler := L.NewFunction(func(L *glua.LState) int {
-		for level := 1; ; level++ {
-			dbg, ok := L.GetStack(level)
-			if !ok {
-				break
-			}
-			if _, err := L.GetInfo("Sl", dbg, glua.LNil); err != nil {
-				break
-			}
-			if dbg.What != "G" && dbg.Source != "" {
-				run.errSource, run.errLine = dbg.Source, dbg.CurrentLine
-				break
-			}
-		}
-		return 1
-	})
+	if sc.handler == nil {
+		sc.handler = L.NewFunction(sc.errorHandler)
+	}
 	L.Push(fn)
 	for _, a := range fnArgs {
 		L.Push(a)
 	}
-	err := L.PCall(len(fnArgs), 1, handler)
+	err := L.PCall(len(fnArgs), 1, sc.handler)
 	var result glua.LValue = glua.LNil
 	if err == nil {
 		result = L.Get(-1)
@@ -593,6 +581,26 @@ func (c *conn) runScript(sc *scripting, name string, function, readonly bool, fn
 		return
 	}
 	c.wr.Raw(lua.AppendReply(c.scratch[:0], result, c.proto == 3, run.resp == 3))
+}
+
+// errorHandler runs where a script's error was raised, before the stack
+// unwinds: it notes the script line it came from for the error reply.
+func (sc *scripting) errorHandler(L *glua.LState) int {
+	run := sc.cur
+	for level := 1; run != nil; level++ {
+		dbg, ok := L.GetStack(level)
+		if !ok {
+			break
+		}
+		if _, err := L.GetInfo("Sl", dbg, glua.LNil); err != nil {
+			break
+		}
+		if dbg.What != "G" && dbg.Source != "" {
+			run.errSource, run.errLine = dbg.Source, dbg.CurrentLine
+			break
+		}
+	}
+	return 1
 }
 
 // errorText is the error reply of a failed script, as Redis 7 words it:
