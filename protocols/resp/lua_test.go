@@ -6,18 +6,12 @@ import (
 	"time"
 )
 
-// setScriptTimeLimit fixes lua-time-limit for a test server.
-func setScriptTimeLimit(s *Server, d time.Duration) {
-	s.lua.limit.Store(int64(d))
-	s.lua.limitAt.Store(time.Now().Add(time.Hour).UnixNano())
-}
-
 // TestScriptBusyKill: a command sent while a script runs waits, answers
 // -BUSY once the script passes the time limit, SCRIPT KILL stops it, and
 // the server answers normally after.
 func TestScriptBusyKill(t *testing.T) {
 	s, addr := startServer(t, Config{})
-	setScriptTimeLimit(s, 50*time.Millisecond)
+	s.SetScriptTimeLimit(50 * time.Millisecond)
 	runner, runnerR := dial(t, addr)
 	other, otherR := dial(t, addr)
 

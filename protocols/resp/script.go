@@ -104,9 +104,8 @@ type scripting struct {
 
 	// running is the script in progress, read by other clients' exec.
 	running atomic.Pointer[scriptRun]
-	// limit caches lua-time-limit; limitAt is when it was read.
-	limit   atomic.Int64
-	limitAt atomic.Int64
+	// limit is lua-time-limit in nanoseconds (0: the default).
+	limit atomic.Int64
 }
 
 // luaScript is a compiled EVAL script.
@@ -188,34 +187,18 @@ func redisVersionNum() int {
 	return n
 }
 
-// timeLimit is lua-time-limit (busy-reply-threshold), re-read at most once
-// a second.
-func (sc *scripting) timeLimit(s *Server) time.Duration {
-	now := time.Now().UnixNano()
-	if now-sc.limitAt.Load() < int64(time.Second) {
-		return time.Duration(sc.limit.Load())
+// SetScriptTimeLimit sets lua-time-limit (busy-reply-threshold): how long
+// a script runs before other clients get -BUSY and SCRIPT KILL may stop it.
+func (s *Server) SetScriptTimeLimit(d time.Duration) {
+	s.lua.limit.Store(int64(max(d, time.Nanosecond)))
+}
+
+// timeLimit is lua-time-limit, 5 s unless set.
+func (sc *scripting) timeLimit() time.Duration {
+	if d := sc.limit.Load(); d > 0 {
+		return time.Duration(d)
 	}
-	// lua-time-limit and busy-reply-threshold are one setting under two
-	// names: the one changed from the default counts (the lower if both).
-	limit := defaultScriptTimeLimit
-	if s.cs != nil {
-		var set []time.Duration
-		for _, key := range []string{"lua-time-limit", "busy-reply-threshold"} {
-			if kv := s.cs.Get(key); len(kv) == 1 {
-				if ms, err := strconv.ParseInt(kv[0][1], 10, 64); err == nil && ms > 0 && time.Duration(ms)*time.Millisecond != defaultScriptTimeLimit {
-					set = append(set, time.Duration(ms)*time.Millisecond)
-				}
-			}
-		}
-		for i, d := range set {
-			if i == 0 || d < limit {
-				limit = d
-			}
-		}
-	}
-	sc.limit.Store(int64(limit))
-	sc.limitAt.Store(now)
-	return limit
+	return defaultScriptTimeLimit
 }
 
 func sha1hex(b []byte) string {
@@ -554,7 +537,7 @@ func (c *conn) runScript(sc *scripting, name string, function, readonly bool, fn
 	}
 	L.SetContext(ctx)
 	sc.cur = run
-	timer := time.AfterFunc(sc.timeLimit(c.s), func() { close(run.busy) })
+	timer := time.AfterFunc(sc.timeLimit(), func() { close(run.busy) })
 	if sc.handler == nil {
 		sc.handler = L.NewFunction(sc.errorHandler)
 	}
