@@ -322,6 +322,10 @@ func TestLuaBusyKill(t *testing.T) {
 	ctx := context.Background()
 	runner := newGoRedis(t, srv.Addr(), 2, "")
 	other := newGoRedis(t, srv.Addr(), 3, "")
+	// Redis 7's name for the setting, at run time.
+	if err := other.ConfigSet(ctx, "busy-reply-threshold", "150").Err(); err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
 	go func() { done <- runner.Eval(ctx, "local i = 0 while true do i = i + 1 end", nil).Err() }()
 	waitBusy(t, other, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.")

@@ -366,6 +366,52 @@ func (c *conn) functionCommand(cmd *Command) {
 		c.wr.OK()
 	case "list":
 		c.functionList(sc, args[2:])
+	case "listfunc":
+		// KVRocks: the functions (FUNCNAME: those starting with a prefix)
+		// and their libraries.
+		prefix := ""
+		if len(args) == 4 && strings.EqualFold(string(args[2]), "funcname") {
+			prefix = string(args[3])
+		} else if len(args) != 2 {
+			c.syntaxErr()
+			return
+		}
+		names := make([]string, 0, len(sc.funcs))
+		for name := range sc.funcs {
+			if strings.HasPrefix(name, prefix) {
+				names = append(names, name)
+			}
+		}
+		sort.Strings(names)
+		c.wr.Array(len(names))
+		for _, name := range names {
+			c.wr.Map(2)
+			c.wr.BulkString("function_name")
+			c.wr.BulkString(name)
+			c.wr.BulkString("from_library")
+			c.wr.BulkString(sc.funcs[name].lib.name)
+		}
+	case "listlib":
+		// KVRocks: one library's functions.
+		if len(args) != 3 {
+			c.err("ERR expect a library name")
+			return
+		}
+		lib := sc.libs[string(args[2])]
+		if lib == nil {
+			c.err("ERR The library is not found or not loaded from storage")
+			return
+		}
+		c.wr.Map(3)
+		c.wr.BulkString("library_name")
+		c.wr.BulkString(lib.name)
+		c.wr.BulkString("engine")
+		c.wr.BulkString("lua")
+		c.wr.Simple("functions")
+		c.wr.Array(len(lib.funcs))
+		for _, f := range lib.funcs {
+			c.wr.BulkString(f.name)
+		}
 	case "stats":
 		if len(args) != 2 {
 			wrongArgs()
