@@ -519,10 +519,12 @@ func (c *conn) runScript(sc *scripting, name string, function, readonly bool, fn
 	L := sc.st.L
 	run := sc.running.Load()
 	if run == nil || run.c != c {
-		// Not announced by scriptGate (a handler called directly).
+		// Not announced by scriptGate: run by a handler directly (EXEC's
+		// queue). It is announced now unless another client's script is,
+		// waiting for the guard this one holds; the caller's scriptDone
+		// ends it.
 		run = &scriptRun{c: c, done: make(chan struct{}), busy: make(chan struct{})}
-		sc.running.Store(run)
-		defer sc.scriptDone(c)
+		sc.running.CompareAndSwap(nil, run)
 	}
 	run.name, run.function, run.readonly = name, function, readonly
 	run.resp = 2
@@ -647,6 +649,12 @@ func (c *conn) scriptGate(spec *cmdSpec, cmd *Command) bool {
 		if !isScriptCall(spec) {
 			return false
 		}
+		// What exec does before the guard is done here, before the
+		// announcement: from it to the handler nothing may return early,
+		// or the announcement would never end.
+		if !c.drainLarge() || !c.commitRun() {
+			return true
+		}
 		run := &scriptRun{c: c, done: make(chan struct{}), busy: make(chan struct{})}
 		if sc.running.CompareAndSwap(nil, run) {
 			return false
@@ -654,10 +662,9 @@ func (c *conn) scriptGate(spec *cmdSpec, cmd *Command) bool {
 	}
 }
 
-// scriptDone ends what scriptGate announced for c.
+// scriptDone ends what scriptGate (or runScript) announced for c.
 func (sc *scripting) scriptDone(c *conn) {
-	if run := sc.running.Load(); run != nil && run.c == c {
-		sc.running.Store(nil)
+	if run := sc.running.Load(); run != nil && run.c == c && sc.running.CompareAndSwap(run, nil) {
 		close(run.done)
 	}
 }
