@@ -66,3 +66,22 @@ func TestScriptGlobalsIsolated(t *testing.T) {
 	sendReq(t, nc, "EVAL", "return {type(rawget(_G, 'x')), type(string.x), type(redis.call), type(KEYS)}", "0")
 	wantReply(t, r, "*4\r\n$3\r\nnil\r\n$3\r\nnil\r\n$8\r\nfunction\r\n$5\r\ntable\r\n")
 }
+
+// BenchmarkEvalsha: EVALSHA of a one-GET script through the request path.
+func BenchmarkEvalsha(b *testing.B) {
+	eng := openEngine(b)
+	s := NewServer(eng, Config{})
+	defer s.Close()
+	sc := newSyncConn(s)
+	sc.run(encode("SET", "k", "v"))
+	sha := strings.TrimSpace(strings.Split(string(sc.run(encode("SCRIPT", "LOAD", "return redis.call('get', KEYS[1])"))), "\r\n")[1])
+	req := encode("EVALSHA", sha, "1", "k")
+	if got := string(sc.run(req)); got != "$1\r\nv\r\n" {
+		b.Fatalf("EVALSHA answered %q", got)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		sc.run(req)
+	}
+}
