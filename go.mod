@@ -12,6 +12,7 @@ require (
 	github.com/minio/minio-go/v7 v7.0.95
 	github.com/prometheus/client_golang v1.23.0
 	github.com/redis/go-redis/v9 v9.17.0
+	github.com/yuin/gopher-lua v1.1.1
 	golang.org/x/net v0.41.0
 	golang.org/x/sys v0.35.0
 )

@@ -45,6 +45,8 @@ var keyDefs = []keyDef{
 	{name: "redis-cursor-compatible", def: "yes", check: checkCursorCompatible},
 	{name: "cluster-enabled", def: "no", check: checkOnly("no", "cluster mode is not supported: this server runs standalone only (no CLUSTER commands)"), doc: "refused: cluster mode is not supported"},
 	{name: "db-name", def: "change.me.db"},
+	{name: "lua-time-limit", def: "5000", mutable: true, check: checkInt(0, 1<<31-1), doc: "milliseconds a script runs before other clients get -BUSY and SCRIPT KILL may stop it"},
+	{name: "busy-reply-threshold", def: "5000", mutable: true, check: checkInt(0, 1<<31-1), doc: "Redis 7's name for lua-time-limit"},
 	{name: "slowlog-log-slower-than", def: "200000", mutable: true, check: checkInt(-1, 1<<31-1), doc: "log commands slower than this many microseconds for SLOWLOG GET (-1: off, 0: every command)"},
 	{name: "slowlog-max-len", def: "128", mutable: true, check: checkInt(0, 1<<31), doc: "entries SLOWLOG keeps"},
 	{name: "profiling-sample-ratio", def: "0", mutable: true, check: checkInt(0, 100), doc: "percent of the profiling-sample-commands recorded for PERFLOG (0: off)"},

@@ -34,6 +34,22 @@ func applyRuntime(cfg *Config, rs *resp.Server, lg *leveledLog) {
 		return err
 	})
 
+	// lua-time-limit and busy-reply-threshold name one setting (Redis 7
+	// renamed it): either one set applies.
+	setScriptLimit := func(v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err == nil {
+			rs.SetScriptTimeLimit(time.Duration(n) * time.Millisecond)
+		}
+		return err
+	}
+	rs.SetScriptTimeLimit(time.Duration(cfg.Int("lua-time-limit")) * time.Millisecond)
+	if n := cfg.Int("busy-reply-threshold"); n != 5000 {
+		rs.SetScriptTimeLimit(time.Duration(n) * time.Millisecond)
+	}
+	cfg.OnSet("lua-time-limit", setScriptLimit)
+	cfg.OnSet("busy-reply-threshold", setScriptLimit)
+
 	rs.SetQueryBufferLimit(cfg.Bytes("query-buffer-limit"))
 	cfg.OnSet("query-buffer-limit", func(v string) error {
 		n, err := ParseBytes(v)

@@ -49,7 +49,7 @@ type commandTable struct {
 
 func newCommandTable() *commandTable {
 	t := &commandTable{m: make(map[string]*cmdSpec)}
-	for _, family := range [][]*cmdSpec{connectionCommands(), serverCommands(), stringCommands(), keyCommands(), hashCommands(), setCommands(), objectCommands(), zsetCommands(), listCommands(), blockingCommands(), blobCommands(), dumpCommands(), sortCommands(), kvrocksCommands(), bitmapCommands(), hllCommands(), geoCommands(), bloomCommands(), sintCommands(), streamCommands(), pubsubCommands()} {
+	for _, family := range [][]*cmdSpec{connectionCommands(), serverCommands(), stringCommands(), keyCommands(), hashCommands(), setCommands(), objectCommands(), zsetCommands(), listCommands(), blockingCommands(), blobCommands(), dumpCommands(), sortCommands(), kvrocksCommands(), bitmapCommands(), hllCommands(), geoCommands(), bloomCommands(), sintCommands(), streamCommands(), pubsubCommands(), scriptCommands()} {
 		for _, s := range family {
 			t.m[s.name] = s
 			t.list = append(t.list, s)
@@ -154,6 +154,9 @@ func (c *conn) exec(cmd *Command) {
 	c.mu.Lock()
 	c.lastCmd = spec.name
 	c.mu.Unlock()
+	if (spec.flags&flagExclusive != 0 || c.s.lua.running.Load() != nil) && c.scriptGate(spec, cmd) {
+		return
+	}
 	if spec.name == "set" && plainSet(cmd) {
 		if !c.drainLarge() {
 			return

@@ -118,6 +118,7 @@ type Server struct {
 	work     workGuard     // EXEC and scripts run alone (exclusive.go)
 	ops      opsState      // BGSAVE, COMPACT, rename-command (cmd_server.go)
 	pubsub   pubsubHub     // channels, patterns, monitors (pubsub.go)
+	lua      scripting     // EVAL, FUNCTION and FCALL (script.go)
 }
 
 // serverStats are totals of closed connections plus server-wide counters;
@@ -284,6 +285,7 @@ func (s *Server) Close() error {
 		c.nc.Close()
 	}
 	s.mu.Unlock()
+	s.lua.stop()
 	s.idle.halt()
 	s.ops.halt()
 	s.wg.Wait()
