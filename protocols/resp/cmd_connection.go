@@ -157,6 +157,7 @@ func (c *conn) cmdTime(cmd *Command) {
 
 // RESET returns the connection to its initial state.
 func (c *conn) cmdReset(cmd *Command) {
+	c.closeTx()
 	c.setProto(2)
 	c.mu.Lock()
 	c.name = ""
@@ -365,12 +366,18 @@ func (c *conn) describe(b []byte) []byte {
 	b = strconv.AppendInt(b, int64(now.Sub(c.created)/time.Second), 10)
 	b = append(b, " idle="...)
 	b = strconv.AppendInt(b, int64(idle/time.Second), 10)
-	if c.s.blocked.isBlocked(c.id) {
+	queued := c.queued()
+	switch {
+	case c.s.blocked.isBlocked(c.id):
 		b = append(b, " flags=b namespace="...)
-	} else {
+	case queued >= 0:
+		b = append(b, " flags=x namespace="...)
+	default:
 		b = append(b, " flags=N namespace="...)
 	}
 	b = append(b, ns...)
+	b = append(b, " multi="...)
+	b = strconv.AppendInt(b, queued, 10)
 	b = append(b, " qbuf="...)
 	b = strconv.AppendInt(b, c.inPending.Load(), 10)
 	b = append(b, " obuf="...)
