@@ -74,8 +74,8 @@ type conn struct {
 	failed     bool // a write failed after its reply was queued: send nothing more
 	run        setRun
 	large      largeSets
-	tx         *txState     // MULTI and WATCH (multi.go); nil until used
-	multiN     atomic.Int64 // 0 outside MULTI, else 1 + commands queued (CLIENT LIST)
+	tx         *txState          // MULTI and WATCH (multi.go); nil until used
+	multiN     atomic.Int64      // 0 outside MULTI, else 1 + commands queued (CLIENT LIST)
 	fast       *fastpath.Session // BLOB.HELLO's session (cmd_blob.go)
 
 	scratch []byte   // reused by replies built in two passes
