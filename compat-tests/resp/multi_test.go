@@ -260,8 +260,8 @@ func multiWatchS3(t *testing.T, srv *internal.Server) {
 func multiRedisCLI(t *testing.T, srv *internal.Server) {
 	cli := internal.RequireTool(t, "redis-cli")
 	host, port, _ := strings.Cut(srv.Addr(), ":")
-	in := "DEL cli\nMULTI\nSET cli 1\nINCR cli\nLPUSH cli x\nGET cli\nEXEC\nEXEC\nDISCARD\n"
-	want := "0\nOK\nQUEUED\nQUEUED\nQUEUED\nQUEUED\nOK\n2\nWRONGTYPE Operation against a key holding the wrong kind of value\n\n2\n" +
+	in := "SET cli 0\nMULTI\nSET cli 1\nINCR cli\nLPUSH cli x\nGET cli\nEXEC\nEXEC\nDISCARD\n"
+	want := "OK\nOK\nQUEUED\nQUEUED\nQUEUED\nQUEUED\nOK\n2\nWRONGTYPE Operation against a key holding the wrong kind of value\n\n2\n" +
 		"ERR EXEC without MULTI\n\nERR DISCARD without MULTI\n\n"
 	for _, proto := range []string{"-2", "-3"} {
 		cmd := exec.Command(cli, "-h", host, "-p", port, proto)
