@@ -72,6 +72,7 @@ type store struct {
 	noSpaceErrors          atomic.Int64
 	free                   freeSpace  // the devices' free space, for Stats
 	watches                watchTable // WATCH (watch.go)
+	groupMu                sync.Mutex // one Group at a time (group.go)
 }
 
 // Open opens (creating if needed) the engine rooted at opts.Dir, recovering

@@ -39,11 +39,18 @@ import (
 // the error. After a crash before the commit none of the group's writes
 // exist.
 //
-// g is valid only inside fn and only on fn's goroutine. Calls on g must
-// not run while another goroutine uses g. A Group inside a group joins
-// it. Paths that do not join: background work (expiry sweeps, blob
-// compaction and cache-mode eviction), which runs on the engine, waits for
-// the group's key locks, and eviction skips the keys a group holds.
+// g is valid only inside fn and only on fn's goroutine. A Group inside a
+// group joins it. Groups run one at a time.
+//
+// A group takes key locks in the order its calls come, not in index
+// order as multi-key calls do, so nothing may hold one key lock while
+// waiting for another alongside a group: callers run groups where no
+// multi-key write (PutMany, Txn, Rename, Copy, PutManyIfAbsent) runs
+// beside them. The RESP front end runs EXEC and scripts under its
+// exclusive work guard; the S3 front end and the engine's background work
+// (expiry sweeps, blob compaction) lock one key at a time and just wait
+// for the group. Cache-mode eviction, which may run on the group's own
+// goroutine when a large value needs room, skips the keys a group holds.
 func (e *Engine) Group(fn func(g *Engine) error) error {
 	if e.grp != nil {
 		return fn(e)
@@ -51,6 +58,8 @@ func (e *Engine) Group(fn func(g *Engine) error) error {
 	if e.closed.Load() {
 		return ErrClosed
 	}
+	e.groupMu.Lock()
+	defer e.groupMu.Unlock()
 	grp := &group{b: e.db.NewIndexedBatch(), held: make(map[*stripe]struct{})}
 	g := &Engine{store: e.store, grp: grp}
 	err := fn(g)

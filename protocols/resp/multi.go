@@ -219,9 +219,7 @@ func (c *conn) cmdExec(cmd *Command) {
 		c.s.logf("resp: client id=%d addr=%s: EXEC failed to commit, dropping its replies: %v", c.id, c.addr, err)
 		c.failed = true
 		c.nc.Close()
-		return
 	}
-	c.dirty = true
 }
 
 // queued is what CLIENT LIST shows as multi=: the number of queued
