@@ -62,6 +62,15 @@ func (e *Engine) Group(fn func(g *Engine) error) error {
 	defer e.groupMu.Unlock()
 	grp := &group{b: e.db.NewIndexedBatch(), held: make(map[*stripe]struct{})}
 	g := &Engine{store: e.store, grp: grp}
+	defer func() {
+		g.grp = nil // a handle kept past fn now works on the engine
+		for _, st := range grp.order {
+			st.grouped.Store(false)
+			st.gen++
+			st.mu.Unlock()
+		}
+		grp.b.Close()
+	}()
 	err := fn(g)
 	if err == nil && !grp.b.Empty() {
 		err = grp.b.Commit(pebble.NoSync)
@@ -73,13 +82,6 @@ func (e *Engine) Group(fn func(g *Engine) error) error {
 	} else {
 		grp.undo(e)
 	}
-	g.grp = nil // a handle kept past fn now works on the engine
-	for _, st := range grp.order {
-		st.grouped.Store(false)
-		st.gen++
-		st.mu.Unlock()
-	}
-	grp.b.Close()
 	return err
 }
 
