@@ -79,7 +79,7 @@ func (c *composer) add(src Source) error {
 	defer putKeyBuf(kb)
 	mk := kb.meta(src.KS, src.Key)
 	st := c.e.locks.of(mk)
-	st.mu.Lock()
+	c.e.lock(st)
 	var m Meta
 	exists, err := c.e.loadMeta(mk, &m, true)
 	if err == nil && exists && m.extents != nil {
@@ -94,7 +94,7 @@ func (c *composer) add(src Source) error {
 			}
 		}
 	}
-	st.mu.Unlock()
+	c.e.unlock(st)
 	if err != nil {
 		return err
 	}

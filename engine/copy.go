@@ -35,7 +35,7 @@ func (e *Engine) Copy(ks string, src, dst []byte, replace bool) (bool, error) {
 		if err := t.Replace(1, sm.Type); err != nil {
 			return err
 		}
-		it, err := newSubIter(e.db, sm.Version, nil, nil)
+		it, err := newSubIter(t.reader(), sm.Version, nil, nil)
 		if err != nil {
 			return err
 		}

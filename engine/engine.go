@@ -26,7 +26,16 @@ const (
 
 // Engine is the keyspace store shared by every protocol front end. All
 // methods are safe for concurrent use.
+//
+// An Engine is a handle on the store: Group hands its function another
+// handle on the same store whose writes join one batch (group.go).
 type Engine struct {
+	*store
+	grp *group // nil: every call commits on its own
+}
+
+// store is the engine's state, shared by its handles.
+type store struct {
 	opts  Options
 	db    *pebble.DB
 	arena *arena
@@ -62,7 +71,9 @@ type Engine struct {
 	recoveryDropped        int64
 	relocatedFromDRAM      atomic.Int64 // compaction moves written from the DRAM tier
 	noSpaceErrors          atomic.Int64
-	free                   freeSpace // the devices' free space, for Stats
+	free                   freeSpace  // the devices' free space, for Stats
+	watches                watchTable // WATCH (watch.go)
+	groupMu                sync.Mutex // one Group at a time (group.go)
 }
 
 // Open opens (creating if needed) the engine rooted at opts.Dir, recovering
@@ -122,7 +133,7 @@ func Open(opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{opts: opts, vol: vol, locks: newLockTable(), counts: make(map[string]*atomic.Int64), stop: make(chan struct{})}
+	e := &Engine{store: &store{opts: opts, vol: vol, locks: newLockTable(), counts: make(map[string]*atomic.Int64), stop: make(chan struct{})}}
 	e.reclaim.wake = make(chan struct{}, 1)
 	if e.arena, err = newArena(opts.DRAMCacheSize, opts.SendByReference); err != nil {
 		vol.Close()

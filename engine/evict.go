@@ -22,6 +22,11 @@ func (e *Engine) evictSegment(id uint64) {
 			continue
 		}
 		st := e.locks.of(mk)
+		if st.grouped.Load() {
+			// A group holds it (maybe on this goroutine, writing the
+			// blob that needs the room): it stays.
+			continue
+		}
 		st.mu.Lock()
 		var m Meta
 		exists, err := e.loadMeta(mk, &m, false)

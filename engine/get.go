@@ -62,13 +62,13 @@ func (e *Engine) get(ks string, key []byte, resident bool) (*Value, error) {
 	// lock: otherwise an overwrite, eviction or compaction could drop the
 	// last reference and remove a segment between the two.
 	st := e.locks.of(mk)
-	st.mu.Lock()
+	e.lock(st)
 	gen := st.gen
 	found, err := e.readMetaLocked(mk, v)
 	if err == nil && found && !v.meta.Inline() {
 		e.blobs.pin(v.meta.extents)
 	}
-	st.mu.Unlock()
+	e.unlock(st)
 	if err != nil || !found {
 		v.Release()
 		if err == nil {
@@ -101,6 +101,10 @@ func (e *Engine) get(ks string, key []byte, resident bool) (*Value, error) {
 		return nil, err
 	}
 	v.buf = buf
+	if e.grp != nil {
+		// NB: the value may be the group's, not yet committed.
+		return v, nil
+	}
 	st.mu.Lock()
 	if st.gen == gen {
 		e.cache.put(mk, buf, &v.meta)
@@ -132,7 +136,7 @@ func (e *Engine) readMetaLocked(mk []byte, v *Value) (bool, error) {
 // readMetaStore reads the record from the metadata store into v and admits
 // a small value to the small-value tier. The caller holds the key's lock.
 func (e *Engine) readMetaStore(mk []byte, v *Value) (bool, error) {
-	val, closer, err := e.db.Get(mk)
+	val, closer, err := e.metaGet(mk)
 	if err == pebble.ErrNotFound {
 		return false, nil
 	}
@@ -152,7 +156,7 @@ func (e *Engine) readMetaStore(mk []byte, v *Value) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if v.meta.extents == nil {
+	if v.meta.extents == nil && e.grp == nil {
 		e.small.put(mk, &v.meta, v.inline)
 	}
 	return true, nil
@@ -208,7 +212,7 @@ func (e *Engine) Stat(ks string, key []byte) (Meta, error) {
 		}
 		return m, nil
 	}
-	val, closer, err := e.db.Get(mk)
+	val, closer, err := e.metaGet(mk)
 	if err == pebble.ErrNotFound {
 		return m, ErrNotFound
 	}

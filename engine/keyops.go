@@ -1,9 +1,5 @@
 package engine
 
-import (
-	"github.com/cockroachdb/pebble/v2"
-)
-
 // Delete removes the keys and returns how many existed.
 func (e *Engine) Delete(ks string, keys [][]byte) (int, error) {
 	if e.closed.Load() {
@@ -16,7 +12,7 @@ func (e *Engine) Delete(ks string, keys [][]byte) (int, error) {
 	for _, key := range keys {
 		mk := kb.meta(ks, key)
 		st := e.locks.of(mk)
-		st.mu.Lock()
+		e.lock(st)
 		exists, err := e.loadMeta(mk, &m, false)
 		if err == nil && exists {
 			err = e.deleteLocked(kb, ks, key, mk, &m)
@@ -25,7 +21,7 @@ func (e *Engine) Delete(ks string, keys [][]byte) (int, error) {
 				n++
 			}
 		}
-		st.mu.Unlock()
+		e.unlock(st)
 		if err != nil {
 			return n, err
 		}
@@ -43,26 +39,26 @@ func (e *Engine) deleteLocked(kb *keyBuf, ks string, key, mk []byte, m *Meta) er
 		_ = b.Delete(appendExpireKey(kb.exp[:0], m.ExpireAt, ks, key), nil)
 	}
 	compact := e.dropSubkeys(b, m)
-	if err := b.Commit(pebble.NoSync); err != nil {
+	if err := e.commit(b); err != nil {
 		return err
 	}
 	if compact {
-		e.queueReclaim(m.Version)
+		e.reclaimLater(m.Version)
 	}
 	e.forget(ks, mk, m)
 	if m.Type.collection() {
-		e.small.putAbsent(mk)
+		e.cacheSmall(mk, nil, nil)
 	}
 	return nil
 }
 
 // forget updates the in-memory state after a key's record is gone.
 func (e *Engine) forget(ks string, mk []byte, m *Meta) {
-	e.counter(ks).Add(-1)
+	e.count(ks, -1)
 	e.small.drop(mk)
 	if m.extents != nil {
 		e.cache.drop(mk)
-		e.blobs.dropRef(mk, m.extents)
+		e.dropRef(mk, m.extents)
 	}
 }
 
@@ -83,11 +79,11 @@ func (e *Engine) removeExpiredLocked(mk []byte, m *Meta) {
 // expireKey deletes the key if it is (still) expired. It takes the lock.
 func (e *Engine) expireKey(mk []byte) {
 	st := e.locks.of(mk)
-	st.mu.Lock()
+	e.lock(st)
 	var m Meta
 	// loadMeta removes it when expired.
 	_, _ = e.loadMeta(mk, &m, false)
-	st.mu.Unlock()
+	e.unlock(st)
 }
 
 // Exists counts how many of the keys exist (a key named twice counts twice).
@@ -165,9 +161,14 @@ func (e *Engine) rewriteMetaLocked(kb *keyBuf, ks string, key, mk []byte, m *Met
 	_ = b.Set(mk, appendRecord(kb.rec[:0], m), nil)
 	oldMeta := Meta{ExpireAt: old}
 	e.indexExpiry(b, kb, ks, key, &oldMeta, true, at)
-	if err := b.Commit(pebble.NoSync); err != nil {
+	if err := e.commit(b); err != nil {
 		m.ExpireAt = old
 		return err
+	}
+	if e.grp != nil {
+		e.cache.drop(mk)
+		e.small.drop(mk)
+		return nil
 	}
 	e.cache.setExpire(mk, at)
 	e.small.setExpire(mk, at)
@@ -182,13 +183,13 @@ func (e *Engine) Rename(ks string, src, dst []byte, nx bool) (bool, error) {
 	}
 	var kbs, kbd keyBuf
 	ms, md := kbs.meta(ks, src), kbd.meta(ks, dst)
-	s1, s2 := e.locks.lockPair(ms, md)
+	s1, s2 := e.lockPair(ms, md)
 	defer func() {
 		s1.gen++
-		s1.mu.Unlock()
+		e.unlock(s1)
 		if s2 != nil {
 			s2.gen++
-			s2.mu.Unlock()
+			e.unlock(s2)
 		}
 	}()
 	var m, old Meta
@@ -231,22 +232,22 @@ func (e *Engine) Rename(ks string, src, dst []byte, nx bool) (bool, error) {
 	// A collection's sub-keys are named by its version, which moves with
 	// the record: only the replaced destination's go.
 	compact := dstExists && e.dropSubkeys(b, &old)
-	if err := b.Commit(pebble.NoSync); err != nil {
+	if err := e.commit(b); err != nil {
 		return false, err
 	}
 	if compact {
-		e.queueReclaim(old.Version)
+		e.reclaimLater(old.Version)
 	}
 	if dstExists {
 		e.forget(ks, md, &old)
 	}
 	e.forget(ks, ms, &m)
 	e.small.drop(md) // the destination may be remembered as absent
-	e.counter(ks).Add(1)
+	e.count(ks, 1)
 	if m.extents != nil {
-		e.blobs.addRef(string(md), m.extents)
+		e.addRef(md, m.extents)
 		if resident != nil {
-			e.cache.put(md, resident, &m)
+			e.cacheValue(md, resident, &m)
 		}
 	}
 	return true, nil

@@ -3,6 +3,7 @@ package engine
 import (
 	"hash/maphash"
 	"sync"
+	"sync/atomic"
 )
 
 const lockStripes = 1024
@@ -11,9 +12,10 @@ const lockStripes = 1024
 // writes, so a reader that loaded a value without the lock can tell whether
 // it may still admit it to the DRAM tier.
 type stripe struct {
-	mu  sync.Mutex
-	gen uint64
-	_   [48]byte // keep stripes on separate cache lines
+	mu      sync.Mutex
+	gen     uint64
+	grouped atomic.Bool // held by a group until it ends (group.go)
+	_       [44]byte    // keep stripes on separate cache lines
 }
 
 type lockTable struct {
@@ -47,6 +49,7 @@ func (t *lockTable) lockPair(a, b []byte) (*stripe, *stripe) {
 // heldKey is one key held for a read-modify-write: its metadata key, its
 // lock stripe (locked) and its metadata as loaded under the lock.
 type heldKey struct {
+	e      *Engine
 	kb     *keyBuf
 	mk     []byte
 	st     *stripe
@@ -64,7 +67,8 @@ func (e *Engine) holdKey(hk *heldKey, ks string, key []byte, withValue bool) err
 	hk.kb = getKeyBuf()
 	hk.mk = hk.kb.meta(ks, key)
 	hk.st = e.locks.of(hk.mk)
-	hk.st.mu.Lock()
+	e.lock(hk.st)
+	hk.e = e
 	var err error
 	if hk.exists, err = e.loadMeta(hk.mk, &hk.m, withValue); err != nil {
 		hk.release()
@@ -75,6 +79,6 @@ func (e *Engine) holdKey(hk *heldKey, ks string, key []byte, withValue bool) err
 
 // release unlocks the key and returns its buffers.
 func (hk *heldKey) release() {
-	hk.st.mu.Unlock()
+	hk.e.unlock(hk.st)
 	putKeyBuf(hk.kb)
 }

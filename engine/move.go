@@ -1,7 +1,5 @@
 package engine
 
-import "github.com/cockroachdb/pebble/v2"
-
 // Move moves key, with its value and expiry, from keyspace src to
 // keyspace dst (KVRocks's MOVEX: namespaces play the part of Redis's
 // databases). It reports false, moving nothing, when the key does not
@@ -22,13 +20,13 @@ func (e *Engine) Move(src, dst string, key []byte) (bool, error) {
 	}
 	var kbs, kbd keyBuf
 	ms, md := kbs.meta(src, key), kbd.meta(dst, key)
-	s1, s2 := e.locks.lockPair(ms, md)
+	s1, s2 := e.lockPair(ms, md)
 	defer func() {
 		s1.gen++
-		s1.mu.Unlock()
+		e.unlock(s1)
 		if s2 != nil {
 			s2.gen++
-			s2.mu.Unlock()
+			e.unlock(s2)
 		}
 	}()
 	var m, old Meta
@@ -56,16 +54,17 @@ func (e *Engine) Move(src, dst string, key []byte) (bool, error) {
 		_ = b.Delete(appendExpireKey(kbs.exp[:0], m.ExpireAt, src, key), nil)
 		_ = b.Set(appendExpireKey(kbd.exp[:0], m.ExpireAt, dst, key), nil, nil)
 	}
-	if err := b.Commit(pebble.NoSync); err != nil {
+	// NB: e.commit, so a MOVEX in EXEC joins its group and WATCH sees it.
+	if err := e.commit(b); err != nil {
 		return false, err
 	}
 	e.forget(src, ms, &m)
 	e.small.drop(md) // the destination may be remembered as absent
-	e.counter(dst).Add(1)
+	e.count(dst, 1)
 	if m.extents != nil {
-		e.blobs.addRef(string(md), m.extents)
+		e.addRef(md, m.extents)
 		if resident != nil {
-			e.cache.put(md, resident, &m)
+			e.cacheValue(md, resident, &m)
 		}
 	}
 	return true, nil

@@ -89,8 +89,8 @@ func (e *Engine) put(ks string, key, inline []byte, ext []Extent, buf *Buffer, o
 	defer putKeyBuf(kb)
 	mk := kb.meta(ks, key)
 	st := e.locks.of(mk)
-	st.mu.Lock()
-	defer st.mu.Unlock()
+	e.lock(st)
+	defer e.unlock(st)
 	return e.putLocked(st, kb, ks, key, mk, inline, ext, buf, opts)
 }
 
@@ -155,7 +155,7 @@ func (e *Engine) putLocked(st *stripe, kb *keyBuf, ks string, key, mk, inline []
 	_ = b.Set(mk, rec, nil)
 	e.indexExpiry(b, kb, ks, key, &old, exists, m.ExpireAt)
 	compact := exists && e.dropSubkeys(b, &old)
-	if err := b.Commit(pebble.NoSync); err != nil {
+	if err := e.commit(b); err != nil {
 		if res.Old != nil {
 			res.Old.Release()
 			res.Old = nil
@@ -164,25 +164,25 @@ func (e *Engine) putLocked(st *stripe, kb *keyBuf, ks string, key, mk, inline []
 		return res, err
 	}
 	if compact {
-		e.queueReclaim(old.Version)
+		e.reclaimLater(old.Version)
 	}
 	st.gen++
 	if !exists {
-		e.counter(ks).Add(1)
+		e.count(ks, 1)
 	}
 	if ext != nil {
-		e.blobs.addRef(string(mk), ext)
+		e.addRef(mk, ext)
 	}
 	if exists && old.extents != nil {
-		e.blobs.dropRef(mk, old.extents)
+		e.dropRef(mk, old.extents)
 	}
 	if buf != nil {
-		e.cache.put(mk, buf, &m)
+		e.cacheValue(mk, buf, &m)
 	} else if exists && old.extents != nil {
 		e.cache.drop(mk)
 	}
 	if ext == nil {
-		e.small.put(mk, &m, inline)
+		e.cacheSmall(mk, &m, inline)
 	} else {
 		// NB: also forgets a known-absent entry (smallCache.putAbsent).
 		e.small.drop(mk)
@@ -230,7 +230,7 @@ func (e *Engine) loadMeta(mk []byte, m *Meta, withValue bool) (bool, error) {
 		}
 		return true, nil
 	}
-	val, closer, err := e.db.Get(mk)
+	val, closer, err := e.metaGet(mk)
 	if err == pebble.ErrNotFound {
 		return false, nil
 	}

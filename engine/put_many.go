@@ -4,8 +4,6 @@ import (
 	"hash/maphash"
 	"slices"
 	"time"
-
-	"github.com/cockroachdb/pebble/v2"
 )
 
 // PutMany stores small values under several keys of one keyspace as one
@@ -30,13 +28,13 @@ func (e *Engine) PutMany(ks string, keys, vals [][]byte) error {
 	defer pm.release()
 	pm.build(e, ks, keys)
 	for _, i := range pm.stripes {
-		e.locks.stripes[i].mu.Lock()
+		e.lock(&e.locks.stripes[i])
 	}
 	defer func() {
 		for _, i := range pm.stripes {
 			st := &e.locks.stripes[i]
 			st.gen++
-			st.mu.Unlock()
+			e.unlock(st)
 		}
 	}()
 
@@ -63,23 +61,23 @@ func (e *Engine) PutMany(ks string, keys, vals [][]byte) error {
 		e.indexExpiry(b, kb, ks, keys[i], &it.old, exists, 0)
 		it.compact = exists && e.dropSubkeys(b, &it.old)
 	}
-	if err := b.Commit(pebble.NoSync); err != nil {
+	if err := e.commit(b); err != nil {
 		return err
 	}
 	for j := range pm.order {
 		if it := &pm.items[j]; it.compact {
-			e.queueReclaim(it.old.Version)
+			e.reclaimLater(it.old.Version)
 		}
 	}
 	for j, i := range pm.order {
 		it := &pm.items[j]
 		if !it.existed {
-			e.counter(ks).Add(1)
+			e.count(ks, 1)
 		} else if it.old.extents != nil {
-			e.blobs.dropRef(it.mk, it.old.extents)
+			e.dropRef(it.mk, it.old.extents)
 			e.cache.drop(it.mk)
 		}
-		e.small.put(it.mk, &it.meta, vals[i])
+		e.cacheSmall(it.mk, &it.meta, vals[i])
 	}
 	return nil
 }

@@ -2,8 +2,6 @@ package engine
 
 import (
 	"time"
-
-	"github.com/cockroachdb/pebble/v2"
 )
 
 // PutManyIfAbsent stores values under several keys of one keyspace only if
@@ -96,7 +94,7 @@ func (e *Engine) PutManyIfAbsent(ks string, keys, vals [][]byte, bufs []*Buffer)
 	}
 
 	for _, i := range pm.stripes {
-		e.locks.stripes[i].mu.Lock()
+		e.lock(&e.locks.stripes[i])
 	}
 	defer func() {
 		for _, i := range pm.stripes {
@@ -104,7 +102,7 @@ func (e *Engine) PutManyIfAbsent(ks string, keys, vals [][]byte, bufs []*Buffer)
 			if stored {
 				st.gen++
 			}
-			st.mu.Unlock()
+			e.unlock(st)
 		}
 	}()
 	for j := range pm.order {
@@ -133,18 +131,18 @@ func (e *Engine) PutManyIfAbsent(ks string, keys, vals [][]byte, bufs []*Buffer)
 		pm.rec = appendRecord(pm.rec[:0], &it.meta)
 		_ = b.Set(it.mk, pm.rec, nil)
 	}
-	if err := b.Commit(pebble.NoSync); err != nil {
+	if err := e.commit(b); err != nil {
 		orphanAll()
 		return false, err
 	}
 	for j, i := range pm.order {
 		it := &pm.items[j]
-		e.counter(ks).Add(1)
+		e.count(ks, 1)
 		if exts[i] != nil {
-			e.blobs.addRef(string(it.mk), exts[i])
-			e.cache.put(it.mk, big[i], &it.meta)
+			e.addRef(it.mk, exts[i])
+			e.cacheValue(it.mk, big[i], &it.meta)
 		} else {
-			e.small.put(it.mk, &it.meta, inline[i])
+			e.cacheSmall(it.mk, &it.meta, inline[i])
 		}
 	}
 	return true, nil

@@ -28,7 +28,7 @@ func (e *Engine) Scan(ks string, opts ScanOptions, fn func(key []byte, m *Meta) 
 	if opts.Start != nil && bytes.Compare(opts.Start, opts.Prefix) > 0 {
 		start = append(appendKeyspacePrefix(nil, ks), opts.Start...)
 	}
-	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	it, err := e.reader().NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ func (e *Engine) FlushAll() error {
 // flushRange deletes the metadata keys in [lower, upper) one stripe-locked
 // key at a time, so blob references, counts and the DRAM tier stay exact.
 func (e *Engine) flushRange(lower, upper []byte) error {
-	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	it, err := e.reader().NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		return err
 	}
@@ -165,14 +165,14 @@ func (e *Engine) deleteMetaKeys(mks [][]byte) error {
 			continue
 		}
 		st := e.locks.of(mk)
-		st.mu.Lock()
+		e.lock(st)
 		exists, err := e.loadMeta(mk, &m, false)
 		if err == nil && exists {
 			if err = e.deleteLocked(kb, string(ks), key, mk, &m); err == nil {
 				st.gen++
 			}
 		}
-		st.mu.Unlock()
+		e.unlock(st)
 		if err != nil {
 			return err
 		}

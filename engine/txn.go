@@ -60,7 +60,7 @@ func (e *Engine) Txn(ks string, keys [][]byte, fn func(t *Txn) error) error {
 	defer t.release()
 	t.init(e, ks, keys)
 	for _, i := range t.stripes {
-		e.locks.stripes[i].mu.Lock()
+		e.lock(&e.locks.stripes[i])
 	}
 	defer func() {
 		for _, i := range t.stripes {
@@ -68,9 +68,13 @@ func (e *Engine) Txn(ks string, keys [][]byte, fn func(t *Txn) error) error {
 			if t.b != nil {
 				st.gen++
 			}
-			st.mu.Unlock()
+			e.unlock(st)
 		}
 	}()
+	var sp savepoint
+	if g := e.grp; g != nil {
+		sp = g.savepoint()
+	}
 	err := fn(t)
 	if err == nil {
 		err = t.commit()
@@ -79,6 +83,14 @@ func (e *Engine) Txn(ks string, keys [][]byte, fn func(t *Txn) error) error {
 		for _, k := range t.hinted {
 			e.hints.drop(k)
 		}
+		if g := e.grp; g != nil {
+			// What fn wrote went straight into the group's batch.
+			if rerr := g.rollback(e, sp); rerr != nil {
+				return rerr
+			}
+		}
+	} else if g := e.grp; g != nil && len(t.hinted) > 0 {
+		g.hinted = true
 	}
 	return err
 }
@@ -107,10 +119,10 @@ func (t *Txn) init(e *Engine, ks string, keys [][]byte) {
 }
 
 func (t *Txn) release() {
-	if t.b != nil {
+	if t.b != nil && t.e.grp == nil {
 		t.b.Close()
-		t.b = nil
 	}
+	t.b = nil
 	for i := range t.keys {
 		t.keys[i] = txnKey{}
 	}
@@ -232,9 +244,15 @@ func (t *Txn) SetExpire(i int, at int64) {
 	}
 }
 
+// batch is where the Txn writes: its own indexed batch, or inside a
+// group the group's (Engine.Txn rolls it back if the Txn fails).
 func (t *Txn) batch() *pebble.Batch {
 	if t.b == nil {
-		t.b = t.e.db.NewIndexedBatch()
+		if g := t.e.grp; g != nil {
+			t.b = g.b
+		} else {
+			t.b = t.e.db.NewIndexedBatch()
+		}
 	}
 	return t.b
 }
@@ -243,7 +261,7 @@ func (t *Txn) reader() pebble.Reader {
 	if t.b != nil {
 		return t.b
 	}
-	return t.e.db
+	return t.e.reader()
 }
 
 func (t *Txn) subKey(i int, suffix []byte) []byte {
@@ -345,11 +363,19 @@ func (t *Txn) commit() error {
 		_ = b.Set(k.mk, t.rec, nil)
 		e.indexExpiry(b, &t.kb, t.ks, k.key, &k.old, k.oldExists, k.m.ExpireAt)
 	}
-	if err := b.Commit(pebble.NoSync); err != nil {
-		return err
+	if e.grp == nil {
+		if err := e.commit(b); err != nil {
+			return err
+		}
+	} else if e.watches.n.Load() != 0 {
+		for i := range t.keys {
+			if t.keys[i].dirty {
+				e.watches.touch(t.keys[i].mk)
+			}
+		}
 	}
 	for _, v := range compact {
-		e.queueReclaim(v)
+		e.reclaimLater(v)
 	}
 	for i := range t.keys {
 		k := &t.keys[i]
@@ -359,16 +385,16 @@ func (t *Txn) commit() error {
 		switch {
 		case k.oldExists && !k.exists:
 			e.forget(t.ks, k.mk, &k.old)
-			e.small.putAbsent(k.mk)
+			e.cacheSmall(k.mk, nil, nil)
 		case k.oldExists:
 			if k.old.extents != nil {
 				e.cache.drop(k.mk)
-				e.blobs.dropRef(k.mk, k.old.extents)
+				e.dropRef(k.mk, k.old.extents)
 			}
-			e.small.put(k.mk, &k.m, nil)
+			e.cacheSmall(k.mk, &k.m, nil)
 		case k.exists:
-			e.counter(t.ks).Add(1)
-			e.small.put(k.mk, &k.m, nil)
+			e.count(t.ks, 1)
+			e.cacheSmall(k.mk, &k.m, nil)
 		}
 	}
 	return nil

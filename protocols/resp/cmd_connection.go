@@ -161,6 +161,7 @@ func (c *conn) cmdTime(cmd *Command) {
 // RESET returns the connection to its initial state.
 func (c *conn) cmdReset(cmd *Command) {
 	c.leaveAll()
+	c.closeTx()
 	c.setProto(2)
 	c.mu.Lock()
 	c.name = ""
@@ -376,6 +377,8 @@ func (c *conn) describe(b []byte) []byte {
 	b = append(b, " namespace="...)
 	b = append(b, ns...)
 	b = c.pubsubClientFields(b)
+	b = append(b, " multi="...)
+	b = strconv.AppendInt(b, c.queued(), 10)
 	b = append(b, " qbuf="...)
 	b = strconv.AppendInt(b, c.inPending.Load(), 10)
 	b = append(b, " obuf="...)

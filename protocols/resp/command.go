@@ -16,6 +16,7 @@ const (
 	flagFast                           // O(1)
 	flagLoading                        // allowed while loading
 	flagExclusive                      // runs alone (exclusive.go)
+	flagTxControl                      // runs at once inside MULTI, not queued (multi.go)
 )
 
 var flagNames = []struct {
@@ -49,7 +50,7 @@ type commandTable struct {
 
 func newCommandTable() *commandTable {
 	t := &commandTable{m: make(map[string]*cmdSpec)}
-	for _, family := range [][]*cmdSpec{connectionCommands(), serverCommands(), stringCommands(), keyCommands(), hashCommands(), setCommands(), objectCommands(), zsetCommands(), listCommands(), blockingCommands(), blobCommands(), dumpCommands(), sortCommands(), kvrocksCommands(), bitmapCommands(), hllCommands(), geoCommands(), bloomCommands(), sintCommands(), streamCommands(), pubsubCommands(), scriptCommands()} {
+	for _, family := range [][]*cmdSpec{connectionCommands(), serverCommands(), stringCommands(), keyCommands(), hashCommands(), setCommands(), objectCommands(), zsetCommands(), listCommands(), blockingCommands(), blobCommands(), dumpCommands(), sortCommands(), kvrocksCommands(), bitmapCommands(), hllCommands(), geoCommands(), bloomCommands(), sintCommands(), streamCommands(), pubsubCommands(), scriptCommands(), multiCommands()} {
 		for _, s := range family {
 			t.m[s.name] = s
 			t.list = append(t.list, s)
@@ -110,16 +111,19 @@ func (c *conn) exec(cmd *Command) {
 	spec := c.s.commands.lookup(args[0])
 	if spec == nil {
 		c.unknownCommand(cmd)
+		c.refuseInMulti()
 		return
 	}
 	c.lastActive.Store(start.UnixNano())
 	if !spec.arityOK(len(args)) {
 		c.wrongArgs()
+		c.refuseInMulti()
 		return
 	}
 	if !c.authed && spec.flags&flagAuth == 0 {
 		if c.s.live.Load().requirePass != "" {
 			c.err(errNoAuth)
+			c.refuseInMulti()
 			return
 		}
 		// requirepass was cleared at run time.
@@ -127,10 +131,12 @@ func (c *conn) exec(cmd *Command) {
 	}
 	if spec.flags&flagAdmin != 0 && !c.admin {
 		c.err(errAdminRequired)
+		c.refuseInMulti()
 		return
 	}
 	if cmd.Err != nil {
 		c.replyErr(cmd.Err)
+		c.refuseInMulti()
 		return
 	}
 	if c.ps != nil && c.pushRefuses(spec) {
@@ -155,6 +161,10 @@ func (c *conn) exec(cmd *Command) {
 	c.lastCmd = spec.name
 	c.mu.Unlock()
 	if (spec.flags&flagExclusive != 0 || c.s.lua.running.Load() != nil) && c.scriptGate(spec, cmd) {
+		return
+	}
+	if c.tx != nil && c.tx.multi && spec.flags&flagTxControl == 0 && spec.name != "quit" && spec.name != "reset" {
+		c.queueTx(spec, cmd)
 		return
 	}
 	if spec.name == "set" && plainSet(cmd) {

@@ -79,6 +79,8 @@ type conn struct {
 	pushQ      atomic.Pointer[pushQueue] // ps.q, for CLIENT LIST
 	wakes      []*pushQueue              // subscribers published to in this batch (pubsub.go)
 	monLines   []monLine                 // MONITOR lines of the command just run (monitor.go)
+	tx         *txState                  // MULTI and WATCH (multi.go); nil until used
+	multiN     atomic.Int64              // 0 outside MULTI, else 1 + commands queued (CLIENT LIST)
 
 	scratch []byte   // reused by replies built in two passes
 	keys    [][]byte // reused key lists
@@ -224,6 +226,7 @@ func (c *conn) serve() {
 	}()
 	defer c.stopLarge()
 	defer c.closeFast()
+	defer c.closeTx()
 	for {
 		if l := c.s.live.Load(); l != c.lv {
 			c.applyLive(l)

@@ -571,6 +571,9 @@ func (c *conn) appendFlags(b []byte) []byte {
 	if c.s.blocked.isBlocked(c.id) {
 		b = append(b, 'b')
 	}
+	if c.queued() >= 0 {
+		b = append(b, 'x') // in MULTI
+	}
 	if q := c.pushQ.Load(); q != nil {
 		if q.monitor.Load() {
 			b = append(b, 'O')
