@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gpucache/gpucache/engine"
 	"github.com/gpucache/gpucache/internal/lua"
 	glua "github.com/yuin/gopher-lua"
 )
@@ -547,7 +548,23 @@ func (c *conn) runScript(sc *scripting, name string, function, readonly bool, fn
 	for _, a := range fnArgs {
 		L.Push(a)
 	}
-	err := L.PCall(len(fnArgs), 1, sc.handler)
+	// The script's writes are one engine group, as EXEC's are: committed
+	// together when it ends, so a crash never leaves half of a script.
+	// NB: a script that fails keeps what it wrote before the error (as
+	// in Redis): the group commits either way.
+	var err error
+	base := c.eng
+	gerr := base.Group(func(g *engine.Engine) error {
+		c.eng = g
+		err = L.PCall(len(fnArgs), 1, sc.handler)
+		return nil
+	})
+	c.eng = base
+	if gerr != nil {
+		c.s.logf("resp: client id=%d addr=%s: a script's writes failed to commit, dropping its replies: %v", c.id, c.addr, gerr)
+		c.failed = true
+		c.nc.Close()
+	}
 	var result glua.LValue = glua.LNil
 	if err == nil {
 		result = L.Get(-1)
