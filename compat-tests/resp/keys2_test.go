@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -22,33 +21,11 @@ import (
 	"github.com/gpucache/gpucache/compat-tests/internal"
 )
 
-// startRedisServer runs a redis-server peer on a free loopback port with
+// startRedisPeerClient runs a redis-server peer on a free loopback port with
 // persistence off, stopped at the end of the test.
-func startRedisServer(t *testing.T) *redis.Client {
+func startRedisPeerClient(t *testing.T) *redis.Client {
 	t.Helper()
-	bin := internal.RequireTool(t, "redis-server")
-	port := internal.FreePort(t)
-	dir := t.TempDir()
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
-		"--appendonly", "no", "--dir", dir, "--proto-max-bulk-len", "1gb")
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	rdb := newGoRedis(t, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 2, "")
-	deadline := time.Now().Add(10 * time.Second)
-	for rdb.Ping(context.Background()).Err() != nil {
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not answer PING: %s", log.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return rdb
+	return newGoRedis(t, internal.StartRedis(t, "--proto-max-bulk-len", "1gb"), 2, "")
 }
 
 // populate writes keys of every type in every encoding redis-server 7.0
@@ -127,7 +104,7 @@ func snapshot(t *testing.T, ctx context.Context, c *redis.Client, key string) an
 // once through redis-cli -x), and compares the values element by element.
 func TestDumpRestoreRedisInterop(t *testing.T) {
 	ctx := context.Background()
-	peer := startRedisServer(t)
+	peer := startRedisPeerClient(t)
 	srv := internal.Start(t, internal.Options{})
 	gc := newGoRedis(t, srv.Addr(), 2, "")
 	keys := populate(t, ctx, peer)
@@ -215,7 +192,7 @@ func TestDumpRestoreRedisInterop(t *testing.T) {
 // RESTORE against redis-server in the same run.
 func TestDumpRestoreLarge(t *testing.T) {
 	ctx := context.Background()
-	peer := startRedisServer(t)
+	peer := startRedisPeerClient(t)
 	srv := internal.Start(t, internal.Options{})
 	gc := newGoRedis(t, srv.Addr(), 2, "")
 	val := randomBytes(11, 32<<20)
@@ -312,7 +289,7 @@ func TestDumpRestoreLarge(t *testing.T) {
 // redis-server through go-redis and compares the replies.
 func TestKeys2RepliesMatchRedis(t *testing.T) {
 	ctx := context.Background()
-	peer := startRedisServer(t)
+	peer := startRedisPeerClient(t)
 	srv := internal.Start(t, internal.Options{})
 	for _, proto := range []int{2, 3} {
 		gc := newGoRedis(t, srv.Addr(), proto, "")
@@ -487,7 +464,7 @@ func TestMoveXNamespaces(t *testing.T) {
 // BY values and members without ties.
 func TestSortLCSDifferential(t *testing.T) {
 	ctx := context.Background()
-	peer := startRedisServer(t)
+	peer := startRedisPeerClient(t)
 	srv := internal.Start(t, internal.Options{})
 	gc := newGoRedis(t, srv.Addr(), 2, "")
 	r := rand.New(rand.NewPCG(3, 4))

@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,31 +17,6 @@ import (
 
 	"github.com/gpucache/gpucache/compat-tests/internal"
 )
-
-// startRedisPeer starts the local redis-server 7.0 on a free port, without
-// persistence, for tests that compare replies or speed with it.
-func startRedisPeer(t *testing.T) string {
-	t.Helper()
-	bin := internal.RequireTool(t, "redis-server")
-	port := internal.FreePort(t)
-	dir := t.TempDir()
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	rdb := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, MaxRetries: -1})
-	defer rdb.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for rdb.Ping(context.Background()).Err() != nil {
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server on %s did not start", addr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return addr
-}
 
 // luaCompared are scripts whose replies (values and error texts) must be
 // the same from gpucache and from redis-server 7.0.
@@ -88,7 +61,7 @@ var luaCompared = []struct {
 // 7.0 through go-redis in RESP2 and RESP3 and compares what the client
 // gets, errors included.
 func TestLuaAgainstRedis(t *testing.T) {
-	peer := startRedisPeer(t)
+	peer := internal.StartRedis(t)
 	srv := internal.Start(t, internal.Options{})
 	for _, proto := range []int{2, 3} {
 		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
@@ -206,7 +179,7 @@ return {v, redis.call('get', KEYS[1])}`)
 // TestLuaFunctionRestoreFromRedis restores a FUNCTION DUMP made by
 // redis-server (LZF-compressed) into gpucache, and the other way round.
 func TestLuaFunctionRestoreFromRedis(t *testing.T) {
-	peer := startRedisPeer(t)
+	peer := internal.StartRedis(t)
 	srv := internal.Start(t, internal.Options{})
 	ctx := context.Background()
 	ours := newGoRedis(t, srv.Addr(), 2, "")
@@ -443,7 +416,7 @@ func TestLuaEvalshaSpeed(t *testing.T) {
 	if testing.Short() {
 		t.Skip("speed comparison")
 	}
-	peer := startRedisPeer(t)
+	peer := internal.StartRedis(t)
 	srv := internal.Start(t, internal.Options{})
 	measure := func(addr string) time.Duration {
 		rdb := newGoRedis(t, addr, 2, "")

@@ -354,38 +354,12 @@ func TestPubSubRedisCLI(t *testing.T) {
 	}
 }
 
-// startRedisServer starts redis-server on a free port, for same-run
-// comparisons; it skips when none is installed.
-func startRedisServer(tb testing.TB) string {
-	tb.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		tb.Skip("redis-server not installed")
-	}
-	port := internal.FreePort(tb)
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", tb.TempDir())
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	rdb := redis.NewClient(&redis.Options{Addr: addr})
-	defer rdb.Close()
-	for deadline := time.Now().Add(10 * time.Second); rdb.Ping(context.Background()).Err() != nil; {
-		if time.Now().After(deadline) {
-			tb.Fatal("redis-server did not start")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return addr
-}
-
 // BenchmarkPubSubFanout publishes 100-byte messages to N subscribers of
 // one channel, gpucache and redis-server in the same run; an op is one
 // message delivered to all N. Publishing is pipelined 64 deep.
 func BenchmarkPubSubFanout(b *testing.B) {
 	gpucache := internal.Start(b, internal.Options{}).Addr()
-	redisAddr := startRedisServer(b)
+	redisAddr := internal.StartRedis(b)
 	for _, n := range []int{1, 100, 1000} {
 		for _, peer := range []struct{ name, addr string }{{"gpucache", gpucache}, {"redis", redisAddr}} {
 			b.Run(fmt.Sprintf("%s/subscribers=%d", peer.name, n), func(b *testing.B) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
-	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
@@ -460,30 +459,6 @@ OK
 	}
 }
 
-// startRedisServer starts a redis-server on a free port for a same-run
-// comparison, or skips.
-func startRedisServer(tb testing.TB) string {
-	tb.Helper()
-	bin := internal.RequireTool(tb, "redis-server")
-	port := internal.FreePort(tb)
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
-	defer rdb.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for rdb.Ping(context.Background()).Err() != nil {
-		if time.Now().After(deadline) {
-			tb.Fatal("redis-server did not come up")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return addr
-}
-
 // BenchmarkStreamVsRedis measures XADD (two fields, server-chosen IDs) and
 // XRANGE (10 entries from a random point of a 10000-entry stream) in
 // pipelines of 100 against gpucache and a redis-server started in the
@@ -496,7 +471,7 @@ func BenchmarkStreamVsRedis(b *testing.B) {
 	peers := []struct {
 		name string
 		rdb  *redis.Client
-	}{{"gpucache", newGoRedis(b, srv.Addr(), 2, "")}, {"redis", newGoRedis(b, startRedisServer(b), 2, "")}}
+	}{{"gpucache", newGoRedis(b, srv.Addr(), 2, "")}, {"redis", newGoRedis(b, internal.StartRedis(b), 2, "")}}
 	ctx := context.Background()
 	const batch = 100
 	val := strings.Repeat("v", 64)

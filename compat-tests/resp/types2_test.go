@@ -8,10 +8,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
-	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,39 +17,6 @@ import (
 
 	"github.com/gpucache/gpucache/compat-tests/internal"
 )
-
-// startRedis runs a redis-server (the reference the bit, HLL and geo
-// replies are compared with) on a free port until the test ends.
-func startRedis(t testing.TB) string {
-	t.Helper()
-	bin := internal.RequireTool(t, "redis-server")
-	port := internal.FreePort(t)
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", t.TempDir())
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
-			rc := newT2Conn(t, addr)
-			if string(rc.do("PING")) == "+PONG\r\n" {
-				return addr
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server on %s did not start", addr)
-		}
-		time.Sleep(20 * time.Millisecond) // polling the listener until it accepts
-	}
-}
 
 // t2Conn is a raw RESP connection returning each reply's bytes.
 type t2Conn struct {
@@ -120,7 +85,7 @@ func (c *t2Conn) readReply(dst []byte) ([]byte, error) {
 // and geo commands to gpucache and to redis-server, in RESP2 then RESP3,
 // and compares every reply byte for byte.
 func TestTypes2SideBySide(t *testing.T) {
-	raddr := startRedis(t)
+	raddr := internal.StartRedis(t)
 	srv := internal.Start(t, internal.Options{})
 	g, r := newT2Conn(t, srv.Addr()), newT2Conn(t, raddr)
 	rnd := rand.New(rand.NewPCG(11, 12))
@@ -477,7 +442,7 @@ func TestTypes2RedisCLI(t *testing.T) {
 // and on redis-server in the same run (8 connections, pipelines of 32):
 // compare the two sub-benchmarks' ns/op for the ratio.
 func BenchmarkTypes2(b *testing.B) {
-	raddr := startRedis(b)
+	raddr := internal.StartRedis(b)
 	srv := internal.Start(b, internal.Options{})
 	servers := []struct{ name, addr string }{{"gpucache", srv.Addr()}, {"redis", raddr}}
 	cmds := []struct {
