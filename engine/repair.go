@@ -100,12 +100,14 @@ func (e *Engine) scrub(ctx context.Context, v *ec.Volume, why string) {
 	if err != nil {
 		e.opts.Logf("scrub (%s) failed: %v", why, err)
 	}
+	// NB: logged before the state it ends is published, so whoever sees
+	// the volume sound again (INFO, /metrics) finds the scrub in the log.
+	e.opts.Logf("scrub done in %v (%s): %d MiB verified, %d units repaired, %d stripes lost",
+		time.Since(start).Round(time.Millisecond), why, p.Bytes>>20, p.Repaired, p.Lost)
 	if err == nil && p.Lost == 0 {
 		e.repair.verified.Store(ioErrors(&before))
 	}
 	e.repair.lost.Store(p.Lost) // a clean scrub clears what earlier passes found lost
-	e.opts.Logf("scrub done in %v (%s): %d MiB verified, %d units repaired, %d stripes lost",
-		time.Since(start).Round(time.Millisecond), why, p.Bytes>>20, p.Repaired, p.Lost)
 }
 
 func rebuilding(s *ec.Status) bool {

@@ -356,7 +356,7 @@ func (c *conn) describe(b []byte) []byte {
 	now := time.Now()
 	c.mu.Lock()
 	name, ns, cmd, lib, ver := c.name, c.ns, c.lastCmd, c.libName, c.libVer
-	transport := c.transport
+	transport, proto := c.transport, c.proto
 	c.mu.Unlock()
 	if ns == "" {
 		ns = "__namespace"
@@ -390,7 +390,7 @@ func (c *conn) describe(b []byte) []byte {
 	b = append(b, " lib-ver="...)
 	b = append(b, ver...)
 	b = append(b, " resp="...)
-	b = strconv.AppendInt(b, int64(c.proto), 10)
+	b = strconv.AppendInt(b, int64(proto), 10)
 	b = appendTransport(b, transport)
 	b = append(b, '\n')
 	return b

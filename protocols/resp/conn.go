@@ -393,7 +393,11 @@ func (c *conn) setNamespace(ns string, admin bool) {
 }
 
 func (c *conn) setProto(p int) {
+	// NB: under mu for CLIENT LIST; the connection's own goroutine, the
+	// only writer, reads it without.
+	c.mu.Lock()
 	c.proto = p
+	c.mu.Unlock()
 	c.wr.SetProto(p)
 	if c.ps != nil {
 		c.ps.q.proto.Store(int32(p))
