@@ -290,6 +290,11 @@ func TestAdminDefaultPortTwoInstances(t *testing.T) {
 		if err := redis.NewClient(&redis.Options{Addr: srv.Addr()}).Ping(context.Background()).Err(); err != nil {
 			t.Fatalf("instance %d: %v", i, err)
 		}
+		// NB: the admin listener starts after the RESP one answers; the
+		// log's "ready" line comes after either admin line.
+		waitFor(t, 30*time.Second, "the server's ready line", func() bool {
+			return strings.Contains(srv.Log(), "ready to accept connections")
+		})
 		logs = append(logs, srv.Log())
 	}
 	serving := 0
