@@ -86,14 +86,14 @@ func TestBGSaveUnderLoad(t *testing.T) {
 	// Let the load build up some segments, then save under it.
 	admin := newGoRedis(t, srv.Addr(), 2, "")
 	ackedCount := func() int { mu.Lock(); defer mu.Unlock(); return len(ackedAll) }
-	for srv.InfoInt(t, "nvme_segments") < 1 || ackedCount() < 300 {
+	waitFor(t, 2*time.Minute, "a segment on NVMe and 300 acknowledged writes", func() bool {
 		select {
 		case err := <-errs:
 			t.Fatal(err)
 		default:
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return srv.InfoInt(t, "nvme_segments") >= 1 && ackedCount() >= 300
+	})
 	before := srv.InfoInt(t, "last_bgsave_time")
 	mu.Lock()
 	mustHave := append([]acked(nil), ackedAll...)
@@ -103,9 +103,7 @@ func TestBGSaveUnderLoad(t *testing.T) {
 	}
 	// bgsave_in_progress is 1 from before the reply until the copy is
 	// complete; the writers go on meanwhile.
-	for srv.InfoInt(t, "bgsave_in_progress") != 0 {
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitFor(t, 2*time.Minute, "BGSAVE to finish", func() bool { return srv.InfoInt(t, "bgsave_in_progress") == 0 })
 	if bgsaveFailed(t, admin) {
 		t.Fatalf("BGSAVE failed:\n%s", srv.Log())
 	}

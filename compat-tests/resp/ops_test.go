@@ -110,16 +110,13 @@ func TestOpsDebugProtocol(t *testing.T) {
 	go func() { slept <- sleeper.Do(ctx, "DEBUG", "SLEEP", "2").Err() }()
 	other := newGoRedis(t, srv.Addr(), 2, "")
 	// Wait until the server runs the sleep (CLIENT LIST shows its command).
-	for {
+	waitFor(t, 30*time.Second, "DEBUG SLEEP to run", func() bool {
 		list, err := other.ClientList(ctx).Result()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.Contains(list, "cmd=debug") {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return strings.Contains(list, "cmd=debug")
+	})
 	if err := other.Ping(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -224,9 +221,7 @@ func TestOpsRenameAndConfigSet(t *testing.T) {
 	if err := rdb.BgSave(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	for srv.InfoInt(t, "bgsave_in_progress") != 0 {
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitFor(t, 2*time.Minute, "BGSAVE to finish", func() bool { return srv.InfoInt(t, "bgsave_in_progress") == 0 })
 	if _, err := os.Stat(filepath.Join(dir, "meta")); err != nil {
 		t.Errorf("no backup in the backup-dir set at run time: %v", err)
 	}
