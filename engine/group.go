@@ -143,6 +143,16 @@ func (e *Engine) lockPair(a, b []byte) (*stripe, *stripe) {
 	return s1, s2
 }
 
+// unlockPair gives back what lockPair took, marking both stripes changed.
+func (e *Engine) unlockPair(s1, s2 *stripe) {
+	s1.gen++
+	e.unlock(s1)
+	if s2 != nil {
+		s2.gen++
+		e.unlock(s2)
+	}
+}
+
 // commit commits a write's batch, or adds it to the group's. Watchers of
 // the keys it writes hear of it (watch.go).
 func (e *Engine) commit(b *pebble.Batch) error {

@@ -183,15 +183,7 @@ func (e *Engine) Rename(ks string, src, dst []byte, nx bool) (bool, error) {
 	}
 	var kbs, kbd keyBuf
 	ms, md := kbs.meta(ks, src), kbd.meta(ks, dst)
-	s1, s2 := e.lockPair(ms, md)
-	defer func() {
-		s1.gen++
-		e.unlock(s1)
-		if s2 != nil {
-			s2.gen++
-			e.unlock(s2)
-		}
-	}()
+	defer e.unlockPair(e.lockPair(ms, md))
 	var m, old Meta
 	exists, err := e.loadMeta(ms, &m, true)
 	if err != nil {
