@@ -1,7 +1,6 @@
 package s3compat
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"flag"
@@ -25,6 +24,27 @@ const versitygwPassFile = "testdata/versitygw-pass.txt"
 var updateVersitygw = flag.Bool("update-versitygw", false, "rewrite "+versitygwPassFile+" with the tests that pass now")
 
 var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+// versitygwResult matches one result the suite prints: a coloured PASS or
+// FAIL marker, the test's name and, for a failure, the first line of why.
+// NB: the marker is searched anywhere, not at line starts: with --parallel
+// a test's message printed without a newline can run into the next result.
+var versitygwResult = regexp.MustCompile("\x1b\\[3[12]m(PASS|FAIL) \x1b\\[0m([^\n\x1b]*)")
+
+// parseVersitygw returns the tests that passed and, for those that failed,
+// why.
+func parseVersitygw(out []byte) (pass map[string]bool, fail map[string]string) {
+	pass, fail = map[string]bool{}, map[string]string{}
+	for _, m := range versitygwResult.FindAllSubmatch(out, -1) {
+		if string(m[1]) == "PASS" {
+			pass[strings.TrimSpace(string(m[2]))] = true
+			continue
+		}
+		name, why, _ := strings.Cut(string(m[2]), ": ")
+		fail[strings.TrimSpace(name)] = why
+	}
+	return pass, fail
+}
 
 // versitygwBin finds the versitygw binary (v1.8.0, installed by
 // scripts/deps.sh into GOPATH/bin): $VERSITYGW_BIN, PATH, or GOPATH/bin.
@@ -72,7 +92,10 @@ func TestVersitygwFullFlow(t *testing.T) {
 	if err := os.Symlink(abs, filepath.Join(dir, "versitygw")); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.CommandContext(ctx, "./versitygw", "test", "-a", accessKey, "-s", secretKey, "-e", "http://127.0.0.1:"+strconv.Itoa(port), "full-flow")
+	// --parallel: the suite's tests run concurrently (up to 100 at once),
+	// which takes a third of the sequential run's time; the results are the
+	// same (both were compared against the pass file).
+	cmd := exec.CommandContext(ctx, "./versitygw", "test", "-a", accessKey, "-s", secretKey, "-e", "http://127.0.0.1:"+strconv.Itoa(port), "full-flow", "--parallel")
 	cmd.Dir = dir
 	var env []string
 	for _, kv := range os.Environ() {
@@ -85,23 +108,11 @@ func TestVersitygwFullFlow(t *testing.T) {
 	cmd.Stdout, cmd.Stderr = &out, &out
 	_ = cmd.Run() // non-zero whenever any test fails
 	if ctx.Err() != nil {
-		t.Fatalf("versitygw did not finish in time; output tail:\n%s", tailLines(out.String(), 30))
+		t.Fatalf("versitygw did not finish in time; output tail:\n%s", tailLines(ansiEscape.ReplaceAllString(out.String(), ""), 30))
 	}
-	pass, fail := map[string]bool{}, map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(ansiEscape.ReplaceAll(out.Bytes(), nil)))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case strings.HasPrefix(line, "PASS "):
-			pass[strings.TrimSpace(line[5:])] = true
-		case strings.HasPrefix(line, "FAIL "):
-			name, why, _ := strings.Cut(line[5:], ": ")
-			fail[strings.TrimSpace(name)] = why
-		}
-	}
+	pass, fail := parseVersitygw(out.Bytes())
 	if len(pass)+len(fail) == 0 {
-		t.Fatalf("no test results from versitygw; output tail:\n%s", tailLines(out.String(), 30))
+		t.Fatalf("no test results from versitygw; output tail:\n%s", tailLines(ansiEscape.ReplaceAllString(out.String(), ""), 30))
 	}
 	t.Logf("versitygw v1.8.0 full-flow: %d of %d pass", len(pass), len(pass)+len(fail))
 	if *updateVersitygw {
@@ -149,4 +160,19 @@ func tailLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// TestParseVersitygw reads results as the suite prints them with
+// --parallel, one run into the end of another test's message.
+func TestParseVersitygw(t *testing.T) {
+	out := "\x1b[36mRUN  \x1b[0mA_ok\n\x1b[32mPASS \x1b[0mA_ok\n" +
+		"\x1b[31mB_cleanup: failed to delete the bucket: AccessDenied.\x1b[32mPASS \x1b[0mC_ok\n" +
+		"\x1b[31mFAIL \x1b[0mD_bad: expected 403: got 200\n<APIError/>\n"
+	pass, fail := parseVersitygw([]byte(out))
+	if len(pass) != 2 || !pass["A_ok"] || !pass["C_ok"] {
+		t.Errorf("pass %v", pass)
+	}
+	if len(fail) != 1 || fail["D_bad"] != "expected 403: got 200" {
+		t.Errorf("fail %q", fail)
+	}
 }
