@@ -92,27 +92,31 @@ func TestVersitygwFullFlow(t *testing.T) {
 	if err := os.Symlink(abs, filepath.Join(dir, "versitygw")); err != nil {
 		t.Fatal(err)
 	}
-	// --parallel: the suite's tests run concurrently (up to 100 at once),
-	// which takes a third of the sequential run's time; the results are the
-	// same (both were compared against the pass file).
-	cmd := exec.CommandContext(ctx, "./versitygw", "test", "-a", accessKey, "-s", secretKey, "-e", "http://127.0.0.1:"+strconv.Itoa(port), "full-flow", "--parallel")
-	cmd.Dir = dir
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "AWS_") { // the suite's SDK must not pick up a CA bundle or profile
 			env = append(env, kv)
 		}
 	}
-	cmd.Env = env
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	_ = cmd.Run() // non-zero whenever any test fails
-	if ctx.Err() != nil {
-		t.Fatalf("versitygw did not finish in time; output tail:\n%s", tailLines(ansiEscape.ReplaceAllString(out.String(), ""), 30))
+	suite := func(what ...string) []byte {
+		args := append([]string{"test", "-a", accessKey, "-s", secretKey, "-e", "http://127.0.0.1:" + strconv.Itoa(port)}, what...)
+		cmd := exec.CommandContext(ctx, "./versitygw", args...)
+		cmd.Dir, cmd.Env = dir, env
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		_ = cmd.Run() // non-zero whenever any test fails
+		if ctx.Err() != nil {
+			t.Fatalf("versitygw did not finish in time; output tail:\n%s", tailLines(ansiEscape.ReplaceAllString(out.String(), ""), 30))
+		}
+		return out.Bytes()
 	}
-	pass, fail := parseVersitygw(out.Bytes())
+	// --parallel: the suite's tests run concurrently (up to 100 at once),
+	// in a third of the sequential run's time. A listed test that fails
+	// there runs again alone, below.
+	out := suite("full-flow", "--parallel")
+	pass, fail := parseVersitygw(out)
 	if len(pass)+len(fail) == 0 {
-		t.Fatalf("no test results from versitygw; output tail:\n%s", tailLines(ansiEscape.ReplaceAllString(out.String(), ""), 30))
+		t.Fatalf("no test results from versitygw; output tail:\n%s", tailLines(ansiEscape.ReplaceAllString(string(out), ""), 30))
 	}
 	t.Logf("versitygw v1.8.0 full-flow: %d of %d pass", len(pass), len(pass)+len(fail))
 	if *updateVersitygw {
@@ -131,15 +135,33 @@ func TestVersitygwFullFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	listed := map[string]bool{}
+	var again []string
 	for n := range strings.FieldsSeq(string(want)) {
 		listed[n] = true
 		if !pass[n] {
-			why, ok := fail[n]
-			if !ok {
-				why = "did not run"
-			}
-			t.Errorf("%s no longer passes: %s", n, why)
+			again = append(again, n)
 		}
+	}
+	// A listed test that failed among a hundred concurrent ones runs again
+	// alone; it must pass then. (The suite's lock tests clean up by setting
+	// a retention a few seconds out; on a loaded host the request can
+	// arrive after that date, and gpucache rightly refuses it.) More than a
+	// few such failures is not load: they all count.
+	const maxAgain = 5
+	for _, n := range again {
+		why, ok := fail[n]
+		if !ok {
+			why = "did not run"
+		}
+		if len(again) > maxAgain {
+			t.Errorf("%s no longer passes: %s", n, why)
+			continue
+		}
+		if p, f := parseVersitygw(suite(n)); !p[n] {
+			t.Errorf("%s no longer passes: %s; alone: %s", n, why, f[n])
+			continue
+		}
+		t.Logf("%s failed in the parallel run (%s) and passed alone", n, why)
 	}
 	var more []string
 	for n := range pass {
