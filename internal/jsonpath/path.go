@@ -363,7 +363,8 @@ func (p *pathParser) orExpr(depth int) (expr, error) {
 		if err != nil {
 			return expr{}, err
 		}
-		l = expr{kind: exOr, l: &l, r: &r}
+		left := l
+		l = expr{kind: exOr, l: &left, r: &r}
 	}
 }
 
@@ -382,7 +383,8 @@ func (p *pathParser) andExpr(depth int) (expr, error) {
 		if err != nil {
 			return expr{}, err
 		}
-		l = expr{kind: exAnd, l: &l, r: &r}
+		left := l
+		l = expr{kind: exAnd, l: &left, r: &r}
 	}
 }
 

@@ -3,7 +3,6 @@ package resp
 import (
 	"math"
 
-
 	"github.com/gpucache/gpucache/engine"
 	"github.com/gpucache/gpucache/internal/jsonpath"
 )
@@ -581,5 +580,3 @@ func numOp(a, b *jsonpath.Value, mul bool) *jsonpath.Value {
 	}
 	return jsonpath.NewFloat(x + y)
 }
-
-
