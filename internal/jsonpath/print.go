@@ -95,7 +95,7 @@ func AppendFloat(dst []byte, f float64) []byte {
 		return append(dst, "null"...)
 	}
 	abs := math.Abs(f)
-	if abs != 0 && (abs < 1e-5 || abs >= 1e17) {
+	if abs != 0 && (abs < 1e-4 || abs >= 1e17) {
 		return strconv.AppendFloat(dst, f, 'e', -1, 64)
 	}
 	start := len(dst)
