@@ -1,6 +1,7 @@
 package jsonpath
 
 import (
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"math"
@@ -156,7 +157,12 @@ func (d *cborDecoder) item(depth int) (*Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		if major == 3 && !utf8.ValidString(s) {
+		if major == 2 {
+			// A byte string becomes base64url text, as jsoncons turns
+			// byte strings into JSON.
+			return NewString(base64.RawURLEncoding.EncodeToString([]byte(s))), nil
+		}
+		if !utf8.ValidString(s) {
 			return nil, errCBOR
 		}
 		return NewString(s), nil

@@ -167,38 +167,52 @@ func (c *conn) cmdJSONSet(cmd *Command) {
 			}
 			return c.wr.OK, t.JSONPut(0, val, f)
 		}
-		nodes := path.Query(doc)
-		if len(nodes) > 0 {
-			if nx {
-				return c.wr.Null, nil
-			}
-			for i, n := range nodes {
-				v := val
-				if i > 0 {
-					v = val.Clone()
-				}
-				doc = jsonpath.Replace(doc, n, v)
-			}
-			return c.wr.OK, t.JSONPut(0, doc, f)
-		}
-		// Nothing there: a static path ending in a member name adds the
-		// member to the object it names.
-		parent, name, static := path.Parent()
-		if xx || !static {
+		if nx && len(path.Query(doc)) > 0 {
 			return c.wr.Null, nil
 		}
-		set := false
-		for _, p := range parent.Values(doc) {
-			if p.Kind == jsonpath.Object {
-				p.Put(name, val)
-				set = true
-			}
+		if xx && len(path.Query(doc)) == 0 {
+			return c.wr.Null, nil
 		}
+		doc, set := jsonSetAt(doc, path, val)
 		if !set {
 			return c.wr.Null, nil
 		}
 		return c.wr.OK, t.JSONPut(0, doc, f)
 	})
+}
+
+// jsonSetAt puts val at every match of path in doc, or when nothing
+// matches and the path is static and ends in a member name, adds that
+// member to the object the rest of the path names. It returns the new
+// root and whether anything was set.
+func jsonSetAt(doc *jsonpath.Value, path *jsonpath.Path, val *jsonpath.Value) (*jsonpath.Value, bool) {
+	nodes := path.Query(doc)
+	for i, n := range nodes {
+		v := val
+		if i > 0 {
+			v = val.Clone()
+		}
+		doc = jsonpath.Replace(doc, n, v)
+	}
+	if len(nodes) > 0 {
+		return doc, true
+	}
+	parent, name, static := path.Parent()
+	if !static {
+		return doc, false
+	}
+	set := false
+	for _, p := range parent.Values(doc) {
+		if p.Kind == jsonpath.Object {
+			v := val
+			if set {
+				v = val.Clone()
+			}
+			p.Put(name, v)
+			set = true
+		}
+	}
+	return doc, set
 }
 
 // JSON.GET key [INDENT s] [NEWLINE s] [SPACE s] [path ...]
@@ -355,12 +369,7 @@ func (c *conn) cmdJSONMSet(cmd *Command) {
 			case !ok:
 				doc = v
 			default:
-				for j, nd := range paths[i].Query(doc) {
-					if j > 0 {
-						v = vals[i].Clone()
-					}
-					doc = jsonpath.Replace(doc, nd, v)
-				}
+				doc, _ = jsonSetAt(doc, paths[i], v)
 			}
 			if err := t.JSONPut(i, doc, f); err != nil {
 				return err
