@@ -20,8 +20,11 @@ func (e *SyntaxError) Error() string {
 
 // Parse decodes one JSON text (surrounding white space allowed). Nesting
 // deeper than MaxDepth is an error.
-func Parse(data []byte) (*Value, error) {
-	d := decoder{data: data}
+func Parse(data []byte) (*Value, error) { return ParseDepth(data, MaxDepth) }
+
+// ParseDepth is Parse with nesting bounded by depth (at most MaxDepth).
+func ParseDepth(data []byte, depth int) (*Value, error) {
+	d := decoder{data: data, maxDepth: min(max(depth, 0), MaxDepth)}
 	d.ws()
 	v, err := d.value(0)
 	if err != nil {
@@ -35,8 +38,9 @@ func Parse(data []byte) (*Value, error) {
 }
 
 type decoder struct {
-	data []byte
-	pos  int
+	data     []byte
+	pos      int
+	maxDepth int
 }
 
 func (d *decoder) fail(msg string) error {
@@ -68,12 +72,12 @@ func (d *decoder) value(depth int) (*Value, error) {
 	}
 	switch c := d.data[d.pos]; {
 	case c == '{':
-		if depth >= MaxDepth {
+		if depth >= d.maxDepth {
 			return nil, d.fail("Maximum JSON depth exceeded")
 		}
 		return d.object(depth + 1)
 	case c == '[':
-		if depth >= MaxDepth {
+		if depth >= d.maxDepth {
 			return nil, d.fail("Maximum JSON depth exceeded")
 		}
 		return d.array(depth + 1)

@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/gpucache/gpucache/engine"
@@ -62,8 +63,11 @@ func jsonArgErr(err error) error {
 	return replyError("ERR Invalid argument: " + err.Error())
 }
 
-func jsonParse(b []byte) (*jsonpath.Value, error) {
-	v, err := jsonpath.Parse(b)
+// jsonParse parses a client's JSON value, nested at most
+// json-max-nesting-depth levels (KVRocks's default and this server's
+// ceiling: jsonpath.MaxDepth).
+func (c *conn) jsonParse(b []byte) (*jsonpath.Value, error) {
+	v, err := jsonpath.ParseDepth(b, c.jsonMaxDepth())
 	if err != nil {
 		return nil, jsonArgErr(err)
 	}
@@ -88,6 +92,18 @@ func jsonOptPath(args [][]byte, i int) (*jsonpath.Path, error) {
 		return jsonPath(args[i])
 	}
 	return jsonpath.Compile("$")
+}
+
+// jsonMaxDepth is json-max-nesting-depth, capped at jsonpath.MaxDepth.
+func (c *conn) jsonMaxDepth() int {
+	if c.s.cs != nil {
+		for _, kv := range c.s.cs.Get("json-max-nesting-depth") {
+			if n, err := strconv.Atoi(kv[1]); err == nil && n >= 0 {
+				return min(n, jsonpath.MaxDepth)
+			}
+		}
+	}
+	return jsonpath.MaxDepth
 }
 
 // jsonFormat is the configured storage format for writes.
@@ -147,7 +163,7 @@ func (c *conn) cmdJSONSet(cmd *Command) {
 		c.jsonErr(err)
 		return
 	}
-	val, err := jsonParse(args[3])
+	val, err := c.jsonParse(args[3])
 	if err != nil {
 		c.jsonErr(err)
 		return
@@ -348,7 +364,7 @@ func (c *conn) cmdJSONMSet(cmd *Command) {
 		keys[i] = a[0]
 		var err error
 		if paths[i], err = jsonPath(a[1]); err == nil {
-			vals[i], err = jsonParse(a[2])
+			vals[i], err = c.jsonParse(a[2])
 		}
 		if err != nil {
 			c.jsonErr(err)
@@ -462,7 +478,7 @@ func (c *conn) cmdJSONMerge(cmd *Command) {
 		c.jsonErr(err)
 		return
 	}
-	patch, err := jsonParse(args[3])
+	patch, err := c.jsonParse(args[3])
 	if err != nil {
 		c.jsonErr(err)
 		return

@@ -72,10 +72,10 @@ func (c *conn) jsonInts(path *jsonpath.Path, res []*int64) {
 func intp(n int) *int64 { v := int64(n); return &v }
 
 // jsonArgs parses JSON values (ARRAPPEND, ARRINSERT).
-func jsonArgs(args [][]byte) ([]*jsonpath.Value, error) {
+func (c *conn) jsonArgs(args [][]byte) ([]*jsonpath.Value, error) {
 	vals := make([]*jsonpath.Value, len(args))
 	for i, a := range args {
-		v, err := jsonParse(a)
+		v, err := c.jsonParse(a)
 		if err != nil {
 			return nil, err
 		}
@@ -100,7 +100,7 @@ func (c *conn) cmdJSONArrAppend(cmd *Command) {
 		c.jsonErr(err)
 		return
 	}
-	vals, err := jsonArgs(args[3:])
+	vals, err := c.jsonArgs(args[3:])
 	if err != nil {
 		c.jsonErr(err)
 		return
@@ -128,7 +128,7 @@ func (c *conn) cmdJSONArrInsert(cmd *Command) {
 		c.jsonErr(err)
 		return
 	}
-	vals, err := jsonArgs(args[4:])
+	vals, err := c.jsonArgs(args[4:])
 	if err != nil {
 		c.jsonErr(err)
 		return
@@ -179,7 +179,7 @@ func (c *conn) cmdJSONArrIndex(cmd *Command) {
 		c.jsonErr(err)
 		return
 	}
-	needle, err := jsonParse(args[3])
+	needle, err := c.jsonParse(args[3])
 	if err != nil {
 		c.jsonErr(err)
 		return
@@ -266,7 +266,7 @@ func (c *conn) cmdJSONStrAppend(cmd *Command) {
 		c.jsonErr(err)
 		return
 	}
-	v, err := jsonParse(valArg)
+	v, err := c.jsonParse(valArg)
 	if err != nil {
 		c.jsonErr(err)
 		return
