@@ -44,8 +44,10 @@ var (
 	ErrJSONFormat = errors.New("engine: JSON storage format not supported")
 )
 
-// JSONRaw returns JSON key i's format and encoded document (a copy the
-// caller owns); false when the key is absent.
+// JSONRaw returns JSON key i's format and encoded document; false when
+// the key is absent. The bytes are the Txn's copy of the record: they stay
+// valid after the Txn, but a JSONPut of the key in the same Txn reuses
+// them.
 func (t *Txn) JSONRaw(i int) (JSONFormat, []byte, bool, error) {
 	ok, err := t.Open(i, TypeJSON)
 	if !ok || err != nil {

@@ -43,6 +43,8 @@ type decoder struct {
 	maxDepth int
 }
 
+func (d *decoder) alloc(v Value) *Value { return &v }
+
 func (d *decoder) fail(msg string) error {
 	line, col := 1, 1
 	for _, c := range d.data[:min(d.pos, len(d.data))] {
@@ -86,30 +88,30 @@ func (d *decoder) value(depth int) (*Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		return NewString(s), nil
+		return d.alloc(Value{Kind: String, S: s}), nil
 	case c == '-' || '0' <= c && c <= '9':
 		return d.number()
 	case c == 't':
-		return d.literal("true", NewBool(true))
+		return d.literal("true", Value{Kind: Bool, B: true})
 	case c == 'f':
-		return d.literal("false", NewBool(false))
+		return d.literal("false", Value{Kind: Bool})
 	case c == 'n':
-		return d.literal("null", NewNull())
+		return d.literal("null", Value{Kind: Null})
 	}
 	return nil, d.fail("Expected value")
 }
 
-func (d *decoder) literal(word string, v *Value) (*Value, error) {
+func (d *decoder) literal(word string, v Value) (*Value, error) {
 	if len(d.data)-d.pos < len(word) || string(d.data[d.pos:d.pos+len(word)]) != word {
 		return nil, d.fail("Invalid value")
 	}
 	d.pos += len(word)
-	return v, nil
+	return d.alloc(v), nil
 }
 
 func (d *decoder) object(depth int) (*Value, error) {
 	d.pos++ // {
-	obj := NewObject()
+	obj := d.alloc(Value{Kind: Object})
 	d.ws()
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
 		d.pos++
@@ -156,7 +158,7 @@ func (d *decoder) object(depth int) (*Value, error) {
 
 func (d *decoder) array(depth int) (*Value, error) {
 	d.pos++ // [
-	arr := NewArray(nil)
+	arr := d.alloc(Value{Kind: Array})
 	d.ws()
 	if d.pos < len(d.data) && d.data[d.pos] == ']' {
 		d.pos++
@@ -220,20 +222,34 @@ func (d *decoder) number() (*Value, error) {
 			return nil, d.fail("Invalid number")
 		}
 	}
+	if raw := d.data[start:d.pos]; !isFloat && len(raw) <= 18 {
+		// Up to 18 characters cannot overflow int64: no string needed.
+		neg, n := raw[0] == '-', int64(0)
+		if neg {
+			raw = raw[1:]
+		}
+		for _, c := range raw {
+			n = n*10 + int64(c-'0')
+		}
+		if neg {
+			n = -n
+		}
+		return d.alloc(Value{Kind: Int, I: n}), nil
+	}
 	text := string(d.data[start:d.pos])
 	if !isFloat {
 		if i, err := strconv.ParseInt(text, 10, 64); err == nil {
-			return NewInt(i), nil
+			return d.alloc(Value{Kind: Int, I: i}), nil
 		}
 		if u, err := strconv.ParseUint(text, 10, 64); err == nil {
-			return &Value{Kind: Uint, U: u}, nil
+			return d.alloc(Value{Kind: Uint, U: u}), nil
 		}
 	}
 	f, err := strconv.ParseFloat(text, 64)
 	if err != nil && !math.IsInf(f, 0) {
 		return nil, d.fail("Invalid number")
 	}
-	return NewFloat(f), nil
+	return d.alloc(Value{Kind: Float, F: f}), nil
 }
 
 // str decodes a string at d.pos (its opening quote), checking UTF-8.

@@ -267,6 +267,17 @@ paths:
 		paths = append(paths, p)
 	}
 	c.jsonTxn(args[1], func(t *engine.Txn) (func(), error) {
+		if len(paths) == 0 && f == (jsonpath.Format{}) {
+			// The whole document, compact: stored JSON text is already
+			// what the printer would produce (keys sorted, compact).
+			sf, raw, ok, err := t.JSONRaw(0)
+			if err != nil || !ok {
+				return c.wr.Null, err
+			}
+			if sf == engine.JSONText {
+				return func() { c.wr.Bulk(raw) }, nil
+			}
+		}
 		doc, _, ok, err := t.JSONGet(0)
 		if err != nil || !ok {
 			return c.wr.Null, err
