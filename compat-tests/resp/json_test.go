@@ -194,3 +194,45 @@ func TestJSONRedisCLI(t *testing.T) {
 		t.Fatalf("server after hostile input: %q", out)
 	}
 }
+
+// TestJSONConcurrentUpdates: go-redis clients on their own connections
+// change one document at once; every change is applied exactly once
+// (each command reads, changes and writes the document under the key's
+// lock).
+func TestJSONConcurrentUpdates(t *testing.T) {
+	const clients, each = 8, 150
+	srv := internal.Start(t, internal.Options{})
+	ctx := context.Background()
+	rdb := newGoRedis(t, srv.Addr(), 2, "")
+	if err := rdb.JSONSet(ctx, "c", "$", `{"n":0,"log":[]}`).Err(); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, clients)
+	for w := range clients {
+		go func() {
+			c := newGoRedis(t, srv.Addr(), 2, "")
+			for i := range each {
+				if err := c.JSONNumIncrBy(ctx, "c", "$.n", 1).Err(); err != nil {
+					errs <- err
+					return
+				}
+				if err := c.JSONArrAppend(ctx, "c", "$.log", fmt.Sprintf(`"%d-%d"`, w, i)).Err(); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range clients {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := rdb.JSONGet(ctx, "c", ".n").Result(); err != nil || n != fmt.Sprint(clients*each) {
+		t.Fatalf("n = %s, %v; want %d", n, err, clients*each)
+	}
+	if l, err := rdb.Do(ctx, "JSON.ARRLEN", "c", ".log").Int64(); err != nil || l != clients*each {
+		t.Fatalf("log length = %d, %v; want %d", l, err, clients*each)
+	}
+}
