@@ -1,7 +1,9 @@
 package jsonpath
 
 import (
+	"encoding/json"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzParse: whatever the input, Parse returns or fails without
@@ -14,6 +16,13 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		v, err := Parse(data)
+		// encoding/json is the reference for what JSON is (it takes
+		// invalid UTF-8, which KVRocks refuses, and deeper nesting).
+		if ref := json.Valid(data); err == nil && !ref {
+			t.Fatalf("Parse accepted %q, which is not JSON", data)
+		} else if ref && err != nil && utf8.Valid(data) && len(data) < 2*MaxDepth {
+			t.Fatalf("Parse refused valid JSON %q: %v", data, err)
+		}
 		if err != nil {
 			return
 		}
