@@ -236,3 +236,21 @@ func TestJSONConcurrentUpdates(t *testing.T) {
 		t.Fatalf("log length = %d, %v; want %d", l, err, clients*each)
 	}
 }
+
+// TestJSONConfigAtStart: json-storage-format and json-max-nesting-depth
+// given at start (command line, as in a kvrocks.conf) apply from the
+// first command.
+func TestJSONConfigAtStart(t *testing.T) {
+	srv := internal.Start(t, internal.Options{Args: []string{"--json-storage-format", "cbor", "--json-max-nesting-depth", "3"}})
+	ctx := context.Background()
+	rdb := newGoRedis(t, srv.Addr(), 2, "")
+	if err := rdb.JSONSet(ctx, "d", "$", `{"a":[1]}`).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := rdb.Do(ctx, "JSON.INFO", "d").StringSlice(); err != nil || fmt.Sprint(v) != "[storage_format cbor]" {
+		t.Fatalf("JSON.INFO = %v, %v", v, err)
+	}
+	if err := rdb.JSONSet(ctx, "d", "$", `[[[[1]]]]`).Err(); err == nil || !strings.Contains(err.Error(), "Maximum JSON depth exceeded") {
+		t.Fatalf("4 levels with json-max-nesting-depth 3: %v", err)
+	}
+}

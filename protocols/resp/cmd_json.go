@@ -94,29 +94,49 @@ func jsonOptPath(args [][]byte, i int) (*jsonpath.Path, error) {
 	return jsonpath.Compile("$")
 }
 
-// jsonMaxDepth is json-max-nesting-depth, capped at jsonpath.MaxDepth.
-func (c *conn) jsonMaxDepth() int {
-	if c.s.cs != nil {
-		for _, kv := range c.s.cs.Get("json-max-nesting-depth") {
-			if n, err := strconv.Atoi(kv[1]); err == nil && n >= 0 {
-				return min(n, jsonpath.MaxDepth)
-			}
-		}
-	}
-	return jsonpath.MaxDepth
+// jsonSettings are the JSON config keys, kept with the server's other
+// run-time settings (live) so that commands read them without asking the
+// config store.
+type jsonSettings struct {
+	format engine.JSONFormat // json-storage-format
+	depth  int               // json-max-nesting-depth, at most jsonpath.MaxDepth
 }
 
-// jsonFormat is the configured storage format for writes.
-func (c *conn) jsonFormat() engine.JSONFormat {
-	if c.s.cs != nil {
-		for _, kv := range c.s.cs.Get("json-storage-format") {
-			if strings.EqualFold(kv[1], "cbor") {
-				return engine.JSONCBOR
+func loadJSONSettings(cs ConfigStore) jsonSettings {
+	js := jsonSettings{format: engine.JSONText, depth: jsonpath.MaxDepth}
+	if cs != nil {
+		for _, key := range []string{"json-storage-format", "json-max-nesting-depth"} {
+			for _, kv := range cs.Get(key) {
+				js.apply(kv[0], kv[1])
 			}
 		}
 	}
-	return engine.JSONText
+	return js
 }
+
+// apply sets one key; values the config store let through but that mean
+// nothing here leave the setting as it was.
+func (js *jsonSettings) apply(key, value string) {
+	switch key {
+	case "json-storage-format":
+		switch strings.ToLower(value) {
+		case "json":
+			js.format = engine.JSONText
+		case "cbor":
+			js.format = engine.JSONCBOR
+		}
+	case "json-max-nesting-depth":
+		if n, err := strconv.Atoi(value); err == nil && n >= 0 {
+			js.depth = min(n, jsonpath.MaxDepth)
+		}
+	}
+}
+
+// jsonMaxDepth is json-max-nesting-depth, capped at jsonpath.MaxDepth.
+func (c *conn) jsonMaxDepth() int { return c.s.live.Load().json.depth }
+
+// jsonFormat is the configured storage format for writes.
+func (c *conn) jsonFormat() engine.JSONFormat { return c.s.live.Load().json.format }
 
 // jsonErr answers a failed JSON command.
 func (c *conn) jsonErr(err error) {
