@@ -16,6 +16,7 @@ const (
 	TypeSortedInt   Type = 7
 	TypeStream      Type = 8
 	TypeBloom       Type = 9
+	TypeJSON        Type = 10
 	TypeHyperLogLog Type = 11
 )
 
@@ -40,6 +41,8 @@ func (t Type) String() string {
 		return "MBbloom--"
 	case TypeHyperLogLog:
 		return "hyperloglog"
+	case TypeJSON:
+		return "ReJSON-RL"
 	case TypeStream:
 		return "stream"
 	}
@@ -52,7 +55,7 @@ func (t Type) collection() bool { return t < 64 && collectionTypes>>t&1 != 0 }
 // collectionTypes has bit t set for each collection type t (one test on
 // the write path, as cheap as the range test it replaced).
 const collectionTypes = 1<<TypeHash | 1<<TypeList | 1<<TypeSet | 1<<TypeZSet |
-	1<<TypeBitmap | 1<<TypeSortedInt | 1<<TypeStream | 1<<TypeBloom | 1<<TypeHyperLogLog
+	1<<TypeBitmap | 1<<TypeSortedInt | 1<<TypeStream | 1<<TypeBloom | 1<<TypeHyperLogLog | 1<<TypeJSON
 
 // emptyable reports whether a collection of the type exists with no
 // elements (a reserved Bloom filter, an HLL that saw nothing): Size 0
@@ -60,7 +63,9 @@ const collectionTypes = 1<<TypeHash | 1<<TypeList | 1<<TypeSet | 1<<TypeZSet |
 //
 // NB: a stream stays when its last entry goes (as in Redis): its last ID
 // and its consumer groups live on.
-func (t Type) emptyable() bool { return t == TypeBloom || t == TypeHyperLogLog || t == TypeStream }
+func (t Type) emptyable() bool {
+	return t == TypeBloom || t == TypeHyperLogLog || t == TypeStream || t == TypeJSON
+}
 
 // Extent locates a piece of a value in the blob store.
 type Extent struct {

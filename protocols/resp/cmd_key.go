@@ -222,7 +222,8 @@ var typeNames = []struct {
 }{
 	{"string", engine.TypeString}, {"hash", engine.TypeHash}, {"list", engine.TypeList},
 	{"set", engine.TypeSet}, {"zset", engine.TypeZSet}, {"stream", engine.TypeStream},
-	{"bitmap", engine.TypeBitmap}, {"hyperloglog", engine.TypeHyperLogLog}, {"MBbloom--", engine.TypeBloom}, {"sortedint", engine.TypeSortedInt},
+	{"bitmap", engine.TypeBitmap}, {"hyperloglog", engine.TypeHyperLogLog}, {"mbbloom--", engine.TypeBloom}, {"sortedint", engine.TypeSortedInt},
+	{"rejson-rl", engine.TypeJSON}, // lower case: eqFold matches them
 }
 
 // SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]. Cursors are

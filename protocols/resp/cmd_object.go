@@ -115,6 +115,8 @@ func (c *conn) encoding(key []byte, m *engine.Meta) string {
 		return "raw" // as Redis names the strings holding bitmaps and HLLs
 	case engine.TypeStream:
 		return "stream"
+	case engine.TypeJSON:
+		return "raw" // the document is one encoded value
 	}
 	if m.Size > 44 {
 		return "raw"

@@ -87,6 +87,7 @@ type live struct {
 	limits       Limits
 	output       OutputLimit
 	disableRESP3 bool
+	json         jsonSettings // cmd_json.go
 }
 
 // Server serves the Redis protocol over an engine.
@@ -165,6 +166,7 @@ func NewServer(eng *engine.Engine, cfg Config, opts ...Option) *Server {
 		l.names[name] = token
 		l.tokens[token] = name
 	}
+	l.json = loadJSONSettings(s.cs)
 	s.live.Store(l)
 	s.cursors.init(16 << 10)
 	return s
@@ -364,6 +366,8 @@ func (s *Server) applyConfig(key, value string) error {
 			}
 		case "resp3-enabled":
 			l.disableRESP3 = value == "no"
+		case "json-storage-format", "json-max-nesting-depth":
+			l.json.apply(key, value)
 		default:
 			if name, ok := strings.CutPrefix(key, "namespace."); ok {
 				if old, ok := l.names[name]; ok {

@@ -1,0 +1,224 @@
+package jsonpath
+
+// Node is one location a query selected: the value, and where it sits
+// (Parent nil for the root; Key in an object parent, Index in an array
+// parent) so that commands can replace or remove it.
+type Node struct {
+	V      *Value
+	Parent *Value
+	Key    string
+	Index  int
+}
+
+// Query returns the locations p selects in root, in document order as
+// jsoncons yields them: union selectors in the order written, recursive
+// descent pre-order with members in key order.
+func (p *Path) Query(root *Value) []Node {
+	return evalSegments(p.segs, []Node{{V: root}}, root, 0)
+}
+
+// Values returns the values p selects in root.
+func (p *Path) Values(root *Value) []*Value {
+	nodes := p.Query(root)
+	out := make([]*Value, len(nodes))
+	for i, n := range nodes {
+		out[i] = n.V
+	}
+	return out
+}
+
+func evalSegments(segs []segment, nodes []Node, root *Value, depth int) []Node {
+	for _, seg := range segs {
+		var next []Node
+		for _, n := range nodes {
+			if seg.recursive {
+				descend(n, func(d Node) { next = applySelectors(seg.sels, d, root, next, depth) }, 0)
+			} else {
+				next = applySelectors(seg.sels, n, root, next, depth)
+			}
+		}
+		nodes = next
+		if len(nodes) == 0 {
+			break
+		}
+	}
+	return nodes
+}
+
+// descend calls fn for n and each node under it, pre-order. Documents are
+// at most MaxDepth deep, which bounds the recursion.
+func descend(n Node, fn func(Node), level int) {
+	fn(n)
+	if level > MaxDepth {
+		return
+	}
+	switch n.V.Kind {
+	case Array:
+		for i, e := range n.V.A {
+			descend(Node{V: e, Parent: n.V, Index: i}, fn, level+1)
+		}
+	case Object:
+		for _, m := range n.V.O {
+			descend(Node{V: m.Val, Parent: n.V, Key: m.Key}, fn, level+1)
+		}
+	}
+}
+
+func applySelectors(sels []selector, n Node, root *Value, out []Node, depth int) []Node {
+	v := n.V
+	for i := range sels {
+		s := &sels[i]
+		switch s.kind {
+		case selName:
+			if v.Kind == Object {
+				if c := v.Get(s.name); c != nil {
+					out = append(out, Node{V: c, Parent: v, Key: s.name})
+				}
+			}
+		case selIndex:
+			if v.Kind == Array {
+				idx := s.index
+				if idx < 0 {
+					idx += len(v.A)
+				}
+				if idx >= 0 && idx < len(v.A) {
+					out = append(out, Node{V: v.A[idx], Parent: v, Index: idx})
+				}
+			}
+		case selWildcard:
+			out = children(v, out)
+		case selSlice:
+			if v.Kind == Array {
+				start, end, step := sliceBounds(s, len(v.A))
+				if step > 0 {
+					for i := start; i < end; i += step {
+						out = append(out, Node{V: v.A[i], Parent: v, Index: i})
+					}
+				} else {
+					for i := start; i > end; i += step {
+						out = append(out, Node{V: v.A[i], Parent: v, Index: i})
+					}
+				}
+			}
+		case selFilter:
+			for _, c := range children(v, nil) {
+				if truthy(&s.filter, c.V, root, depth+1) {
+					out = append(out, c)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func children(v *Value, out []Node) []Node {
+	switch v.Kind {
+	case Array:
+		for i, e := range v.A {
+			out = append(out, Node{V: e, Parent: v, Index: i})
+		}
+	case Object:
+		for _, m := range v.O {
+			out = append(out, Node{V: m.Val, Parent: v, Key: m.Key})
+		}
+	}
+	return out
+}
+
+// sliceBounds normalizes a slice as Python (and RFC 9535) do.
+func sliceBounds(s *selector, n int) (start, end, step int) {
+	step = s.step
+	norm := func(i int) int {
+		if i < 0 {
+			return i + n
+		}
+		return i
+	}
+	if step > 0 {
+		start, end = 0, n
+		if s.hasStart {
+			start = min(max(norm(s.start), 0), n)
+		}
+		if s.hasEnd {
+			end = min(max(norm(s.end), 0), n)
+		}
+		return start, end, step
+	}
+	start, end = n-1, -1
+	if s.hasStart {
+		start = min(max(norm(s.start), -1), n-1)
+	}
+	if s.hasEnd {
+		end = min(max(norm(s.end), -1), n-1)
+	}
+	return start, end, step
+}
+
+// truthy evaluates a filter for the candidate cur.
+func truthy(e *expr, cur, root *Value, depth int) bool {
+	switch e.kind {
+	case exOr:
+		return truthy(e.l, cur, root, depth) || truthy(e.r, cur, root, depth)
+	case exAnd:
+		return truthy(e.l, cur, root, depth) && truthy(e.r, cur, root, depth)
+	case exNot:
+		return !truthy(e.l, cur, root, depth)
+	case exLit:
+		return !(e.lit.Kind == Null || e.lit.Kind == Bool && !e.lit.B)
+	case exPath:
+		return len(operandNodes(e, cur, root, depth)) > 0
+	case exRegex:
+		v := operand(e.l, cur, root, depth)
+		return v != nil && v.Kind == String && e.regexp.MatchString(v.S)
+	}
+	l, r := operand(e.l, cur, root, depth), operand(e.r, cur, root, depth)
+	if l == nil || r == nil {
+		// Nothing selected: only "!=" holds, and only against something.
+		return e.op == "!=" && (l != nil || r != nil)
+	}
+	switch e.op {
+	case "==":
+		return Equal(l, r)
+	case "!=":
+		return !Equal(l, r)
+	}
+	c, ok := compareValues(l, r)
+	if !ok {
+		return false
+	}
+	switch e.op {
+	case "<":
+		return c < 0
+	case "<=":
+		return c <= 0
+	case ">":
+		return c > 0
+	}
+	return c >= 0
+}
+
+// operand is a filter operand's value: a literal, the first value a
+// path selects, or nil (nothing selected, or a nested boolean).
+func operand(e *expr, cur, root *Value, depth int) *Value {
+	switch e.kind {
+	case exLit:
+		return e.lit
+	case exPath:
+		if nodes := operandNodes(e, cur, root, depth); len(nodes) > 0 {
+			return nodes[0].V
+		}
+		return nil
+	}
+	return NewBool(truthy(e, cur, root, depth))
+}
+
+func operandNodes(e *expr, cur, root *Value, depth int) []Node {
+	if depth > 64 {
+		return nil
+	}
+	start := root
+	if e.rel {
+		start = cur
+	}
+	return evalSegments(e.segs, []Node{{V: start}}, root, depth)
+}
