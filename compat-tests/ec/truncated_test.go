@@ -48,7 +48,7 @@ func TestScrubRepairsTruncatedShards(t *testing.T) {
 	rdb := client(t, srv.Addr())
 	truncateShards(t, v, shardHolders(t, v)[0])
 	readAllOK(t, rdb, ds, ds.keys)
-	in := waitInfo(t, rdb, 30*time.Second, "a scrub to repair the truncated device", func(in info) bool {
+	in := waitInfo(t, rdb, 90*time.Second, "a scrub to repair the truncated device", func(in info) bool {
 		return in.fields["ec_degraded"] == "no"
 	})
 	if in.fields["scrub_last_error"] != "" {
