@@ -330,7 +330,10 @@ func (c *conn) cmdCluster(cmd *Command) {
 	}
 	switch {
 	case len(args) == 2 && (sub == "info" || sub == "nodes" || sub == "slots" || sub == "shards" || sub == "reset"),
-		len(args) == 3 && (sub == "keyslot" || sub == "replicas"):
+		len(args) == 3 && (sub == "keyslot" || sub == "replicas"),
+		// NB: kvrocks-controller resets a node with CLUSTER RESET HARD;
+		// both modes forget everything here, as KVRocks's.
+		len(args) == 3 && sub == "reset" && (eqFold(args[2], "hard") || eqFold(args[2], "soft")):
 	default:
 		c.err(errClusterUsage)
 		return
