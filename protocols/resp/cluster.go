@@ -135,12 +135,17 @@ func (c *conn) clusterRoute(cs *cluster.State, spec *cmdSpec, cmd *Command) bool
 		if spec.first < len(args) {
 			slot = cluster.KeySlot(args[spec.first])
 		}
+		c.cl.scriptSlot = 0
 	} else {
 		var ok bool
 		if slot, ok = commandSlot(spec, args); !ok {
 			c.err(errCrossSlot)
 			return false
 		}
+		// NB: a script's slot comes from its declared keys; any other
+		// request (EXEC of queued scripts included) starts afresh, and the
+		// script's first keyed call sets it.
+		c.cl.scriptSlot = 0
 		if spec.keys == keysScript {
 			c.cl.scriptSlot = slot + 1
 		}
