@@ -13,6 +13,18 @@ import (
 // keyed request is routed against it before it runs (clusterRoute, from
 // exec). With cluster mode off, s.cluster is nil and exec pays one nil
 // check.
+//
+// Slot migration plugs in from its own files of this package:
+//   - registerClusterSubcommand (from init) adds CLUSTER/CLUSTERX
+//     subcommands (MIGRATE, IMPORT, COUNTKEYSINSLOT, GETKEYSINSLOT); a
+//     handler parses its arguments, then calls c.clusterAllowed.
+//   - clusterSetups (appended from init) run once a cluster-mode server
+//     exists: install s.cluster.SetHooks (CLUSTER INFO fields, CLUSTER
+//     NODES note, dropping migrated slots, RESET refusal).
+//   - s.cluster.SetSlotState marks slots migrating, write-forbidden
+//     (TRYAGAIN), migrated (MOVED), importing, imported.
+//   - c.cl.importing marks the importing link (served for an importing
+//     slot); c.cl.onClose runs when that connection ends.
 
 // Errors of cluster mode, KVRocks's texts.
 const (
@@ -60,6 +72,9 @@ type clusterConn struct {
 	readonly  bool // READONLY: a replica serves reads of its master's slots
 	asking    bool // ASKING: the next request may use an importing slot
 	importing bool // the importing link of a migration (CLUSTER IMPORT)
+	// onClose runs when the connection ends (slot migration stops an
+	// import whose link broke, as KVRocks's close callback).
+	onClose func()
 	// scriptSlot is 1 + the slot the running script's keys hash to, 0
 	// before it touched a key.
 	scriptSlot int
@@ -80,6 +95,14 @@ func (s *Server) initCluster() {
 	}
 	for _, f := range clusterSetups {
 		f(s)
+	}
+}
+
+// clusterClosed runs the connection's close callback, once.
+func (c *conn) clusterClosed() {
+	if f := c.cl.onClose; f != nil {
+		c.cl.onClose = nil
+		f()
 	}
 }
 
