@@ -271,3 +271,33 @@ func BenchmarkRoute(b *testing.B) {
 		s.Route(s.View(), KeySlot(key), Request{})
 	}
 }
+
+// TestConcurrentUpdates: readers route while writers push topologies and
+// slot states (run with -race).
+func TestConcurrentUpdates(t *testing.T) {
+	s := NewState(7001, []string{"127.0.0.1"})
+	s.SetNodes(threeNodes(), 1, false)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for v := int64(2); v < 30; v++ {
+			s.SetNodes(threeNodes(), v, false)
+			s.SetSlotState(SlotRange{5, 9}, SlotMigrating, idB)
+			s.SetSlotState(SlotRange{5, 9}, SlotNormal, "")
+		}
+	}()
+	for i := 0; ; i++ {
+		select {
+		case <-done:
+			if s.Version() != 29 || s.Migrating() {
+				t.Fatalf("version %d, migrating %v", s.Version(), s.Migrating())
+			}
+			return
+		default:
+		}
+		v := s.View()
+		if verdict, _ := s.Route(v, i%Slots, Request{}); verdict == Down {
+			t.Fatal("slot not served")
+		}
+	}
+}
