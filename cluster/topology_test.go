@@ -226,10 +226,11 @@ func TestRoute(t *testing.T) {
 	if s.Migrating() {
 		t.Fatal("states left")
 	}
-	// A replica serves its master's slots after READONLY, reads only.
+	// Without replication a replica has none of its master's data: it
+	// redirects reads too, even after READONLY.
 	s.SetNodes(idA+" 127.0.0.1 7001 slave "+idB+"\n"+idB+" 10.0.0.2 7002 master - 0-200\n", 2, false)
 	v = s.View()
-	check(10, Request{ReadOnly: true}, Serve, "")
+	check(10, Request{ReadOnly: true}, Moved, "10.0.0.2:7002")
 	check(10, Request{}, Moved, "10.0.0.2:7002")
 	check(10, Request{ReadOnly: true, Write: true}, Moved, "10.0.0.2:7002")
 }

@@ -69,7 +69,7 @@ var clusterSetups []func(s *Server)
 
 // clusterConn is a connection's cluster-mode state.
 type clusterConn struct {
-	readonly  bool // READONLY: a replica serves reads of its master's slots
+	readonly  bool // READONLY (a replica would serve reads; see cluster.Route)
 	asking    bool // ASKING: the next request may use an importing slot
 	importing bool // the importing link of a migration (CLUSTER IMPORT)
 	// onClose runs when the connection ends (slot migration stops an
@@ -698,6 +698,9 @@ func (c *conn) cmdClusterX(cmd *Command) {
 		err = cs.SetNodeID(string(args[2]))
 	case "setnodes":
 		err = cs.SetNodes(string(args[2]), version, force)
+		if me := cs.View().Myself; err == nil && me != nil && me.Role == cluster.Replica {
+			c.s.logf("cluster: this node is listed as a replica of %s, but replication is not supported: it holds none of its master's data and redirects every keyed request", me.MasterID)
+		}
 	case "setslot":
 		err = cs.SetSlot(ranges, string(args[4]), version)
 	}
