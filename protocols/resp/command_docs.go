@@ -75,6 +75,7 @@ var kvrocksDocs = map[string]cmdDoc{
 	"digest":            {"Returns the hash digest of a string value", "2.15.0", "string", "O(N) where N is the length of the value"},
 	"msetex":            {"Sets several string keys with one expiry, atomically", "2.15.0", "string", "O(N) where N is the number of keys"},
 	"delex":             {"Deletes a string key if a condition on its value holds", "2.15.0", "string", "O(1)"},
+	"kmetadata":         {"Returns the metadata record of a key: type, size, expiry, flags and version", "2.12.0", "generic", "O(1)"},
 	"siadd":             {"Adds integers to a sorted integer set", "1.0.2", "sortedint", "O(log(N)) for each integer added"},
 	"sirem":             {"Removes integers from a sorted integer set", "1.0.2", "sortedint", "O(log(N)) for each integer removed"},
 	"sicard":            {"Returns the number of integers in a sorted integer set", "1.0.2", "sortedint", "O(1)"},
@@ -285,6 +286,10 @@ func keySpecs(s *cmdSpec) []keySpec {
 			out = append(out, parseKeySpec(n))
 		}
 		return out
+	}
+	if s.name == "msetex" {
+		// numkeys, then key value pairs (Redis 8's key spec).
+		return []keySpec{{flags: []string{"OW", "update"}, index: 1, keynum: true, keynumidx: 0, firstkey: 1, keystep: 2}}
 	}
 	if s.first <= 0 {
 		return nil
