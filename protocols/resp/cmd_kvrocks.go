@@ -18,7 +18,7 @@ func kvrocksCommands() []*cmdSpec {
 		{name: "move", arity: 3, flags: flagWrite | flagFast, first: 1, last: 1, step: 1, fn: (*conn).cmdMove},
 		{name: "movex", arity: 3, flags: flagWrite, first: 1, last: 1, step: 1, fn: (*conn).cmdMoveX},
 		{name: "lcs", arity: -3, flags: flagReadonly, first: 1, last: 2, step: 1, fn: (*conn).cmdLCS},
-	}, kvrocksStringCommands()...)
+	}, append(kvrocksStringCommands(), kvrocksServerCommands()...)...)
 }
 
 // CAS key old new [EX s|PX ms|EXAT ts|PXAT ms-ts]: sets key to new if it

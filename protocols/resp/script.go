@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -67,7 +68,7 @@ var noScriptCommands = map[string]bool{
 	"auth": true, "reset": true, "quit": true, "blob.hello": true,
 	"client": true, "blpop": true, "brpop": true, "blmove": true, "brpoplpush": true,
 	"bzpopmin": true, "bzpopmax": true, "blmpop": true, "bzmpop": true, "xread": true,
-	"xreadgroup": true, "wait": true,
+	"xreadgroup": true, "wait": true, "shutdown": true,
 }
 
 func scriptCommands() []*cmdSpec {
@@ -129,9 +130,10 @@ type scriptRun struct {
 	busy   chan struct{} // closed when it runs past the time limit
 	cancel context.CancelFunc
 
-	mu     sync.Mutex
-	wrote  bool
-	killed bool
+	mu       sync.Mutex
+	wrote    bool
+	killed   bool
+	stopping bool // killed by the server's stop: its writes are dropped
 
 	errSource string // where the error being raised was, from the handler
 	errLine   int
@@ -552,15 +554,25 @@ func (c *conn) runScript(sc *scripting, name string, function, readonly bool, fn
 	// together when it ends, so a crash never leaves half of a script.
 	// NB: a script that fails keeps what it wrote before the error (as
 	// in Redis): the group commits either way.
+	// NB: a script the server's stop killed (SHUTDOWN NOSAVE while it
+	// ran past the time limit) commits nothing.
 	var err error
 	base := c.eng
 	gerr := base.Group(func(g *engine.Engine) error {
 		c.eng = g
 		err = L.PCall(len(fnArgs), 1, sc.handler)
+		if run.isStopping() {
+			return errScriptStopped
+		}
 		return nil
 	})
 	c.eng = base
-	if gerr != nil {
+	switch {
+	case gerr == errScriptStopped:
+		c.s.logf("resp: client id=%d addr=%s: the server stopped the script: nothing it wrote was committed", c.id, c.addr)
+		c.failed = true
+		c.nc.Close()
+	case gerr != nil:
 		c.s.logf("resp: client id=%d addr=%s: a script's writes failed to commit, dropping its replies: %v", c.id, c.addr, gerr)
 		c.failed = true
 		c.nc.Close()
@@ -701,6 +713,13 @@ func (c *conn) busyCheck(run *scriptRun, spec *cmdSpec, cmd *Command) bool {
 		return false
 	default:
 	}
+	if spec.name == "shutdown" {
+		// As Redis: only SHUTDOWN NOSAVE gets past a busy script.
+		if o, ok := parseShutdown(cmd.Args); ok && o.nosave {
+			c.cmdShutdown(cmd)
+			return true
+		}
+	}
 	if len(cmd.Args) == 2 && strings.EqualFold(string(cmd.Args[1]), "kill") {
 		switch spec.name {
 		case "script":
@@ -719,12 +738,23 @@ func (c *conn) busyCheck(run *scriptRun, spec *cmdSpec, cmd *Command) bool {
 	return true
 }
 
+// errScriptStopped makes the group of a script the server's stop killed
+// fail, so that nothing of it is committed.
+var errScriptStopped = errors.New("resp: script stopped by the server's shutdown")
+
+func (run *scriptRun) isStopping() bool {
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	return run.stopping
+}
+
 // stop ends the script in progress, if any, whatever it did: the server is
-// shutting down (SHUTDOWN NOSAVE, or a signal).
+// shutting down (SHUTDOWN NOSAVE, or a signal). Its writes are dropped.
 func (sc *scripting) stop() {
 	if run := sc.running.Load(); run != nil {
 		run.mu.Lock()
 		run.killed = true
+		run.stopping = true
 		if run.cancel != nil {
 			run.cancel()
 		}

@@ -119,6 +119,7 @@ type Server struct {
 	ops      opsState      // BGSAVE, COMPACT, rename-command (cmd_server.go)
 	pubsub   pubsubHub     // channels, patterns, monitors (pubsub.go)
 	lua      scripting     // EVAL, FUNCTION and FCALL (script.go)
+	shutdown shutdownState // SHUTDOWN (cmd_kvrocks_shutdown.go)
 }
 
 // serverStats are totals of closed connections plus server-wide counters;
