@@ -364,7 +364,7 @@ func (c *conn) callHandler(spec *cmdSpec, args [][]byte, proto int) []byte {
 	c.wr, c.proto = sw, proto
 	defer func() { c.wr, c.proto = saved, savedProto }()
 	cmd := &Command{Args: args}
-	spec.fn(c, cmd)
+	c.runCounted(spec, cmd, "lua")
 	sw.Flush()
 	return buf.Bytes()
 }
@@ -675,7 +675,9 @@ func (c *conn) scriptGate(spec *cmdSpec, cmd *Command) bool {
 			}
 			continue
 		}
-		if !isScriptCall(spec) {
+		if !isScriptCall(spec) || c.queuing(spec) {
+			// NB: a script queued by MULTI is announced when EXEC
+			// runs it (runScript), not now.
 			return false
 		}
 		// What exec does before the guard is done here, before the
