@@ -190,7 +190,7 @@ func (c *conn) exec(cmd *Command) {
 	c.enterGuard(modeOf(spec))
 	spec.fn(c, cmd)
 	c.leaveGuard()
-	if monOwn && len(c.monLines) > monMark+1 {
+	if monOwn && spec.name == "exec" && len(c.monLines) > monMark+1 {
 		c.monitorAfter(monMark)
 	}
 }

@@ -107,10 +107,9 @@ func (c *conn) feedMonitors() {
 	c.monLines = c.monLines[:0]
 }
 
-// monitorAfter moves the MONITOR line at index mark, a command's own, after
-// the lines of the commands it ran (EXEC's queue, a script's redis.call):
-// as Redis shows a command once it ran, "MULTI", the queued commands, then
-// "EXEC"; a script's commands, then its EVAL.
+// monitorAfter moves the MONITOR line at index mark, EXEC's own, after the
+// lines of the commands it ran: Redis 7.0 shows "MULTI", the queued
+// commands, then "EXEC" (and a script's EVAL before its commands).
 func (c *conn) monitorAfter(mark int) {
 	own := c.monLines[mark]
 	copy(c.monLines[mark:], c.monLines[mark+1:])

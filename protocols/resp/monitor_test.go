@@ -170,8 +170,8 @@ func TestMonitorRepr(t *testing.T) {
 
 // TestMonitorExecAndScripts: as Redis's call() does, the commands MULTI
 // queued are shown and counted when EXEC runs them, between MULTI and
-// EXEC; a script's commands are shown as "[0 lua]" before its EVAL, and
-// counted as calls of their own.
+// EXEC; a script's commands are shown as "[0 lua]" after its EVAL (as
+// Redis 7.0 shows them), and counted as calls of their own.
 func TestMonitorExecAndScripts(t *testing.T) {
 	s, addr := startServer(t, Config{})
 	mon, monR := dial(t, addr)
@@ -236,13 +236,13 @@ func TestMonitorExecAndScripts(t *testing.T) {
 		`[0] "INCR" "a"`,
 		`[0] "HSET" "a" "f" "v"`,
 		`[0] "EXEC"`,
+		`[0] "EVAL" "` + script + `" "1" "b" "2"`,
 		`[0 lua] "set" "b" "2"`,
 		`[0 lua] "get" "b"`,
-		`[0] "EVAL" "` + script + `" "1" "b" "2"`,
 		`[0] "MULTI"`,
+		`[0] "EVAL" "` + script + `" "1" "c" "3"`,
 		`[0 lua] "set" "c" "3"`,
 		`[0 lua] "get" "c"`,
-		`[0] "EVAL" "` + script + `" "1" "c" "3"`,
 		`[0] "EXEC"`,
 	}
 	got := monitorLines(t, monR, len(want))

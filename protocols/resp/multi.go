@@ -241,17 +241,16 @@ func (c *conn) cmdExec(cmd *Command) {
 func (c *conn) queued() int64 { return c.multiN.Load() - 1 }
 
 // runCounted runs a command on behalf of EXEC or a script (from, the
-// address MONITOR shows: the client's, or "lua") as Redis's call() does:
-// MONITOR shows it (before the command that ran it, which is shown when it
-// ends) and INFO commandstats counts it as a call of its own.
+// address MONITOR shows: the client's, or "lua") as Redis 7.0's call()
+// does: MONITOR shows it (after the EVAL that ran it, before the EXEC,
+// which Redis shows once it ran) and INFO commandstats counts it as a call
+// of its own.
 func (c *conn) runCounted(spec *cmdSpec, cmd *Command, from string) {
-	monMark, monOwn := len(c.monLines), false
 	if c.s.pubsub.monitoring.Load() != 0 {
 		// NB: formatted before the handler, which may take large
 		// arguments away.
 		if line := c.monitorLineFrom(spec, cmd, from); line != nil {
 			c.monLines = append(c.monLines, monLine{line, c.ns})
-			monOwn = true
 		}
 	}
 	w := c.wr
@@ -259,9 +258,6 @@ func (c *conn) runCounted(spec *cmdSpec, cmd *Command, from string) {
 	start := time.Now()
 	spec.fn(c, cmd)
 	countCall(spec, time.Since(start), w.errs != mark)
-	if monOwn && len(c.monLines) > monMark+1 {
-		c.monitorAfter(monMark)
-	}
 }
 
 // countCall adds one call of spec that took d (and failed) to its

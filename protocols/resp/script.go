@@ -715,12 +715,19 @@ func (c *conn) busyCheck(run *scriptRun, spec *cmdSpec, cmd *Command) bool {
 		return false
 	default:
 	}
-	if spec.name == "shutdown" {
+	switch spec.name {
+	case "shutdown":
 		// As Redis: only SHUTDOWN NOSAVE gets past a busy script.
 		if o, ok := parseShutdown(cmd.Args); ok && o.nosave {
 			c.cmdShutdown(cmd)
 			return true
 		}
+	case "auth", "hello", "multi", "discard", "unwatch", "quit":
+		// Redis 7's allow_busy commands that touch no key (WATCH and
+		// RESET do): they run now, without the work guard the script
+		// holds, so that a client may authenticate and SHUTDOWN NOSAVE.
+		spec.fn(c, cmd)
+		return true
 	}
 	if len(cmd.Args) == 2 && strings.EqualFold(string(cmd.Args[1]), "kill") {
 		switch spec.name {
