@@ -108,6 +108,9 @@ type scripting struct {
 	running atomic.Pointer[scriptRun]
 	// limit is lua-time-limit in nanoseconds (0: the default).
 	limit atomic.Int64
+	// memLimit is lua-memory-limit in bytes (0: the default, < 0: none;
+	// script_memory.go).
+	memLimit atomic.Int64
 }
 
 // luaScript is a compiled EVAL script.
@@ -134,6 +137,9 @@ type scriptRun struct {
 	wrote    bool
 	killed   bool
 	stopping bool // killed by the server's stop: its writes are dropped
+	// outOfMemory: stopped by the memory watch (script_memory.go)
+	outOfMemory bool
+	memLimit    int64
 
 	errSource string // where the error being raised was, from the handler
 	errLine   int
@@ -343,6 +349,9 @@ func (sc *scripting) luaCall(L *glua.LState, raise bool) int {
 	}
 	run.mu.Unlock()
 	reply := c.callHandler(spec, args, run.resp)
+	if run.memLimit > 0 && int64(len(reply)) > run.memLimit {
+		L.RaiseError(lua.ErrNoMemory)
+	}
 	v, _, err := lua.ReplyToLua(L, reply)
 	if err != nil {
 		return fail("ERR the reply of " + spec.name + " could not be read")
@@ -546,6 +555,9 @@ func (c *conn) runScript(sc *scripting, name string, function, readonly bool, fn
 	if sc.handler == nil {
 		sc.handler = L.NewFunction(sc.errorHandler)
 	}
+	run.memLimit = sc.memoryLimit()
+	sc.st.SetMaxAlloc(run.memLimit)
+	stopWatch := sc.watchMemory(run, run.memLimit)
 	L.Push(fn)
 	for _, a := range fnArgs {
 		L.Push(a)
@@ -567,6 +579,7 @@ func (c *conn) runScript(sc *scripting, name string, function, readonly bool, fn
 		return nil
 	})
 	c.eng = base
+	stopWatch()
 	switch {
 	case gerr == errScriptStopped:
 		c.s.logf("resp: client id=%d addr=%s: the server stopped the script: nothing it wrote was committed", c.id, c.addr)
@@ -621,11 +634,18 @@ func (sc *scripting) errorHandler(L *glua.LState) int {
 // the error's text ("ERR " before a plain message), then where it was.
 func (run *scriptRun) errorText(err error) string {
 	run.mu.Lock()
-	killed := run.killed
+	killed, oom := run.killed, run.outOfMemory
 	run.mu.Unlock()
 	var msg string
 	ae, _ := err.(*glua.ApiError)
+	if ae != nil && !oom {
+		if s, ok := ae.Object.(glua.LString); ok && strings.HasSuffix(string(s), lua.ErrNoMemory) {
+			oom = true // raised by a bounded library call or redis.call
+		}
+	}
 	switch {
+	case oom:
+		msg = errScriptMemory(run.memLimit)
 	case killed:
 		msg = errScriptKilled
 		if run.function {
