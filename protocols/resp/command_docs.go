@@ -196,6 +196,9 @@ func commandFlags(s *cmdSpec) []string {
 			}
 		}
 	}
+	if s.name == "msetex" {
+		have["movablekeys"] = true // its keys follow numkeys (keySpecs)
+	}
 	out := make([]string, 0, len(have))
 	for _, name := range redisFlagOrder {
 		if have[name] {
@@ -501,6 +504,18 @@ func (c *conn) writeKeySpecs(s *cmdSpec) {
 		w.BulkString("find_keys")
 		w.Map(2)
 		w.BulkString("type")
+		if ks.keynum {
+			w.BulkString("keynum")
+			w.BulkString("spec")
+			w.Map(3)
+			w.BulkString("keynumidx")
+			w.Int(int64(ks.keynumidx))
+			w.BulkString("firstkey")
+			w.Int(int64(ks.firstkey))
+			w.BulkString("keystep")
+			w.Int(int64(ks.keystep))
+			continue
+		}
 		w.BulkString("range")
 		w.BulkString("spec")
 		w.Map(3)
