@@ -12,10 +12,28 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 )
 
-// ErrCheckpointLayout is returned by Checkpoint for a store whose layout a
-// checkpoint does not cover yet (several devices, or a mirrored metadata
-// store).
-var ErrCheckpointLayout = errors.New("engine: checkpoints cover a store on one device (the default <dir>/blobs) only")
+// ErrCheckpointLayout is returned by Checkpoint (and CheckpointSupported)
+// for a store whose layout a checkpoint does not cover: an erasure-coded
+// store over several devices, or one whose metadata store is on another
+// file system. A consistent copy of an erasure-coded store needs, taken at
+// one instant, the shard files of every device and the metadata store,
+// which is mirrored on m+1 of the devices through the mirroring file
+// system; pebble's checkpoint writes through that file system to every
+// mirror at once, so a copy outside the devices cannot be taken with it
+// safely. Such a store is backed up by copying every device directory
+// while the server is stopped (SHUTDOWN), and restored by starting on the
+// copies with the same --devices order and --ec.
+var ErrCheckpointLayout = errors.New("engine: checkpoints cover a store on one device (the default <dir>/blobs) only; " +
+	"back up an erasure-coded store by copying its device directories while the server is stopped")
+
+// CheckpointSupported reports whether Checkpoint can copy this store: nil,
+// or ErrCheckpointLayout.
+func (e *Engine) CheckpointSupported() error {
+	if len(e.opts.Devices) != 1 || e.opts.ECParity > 0 || e.opts.MetadataFS != nil {
+		return ErrCheckpointLayout
+	}
+	return nil
+}
 
 // Checkpoint writes a consistent copy of the store to dir, which becomes a
 // data directory of its own: Open on it (Options.Dir = dir, no Devices)
@@ -39,8 +57,8 @@ func (e *Engine) Checkpoint(dir string) error {
 	if e.closed.Load() {
 		return ErrClosed
 	}
-	if len(e.opts.Devices) != 1 || e.opts.ECParity > 0 || e.opts.MetadataFS != nil {
-		return ErrCheckpointLayout
+	if err := e.CheckpointSupported(); err != nil {
+		return err
 	}
 	dir = filepath.Clean(dir)
 	tmp := dir + ".tmp"

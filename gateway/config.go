@@ -48,6 +48,7 @@ var keyDefs = []keyDef{
 	{name: "db-name", def: "change.me.db"},
 	{name: "lua-time-limit", def: "5000", mutable: true, check: checkInt(0, 1<<31-1), doc: "milliseconds a script runs before other clients get -BUSY and SCRIPT KILL may stop it"},
 	{name: "busy-reply-threshold", def: "5000", mutable: true, check: checkInt(0, 1<<31-1), doc: "Redis 7's name for lua-time-limit"},
+	{name: "lua-memory-limit", def: "268435456", mutable: true, check: checkBytes, doc: "bytes of heap one script may grow by before it fails with \"not enough memory\" (0: no bound)"},
 	{name: "slowlog-log-slower-than", def: "200000", mutable: true, check: checkInt(-1, 1<<31-1), doc: "log commands slower than this many microseconds for SLOWLOG GET (-1: off, 0: every command)"},
 	{name: "slowlog-max-len", def: "128", mutable: true, check: checkInt(0, 1<<31), doc: "entries SLOWLOG keeps"},
 	{name: "profiling-sample-ratio", def: "0", mutable: true, check: checkInt(0, 100), doc: "percent of the profiling-sample-commands recorded for PERFLOG (0: off)"},

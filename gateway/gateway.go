@@ -197,6 +197,8 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 	select {
 	case <-ctx.Done():
 		logf("shutting down")
+	case <-rs.ShutdownRequested():
+		logf("shutting down (SHUTDOWN)")
 	case runErr = <-errc:
 		if runErr != nil {
 			lg.Errorf("fatal: %v", runErr)

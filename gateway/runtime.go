@@ -49,6 +49,14 @@ func applyRuntime(cfg *Config, rs *resp.Server, lg *leveledLog) {
 	}
 	cfg.OnSet("lua-time-limit", setScriptLimit)
 	cfg.OnSet("busy-reply-threshold", setScriptLimit)
+	rs.SetScriptMemoryLimit(cfg.Bytes("lua-memory-limit"))
+	cfg.OnSet("lua-memory-limit", func(v string) error {
+		n, err := ParseBytes(v)
+		if err == nil {
+			rs.SetScriptMemoryLimit(n)
+		}
+		return err
+	})
 
 	rs.SetQueryBufferLimit(cfg.Bytes("query-buffer-limit"))
 	cfg.OnSet("query-buffer-limit", func(v string) error {

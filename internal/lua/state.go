@@ -41,7 +41,20 @@ type State struct {
 	Redis    *glua.LTable
 	readonly map[*glua.LTable]bool
 	rand     Rand48
+	// maxAlloc bounds what one library call may allocate at once
+	// (string.rep); 0: no bound. See SetMaxAlloc.
+	maxAlloc int64
 }
+
+// ErrNoMemory is the error a script gets when it would allocate past its
+// memory limit, as Lua words it.
+const ErrNoMemory = "not enough memory"
+
+// SetMaxAlloc bounds the size of a value one library call may build at
+// once (string.rep): beyond it the call raises ErrNoMemory instead of
+// allocating. n <= 0 removes the bound. Growth by many small steps is
+// bounded by the caller (the script's memory watch).
+func (s *State) SetMaxAlloc(n int64) { s.maxAlloc = n }
 
 // NewState returns a sandboxed interpreter with base, table, string, math,
 // coroutine, cjson, cmsgpack, struct and bit, and an empty "redis" table.
@@ -69,6 +82,8 @@ func NewState() *State {
 		s.globals.RawSetString(name, real.RawGetString(name))
 	}
 	s.globals.RawSetString("_VERSION", real.RawGetString("_VERSION"))
+	str := real.RawGetString("string").(*glua.LTable)
+	str.RawSetString("rep", L.NewFunction(s.strRep))
 	math := real.RawGetString("math").(*glua.LTable)
 	math.RawSetString("random", L.NewFunction(s.mathRandom))
 	math.RawSetString("randomseed", L.NewFunction(s.mathRandomSeed))
@@ -222,4 +237,19 @@ func (s *State) CompileIn(source, name string, env *glua.LTable) (*glua.LFunctio
 // global, as Redis's restricted tables do.
 func (s *State) Strict(t *glua.LTable) {
 	s.L.SetMetatable(t, s.L.GetMetatable(s.globals))
+}
+
+// strRep is string.rep with the allocation bounded by maxAlloc.
+func (s *State) strRep(L *glua.LState) int {
+	str := L.CheckString(1)
+	n := L.CheckInt(2)
+	if n <= 0 || len(str) == 0 {
+		L.Push(glua.LString(""))
+		return 1
+	}
+	if s.maxAlloc > 0 && int64(n) > s.maxAlloc/int64(len(str)) {
+		L.RaiseError(ErrNoMemory)
+	}
+	L.Push(glua.LString(strings.Repeat(str, n)))
+	return 1
 }

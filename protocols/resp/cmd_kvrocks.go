@@ -12,13 +12,13 @@ import (
 // answered as KVRocks answers them.
 
 func kvrocksCommands() []*cmdSpec {
-	return []*cmdSpec{
+	return append([]*cmdSpec{
 		{name: "cas", arity: -4, flags: flagWrite, first: 1, last: 1, step: 1, fn: (*conn).cmdCAS},
 		{name: "cad", arity: 3, flags: flagWrite, first: 1, last: 1, step: 1, fn: (*conn).cmdCAD},
 		{name: "move", arity: 3, flags: flagWrite | flagFast, first: 1, last: 1, step: 1, fn: (*conn).cmdMove},
 		{name: "movex", arity: 3, flags: flagWrite, first: 1, last: 1, step: 1, fn: (*conn).cmdMoveX},
 		{name: "lcs", arity: -3, flags: flagReadonly, first: 1, last: 2, step: 1, fn: (*conn).cmdLCS},
-	}
+	}, append(kvrocksStringCommands(), kvrocksServerCommands()...)...)
 }
 
 // CAS key old new [EX s|PX ms|EXAT ts|PXAT ms-ts]: sets key to new if it

@@ -447,6 +447,10 @@ func (s *Server) BGSave() error {
 	if dir == "" {
 		return errors.New("backup-dir is not set")
 	}
+	if s.eng.CheckpointSupported() != nil {
+		// Refused now rather than failing in the background (checkpoint.go).
+		return errors.New("BGSAVE cannot copy an erasure-coded store (--ec over several devices): copy its device directories while the server is stopped")
+	}
 	if !s.ops.saving.CompareAndSwap(false, true) {
 		return errors.New("BGSAVE in-progress")
 	}

@@ -156,11 +156,14 @@ func (c *conn) exec(cmd *Command) {
 			args[b.idx] = h.p[0]
 		}
 	}
-	if c.s.pubsub.monitoring.Load() != 0 {
+	monMark, monOwn := len(c.monLines), false
+	if c.s.pubsub.monitoring.Load() != 0 && !c.queuing(spec) {
 		// Formatted now, while large arguments are still the command's;
-		// sent once it ran (serve), as Redis does.
+		// sent once it ran (serve), as Redis does. A command queued by
+		// MULTI is shown when EXEC runs it.
 		if line := c.monitorLine(spec, cmd); line != nil {
 			c.monLines = append(c.monLines, monLine{line, c.ns})
+			monOwn = true
 		}
 	}
 	c.mu.Lock()
@@ -169,7 +172,7 @@ func (c *conn) exec(cmd *Command) {
 	if (spec.flags&flagExclusive != 0 || c.s.lua.running.Load() != nil) && c.scriptGate(spec, cmd) {
 		return
 	}
-	if c.tx != nil && c.tx.multi && spec.flags&flagTxControl == 0 && spec.name != "quit" && spec.name != "reset" {
+	if c.queuing(spec) {
 		c.queueTx(spec, cmd)
 		return
 	}
@@ -193,6 +196,9 @@ func (c *conn) exec(cmd *Command) {
 	c.enterGuard(modeOf(spec))
 	spec.fn(c, cmd)
 	c.leaveGuard()
+	if monOwn && spec.name == "exec" && len(c.monLines) > monMark+1 {
+		c.monitorAfter(monMark)
+	}
 }
 
 // unknownCommand answers as KVRocks does, quoting the arguments (each cut

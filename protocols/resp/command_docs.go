@@ -75,6 +75,7 @@ var kvrocksDocs = map[string]cmdDoc{
 	"digest":            {"Returns the hash digest of a string value", "2.15.0", "string", "O(N) where N is the length of the value"},
 	"msetex":            {"Sets several string keys with one expiry, atomically", "2.15.0", "string", "O(N) where N is the number of keys"},
 	"delex":             {"Deletes a string key if a condition on its value holds", "2.15.0", "string", "O(1)"},
+	"kmetadata":         {"Returns the metadata record of a key: type, size, expiry, flags and version", "2.12.0", "generic", "O(1)"},
 	"siadd":             {"Adds integers to a sorted integer set", "1.0.2", "sortedint", "O(log(N)) for each integer added"},
 	"sirem":             {"Removes integers from a sorted integer set", "1.0.2", "sortedint", "O(log(N)) for each integer removed"},
 	"sicard":            {"Returns the number of integers in a sorted integer set", "1.0.2", "sortedint", "O(1)"},
@@ -220,6 +221,9 @@ func commandFlags(s *cmdSpec) []string {
 			}
 		}
 	}
+	if s.name == "msetex" {
+		have["movablekeys"] = true // its keys follow numkeys (keySpecs)
+	}
 	out := make([]string, 0, len(have))
 	for _, name := range redisFlagOrder {
 		if have[name] {
@@ -310,6 +314,10 @@ func keySpecs(s *cmdSpec) []keySpec {
 			out = append(out, parseKeySpec(n))
 		}
 		return out
+	}
+	if s.name == "msetex" {
+		// numkeys, then key value pairs (Redis 8's key spec).
+		return []keySpec{{flags: []string{"OW", "update"}, index: 1, keynum: true, keynumidx: 0, firstkey: 1, keystep: 2}}
 	}
 	if s.first <= 0 {
 		return nil
@@ -521,6 +529,18 @@ func (c *conn) writeKeySpecs(s *cmdSpec) {
 		w.BulkString("find_keys")
 		w.Map(2)
 		w.BulkString("type")
+		if ks.keynum {
+			w.BulkString("keynum")
+			w.BulkString("spec")
+			w.Map(3)
+			w.BulkString("keynumidx")
+			w.Int(int64(ks.keynumidx))
+			w.BulkString("firstkey")
+			w.Int(int64(ks.firstkey))
+			w.BulkString("keystep")
+			w.Int(int64(ks.keystep))
+			continue
+		}
 		w.BulkString("range")
 		w.BulkString("spec")
 		w.Map(3)

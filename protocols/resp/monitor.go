@@ -107,9 +107,24 @@ func (c *conn) feedMonitors() {
 	c.monLines = c.monLines[:0]
 }
 
+// monitorAfter moves the MONITOR line at index mark, EXEC's own, after the
+// lines of the commands it ran: Redis 7.0 shows "MULTI", the queued
+// commands, then "EXEC" (and a script's EVAL before its commands).
+func (c *conn) monitorAfter(mark int) {
+	own := c.monLines[mark]
+	copy(c.monLines[mark:], c.monLines[mark+1:])
+	c.monLines[len(c.monLines)-1] = own
+}
+
 // monitorLine formats the command for the monitors, or returns nil when
 // they are not shown it.
 func (c *conn) monitorLine(spec *cmdSpec, cmd *Command) []byte {
+	return c.monitorLineFrom(spec, cmd, c.addr)
+}
+
+// monitorLineFrom is monitorLine with from as the client's address ("lua"
+// for the commands of a script, as Redis shows them).
+func (c *conn) monitorLineFrom(spec *cmdSpec, cmd *Command, from string) []byte {
 	args := cmd.Args
 	if monitorSkips[spec.name] {
 		return nil
@@ -122,7 +137,7 @@ func (c *conn) monitorLine(spec *cmdSpec, cmd *Command) []byte {
 		}
 	}
 	now := time.Now().UnixMicro()
-	n := 64 + len(c.addr) + len(c.ns)
+	n := 64 + len(from) + len(c.ns)
 	for _, a := range args {
 		n += 3 + min(len(a), monitorArgMax)
 	}
@@ -142,7 +157,7 @@ func (c *conn) monitorLine(spec *cmdSpec, cmd *Command) []byte {
 		b = append(b, c.ns...)
 	}
 	b = append(b, ' ')
-	b = append(b, c.addr...)
+	b = append(b, from...)
 	b = append(b, ']')
 	for i, a := range args {
 		b = append(b, ' ', '"')

@@ -14,7 +14,7 @@ import (
 // and address cut off ("[0] "SET" "k"").
 func monitorLines(t *testing.T, br *bufio.Reader, n int) []string {
 	t.Helper()
-	re := regexp.MustCompile(`^\+(\d{10})\.(\d{6}) \[(\S+) (127\.0\.0\.1:\d+)\] (.*)\r\n$`)
+	re := regexp.MustCompile(`^\+(\d{10})\.(\d{6}) \[(\S+) (127\.0\.0\.1:\d+|lua)\] (.*)\r\n$`)
 	var out []string
 	for i := 0; i < n; i++ {
 		line, err := br.ReadString('\n')
@@ -28,6 +28,9 @@ func monitorLines(t *testing.T, br *bufio.Reader, n int) []string {
 		sec, _ := strconv.ParseInt(m[1], 10, 64)
 		if d := time.Since(time.Unix(sec, 0)); d < -time.Second || d > time.Minute {
 			t.Fatalf("monitor line %q: timestamp off by %v", line, d)
+		}
+		if m[4] == "lua" {
+			m[3] += " lua"
 		}
 		out = append(out, "["+m[3]+"] "+m[5])
 	}
@@ -161,6 +164,91 @@ func TestMonitorRepr(t *testing.T) {
 	} {
 		if got := string(appendRepr(nil, []byte(in))); got != want {
 			t.Errorf("appendRepr(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// TestMonitorExecAndScripts: as Redis's call() does, the commands MULTI
+// queued are shown and counted when EXEC runs them, between MULTI and
+// EXEC; a script's commands are shown as "[0 lua]" after its EVAL (as
+// Redis 7.0 shows them), and counted as calls of their own.
+func TestMonitorExecAndScripts(t *testing.T) {
+	s, addr := startServer(t, Config{})
+	mon, monR := dial(t, addr)
+	mon.Write(encode("MONITOR"))
+	if r, _ := readReply(monR); string(r) != "+OK\r\n" {
+		t.Fatalf("MONITOR: %q", r)
+	}
+	calls := func(name string) uint64 {
+		for _, st := range s.CommandStats() {
+			if st.Name == name {
+				return st.Calls
+			}
+		}
+		return 0
+	}
+	cl, clR := dial(t, addr)
+	do := func(args ...string) string {
+		t.Helper()
+		cl.Write(encode(args...))
+		r, err := readReply(clR)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(r)
+	}
+	do("MULTI")
+	if r := do("SET", "a", "1"); r != "+QUEUED\r\n" {
+		t.Fatalf("SET in MULTI: %q", r)
+	}
+	do("INCR", "a")
+	do("HSET", "a", "f", "v") // fails at run time
+	if n := calls("set") + calls("incr") + calls("hset"); n != 0 {
+		t.Fatalf("queued commands counted before EXEC: %d calls", n)
+	}
+	if r := do("EXEC"); r != "*3\r\n+OK\r\n:2\r\n-WRONGTYPE Operation against a key holding the wrong kind of value\r\n" {
+		t.Fatalf("EXEC: %q", r)
+	}
+	if calls("set") != 1 || calls("incr") != 1 || calls("hset") != 1 || calls("exec") != 1 {
+		t.Fatalf("after EXEC: set %d incr %d hset %d exec %d calls", calls("set"), calls("incr"), calls("hset"), calls("exec"))
+	}
+	var failed = map[string]uint64{}
+	for _, st := range s.CommandStats() {
+		failed[st.Name] = st.Failed
+	}
+	if failed["hset"] != 1 || failed["exec"] != 0 {
+		t.Fatalf("failed calls: hset %d exec %d, want 1 and 0", failed["hset"], failed["exec"])
+	}
+	script := "redis.call('set', KEYS[1], ARGV[1]); return redis.call('get', KEYS[1])"
+	if r := do("EVAL", script, "1", "b", "2"); r != "$1\r\n2\r\n" {
+		t.Fatalf("EVAL: %q", r)
+	}
+	if calls("set") != 2 || calls("get") != 1 || calls("eval") != 1 {
+		t.Fatalf("after EVAL: set %d get %d eval %d calls", calls("set"), calls("get"), calls("eval"))
+	}
+	// A script inside EXEC: its commands, then the EVAL, then EXEC.
+	do("MULTI")
+	do("EVAL", script, "1", "c", "3")
+	do("EXEC")
+	want := []string{
+		`[0] "MULTI"`,
+		`[0] "SET" "a" "1"`,
+		`[0] "INCR" "a"`,
+		`[0] "HSET" "a" "f" "v"`,
+		`[0] "EXEC"`,
+		`[0] "EVAL" "` + script + `" "1" "b" "2"`,
+		`[0 lua] "set" "b" "2"`,
+		`[0 lua] "get" "b"`,
+		`[0] "MULTI"`,
+		`[0] "EVAL" "` + script + `" "1" "c" "3"`,
+		`[0 lua] "set" "c" "3"`,
+		`[0 lua] "get" "c"`,
+		`[0] "EXEC"`,
+	}
+	got := monitorLines(t, monR, len(want))
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("line %d:\n got %q\nwant %q", i, got[i], want[i])
 		}
 	}
 }

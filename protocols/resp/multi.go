@@ -1,6 +1,8 @@
 package resp
 
 import (
+	"time"
+
 	"github.com/gpucache/gpucache/engine"
 )
 
@@ -74,9 +76,18 @@ func notInMulti(name string) bool {
 	return false
 }
 
-// queueTx queues a checked request for EXEC and answers +QUEUED.
+// queuing reports whether a request for spec is to be queued: inside
+// MULTI, all but the commands that control the transaction.
+func (c *conn) queuing(spec *cmdSpec) bool {
+	return c.tx != nil && c.tx.multi && spec.flags&flagTxControl == 0 && spec.name != "quit" && spec.name != "reset"
+}
+
+// queueTx queues a checked request for EXEC and answers +QUEUED. As in
+// Redis, a queued command is counted (INFO commandstats, MONITOR) when EXEC
+// runs it, not now; one refused here counts as rejected.
 func (c *conn) queueTx(spec *cmdSpec, cmd *Command) {
 	tx := c.tx
+	cmd.ran = nil
 	if notInMulti(spec.name) {
 		tx.aborted = true
 		c.err(errNotInMulti)
@@ -205,10 +216,13 @@ func (c *conn) cmdExec(cmd *Command) {
 			c.mu.Lock()
 			c.lastCmd = spec.name
 			c.mu.Unlock()
-			spec.fn(c, q)
+			c.runCounted(spec, q, c.addr)
 		}
 		return nil
 	})
+	// EXEC fails for its own errors, not for those of the commands it ran
+	// (counted each as theirs), as in Redis.
+	cmd.errMark = c.wr.errs
 	c.eng = base
 	c.mu.Lock()
 	c.lastCmd = "exec"
@@ -225,3 +239,38 @@ func (c *conn) cmdExec(cmd *Command) {
 // queued is what CLIENT LIST shows as multi=: the number of queued
 // commands, -1 outside MULTI (safe from any goroutine).
 func (c *conn) queued() int64 { return c.multiN.Load() - 1 }
+
+// runCounted runs a command on behalf of EXEC or a script (from, the
+// address MONITOR shows: the client's, or "lua") as Redis 7.0's call()
+// does: MONITOR shows it (after the EVAL that ran it, before the EXEC,
+// which Redis shows once it ran) and INFO commandstats counts it as a call
+// of its own.
+func (c *conn) runCounted(spec *cmdSpec, cmd *Command, from string) {
+	if c.s.pubsub.monitoring.Load() != 0 {
+		// NB: formatted before the handler, which may take large
+		// arguments away.
+		if line := c.monitorLineFrom(spec, cmd, from); line != nil {
+			c.monLines = append(c.monLines, monLine{line, c.ns})
+		}
+	}
+	w := c.wr
+	mark := w.errs
+	start := time.Now()
+	spec.fn(c, cmd)
+	countCall(spec, time.Since(start), w.errs != mark)
+}
+
+// countCall adds one call of spec that took d (and failed) to its
+// statistics.
+func countCall(spec *cmdSpec, d time.Duration, failed bool) {
+	st := spec.stat
+	if st == nil {
+		return
+	}
+	ns := uint64(max(d, 0))
+	st.lat[latBucket(ns)].Add(1)
+	st.nanos.Add(ns)
+	if failed {
+		st.failed.Add(1)
+	}
+}

@@ -120,3 +120,56 @@ func TestMultiWatchRace(t *testing.T) {
 		t.Fatalf("counter %q (%v), %d EXECs succeeded; want %q", rep, err, succeeded, want)
 	}
 }
+
+// TestMoveXInExecWakesWatch: a MOVEX queued by MULTI runs in EXEC's group
+// with the other queued commands, and the keys it changes — gone from the
+// source namespace, created in the destination — abort the EXEC of other
+// clients that WATCH them, in either namespace.
+func TestMoveXInExecWakesWatch(t *testing.T) {
+	_, addr := startServer(t, Config{RequirePass: "pw", Namespaces: map[string]string{"ns1": "tok1"}})
+	type client struct {
+		nc net.Conn
+		br *bufio.Reader
+	}
+	open := func(pass string) client {
+		nc, br := dial(t, addr)
+		c := client{nc, br}
+		c.nc.Write(encode("AUTH", pass))
+		if r, _ := readReply(c.br); string(r) != "+OK\r\n" {
+			t.Fatalf("AUTH: %q", r)
+		}
+		return c
+	}
+	do := func(c client, want string, args ...string) {
+		t.Helper()
+		c.nc.Write(encode(args...))
+		r, err := readReply(c.br)
+		if err != nil || string(r) != want {
+			t.Fatalf("%v: %q, %v; want %q", args, r, err, want)
+		}
+	}
+	mover, dstWatcher, srcWatcher := open("pw"), open("tok1"), open("pw")
+	do(mover, "+OK\r\n", "SET", "k", "v")
+	do(dstWatcher, "+OK\r\n", "WATCH", "k") // absent in ns1 yet
+	do(srcWatcher, "+OK\r\n", "WATCH", "k")
+	for _, c := range []client{dstWatcher, srcWatcher} {
+		do(c, "+OK\r\n", "MULTI")
+		do(c, "+QUEUED\r\n", "SET", "k", "watcher")
+	}
+	do(mover, "+OK\r\n", "MULTI")
+	do(mover, "+QUEUED\r\n", "MOVEX", "k", "tok1")
+	do(mover, "+QUEUED\r\n", "SET", "after", "1")
+	do(mover, "*2\r\n:1\r\n+OK\r\n", "EXEC")
+	do(dstWatcher, "*-1\r\n", "EXEC")
+	do(srcWatcher, "*-1\r\n", "EXEC")
+	do(dstWatcher, "$1\r\nv\r\n", "GET", "k")
+	do(srcWatcher, ":0\r\n", "EXISTS", "k")
+	// A watch on a key the MOVEX leaves alone is not disturbed.
+	do(srcWatcher, "+OK\r\n", "WATCH", "other")
+	do(srcWatcher, "+OK\r\n", "MULTI")
+	do(srcWatcher, "+QUEUED\r\n", "SET", "other", "1")
+	do(mover, "+OK\r\n", "MULTI")
+	do(mover, "+QUEUED\r\n", "MOVEX", "after", "tok1")
+	do(mover, "*1\r\n:1\r\n", "EXEC")
+	do(srcWatcher, "*1\r\n+OK\r\n", "EXEC")
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -67,7 +68,7 @@ var noScriptCommands = map[string]bool{
 	"auth": true, "reset": true, "quit": true, "blob.hello": true,
 	"client": true, "blpop": true, "brpop": true, "blmove": true, "brpoplpush": true,
 	"bzpopmin": true, "bzpopmax": true, "blmpop": true, "bzmpop": true, "xread": true,
-	"xreadgroup": true, "wait": true,
+	"xreadgroup": true, "wait": true, "shutdown": true,
 }
 
 func scriptCommands() []*cmdSpec {
@@ -107,6 +108,9 @@ type scripting struct {
 	running atomic.Pointer[scriptRun]
 	// limit is lua-time-limit in nanoseconds (0: the default).
 	limit atomic.Int64
+	// memLimit is lua-memory-limit in bytes (0: the default, < 0: none;
+	// script_memory.go).
+	memLimit atomic.Int64
 }
 
 // luaScript is a compiled EVAL script.
@@ -129,9 +133,13 @@ type scriptRun struct {
 	busy   chan struct{} // closed when it runs past the time limit
 	cancel context.CancelFunc
 
-	mu     sync.Mutex
-	wrote  bool
-	killed bool
+	mu       sync.Mutex
+	wrote    bool
+	killed   bool
+	stopping bool // killed by the server's stop: its writes are dropped
+	// outOfMemory: stopped by the memory watch (script_memory.go)
+	outOfMemory bool
+	memLimit    int64
 
 	errSource string // where the error being raised was, from the handler
 	errLine   int
@@ -346,6 +354,9 @@ func (sc *scripting) luaCall(L *glua.LState, raise bool) int {
 	}
 	run.mu.Unlock()
 	reply := c.callHandler(spec, args, run.resp)
+	if run.memLimit > 0 && int64(len(reply)) > run.memLimit {
+		L.RaiseError(lua.ErrNoMemory)
+	}
 	v, _, err := lua.ReplyToLua(L, reply)
 	if err != nil {
 		return fail("ERR the reply of " + spec.name + " could not be read")
@@ -367,7 +378,7 @@ func (c *conn) callHandler(spec *cmdSpec, args [][]byte, proto int) []byte {
 	c.wr, c.proto = sw, proto
 	defer func() { c.wr, c.proto = saved, savedProto }()
 	cmd := &Command{Args: args}
-	spec.fn(c, cmd)
+	c.runCounted(spec, cmd, "lua")
 	sw.Flush()
 	return buf.Bytes()
 }
@@ -549,6 +560,9 @@ func (c *conn) runScript(sc *scripting, name string, function, readonly bool, fn
 	if sc.handler == nil {
 		sc.handler = L.NewFunction(sc.errorHandler)
 	}
+	run.memLimit = sc.memoryLimit()
+	sc.st.SetMaxAlloc(run.memLimit)
+	stopWatch := sc.watchMemory(run, run.memLimit)
 	L.Push(fn)
 	for _, a := range fnArgs {
 		L.Push(a)
@@ -557,15 +571,26 @@ func (c *conn) runScript(sc *scripting, name string, function, readonly bool, fn
 	// together when it ends, so a crash never leaves half of a script.
 	// NB: a script that fails keeps what it wrote before the error (as
 	// in Redis): the group commits either way.
+	// NB: a script the server's stop killed (SHUTDOWN NOSAVE while it
+	// ran past the time limit) commits nothing.
 	var err error
 	base := c.eng
 	gerr := base.Group(func(g *engine.Engine) error {
 		c.eng = g
 		err = L.PCall(len(fnArgs), 1, sc.handler)
+		if run.isStopping() {
+			return errScriptStopped
+		}
 		return nil
 	})
 	c.eng = base
-	if gerr != nil {
+	stopWatch()
+	switch {
+	case gerr == errScriptStopped:
+		c.s.logf("resp: client id=%d addr=%s: the server stopped the script: nothing it wrote was committed", c.id, c.addr)
+		c.failed = true
+		c.nc.Close()
+	case gerr != nil:
 		c.s.logf("resp: client id=%d addr=%s: a script's writes failed to commit, dropping its replies: %v", c.id, c.addr, gerr)
 		c.failed = true
 		c.nc.Close()
@@ -614,11 +639,18 @@ func (sc *scripting) errorHandler(L *glua.LState) int {
 // the error's text ("ERR " before a plain message), then where it was.
 func (run *scriptRun) errorText(err error) string {
 	run.mu.Lock()
-	killed := run.killed
+	killed, oom := run.killed, run.outOfMemory
 	run.mu.Unlock()
 	var msg string
 	ae, _ := err.(*glua.ApiError)
+	if ae != nil && !oom {
+		if s, ok := ae.Object.(glua.LString); ok && strings.HasSuffix(string(s), lua.ErrNoMemory) {
+			oom = true // raised by a bounded library call or redis.call
+		}
+	}
 	switch {
+	case oom:
+		msg = errScriptMemory(run.memLimit)
 	case killed:
 		msg = errScriptKilled
 		if run.function {
@@ -668,7 +700,9 @@ func (c *conn) scriptGate(spec *cmdSpec, cmd *Command) bool {
 			}
 			continue
 		}
-		if !isScriptCall(spec) {
+		if !isScriptCall(spec) || c.queuing(spec) {
+			// NB: a script queued by MULTI is announced when EXEC
+			// runs it (runScript), not now.
 			return false
 		}
 		// What exec does before the guard is done here, before the
@@ -706,6 +740,20 @@ func (c *conn) busyCheck(run *scriptRun, spec *cmdSpec, cmd *Command) bool {
 		return false
 	default:
 	}
+	switch spec.name {
+	case "shutdown":
+		// As Redis: only SHUTDOWN NOSAVE gets past a busy script.
+		if o, ok := parseShutdown(cmd.Args); ok && o.nosave {
+			c.cmdShutdown(cmd)
+			return true
+		}
+	case "auth", "hello", "multi", "discard", "unwatch", "quit":
+		// Redis 7's allow_busy commands that touch no key (WATCH and
+		// RESET do): they run now, without the work guard the script
+		// holds, so that a client may authenticate and SHUTDOWN NOSAVE.
+		spec.fn(c, cmd)
+		return true
+	}
 	if len(cmd.Args) == 2 && strings.EqualFold(string(cmd.Args[1]), "kill") {
 		switch spec.name {
 		case "script":
@@ -724,12 +772,23 @@ func (c *conn) busyCheck(run *scriptRun, spec *cmdSpec, cmd *Command) bool {
 	return true
 }
 
+// errScriptStopped makes the group of a script the server's stop killed
+// fail, so that nothing of it is committed.
+var errScriptStopped = errors.New("resp: script stopped by the server's shutdown")
+
+func (run *scriptRun) isStopping() bool {
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	return run.stopping
+}
+
 // stop ends the script in progress, if any, whatever it did: the server is
-// shutting down (SHUTDOWN NOSAVE, or a signal).
+// shutting down (SHUTDOWN NOSAVE, or a signal). Its writes are dropped.
 func (sc *scripting) stop() {
 	if run := sc.running.Load(); run != nil {
 		run.mu.Lock()
 		run.killed = true
+		run.stopping = true
 		if run.cancel != nil {
 			run.cancel()
 		}

@@ -129,6 +129,7 @@ type Server struct {
 	pubsub   pubsubHub      // channels, patterns, monitors (pubsub.go)
 	lua      scripting      // EVAL, FUNCTION and FCALL (script.go)
 	cluster  *cluster.State // nil unless cluster-enabled (cluster.go)
+	shutdown shutdownState  // SHUTDOWN (cmd_kvrocks_shutdown.go)
 }
 
 // serverStats are totals of closed connections plus server-wide counters;
