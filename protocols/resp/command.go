@@ -50,7 +50,7 @@ type commandTable struct {
 
 func newCommandTable() *commandTable {
 	t := &commandTable{m: make(map[string]*cmdSpec)}
-	for _, family := range [][]*cmdSpec{connectionCommands(), serverCommands(), stringCommands(), keyCommands(), hashCommands(), setCommands(), objectCommands(), zsetCommands(), listCommands(), blockingCommands(), blobCommands(), dumpCommands(), sortCommands(), kvrocksCommands(), bitmapCommands(), hllCommands(), geoCommands(), bloomCommands(), sintCommands(), streamCommands(), pubsubCommands(), scriptCommands(), multiCommands()} {
+	for _, family := range [][]*cmdSpec{connectionCommands(), serverCommands(), stringCommands(), keyCommands(), hashCommands(), hashTTLCommands(), setCommands(), objectCommands(), zsetCommands(), listCommands(), blockingCommands(), blobCommands(), dumpCommands(), sortCommands(), kvrocksCommands(), bitmapCommands(), hllCommands(), geoCommands(), bloomCommands(), sintCommands(), streamCommands(), pubsubCommands(), scriptCommands(), multiCommands()} {
 		for _, s := range family {
 			t.m[s.name] = s
 			t.list = append(t.list, s)
