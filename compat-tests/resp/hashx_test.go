@@ -293,3 +293,36 @@ func renderReply(r reply) string {
 	}
 	return b.String()
 }
+
+// TestMaxBitmapToString: max-bitmap-to-string-mb is a real setting, as in
+// KVRocks: from the command line, in CONFIG GET, and changed at run time
+// by CONFIG SET; GET of a larger bitmap is refused with KVRocks's error.
+func TestMaxBitmapToString(t *testing.T) {
+	srv := internal.Start(t, internal.Options{Args: []string{"--max-bitmap-to-string-mb", "1"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rdb := newGoRedis(t, srv.Addr(), 2, "")
+	const tooLarge = "ERR Operation aborted: The size of the bitmap string exceeds the configuration item max-bitmap-to-string-mb"
+	got, err := rdb.ConfigGet(ctx, "max-bitmap-to-string-mb").Result()
+	if err != nil || got["max-bitmap-to-string-mb"] != "1" {
+		t.Fatalf("CONFIG GET = %v, %v", got, err)
+	}
+	wantInt(t, "SETBIT at 1 MiB", rdb.SetBit(ctx, "mib", 1<<23-1, 1), 0)
+	if v, err := rdb.Get(ctx, "mib").Result(); err != nil || len(v) != 1<<20 {
+		t.Fatalf("GET of a 1 MiB bitmap: %d bytes, %v", len(v), err)
+	}
+	wantInt(t, "SETBIT past 1 MiB", rdb.SetBit(ctx, "big", 1<<23, 1), 0)
+	wantErr(t, "GET of a bitmap over 1 MiB", rdb.Get(ctx, "big").Err(), tooLarge)
+	must(t, rdb.ConfigSet(ctx, "max-bitmap-to-string-mb", "2").Err())
+	if v, err := rdb.Get(ctx, "big").Result(); err != nil || len(v) != 1<<20+1 {
+		t.Fatalf("GET after CONFIG SET 2: %d bytes, %v", len(v), err)
+	}
+	must(t, rdb.ConfigSet(ctx, "max-bitmap-to-string-mb", "0").Err())
+	wantErr(t, "GET with the limit at 0", rdb.Get(ctx, "mib").Err(), tooLarge)
+	if got, err := rdb.ConfigGet(ctx, "max-bitmap-to-string-mb").Result(); err != nil || got["max-bitmap-to-string-mb"] != "0" {
+		t.Fatalf("CONFIG GET after SET = %v, %v", got, err)
+	}
+	if err := rdb.ConfigSet(ctx, "max-bitmap-to-string-mb", "-1").Err(); err == nil {
+		t.Fatal("CONFIG SET -1 accepted")
+	}
+}

@@ -87,6 +87,7 @@ type live struct {
 	limits       Limits
 	output       OutputLimit
 	disableRESP3 bool
+	maxBitmapStr int64 // max-bitmap-to-string-mb, in bytes
 }
 
 // Server serves the Redis protocol over an engine.
@@ -156,6 +157,7 @@ func NewServer(eng *engine.Engine, cfg Config, opts ...Option) *Server {
 		limits:       cfg.Limits.withDefaults(),
 		output:       cfg.OutputLimit,
 		disableRESP3: cfg.DisableRESP3,
+		maxBitmapStr: defaultMaxBitmapToString,
 	}
 	s.budget.setMax(cfg.MaxClientMemory)
 	if l.maxClients <= 0 {
