@@ -95,10 +95,12 @@ func (c *conn) parseFieldList(args [][]byte, at int, numErr string) ([][]byte, b
 	return args[at+2:], true
 }
 
-func (c *conn) cmdHExpire(cmd *Command)    { c.hexpire(cmd, "hexpire", expireUnit{}) }
-func (c *conn) cmdHPExpire(cmd *Command)   { c.hexpire(cmd, "hpexpire", expireUnit{ms: true}) }
-func (c *conn) cmdHExpireAt(cmd *Command)  { c.hexpire(cmd, "hexpireat", expireUnit{abs: true}) }
-func (c *conn) cmdHPExpireAt(cmd *Command) { c.hexpire(cmd, "hpexpireat", expireUnit{ms: true, abs: true}) }
+func (c *conn) cmdHExpire(cmd *Command)   { c.hexpire(cmd, "hexpire", expireUnit{}) }
+func (c *conn) cmdHPExpire(cmd *Command)  { c.hexpire(cmd, "hpexpire", expireUnit{ms: true}) }
+func (c *conn) cmdHExpireAt(cmd *Command) { c.hexpire(cmd, "hexpireat", expireUnit{abs: true}) }
+func (c *conn) cmdHPExpireAt(cmd *Command) {
+	c.hexpire(cmd, "hpexpireat", expireUnit{ms: true, abs: true})
+}
 
 // HEXPIRE key seconds [NX | XX | GT | LT] FIELDS numfields field [field ...]
 // (and its ms / absolute forms): per field -2 no such field, 0 condition
@@ -147,10 +149,10 @@ func (c *conn) hexpire(cmd *Command, name string, u expireUnit) {
 type ttlForm uint8
 
 const (
-	ttlSeconds ttlForm = iota // HTTL: seconds left, rounded up
-	ttlMillis                 // HPTTL
-	ttlAtSeconds              // HEXPIRETIME
-	ttlAtMillis               // HPEXPIRETIME
+	ttlSeconds   ttlForm = iota // HTTL: seconds left, rounded up
+	ttlMillis                   // HPTTL
+	ttlAtSeconds                // HEXPIRETIME
+	ttlAtMillis                 // HPEXPIRETIME
 )
 
 func (c *conn) cmdHTTL(cmd *Command)         { c.httl(cmd, ttlSeconds) }
