@@ -67,7 +67,7 @@ func decodeHashTTL(b []byte, h *hashTTL) ([]byte, error) {
 		}
 		vals[i], b = v, b[n:]
 	}
-	if vals[0] == 0 || vals[1] == 0 || vals[2] == 0 || vals[1] > 1<<62 || vals[2] > 1<<62 {
+	if vals[0] == 0 || vals[1] > 1<<62 || vals[2] > 1<<62 {
 		return nil, errBadRecord
 	}
 	h.version, h.count, h.next = vals[0], int64(vals[1]), int64(vals[2])
@@ -214,7 +214,17 @@ func (t *Txn) expireFields(k *txnKey) error {
 		return err
 	}
 	if len(suffixes) == 0 {
-		return t.findNextExpiry(k)
+		// Nothing due after all: the record's earliest expiry was stale
+		// (it is a bound, kept exact by every change); store the right one
+		// so neither reads nor the sweep come back for nothing.
+		was := h.next
+		if err := t.findNextExpiry(k); err != nil {
+			return err
+		}
+		if h.next != was {
+			k.dirty = true
+		}
+		return nil
 	}
 	b := t.batch()
 	var sb [64]byte
