@@ -35,9 +35,10 @@ import (
 // goes, the key goes. A field counts as expired once its time is at or
 // before the Txn's clock (the key expiry rule).
 //
-// KVRocks keeps each field's expiry in front of its value instead and
-// leaves HLEN approximate until a repairing scan; here the separate index
-// keeps old hashes readable as they are and HLEN exact.
+// KVRocks keeps each field's expiry in front of its value instead, and
+// its HLEN counts only live fields in its accurate length mode by a
+// repairing scan; here the separate index keeps old hashes readable as
+// they are, and the reclaim keeps the count exact without a scan.
 const (
 	flagFieldTTL = 1 << 2
 
@@ -278,6 +279,23 @@ func (t *Txn) copyFieldTTL(i int, src *Meta) error {
 	k.created = append(k.created, v)
 	k.dirty = true
 	return nil
+}
+
+// fieldTTLUsage returns the bytes of hash m's TTL index (DISK USAGE).
+func (e *Engine) fieldTTLUsage(m *Meta) (int64, error) {
+	if m.Type != TypeHash || m.fieldTTL.version == 0 {
+		return 0, nil
+	}
+	lo, hi := subRange(m.fieldTTL.version)
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for valid := it.First(); valid; valid = it.Next() {
+		n += int64(len(it.Key()) + len(it.Value()))
+	}
+	return n, it.Close()
 }
 
 // dropFieldTTL adds the deletion of m's field-TTL index to b.

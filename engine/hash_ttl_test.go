@@ -317,3 +317,29 @@ func TestHashFieldTTLCopyRenameDelete(t *testing.T) {
 		t.Fatalf("%d sub-keys left after DEL", n)
 	}
 }
+
+// DISK USAGE counts a hash's TTL index with its fields.
+func TestHashFieldTTLDiskUsage(t *testing.T) {
+	e := openTest(t, t.TempDir(), nil)
+	defer e.Close()
+	txn(t, e, []string{"h"}, func(tx *Txn) error {
+		_, err := tx.HashSet(0, []byte("a"), []byte("v"), false)
+		return err
+	})
+	before, err := e.DiskUsage("", []byte("h"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	txn(t, e, []string{"h"}, func(tx *Txn) error {
+		_, err := tx.HashExpireField(0, []byte("a"), nowMs()+3600_000, ExpireAlways)
+		return err
+	})
+	after, err := e.DiskUsage("", []byte("h"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two index entries: 'f'|a -> 8 bytes and 't'|time|a, each under 's'|V.
+	if want := before + int64(subHeaderLen+2+8) + int64(subHeaderLen+10); after < want {
+		t.Fatalf("DISK USAGE %d -> %d, want at least %d", before, after, want)
+	}
+}
