@@ -19,6 +19,7 @@ func hashTTLCommands() []*cmdSpec {
 		{name: "hgetex", arity: -5, flags: flagWrite | flagFast, first: 1, last: 1, step: 1, fn: (*conn).cmdHGetEx},
 		{name: "hsetex", arity: -6, flags: flagWrite | flagFast, first: 1, last: 1, step: 1, fn: (*conn).cmdHSetEx},
 		{name: "hrangebylex", arity: -4, flags: flagReadonly, first: 1, last: 1, step: 1, fn: (*conn).cmdHRangeByLex},
+		{name: "hsetexpire", arity: -5, flags: flagWrite, first: 1, last: 1, step: 1, fn: (*conn).cmdHSetExpire},
 	}
 }
 
@@ -423,6 +424,39 @@ func (c *conn) cmdHSetEx(cmd *Command) {
 			}
 		}
 		c.wr.Int(1)
+		return nil
+	})
+}
+
+// HSETEXPIRE key seconds field value [field value ...] (KVRocks): HSET
+// the fields and give the key (not the fields) the TTL; +OK.
+func (c *conn) cmdHSetExpire(cmd *Command) {
+	args := cmd.Args
+	secs, ok := parseArgInt(args[2])
+	if !ok || secs < 0 || secs > maxFieldExpireMs/1000 {
+		c.err(errNotInteger)
+		return
+	}
+	if len(args)%2 != 1 {
+		c.err("ERR Invalid number of arguments: field-value pairs must be complete")
+		return
+	}
+	c.txn(args[1:2], true, func(t *engine.Txn) error {
+		for i := 3; i < len(args); i += 2 {
+			if _, err := t.HashSet(0, args[i], args[i+1], false); err != nil {
+				return err
+			}
+		}
+		if secs == 0 {
+			// The expiry is now: the key is gone, as it is once KVRocks
+			// reads it.
+			if err := t.Delete(0); err != nil {
+				return err
+			}
+		} else {
+			t.SetExpire(0, t.Now()+secs*1000)
+		}
+		c.wr.OK()
 		return nil
 	})
 }

@@ -100,7 +100,9 @@ var kvrocksDocs = map[string]cmdDoc{
 	"lo.get":            {"Reads a large value by reference", "0.1.0", "blob", "O(N) where N is the length of the value"},
 	"lo.set":            {"Writes a large value by reference", "0.1.0", "blob", "O(N) where N is the length of the value"},
 	// Hash field expiry: Redis 7.4 (HGETDEL, HGETEX, HSETEX: 8.0), not in
-	// the Redis 7.0 tables above; HRANGEBYLEX is KVRocks's.
+	// the Redis 7.0 tables above; HRANGEBYLEX and HSETEXPIRE are KVRocks's.
+	// NB: HRANGEBYLEX is in KVRocks's 2.0 sources; the release that added
+	// HSETEXPIRE is not known here (2.11.0 is a lower bound's guess).
 	"hexpire":      {"Set expiry for hash field using relative time to expire (seconds)", "7.4.0", "hash", "O(N) where N is the number of specified fields"},
 	"hpexpire":     {"Set expiry for hash field using relative time to expire (milliseconds)", "7.4.0", "hash", "O(N) where N is the number of specified fields"},
 	"hexpireat":    {"Set expiry for hash field using an absolute Unix timestamp (seconds)", "7.4.0", "hash", "O(N) where N is the number of specified fields"},
@@ -113,6 +115,7 @@ var kvrocksDocs = map[string]cmdDoc{
 	"hgetdel":      {"Returns the value of a field and deletes it from the hash", "8.0.0", "hash", "O(N) where N is the number of specified fields"},
 	"hgetex":       {"Get the value of one or more fields of a given hash key, and optionally set their expiration", "8.0.0", "hash", "O(N) where N is the number of specified fields"},
 	"hsetex":       {"Set the value of one or more fields of a given hash key, and optionally set their expiration", "8.0.0", "hash", "O(N) where N is the number of fields being set"},
+	"hsetexpire":   {"Sets hash fields and the key's expiry in seconds", "2.11.0", "hash", "O(N) where N is the number of fields being set"},
 	"hrangebylex":  {"Returns the fields and values of a hash in a lexicographical range", "2.0.0", "hash", "O(log(N)+M) where M is the number of fields returned"},
 }
 
