@@ -211,6 +211,9 @@ func TestHashFieldExpiryRedisCLI(t *testing.T) {
 		{[]string{"HRANGEBYLEX", "c", "-", "+"}, "a\n1\nb\n3\n"},
 		{[]string{"HGETDEL", "c", "FIELDS", "2", "a", "b"}, "1\n3\n"},
 		{[]string{"EXISTS", "c"}, "0\n"},
+		{[]string{"HSETEXPIRE", "k", "100", "a", "1", "b", "2"}, "OK\n"},
+		{[]string{"TTL", "k"}, "100\n"},
+		{[]string{"HLEN", "k"}, "2\n"},
 	} {
 		if got := redisCLI(t, srv.Addr(), tc.args...); got != tc.want {
 			t.Fatalf("redis-cli %s = %q; want %q", strings.Join(tc.args, " "), got, tc.want)
