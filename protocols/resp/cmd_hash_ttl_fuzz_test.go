@@ -10,7 +10,7 @@ import (
 // hashxFuzzCommands are the commands FuzzHashTTLCommands drives, with the
 // plain hash commands whose interplay with field TTLs matters.
 var hashxFuzzCommands = []string{"hexpire", "hpexpire", "hexpireat", "hpexpireat", "httl", "hpttl", "hexpiretime",
-	"hpexpiretime", "hpersist", "hgetdel", "hgetex", "hsetex", "hrangebylex", "hset", "hdel", "hincrby", "hsetnx"}
+	"hpexpiretime", "hpersist", "hgetdel", "hgetex", "hsetex", "hrangebylex", "hsetexpire", "hset", "hdel", "hincrby", "hsetnx"}
 
 // FuzzHashTTLCommands runs the field-expiry commands (and HRANGEBYLEX)
 // with fuzzed arguments on one hash: every request gets exactly one
