@@ -50,6 +50,9 @@ func (e *Engine) Copy(ks string, src, dst []byte, replace bool) (bool, error) {
 		if err := it.Close(); err != nil {
 			return err
 		}
+		if err := t.copyFieldTTL(1, &sm); err != nil {
+			return err
+		}
 		k := &t.keys[t.slots[1]]
 		k.m.Size, k.m.ExpireAt = sm.Size, sm.ExpireAt
 		k.m.listHead, k.m.listTail = sm.listHead, sm.listTail

@@ -56,15 +56,23 @@ func (e *Engine) expireDue(now int64, limit int) int {
 	}
 	it.Close()
 	var m Meta
+	var sweep [][]byte
 	for _, d := range batch {
 		st := e.locks.of(d.mk)
 		st.mu.Lock()
 		exists, err := e.loadMeta(d.mk, &m, false) // removes the key if expired
-		if err == nil && (!exists || m.ExpireAt != d.at) {
+		if err == nil && (!exists || m.ExpireAt != d.at && m.fieldTTL.next != d.at) {
 			// Stale index entry (key gone or expiry changed since).
 			_ = e.db.Delete(d.ek, pebble.NoSync)
 		}
+		if err == nil && exists && m.fieldTTL.next != 0 && m.fieldTTL.next <= now {
+			sweep = append(sweep, d.mk)
+		}
 		st.mu.Unlock()
+	}
+	for _, mk := range sweep {
+		// A hash whose earliest field expiry passed (hash_ttl.go).
+		e.sweepFields(mk)
 	}
 	return len(batch)
 }

@@ -221,6 +221,7 @@ func (e *Engine) Rename(ks string, src, dst []byte, nx bool) (bool, error) {
 	if dstExists && old.ExpireAt != 0 && old.ExpireAt != m.ExpireAt {
 		_ = b.Delete(appendExpireKey(kbd.exp[:0], old.ExpireAt, ks, dst), nil)
 	}
+	e.moveFieldExpiry(b, ks, src, ks, dst, &m)
 	// A collection's sub-keys are named by its version, which moves with
 	// the record: only the replaced destination's go.
 	compact := dstExists && e.dropSubkeys(b, &old)

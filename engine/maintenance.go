@@ -50,7 +50,8 @@ func (e *Engine) DiskUsage(ks string, key []byte) (int64, error) {
 	if err := it.Close(); err != nil {
 		return 0, err
 	}
-	return n, nil
+	ttl, err := e.fieldTTLUsage(&m)
+	return n + ttl, err
 }
 
 // CompactMetadata compacts the whole metadata store (KVRocks's COMPACT):

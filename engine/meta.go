@@ -99,6 +99,8 @@ type Meta struct {
 	listHead, listTail uint64
 	// stream is a stream's own metadata (stream.go); nil for other types.
 	stream *streamMeta
+	// fieldTTL is a hash's field-expiry state (hash_ttl.go).
+	fieldTTL hashTTL
 }
 
 // Inline reports whether the value lives in the metadata store (always

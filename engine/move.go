@@ -46,6 +46,7 @@ func (e *Engine) Move(src, dst string, key []byte) (bool, error) {
 		_ = b.Delete(appendExpireKey(kbs.exp[:0], m.ExpireAt, src, key), nil)
 		_ = b.Set(appendExpireKey(kbd.exp[:0], m.ExpireAt, dst, key), nil, nil)
 	}
+	e.moveFieldExpiry(b, src, key, dst, key, &m)
 	// NB: e.commit, so a MOVEX in EXEC joins its group and WATCH sees it.
 	if err := e.commit(b); err != nil {
 		return false, err

@@ -38,6 +38,7 @@ type reclaimer struct {
 // metadata as stored; nothing to do for strings or empty collections).
 // Call queueReclaim with the result after b commits.
 func (e *Engine) dropSubkeys(b *pebble.Batch, m *Meta) bool {
+	dropFieldTTL(b, m)
 	if !m.Type.collection() || m.Size <= 0 && !m.Type.emptyable() {
 		return false
 	}

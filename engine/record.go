@@ -14,7 +14,8 @@ import (
 //	blob:    uvarint n | n x (uvarint segment, uvarint offset, uvarint length, crc u32 LE)
 //	collection (hash, set, list, zset): size is the element count; a list
 //	         adds uvarint head | uvarint tail; the elements are sub-keys
-//	         (subkey.go); a stream adds its streamMeta (stream.go)
+//	         (subkey.go); a stream adds its streamMeta (stream.go); a hash
+//	         with flagFieldTTL adds its hashTTL (hash_ttl.go)
 const (
 	recordFormat   = 1
 	flagInline     = 1 << 0
@@ -27,6 +28,9 @@ func appendRecord(dst []byte, m *Meta) []byte {
 	flags := byte(0)
 	if m.Type.collection() {
 		flags |= flagCollection
+		if m.fieldTTL.version != 0 {
+			flags |= flagFieldTTL
+		}
 	} else if m.extents == nil {
 		flags |= flagInline
 	}
@@ -44,6 +48,9 @@ func appendRecord(dst []byte, m *Meta) []byte {
 		}
 		if m.Type == TypeStream {
 			dst = appendStreamMeta(dst, m.stream)
+		}
+		if flags&flagFieldTTL != 0 {
+			dst = appendHashTTL(dst, &m.fieldTTL)
 		}
 		return dst
 	}
@@ -83,7 +90,7 @@ func decodeRecord(b []byte, m *Meta) error {
 		return errBadRecord
 	}
 	m.Attrs, b = b[:vals[4]:vals[4]], b[vals[4]:]
-	m.listHead, m.listTail, m.stream = 0, 0, nil
+	m.listHead, m.listTail, m.stream, m.fieldTTL = 0, 0, nil, hashTTL{}
 	if flags&flagCollection != 0 {
 		m.inline, m.extents = nil, nil
 		if !m.Type.collection() {
@@ -103,6 +110,15 @@ func decodeRecord(b []byte, m *Meta) error {
 		if m.Type == TypeStream {
 			var err error
 			if m.stream, b, err = decodeStreamMeta(b); err != nil {
+				return err
+			}
+		}
+		if flags&flagFieldTTL != 0 {
+			if m.Type != TypeHash {
+				return errBadRecord
+			}
+			var err error
+			if b, err = decodeHashTTL(b, &m.fieldTTL); err != nil {
 				return err
 			}
 		}

@@ -143,6 +143,11 @@ func (t *Txn) k(i int) (*txnKey, error) {
 	}
 	k.loaded, k.exists, k.oldExists = true, exists, exists
 	cloneMeta(&k.m, &k.old)
+	if exists && k.m.fieldTTL.next != 0 && k.m.fieldTTL.next <= t.now {
+		if err := t.expireFields(k); err != nil {
+			return nil, err
+		}
+	}
 	return k, nil
 }
 
@@ -362,6 +367,7 @@ func (t *Txn) commit() error {
 		t.rec = appendRecord(t.rec[:0], &k.m)
 		_ = b.Set(k.mk, t.rec, nil)
 		e.indexExpiry(b, &t.kb, t.ks, k.key, &k.old, k.oldExists, k.m.ExpireAt)
+		e.indexFieldExpiry(b, &t.kb, t.ks, k.key, &k.old, k.oldExists, &k.m)
 	}
 	if e.grp == nil {
 		if err := e.commit(b); err != nil {

@@ -83,6 +83,15 @@ func applyRuntime(cfg *Config, rs *resp.Server, lg *leveledLog) {
 		return err
 	})
 
+	rs.SetMaxBitmapToString(cfg.Int("max-bitmap-to-string-mb") << 20)
+	cfg.OnSet("max-bitmap-to-string-mb", func(v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err == nil {
+			rs.SetMaxBitmapToString(n << 20)
+		}
+		return err
+	})
+
 	cfg.OnSet("log-level", lg.setLevel)
 
 	// PERFLOG's sampling: every profiling-sample-* key re-applies all four.

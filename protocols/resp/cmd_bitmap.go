@@ -32,9 +32,9 @@ const (
 	errBitfieldOflow  = "ERR Invalid OVERFLOW type specified"
 	errBitfieldRO     = "ERR BITFIELD_RO only supports the GET subcommand"
 	errBitmapTooLarge = "ERR Operation aborted: The size of the bitmap string exceeds the configuration item max-bitmap-to-string-mb"
-	// maxBitmapToString is KVRocks's max-bitmap-to-string-mb default: the
-	// largest bitmap GET returns.
-	maxBitmapToString = 16 << 20
+	// defaultMaxBitmapToString is KVRocks's max-bitmap-to-string-mb
+	// default: the largest bitmap GET returns (SetMaxBitmapToString).
+	defaultMaxBitmapToString = 16 << 20
 	// maxBitBytes bounds bit offsets (in bytes) as proto-max-bulk-len's default
 	// (512 MB) bounds them in Redis.
 	maxBitBytes = 512 << 20
@@ -731,7 +731,7 @@ func signedOverflow(value, incr int64, width int, ovf byte) (int64, bool) {
 // getBitmap answers GET of a bitmap key as KVRocks does: its bytes, up to
 // max-bitmap-to-string-mb.
 func (c *conn) getBitmap(key []byte) {
-	b, err := c.eng.BitmapString(c.ns, key, maxBitmapToString)
+	b, err := c.eng.BitmapString(c.ns, key, c.s.live.Load().maxBitmapStr)
 	switch {
 	case errors.Is(err, engine.ErrNotFound):
 		c.wr.Null()

@@ -120,7 +120,7 @@ func (c *conn) dumpString(key []byte) {
 // dumpBitmap answers a bitmap's payload: a string of its bytes, as GET
 // of the key reads them (up to max-bitmap-to-string-mb).
 func (c *conn) dumpBitmap(key []byte) {
-	b, err := c.eng.BitmapString(c.ns, key, maxBitmapToString)
+	b, err := c.eng.BitmapString(c.ns, key, c.s.live.Load().maxBitmapStr)
 	switch {
 	case errors.Is(err, engine.ErrNotFound):
 		c.wr.Null()

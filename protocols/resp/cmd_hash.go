@@ -215,7 +215,7 @@ func (c *conn) cmdHIncrBy(cmd *Command) {
 			return replyError(errIncrOverflow)
 		}
 		n += delta
-		if _, err := t.HashSet(0, args[2], strconv.AppendInt(c.scratch[:0], n, 10), false); err != nil {
+		if _, err := t.HashUpdate(0, args[2], strconv.AppendInt(c.scratch[:0], n, 10)); err != nil {
 			return err
 		}
 		c.wr.Int(n)
@@ -247,7 +247,7 @@ func (c *conn) cmdHIncrByFloat(cmd *Command) {
 			return replyError(errIncrNaN)
 		}
 		out := appendScore(c.scratch[:0], f)
-		if _, err := t.HashSet(0, args[2], out, false); err != nil {
+		if _, err := t.HashUpdate(0, args[2], out); err != nil {
 			return err
 		}
 		c.wr.Bulk(out)

@@ -60,22 +60,21 @@ func isRangeErr(err error) bool {
 	return ok && ne.Err == strconv.ErrRange
 }
 
-// appendScore formats a score as Redis 7 does: the shortest digits that
-// read back the same, plain notation for magnitudes in [1e-5, 1e21) and
-// exponent notation (1e+300) outside, inf and -inf spelled out.
+// appendScore formats a double reply as KVRocks does (util::Float2String,
+// printf's %.17g): 17 significant digits, exponent notation below 1e-4
+// and from 1e17, inf and -inf spelled out. Scores (ZSCORE, ZRANGE ...
+// WITHSCORES, ZINCRBY, ZMSCORE), INCRBYFLOAT, HINCRBYFLOAT and RESP3
+// doubles all go through it. redis-server 7.0 prints scores the same way;
+// it prints INCRBYFLOAT and HINCRBYFLOAT in its shortest long-double form
+// (0.1 where this prints 0.10000000000000001): there KVRocks is followed.
 func appendScore(b []byte, f float64) []byte {
 	switch {
 	case math.IsInf(f, 1):
 		return append(b, "inf"...)
 	case math.IsInf(f, -1):
 		return append(b, "-inf"...)
-	case f == 0:
-		return append(b, '0')
 	}
-	if a := math.Abs(f); a >= 1e21 || a < 1e-5 {
-		return strconv.AppendFloat(b, f, 'g', -1, 64)
-	}
-	return strconv.AppendFloat(b, f, 'f', -1, 64)
+	return strconv.AppendFloat(b, f, 'g', 17, 64)
 }
 
 // score writes a score: a double under RESP3, a bulk string under RESP2.

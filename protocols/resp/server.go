@@ -96,6 +96,7 @@ type live struct {
 	output       OutputLimit
 	disableRESP3 bool
 	json         jsonSettings // cmd_json.go
+	maxBitmapStr int64        // max-bitmap-to-string-mb, in bytes
 }
 
 // Server serves the Redis protocol over an engine.
@@ -167,6 +168,7 @@ func NewServer(eng *engine.Engine, cfg Config, opts ...Option) *Server {
 		limits:       cfg.Limits.withDefaults(),
 		output:       cfg.OutputLimit,
 		disableRESP3: cfg.DisableRESP3,
+		maxBitmapStr: defaultMaxBitmapToString,
 	}
 	s.budget.setMax(cfg.MaxClientMemory)
 	if l.maxClients <= 0 {

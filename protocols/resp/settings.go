@@ -28,6 +28,16 @@ func (s *Server) SetOutputLimit(o OutputLimit) {
 // buffers together (0: none).
 func (s *Server) SetClientMemoryLimit(n int64) { s.budget.setMax(max(n, 0)) }
 
+// SetMaxBitmapToString sets max-bitmap-to-string-mb (given in bytes): the
+// largest bitmap GET and DUMP return as a string; a larger one answers
+// errBitmapTooLarge, as KVRocks does.
+func (s *Server) SetMaxBitmapToString(n int64) {
+	s.updateLive(func(l *live) error {
+		l.maxBitmapStr = max(n, 0)
+		return nil
+	})
+}
+
 // QueryBufferLimit and OutputLimit return the limits in force.
 func (s *Server) QueryBufferLimit() int64  { return int64(s.live.Load().limits.MaxQueryBuf) }
 func (s *Server) OutputLimit() OutputLimit { return s.live.Load().output }

@@ -341,16 +341,11 @@ func (w *Writer) Verbatim(format string, text []byte) {
 	w.crlf()
 }
 
-// appendFloat formats f the way Redis prints doubles: shortest round-trip
-// form, integers without a fraction, inf/-inf/nan spelled out.
+// appendFloat formats a double reply: as appendScore, with nan spelled
+// out.
 func appendFloat(b []byte, f float64) []byte {
-	switch {
-	case math.IsInf(f, 1):
-		return append(b, "inf"...)
-	case math.IsInf(f, -1):
-		return append(b, "-inf"...)
-	case math.IsNaN(f):
+	if math.IsNaN(f) {
 		return append(b, "nan"...)
 	}
-	return strconv.AppendFloat(b, f, 'f', -1, 64)
+	return appendScore(b, f)
 }
