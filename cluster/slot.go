@@ -1,6 +1,3 @@
-// Package cluster holds what a gpucache node knows of a Redis Cluster as
-// KVRocks runs one: the hash slot of a key, and (in later files) the
-// topology the controller pushes.
 package cluster
 
 // Slots is the number of hash slots of a Redis Cluster.
