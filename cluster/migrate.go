@@ -1,0 +1,577 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gpucache/gpucache/engine"
+)
+
+// Slot migration, as KVRocks does it, driven by kvrocks-controller:
+//
+//	source: CLUSTERX MIGRATE <slot> <target id>   answers at once
+//	        -> connects to the target's RESP port (AUTH with requirepass)
+//	        -> CLUSTER IMPORT <slot> 0            target clears the slot, starts importing
+//	        -> every key of the slot              (snapshot)
+//	        -> the keys written meanwhile, again  (catch-up rounds)
+//	        -> writes to the slot refused (TRYAGAIN), the last changed keys
+//	        -> CLUSTER IMPORT <slot> 1            target serves the slot
+//	        -> requests for the slot answer MOVED to the target
+//	controller: polls CLUSTER INFO for migrating_state:success, then pushes
+//	        the topology with the slot on the target; the source then
+//	        deletes its copy of the slot.
+//
+// A failure anywhere sends CLUSTER IMPORT <slot> 2 when the link still
+// works (the target drops what it received; it also does when the link
+// breaks), and the source keeps serving the slot: migrating_state:fail.
+//
+// Keys travel as whole-key images (engine.ExportKey: a record and its
+// sub-keys, any type) with CLUSTER IMPORTKEY, applied atomically on the
+// target, so a reader there never sees half a key; strings held in blob
+// segments travel as SET <key> <value> [PXAT <ms>], streamed from the
+// source's NVMe tier or DRAM straight to the socket and on the target
+// straight into its buffer, never whole in memory twice. A key deleted
+// meanwhile is sent as DEL.
+//
+// What changed during the copy is known from an engine.SlotTracker, which
+// hears every committed write of the slot. Catch-up rounds resend those
+// keys until few remain; then writes to the slot are refused (under the
+// node's work barrier, so no command is half-way), the last keys are sent,
+// and twice more the barrier is passed and the tracker read, so that a
+// write admitted before the refusal but committed after it still goes.
+
+// MigratorConfig is what slot migration needs of its node.
+type MigratorConfig struct {
+	State  *State
+	Engine *engine.Engine
+	// Keyspace is the keyspace of the cluster's keys (the default
+	// namespace, as KVRocks migrates).
+	Keyspace string
+	// Password returns the password the target requires (requirepass, the
+	// same on every node, as KVRocks assumes); "" for none.
+	Password func() string
+	// Barrier runs fn while no command of the node runs (the RESP work
+	// guard held exclusively). Nil: fn runs directly.
+	Barrier func(fn func())
+	// Logf logs a line; nil discards.
+	Logf func(format string, args ...any)
+	// Timeout bounds connecting to the target and each wait for its
+	// replies (a reply must come within it). Default 30 s.
+	Timeout time.Duration
+}
+
+// Errors of CLUSTERX MIGRATE, KVRocks's texts (sent after "ERR ").
+var (
+	ErrNoDestination     = errors.New("Can't find the destination node id")
+	ErrSlotNotMine       = errors.New("Can't migrate slot which doesn't belong to me")
+	ErrSlaveMigrate      = errors.New("Slave can't migrate slot")
+	ErrMigrateToSlave    = errors.New("Can't migrate slot to a slave")
+	ErrMigrateToMyself   = errors.New("Can't migrate slot to myself")
+	ErrAlreadyMigrating  = errors.New("There is already a migrating slot")
+	ErrSlotMigrated      = errors.New("Can't migrate slot which has been migrated")
+	errMigrationCanceled = errors.New("key migration stopped due to a task cancellation")
+)
+
+type migState uint8
+
+const (
+	migNone migState = iota
+	migStart
+	migSuccess
+	migFail
+)
+
+var migStateNames = [...]string{"none", "start", "success", "fail"}
+
+// Migrator runs this node's slot migrations (the source side) and imports
+// (the target side, import.go). One migration and one import at a time,
+// as KVRocks.
+type Migrator struct {
+	cfg MigratorConfig
+
+	mu      sync.Mutex
+	closed  bool
+	running bool
+	slot    int // the last migration's slot; -1: none yet
+	dst     string
+	state   migState
+	done    chan struct{} // closed when the running migration ends
+	result  error         // the last migration's outcome
+	stop    chan struct{} // closed by Close
+
+	imp importer
+
+	// drops counts deletions of slots that left (mu); an import start
+	// waits until none is pending, so that it never races a delete of its
+	// slot. dropMu runs them one at a time.
+	drops    int
+	dropDone *sync.Cond
+	dropMu   sync.Mutex
+	wg       sync.WaitGroup
+
+	stats MigrateStats
+}
+
+// MigrateStats are the last migration's figures.
+type MigrateStats struct {
+	Keys     int64 // keys sent in the snapshot
+	Bytes    int64 // value bytes of large strings streamed
+	Resent   int64 // keys sent again by catch-up rounds
+	Rounds   int   // catch-up rounds
+	Duration time.Duration
+	Blocked  time.Duration // writes to the slot were refused this long
+}
+
+// NewMigrator returns the migrator of a node.
+func NewMigrator(cfg MigratorConfig) *Migrator {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.Barrier == nil {
+		cfg.Barrier = func(fn func()) { fn() }
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	if cfg.Password == nil {
+		cfg.Password = func() string { return "" }
+	}
+	m := &Migrator{cfg: cfg, slot: -1, stop: make(chan struct{})}
+	m.dropDone = sync.NewCond(&m.mu)
+	m.imp.slot = -1
+	return m
+}
+
+// Hooks are the cluster.Hooks that plug m into its State.
+func (m *Migrator) Hooks() Hooks {
+	return Hooks{DropSlots: m.dropSlots, Info: m.appendInfo, NodesNote: m.appendNodesNote, Busy: m.busy}
+}
+
+// Close stops a running migration (it fails) and waits for background work.
+func (m *Migrator) Close() {
+	m.mu.Lock()
+	if !m.closed {
+		m.closed = true
+		close(m.stop)
+	}
+	m.mu.Unlock()
+	m.wg.Wait()
+}
+
+// Stats returns the last migration's figures.
+func (m *Migrator) Stats() MigrateStats {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.stats
+}
+
+// Migrate is CLUSTERX MIGRATE <slot> <dstID>: it checks the request as
+// KVRocks does and starts moving the slot in the background. done is
+// closed when the migration ends; Result then tells how.
+func (m *Migrator) Migrate(slot int, dstID string) (done <-chan struct{}, err error) {
+	v := m.cfg.State.View()
+	var dst *Node
+	if v.Topology != nil {
+		dst = v.Topology.Node(dstID)
+	}
+	switch {
+	case dst == nil:
+		return nil, ErrNoDestination
+	case slot < 0 || slot >= Slots:
+		return nil, ErrSlotOutOfRange
+	case v.Myself == nil || v.Topology.Owner(slot) != v.Myself:
+		return nil, ErrSlotNotMine
+	case v.Myself.Role != Master:
+		return nil, ErrSlaveMigrate
+	case dst.Role != Master:
+		return nil, ErrMigrateToSlave
+	case dst == v.Myself:
+		return nil, ErrMigrateToMyself
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch {
+	case m.closed:
+		return nil, errMigrationCanceled
+	case m.running:
+		return nil, ErrAlreadyMigrating
+	case m.cfg.State.Status(slot).State == SlotMigrated:
+		return nil, ErrSlotMigrated
+	}
+	m.running, m.slot, m.dst, m.state, m.result = true, slot, dstID, migStart, nil
+	m.done = make(chan struct{})
+	if err := m.cfg.State.SetSlotState(SlotRange{slot, slot}, SlotMigrating, dstID); err != nil {
+		m.running, m.state = false, migFail
+		return nil, err
+	}
+	job := &migration{m: m, slot: slot, dstID: dstID, addr: dst.Addr(), done: m.done}
+	m.wg.Add(1)
+	go job.run()
+	return m.done, nil
+}
+
+// Result is the outcome of the last migration (nil while it runs or
+// after a success).
+func (m *Migrator) Result() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.result
+}
+
+// migration is one running migration.
+type migration struct {
+	m     *Migrator
+	slot  int
+	dstID string
+	addr  string
+	done  chan struct{}
+
+	l       *link
+	tr      *engine.SlotTracker
+	img     []byte
+	stats   MigrateStats
+	started bool // CLUSTER IMPORT <slot> 0 answered
+}
+
+func (j *migration) run() {
+	m := j.m
+	defer m.wg.Done()
+	begin := time.Now()
+	m.cfg.Logf("migrate: slot %d to %s (%s)", j.slot, j.dstID, j.addr)
+	// The tracker starts before the snapshot, so no write is missed: a
+	// key written during the copy is sent again.
+	j.tr = m.cfg.Engine.TrackSlot(m.cfg.Keyspace, j.slot, KeySlot)
+	err := j.move()
+	j.tr.Close()
+	if err != nil && j.l != nil && j.started && j.l.failed() == nil {
+		// Tell the target to drop what it received (best effort: a broken
+		// link makes it drop the slot by itself).
+		if j.l.send([]byte("CLUSTER"), []byte("IMPORT"), strconv.AppendInt(nil, int64(j.slot), 10), []byte("2")) == nil {
+			_ = j.l.wait()
+		}
+	}
+	if j.l != nil {
+		j.l.close()
+	}
+	j.stats.Duration = time.Since(begin)
+	m.mu.Lock()
+	m.running = false
+	m.stats = j.stats
+	if err != nil {
+		m.state, m.result = migFail, err
+	} else {
+		m.state = migSuccess
+	}
+	m.mu.Unlock()
+	if err != nil {
+		// The source keeps the slot and takes writes again.
+		_ = m.cfg.State.SetSlotState(SlotRange{j.slot, j.slot}, SlotNormal, "")
+		m.cfg.Logf("migrate: slot %d to %s failed: %v", j.slot, j.dstID, err)
+	} else {
+		m.cfg.Logf("migrate: slot %d to %s done: %d keys, %d resent in %d rounds, %d value bytes streamed, in %v (writes refused %v)",
+			j.slot, j.dstID, j.stats.Keys, j.stats.Resent, j.stats.Rounds, j.stats.Bytes, j.stats.Duration, j.stats.Blocked)
+	}
+	close(j.done)
+}
+
+// catch-up rounds end when fewer keys than this changed during one
+// (KVRocks: sequence-gap), or after maxRounds.
+const (
+	catchUpKeys = 128
+	maxRounds   = 16
+)
+
+func (j *migration) move() error {
+	m := j.m
+	var err error
+	if j.l, err = dialLink(j.addr, m.cfg.Timeout); err != nil {
+		return fmt.Errorf("failed to connect to the destination node: %w", err)
+	}
+	if pass := m.cfg.Password(); pass != "" {
+		if err := j.l.send([]byte("AUTH"), []byte(pass)); err != nil {
+			return err
+		}
+		if err := j.l.wait(); err != nil {
+			return fmt.Errorf("failed to authenticate on destination node: %w", err)
+		}
+	}
+	slot := strconv.AppendInt(nil, int64(j.slot), 10)
+	if err := j.l.send([]byte("CLUSTER"), []byte("IMPORT"), slot, []byte("0")); err != nil {
+		return err
+	}
+	if err := j.l.wait(); err != nil {
+		return fmt.Errorf("failed to set import status on destination node: %w", err)
+	}
+	j.started = true
+
+	// Snapshot: every key of the slot, a batch of names at a time (no
+	// iterator stays open while keys are sent).
+	var cursor []byte
+	for {
+		var names [][]byte
+		next, err := m.cfg.Engine.SlotKeys(m.cfg.Keyspace, j.slot, KeySlot, cursor, func(k []byte, _ *engine.Meta) bool {
+			names = append(names, append([]byte(nil), k...))
+			return len(names) < 1024
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range names {
+			if err := j.sendKey(k); err != nil {
+				return err
+			}
+			j.stats.Keys++
+		}
+		if next == nil {
+			break
+		}
+		cursor = next
+	}
+	if err := j.l.wait(); err != nil {
+		return err
+	}
+
+	// Catch-up rounds while writes go on.
+	for j.stats.Rounds < maxRounds {
+		keys, err := j.tr.Take()
+		if err != nil {
+			return err
+		}
+		j.stats.Rounds++
+		if err := j.sendKeys(keys); err != nil {
+			return err
+		}
+		if len(keys) < catchUpKeys {
+			break
+		}
+	}
+
+	// Last phase: writes to the slot answer TRYAGAIN. The barrier makes
+	// every command that was running finish first.
+	forbidAt := time.Now()
+	m.cfg.Barrier(func() {
+		err = m.cfg.State.SetSlotState(SlotRange{j.slot, j.slot}, SlotWriteForbidden, j.dstID)
+	})
+	if err != nil {
+		return err
+	}
+	for quiet := 0; quiet < 2; {
+		// Pass the barrier again: a write admitted before the refusal
+		// that was still on its way has committed (and been heard) once
+		// the commands in flight at that point are done.
+		m.cfg.Barrier(func() {})
+		keys, err := j.tr.Take()
+		if err != nil {
+			return err
+		}
+		if len(keys) == 0 {
+			quiet++
+			continue
+		}
+		quiet = 0
+		if err := j.sendKeys(keys); err != nil {
+			return err
+		}
+	}
+	if err := j.l.wait(); err != nil {
+		return err
+	}
+	select {
+	case <-m.stop:
+		return errMigrationCanceled
+	default:
+	}
+	if err := j.l.send([]byte("CLUSTER"), []byte("IMPORT"), slot, []byte("1")); err != nil {
+		return err
+	}
+	if err := j.l.wait(); err != nil {
+		return fmt.Errorf("failed to set import status on destination node: %w", err)
+	}
+	m.cfg.Barrier(func() {
+		err = m.cfg.State.SetSlotState(SlotRange{j.slot, j.slot}, SlotMigrated, j.dstID)
+	})
+	j.stats.Blocked = time.Since(forbidAt)
+	return err
+}
+
+// sendKeys sends the current state of keys and waits for the target.
+func (j *migration) sendKeys(keys [][]byte) error {
+	for _, k := range keys {
+		if err := j.sendKey(k); err != nil {
+			return err
+		}
+		j.stats.Resent++
+	}
+	return j.l.wait()
+}
+
+// sendKey sends key as it is now: its image, a streamed SET, or DEL when
+// it is gone.
+func (j *migration) sendKey(key []byte) error {
+	select {
+	case <-j.m.stop:
+		return errMigrationCanceled
+	default:
+	}
+	img, large, err := j.m.cfg.Engine.ExportKey(j.m.cfg.Keyspace, key, j.img[:0])
+	switch {
+	case errors.Is(err, engine.ErrNotFound):
+		return j.l.send([]byte("DEL"), key)
+	case err != nil:
+		return err
+	case large != nil:
+		defer large.Release()
+		return j.sendLarge(key, large)
+	}
+	j.img = img
+	return j.l.send([]byte("CLUSTER"), []byte("IMPORTKEY"), key, img)
+}
+
+// sendLarge streams a large string as SET key value [PXAT ms].
+func (j *migration) sendLarge(key []byte, v *engine.Value) error {
+	l := j.l
+	if err := l.begin(); err != nil {
+		return err
+	}
+	at := v.Meta().ExpireAt
+	n := 3
+	if at != 0 {
+		n = 5
+	}
+	l.header(n, []byte("SET"), key)
+	l.bulkHead(v.Len())
+	_ = l.c.SetWriteDeadline(time.Now().Add(l.timeout))
+	if _, err := v.WriteRange(deadlineWriter{l}, 0, v.Len()); err != nil {
+		l.fail(err)
+		return err
+	}
+	l.w.WriteString("\r\n")
+	if at != 0 {
+		l.bulkHead(4)
+		l.w.WriteString("PXAT\r\n")
+		ms := strconv.AppendInt(nil, at, 10)
+		l.bulkHead(int64(len(ms)))
+		l.w.Write(ms)
+		l.w.WriteString("\r\n")
+	}
+	l.count()
+	j.stats.Bytes += v.Len()
+	return nil
+}
+
+// deadlineWriter writes to the link's buffer, pushing the socket's write
+// deadline forward as a large value goes out.
+type deadlineWriter struct{ l *link }
+
+func (w deadlineWriter) Write(p []byte) (int, error) {
+	_ = w.l.c.SetWriteDeadline(time.Now().Add(w.l.timeout))
+	return w.l.w.Write(p)
+}
+
+// appendInfo appends the migration and import fields of CLUSTER INFO, as
+// KVRocks prints them.
+func (m *Migrator) appendInfo(b []byte) []byte {
+	m.mu.Lock()
+	if m.state != migNone {
+		b = append(b, "migrating_slot: "...)
+		b = strconv.AppendInt(b, int64(m.slot), 10)
+		b = append(b, "\r\ndestination_node: "...)
+		b = append(b, m.dst...)
+		b = append(b, "\r\nmigrating_state: "...)
+		b = append(b, migStateNames[m.state]...)
+		b = append(b, "\r\n"...)
+	}
+	m.mu.Unlock()
+	return m.imp.appendInfo(b)
+}
+
+// appendNodesNote appends the CLUSTER NODES note of this node: the slot
+// being migrated or imported.
+func (m *Migrator) appendNodesNote(b []byte) []byte {
+	m.mu.Lock()
+	if m.running {
+		b = append(b, " ["...)
+		b = strconv.AppendInt(b, int64(m.slot), 10)
+		b = append(b, "->-"...)
+		b = append(b, m.dst...)
+		b = append(b, ']')
+	}
+	m.mu.Unlock()
+	if slot := m.imp.importing(); slot >= 0 {
+		src := ""
+		if t := m.cfg.State.View().Topology; t != nil {
+			if n := t.Owner(slot); n != nil {
+				src = n.ID
+			}
+		}
+		b = append(b, " ["...)
+		b = strconv.AppendInt(b, int64(slot), 10)
+		b = append(b, "-<-"...)
+		b = append(b, src...)
+		b = append(b, ']')
+	}
+	return b
+}
+
+func (m *Migrator) busy() error {
+	m.mu.Lock()
+	running := m.running
+	m.mu.Unlock()
+	if running {
+		return ErrResetWhileMigrating
+	}
+	if m.imp.importing() >= 0 {
+		return ErrResetWhileImporting
+	}
+	return nil
+}
+
+// dropSlots deletes this node's keys of slots that moved away, in the
+// background (it is called with the State's lock held).
+func (m *Migrator) dropSlots(slots []int) {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
+	for _, s := range slots {
+		if s == m.slot && m.state == migSuccess && !m.running {
+			// The topology now says what the migration did.
+			m.state = migNone
+		}
+	}
+	m.wg.Add(1)
+	m.drops++
+	m.mu.Unlock()
+	go func() {
+		defer m.wg.Done()
+		m.dropMu.Lock()
+		defer func() {
+			m.dropMu.Unlock()
+			m.mu.Lock()
+			m.drops--
+			m.dropDone.Broadcast()
+			m.mu.Unlock()
+		}()
+		for _, s := range slots {
+			n, err := m.cfg.Engine.DeleteSlotKeys(m.cfg.Keyspace, s, KeySlot)
+			if err != nil {
+				m.cfg.Logf("migrate: deleting the keys of slot %d: %v", s, err)
+				continue
+			}
+			m.cfg.Logf("migrate: slot %d left this node: %d keys deleted", s, n)
+		}
+	}()
+}
+
+// waitDrops waits until no deletion of a slot that left is pending.
+func (m *Migrator) waitDrops() {
+	m.mu.Lock()
+	for m.drops > 0 {
+		m.dropDone.Wait()
+	}
+	m.mu.Unlock()
+}
