@@ -43,7 +43,8 @@ var keyDefs = []keyDef{
 	{name: "proto-max-bulk-len", def: "536870912", mutable: true, check: checkBytes, doc: "largest bulk string accepted"},
 	{name: "resp3-enabled", def: "yes", mutable: true, check: checkBool},
 	{name: "redis-cursor-compatible", def: "yes", check: checkCursorCompatible},
-	{name: "cluster-enabled", def: "no", check: checkOnly("no", "cluster mode is not supported: this server runs standalone only (no CLUSTER commands)"), doc: "refused: cluster mode is not supported"},
+	{name: "cluster-enabled", def: "no", check: checkBool, doc: "yes: a node of a Redis Cluster managed as KVRocks's (kvrocks-controller, CLUSTERX); keyed requests for slots served elsewhere answer MOVED"},
+	{name: "persist-cluster-nodes-enabled", def: "yes", check: checkBool, doc: "keep the cluster topology in <dir>/nodes.conf across restarts"},
 	{name: "db-name", def: "change.me.db"},
 	{name: "lua-time-limit", def: "5000", mutable: true, check: checkInt(0, 1<<31-1), doc: "milliseconds a script runs before other clients get -BUSY and SCRIPT KILL may stop it"},
 	{name: "busy-reply-threshold", def: "5000", mutable: true, check: checkInt(0, 1<<31-1), doc: "Redis 7's name for lua-time-limit"},
@@ -117,7 +118,7 @@ var keyDefs = []keyDef{
 // slaveof/replicaof are not among them: a replica's configuration must not
 // start a writable master (checkNoReplication).
 var kvrocksKeys = map[string]bool{
-	"daemonize": true, "repl-namespace-enabled": true, "persist-cluster-nodes-enabled": true,
+	"daemonize": true, "repl-namespace-enabled": true,
 	"slave-read-only": true, "slave-priority": true,
 	"tcp-backlog": true, "master-use-repl-port": true, "use-rsid-psync": true,
 	"masterauth": true, "slave-serve-stale-data": true, "slave-empty-db-before-fullsync": true,

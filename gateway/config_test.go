@@ -43,7 +43,7 @@ func TestInvalidValuesAreErrors(t *testing.T) {
 	for _, kv := range [][2]string{
 		{"port", "99999"}, {"dram-cache-size", "lots"}, {"maxmemory-policy", "sometimes"},
 		{"ec", "4-2"}, {"resp3-enabled", "maybe"}, {"maxclients", "-1"},
-		{"slaveof", "127.0.0.1 6379"}, {"replicaof", "10.0.0.1 6666"}, {"cluster-enabled", "yes"},
+		{"slaveof", "127.0.0.1 6379"}, {"replicaof", "10.0.0.1 6666"}, {"cluster-enabled", "maybe"},
 		{"redis-cursor-compatible", "no"}, {"log-level", "verbose"}, {"tls-auth-clients", "maybe"},
 		{"tls-prefer-server-ciphers", "no"}, {"tls-session-cache-size", "100"}, {"tls-replication", "yes"},
 	} {

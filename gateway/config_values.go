@@ -54,7 +54,7 @@ func checkNoReplication(v string) error {
 	if strings.TrimSpace(v) == "" {
 		return nil
 	}
-	return errors.New("replication is not supported: this server runs standalone only; remove slaveof/replicaof from the configuration")
+	return errors.New("replication is not supported (a replica's configuration would start a writable master, also in cluster mode); remove slaveof/replicaof from the configuration")
 }
 
 // checkCursorCompatible accepts only yes: SCAN cursors are always numbers

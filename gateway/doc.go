@@ -16,7 +16,7 @@
 //
 // Keys that KVRocks knows but gpucache gives no meaning (compaction and
 // backup schedules, RocksDB tuning) are accepted silently so that an
-// existing kvrocks.conf starts unchanged; replication and cluster keys with
-// a value stop start-up instead; keys neither knows are reported with their
-// line number and ignored.
+// existing kvrocks.conf starts unchanged; replication keys with a value
+// stop start-up instead; keys neither knows are reported with their line
+// number and ignored.
 package gateway

@@ -84,14 +84,21 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 			MaxBulkLen:  cfg.Bytes("proto-max-bulk-len"),
 			MaxQueryBuf: int(min(cfg.Bytes("query-buffer-limit"), 1<<30)),
 		},
-		OutputLimit:     outputLimit(cfg.Get("output-buffer-limit")),
-		MaxClientMemory: cfg.Bytes("maxmemory-clients"),
-		DisableRESP3:    !cfg.Bool("resp3-enabled"),
-		ClusterEnabled:  cfg.Bool("cluster-enabled"),
-		Version:         version,
-		Port:            port,
-		Dir:             dir,
+		OutputLimit:      outputLimit(cfg.Get("output-buffer-limit")),
+		MaxClientMemory:  cfg.Bytes("maxmemory-clients"),
+		DisableRESP3:     !cfg.Bool("resp3-enabled"),
+		ClusterEnabled:   cfg.Bool("cluster-enabled"),
+		Bind:             strings.Fields(cfg.Get("bind")),
+		ClusterNodesFile: clusterNodesFile(cfg, dir),
+		Version:          version,
+		Port:             port,
+		Dir:              dir,
 	}, resp.WithConfigStore(configStore{cfg}), resp.WithLogf(logf), resp.WithFastPath(fp))
+	if err := loadClusterNodes(rs, clusterNodesFile(cfg, dir), logf); err != nil {
+		rs.Close()
+		eng.Close()
+		return err
+	}
 	applyRuntime(cfg, rs, lg)
 	for _, r := range cfg.Renames() {
 		if err := rs.RenameCommand(r[0], r[1]); err != nil {

@@ -40,6 +40,8 @@ type cmdSpec struct {
 	valueArg func(i int) bool
 	// stat are the command's counters (commandstats.go).
 	stat *cmdStat
+	// keys says where keys are beyond first/last/step (cluster.go).
+	keys keyKind
 }
 
 // commandTable maps lower-case names to specs.
@@ -50,7 +52,7 @@ type commandTable struct {
 
 func newCommandTable() *commandTable {
 	t := &commandTable{m: make(map[string]*cmdSpec)}
-	for _, family := range [][]*cmdSpec{connectionCommands(), serverCommands(), stringCommands(), keyCommands(), hashCommands(), setCommands(), objectCommands(), zsetCommands(), listCommands(), blockingCommands(), blobCommands(), dumpCommands(), sortCommands(), kvrocksCommands(), bitmapCommands(), hllCommands(), geoCommands(), bloomCommands(), sintCommands(), streamCommands(), pubsubCommands(), scriptCommands(), multiCommands()} {
+	for _, family := range [][]*cmdSpec{connectionCommands(), serverCommands(), stringCommands(), keyCommands(), hashCommands(), setCommands(), objectCommands(), zsetCommands(), listCommands(), blockingCommands(), blobCommands(), dumpCommands(), sortCommands(), kvrocksCommands(), bitmapCommands(), hllCommands(), geoCommands(), bloomCommands(), sintCommands(), streamCommands(), pubsubCommands(), scriptCommands(), multiCommands(), clusterCommands()} {
 		for _, s := range family {
 			t.m[s.name] = s
 			t.list = append(t.list, s)
@@ -140,6 +142,10 @@ func (c *conn) exec(cmd *Command) {
 		return
 	}
 	if c.ps != nil && c.pushRefuses(spec) {
+		return
+	}
+	if cs := c.s.cluster; cs != nil && !c.clusterRoute(cs, spec, cmd) {
+		c.refuseInMulti()
 		return
 	}
 	c.started(spec, cmd)

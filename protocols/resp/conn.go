@@ -81,6 +81,7 @@ type conn struct {
 	monLines   []monLine                 // MONITOR lines of the command just run (monitor.go)
 	tx         *txState                  // MULTI and WATCH (multi.go); nil until used
 	multiN     atomic.Int64              // 0 outside MULTI, else 1 + commands queued (CLIENT LIST)
+	cl         clusterConn               // READONLY, ASKING, importing link (cluster.go)
 
 	scratch []byte   // reused by replies built in two passes
 	keys    [][]byte // reused key lists

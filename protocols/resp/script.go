@@ -327,6 +327,11 @@ func (sc *scripting) luaCall(L *glua.LState, raise bool) int {
 	if spec.flags&flagAdmin != 0 && !c.admin {
 		return fail(errAdminRequired)
 	}
+	if c.s.cluster != nil {
+		if msg := c.clusterScriptCheck(spec, args); msg != "" {
+			return fail(msg)
+		}
+	}
 	write := spec.flags&flagWrite != 0
 	if write && run.readonly {
 		return fail(errScriptWriteRO)

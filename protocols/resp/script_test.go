@@ -25,7 +25,8 @@ var rewrite = flag.Bool("rewrite", false, "rewrite testdata scripts with the act
 // directives start with "@":
 //
 //	@server key=value ...   a new server on the same (flushed) engine, with
-//	                        requirepass=, namespace.<name>=, resp3=no
+//	                        requirepass=, namespace.<name>=, resp3=no,
+//	                        cluster=yes, port=
 //	@conn name              switch to (or open) the named connection
 //	@sleep ms               wait
 //
@@ -81,6 +82,10 @@ func runScript(t *testing.T, eng *engine.Engine, file string) {
 					cfg.RequirePass = v
 				case k == "resp3":
 					cfg.DisableRESP3 = v == "no"
+				case k == "cluster":
+					cfg.ClusterEnabled = v == "yes"
+				case k == "port":
+					cfg.Port, _ = strconv.Atoi(v)
 				case strings.HasPrefix(k, "namespace."):
 					cfg.Namespaces[strings.TrimPrefix(k, "namespace.")] = v
 				default:

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gpucache/gpucache/cluster"
 	"github.com/gpucache/gpucache/engine"
 	"github.com/gpucache/gpucache/internal/bytesize"
 	"github.com/gpucache/gpucache/protocols/fastpath"
@@ -41,8 +42,15 @@ type Config struct {
 	MaxClientMemory int64
 	// DisableRESP3 is resp3-enabled no: HELLO 3 then still answers RESP2.
 	DisableRESP3 bool
-	// ClusterEnabled reports cluster mode in HELLO and INFO.
+	// ClusterEnabled is cluster-enabled: CLUSTER and CLUSTERX work and
+	// keyed requests are routed by slot (cluster.go).
 	ClusterEnabled bool
+	// Bind are the listening addresses (bind), which find this node in a
+	// cluster topology sent without CLUSTERX SETNODEID.
+	Bind []string
+	// ClusterNodesFile keeps the cluster topology across restarts (KVRocks's
+	// nodes.conf); "" keeps it in memory only.
+	ClusterNodesFile string
 	// Version is the gpucache version for INFO.
 	Version string
 	// Port is the TCP port for INFO's tcp_port.
@@ -114,11 +122,12 @@ type Server struct {
 	idle     idleReaper
 	fast     *fastpath.Server // BLOB.* fabric forms (cmd_blob.go); nil: none
 	rates    rateSampler
-	blocked  blockRegistry // clients in BLPOP & co.
-	work     workGuard     // EXEC and scripts run alone (exclusive.go)
-	ops      opsState      // BGSAVE, COMPACT, rename-command (cmd_server.go)
-	pubsub   pubsubHub     // channels, patterns, monitors (pubsub.go)
-	lua      scripting     // EVAL, FUNCTION and FCALL (script.go)
+	blocked  blockRegistry  // clients in BLPOP & co.
+	work     workGuard      // EXEC and scripts run alone (exclusive.go)
+	ops      opsState       // BGSAVE, COMPACT, rename-command (cmd_server.go)
+	pubsub   pubsubHub      // channels, patterns, monitors (pubsub.go)
+	lua      scripting      // EVAL, FUNCTION and FCALL (script.go)
+	cluster  *cluster.State // nil unless cluster-enabled (cluster.go)
 }
 
 // serverStats are totals of closed connections plus server-wide counters;
@@ -167,6 +176,7 @@ func NewServer(eng *engine.Engine, cfg Config, opts ...Option) *Server {
 	}
 	s.live.Store(l)
 	s.cursors.init(16 << 10)
+	s.initCluster()
 	return s
 }
 
