@@ -188,6 +188,9 @@ func fillSlot(t testing.TB, n *migNode, small, large int, largeSize int) map[str
 	return want
 }
 
+// typedKeys is the number of keys fillSlot writes besides strings.
+const typedKeys = 7
+
 // checkTypes checks the collections fillSlot wrote, on n.
 func checkTypes(t testing.TB, n *migNode) {
 	t.Helper()
@@ -244,15 +247,15 @@ func checkStrings(t testing.TB, n *migNode, want map[string][]byte) {
 func TestMigrateUnderWriteLoad(t *testing.T) {
 	nodes := startMigNodes(t, 3)
 	src, dst := nodes[0], nodes[1]
-	setTopology(t, nodes, 1, map[int][]string{0: {"0-8000"}, 1: {"8001-16383"}})
-	if tagSlot > 8000 {
+	setTopology(t, nodes, 1, map[int][]string{0: {"8001-16383"}, 1: {"0-8000"}})
+	if tagSlot <= 8001 || tagSlot >= 16383 {
 		t.Fatalf("the test assumes slot %d is on the first node", tagSlot)
 	}
 	want := fillSlot(t, src, 3000, 3, 6<<20)
 
 	ctx := context.Background()
-	if n := countKeys(t, src, tagSlot); n != int64(len(want))+8 {
-		t.Fatalf("COUNTKEYSINSLOT before = %d, want %d", n, len(want)+8)
+	if n := countKeys(t, src, tagSlot); n != int64(len(want))+typedKeys {
+		t.Fatalf("COUNTKEYSINSLOT before = %d, want %d", n, len(want)+typedKeys)
 	}
 	keys, err := src.rdb.Do(ctx, "CLUSTER", "GETKEYSINSLOT", tagSlot, 5).StringSlice()
 	if err != nil || len(keys) != 5 {
@@ -302,9 +305,9 @@ func TestMigrateUnderWriteLoad(t *testing.T) {
 					return
 				}
 				pushes.Add(1)
-				// Overwrites of the snapshot's keys.
+				// Overwrites of the snapshot's keys (each writer its own).
 				if i%7 == 0 {
-					k := fmt.Sprintf("%s:s:%d", tag, i%3000)
+					k := fmt.Sprintf("%s:s:%d", tag, w*750+i%750)
 					if err := cc.Set(ctx, k, v, 0).Err(); err != nil {
 						werr.Store(err)
 						return
@@ -340,12 +343,8 @@ func TestMigrateUnderWriteLoad(t *testing.T) {
 		t.Errorf("GET on the source after the move: %v", err)
 	}
 	// The controller's part: the new topology, slot on the target.
-	r0 := fmt.Sprintf("0-%d", tagSlot-1)
-	if tagSlot == 0 {
-		t.Fatal("slot 0")
-	}
-	ranges0 := []string{r0, fmt.Sprintf("%d-8000", tagSlot+1)}
-	setTopology(t, nodes, 2, map[int][]string{0: ranges0, 1: {strconv.Itoa(tagSlot), "8001-16383"}})
+	ranges0 := []string{fmt.Sprintf("8001-%d", tagSlot-1), fmt.Sprintf("%d-16383", tagSlot+1)}
+	setTopology(t, nodes, 2, map[int][]string{0: ranges0, 1: {"0-8000", strconv.Itoa(tagSlot)}})
 	// Writes go on against the new owner for a moment.
 	for range 20 {
 		<-progress
@@ -374,10 +373,11 @@ func TestMigrateUnderWriteLoad(t *testing.T) {
 	}
 	// The source dropped its copy once the topology said so.
 	waitCount(t, src, tagSlot, 0)
-	if n := countKeys(t, dst, tagSlot); n < int64(len(want))+8 {
-		t.Errorf("target holds %d keys of the slot, want at least %d", n, len(want)+8)
+	if n := countKeys(t, dst, tagSlot); n < int64(len(want))+typedKeys {
+		t.Errorf("target holds %d keys of the slot, want at least %d", n, len(want)+typedKeys)
 	}
 	t.Logf("%d keys acknowledged during the migration, %d INCRs", len(acked), incrs.Load())
+	logMigration(t, src)
 }
 
 // TestMigrateNodeKilled kills the target, then the source, in the middle
@@ -389,7 +389,7 @@ func TestMigrateNodeKilled(t *testing.T) {
 	setTopology(t, nodes, 1, map[int][]string{0: {"0-16383"}})
 	// Enough large values that the move takes a while.
 	want := fillSlot(t, src, 200, 24, 4<<20)
-	total := int64(len(want)) + 8
+	total := int64(len(want)) + typedKeys
 	ctx := context.Background()
 
 	// 1. The target dies mid-way.
@@ -452,6 +452,15 @@ func TestMigrateNodeKilled(t *testing.T) {
 	checkStrings(t, dst, want)
 	checkTypes(t, dst)
 	waitCount(t, src, tagSlot, 0)
+}
+
+// logMigration logs the source's account of its migrations.
+func logMigration(t testing.TB, n *migNode) {
+	for _, line := range strings.Split(n.srv.Log(), "\n") {
+		if strings.Contains(line, "migrate: slot") {
+			t.Log(line[strings.Index(line, "migrate:"):])
+		}
+	}
 }
 
 // waitPartial waits until the target has received some but not all of
