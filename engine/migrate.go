@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 )
 
 // Key images: one key as a slot migration carries it from node to node,
@@ -46,8 +47,8 @@ func (e *Engine) ExportKey(ks string, key []byte, dst []byte) (img []byte, large
 			if !k.exists {
 				return ErrNotFound
 			}
-			if k.m.Type == TypeString {
-				if k.m.extents != nil {
+			if !k.m.Type.collection() {
+				if k.m.Type == TypeString && k.m.extents != nil {
 					blob = true
 					return nil
 				}
@@ -57,7 +58,7 @@ func (e *Engine) ExportKey(ks string, key []byte, dst []byte) (img []byte, large
 				if err != nil {
 					return err
 				}
-				if !ok || m.Type != TypeString {
+				if !ok || m.Type != k.m.Type {
 					return ErrNotFound
 				}
 				if m.extents != nil {
@@ -156,7 +157,7 @@ func decodeImage(b []byte) (*image, error) {
 	}
 	m := &img.m
 	switch {
-	case m.Type == TypeString:
+	case m.Type == TypeString || (m.Type != TypeNone && !m.Type.collection()):
 		if m.extents != nil {
 			return nil, ErrBadImage
 		}
@@ -175,7 +176,7 @@ func decodeImage(b []byte) (*image, error) {
 	if w <= 0 || cnt > uint64(len(b)) {
 		return nil, ErrBadImage
 	}
-	if m.Type == TypeString && cnt != 0 {
+	if !m.Type.collection() && cnt != 0 {
 		return nil, ErrBadImage
 	}
 	b = b[w:]
@@ -218,6 +219,10 @@ func (e *Engine) ImportKey(ks string, key, img []byte) error {
 			res.Old.Release()
 		}
 		return err
+	}
+	if !m.Type.collection() {
+		// A value kept whole in its record, of a type Put does not write.
+		return fmt.Errorf("%w: a %s key cannot be imported", ErrBadImage, m.Type)
 	}
 	return e.Txn(ks, [][]byte{key}, func(t *Txn) error {
 		if err := t.Replace(0, m.Type); err != nil {
