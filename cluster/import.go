@@ -113,7 +113,7 @@ func (m *Migrator) Import(slot, state int, link uint64) error {
 				return err
 			}
 			im.mu.Lock()
-			im.state, im.link = ImportSuccess, 0
+			im.state = ImportSuccess // the link may still send late keys
 			im.mu.Unlock()
 			m.cfg.Logf("import: slot %d received", slot)
 			return nil
@@ -155,11 +155,13 @@ func (m *Migrator) LinkClosed(link uint64) {
 }
 
 // ImportKey stores one key image sent by the source on connection link,
-// which must be importing the key's slot.
+// which must be importing the key's slot (or have just imported it: a
+// write the source admitted just before it stopped taking writes may
+// follow the success).
 func (m *Migrator) ImportKey(link uint64, key, img []byte) error {
 	im := &m.imp
 	im.mu.Lock()
-	ok := im.state == ImportStart && im.link == link && KeySlot(key) == im.slot
+	ok := (im.state == ImportStart || im.state == ImportSuccess) && im.link == link && KeySlot(key) == im.slot
 	im.mu.Unlock()
 	if !ok {
 		return ErrNotImportingKey

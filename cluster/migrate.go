@@ -171,7 +171,7 @@ func (m *Migrator) Stats() MigrateStats {
 // Migrate is CLUSTERX MIGRATE <slot> <dstID>: it checks the request as
 // KVRocks does and starts moving the slot in the background. done is
 // closed when the migration ends; Result then tells how.
-func (m *Migrator) Migrate(slot int, dstID string) (done <-chan struct{}, err error) {
+func (m *Migrator) Migrate(slot int, dstID string) (<-chan struct{}, error) {
 	v := m.cfg.State.View()
 	var dst *Node
 	if v.Topology != nil {
@@ -192,25 +192,35 @@ func (m *Migrator) Migrate(slot int, dstID string) (done <-chan struct{}, err er
 		return nil, ErrMigrateToMyself
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	switch {
 	case m.closed:
+		m.mu.Unlock()
 		return nil, errMigrationCanceled
 	case m.running:
+		m.mu.Unlock()
 		return nil, ErrAlreadyMigrating
 	case m.cfg.State.Status(slot).State == SlotMigrated:
+		m.mu.Unlock()
 		return nil, ErrSlotMigrated
 	}
 	m.running, m.slot, m.dst, m.state, m.result = true, slot, dstID, migStart, nil
-	m.done = make(chan struct{})
+	done := make(chan struct{})
+	m.done = done
+	m.wg.Add(1)
+	m.mu.Unlock()
+	// NB: State's lock is taken without m.mu: State calls the hooks, which
+	// take m.mu, with its own lock held.
 	if err := m.cfg.State.SetSlotState(SlotRange{slot, slot}, SlotMigrating, dstID); err != nil {
-		m.running, m.state = false, migFail
+		m.mu.Lock()
+		m.running, m.state, m.result = false, migFail, err
+		m.mu.Unlock()
+		m.wg.Done()
+		close(done)
 		return nil, err
 	}
-	job := &migration{m: m, slot: slot, dstID: dstID, addr: dst.Addr(), done: m.done}
-	m.wg.Add(1)
+	job := &migration{m: m, slot: slot, dstID: dstID, addr: dst.Addr(), done: done}
 	go job.run()
-	return m.done, nil
+	return done, nil
 }
 
 // Result is the outcome of the last migration (nil while it runs or
@@ -394,7 +404,23 @@ func (j *migration) move() error {
 		err = m.cfg.State.SetSlotState(SlotRange{j.slot, j.slot}, SlotMigrated, j.dstID)
 	})
 	j.stats.Blocked = time.Since(forbidAt)
-	return err
+	if err != nil {
+		return err
+	}
+	// Requests for the slot now answer MOVED. One more pass of the
+	// barrier: a write admitted before the refusal that committed only
+	// now still reaches the target (which serves the slot already).
+	m.cfg.Barrier(func() {})
+	keys, err := j.tr.Take()
+	if err == nil && len(keys) > 0 {
+		m.cfg.Logf("migrate: slot %d: %d keys written late, sent after the success", j.slot, len(keys))
+		err = j.sendKeys(keys)
+	}
+	if err != nil {
+		// Too late to fail: the target has the slot. Say so loudly.
+		m.cfg.Logf("migrate: slot %d: sending late writes failed: %v", j.slot, err)
+	}
+	return nil
 }
 
 // sendKeys sends the current state of keys and waits for the target.

@@ -425,3 +425,40 @@ func FuzzImportKey(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkSlotKeys measures the pass that finds a slot's keys (CLUSTER
+// COUNTKEYSINSLOT, a migration's snapshot) over a keyspace of 200k keys,
+// against a SCAN of the same keyspace: per key of the keyspace.
+func BenchmarkSlotKeys(b *testing.B) {
+	e := openTest(b, b.TempDir(), nil)
+	defer e.Close()
+	const n = 200_000
+	keys := make([][]byte, 0, 1000)
+	vals := make([][]byte, 0, 1000)
+	for i := 0; i < n; i += 1000 {
+		keys, vals = keys[:0], vals[:0]
+		for j := i; j < i+1000; j++ {
+			keys = append(keys, fmt.Appendf(nil, "user:%08d:profile", j))
+			vals = append(vals, []byte("0123456789abcdef"))
+		}
+		if err := e.PutMany("", keys, vals); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("count-slot", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := e.CountSlotKeys("", i%16384, testSlot); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/key")
+	})
+	b.Run("scan", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := e.Scan("", ScanOptions{}, func([]byte, *Meta) bool { return true }); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/key")
+	})
+}
