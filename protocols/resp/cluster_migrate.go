@@ -191,7 +191,7 @@ func (c *conn) clusterImportKey(cmd *Command) {
 	err := c.s.migrator.ImportKey(c.id, args[2], args[3])
 	switch {
 	case errors.Is(err, engine.ErrBadImage):
-		c.err("ERR " + err.Error())
+		c.err(errBadData)
 	case errors.Is(err, cluster.ErrNotImportingKey):
 		c.err("ERR " + err.Error())
 	case err != nil:
