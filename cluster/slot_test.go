@@ -35,3 +35,41 @@ func BenchmarkKeySlot(b *testing.B) {
 		KeySlot(key)
 	}
 }
+
+// crc16Bytewise is the plain one-byte-a-step CRC-16/XMODEM, the reference
+// for the sliced crc16.
+func crc16Bytewise(b []byte) uint16 {
+	var c uint16
+	for _, x := range b {
+		c ^= uint16(x) << 8
+		for range 8 {
+			if c&0x8000 != 0 {
+				c = c<<1 ^ 0x1021
+			} else {
+				c <<= 1
+			}
+		}
+	}
+	return c
+}
+
+func TestCRC16Sliced(t *testing.T) {
+	b := make([]byte, 300)
+	for i := range b {
+		b[i] = byte(i*131 + 7)
+	}
+	for n := 0; n <= len(b); n++ {
+		if got, want := crc16(b[:n]), crc16Bytewise(b[:n]); got != want {
+			t.Fatalf("crc16 of %d bytes = %#x, want %#x", n, got, want)
+		}
+	}
+}
+
+func FuzzCRC16(f *testing.F) {
+	f.Add([]byte("123456789"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := crc16(b), crc16Bytewise(b); got != want {
+			t.Fatalf("crc16(%q) = %#x, want %#x", b, got, want)
+		}
+	})
+}

@@ -128,21 +128,22 @@ func (c *conn) clusterRoute(cs *cluster.State, spec *cmdSpec, cmd *Command) bool
 		c.cl.asking = false
 	}
 	args := cmd.Args
-	ranges, n := spec.keyRanges(args)
 	slot := -1
-	for _, r := range ranges[:n] {
-		for i := r.first; i <= r.last && i < len(args); i += r.step {
-			s := cluster.KeySlot(args[i])
-			if slot == -1 {
-				slot = s
-			} else if s != slot {
-				c.err(errCrossSlot)
-				return false
-			}
+	if spec.keys == keysPlain && spec.first > 0 && spec.first == spec.last {
+		// NB: the one-key commands (GET, SET, INCR...) skip the
+		// range walk.
+		if spec.first < len(args) {
+			slot = cluster.KeySlot(args[spec.first])
 		}
-	}
-	if spec.keys == keysScript {
-		c.cl.scriptSlot = slot + 1
+	} else {
+		var ok bool
+		if slot, ok = commandSlot(spec, args); !ok {
+			c.err(errCrossSlot)
+			return false
+		}
+		if spec.keys == keysScript {
+			c.cl.scriptSlot = slot + 1
+		}
 	}
 	if slot == -1 {
 		return true
@@ -187,17 +188,9 @@ func (c *conn) moved(slot int, addr string) {
 // It returns the error to raise, "" when the call may run.
 func (c *conn) clusterScriptCheck(spec *cmdSpec, args [][]byte) string {
 	cs := c.s.cluster
-	ranges, n := spec.keyRanges(args)
-	slot := -1
-	for _, r := range ranges[:n] {
-		for i := r.first; i <= r.last && i < len(args); i += r.step {
-			s := cluster.KeySlot(args[i])
-			if slot == -1 {
-				slot = s
-			} else if s != slot {
-				return errCrossSlot
-			}
-		}
+	slot, ok := commandSlot(spec, args)
+	if !ok {
+		return errCrossSlot
 	}
 	if slot == -1 {
 		return ""
@@ -223,6 +216,24 @@ func (c *conn) clusterScriptCheck(spec *cmdSpec, args [][]byte) string {
 		return errTryAgainForbidden
 	}
 	return errScriptNonLocalKey
+}
+
+// commandSlot is the slot all keys of a request hash to (-1: it has no
+// keys); ok is false when they hash to more than one.
+func commandSlot(spec *cmdSpec, args [][]byte) (slot int, ok bool) {
+	ranges, n := spec.keyRanges(args)
+	slot = -1
+	for _, r := range ranges[:n] {
+		for i := r.first; i <= r.last && i < len(args); i += r.step {
+			s := cluster.KeySlot(args[i])
+			if slot == -1 {
+				slot = s
+			} else if s != slot {
+				return -1, false
+			}
+		}
+	}
+	return slot, true
 }
 
 // keyKind says how to find a command's keys beyond first/last/step.
@@ -330,7 +341,10 @@ func (c *conn) cmdCluster(cmd *Command) {
 	}
 	switch {
 	case len(args) == 2 && (sub == "info" || sub == "nodes" || sub == "slots" || sub == "shards" || sub == "reset"),
-		len(args) == 3 && (sub == "keyslot" || sub == "replicas"):
+		len(args) == 3 && (sub == "keyslot" || sub == "replicas"),
+		// NB: kvrocks-controller resets a node with CLUSTER RESET HARD;
+		// both modes forget everything here, as KVRocks's.
+		len(args) == 3 && sub == "reset" && (eqFold(args[2], "hard") || eqFold(args[2], "soft")):
 	default:
 		c.err(errClusterUsage)
 		return

@@ -1,0 +1,154 @@
+package resp
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/gpucache/gpucache/cluster"
+	"github.com/gpucache/gpucache/engine"
+)
+
+// clusterServer is a server in cluster mode listed as the first of two
+// masters (slots 0-8000 here, the rest on 127.0.0.1:7002).
+func clusterServer(t testing.TB, eng *engine.Engine) *Server {
+	s := NewServer(eng, Config{ClusterEnabled: true, Port: 7001})
+	a, b := strings.Repeat("a", 40), strings.Repeat("b", 40)
+	if err := s.ClusterState().SetNodeID(a); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ClusterState().SetNodes(a+" 127.0.0.1 7001 master - 0-8000\n"+b+" 127.0.0.1 7002 master - 8001-16383\n", 1, false); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestClusterRouteAllocs: routing a request costs no allocation, served
+// or redirected.
+func TestClusterRouteAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under -race")
+	}
+	eng := openEngine(t)
+	s := clusterServer(t, eng)
+	defer s.Close()
+	sc := newSyncConn(s)
+	// "bar" is slot 5061 (here), "foo" 12182 (elsewhere).
+	batch := bytes.Join([][]byte{encode("GET", "bar"), encode("GET", "foo"), encode("EXISTS", "bar"),
+		encode("MGET", "{bar}1", "{bar}2"), encode("MGET", "bar", "foo")}, nil)
+	want := "$-1\r\n-MOVED 12182 127.0.0.1:7002\r\n:0\r\n*2\r\n$-1\r\n$-1\r\n-CROSSSLOT Attempted to access keys that don't hash to the same slot\r\n"
+	if got := string(sc.run(batch)); got != want {
+		t.Fatalf("replies %q, want %q", got, want)
+	}
+	base := NewServer(eng, Config{})
+	defer base.Close()
+	bc := newSyncConn(base)
+	plain := bytes.Join([][]byte{encode("GET", "bar"), encode("GET", "bar"), encode("EXISTS", "bar"),
+		encode("MGET", "{bar}1", "{bar}2"), encode("MGET", "bar", "bar")}, nil)
+	bc.run(plain)
+	without := testing.AllocsPerRun(200, func() { bc.run(plain) })
+	with := testing.AllocsPerRun(200, func() { sc.run(batch) })
+	if with > without {
+		t.Fatalf("cluster routing allocates: %v allocs per batch, %v without cluster mode", with, without)
+	}
+}
+
+func TestClusterKeyRanges(t *testing.T) {
+	s := NewServer(openEngine(t), Config{ClusterEnabled: true})
+	defer s.Close()
+	for _, c := range []struct {
+		args string
+		keys string
+	}{
+		{"GET k", "k"},
+		{"MSET a 1 b 2", "a b"},
+		{"EVAL body 2 x y arg", "x y"},
+		{"EVAL body 0 arg", ""},
+		{"EVAL body x y", ""},
+		{"FCALL f 1 k arg", "k"},
+		{"ZUNIONSTORE d 2 a b WEIGHTS 1 2", "d a b"},
+		{"ZUNION 2 a b", "a b"},
+		{"LMPOP 2 a b LEFT", "a b"},
+		{"BLMPOP 0 2 a b LEFT", "a b"},
+		{"XREAD COUNT 1 STREAMS s1 s2 0 0", "s1 s2"},
+		{"XREADGROUP GROUP g c STREAMS s 0", "s"},
+		{"XINFO STREAM s", "s"},
+		{"XGROUP CREATE s g $", "s"},
+		{"PING", ""},
+		{"SPUBLISH ch msg", "ch"},
+	} {
+		args := bytes.Fields([]byte(c.args))
+		spec := s.commands.lookup(args[0])
+		r, n := spec.keyRanges(args)
+		var got []string
+		for _, kr := range r[:n] {
+			for i := kr.first; i <= kr.last && i < len(args); i += kr.step {
+				got = append(got, string(args[i]))
+			}
+		}
+		if strings.Join(got, " ") != c.keys {
+			t.Errorf("%s: keys %q, want %q", c.args, got, c.keys)
+		}
+	}
+}
+
+// TestClusterSlotStates: a migration's slot states as the request path
+// answers them.
+func TestClusterSlotStates(t *testing.T) {
+	eng := openEngine(t)
+	s := clusterServer(t, eng)
+	defer s.Close()
+	cs := s.ClusterState()
+	sc := newSyncConn(s)
+	b := strings.Repeat("b", 40)
+	cs.SetSlotState(cluster.SlotRange{Start: 5061, End: 5061}, cluster.SlotWriteForbidden, b)
+	if got := string(sc.run(encode("SET", "bar", "1"))); got != "-TRYAGAIN Can't write to slot being migrated which is in write forbidden phase\r\n" {
+		t.Fatalf("write-forbidden SET: %q", got)
+	}
+	if got := string(sc.run(encode("GET", "bar"))); got != "$-1\r\n" {
+		t.Fatalf("write-forbidden GET: %q", got)
+	}
+	cs.SetSlotState(cluster.SlotRange{Start: 5061, End: 5061}, cluster.SlotMigrated, b)
+	if got := string(sc.run(encode("GET", "bar"))); got != "-MOVED 5061 127.0.0.1:7002\r\n" {
+		t.Fatalf("migrated GET: %q", got)
+	}
+	cs.SetSlotState(cluster.SlotRange{Start: 12182, End: 12182}, cluster.SlotImporting, b)
+	if got := string(sc.run(encode("GET", "foo"))); got != "-MOVED 12182 127.0.0.1:7002\r\n" {
+		t.Fatalf("importing GET without ASKING: %q", got)
+	}
+	if got := string(sc.run(bytes.Join([][]byte{encode("ASKING"), encode("GET", "foo"), encode("GET", "foo")}, nil))); got != "+OK\r\n$-1\r\n-MOVED 12182 127.0.0.1:7002\r\n" {
+		t.Fatalf("ASKING holds for one request: %q", got)
+	}
+}
+
+// BenchmarkClusterPipelinedGET runs a pipelined batch of 100 GETs of
+// LMCache-shaped keys through the connection handler, standalone and in
+// cluster mode (every key served here), to show what the slot check costs.
+func BenchmarkClusterPipelinedGET(b *testing.B) {
+	eng := openEngine(b)
+	var req []byte
+	for i := range 100 {
+		k := "mistral-7b@00000003@5f2b1c9a0e7d4c3b2a19f8e7d6c5b4" + string(rune('a'+i%26)) + string(rune('a'+i/26))
+		eng.PutBytes("", []byte(k), []byte("0123456789abcdefghij0123456789"), engine.PutOptions{})
+		req = append(req, encode("GET", k)...)
+	}
+	for _, mode := range []string{"standalone", "cluster"} {
+		b.Run(mode, func(b *testing.B) {
+			s := NewServer(eng, Config{})
+			if mode == "cluster" {
+				s = NewServer(eng, Config{ClusterEnabled: true, Port: 7001})
+				a := strings.Repeat("a", 40)
+				s.ClusterState().SetNodeID(a)
+				s.ClusterState().SetNodes(a+" 127.0.0.1 7001 master - 0-16383", 1, false)
+			}
+			defer s.Close()
+			sc := newSyncConn(s)
+			sc.m.discard = true
+			b.SetBytes(int64(len(req)))
+			b.ReportAllocs()
+			for b.Loop() {
+				sc.run(req)
+			}
+		})
+	}
+}
