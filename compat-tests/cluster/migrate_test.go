@@ -50,7 +50,8 @@ func startMigNodes(t testing.TB, n int) []*migNode {
 func (n *migNode) connect(t testing.TB) {
 	_, p, _ := net.SplitHostPort(n.srv.Addr())
 	n.port, _ = strconv.Atoi(p)
-	n.rdb = redis.NewClient(&redis.Options{Addr: n.srv.Addr(), Protocol: 2, MaxRetries: -1})
+	// As kvrocks-controller's client: RESP2, no HELLO, no retries.
+	n.rdb = redis.NewClient(&redis.Options{Addr: n.srv.Addr(), Protocol: 2, DisableIdentity: true, MaxRetries: -1})
 	t.Cleanup(func() { n.rdb.Close() })
 }
 
@@ -602,5 +603,3 @@ func loopbackRate(b *testing.B, n int64) float64 {
 	}
 	return float64(n) / time.Since(start).Seconds()
 }
-
-func TestMain(m *testing.M) { internal.Main(m) }
