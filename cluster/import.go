@@ -3,7 +3,6 @@ package cluster
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 )
 
@@ -33,108 +32,112 @@ var (
 
 type importer struct {
 	mu    sync.Mutex
-	slot  int    // the last import's slot; -1: none yet
-	state int    // ImportStart ... importNone
+	rng   SlotRange // the last import's slots; zero before the first
+	seen  bool      // an import was started
+	state int       // ImportStart ... importNone
 	link  uint64 // the importing connection (while ImportStart)
 }
 
-// importing is the slot being imported, -1 when none.
-func (im *importer) importing() int {
+// importing is the slots being imported.
+func (im *importer) importing() (SlotRange, bool) {
 	im.mu.Lock()
 	defer im.mu.Unlock()
-	if im.slot >= 0 && im.state == ImportStart {
-		return im.slot
-	}
-	return -1
+	return im.rng, im.seen && im.state == ImportStart
 }
 
 func (im *importer) appendInfo(b []byte) []byte {
 	im.mu.Lock()
 	defer im.mu.Unlock()
-	if im.slot < 0 {
+	if !im.seen {
 		return b
 	}
 	b = append(b, "importing_slot: "...)
-	b = strconv.AppendInt(b, int64(im.slot), 10)
+	b = im.rng.AppendTo(b)
 	b = append(b, "\r\nimport_state: "...)
 	b = append(b, importStateNames[im.state]...)
 	return append(b, "\r\n"...)
 }
 
-// Import is CLUSTER IMPORT <slot> <state> sent on connection link.
-func (m *Migrator) Import(slot, state int, link uint64) error {
+// Import is CLUSTER IMPORT <slots> <state> sent on connection link.
+func (m *Migrator) Import(r SlotRange, state int, link uint64) error {
 	v := m.cfg.State.View()
-	switch {
-	case v.Myself == nil || v.Myself.Role != Master:
+	if v.Myself == nil || v.Myself.Role != Master {
 		return ErrSlaveImport
-	case slot < 0 || slot >= Slots:
+	}
+	if !r.Valid() {
 		return ErrSlotOutOfRange
-	case v.Topology.Owner(slot) == v.Myself:
-		return ErrImportMine
+	}
+	for slot := r.Start; slot <= r.End; slot++ {
+		if v.Topology.Owner(slot) == v.Myself {
+			return ErrImportMine
+		}
 	}
 	im := &m.imp
 	switch state {
 	case ImportStart:
 		im.mu.Lock()
-		if im.state == ImportStart && im.slot >= 0 {
-			cur := im.slot
+		if im.seen && im.state == ImportStart {
+			cur := im.rng
 			im.mu.Unlock()
-			if cur == slot {
+			if cur == r {
 				return nil
 			}
-			return fmt.Errorf("only one importing job is allowed, current importing: %d", cur)
+			return fmt.Errorf("only one importing job is allowed, current importing: %s", cur)
 		}
 		im.mu.Unlock()
 		// Keys of the slot left from before (an earlier failed import, a
 		// slot that moved away and comes back) go first.
 		m.waitDrops()
-		if _, err := m.cfg.Engine.DeleteSlotKeys(m.cfg.Keyspace, slot, KeySlot); err != nil {
+		if _, err := m.cfg.Engine.DeleteSlotKeys(m.cfg.Keyspace, r.Start, r.End, KeySlot); err != nil {
 			return fmt.Errorf("clear keys of slot error: %w", err)
 		}
 		im.mu.Lock()
-		im.slot, im.state, im.link = slot, ImportStart, link
+		im.rng, im.seen, im.state, im.link = r, true, ImportStart, link
 		im.mu.Unlock()
 		src := ""
-		if n := v.Topology.Owner(slot); n != nil {
+		if n := v.Topology.Owner(r.Start); n != nil {
 			src = n.ID
 		}
-		m.cfg.Logf("import: slot %d from %s started", slot, src)
-		return m.cfg.State.SetSlotState(SlotRange{slot, slot}, SlotImporting, src)
+		m.cfg.Logf("import: slot %s from %s started", r, src)
+		return m.cfg.State.SetSlotState(r, SlotImporting, src)
 	case ImportSuccess, ImportFailed:
 		im.mu.Lock()
-		if im.slot != slot {
-			cur := im.slot
+		if !im.seen || im.rng != r {
+			cur := "-1"
+			if im.seen {
+				cur = im.rng.String()
+			}
 			im.mu.Unlock()
-			return fmt.Errorf("mismatch slot, importing slot: %d, but got: %d", cur, slot)
+			return fmt.Errorf("mismatch slot, importing slot: %s, but got: %s", cur, r)
 		}
 		im.mu.Unlock()
 		if state == ImportSuccess {
-			if err := m.cfg.State.SetSlotState(SlotRange{slot, slot}, SlotImported, ""); err != nil {
+			if err := m.cfg.State.SetSlotState(r, SlotImported, ""); err != nil {
 				return err
 			}
 			im.mu.Lock()
 			im.state = ImportSuccess // the link may still send late keys
 			im.mu.Unlock()
-			m.cfg.Logf("import: slot %d received", slot)
+			m.cfg.Logf("import: slot %s received", r)
 			return nil
 		}
-		return m.failImport(slot)
+		return m.failImport(r)
 	}
 	return ErrInvalidImportState
 }
 
-// failImport drops what was received of slot.
-func (m *Migrator) failImport(slot int) error {
+// failImport drops what was received of the slots of r.
+func (m *Migrator) failImport(r SlotRange) error {
 	im := &m.imp
 	im.mu.Lock()
 	im.state, im.link = ImportFailed, 0
 	im.mu.Unlock()
-	_ = m.cfg.State.SetSlotState(SlotRange{slot, slot}, SlotNormal, "")
-	n, err := m.cfg.Engine.DeleteSlotKeys(m.cfg.Keyspace, slot, KeySlot)
+	_ = m.cfg.State.SetSlotState(r, SlotNormal, "")
+	n, err := m.cfg.Engine.DeleteSlotKeys(m.cfg.Keyspace, r.Start, r.End, KeySlot)
 	if err != nil {
 		return fmt.Errorf("clear keys of slot error: %w", err)
 	}
-	m.cfg.Logf("import: slot %d failed: %d keys received dropped", slot, n)
+	m.cfg.Logf("import: slot %s failed: %d keys received dropped", r, n)
 	return nil
 }
 
@@ -143,14 +146,11 @@ func (m *Migrator) failImport(slot int) error {
 func (m *Migrator) LinkClosed(link uint64) {
 	im := &m.imp
 	im.mu.Lock()
-	slot := -1
-	if im.state == ImportStart && im.link == link {
-		slot = im.slot
-	}
+	r, failed := im.rng, im.seen && im.state == ImportStart && im.link == link
 	im.mu.Unlock()
-	if slot >= 0 {
-		m.cfg.Logf("import: the link importing slot %d closed", slot)
-		_ = m.failImport(slot)
+	if failed {
+		m.cfg.Logf("import: the link importing slot %s closed", r)
+		_ = m.failImport(r)
 	}
 }
 
@@ -161,7 +161,7 @@ func (m *Migrator) LinkClosed(link uint64) {
 func (m *Migrator) ImportKey(link uint64, key, img []byte) error {
 	im := &m.imp
 	im.mu.Lock()
-	ok := (im.state == ImportStart || im.state == ImportSuccess) && im.link == link && KeySlot(key) == im.slot
+	ok := im.seen && (im.state == ImportStart || im.state == ImportSuccess) && im.link == link && im.rng.Contains(KeySlot(key))
 	im.mu.Unlock()
 	if !ok {
 		return ErrNotImportingKey

@@ -3,6 +3,7 @@ package cluster
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -95,7 +96,7 @@ type Migrator struct {
 	mu      sync.Mutex
 	closed  bool
 	running bool
-	slot    int // the last migration's slot; -1: none yet
+	rng     SlotRange // the last migration's slots
 	dst     string
 	state   migState
 	done    chan struct{} // closed when the running migration ends
@@ -139,9 +140,8 @@ func NewMigrator(cfg MigratorConfig) *Migrator {
 	if cfg.Password == nil {
 		cfg.Password = func() string { return "" }
 	}
-	m := &Migrator{cfg: cfg, slot: -1, stop: make(chan struct{})}
+	m := &Migrator{cfg: cfg, stop: make(chan struct{})}
 	m.dropDone = sync.NewCond(&m.mu)
-	m.imp.slot = -1
 	return m
 }
 
@@ -168,22 +168,28 @@ func (m *Migrator) Stats() MigrateStats {
 	return m.stats
 }
 
-// Migrate is CLUSTERX MIGRATE <slot> <dstID>: it checks the request as
-// KVRocks does and starts moving the slot in the background. done is
-// closed when the migration ends; Result then tells how.
-func (m *Migrator) Migrate(slot int, dstID string) (<-chan struct{}, error) {
+// Migrate is CLUSTERX MIGRATE <slots> <dstID>: it checks the request as
+// KVRocks does and starts moving the slots (one, or a range, as newer
+// KVRocks and kvrocks-controller send) in the background. The returned
+// channel is closed when the migration ends; Result then tells how.
+func (m *Migrator) Migrate(r SlotRange, dstID string) (<-chan struct{}, error) {
 	v := m.cfg.State.View()
 	var dst *Node
 	if v.Topology != nil {
 		dst = v.Topology.Node(dstID)
 	}
-	switch {
-	case dst == nil:
+	if dst == nil {
 		return nil, ErrNoDestination
-	case slot < 0 || slot >= Slots:
+	}
+	if !r.Valid() {
 		return nil, ErrSlotOutOfRange
-	case v.Myself == nil || v.Topology.Owner(slot) != v.Myself:
-		return nil, ErrSlotNotMine
+	}
+	for slot := r.Start; slot <= r.End; slot++ {
+		if v.Myself == nil || v.Topology.Owner(slot) != v.Myself {
+			return nil, ErrSlotNotMine
+		}
+	}
+	switch {
 	case v.Myself.Role != Master:
 		return nil, ErrSlaveMigrate
 	case dst.Role != Master:
@@ -199,18 +205,21 @@ func (m *Migrator) Migrate(slot int, dstID string) (<-chan struct{}, error) {
 	case m.running:
 		m.mu.Unlock()
 		return nil, ErrAlreadyMigrating
-	case m.cfg.State.Status(slot).State == SlotMigrated:
-		m.mu.Unlock()
-		return nil, ErrSlotMigrated
 	}
-	m.running, m.slot, m.dst, m.state, m.result = true, slot, dstID, migStart, nil
+	for slot := r.Start; slot <= r.End; slot++ {
+		if m.cfg.State.Status(slot).State == SlotMigrated {
+			m.mu.Unlock()
+			return nil, ErrSlotMigrated
+		}
+	}
+	m.running, m.rng, m.dst, m.state, m.result = true, r, dstID, migStart, nil
 	done := make(chan struct{})
 	m.done = done
 	m.wg.Add(1)
 	m.mu.Unlock()
 	// NB: State's lock is taken without m.mu: State calls the hooks, which
 	// take m.mu, with its own lock held.
-	if err := m.cfg.State.SetSlotState(SlotRange{slot, slot}, SlotMigrating, dstID); err != nil {
+	if err := m.cfg.State.SetSlotState(r, SlotMigrating, dstID); err != nil {
 		m.mu.Lock()
 		m.running, m.state, m.result = false, migFail, err
 		m.mu.Unlock()
@@ -218,7 +227,7 @@ func (m *Migrator) Migrate(slot int, dstID string) (<-chan struct{}, error) {
 		close(done)
 		return nil, err
 	}
-	job := &migration{m: m, slot: slot, dstID: dstID, addr: dst.Addr(), done: done}
+	job := &migration{m: m, rng: r, dstID: dstID, addr: dst.Addr(), done: done}
 	go job.run()
 	return done, nil
 }
@@ -234,7 +243,7 @@ func (m *Migrator) Result() error {
 // migration is one running migration.
 type migration struct {
 	m     *Migrator
-	slot  int
+	rng   SlotRange
 	dstID string
 	addr  string
 	done  chan struct{}
@@ -250,16 +259,16 @@ func (j *migration) run() {
 	m := j.m
 	defer m.wg.Done()
 	begin := time.Now()
-	m.cfg.Logf("migrate: slot %d to %s (%s)", j.slot, j.dstID, j.addr)
+	m.cfg.Logf("migrate: slot %s to %s (%s)", j.rng, j.dstID, j.addr)
 	// The tracker starts before the snapshot, so no write is missed: a
 	// key written during the copy is sent again.
-	j.tr = m.cfg.Engine.TrackSlot(m.cfg.Keyspace, j.slot, KeySlot)
+	j.tr = m.cfg.Engine.TrackSlot(m.cfg.Keyspace, j.rng.Start, j.rng.End, KeySlot)
 	err := j.move()
 	j.tr.Close()
 	if err != nil && j.l != nil && j.started && j.l.failed() == nil {
 		// Tell the target to drop what it received (best effort: a broken
 		// link makes it drop the slot by itself).
-		if j.l.send([]byte("CLUSTER"), []byte("IMPORT"), strconv.AppendInt(nil, int64(j.slot), 10), []byte("2")) == nil {
+		if j.l.send([]byte("CLUSTER"), []byte("IMPORT"), j.rng.AppendTo(nil), []byte("2")) == nil {
 			_ = j.l.wait()
 		}
 	}
@@ -278,11 +287,11 @@ func (j *migration) run() {
 	m.mu.Unlock()
 	if err != nil {
 		// The source keeps the slot and takes writes again.
-		_ = m.cfg.State.SetSlotState(SlotRange{j.slot, j.slot}, SlotNormal, "")
-		m.cfg.Logf("migrate: slot %d to %s failed: %v", j.slot, j.dstID, err)
+		_ = m.cfg.State.SetSlotState(j.rng, SlotNormal, "")
+		m.cfg.Logf("migrate: slot %s to %s failed: %v", j.rng, j.dstID, err)
 	} else {
-		m.cfg.Logf("migrate: slot %d to %s done: %d keys, %d resent in %d rounds, %d value bytes streamed, in %v (writes refused %v)",
-			j.slot, j.dstID, j.stats.Keys, j.stats.Resent, j.stats.Rounds, j.stats.Bytes, j.stats.Duration, j.stats.Blocked)
+		m.cfg.Logf("migrate: slot %s to %s done: %d keys, %d resent in %d rounds, %d value bytes streamed, in %v (writes refused %v)",
+			j.rng, j.dstID, j.stats.Keys, j.stats.Resent, j.stats.Rounds, j.stats.Bytes, j.stats.Duration, j.stats.Blocked)
 	}
 	close(j.done)
 }
@@ -308,7 +317,7 @@ func (j *migration) move() error {
 			return fmt.Errorf("failed to authenticate on destination node: %w", err)
 		}
 	}
-	slot := strconv.AppendInt(nil, int64(j.slot), 10)
+	slot := j.rng.AppendTo(nil)
 	if err := j.l.send([]byte("CLUSTER"), []byte("IMPORT"), slot, []byte("0")); err != nil {
 		return err
 	}
@@ -322,7 +331,7 @@ func (j *migration) move() error {
 	var cursor []byte
 	for {
 		var names [][]byte
-		next, err := m.cfg.Engine.SlotKeys(m.cfg.Keyspace, j.slot, KeySlot, cursor, func(k []byte, _ *engine.Meta) bool {
+		next, err := m.cfg.Engine.SlotKeys(m.cfg.Keyspace, j.rng.Start, j.rng.End, KeySlot, cursor, func(k []byte, _ *engine.Meta) bool {
 			names = append(names, append([]byte(nil), k...))
 			return len(names) < 1024
 		})
@@ -363,7 +372,7 @@ func (j *migration) move() error {
 	// every command that was running finish first.
 	forbidAt := time.Now()
 	m.cfg.Barrier(func() {
-		err = m.cfg.State.SetSlotState(SlotRange{j.slot, j.slot}, SlotWriteForbidden, j.dstID)
+		err = m.cfg.State.SetSlotState(j.rng, SlotWriteForbidden, j.dstID)
 	})
 	if err != nil {
 		return err
@@ -401,7 +410,7 @@ func (j *migration) move() error {
 		return fmt.Errorf("failed to set import status on destination node: %w", err)
 	}
 	m.cfg.Barrier(func() {
-		err = m.cfg.State.SetSlotState(SlotRange{j.slot, j.slot}, SlotMigrated, j.dstID)
+		err = m.cfg.State.SetSlotState(j.rng, SlotMigrated, j.dstID)
 	})
 	j.stats.Blocked = time.Since(forbidAt)
 	if err != nil {
@@ -413,12 +422,12 @@ func (j *migration) move() error {
 	m.cfg.Barrier(func() {})
 	keys, err := j.tr.Take()
 	if err == nil && len(keys) > 0 {
-		m.cfg.Logf("migrate: slot %d: %d keys written late, sent after the success", j.slot, len(keys))
+		m.cfg.Logf("migrate: slot %s: %d keys written late, sent after the success", j.rng, len(keys))
 		err = j.sendKeys(keys)
 	}
 	if err != nil {
 		// Too late to fail: the target has the slot. Say so loudly.
-		m.cfg.Logf("migrate: slot %d: sending late writes failed: %v", j.slot, err)
+		m.cfg.Logf("migrate: slot %s: sending late writes failed: %v", j.rng, err)
 	}
 	return nil
 }
@@ -503,7 +512,7 @@ func (m *Migrator) appendInfo(b []byte) []byte {
 	m.mu.Lock()
 	if m.state != migNone {
 		b = append(b, "migrating_slot: "...)
-		b = strconv.AppendInt(b, int64(m.slot), 10)
+		b = m.rng.AppendTo(b)
 		b = append(b, "\r\ndestination_node: "...)
 		b = append(b, m.dst...)
 		b = append(b, "\r\nmigrating_state: "...)
@@ -520,21 +529,21 @@ func (m *Migrator) appendNodesNote(b []byte) []byte {
 	m.mu.Lock()
 	if m.running {
 		b = append(b, " ["...)
-		b = strconv.AppendInt(b, int64(m.slot), 10)
+		b = m.rng.AppendTo(b)
 		b = append(b, "->-"...)
 		b = append(b, m.dst...)
 		b = append(b, ']')
 	}
 	m.mu.Unlock()
-	if slot := m.imp.importing(); slot >= 0 {
+	if r, ok := m.imp.importing(); ok {
 		src := ""
 		if t := m.cfg.State.View().Topology; t != nil {
-			if n := t.Owner(slot); n != nil {
+			if n := t.Owner(r.Start); n != nil {
 				src = n.ID
 			}
 		}
 		b = append(b, " ["...)
-		b = strconv.AppendInt(b, int64(slot), 10)
+		b = r.AppendTo(b)
 		b = append(b, "-<-"...)
 		b = append(b, src...)
 		b = append(b, ']')
@@ -549,7 +558,7 @@ func (m *Migrator) busy() error {
 	if running {
 		return ErrResetWhileMigrating
 	}
-	if m.imp.importing() >= 0 {
+	if _, ok := m.imp.importing(); ok {
 		return ErrResetWhileImporting
 	}
 	return nil
@@ -564,7 +573,7 @@ func (m *Migrator) dropSlots(slots []int) {
 		return
 	}
 	for _, s := range slots {
-		if s == m.slot && m.state == migSuccess && !m.running {
+		if m.rng.Contains(s) && m.state == migSuccess && !m.running {
 			// The topology now says what the migration did.
 			m.state = migNone
 		}
@@ -582,13 +591,14 @@ func (m *Migrator) dropSlots(slots []int) {
 			m.dropDone.Broadcast()
 			m.mu.Unlock()
 		}()
-		for _, s := range slots {
-			n, err := m.cfg.Engine.DeleteSlotKeys(m.cfg.Keyspace, s, KeySlot)
+		// One pass over the keys per run of consecutive slots.
+		for _, r := range slotRuns(slots) {
+			n, err := m.cfg.Engine.DeleteSlotKeys(m.cfg.Keyspace, r.Start, r.End, KeySlot)
 			if err != nil {
-				m.cfg.Logf("migrate: deleting the keys of slot %d: %v", s, err)
+				m.cfg.Logf("migrate: deleting the keys of slot %s: %v", r, err)
 				continue
 			}
-			m.cfg.Logf("migrate: slot %d left this node: %d keys deleted", s, n)
+			m.cfg.Logf("migrate: slot %s left this node: %d keys deleted", r, n)
 		}
 	}()
 }
@@ -600,4 +610,19 @@ func (m *Migrator) waitDrops() {
 		m.dropDone.Wait()
 	}
 	m.mu.Unlock()
+}
+
+// slotRuns groups slots into runs of consecutive slots.
+func slotRuns(slots []int) []SlotRange {
+	sorted := slices.Clone(slots)
+	slices.Sort(sorted)
+	var runs []SlotRange
+	for _, s := range sorted {
+		if n := len(runs); n > 0 && runs[n-1].End+1 >= s {
+			runs[n-1].End = max(runs[n-1].End, s)
+			continue
+		}
+		runs = append(runs, SlotRange{s, s})
+	}
+	return runs
 }

@@ -87,7 +87,7 @@ func TestImportStates(t *testing.T) {
 	m, e := testMigrator(t)
 	key := []byte("{a}k")
 	s := KeySlot(key)
-	if err := m.Import(s, ImportStart, 1); err != nil {
+	if err := m.Import(SlotRange{s, s}, ImportStart, 1); err != nil {
 		t.Fatal(err)
 	}
 	if got := string(m.appendInfo(nil)); got != fmt.Sprintf("importing_slot: %d\r\nimport_state: start\r\n", s) {
@@ -99,7 +99,7 @@ func TestImportStates(t *testing.T) {
 	if st := m.cfg.State.Status(s); st.State != SlotImporting {
 		t.Fatalf("slot state %v", st.State)
 	}
-	if err := m.Import(s+1, ImportStart, 2); err == nil || !strings.Contains(err.Error(), "only one importing job") {
+	if err := m.Import(SlotRange{s+1, s+1}, ImportStart, 2); err == nil || !strings.Contains(err.Error(), "only one importing job") {
 		t.Fatalf("second import: %v", err)
 	}
 	if !errors.Is(m.busy(), ErrResetWhileImporting) {
@@ -127,12 +127,12 @@ func TestImportStates(t *testing.T) {
 	if err := m.ImportKey(1, key, img); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := e.CountSlotKeys("", s, KeySlot); n != 1 {
+	if n, _ := e.CountSlotKeys("", s, s, KeySlot); n != 1 {
 		t.Fatalf("%d keys after ImportKey", n)
 	}
 	// The link closes before success: the keys go.
 	m.LinkClosed(1)
-	if n, _ := e.CountSlotKeys("", s, KeySlot); n != 0 {
+	if n, _ := e.CountSlotKeys("", s, s, KeySlot); n != 0 {
 		t.Fatalf("%d keys after the link closed", n)
 	}
 	if got := string(m.appendInfo(nil)); got != fmt.Sprintf("importing_slot: %d\r\nimport_state: error\r\n", s) {
@@ -142,26 +142,26 @@ func TestImportStates(t *testing.T) {
 		t.Fatalf("slot state after a failed import %v", st.State)
 	}
 	// Again, to success: the slot is served here.
-	if err := m.Import(s, ImportStart, 3); err != nil {
+	if err := m.Import(SlotRange{s, s}, ImportStart, 3); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.ImportKey(3, key, img); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Import(s+1, ImportSuccess, 3); err == nil || !strings.Contains(err.Error(), "mismatch slot") {
+	if err := m.Import(SlotRange{s+1, s+1}, ImportSuccess, 3); err == nil || !strings.Contains(err.Error(), "mismatch slot") {
 		t.Fatalf("success of another slot: %v", err)
 	}
-	if err := m.Import(s, ImportSuccess, 3); err != nil {
+	if err := m.Import(SlotRange{s, s}, ImportSuccess, 3); err != nil {
 		t.Fatal(err)
 	}
 	m.LinkClosed(3) // after success: nothing dropped
-	if n, _ := e.CountSlotKeys("", s, KeySlot); n != 1 {
+	if n, _ := e.CountSlotKeys("", s, s, KeySlot); n != 1 {
 		t.Fatalf("%d keys after success", n)
 	}
 	if st := m.cfg.State.Status(s); st.State != SlotImported {
 		t.Fatalf("slot state after success %v", st.State)
 	}
-	if err := m.Import(s, 3, 4); !errors.Is(err, ErrInvalidImportState) {
+	if err := m.Import(SlotRange{s, s}, 3, 4); !errors.Is(err, ErrInvalidImportState) {
 		t.Fatalf("state 3: %v", err)
 	}
 }
@@ -177,14 +177,22 @@ func TestMigrateRefusals(t *testing.T) {
 		{5, testID(0), ErrSlotNotMine},
 		{16384, testID(0), ErrSlotOutOfRange},
 	} {
-		if _, err := m.Migrate(c.slot, c.dst); !errors.Is(err, c.want) {
+		if _, err := m.Migrate(SlotRange{c.slot, c.slot}, c.dst); !errors.Is(err, c.want) {
 			t.Errorf("Migrate(%d, %s) = %v, want %v", c.slot, c.dst, err, c.want)
 		}
 	}
-	if err := m.Import(5, ImportStart, 1); err != nil {
+	if err := m.Import(SlotRange{5, 5}, ImportStart, 1); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Import(5, ImportFailed, 1); err != nil {
+	if err := m.Import(SlotRange{5, 5}, ImportFailed, 1); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestSlotRuns(t *testing.T) {
+	got := slotRuns([]int{9, 3, 4, 5, 100, 8, 4})
+	want := []SlotRange{{3, 5}, {8, 9}, {100, 100}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("slotRuns = %v, want %v", got, want)
 	}
 }

@@ -24,11 +24,11 @@ import (
 // SlotFunc maps a key to its hash slot (cluster.KeySlot).
 type SlotFunc func(key []byte) int
 
-// SlotKeys calls fn for every live key of ks in slot, in key order,
+// SlotKeys calls fn for every live key of ks in slots lo to hi, in key order,
 // starting at start (inclusive; nil: the first), until fn returns false.
 // m is valid only during fn. It returns the key after the last one fn
 // saw when fn stopped, or nil when the keyspace is exhausted.
-func (e *Engine) SlotKeys(ks string, slot int, slotOf SlotFunc, start []byte, fn func(key []byte, m *Meta) bool) ([]byte, error) {
+func (e *Engine) SlotKeys(ks string, lo, hi int, slotOf SlotFunc, start []byte, fn func(key []byte, m *Meta) bool) ([]byte, error) {
 	if e.closed.Load() {
 		return nil, ErrClosed
 	}
@@ -47,7 +47,7 @@ func (e *Engine) SlotKeys(ks string, slot int, slotOf SlotFunc, start []byte, fn
 	var m Meta
 	for valid := it.SeekGE(seek); valid; valid = it.Next() {
 		key := it.Key()[base:]
-		if slotOf(key) != slot {
+		if s := slotOf(key); s < lo || s > hi {
 			continue
 		}
 		val, err := it.ValueAndErr()
@@ -62,7 +62,7 @@ func (e *Engine) SlotKeys(ks string, slot int, slotOf SlotFunc, start []byte, fn
 		}
 		if !fn(key, &m) {
 			for it.Next() {
-				if k := it.Key()[base:]; slotOf(k) == slot {
+				if k := it.Key()[base:]; inSlots(slotOf(k), lo, hi) {
 					return append([]byte(nil), k...), nil
 				}
 			}
@@ -72,20 +72,22 @@ func (e *Engine) SlotKeys(ks string, slot int, slotOf SlotFunc, start []byte, fn
 	return nil, it.Error()
 }
 
-// CountSlotKeys is the number of live keys of ks in slot.
-func (e *Engine) CountSlotKeys(ks string, slot int, slotOf SlotFunc) (int64, error) {
+func inSlots(s, lo, hi int) bool { return lo <= s && s <= hi }
+
+// CountSlotKeys is the number of live keys of ks in slots lo to hi.
+func (e *Engine) CountSlotKeys(ks string, lo, hi int, slotOf SlotFunc) (int64, error) {
 	var n int64
-	_, err := e.SlotKeys(ks, slot, slotOf, nil, func([]byte, *Meta) bool {
+	_, err := e.SlotKeys(ks, lo, hi, slotOf, nil, func([]byte, *Meta) bool {
 		n++
 		return true
 	})
 	return n, err
 }
 
-// DeleteSlotKeys removes every key of ks in slot (expired ones too) and
+// DeleteSlotKeys removes every key of ks in slots lo to hi (expired ones too) and
 // returns how many were live. Each key goes as DEL removes it: blob
 // references, counts, watchers and the DRAM tier stay exact.
-func (e *Engine) DeleteSlotKeys(ks string, slot int, slotOf SlotFunc) (int64, error) {
+func (e *Engine) DeleteSlotKeys(ks string, lo, hi int, slotOf SlotFunc) (int64, error) {
 	if e.closed.Load() {
 		return 0, ErrClosed
 	}
@@ -101,7 +103,7 @@ func (e *Engine) DeleteSlotKeys(ks string, slot int, slotOf SlotFunc) (int64, er
 			return total, err
 		}
 		for valid := it.SeekGE(lower); valid && len(mks) < 1024; valid = it.Next() {
-			if slotOf(it.Key()[base:]) == slot {
+			if inSlots(slotOf(it.Key()[base:]), lo, hi) {
 				mks = append(mks, append([]byte(nil), it.Key()...))
 			}
 		}
@@ -159,7 +161,7 @@ func (e *Engine) deleteSlotMetaKeys(mks [][]byte) (int64, error) {
 // be told apart.
 var ErrSlotFlushed = errors.New("engine: keys were flushed while a slot was tracked")
 
-// A SlotTracker records the keys of one slot of one keyspace that writes
+// A SlotTracker records the keys of a range of slots of one keyspace that writes
 // change (set, overwrite, delete, expire) from its start, for a migration
 // that copies the slot and then copies again what changed meanwhile. It
 // hears of a write once its batch is applied, through the same hook as
@@ -168,7 +170,7 @@ var ErrSlotFlushed = errors.New("engine: keys were flushed while a slot was trac
 type SlotTracker struct {
 	e      *Engine
 	ks     string
-	slot   int
+	lo, hi int
 	slotOf SlotFunc
 
 	mu      sync.Mutex
@@ -176,10 +178,10 @@ type SlotTracker struct {
 	flushed bool
 }
 
-// TrackSlot starts recording the keys of ks in slot that change. Close it
-// when done.
-func (e *Engine) TrackSlot(ks string, slot int, slotOf SlotFunc) *SlotTracker {
-	tr := &SlotTracker{e: e, ks: ks, slot: slot, slotOf: slotOf, dirty: make(map[string]struct{})}
+// TrackSlot starts recording the keys of ks in slots lo to hi that change.
+// Close it when done.
+func (e *Engine) TrackSlot(ks string, lo, hi int, slotOf SlotFunc) *SlotTracker {
+	tr := &SlotTracker{e: e, ks: ks, lo: lo, hi: hi, slotOf: slotOf, dirty: make(map[string]struct{})}
 	t := &e.watches
 	t.mu.Lock()
 	t.trackers = append(t.trackers, tr)
@@ -233,7 +235,7 @@ func (tr *SlotTracker) Close() {
 // watch table's lock held.
 func (tr *SlotTracker) note(mk []byte) {
 	ks, key, ok := splitMetaKey(mk)
-	if !ok || string(ks) != tr.ks || tr.slotOf(key) != tr.slot {
+	if !ok || string(ks) != tr.ks || !inSlots(tr.slotOf(key), tr.lo, tr.hi) {
 		return
 	}
 	tr.mu.Lock()

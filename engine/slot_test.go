@@ -195,12 +195,12 @@ func TestSlotMigrateEveryType(t *testing.T) {
 	if _, err := src.PutBytes("", ek, []byte("x"), PutOptions{ExpireAt: nowMs() - 1}); err != nil {
 		t.Fatal(err)
 	}
-	n, err := src.CountSlotKeys("", slot, testSlot)
+	n, err := src.CountSlotKeys("", slot, slot, testSlot)
 	if err != nil || n != int64(len(keys)) {
 		t.Fatalf("CountSlotKeys = %d, %v; want %d", n, err, len(keys))
 	}
 	var listed [][]byte
-	if _, err := src.SlotKeys("", slot, testSlot, nil, func(k []byte, m *Meta) bool {
+	if _, err := src.SlotKeys("", slot, slot, testSlot, nil, func(k []byte, m *Meta) bool {
 		if keys[string(k)] != m.Type {
 			t.Errorf("%q listed as %s, written as %s", k, m.Type, keys[string(k)])
 		}
@@ -213,7 +213,7 @@ func TestSlotMigrateEveryType(t *testing.T) {
 		t.Fatalf("SlotKeys listed %d keys, want %d", len(listed), len(keys))
 	}
 	// A cursor resumes where a stopped walk ended.
-	next, err := src.SlotKeys("", slot, testSlot, nil, func([]byte, *Meta) bool { return false })
+	next, err := src.SlotKeys("", slot, slot, testSlot, nil, func([]byte, *Meta) bool { return false })
 	if err != nil || !bytes.Equal(next, listed[1]) {
 		t.Fatalf("SlotKeys cursor = %q, %v; want %q", next, err, listed[1])
 	}
@@ -273,11 +273,11 @@ func TestSlotMigrateEveryType(t *testing.T) {
 	}
 	// The source drops the slot; other keys stay.
 	before := src.DBSize("")
-	del, err := src.DeleteSlotKeys("", slot, testSlot)
+	del, err := src.DeleteSlotKeys("", slot, slot, testSlot)
 	if err != nil || del != int64(len(keys)) {
 		t.Fatalf("DeleteSlotKeys = %d, %v; want %d", del, err, len(keys))
 	}
-	if n, _ := src.CountSlotKeys("", slot, testSlot); n != 0 {
+	if n, _ := src.CountSlotKeys("", slot, slot, testSlot); n != 0 {
 		t.Fatalf("%d keys left in the slot", n)
 	}
 	if got := src.DBSize(""); got != before-int64(len(keys)) {
@@ -334,7 +334,7 @@ func TestSlotTracker(t *testing.T) {
 		other = append(other, 'z')
 	}
 	w0 := e.Watched()
-	tr := e.TrackSlot("", slot, testSlot)
+	tr := e.TrackSlot("", slot, slot, testSlot)
 	if e.Watched() != w0 {
 		t.Fatalf("a tracker shows in Watched")
 	}
@@ -447,7 +447,7 @@ func BenchmarkSlotKeys(b *testing.B) {
 	}
 	b.Run("count-slot", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			if _, err := e.CountSlotKeys("", i%16384, testSlot); err != nil {
+			if _, err := e.CountSlotKeys("", i%16384, i%16384, testSlot); err != nil {
 				b.Fatal(err)
 			}
 		}

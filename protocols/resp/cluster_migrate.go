@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"time"
@@ -11,8 +12,8 @@ import (
 
 // Slot migration's subcommands (cluster/migrate.go, cluster/import.go):
 //
-//	CLUSTERX MIGRATE <slot> <target id> [ASYNC | SYNC [timeout s]]
-//	CLUSTER IMPORT <slot> 0|1|2          the source's link to the target
+//	CLUSTERX MIGRATE <slot|a-b> <target id> [ASYNC | SYNC [timeout s]]
+//	CLUSTER IMPORT <slot|a-b> 0|1|2      the source's link to the target
 //	CLUSTER IMPORTKEY <key> <image>      one key, on that link only
 //	CLUSTER COUNTKEYSINSLOT <slot>
 //	CLUSTER GETKEYSINSLOT <slot> <count>
@@ -73,9 +74,8 @@ func (c *conn) clusterMigrate(cmd *Command) {
 		c.err(errMigrateArgs)
 		return
 	}
-	slot, ok := parseArgInt(args[2])
+	slots, ok := c.parseSlotsArg(args[2])
 	if !ok {
-		c.err(errNotInteger)
 		return
 	}
 	sync, timeout := false, int64(0)
@@ -108,10 +108,7 @@ func (c *conn) clusterMigrate(cmd *Command) {
 	if !c.clusterAllowed() {
 		return
 	}
-	if slot < -1<<31 || slot > 1<<31-1 {
-		slot = -1
-	}
-	done, err := c.s.migrator.Migrate(int(slot), string(args[3]))
+	done, err := c.s.migrator.Migrate(slots, string(args[3]))
 	if err != nil {
 		c.err("ERR " + err.Error())
 		return
@@ -151,9 +148,8 @@ func (c *conn) clusterImport(cmd *Command) {
 		c.err(errMigrateArgs)
 		return
 	}
-	slot, ok := parseArgInt(args[2])
+	slots, ok := c.parseSlotsArg(args[2])
 	if !ok {
-		c.err(errNotInteger)
 		return
 	}
 	state, ok := parseArgInt(args[3])
@@ -164,10 +160,7 @@ func (c *conn) clusterImport(cmd *Command) {
 	if !c.clusterAllowed() {
 		return
 	}
-	if slot < -1<<31 || slot > 1<<31-1 {
-		slot = -1
-	}
-	if err := c.s.migrator.Import(int(slot), int(state), c.id); err != nil {
+	if err := c.s.migrator.Import(slots, int(state), c.id); err != nil {
 		c.err("ERR " + err.Error())
 		return
 	}
@@ -203,6 +196,29 @@ func (c *conn) clusterImportKey(cmd *Command) {
 	}
 }
 
+// parseSlotsArg parses the slots of MIGRATE and IMPORT: a slot, or a
+// range a-b as newer KVRocks and kvrocks-controller send; ok false
+// answers the error. A number out of range is left for the command to
+// refuse with its own error.
+func (c *conn) parseSlotsArg(b []byte) (cluster.SlotRange, bool) {
+	if n, ok := parseArgInt(b); ok {
+		if n < 0 || n >= cluster.Slots {
+			return cluster.SlotRange{Start: -1, End: -1}, true
+		}
+		return cluster.SlotRange{Start: int(n), End: int(n)}, true
+	}
+	if bytes.IndexByte(b, '-') > 0 {
+		r, err := cluster.ParseSlotRange(string(b))
+		if err != nil {
+			c.err("ERR " + err.Error())
+			return r, false
+		}
+		return r, true
+	}
+	c.err(errNotInteger)
+	return cluster.SlotRange{}, false
+}
+
 // parseSlotArg parses a slot number; ok false answers the error.
 func (c *conn) parseSlotArg(b []byte, bad string) (int, bool) {
 	n, ok := parseArgInt(b)
@@ -231,7 +247,7 @@ func (c *conn) clusterCountKeysInSlot(cmd *Command) {
 	if !ok {
 		return
 	}
-	n, err := c.eng.CountSlotKeys(c.ns, slot, cluster.KeySlot)
+	n, err := c.eng.CountSlotKeys(c.ns, slot, slot, cluster.KeySlot)
 	if err != nil {
 		c.replyErr(err)
 		return
@@ -265,7 +281,7 @@ func (c *conn) clusterGetKeysInSlot(cmd *Command) {
 	}
 	var keys [][]byte
 	if count > 0 {
-		_, err := c.eng.SlotKeys(c.ns, int(slot), cluster.KeySlot, nil, func(k []byte, _ *engine.Meta) bool {
+		_, err := c.eng.SlotKeys(c.ns, int(slot), int(slot), cluster.KeySlot, nil, func(k []byte, _ *engine.Meta) bool {
 			keys = append(keys, append([]byte(nil), k...))
 			return int64(len(keys)) < count
 		})
