@@ -35,7 +35,7 @@ type importer struct {
 	rng   SlotRange // the last import's slots; zero before the first
 	seen  bool      // an import was started
 	state int       // ImportStart ... importNone
-	link  uint64 // the importing connection (while ImportStart)
+	link  uint64    // the importing connection (while ImportStart)
 }
 
 // importing is the slots being imported.

@@ -99,7 +99,7 @@ func TestImportStates(t *testing.T) {
 	if st := m.cfg.State.Status(s); st.State != SlotImporting {
 		t.Fatalf("slot state %v", st.State)
 	}
-	if err := m.Import(SlotRange{s+1, s+1}, ImportStart, 2); err == nil || !strings.Contains(err.Error(), "only one importing job") {
+	if err := m.Import(SlotRange{s + 1, s + 1}, ImportStart, 2); err == nil || !strings.Contains(err.Error(), "only one importing job") {
 		t.Fatalf("second import: %v", err)
 	}
 	if !errors.Is(m.busy(), ErrResetWhileImporting) {
@@ -148,7 +148,7 @@ func TestImportStates(t *testing.T) {
 	if err := m.ImportKey(3, key, img); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Import(SlotRange{s+1, s+1}, ImportSuccess, 3); err == nil || !strings.Contains(err.Error(), "mismatch slot") {
+	if err := m.Import(SlotRange{s + 1, s + 1}, ImportSuccess, 3); err == nil || !strings.Contains(err.Error(), "mismatch slot") {
 		t.Fatalf("success of another slot: %v", err)
 	}
 	if err := m.Import(SlotRange{s, s}, ImportSuccess, 3); err != nil {
