@@ -32,6 +32,7 @@
 // # Caveats
 //
 // Replication is not supported: a topology may list replicas (they show
-// in CLUSTER NODES and SLOTS, and a node listed as a replica serves reads
-// of its master's slots after READONLY), but no data flows to them.
+// in CLUSTER NODES and SLOTS), but no data flows to them, so a node listed
+// as a replica redirects every keyed request to the master, reads after
+// READONLY included (KVRocks's replicas serve those).
 package cluster

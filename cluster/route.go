@@ -19,8 +19,8 @@ const (
 // Request is what Route needs to know of a request and its connection.
 type Request struct {
 	Write bool // the command writes
-	// ReadOnly: the connection sent READONLY (a replica may serve reads
-	// of its master's slots).
+	// ReadOnly: the connection sent READONLY (a replica would serve reads
+	// of its master's slots, were there replication).
 	ReadOnly bool
 	// Asking: the connection sent ASKING just before this request.
 	Asking bool
@@ -52,13 +52,12 @@ func (s *State) Route(v *View, slot int, r Request) (verdict Verdict, addr strin
 		}
 		return Serve, ""
 	}
-	if me != nil {
-		if st.State == SlotImporting && (r.Importing || r.Asking) || st.State == SlotImported {
-			return Serve, ""
-		}
-		if me.Role == Replica && !r.Write && r.ReadOnly && me.MasterID == owner.ID {
-			return Serve, ""
-		}
+	if me != nil && (st.State == SlotImporting && (r.Importing || r.Asking) || st.State == SlotImported) {
+		return Serve, ""
 	}
+	// NB: KVRocks lets a replica serve reads of its master's slots after
+	// READONLY. Without replication a replica here holds none of its
+	// master's data, so its reads would answer empty: it redirects them
+	// too (r.ReadOnly changes nothing).
 	return Moved, owner.Addr()
 }

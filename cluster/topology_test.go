@@ -226,10 +226,11 @@ func TestRoute(t *testing.T) {
 	if s.Migrating() {
 		t.Fatal("states left")
 	}
-	// A replica serves its master's slots after READONLY, reads only.
+	// Without replication a replica has none of its master's data: it
+	// redirects reads too, even after READONLY.
 	s.SetNodes(idA+" 127.0.0.1 7001 slave "+idB+"\n"+idB+" 10.0.0.2 7002 master - 0-200\n", 2, false)
 	v = s.View()
-	check(10, Request{ReadOnly: true}, Serve, "")
+	check(10, Request{ReadOnly: true}, Moved, "10.0.0.2:7002")
 	check(10, Request{}, Moved, "10.0.0.2:7002")
 	check(10, Request{ReadOnly: true, Write: true}, Moved, "10.0.0.2:7002")
 }
@@ -269,5 +270,35 @@ func BenchmarkRoute(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		s.Route(s.View(), KeySlot(key), Request{})
+	}
+}
+
+// TestConcurrentUpdates: readers route while writers push topologies and
+// slot states (run with -race).
+func TestConcurrentUpdates(t *testing.T) {
+	s := NewState(7001, []string{"127.0.0.1"})
+	s.SetNodes(threeNodes(), 1, false)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for v := int64(2); v < 30; v++ {
+			s.SetNodes(threeNodes(), v, false)
+			s.SetSlotState(SlotRange{5, 9}, SlotMigrating, idB)
+			s.SetSlotState(SlotRange{5, 9}, SlotNormal, "")
+		}
+	}()
+	for i := 0; ; i++ {
+		select {
+		case <-done:
+			if s.Version() != 29 || s.Migrating() {
+				t.Fatalf("version %d, migrating %v", s.Version(), s.Migrating())
+			}
+			return
+		default:
+		}
+		v := s.View()
+		if verdict, _ := s.Route(v, i%Slots, Request{}); verdict == Down {
+			t.Fatal("slot not served")
+		}
 	}
 }

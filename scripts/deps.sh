@@ -8,6 +8,7 @@
 #                    compat-tests/s3 (awscli v2 depends on it)
 #   s3cmd            s3cmd (2.3.0), for compat-tests/s3
 #   python3-redis    redis-py (4.3), for compat-tests/resp (TLS, rediss://)
+#                    and compat-tests/cluster (RedisCluster)
 #   qemu-user-static qemu-aarch64-static, for `make arm64`
 #   fio              the raw O_DIRECT write rate bench/ compares durable
 #                    large SETs with

@@ -355,3 +355,45 @@ func TestReplicationRefused(t *testing.T) {
 		t.Fatalf("no clear message: %s", out)
 	}
 }
+
+// TestLargeValues: LMCache-sized values (32 MiB) go to their owner through
+// the ClusterClient; one sent to the wrong node is answered MOVED without
+// storing it, and the connection goes on.
+func TestLargeValues(t *testing.T) {
+	c := startCluster(t, 3)
+	ctx := context.Background()
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.seeds()[:1], ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second})
+	defer cc.Close()
+	val := make([]byte, 32<<20)
+	for i := range val {
+		val[i] = byte(i * 7)
+	}
+	var keys []string
+	for _, nd := range c.nodes {
+		k, _ := keyOn(c, nd, "Qwen3-8B@00000000@")
+		keys = append(keys, k)
+		if err := cc.Set(ctx, k, val, 0).Err(); err != nil {
+			t.Fatalf("SET 32 MiB: %v", err)
+		}
+	}
+	for i, k := range keys {
+		got, err := cc.Get(ctx, k).Bytes()
+		if err != nil || len(got) != len(val) || got[12345] != val[12345] || got[len(got)-1] != val[len(val)-1] {
+			t.Fatalf("GET %s: %d bytes, %v", k, len(got), err)
+		}
+		if n, err := c.nodes[i].ctl.Exists(ctx, k).Result(); err != nil || n != 1 {
+			t.Fatalf("%s not on its owner: %d %v", k, n, err)
+		}
+	}
+	rc := dialRaw(t, c.nodes[0].srv.Addr())
+	k1, s1 := keyOn(c, c.nodes[1], "big")
+	if got, want := rc.do(t, "SET", k1, string(val)), fmt.Sprintf("-MOVED %d %s\r\n", s1, c.nodes[1].addr()); got != want {
+		t.Fatalf("large SET on the wrong node: %q", got)
+	}
+	if got := rc.do(t, "PING"); got != "+PONG\r\n" {
+		t.Fatalf("after a refused large SET: %q", got)
+	}
+	if n, err := c.nodes[0].ctl.DBSize(ctx).Result(); err != nil || n != 1 {
+		t.Fatalf("keys on node 0: %d %v", n, err)
+	}
+}

@@ -13,6 +13,18 @@ import (
 // keyed request is routed against it before it runs (clusterRoute, from
 // exec). With cluster mode off, s.cluster is nil and exec pays one nil
 // check.
+//
+// Slot migration plugs in from its own files of this package:
+//   - registerClusterSubcommand (from init) adds CLUSTER/CLUSTERX
+//     subcommands (MIGRATE, IMPORT, COUNTKEYSINSLOT, GETKEYSINSLOT); a
+//     handler parses its arguments, then calls c.clusterAllowed.
+//   - clusterSetups (appended from init) run once a cluster-mode server
+//     exists: install s.cluster.SetHooks (CLUSTER INFO fields, CLUSTER
+//     NODES note, dropping migrated slots, RESET refusal).
+//   - s.cluster.SetSlotState marks slots migrating, write-forbidden
+//     (TRYAGAIN), migrated (MOVED), importing, imported.
+//   - c.cl.importing marks the importing link (served for an importing
+//     slot); c.cl.onClose runs when that connection ends.
 
 // Errors of cluster mode, KVRocks's texts.
 const (
@@ -57,9 +69,12 @@ var clusterSetups []func(s *Server)
 
 // clusterConn is a connection's cluster-mode state.
 type clusterConn struct {
-	readonly  bool // READONLY: a replica serves reads of its master's slots
+	readonly  bool // READONLY (a replica would serve reads; see cluster.Route)
 	asking    bool // ASKING: the next request may use an importing slot
 	importing bool // the importing link of a migration (CLUSTER IMPORT)
+	// onClose runs when the connection ends (slot migration stops an
+	// import whose link broke, as KVRocks's close callback).
+	onClose func()
 	// scriptSlot is 1 + the slot the running script's keys hash to, 0
 	// before it touched a key.
 	scriptSlot int
@@ -80,6 +95,14 @@ func (s *Server) initCluster() {
 	}
 	for _, f := range clusterSetups {
 		f(s)
+	}
+}
+
+// clusterClosed runs the connection's close callback, once.
+func (c *conn) clusterClosed() {
+	if f := c.cl.onClose; f != nil {
+		c.cl.onClose = nil
+		f()
 	}
 }
 
@@ -135,12 +158,17 @@ func (c *conn) clusterRoute(cs *cluster.State, spec *cmdSpec, cmd *Command) bool
 		if spec.first < len(args) {
 			slot = cluster.KeySlot(args[spec.first])
 		}
+		c.cl.scriptSlot = 0
 	} else {
 		var ok bool
 		if slot, ok = commandSlot(spec, args); !ok {
 			c.err(errCrossSlot)
 			return false
 		}
+		// NB: a script's slot comes from its declared keys; any other
+		// request (EXEC of queued scripts included) starts afresh, and the
+		// script's first keyed call sets it.
+		c.cl.scriptSlot = 0
 		if spec.keys == keysScript {
 			c.cl.scriptSlot = slot + 1
 		}
@@ -670,6 +698,9 @@ func (c *conn) cmdClusterX(cmd *Command) {
 		err = cs.SetNodeID(string(args[2]))
 	case "setnodes":
 		err = cs.SetNodes(string(args[2]), version, force)
+		if me := cs.View().Myself; err == nil && me != nil && me.Role == cluster.Replica {
+			c.s.logf("cluster: this node is listed as a replica of %s, but replication is not supported: it holds none of its master's data and redirects every keyed request", me.MasterID)
+		}
 	case "setslot":
 		err = cs.SetSlot(ranges, string(args[4]), version)
 	}

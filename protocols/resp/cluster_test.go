@@ -152,3 +152,24 @@ func BenchmarkClusterPipelinedGET(b *testing.B) {
 		})
 	}
 }
+
+// TestClusterSubcommandRegistry: a subcommand registered by another file
+// (slot migration's) is dispatched; without one, KVRocks's usage error.
+func TestClusterSubcommandRegistry(t *testing.T) {
+	eng := openEngine(t)
+	s := clusterServer(t, eng)
+	defer s.Close()
+	sc := newSyncConn(s)
+	if got := string(sc.run(encode("CLUSTERX", "MIGRATE", "1", strings.Repeat("b", 40)))); got != "-"+errClusterXUsage+"\r\n" {
+		t.Fatalf("unregistered MIGRATE: %q", got)
+	}
+	registerClusterSubcommand("clusterx", "MIGRATE", func(c *conn, cmd *Command) {
+		if c.clusterAllowed() {
+			c.wr.Simple("MIGRATING " + string(cmd.Args[2]))
+		}
+	})
+	defer delete(clusterSubcommands, "clusterx migrate")
+	if got := string(sc.run(encode("clusterx", "migrate", "1", strings.Repeat("b", 40)))); got != "+MIGRATING 1\r\n" {
+		t.Fatalf("registered MIGRATE: %q", got)
+	}
+}

@@ -169,6 +169,7 @@ func (c *conn) cmdReset(cmd *Command) {
 	c.authed = c.s.live.Load().requirePass == ""
 	c.admin = c.authed
 	c.mu.Unlock()
+	c.cl.readonly, c.cl.asking = false, false // READWRITE, as Redis's RESET
 	c.wr.Simple("RESET")
 }
 

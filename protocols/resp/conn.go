@@ -229,6 +229,7 @@ func (c *conn) serve() {
 	defer c.stopLarge()
 	defer c.closeFast()
 	defer c.closeTx()
+	defer c.clusterClosed()
 	for {
 		if l := c.s.live.Load(); l != c.lv {
 			c.applyLive(l)
