@@ -42,7 +42,16 @@ import (
 // keys until few remain; then writes to the slot are refused (under the
 // node's work barrier, so no command is half-way), the last keys are sent,
 // and twice more the barrier is passed and the tracker read, so that a
-// write admitted before the refusal but committed after it still goes.
+// write admitted before the refusal but committed after it still goes;
+// once more after the success, when the target already serves the slot.
+//
+// Limits: a collection travels as one image, so one larger than the
+// target's proto-max-bulk-len fails the migration (the source keeps the
+// slot). Keys of a type whose value lives whole in its record other than
+// a string are refused by the target's import (the migration fails
+// rather than lose them). A target killed mid-import keeps what it
+// received until its next import of the slot clears it (as KVRocks); it
+// never serves those keys, since it does not own the slot.
 
 // MigratorConfig is what slot migration needs of its node.
 type MigratorConfig struct {
