@@ -31,17 +31,27 @@ type migNode struct {
 	srv  *internal.Server
 	id   string
 	port int
+	pass string
 	rdb  *redis.Client
 }
 
 func startMigNodes(t testing.TB, n int) []*migNode {
+	return startMigNodesPass(t, n, "")
+}
+
+// startMigNodesPass starts n nodes; with pass, each requires it.
+func startMigNodesPass(t testing.TB, n int, pass string) []*migNode {
 	t.Helper()
 	nodes := make([]*migNode, n)
 	for i := range nodes {
-		srv := internal.Start(t, internal.Options{Args: []string{"--cluster-enabled", "yes"}})
+		args := []string{"--cluster-enabled", "yes"}
+		if pass != "" {
+			args = append(args, "--requirepass", pass)
+		}
+		srv := internal.Start(t, internal.Options{Args: args, Password: pass})
 		_, p, _ := net.SplitHostPort(srv.Addr())
 		port, _ := strconv.Atoi(p)
-		nodes[i] = &migNode{srv: srv, id: fmt.Sprintf("%040x", 0xabc0+i), port: port}
+		nodes[i] = &migNode{srv: srv, id: fmt.Sprintf("%040x", 0xabc0+i), port: port, pass: pass}
 		nodes[i].connect(t)
 	}
 	return nodes
@@ -51,7 +61,7 @@ func (n *migNode) connect(t testing.TB) {
 	_, p, _ := net.SplitHostPort(n.srv.Addr())
 	n.port, _ = strconv.Atoi(p)
 	// As kvrocks-controller's client: RESP2, no HELLO, no retries.
-	n.rdb = redis.NewClient(&redis.Options{Addr: n.srv.Addr(), Protocol: 2, DisableIdentity: true, MaxRetries: -1})
+	n.rdb = redis.NewClient(&redis.Options{Addr: n.srv.Addr(), Password: n.pass, Protocol: 2, DisableIdentity: true, MaxRetries: -1})
 	t.Cleanup(func() { n.rdb.Close() })
 }
 
@@ -482,6 +492,20 @@ func waitPartial(t testing.TB, n *migNode, total int64) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	t.Fatal("the target received nothing in 20 s")
+}
+
+// TestMigrateWithPassword: with requirepass, the source authenticates on
+// the target with its own password, as KVRocks does.
+func TestMigrateWithPassword(t *testing.T) {
+	nodes := startMigNodesPass(t, 2, "s3cret")
+	src, dst := nodes[0], nodes[1]
+	setTopology(t, nodes, 1, map[int][]string{0: {"0-16383"}})
+	want := fillSlot(t, src, 100, 1, 1<<20)
+	if err := src.rdb.Do(context.Background(), "CLUSTERX", "MIGRATE", tagSlot, dst.id, "SYNC").Err(); err != nil {
+		t.Fatalf("CLUSTERX MIGRATE SYNC: %v", err)
+	}
+	checkStrings(t, dst, want)
+	checkTypes(t, dst)
 }
 
 // TestMigrateErrors checks CLUSTERX MIGRATE's and the slot commands'
