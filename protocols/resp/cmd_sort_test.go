@@ -2,14 +2,20 @@ package resp
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
 // TestSortClusterMode: in cluster mode BY and GET patterns that name
 // other keys are refused with Redis 7.0's errors; BY without '*' is not.
 func TestSortClusterMode(t *testing.T) {
-	srv := NewServer(openEngine(t), Config{ClusterEnabled: true})
+	srv := NewServer(openEngine(t), Config{ClusterEnabled: true, Port: 7001})
 	defer srv.Close()
+	// A topology in which this node serves every slot.
+	id := strings.Repeat("a", 40)
+	if err := srv.ClusterState().SetNodes(id+" 127.0.0.1 7001 master - 0-16383", 1, false); err != nil {
+		t.Fatal(err)
+	}
 	sc := newSyncConn(srv)
 	for _, c := range []struct {
 		args []string
