@@ -29,9 +29,13 @@ type watched struct {
 }
 
 type watchTable struct {
-	n    atomic.Int64 // keys watched, all watches together
+	n    atomic.Int64 // keys watched, all watches together, plus trackers
 	mu   sync.Mutex
 	keys map[string][]*Watch
+	// Slot trackers (slot.go) hear of the same writes; each counts one in
+	// n, so that the write path's single check covers them.
+	trackers []*SlotTracker
+	tracking atomic.Int64
 }
 
 // NewWatch returns an empty Watch. Close it when done.
@@ -114,13 +118,16 @@ func (w *Watch) Close() {
 }
 
 // Watched is the number of keys watched by all watches (INFO).
-func (e *Engine) Watched() int64 { return e.watches.n.Load() }
+func (e *Engine) Watched() int64 { return e.watches.n.Load() - e.watches.tracking.Load() }
 
 // touch marks the watches of meta key mk changed.
 func (t *watchTable) touch(mk []byte) {
 	t.mu.Lock()
 	for _, w := range t.keys[string(mk)] {
 		w.dirty.Store(true)
+	}
+	for _, tr := range t.trackers {
+		tr.note(mk)
 	}
 	t.mu.Unlock()
 }
@@ -134,6 +141,9 @@ func (t *watchTable) touchRange(lo, hi []byte) {
 				w.dirty.Store(true)
 			}
 		}
+	}
+	for _, tr := range t.trackers {
+		tr.noteRange(lo, hi)
 	}
 	t.mu.Unlock()
 }

@@ -160,6 +160,11 @@ func TestClusterSubcommandRegistry(t *testing.T) {
 	s := clusterServer(t, eng)
 	defer s.Close()
 	sc := newSyncConn(s)
+	// Slot migration registers MIGRATE (cluster_migrate.go): set it aside.
+	if h := clusterSubcommands["clusterx migrate"]; h != nil {
+		delete(clusterSubcommands, "clusterx migrate")
+		defer func() { clusterSubcommands["clusterx migrate"] = h }()
+	}
 	if got := string(sc.run(encode("CLUSTERX", "MIGRATE", "1", strings.Repeat("b", 40)))); got != "-"+errClusterXUsage+"\r\n" {
 		t.Fatalf("unregistered MIGRATE: %q", got)
 	}

@@ -225,6 +225,7 @@ func (c *conn) serve() {
 		c.wakeSubscribers()
 		c.endPush(c.closeAfter && !c.failed)
 	}()
+	defer c.closeImport()
 	defer c.stopLarge()
 	defer c.closeFast()
 	defer c.closeTx()

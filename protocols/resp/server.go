@@ -124,13 +124,14 @@ type Server struct {
 	idle     idleReaper
 	fast     *fastpath.Server // BLOB.* fabric forms (cmd_blob.go); nil: none
 	rates    rateSampler
-	blocked  blockRegistry  // clients in BLPOP & co.
-	work     workGuard      // EXEC and scripts run alone (exclusive.go)
-	ops      opsState       // BGSAVE, COMPACT, rename-command (cmd_server.go)
-	pubsub   pubsubHub      // channels, patterns, monitors (pubsub.go)
-	lua      scripting      // EVAL, FUNCTION and FCALL (script.go)
-	cluster  *cluster.State // nil unless cluster-enabled (cluster.go)
-	shutdown shutdownState  // SHUTDOWN (cmd_kvrocks_shutdown.go)
+	blocked  blockRegistry     // clients in BLPOP & co.
+	work     workGuard         // EXEC and scripts run alone (exclusive.go)
+	ops      opsState          // BGSAVE, COMPACT, rename-command (cmd_server.go)
+	pubsub   pubsubHub         // channels, patterns, monitors (pubsub.go)
+	lua      scripting         // EVAL, FUNCTION and FCALL (script.go)
+	cluster  *cluster.State    // nil unless cluster-enabled (cluster.go)
+	shutdown shutdownState     // SHUTDOWN (cmd_kvrocks_shutdown.go)
+	migrator *cluster.Migrator // slot migration, with cluster (cluster_migrate.go)
 }
 
 // serverStats are totals of closed connections plus server-wide counters;
@@ -304,6 +305,9 @@ func (s *Server) Close() error {
 	s.idle.halt()
 	s.ops.halt()
 	s.wg.Wait()
+	if s.migrator != nil {
+		s.migrator.Close()
+	}
 	return nil
 }
 
