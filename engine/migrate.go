@@ -12,6 +12,7 @@ import (
 //
 //	'K' | format u8 (1) | uvarint len(record) | record
 //	uvarint n | n x (uvarint len(suffix) | suffix | uvarint len(value) | value)
+//	[uvarint m | m x (the same pairs)]   a hash's field-expiry index
 //
 // The record (record.go) keeps the type, element count, expiry, list
 // bounds and stream metadata; the sub-keys keep the elements as the type
@@ -22,7 +23,9 @@ import (
 // it, in one batch with the record: a reader there sees the old key or
 // the whole new one. A small string is an image with its value inline in
 // the record and no sub-keys; a large one (in blob segments) has no image
-// and is sent as a streamed SET (ExportKey hands back its Value).
+// and is sent as a streamed SET (ExportKey hands back its Value). A hash
+// with field expiries (hash_ttl.go) carries its expiry index's sub-keys
+// as a second list, stored on import under a version of their own.
 const (
 	imageMagic  = 'K'
 	imageFormat = 1
@@ -96,7 +99,10 @@ func (e *Engine) ExportKey(ks string, key []byte, dst []byte) (img []byte, large
 				return err
 			}
 			putPaddedUvarint(img[at:at+binary.MaxVarintLen64], n)
-			return nil
+			if k.m.Type == TypeHash && k.m.fieldTTL.version != 0 {
+				img, err = appendSubs(img, t, k.m.fieldTTL.version)
+			}
+			return err
 		})
 		if err != nil || !blob {
 			return img, nil, err
@@ -111,6 +117,35 @@ func (e *Engine) ExportKey(ks string, key []byte, dst []byte) (img []byte, large
 		// Replaced meanwhile by a small value or a collection: again.
 		v.Release()
 	}
+}
+
+// appendSubs appends the count and pairs of the sub-keys of version v.
+func appendSubs(img []byte, t *Txn, v uint64) ([]byte, error) {
+	it, err := newSubIter(t.reader(), v, nil, nil)
+	if err != nil {
+		return img, err
+	}
+	at := len(img)
+	img = append(img, make([]byte, binary.MaxVarintLen64)...)
+	var n uint64
+	for valid := it.First(); valid; valid = it.Next() {
+		val, err := it.Value()
+		if err != nil {
+			it.Close()
+			return img, err
+		}
+		s := it.Suffix()
+		img = binary.AppendUvarint(img, uint64(len(s)))
+		img = append(img, s...)
+		img = binary.AppendUvarint(img, uint64(len(val)))
+		img = append(img, val...)
+		n++
+	}
+	if err := it.Close(); err != nil {
+		return img, err
+	}
+	putPaddedUvarint(img[at:at+binary.MaxVarintLen64], n)
+	return img, nil
 }
 
 func appendImageHead(dst []byte, m *Meta) []byte {
@@ -139,6 +174,7 @@ func putPaddedUvarint(b []byte, v uint64) {
 type image struct {
 	m    Meta
 	subs [][2][]byte
+	ttl  [][2][]byte // a hash's field-expiry index
 }
 
 func decodeImage(b []byte) (*image, error) {
@@ -172,30 +208,44 @@ func decodeImage(b []byte) (*image, error) {
 		return nil, ErrBadImage
 	}
 	b = b[w+int(n):]
-	cnt, w := binary.Uvarint(b)
-	if w <= 0 || cnt > uint64(len(b)) {
+	var err error
+	if img.subs, b, err = decodeSubs(b); err != nil {
+		return nil, err
+	}
+	if !m.Type.collection() && len(img.subs) != 0 {
 		return nil, ErrBadImage
 	}
-	if !m.Type.collection() && cnt != 0 {
-		return nil, ErrBadImage
-	}
-	b = b[w:]
-	img.subs = make([][2][]byte, 0, cnt)
-	for i := uint64(0); i < cnt; i++ {
-		var pair [2][]byte
-		for j := range pair {
-			l, w := binary.Uvarint(b)
-			if w <= 0 || l > uint64(len(b)-w) {
-				return nil, ErrBadImage
-			}
-			pair[j], b = b[w:w+int(l):w+int(l)], b[w+int(l):]
+	if m.Type == TypeHash && m.fieldTTL.version != 0 {
+		if img.ttl, b, err = decodeSubs(b); err != nil {
+			return nil, err
 		}
-		img.subs = append(img.subs, pair)
 	}
 	if len(b) != 0 {
 		return nil, ErrBadImage
 	}
 	return img, nil
+}
+
+// decodeSubs decodes a count and that many sub-key pairs from b.
+func decodeSubs(b []byte) (subs [][2][]byte, rest []byte, err error) {
+	cnt, w := binary.Uvarint(b)
+	if w <= 0 || cnt > uint64(len(b)) {
+		return nil, nil, ErrBadImage
+	}
+	b = b[w:]
+	subs = make([][2][]byte, 0, cnt)
+	for i := uint64(0); i < cnt; i++ {
+		var pair [2][]byte
+		for j := range pair {
+			l, w := binary.Uvarint(b)
+			if w <= 0 || l > uint64(len(b)-w) {
+				return nil, nil, ErrBadImage
+			}
+			pair[j], b = b[w:w+int(l):w+int(l)], b[w+int(l):]
+		}
+		subs = append(subs, pair)
+	}
+	return subs, b, nil
 }
 
 // ImportKey stores the image img as ks/key, replacing whatever the key
@@ -241,6 +291,19 @@ func (e *Engine) ImportKey(ks string, key, img []byte) error {
 		for _, p := range im.subs {
 			t.setSub(0, p[0], p[1])
 		}
+		if len(im.ttl) == 0 || m.fieldTTL.count == 0 {
+			return nil
+		}
+		v, err := t.e.nextVersion()
+		if err != nil {
+			return err
+		}
+		b := t.batch()
+		for _, p := range im.ttl {
+			_ = b.Set(appendSubKey(t.sk[:0], v, p[0]), p[1], nil)
+		}
+		k.m.fieldTTL = hashTTL{version: v, count: m.fieldTTL.count, next: m.fieldTTL.next}
+		k.created = append(k.created, v)
 		return nil
 	})
 }

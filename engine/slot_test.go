@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/gpucache/gpucache/internal/jsonpath"
 )
 
 // testSlot is a stand-in for cluster.KeySlot (engine does not import the
@@ -43,6 +45,30 @@ func fillEveryType(t *testing.T, e *Engine, slot int, expireAt int64) map[string
 		}
 		return nil
 	})
+	// A hash whose fields expire: its expiry index moves with it.
+	hk := keyInSlot("hashttl:", slot)
+	keys[string(hk)] = TypeHash
+	if err := e.Txn("", [][]byte{hk}, func(t *Txn) error {
+		for i := range 20 {
+			f := fmt.Appendf(nil, "f%d", i)
+			if _, err := t.HashSet(0, f, fmt.Appendf(nil, "v%d", i), false); err != nil {
+				return err
+			}
+			if i%2 == 0 {
+				if _, err := t.HashExpireField(0, f, nowMs()+int64(i+1)*60_000, ExpireAlways); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonpath.Parse([]byte(`{"a":[1,2.5,"x"],"b":{"c":null,"d":true}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(TypeJSON, func(t *Txn) error { return t.JSONPut(0, doc, JSONCBOR) })
 	put(TypeList, func(t *Txn) error {
 		for i := range 30 {
 			if err := t.ListPush(0, fmt.Appendf(nil, "e%d", i), i%2 == 0); err != nil {
@@ -165,7 +191,7 @@ func content(t *testing.T, e *Engine, key []byte) any {
 	if err != nil {
 		t.Fatal(err)
 	}
-	im.m.Version, im.m.ModTime = 0, 0
+	im.m.Version, im.m.ModTime, im.m.fieldTTL.version = 0, 0, 0
 	im.m.inline = slices.Clone(im.m.inline)
 	if im.m.Attrs == nil {
 		im.m.Attrs = []byte{}
@@ -229,6 +255,32 @@ func TestSlotMigrateEveryType(t *testing.T) {
 		if want, got := content(t, src, k), content(t, dst, k); !reflect.DeepEqual(want, got) {
 			t.Errorf("%q (%s) differs after the move:\nsrc %+v\ndst %+v", k, keys[string(k)], want, got)
 		}
+	}
+	// A field expiry moved with its hash, and the document with its key.
+	tk := keyInSlot("hashttl:", slot)
+	if err := dst.Txn("", [][]byte{tk}, func(tx *Txn) error {
+		at, err := tx.HashFieldExpireAt(0, []byte("f4"))
+		if err != nil || at <= nowMs()+4*60_000 || at > nowMs()+5*60_000 {
+			return fmt.Errorf("f4 expires at %d (%v), %d ms from now", at, err, at-nowMs())
+		}
+		if at, err := tx.HashFieldExpireAt(0, []byte("f5")); err != nil || at != -1 {
+			return fmt.Errorf("f5 expires at %d (%v), want -1 (never)", at, err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.Txn("", [][]byte{keyInSlot("ReJSON-RL:", slot)}, func(tx *Txn) error {
+		d, _, ok, err := tx.JSONGet(0)
+		if err != nil || !ok {
+			return fmt.Errorf("JSONGet: %v %v", ok, err)
+		}
+		if got := string(jsonpath.AppendCompact(nil, d)); got != `{"a":[1,2.5,"x"],"b":{"c":null,"d":true}}` {
+			return fmt.Errorf("document %s", got)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 	// The moved keys work as their type on the target.
 	hk := keyInSlot("hash:", slot)
