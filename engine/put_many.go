@@ -76,16 +76,11 @@ func (e *Engine) putMany(ks string, keys, vals [][]byte, sync bool) error {
 		e.indexExpiry(b, kb, ks, keys[i], &it.old, exists, 0)
 		it.compact = exists && e.dropSubkeys(b, &it.old)
 	}
-	if sync && e.grp == nil {
-		// NB: the metadata log is written in commit order, so the log
-		// write this commit waits for covers every earlier commit too.
-		if err := e.commitNoted(b, pebble.Sync); err != nil {
+	if e.grp != nil {
+		if err := e.commit(b); err != nil {
 			return err
 		}
-		if e.watches.n.Load() != 0 {
-			e.watches.notifyBatch(b)
-		}
-	} else if err := e.commit(b); err != nil {
+	} else if err := e.commitPut(b, pm, sync); err != nil {
 		return err
 	}
 	for j := range pm.order {
@@ -104,6 +99,30 @@ func (e *Engine) putMany(ks string, keys, vals [][]byte, sync bool) error {
 		e.cacheSmall(it.mk, &it.meta, vals[i])
 	}
 	return nil
+}
+
+// commitPut is commit for PutMany outside a group. Only keys that did not
+// exist are noted in the absent-key filter: an existing key is in it. With
+// sync the commit waits for its log write, which covers every earlier
+// commit too (the metadata log is written in commit order): Sync's promise.
+func (e *Engine) commitPut(b *pebble.Batch, pm *putMany, sync bool) error {
+	f := e.absent
+	f.mu.RLock()
+	for j := range pm.items {
+		if !pm.items[j].existed {
+			f.note(pm.items[j].mk)
+		}
+	}
+	opts := pebble.NoSync
+	if sync {
+		opts = pebble.Sync
+	}
+	err := b.Commit(opts)
+	f.mu.RUnlock()
+	if err == nil && e.watches.n.Load() != 0 {
+		e.watches.notifyBatch(b)
+	}
+	return err
 }
 
 // putMany is PutMany's scratch space, pooled so that a steady stream of
