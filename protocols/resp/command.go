@@ -174,12 +174,6 @@ func (c *conn) exec(cmd *Command) {
 		c.queueSet(args[1], args[2])
 		return
 	}
-	if spec.name == "mset" && plainMSet(cmd) {
-		if c.drainLarge() {
-			c.queueMSet(args)
-		}
-		return
-	}
 	// Anything else sees the queued SETs' effects first.
 	if !c.drainLarge() || !c.commitRun() {
 		return

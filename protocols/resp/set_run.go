@@ -5,13 +5,11 @@ import "errors"
 // A run of plain `SET key value` requests with small values, as pipelining
 // clients send them, is stored with one engine.PutMany instead of one
 // metadata commit per request: far fewer commits queue behind other
-// connections' log syncs, and the run is atomic. MSETs of small values join
-// the run too, each with all of its pairs. Each request's +OK is queued at
-// once, in order; the run commits before any other command runs and before
-// the batch's replies are flushed, with the batch's Sync in the same log
-// write, so no reply is sent before its write is acknowledged. If the
-// commit fails, the queued replies are never sent and the connection
-// closes, as when Sync fails.
+// connections' log syncs, and the run is atomic. Each SET's +OK is queued
+// at once, in order; the run commits before any other command runs and
+// before the batch's replies are flushed, with the batch's Sync in the same
+// log write, so no reply is sent before its write is acknowledged. If the commit fails, the queued replies are never sent and
+// the connection closes, as when Sync fails.
 
 var errRunFailed = errors.New("resp: pipelined SETs failed")
 
@@ -42,56 +40,14 @@ func plainSet(cmd *Command) bool {
 	return len(a) == 3 && a[2] != nil && len(a[2]) <= setRunValueMax && cmd.Err == nil
 }
 
-// plainMSet reports whether an MSET can join the run: well formed, every
-// value small and already in the read buffer.
-func plainMSet(cmd *Command) bool {
-	a := cmd.Args
-	if len(a) < 3 || len(a)%2 != 1 || cmd.Err != nil {
-		return false
-	}
-	for i := 2; i < len(a); i += 2 {
-		if a[i] == nil || len(a[i]) > setRunValueMax {
-			return false
-		}
-	}
-	return true
-}
-
-// queueMSet adds an MSET's pairs to the run and answers it. Its pairs
-// always commit together (the run commits first if they would not fit),
-// so the MSET stays atomic.
-func (c *conn) queueMSet(args [][]byte) {
-	r := &c.run
-	size := 0
-	for _, a := range args[1:] {
-		size += len(a)
-	}
-	if !r.empty() && (len(r.offs)/3+len(args)/2 > setRunMax || len(r.buf)+size > setRunBytesMax) && !c.commitRun() {
-		return
-	}
-	for i := 1; i < len(args); i += 2 {
-		c.appendPair(args[i], args[i+1])
-	}
-	c.dirty = true
-	c.wr.OK()
-	if len(r.offs)/3 >= setRunMax || len(r.buf) >= setRunBytesMax {
-		c.commitRun()
-	}
-}
-
-func (c *conn) appendPair(key, val []byte) {
+// queueSet adds a plain SET to the run and answers it.
+func (c *conn) queueSet(key, val []byte) {
 	r := &c.run
 	r.offs = append(r.offs, len(r.buf))
 	r.buf = append(r.buf, key...)
 	r.offs = append(r.offs, len(r.buf))
 	r.buf = append(r.buf, val...)
 	r.offs = append(r.offs, len(r.buf))
-}
-
-// queueSet adds a plain SET to the run and answers it.
-func (c *conn) queueSet(key, val []byte) {
-	r := &c.run
-	c.appendPair(key, val)
 	c.dirty = true
 	c.wr.OK()
 	if len(r.offs)/3 >= setRunMax || len(r.buf) >= setRunBytesMax {
