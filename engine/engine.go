@@ -41,9 +41,11 @@ type store struct {
 	arena *arena
 	cache *dramCache
 	small *smallCache
-	blobs *blobStore
-	vol   volume
-	locks *lockTable
+	// absent proves new keys absent without a metadata read (put_absent.go).
+	absent *absentFilter
+	blobs  *blobStore
+	vol    volume
+	locks  *lockTable
 
 	versions versionAlloc
 	closed   atomic.Bool
@@ -141,6 +143,7 @@ func Open(opts Options) (*Engine, error) {
 	}
 	e.cache = newDRAMCache(e.arena.pages)
 	e.small = newSmallCache(opts.SmallCacheSize)
+	e.absent = newAbsentFilter()
 	e.arena.reclaim = e.cache.evict
 	e.cache.admitted = e.arena.wakeWaiters
 	e.blobs = newBlobStore(vol, opts.SegmentSize, opts.NVMeCapacity, opts.Policy, opts.Logf)
@@ -174,7 +177,8 @@ func Open(opts Options) (*Engine, error) {
 		e.Close()
 		return nil, err
 	}
-	e.wg.Add(5)
+	e.wg.Add(6)
+	go e.absentLoop()
 	go e.reclaimLoop()
 	go e.syncLoop()
 	go e.expireLoop()
@@ -288,6 +292,7 @@ func (e *Engine) recover() error {
 		}
 		ks, _, _ := splitMetaKey(it.Key())
 		e.counter(string(ks)).Add(1)
+		e.absent.note(it.Key())
 		if m.Version > maxVersion {
 			maxVersion = m.Version
 		}

@@ -73,7 +73,7 @@ func (e *Engine) Group(fn func(g *Engine) error) error {
 	}()
 	err := fn(g)
 	if err == nil && !grp.b.Empty() {
-		err = grp.b.Commit(pebble.NoSync)
+		err = e.commitNoted(grp.b, pebble.NoSync)
 	}
 	if err == nil {
 		for _, f := range grp.after {
@@ -154,13 +154,15 @@ func (e *Engine) unlockPair(s1, s2 *stripe) {
 }
 
 // commit commits a write's batch, or adds it to the group's. Watchers of
-// the keys it writes hear of it (watch.go).
+// the keys it writes hear of it (watch.go). Every metadata record is
+// written through here or a group's commit, which note its key in the
+// absent-key filter first (put_absent.go).
 func (e *Engine) commit(b *pebble.Batch) error {
 	if g := e.grp; g != nil {
 		if err := g.b.Apply(b, nil); err != nil {
 			return err
 		}
-	} else if err := b.Commit(pebble.NoSync); err != nil {
+	} else if err := e.commitNoted(b, pebble.NoSync); err != nil {
 		return err
 	}
 	if e.watches.n.Load() != 0 {
@@ -170,9 +172,14 @@ func (e *Engine) commit(b *pebble.Batch) error {
 }
 
 // metaGet reads a metadata record: from the group's batch inside one.
+// A key the absent-key filter has never seen has no record: no read.
 func (e *Engine) metaGet(mk []byte) ([]byte, io.Closer, error) {
 	if g := e.grp; g != nil {
+		// NB: the group's own writes are noted when it commits.
 		return g.b.Get(mk)
+	}
+	if !e.absent.mayContain(mk) {
+		return nil, nil, pebble.ErrNotFound
 	}
 	return e.db.Get(mk)
 }

@@ -209,3 +209,38 @@ func (c *smallCache) stats() (entries int, bytes int64) {
 	}
 	return entries, bytes
 }
+
+// SmallSink takes a small value straight from the small-value tier
+// (Engine.GetSmall).
+type SmallSink interface {
+	// SmallValue gets the value's bytes, valid only during the call,
+	// which must not call back into the engine.
+	SmallValue(val []byte)
+}
+
+// GetSmall serves a GET of a string resident in the small-value tier
+// without copying it out first: the value goes to sink under the tier's
+// shard lock. It reports false, having done nothing, when the key is not
+// a resident, unexpired string; Get then answers.
+func (e *Engine) GetSmall(ks string, key []byte, sink SmallSink) bool {
+	if e.closed.Load() || len(ks) > maxKeyspaceLen {
+		return false
+	}
+	kb := getKeyBuf()
+	mk := kb.meta(ks, key)
+	c := e.small
+	s := c.shard(mk)
+	s.mu.Lock()
+	ent, ok := s.m[string(mk)]
+	if ok = ok && ent.meta.Type == TypeString && (ent.meta.ExpireAt == 0 || ent.meta.ExpireAt > nowMs()); ok {
+		ent.visited = true
+		sink.SmallValue(ent.val)
+	}
+	s.mu.Unlock()
+	putKeyBuf(kb)
+	if ok {
+		c.hits.Add(1)
+		e.lookups.dramHits.Add(1)
+	}
+	return ok
+}

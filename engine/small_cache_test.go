@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"fmt"
 	"testing"
 )
@@ -68,4 +69,24 @@ func TestHotSmallGet(t *testing.T) {
 	if d := e.small.misses.Load() - misses; d != 0 || e.small.hits.Load()-hits < 200 {
 		t.Errorf("GETs of a hot small value: %d small-tier hits, %d misses (lookups in the metadata store)", e.small.hits.Load()-hits, d)
 	}
+	// GetSmall hands the same bytes over without copying them out.
+	var sink appendSink
+	if !e.GetSmall("", []byte("hot"), &sink) || !bytes.Equal(sink.b, val) {
+		t.Fatalf("GetSmall of a hot small value: %q", sink.b)
+	}
+	if a := testing.AllocsPerRun(200, func() { sink.b = sink.b[:0]; e.GetSmall("", []byte("hot"), &sink) }); a != 0 {
+		t.Errorf("%v allocations per GetSmall of a hot small value", a)
+	}
+	if e.GetSmall("", []byte("cold"), &sink) {
+		t.Error("GetSmall of a missing key reported a value")
+	}
+	// Expired but not yet swept: Get removes it, so GetSmall leaves it.
+	e.small.setExpire(appendMetaKey(nil, "", []byte("hot")), nowMs()-1)
+	if e.GetSmall("", []byte("hot"), &sink) {
+		t.Error("GetSmall of an expired key reported a value")
+	}
 }
+
+type appendSink struct{ b []byte }
+
+func (s *appendSink) SmallValue(val []byte) { s.b = append(s.b, val...) }

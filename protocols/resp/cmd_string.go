@@ -118,6 +118,10 @@ func expireUnitName(b []byte) string {
 }
 
 func (c *conn) cmdGet(cmd *Command) {
+	if c.eng.GetSmall(c.ns, cmd.Args[1], c) {
+		c.hits.Add(1)
+		return
+	}
 	v, err := c.eng.Get(c.ns, cmd.Args[1])
 	switch {
 	case errors.Is(err, engine.ErrNotFound):
@@ -136,6 +140,10 @@ func (c *conn) cmdGet(cmd *Command) {
 		c.replyValue(v)
 	}
 }
+
+// SmallValue is GET's reply of a value in the small-value tier
+// (engine.GetSmall).
+func (c *conn) SmallValue(val []byte) { c.wr.Bulk(val) }
 
 // SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ms-ts|KEEPTTL]
 //

@@ -295,7 +295,16 @@ func (c *conn) flush() error {
 	if len(c.wakes) > 0 {
 		c.wakeSubscribers()
 	}
-	if !c.commitRun() || !c.drainLarge() {
+	if !c.run.empty() {
+		// NB: a run is the batch's last work (any other command commits
+		// it first, and a plain SET drains large SETs before joining
+		// it), so its synced commit acknowledges the whole batch.
+		if !c.commitRunSync(true) {
+			return errRunFailed
+		}
+		c.dirty = false
+	}
+	if !c.drainLarge() {
 		return errRunFailed
 	}
 	if c.dirty {

@@ -7,8 +7,8 @@ import "errors"
 // metadata commit per request: far fewer commits queue behind other
 // connections' log syncs, and the run is atomic. Each SET's +OK is queued
 // at once, in order; the run commits before any other command runs and
-// before the batch's Sync and flush, so no reply is sent before its write
-// is durable. If the commit fails, the queued replies are never sent and
+// before the batch's replies are flushed, with the batch's Sync in the same
+// log write, so no reply is sent before its write is acknowledged. If the commit fails, the queued replies are never sent and
 // the connection closes, as when Sync fails.
 
 var errRunFailed = errors.New("resp: pipelined SETs failed")
@@ -57,7 +57,11 @@ func (c *conn) queueSet(key, val []byte) {
 
 // commitRun stores the queued SETs. On failure the connection is marked
 // failed: its queued replies must not go out.
-func (c *conn) commitRun() bool {
+func (c *conn) commitRun() bool { return c.commitRunSync(false) }
+
+// commitRunSync is commitRun; with sync it also acknowledges every
+// mutation before it, as engine.Sync does, in the same log write.
+func (c *conn) commitRunSync(sync bool) bool {
 	r := &c.run
 	if r.empty() {
 		return !c.failed
@@ -71,7 +75,12 @@ func (c *conn) commitRun() bool {
 	if !held {
 		c.enterGuard(guardShared)
 	}
-	err := c.eng.PutMany(c.ns, r.keys, r.vals)
+	var err error
+	if sync {
+		err = c.eng.PutManySync(c.ns, r.keys, r.vals)
+	} else {
+		err = c.eng.PutMany(c.ns, r.keys, r.vals)
+	}
 	if !held {
 		c.leaveGuard()
 	}
