@@ -30,7 +30,7 @@ type Server struct {
 	stats    serverStats
 	acls     aclCache // decoded ACL documents
 	limit    inflight
-	conns    connCounter // metrics.go
+	conns    connCounter    // metrics.go
 	cl       *clusterRouter // nil unless in cluster mode (cluster.go)
 
 	mu      sync.Mutex
