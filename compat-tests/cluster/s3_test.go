@@ -252,6 +252,38 @@ func TestS3ThroughAnyNode(t *testing.T) {
 		}
 	}
 
+	// CopyObject: within one slot (hash tags) through a non-owner;
+	// across slots it is refused.
+	src, dst := "{llama}@00000000@src", "{llama}@00000000@dst"
+	sval := randBytes(t, 70000)
+	if _, err := client(c.nonOwner(src, 0)).PutObject(ctx, bucket, src, bytes.NewReader(sval), int64(len(sval)), minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client(c.nonOwner(dst, 1)).CopyObject(ctx, minio.CopyDestOptions{Bucket: bucket, Object: dst}, minio.CopySrcOptions{Bucket: bucket, Object: src}); err != nil {
+		t.Fatal(err)
+	}
+	o, err := client(c.nonOwner(dst, 0)).GetObject(ctx, bucket, dst, minio.GetObjectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(o)
+	o.Close()
+	if err != nil || !bytes.Equal(got, sval) {
+		t.Fatalf("copy: %d bytes %v", len(got), err)
+	}
+	far := keys[0]
+	for cluster.KeySlot([]byte(far)) == cluster.KeySlot([]byte(src)) || c.owner(cluster.KeySlot([]byte(far))) == c.owner(cluster.KeySlot([]byte(src))) {
+		far = far + "x"
+	}
+	if _, err := mcs[0].CopyObject(ctx, minio.CopyDestOptions{Bucket: bucket, Object: far}, minio.CopySrcOptions{Bucket: bucket, Object: src}); minio.ToErrorResponse(err).Code != "NotImplemented" {
+		t.Fatalf("copy across nodes: %v", err)
+	}
+	for _, k := range []string{src, dst} {
+		if err := mcs[0].RemoveObject(ctx, bucket, k, minio.RemoveObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	// DeleteObject through a non-owner; then DeleteObjects (keys of
 	// every node) through one node.
 	del := keys[0]

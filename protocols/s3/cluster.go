@@ -204,6 +204,9 @@ func (c *clusterRouter) routeObject(req *request) (bool, error) {
 	verdict, addr := c.cfg.State.Route(v, cluster.KeySlot([]byte(req.key)), cluster.Request{Write: write})
 	switch verdict {
 	case cluster.Serve:
+		if req.op == opCopyObject || req.op == opUploadPartCopy {
+			return false, c.checkCopySource(v, req)
+		}
 		return false, nil
 	case cluster.TryAgain:
 		// RESP answers TRYAGAIN: the slot takes no writes for the last
@@ -242,6 +245,19 @@ func (c *clusterRouter) routeObject(req *request) (bool, error) {
 	h.Del("Server")
 	c.proxy.ServeHTTP(req.w, out)
 	return true, nil
+}
+
+// checkCopySource refuses a copy whose source this node does not serve:
+// the copy composes the source's stored extents, which only its node has.
+func (c *clusterRouter) checkCopySource(v *cluster.View, req *request) error {
+	_, key, err := parseCopySource(req.r.Header.Get("X-Amz-Copy-Source"))
+	if err != nil {
+		return nil // the handler answers it
+	}
+	if verdict, _ := c.cfg.State.Route(v, cluster.KeySlot([]byte(key)), cluster.Request{}); verdict != cluster.Serve {
+		return errNotImplemented.withMessage("In cluster mode, a copy's source must be served by the node of its destination: give both keys the same hash tag {...}.")
+	}
+	return nil
 }
 
 func cloneURL(u *url.URL, host string, tls bool) *url.URL {
