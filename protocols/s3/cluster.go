@@ -351,7 +351,16 @@ func (c *clusterRouter) replay(s *Server, req *request) (bool, error) {
 		body = b
 		r.Body = io.NopCloser(bytes.NewReader(b))
 	}
+	var keyErrs []deleteError // DeleteObjects: the keys other nodes could not delete
 	for _, p := range c.send(r, body) {
+		if p.err == nil && p.status == http.StatusOK && req.op == opDeleteObjects {
+			var res deleteResult
+			if err := xml.Unmarshal(p.body, &res); err != nil {
+				return false, errInternal
+			}
+			keyErrs = append(keyErrs, res.Errors...)
+			continue
+		}
 		if p.err != nil {
 			req.w.Header().Set("Retry-After", "1")
 			return false, errServiceUnavailable.withMessage("A node of the cluster did not answer: " + p.err.Error())
@@ -370,8 +379,56 @@ func (c *clusterRouter) replay(s *Server, req *request) (bool, error) {
 		req.w.Write(p.body)
 		return true, nil
 	}
-	return false, nil
+	if len(keyErrs) == 0 {
+		return false, nil
+	}
+	return true, s.deleteObjectsMerged(req, keyErrs)
 }
+
+// deleteObjectsMerged runs DeleteObjects here and reports, for the keys
+// another node could not delete, that node's error instead of this
+// node's (which holds no such key and deleted nothing).
+func (s *Server) deleteObjectsMerged(req *request, keyErrs []deleteError) error {
+	w := req.w
+	rec := &recorder{h: w.Header(), status: http.StatusOK}
+	req.w = rec
+	err := s.serve(req)
+	req.w = w
+	if err != nil {
+		s.writeError(w, req.r, req, err)
+		return nil
+	}
+	var res deleteResult
+	if rec.status != http.StatusOK || xml.Unmarshal(rec.body.Bytes(), &res) != nil {
+		w.WriteHeader(rec.status)
+		w.Write(rec.body.Bytes())
+		return nil
+	}
+	failed := map[string]bool{}
+	for _, e := range keyErrs {
+		failed[e.Key] = true
+	}
+	deleted := res.Deleted[:0]
+	for _, d := range res.Deleted {
+		if !failed[d.Key] {
+			deleted = append(deleted, d)
+		}
+	}
+	res.Deleted, res.Errors = deleted, append(res.Errors, keyErrs...)
+	return writeXML(w, http.StatusOK, res)
+}
+
+// recorder keeps a handler's status and body; headers go to the real
+// writer's map.
+type recorder struct {
+	h      http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header         { return r.h }
+func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
+func (r *recorder) WriteHeader(status int)      { r.status = status }
 
 // acceptedPeerError: a peer that already has the bucket (an earlier
 // CreateBucket reached it) or no longer has it (an earlier DeleteBucket

@@ -3,8 +3,11 @@ package s3
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/xml"
 	"fmt"
+	"hash/crc32"
 	"net/http"
 	"net/url"
 	"strings"
@@ -222,4 +225,35 @@ func TestClusterMigrationStates(t *testing.T) {
 	if _, err := tc.b.eng.Stat(tc.b.s.bucketKS("bkt"), []byte(k)); err != nil {
 		t.Fatalf("the write did not reach the importing node: %v", err)
 	}
+}
+
+func TestClusterDeleteObjectsReportsOwnersErrors(t *testing.T) {
+	tc := newTestCluster(t)
+	resp, body := tc.a.do("PUT", "/bkt", nil, map[string]string{"X-Amz-Bucket-Object-Lock-Enabled": "true"})
+	tc.a.expect(resp, body, 200, "")
+	held, free := keyOn("h", 'b', 0), keyOn("f", 'b', 0)
+	resp, body = tc.a.do("PUT", "/bkt/"+held, []byte("x"), map[string]string{"X-Amz-Object-Lock-Legal-Hold": "ON", "X-Amz-Checksum-Crc32": crc32Base64([]byte("x"))})
+	tc.a.expect(resp, body, 200, "")
+	tc.a.mustPut("/bkt/"+free, []byte("y"))
+	del := []byte("<Delete><Object><Key>" + held + "</Key></Object><Object><Key>" + free + "</Key></Object></Delete>")
+	resp, body = tc.a.do("POST", "/bkt?delete", del, map[string]string{"X-Amz-Checksum-Crc32": crc32Base64(del)})
+	if resp.StatusCode != 200 {
+		t.Fatalf("DeleteObjects: %d %s", resp.StatusCode, body)
+	}
+	var res deleteResult
+	if err := xml.Unmarshal(body, &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Errors) != 1 || res.Errors[0].Key != held || len(res.Deleted) != 1 || res.Deleted[0].Key != free {
+		t.Fatalf("DeleteObjects through a non-owner: %s", body)
+	}
+	if _, err := tc.b.eng.Stat(tc.b.s.bucketKS("bkt"), []byte(held)); err != nil {
+		t.Fatalf("held object deleted: %v", err)
+	}
+}
+
+func crc32Base64(b []byte) string {
+	var sum [4]byte
+	binary.BigEndian.PutUint32(sum[:], crc32.ChecksumIEEE(b))
+	return base64.StdEncoding.EncodeToString(sum[:])
 }
