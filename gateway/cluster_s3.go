@@ -54,8 +54,12 @@ func peerS3Port(ctx context.Context, addr, password string) (string, error) {
 	if _, err := c.Write(req); err != nil {
 		return "", err
 	}
-	br := bufio.NewReader(c)
-	if password != "" {
+	return readS3PortReply(bufio.NewReader(c), addr, password != "")
+}
+
+// readS3PortReply reads the replies to [AUTH and] CONFIG GET s3-port.
+func readS3PortReply(br *bufio.Reader, addr string, auth bool) (string, error) {
+	if auth {
 		line, err := readLine(br)
 		if err != nil {
 			return "", err
@@ -87,6 +91,9 @@ func peerS3Port(ctx context.Context, addr, password string) (string, error) {
 		if len(vals[i]) != n {
 			return "", fmt.Errorf("CONFIG GET s3-port at %s: bad bulk length", addr)
 		}
+	}
+	if vals[0] != "s3-port" {
+		return "", fmt.Errorf("CONFIG GET s3-port at %s: unexpected reply %q", addr, vals[0])
 	}
 	if p, err := strconv.Atoi(vals[1]); err != nil || p <= 0 || p > 65535 {
 		return "", fmt.Errorf("node %s serves no S3 (s3-port %q)", addr, vals[1])

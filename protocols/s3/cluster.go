@@ -99,9 +99,9 @@ func newClusterRouter(s *Server, c Cluster) *clusterRouter {
 	cr.proxy = &httputil.ReverseProxy{
 		Transport:     tr,
 		FlushInterval: -1,
-		Director: func(out *http.Request) {
-			out.URL.Host, _ = out.Context().Value(ctxTarget).(string)
-			// Host stays the client's: it is signed.
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.Out.URL.Host, _ = pr.In.Context().Value(ctxTarget).(string)
+			pr.Out.Host = pr.In.Host // signed: it stays the client's
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			w.Header().Set("Retry-After", "1")
