@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strconv"
@@ -12,8 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/gpucache/gpucache/cluster"
 	"github.com/gpucache/gpucache/compat-tests/internal"
 )
 
@@ -172,4 +175,95 @@ func TestClusterLMCacheBench(t *testing.T) {
 		t.Logf("  %-42s %8.0f ops/s %8.0f MB/s  %.2fx of gpucache 1 node", cf.name, med[i], med[i]*float64(valSize)/1e6, med[i]/med[1])
 	}
 	t.Logf("  MOVED-following client / ClusterClient: %.2fx", med[3]/med[2])
+}
+
+// TestClusterS3ForwardBench measures what forwarding costs an S3 client:
+// GETs and PUTs of 8 MiB objects through the node that serves their keys
+// against through a node that forwards them, in interleaved rounds of one
+// run (GPUCACHE_CLUSTER_BENCH=1; _SECONDS, _WORKERS, _ROUNDS as above).
+func TestClusterS3ForwardBench(t *testing.T) {
+	if os.Getenv("GPUCACHE_CLUSTER_BENCH") == "" {
+		t.Skip("set GPUCACHE_CLUSTER_BENCH=1 to run the cluster benchmark")
+	}
+	d := time.Duration(benchEnv("GPUCACHE_CLUSTER_BENCH_SECONDS", 3)) * time.Second
+	workers := benchEnv("GPUCACHE_CLUSTER_BENCH_WORKERS", 4)
+	rounds := benchEnv("GPUCACHE_CLUSTER_BENCH_ROUNDS", 3)
+	const size = 8 << 20
+	c := startS3Cluster(t)
+	ctx := context.Background()
+	owner := c.nodes[0]
+	var keys []string
+	for i := 0; len(keys) < 16; i++ {
+		if k := lmcacheKey(i); c.owner(cluster.KeySlot([]byte(k))) == owner {
+			keys = append(keys, k)
+		}
+	}
+	direct, forwarded := s3Client(t, owner), s3Client(t, c.nodes[1])
+	if err := direct.MakeBucket(ctx, "bench", minio.MakeBucketOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	val := randBytes(t, size)
+	for _, k := range keys {
+		if _, err := direct.PutObject(ctx, "bench", k, bytes.NewReader(val), size, minio.PutObjectOptions{DisableMultipart: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(mc *minio.Client, put bool) float64 {
+		var n atomic.Int64
+		var failed atomic.Value
+		stop := time.Now().Add(d)
+		start := time.Now()
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := w; time.Now().Before(stop); i += workers {
+					k := keys[i%len(keys)]
+					if put {
+						if _, err := mc.PutObject(ctx, "bench", k, bytes.NewReader(val), size, minio.PutObjectOptions{DisableMultipart: true}); err != nil {
+							failed.Store(err)
+							return
+						}
+					} else {
+						o, err := mc.GetObject(ctx, "bench", k, minio.GetObjectOptions{})
+						if err != nil {
+							failed.Store(err)
+							return
+						}
+						m, err := io.Copy(io.Discard, o)
+						o.Close()
+						if err != nil || m != size {
+							failed.Store(fmt.Errorf("GET %s: %d bytes, %v", k, m, err))
+							return
+						}
+					}
+					n.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		if err, _ := failed.Load().(error); err != nil {
+			t.Fatal(err)
+		}
+		return float64(n.Load()) * size / time.Since(start).Seconds() / 1e6
+	}
+	names := []string{"GET through the owner", "GET forwarded", "PUT through the owner", "PUT forwarded"}
+	res := make([][]float64, 4)
+	for r := range rounds {
+		for i, cfg := range []struct {
+			mc  *minio.Client
+			put bool
+		}{{direct, false}, {forwarded, false}, {direct, true}, {forwarded, true}} {
+			res[i] = append(res[i], run(cfg.mc, cfg.put))
+			t.Logf("round %d %-22s %6.0f MB/s", r, names[i], res[i][r])
+		}
+	}
+	med := make([]float64, 4)
+	for i := range res {
+		slices.Sort(res[i])
+		med[i] = res[i][len(res[i])/2]
+	}
+	t.Logf("S3, 8 MiB objects, %d workers, medians: GET forwarded %.0f MB/s = %.2fx through the owner (%.0f); PUT forwarded %.0f MB/s = %.2fx (%.0f)",
+		workers, med[1], med[1]/med[0], med[0], med[3], med[3]/med[2], med[2])
 }
