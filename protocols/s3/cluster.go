@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gpucache/gpucache/cluster"
+	"github.com/gpucache/gpucache/engine"
 )
 
 // Cluster puts the S3 front end in a Redis Cluster (WithCluster). An
@@ -49,6 +50,9 @@ const (
 	// hdrLocal asks a peer to answer from its own keys only: a listing,
 	// a bucket-level write or a DeleteObjects replayed to every node.
 	hdrLocal = "X-Gpucache-Cluster-Local"
+	// hdrCheck asks a peer whether it would delete the bucket (it is
+	// empty there) without deleting it.
+	hdrCheck = "X-Gpucache-Cluster-Check"
 	maxHops  = 2
 	// maxReplayBody bounds the body of a request replayed to every node
 	// (bucket configuration documents, DeleteObjects lists).
@@ -351,6 +355,20 @@ func (c *clusterRouter) replay(s *Server, req *request) (bool, error) {
 		body = b
 		r.Body = io.NopCloser(bytes.NewReader(b))
 	}
+	if req.op == opDeleteBucket {
+		// Every node first says whether it could drop the bucket, so a
+		// bucket with keys on one node stays on all.
+		check := r.Clone(r.Context())
+		check.Header.Set(hdrCheck, "1")
+		for _, p := range c.send(check, nil) {
+			if handled, err := c.peerFailed(req, p); handled || err != nil {
+				return handled, err
+			}
+		}
+		if ks := s.bucketKS(req.bucket); ks != "" && !s.keyspaceEmpty(ks) {
+			return false, errBucketNotEmpty
+		}
+	}
 	var keyErrs []deleteError // DeleteObjects: the keys other nodes could not delete
 	for _, p := range c.send(r, body) {
 		if p.err == nil && p.status == http.StatusOK && req.op == opDeleteObjects {
@@ -361,23 +379,9 @@ func (c *clusterRouter) replay(s *Server, req *request) (bool, error) {
 			keyErrs = append(keyErrs, res.Errors...)
 			continue
 		}
-		if p.err != nil {
-			req.w.Header().Set("Retry-After", "1")
-			return false, errServiceUnavailable.withMessage("A node of the cluster did not answer: " + p.err.Error())
+		if handled, err := c.peerFailed(req, p); handled || err != nil {
+			return handled, err
 		}
-		if p.status < 300 || acceptedPeerError(req, p) {
-			continue
-		}
-		h := req.w.Header()
-		for k, vs := range p.header {
-			if k == "Content-Length" || k == "Date" || k == "X-Amz-Request-Id" || k == "Server" {
-				continue
-			}
-			h[k] = vs
-		}
-		req.w.WriteHeader(p.status)
-		req.w.Write(p.body)
-		return true, nil
 	}
 	if len(keyErrs) == 0 {
 		return false, nil
@@ -429,6 +433,47 @@ type recorder struct {
 func (r *recorder) Header() http.Header         { return r.h }
 func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
 func (r *recorder) WriteHeader(status int)      { r.status = status }
+
+// peerFailed answers the client with a peer's failure, if p is one.
+func (c *clusterRouter) peerFailed(req *request, p peerResponse) (handled bool, err error) {
+	if p.err != nil {
+		req.w.Header().Set("Retry-After", "1")
+		return false, errServiceUnavailable.withMessage("A node of the cluster did not answer: " + p.err.Error())
+	}
+	if p.status < 300 || acceptedPeerError(req, p) {
+		return false, nil
+	}
+	h := req.w.Header()
+	for k, vs := range p.header {
+		if k == "Content-Length" || k == "Date" || k == "X-Amz-Request-Id" || k == "Server" {
+			continue
+		}
+		h[k] = vs
+	}
+	req.w.WriteHeader(p.status)
+	req.w.Write(p.body)
+	return true, nil
+}
+
+// keyspaceEmpty reports whether ks holds no key.
+func (s *Server) keyspaceEmpty(ks string) bool {
+	empty := true
+	s.eng.Scan(ks, engine.ScanOptions{Limit: 1, LimitMatches: true}, func([]byte, *engine.Meta) bool {
+		empty = false
+		return false
+	})
+	return empty
+}
+
+// deleteBucketCheck answers a peer's dry run of DeleteBucket (hdrCheck):
+// 204 when this node could drop the bucket, BucketNotEmpty otherwise.
+func (s *Server) deleteBucketCheck(req *request, ks string) error {
+	if !s.keyspaceEmpty(ks) {
+		return errBucketNotEmpty
+	}
+	req.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
 
 // acceptedPeerError: a peer that already has the bucket (an earlier
 // CreateBucket reached it) or no longer has it (an earlier DeleteBucket

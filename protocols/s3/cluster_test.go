@@ -257,3 +257,27 @@ func crc32Base64(b []byte) string {
 	binary.BigEndian.PutUint32(sum[:], crc32.ChecksumIEEE(b))
 	return base64.StdEncoding.EncodeToString(sum[:])
 }
+
+// TestClusterDeleteBucketKeepsNonEmpty: a bucket with keys on any node,
+// the node asked included, stays on every node.
+func TestClusterDeleteBucketKeepsNonEmpty(t *testing.T) {
+	tc := newTestCluster(t)
+	resp, body := tc.a.do("PUT", "/bkt", nil, nil)
+	tc.a.expect(resp, body, 200, "")
+	k := keyOn("k", 'a', 0)
+	tc.b.mustPut("/bkt/"+k, []byte("v"))
+	for _, via := range []*testServer{tc.a, tc.b} {
+		resp, body := via.do("DELETE", "/bkt", nil, nil)
+		via.expect(resp, body, 409, "BucketNotEmpty")
+		for _, ts := range []*testServer{tc.a, tc.b} {
+			resp, body := ts.do("HEAD", "/bkt", nil, nil)
+			ts.expect(resp, body, 200, "")
+		}
+	}
+	// Unsigned, the dry run is refused like the delete.
+	r, _ := http.NewRequest("DELETE", tc.b.ts.URL+"/bkt", nil)
+	r.Header.Set(hdrCheck, "1")
+	r.Header.Set(hdrLocal, "1")
+	resp, body = tc.b.roundTrip(r)
+	tc.b.expect(resp, body, 403, "AccessDenied")
+}
