@@ -21,7 +21,7 @@ func s3Requested(cfg *Config) bool { return cfg.givenPrefix("s3-") }
 
 // startS3 starts the S3 front end when the configuration asks for it and
 // s3-port is not 0, and returns it with its closer.
-func startS3(cfg *Config, eng *engine.Engine, logf func(string, ...any), errc chan<- error) (*s3.Server, func(), error) {
+func startS3(cfg *Config, eng *engine.Engine, logf func(string, ...any), errc chan<- error, opts ...s3.Option) (*s3.Server, func(), error) {
 	port := cfg.Int("s3-port")
 	if !s3Requested(cfg) {
 		logf("S3 front end off: no s3-* key is configured (set s3-port to serve S3)")
@@ -63,7 +63,7 @@ func startS3(cfg *Config, eng *engine.Engine, logf func(string, ...any), errc ch
 		MaxRequests:  int(cfg.Int("s3-max-requests")),
 		MaxBodyBytes: maxBody,
 		Logf:         logf,
-	})
+	}, opts...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("cannot start S3: %w", err)
 	}

@@ -225,6 +225,9 @@ func (s *Server) deleteBucket(req *request) error {
 	if ks == "" {
 		return errAccessDenied.withMessage("The bucket mapped onto the Redis keyspace cannot be deleted.")
 	}
+	if s.cl != nil && req.r.Header.Get(hdrCheck) != "" {
+		return s.deleteBucketCheck(req, ks)
+	}
 	if err := s.eng.DeleteKeyspace(ks); err != nil {
 		if errors.Is(err, engine.ErrKeyspaceNotFound) {
 			return errNoSuchBucket

@@ -57,6 +57,18 @@
 // Keys of other Redis types are invisible to S3. That bucket cannot be
 // created or deleted over S3.
 //
+// # Cluster mode
+//
+// With WithCluster (cluster.go), an object's slot is cluster.KeySlot of
+// its key, as for a RESP key. A request for a slot another node serves is
+// forwarded to that node's S3 port unchanged (httputil.ReverseProxy,
+// streaming, at most maxHops forwards); TRYAGAIN becomes 503 SlowDown.
+// Bucket-level writes and DeleteObjects are replayed to every master
+// (header X-Gpucache-Cluster-Local: answer from this node alone) before
+// this node serves them; listings send the same request to every master
+// and merge the pages (mergeListing). Without WithCluster none of this
+// runs: the request path checks one nil pointer.
+//
 // # Invariants
 //
 //   - Bodies stream: a PUT of known size up to Config.PieceSize fills one

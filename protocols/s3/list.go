@@ -180,6 +180,9 @@ func (s *Server) listObjectsV2(req *request) error {
 		o = &ow
 	}
 	l, err := s.list(ks, prefix, delim, after, max, o)
+	if err == nil {
+		l, err = s.mergeListing(req, l, max)
+	}
 	if err != nil {
 		return err
 	}
@@ -216,6 +219,9 @@ func (s *Server) listObjectsV1(req *request) error {
 	marker := req.q.Get("marker")
 	o := s.owner(req)
 	l, err := s.list(ks, prefix, delim, marker, max, &o)
+	if err == nil {
+		l, err = s.mergeListing(req, l, max)
+	}
 	if err != nil {
 		return err
 	}

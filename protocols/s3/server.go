@@ -30,7 +30,8 @@ type Server struct {
 	stats    serverStats
 	acls     aclCache // decoded ACL documents
 	limit    inflight
-	conns    connCounter // metrics.go
+	conns    connCounter    // metrics.go
+	cl       *clusterRouter // nil unless in cluster mode (cluster.go)
 
 	mu      sync.Mutex
 	servers []*http.Server
@@ -217,7 +218,16 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		req.w, req.r = w, r
 		req.op, req.opErr = classify(req)
 		op = req.op
-		err = s.serve(req)
+		if s.cl != nil {
+			var handled bool
+			if handled, err = s.cl.route(s, req); handled {
+				s.stats.record(op, nil, time.Since(start))
+				return
+			}
+		}
+		if err == nil {
+			err = s.serve(req)
+		}
 	}
 	if err != nil {
 		s.writeError(w, r, req, err)
