@@ -262,12 +262,13 @@ func TestBlobBadAddress(t *testing.T) {
 // TestBlobVanish: a client that goes away while the server's transfer to
 // or from it is in flight (a passive peer that stopped progressing, then
 // closed its connection and endpoint) costs that command only: nothing is
-// stored, its session ends once the transfer gives up (tcp;ofi_rxm 1.17
-// does not fail it when the peer goes: at the transfer timeout), and the
-// pages come back or stay counted as held; another client goes on.
+// stored, its session ends within moments (the server notices the closed
+// connection: tcp;ofi_rxm 1.17 does not fail the transfer, which would
+// otherwise last until the transfer timeout), and the pages come back or
+// stay counted as held; another client goes on.
 func TestBlobVanish(t *testing.T) {
 	p := providers[1] // shm moves the bytes inside the server's post: nothing stays in flight
-	const timeout = 3 * time.Second
+	const timeout = 30 * time.Second
 	srv := start(t, p, "--fabric-transfer-timeout", strconv.Itoa(int(timeout.Milliseconds())))
 	c := dial(t, srv, p)
 	const n = 8 << 20
@@ -304,7 +305,7 @@ func TestBlobVanish(t *testing.T) {
 			}
 			waitInfo(t, srv, "fastpath_transfers_in_flight", func(v int64) bool { return v == 0 })
 			waitInfo(t, srv, "largeobj_efa_sessions", func(v int64) bool { return v == 1 })
-			if d := time.Since(start); d > timeout+10*time.Second {
+			if d := time.Since(start); d > timeout/3 {
 				t.Fatalf("the session outlived its client by %v", d)
 			}
 			if v, _ := c.Do("EXISTS", "vanished"); v != int64(0) {
