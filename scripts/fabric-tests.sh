@@ -17,6 +17,6 @@ args=(-tags fabric -count=1 -timeout "${TEST_TIMEOUT:-20m}")
 "$go" test "${args[@]}" ./protocols/fastpath/... ./client/...
 "$go" test "${args[@]}" -run '^$' ./compat-tests/fastpath/ # builds once; build errors fail here
 for t in '^TestCExample$' '^TestBlobRoundTrip$/^shm$' '^TestBlobRoundTrip$/^tcp' '^TestBlobFailures$/^shm$' \
-	'^TestBlobFailures$/^tcp' '^TestBlobLimits$' '^TestBlobOneKeyspace$' '^TestBlobWithoutFabric$'; do
+	'^TestBlobFailures$/^tcp' '^TestBlobBadAddress$/^shm$' '^TestBlobBadAddress$/^tcp' '^TestBlobVanish$' '^TestBlobLimits$' '^TestBlobOneKeyspace$' '^TestBlobWithoutFabric$'; do
 	"$go" test "${args[@]}" -run "$t" ./compat-tests/fastpath/
 done

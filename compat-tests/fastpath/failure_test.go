@@ -5,6 +5,7 @@ package fastpath
 import (
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"strconv"
 	"strings"
 	"sync"
@@ -179,5 +180,144 @@ func TestBlobLimits(t *testing.T) {
 	}
 	if v := srv.InfoInt(t, "fastpath_sessions_refused"); v != 1 {
 		t.Fatalf("fastpath_sessions_refused %d, want 1", v)
+	}
+}
+
+// TestBlobBadAddress: a region outside the client's registered memory
+// fails that command only, with the direction named; a failed BLOB.SET
+// leaves the key's value as it was; the connection and its session go on.
+func TestBlobBadAddress(t *testing.T) {
+	for _, p := range providers {
+		t.Run(p.name, func(t *testing.T) {
+			srv := start(t, p, "--fabric-transfer-timeout", "5000")
+			c := dial(t, srv, p)
+			const n = 8 << 20
+			buf := alloc(t, c, n)
+			pattern(buf.Bytes(), 11)
+			if err := c.Set("good", buf, 0, n); err != nil {
+				t.Fatal(err)
+			}
+			base := srv.InfoInt(t, "fastpath_arena_used_bytes")
+			args, err := c.Triples([]client.Segment{{Buf: buf, Off: 0, Len: n}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.name == "shm" {
+				// shm checks no registration: the server reads the
+				// client's address space directly, and page zero is
+				// mapped in no process.
+				args[1] = "16"
+			} else {
+				// Just past the end of the registration.
+				a, _ := strconv.ParseUint(args[1], 10, 64)
+				args[1] = strconv.FormatUint(a+n, 10)
+			}
+			do := func(cmd ...string) (any, error) {
+				stop := c.Progress() // a passive peer progresses while it waits
+				defer stop()
+				return c.Do(cmd...)
+			}
+			_, err = do(append([]string{"BLOB.SET", "good", strconv.Itoa(n)}, args...)...)
+			serverErr(t, err, "ERR EFA read")
+			_, err = do(append([]string{"BLOB.SET", "fresh", strconv.Itoa(n)}, args...)...)
+			serverErr(t, err, "ERR EFA read")
+			if v, _ := c.Do("EXISTS", "fresh"); v != int64(0) {
+				t.Fatalf("a failed BLOB.SET stored the key: EXISTS %v", v)
+			}
+			if p.name != "shm" {
+				// shm's write asks the client's side to take the bytes,
+				// which refuses and never answers: see the README's
+				// caveats and TestBlobFailures. tcp answers with an error.
+				_, err = do(append([]string{"BLOB.GET", "good"}, args...)...)
+				serverErr(t, err, "ERR EFA write")
+			}
+			if srv.InfoInt(t, "largeobj_efa_read_errors") < 2 {
+				t.Fatal("failed reads not counted")
+			}
+			// The value is as it was. Over shm the same session goes on;
+			// tcp;ofi_rxm (1.17) drops its connection to a peer that
+			// refused an operation, and the session's later transfers
+			// fail ("not connected"): the client opens a new one.
+			c2 := c
+			if p.name != "shm" {
+				_, _, err := c.Get("good", alloc(t, c, n), 0, n)
+				serverErr(t, err, "ERR EFA write")
+				c2 = dial(t, srv, p)
+			}
+			b2 := alloc(t, c2, n)
+			got, crc, err := c2.Get("good", b2, 0, n)
+			if err != nil || got != n || string(b2.Bytes()) != string(buf.Bytes()) ||
+				crc != crc32.Checksum(buf.Bytes(), castagnoli) {
+				t.Fatalf("good after bad addresses: n %d err %v", got, err)
+			}
+			c.Close()
+			c2.Close()
+			waitInfo(t, srv, "largeobj_efa_sessions", func(v int64) bool { return v == 0 })
+			waitInfo(t, srv, "fastpath_held_bytes", func(v int64) bool { return v == 0 })
+			waitInfo(t, srv, "fastpath_arena_used_bytes", func(v int64) bool { return v <= base })
+		})
+	}
+}
+
+// TestBlobVanish: a client that goes away while the server's transfer to
+// or from it is in flight (a passive peer that stopped progressing, then
+// closed its connection and endpoint) costs that command only: nothing is
+// stored, its session ends within moments (the server notices the closed
+// connection: tcp;ofi_rxm 1.17 does not fail the transfer, which would
+// otherwise last until the transfer timeout), and the pages come back or
+// stay counted as held; another client goes on.
+func TestBlobVanish(t *testing.T) {
+	p := providers[1] // shm moves the bytes inside the server's post: nothing stays in flight
+	const timeout = 30 * time.Second
+	srv := start(t, p, "--fabric-transfer-timeout", strconv.Itoa(int(timeout.Milliseconds())))
+	c := dial(t, srv, p)
+	const n = 8 << 20
+	buf := alloc(t, c, n)
+	pattern(buf.Bytes(), 21)
+	if err := c.Set("good", buf, 0, n); err != nil {
+		t.Fatal(err)
+	}
+	base := srv.InfoInt(t, "fastpath_arena_used_bytes")
+	for _, cmd := range []string{"BLOB.SET", "BLOB.GET"} {
+		t.Run(cmd, func(t *testing.T) {
+			c2 := dial(t, srv, p)
+			b2 := alloc(t, c2, n)
+			args, err := c2.Triples([]client.Segment{{Buf: b2, Off: 0, Len: n}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			key := "good"
+			if cmd == "BLOB.SET" {
+				key = "vanished"
+				args = append([]string{strconv.Itoa(n)}, args...)
+			}
+			done := make(chan error, 1)
+			go func() {
+				// No Progress: the transfer stays in flight.
+				_, err := c2.Do(append([]string{cmd, key}, args...)...)
+				done <- err
+			}()
+			waitInfo(t, srv, "fastpath_transfers_in_flight", func(v int64) bool { return v == 1 })
+			start := time.Now()
+			c2.Close()
+			if err := <-done; err == nil {
+				t.Fatal("the command succeeded on a closed connection")
+			}
+			waitInfo(t, srv, "fastpath_transfers_in_flight", func(v int64) bool { return v == 0 })
+			waitInfo(t, srv, "largeobj_efa_sessions", func(v int64) bool { return v == 1 })
+			if d := time.Since(start); d > timeout/3 {
+				t.Fatalf("the session outlived its client by %v", d)
+			}
+			if v, _ := c.Do("EXISTS", "vanished"); v != int64(0) {
+				t.Fatalf("BLOB.SET from a vanished client stored the key: EXISTS %v", v)
+			}
+			h := waitInfo(t, srv, "fastpath_held_bytes", func(v int64) bool { return v == 0 || v == n })
+			waitInfo(t, srv, "fastpath_arena_used_bytes", func(v int64) bool { return v <= base+h })
+		})
+	}
+	b3 := alloc(t, c, n)
+	got, _, err := c.Get("good", b3, 0, n)
+	if err != nil || got != n || string(b3.Bytes()) != string(buf.Bytes()) {
+		t.Fatalf("good after vanished clients: n %d err %v", got, err)
 	}
 }

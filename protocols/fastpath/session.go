@@ -203,7 +203,10 @@ func plan(ops []fabric.Op, local [][]byte, regions []Region) []fabric.Op {
 // filled, when set, hears how many leading bytes of local are final as
 // the operations complete (in any order), so a value read from the client
 // can start on its way to the NVMe tier before the whole of it arrived.
-func (x *Session) transfer(write bool, local [][]byte, regions []Region, release func(), filled func(int64)) error {
+//
+// gone, when it closes, ends the wait as a timeout does: the client went
+// away, and providers do not always fail its operations (tcp;ofi_rxm).
+func (x *Session) transfer(write bool, local [][]byte, regions []Region, release func(), filled func(int64), gone <-chan struct{}) error {
 	deadline := time.Now().Add(x.s.cfg.Timeout)
 	d, di, err := x.begin(deadline)
 	if err != nil {
@@ -233,15 +236,17 @@ func (x *Session) transfer(write bool, local [][]byte, regions []Region, release
 			}()
 		}
 	}
-	b := d.ep.PostWatched(write, d.arena, x.peers[di], ops, deadline, watch)
-	err = b.Wait(deadline)
+	b := d.ep.PostWatched(write, d.arena, x.peers[di], ops, deadline, watch, gone)
+	err = b.WaitOr(deadline, gone)
 	if watched != nil {
 		<-watched
 	}
 	us := time.Since(start).Microseconds()
 	st := &x.s.stats
-	if errors.Is(err, fabric.ErrTimeout) {
-		st.Timeouts.Add(1)
+	if errors.Is(err, fabric.ErrTimeout) || errors.Is(err, fabric.ErrCanceled) {
+		if errors.Is(err, fabric.ErrTimeout) {
+			st.Timeouts.Add(1)
+		}
 		var held int64
 		for _, p := range local {
 			held += int64(len(p))
@@ -301,8 +306,9 @@ func waitFilled(b *fabric.Batch, ops []fabric.Op, deadline time.Time, filled fun
 
 // Get writes the value v into the client's regions (fi_write) and
 // releases v. Values outside the arena (small values kept inline) are
-// first copied into arena pages, the only memory registered.
-func (x *Session) Get(v *engine.Value, regions []Region) error {
+// first copied into arena pages, the only memory registered. gone, if not
+// nil, closes when the client has gone away: the transfer is abandoned.
+func (x *Session) Get(v *engine.Value, regions []Region, gone <-chan struct{}) error {
 	if !Covers(regions, v.Len()) {
 		v.Release()
 		return ErrShort
@@ -310,17 +316,17 @@ func (x *Session) Get(v *engine.Value, regions []Region) error {
 	bufs := v.Buffers()
 	for _, p := range bufs {
 		if !x.s.inArena(p) {
-			return x.getCopy(v, regions)
+			return x.getCopy(v, regions, gone)
 		}
 	}
-	if err := x.transfer(true, bufs, regions, v.Release, nil); err != nil {
+	if err := x.transfer(true, bufs, regions, v.Release, nil, gone); err != nil {
 		return err
 	}
 	v.Release()
 	return nil
 }
 
-func (x *Session) getCopy(v *engine.Value, regions []Region) error {
+func (x *Session) getCopy(v *engine.Value, regions []Region, gone <-chan struct{}) error {
 	buf, err := x.s.eng.NewBuffer(v.Len())
 	if err != nil {
 		v.Release()
@@ -336,7 +342,7 @@ func (x *Session) getCopy(v *engine.Value, regions []Region) error {
 		}
 	}
 	v.Release()
-	if err := x.transfer(true, pages, regions, buf.Release, nil); err != nil {
+	if err := x.transfer(true, pages, regions, buf.Release, nil, gone); err != nil {
 		return err
 	}
 	buf.Release()
@@ -345,8 +351,8 @@ func (x *Session) getCopy(v *engine.Value, regions []Region) error {
 
 // Set reads n bytes from the client's regions (fi_read) into a new arena
 // buffer and returns it, ready for engine.Put. Nothing is stored here;
-// on failure the buffer is gone.
-func (x *Session) Set(n int64, regions []Region) (*engine.Buffer, error) {
+// on failure the buffer is gone. gone is as for Get.
+func (x *Session) Set(n int64, regions []Region, gone <-chan struct{}) (*engine.Buffer, error) {
 	if !Covers(regions, n) {
 		return nil, ErrShort
 	}
@@ -368,7 +374,7 @@ func (x *Session) Set(n int64, regions []Region) (*engine.Buffer, error) {
 			buf.Filled(k)
 		}
 	}
-	if err := x.transfer(false, pages, regions, buf.Release, filled); err != nil {
+	if err := x.transfer(false, pages, regions, buf.Release, filled, gone); err != nil {
 		return nil, err
 	}
 	return buf, nil

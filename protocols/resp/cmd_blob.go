@@ -5,6 +5,10 @@ import (
 	"errors"
 	"hash/crc32"
 	"strconv"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/gpucache/gpucache/engine"
 	"github.com/gpucache/gpucache/internal/crcmath"
@@ -179,7 +183,10 @@ func (c *conn) blobGetFabric(key []byte, regions []fastpath.Region) {
 		return
 	}
 	c.hits.Add(1)
-	if err := c.fast.Get(v, regions); err != nil { // releases v
+	gone, stop := c.watchGone()
+	err = c.fast.Get(v, regions, gone) // releases v
+	stop()
+	if err != nil {
 		c.blobError(err)
 		return
 	}
@@ -241,7 +248,9 @@ func (c *conn) blobSetFabric(key []byte, n int64, regions []fastpath.Region) {
 		c.err(errBlobShort)
 		return
 	}
-	buf, err := c.fast.Set(n, regions)
+	gone, stop := c.watchGone()
+	buf, err := c.fast.Set(n, regions, gone)
+	stop()
 	if err != nil {
 		c.blobError(err)
 		return
@@ -385,6 +394,50 @@ func extentsCRC(xs []engine.Extent) uint32 {
 		crc = crcmath.CRC32C.Combine(crc, uint64(x.CRC), x.Length)
 	}
 	return uint32(crc)
+}
+
+// goneEvery is how often a connection busy with a fabric transfer checks
+// whether its client closed it.
+const goneEvery = 50 * time.Millisecond
+
+// watchGone watches the connection while a fabric transfer runs: the
+// returned channel closes once the client has closed its end (the
+// provider may never fail a transfer to a vanished peer, and the session
+// would otherwise outlive it until the transfer timeout). Call stop when
+// the transfer is over. It peeks at the socket; pipelined commands stay
+// where they are.
+func (c *conn) watchGone() (gone <-chan struct{}, stop func()) {
+	sc, ok := c.nc.(syscall.Conn)
+	if !ok {
+		return nil, func() {}
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return nil, func() {}
+	}
+	g, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		t := time.NewTicker(goneEvery)
+		defer t.Stop()
+		var b [1]byte
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			closed := false
+			raw.Control(func(fd uintptr) {
+				n, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+				closed = (n == 0 && err == nil) || (err != nil && err != unix.EAGAIN && err != unix.EINTR)
+			})
+			if closed {
+				close(g)
+				return
+			}
+		}
+	}()
+	return g, func() { close(done) }
 }
 
 // FastPath is the fast path the server was given (nil: none).

@@ -198,14 +198,15 @@ func errorOf(op string, rc int) *Error {
 // mem is the registered region holding every op's local memory. When the
 // send queue is full, Post waits for completions, up to deadline.
 func (e *Endpoint) Post(write bool, mem *Region, peer Peer, ops []Op, deadline time.Time) *Batch {
-	return e.PostWatched(write, mem, peer, ops, deadline, nil)
+	return e.PostWatched(write, mem, peer, ops, deadline, nil, nil)
 }
 
 // PostWatched is Post that hands the batch to watch before the first
 // operation is posted: some providers (shm) move the bytes while posting,
 // so a watcher of Progress sees the leading operations end while the rest
-// are still being posted.
-func (e *Endpoint) PostWatched(write bool, mem *Region, peer Peer, ops []Op, deadline time.Time, watch func(*Batch)) *Batch {
+// are still being posted. Posting gives up, with ErrCanceled, when stop
+// closes while the send queue is full.
+func (e *Endpoint) PostWatched(write bool, mem *Region, peer Peer, ops []Op, deadline time.Time, watch func(*Batch), stop <-chan struct{}) *Batch {
 	b := newBatch(len(ops))
 	if watch != nil {
 		watch(b)
@@ -235,14 +236,24 @@ func (e *Endpoint) PostWatched(write bool, mem *Region, peer Peer, ops []Op, dea
 			if rc == 0 {
 				break
 			}
-			if rc == eagain && time.Now().Before(deadline) {
+			canceled := false
+			if rc == eagain {
+				select {
+				case <-stop:
+					canceled = true
+				default:
+				}
+			}
+			if rc == eagain && !canceled && time.Now().Before(deadline) {
 				e.kick()
 				runtime.Gosched()
 				continue
 			}
 			e.inflight.Add(-1)
 			e.releaseSlot(s)
-			if rc == eagain {
+			if canceled {
+				err = ErrCanceled
+			} else if rc == eagain {
 				// The queue stayed full (or the connection to the peer
 				// never came up) until the deadline.
 				err = ErrTimeout

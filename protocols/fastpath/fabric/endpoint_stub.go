@@ -52,10 +52,10 @@ func (e *Endpoint) InsertPeer(addr []byte) (Peer, error) { return 0, ErrUnavaila
 func (e *Endpoint) RemovePeer(p Peer) error { return ErrUnavailable }
 
 func (e *Endpoint) Post(write bool, mem *Region, peer Peer, ops []Op, deadline time.Time) *Batch {
-	return e.PostWatched(write, mem, peer, ops, deadline, nil)
+	return e.PostWatched(write, mem, peer, ops, deadline, nil, nil)
 }
 
-func (e *Endpoint) PostWatched(write bool, mem *Region, peer Peer, ops []Op, deadline time.Time, watch func(*Batch)) *Batch {
+func (e *Endpoint) PostWatched(write bool, mem *Region, peer Peer, ops []Op, deadline time.Time, watch func(*Batch), stop <-chan struct{}) *Batch {
 	b := newBatch(0)
 	if watch != nil {
 		watch(b)

@@ -14,6 +14,11 @@ var ErrUnavailable = errors.New("fabric: not built in (build with -tags fabric a
 // they use stays owned by the batch until Done is closed.
 var ErrTimeout = errors.New("fabric: transfer timed out")
 
+// ErrCanceled is returned by Batch.WaitOr when its stop channel closed
+// first (the peer went away). As with ErrTimeout, the operations may still
+// complete later.
+var ErrCanceled = errors.New("fabric: transfer abandoned: the client went away")
+
 // ErrClosed is returned for operations on a closed endpoint.
 var ErrClosed = errors.New("fabric: endpoint closed")
 

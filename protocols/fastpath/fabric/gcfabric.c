@@ -2,6 +2,7 @@
 
 #include "gcfabric.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +26,15 @@ struct gcf_ep {
 	struct fid_fabric *fabric;
 	struct fid_domain *domain;
 	struct fid_av *av;
-	struct fid_cq *cq;
+	struct fid_cq *cq;   // transmit: the operations' completions
+	struct fid_cq *rxcq; // receive: nothing is received; see gcf_post
 	struct fid_ep *ep;
 	int can_wait;
+	// sync_err: the provider may fail an operation inside the post
+	// without completing it (shm); posts are then serialized with mu so
+	// that the failure it reports is the post's own.
+	int sync_err;
+	pthread_mutex_t mu;
 	struct fid_mr *mr[GCF_MAX_MR];
 	void *desc[GCF_MAX_MR];
 	uint8_t addr[256];
@@ -41,13 +48,13 @@ static int fail(char *err, size_t errlen, const char *what, int rc) {
 	return rc < 0 ? rc : -rc;
 }
 
-static int open_cq(gcf_ep *e, enum fi_wait_obj wait) {
+static int open_cq(gcf_ep *e, struct fid_cq **cq, enum fi_wait_obj wait) {
 	struct fi_cq_attr attr;
 	memset(&attr, 0, sizeof attr);
 	attr.format = FI_CQ_FORMAT_CONTEXT;
 	attr.wait_obj = wait;
 	attr.size = 4096;
-	return fi_cq_open(e->domain, &attr, &e->cq, NULL);
+	return fi_cq_open(e->domain, &attr, cq, NULL);
 }
 
 int gcf_open(const char *prov, const char *domain, const char *node, gcf_ep **out, char *err, size_t errlen) {
@@ -62,6 +69,7 @@ int gcf_open(const char *prov, const char *domain, const char *node, gcf_ep **ou
 		fi_freeinfo(hints);
 		return fail(err, errlen, "calloc", -FI_ENOMEM);
 	}
+	pthread_mutex_init(&e->mu, NULL);
 	hints->caps = FI_MSG | FI_RMA | FI_READ | FI_WRITE | FI_REMOTE_READ | FI_REMOTE_WRITE;
 	hints->ep_attr->type = FI_EP_RDM;
 	// The modes a client of the reference protocol also allows: the
@@ -100,8 +108,18 @@ int gcf_open(const char *prov, const char *domain, const char *node, gcf_ep **ou
 	// NB: shm (1.17) accepts a waitable queue but its fi_cq_sread ignores
 	// the timeout, which would hang the poller: it is polled instead.
 	e->can_wait = strncmp(e->info->fabric_attr->prov_name, "shm", 3) != 0 &&
-		open_cq(e, FI_WAIT_UNSPEC) == 0;
-	if (!e->can_wait && (rc = open_cq(e, FI_WAIT_NONE))) {
+		open_cq(e, &e->cq, FI_WAIT_UNSPEC) == 0;
+	if (!e->can_wait && (rc = open_cq(e, &e->cq, FI_WAIT_NONE))) {
+		gcf_close(e);
+		return fail(err, errlen, "fi_cq_open", rc);
+	}
+	// NB: shm (1.17) does an RMA with cross-memory attach inside the post
+	// and, when that fails (an address the peer has not mapped), reports
+	// it on the receive queue with no context and never completes the
+	// operation. A receive queue of its own makes such a report the
+	// failure of the post just made.
+	e->sync_err = strncmp(e->info->fabric_attr->prov_name, "shm", 3) == 0;
+	if ((rc = open_cq(e, &e->rxcq, FI_WAIT_NONE))) {
 		gcf_close(e);
 		return fail(err, errlen, "fi_cq_open", rc);
 	}
@@ -113,9 +131,13 @@ int gcf_open(const char *prov, const char *domain, const char *node, gcf_ep **ou
 		gcf_close(e);
 		return fail(err, errlen, "fi_ep_bind(av)", rc);
 	}
-	if ((rc = fi_ep_bind(e->ep, &e->cq->fid, FI_TRANSMIT | FI_RECV))) {
+	if ((rc = fi_ep_bind(e->ep, &e->cq->fid, FI_TRANSMIT))) {
 		gcf_close(e);
 		return fail(err, errlen, "fi_ep_bind(cq)", rc);
+	}
+	if ((rc = fi_ep_bind(e->ep, &e->rxcq->fid, FI_RECV))) {
+		gcf_close(e);
+		return fail(err, errlen, "fi_ep_bind(rx cq)", rc);
 	}
 	if ((rc = fi_enable(e->ep))) {
 		gcf_close(e);
@@ -141,6 +163,8 @@ void gcf_close(gcf_ep *e) {
 			fi_close(&e->mr[i]->fid);
 	if (e->cq)
 		fi_close(&e->cq->fid);
+	if (e->rxcq)
+		fi_close(&e->rxcq->fid);
 	if (e->av)
 		fi_close(&e->av->fid);
 	if (e->domain)
@@ -149,6 +173,7 @@ void gcf_close(gcf_ep *e) {
 		fi_close(&e->fabric->fid);
 	if (e->info)
 		fi_freeinfo(e->info);
+	pthread_mutex_destroy(&e->mu);
 	free(e);
 }
 
@@ -230,9 +255,22 @@ int gcf_post(gcf_ep *e, int write, int handle, uint64_t local, uint64_t len, uin
 	// A write completes only once the peer has taken the bytes, so that a
 	// bad key or address on the peer's side fails the write here rather
 	// than vanishing (shm completes small writes once queued otherwise).
-	if (write)
-		return (int)fi_writemsg(e->ep, &msg, FI_COMPLETION | FI_DELIVERY_COMPLETE);
-	return (int)fi_readmsg(e->ep, &msg, FI_COMPLETION);
+	if (!e->sync_err) {
+		if (write)
+			return (int)fi_writemsg(e->ep, &msg, FI_COMPLETION | FI_DELIVERY_COMPLETE);
+		return (int)fi_readmsg(e->ep, &msg, FI_COMPLETION);
+	}
+	pthread_mutex_lock(&e->mu);
+	ssize_t rc = write ? fi_writemsg(e->ep, &msg, FI_COMPLETION | FI_DELIVERY_COMPLETE)
+			   : fi_readmsg(e->ep, &msg, FI_COMPLETION);
+	if (rc == 0) {
+		struct fi_cq_err_entry ce;
+		memset(&ce, 0, sizeof ce);
+		if (fi_cq_readerr(e->rxcq, &ce, 0) > 0)
+			rc = ce.err ? -ce.err : -FI_EIO;
+	}
+	pthread_mutex_unlock(&e->mu);
+	return (int)rc;
 }
 
 static uint64_t slot_of(gcf_ep *e, void *c) {

@@ -87,7 +87,10 @@ func (b *Batch) Done() <-chan struct{} { return b.done }
 
 // Wait waits until the batch completes or the deadline passes
 // (ErrTimeout). It returns the first operation's error, if any.
-func (b *Batch) Wait(deadline time.Time) error {
+func (b *Batch) Wait(deadline time.Time) error { return b.WaitOr(deadline, nil) }
+
+// WaitOr is Wait that also gives up, with ErrCanceled, when stop closes.
+func (b *Batch) WaitOr(deadline time.Time, stop <-chan struct{}) error {
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
 	select {
@@ -97,6 +100,12 @@ func (b *Batch) Wait(deadline time.Time) error {
 		case <-b.done:
 		default:
 			return ErrTimeout
+		}
+	case <-stop:
+		select {
+		case <-b.done:
+		default:
+			return ErrCanceled
 		}
 	}
 	b.mu.Lock()
