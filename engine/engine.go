@@ -43,6 +43,8 @@ type store struct {
 	small *smallCache
 	// absent proves new keys absent without a metadata read (put_absent.go).
 	absent *absentFilter
+	// subs knows the sub-keys of collections created here (subcache.go).
+	subs subCache
 	blobs  *blobStore
 	vol    volume
 	locks  *lockTable

@@ -39,6 +39,7 @@ type reclaimer struct {
 // Call queueReclaim with the result after b commits.
 func (e *Engine) dropSubkeys(b *pebble.Batch, m *Meta) bool {
 	dropFieldTTL(b, m)
+	e.subs.drop(m.Version)
 	if !m.Type.collection() || m.Size <= 0 && !m.Type.emptyable() {
 		return false
 	}

@@ -31,6 +31,8 @@ type Txn struct {
 	kb      keyBuf
 	now     int64
 	hinted  []hintKey // low hints set by this Txn (dropped if it fails)
+	pend     []pendSub // sub-key writes, for the sub-key cache (subcache.go)
+	pendOver bool      // more than pendMax of them
 }
 
 type txnKey struct {
@@ -98,6 +100,7 @@ func (e *Engine) Txn(ks string, keys [][]byte, fn func(t *Txn) error) error {
 func (t *Txn) init(e *Engine, ks string, keys [][]byte) {
 	t.e, t.ks, t.now = e, ks, nowMs()
 	t.slots, t.keys, t.stripes, t.hinted = t.slots[:0], t.keys[:0], t.stripes[:0], t.hinted[:0]
+	t.pend, t.pendOver = t.pend[:0], false
 	for _, k := range keys {
 		mk := appendMetaKey(nil, ks, k)
 		slot := -1
@@ -277,6 +280,9 @@ func (t *Txn) subKey(i int, suffix []byte) []byte {
 
 // getSub appends sub-key suffix's value of key i to dst; false when absent.
 func (t *Txn) getSub(i int, suffix, dst []byte) ([]byte, bool, error) {
+	if has, known := t.cachedHas(&t.keys[t.slots[i]], suffix); known && !has {
+		return dst, false, nil
+	}
 	val, closer, err := t.reader().Get(t.subKey(i, suffix))
 	if err == pebble.ErrNotFound {
 		return dst, false, nil
@@ -291,6 +297,9 @@ func (t *Txn) getSub(i int, suffix, dst []byte) ([]byte, bool, error) {
 
 // hasSub reports whether sub-key suffix of key i exists.
 func (t *Txn) hasSub(i int, suffix []byte) (bool, error) {
+	if has, known := t.cachedHas(&t.keys[t.slots[i]], suffix); known {
+		return has, nil
+	}
 	_, closer, err := t.reader().Get(t.subKey(i, suffix))
 	if err == pebble.ErrNotFound {
 		return false, nil
@@ -303,13 +312,21 @@ func (t *Txn) hasSub(i int, suffix []byte) (bool, error) {
 }
 
 func (t *Txn) setSub(i int, suffix, val []byte) {
+	k := &t.keys[t.slots[i]]
 	_ = t.batch().Set(t.subKey(i, suffix), val, nil)
-	t.keys[t.slots[i]].dirty = true
+	k.dirty = true
+	if subCacheType(k.m.Type) {
+		t.track(k.m.Version, suffix, true)
+	}
 }
 
 func (t *Txn) delSub(i int, suffix []byte) {
+	k := &t.keys[t.slots[i]]
 	_ = t.batch().Delete(t.subKey(i, suffix), nil)
-	t.keys[t.slots[i]].dirty = true
+	k.dirty = true
+	if subCacheType(k.m.Type) {
+		t.track(k.m.Version, suffix, false)
+	}
 }
 
 // subIter iterates key i's sub-keys with suffixes in [lo, hi) (nil hi:
@@ -373,6 +390,7 @@ func (t *Txn) commit() error {
 		if err := e.commit(b); err != nil {
 			return err
 		}
+		t.applyPend()
 	} else if e.watches.n.Load() != 0 {
 		for i := range t.keys {
 			if t.keys[i].dirty {
