@@ -17,8 +17,10 @@ import (
 // sub-keys of a version created here are exactly those its Txns wrote.
 // The cache holds their suffixes from the commit that created the version
 // on; every later committed setSub and delSub of it updates the set. A
-// suffix not in the set is absent; one in it is still read from the store
-// (getSub needs its value). Anything that writes a version's sub-keys
+// suffix not in the set is absent; one in it is read from the store only
+// when its value is wanted and longer than 8 bytes (a set member's empty
+// value and a sorted-set member's score are held). A sorted set's score
+// index is not held: nothing looks its entries up one by one. Anything that writes a version's sub-keys
 // another way must call drop first: a version without a set is looked up
 // in the store as before. Inside a group (MULTI, a pipelined run) writes
 // are not tracked, so they drop the set instead. The sets are bounded by
@@ -32,17 +34,45 @@ type subCache struct {
 // subSet is one version's suffixes. It is read and changed only under the
 // stripe lock of the key that holds the version.
 type subSet struct {
-	m map[string]struct{}
+	m map[string]subVal
+	n atomic.Int64 // len(m), for drop
+}
+
+// subVal is a sub-key's value when it is at most 8 bytes (n < 0: longer,
+// read it from the store).
+type subVal struct {
+	n int8
+	b [8]byte
+}
+
+func makeSubVal(val []byte) subVal {
+	if len(val) > 8 {
+		return subVal{n: -1}
+	}
+	v := subVal{n: int8(len(val))}
+	copy(v.b[:], val)
+	return v
 }
 
 // subCacheMax bounds the suffixes held (about 64 bytes each, plus the
 // suffix).
 const subCacheMax = 1 << 20
 
-// subCacheTypes are the types whose sub-keys are cached: those whose
+// subCacheType reports whether typ's sub-keys are cached: those whose
 // writes look a sub-key up first.
-func subCacheType(t Type) bool {
-	return t == TypeHash || t == TypeSet || t == TypeZSet
+func subCacheType(typ Type) bool {
+	return typ == TypeHash || typ == TypeSet || typ == TypeZSet
+}
+
+// subCached reports whether suffix of a typ collection is held in sets.
+func subCached(typ Type, suffix []byte) bool {
+	switch typ {
+	case TypeHash, TypeSet:
+		return true
+	case TypeZSet:
+		return len(suffix) > 0 && suffix[0] == zMember
+	}
+	return false
 }
 
 func (c *subCache) get(v uint64) *subSet {
@@ -63,7 +93,7 @@ func (c *subCache) drop(v uint64) {
 	c.mu.Lock()
 	if s, ok := c.sets[v]; ok {
 		delete(c.sets, v)
-		c.n.Add(-int64(len(s.m)))
+		c.n.Add(-s.n.Load())
 	}
 	c.mu.Unlock()
 }
@@ -72,6 +102,7 @@ func (c *subCache) drop(v uint64) {
 type pendSub struct {
 	v      uint64
 	suffix string
+	val    subVal
 	add    bool
 }
 
@@ -79,8 +110,9 @@ type pendSub struct {
 // to the store (through its indexed batch) and nothing is cached from it.
 const pendMax = 64
 
-// track notes a sub-key write of version v (under the key's lock).
-func (t *Txn) track(v uint64, suffix []byte, add bool) {
+// track notes a sub-key write of version v (under the key's lock): val is
+// the value set (add).
+func (t *Txn) track(v uint64, suffix, val []byte, add bool) {
 	if t.e.grp != nil {
 		t.e.subs.drop(v)
 		return
@@ -92,32 +124,33 @@ func (t *Txn) track(v uint64, suffix []byte, add bool) {
 		t.pendOver = true
 		return
 	}
-	t.pend = append(t.pend, pendSub{v: v, suffix: string(suffix), add: add})
+	t.pend = append(t.pend, pendSub{v: v, suffix: string(suffix), val: makeSubVal(val), add: add})
 }
 
 // cachedHas answers whether suffix exists in key k's collection from
-// memory; known is false when only the store can say.
-func (t *Txn) cachedHas(k *txnKey, suffix []byte) (has, known bool) {
-	if t.e.grp != nil || t.pendOver || !subCacheType(k.m.Type) {
-		return false, false
+// memory, and its value if held; known is false when only the store can
+// say.
+func (t *Txn) cachedHas(k *txnKey, suffix []byte) (val subVal, has, known bool) {
+	if t.e.grp != nil || t.pendOver || !subCached(k.m.Type, suffix) {
+		return val, false, false
 	}
 	v := k.m.Version
 	for j := len(t.pend) - 1; j >= 0; j-- {
 		if p := &t.pend[j]; p.v == v && p.suffix == string(suffix) {
-			return p.add, true
+			return p.val, p.add, true
 		}
 	}
 	for _, c := range k.created {
 		if c == v {
-			return false, true // new in this Txn: only its own writes
+			return val, false, true // new in this Txn: only its own writes
 		}
 	}
 	s := t.e.subs.get(v)
 	if s == nil {
-		return false, false
+		return val, false, false
 	}
-	_, has = s.m[string(suffix)]
-	return has, true
+	val, has = s.m[string(suffix)]
+	return val, has, true
 }
 
 // applyPend updates the cache after the Txn committed (outside a group).
@@ -146,7 +179,7 @@ func (t *Txn) applyPend() {
 		if c.sets == nil {
 			c.sets = make(map[uint64]*subSet)
 		}
-		c.sets[k.m.Version] = &subSet{m: make(map[string]struct{})}
+		c.sets[k.m.Version] = &subSet{m: make(map[string]subVal)}
 		c.mu.Unlock()
 	}
 	for _, p := range t.pend {
@@ -156,15 +189,19 @@ func (t *Txn) applyPend() {
 		}
 		_, had := s.m[p.suffix]
 		switch {
-		case p.add && !had:
+		case p.add && had:
+			s.m[p.suffix] = p.val
+		case p.add:
 			if c.n.Add(1) > subCacheMax {
 				c.n.Add(-1)
 				c.drop(p.v)
 				continue
 			}
-			s.m[p.suffix] = struct{}{}
+			s.m[p.suffix] = p.val
+			s.n.Add(1)
 		case !p.add && had:
 			delete(s.m, p.suffix)
+			s.n.Add(-1)
 			c.n.Add(-1)
 		}
 	}

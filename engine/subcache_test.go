@@ -115,10 +115,70 @@ func TestSubCache(t *testing.T) {
 		}
 		return nil
 	})
+	// A held score answers ZADD's old score.
+	txn(t, e, []string{"z"}, func(tx *Txn) error {
+		old, existed, err := tx.ZSetAdd(0, []byte("x"), 2.5)
+		if err != nil || !existed || old != 1 {
+			t.Fatalf("ZSetAdd x = %v, %v, %v; want 1, true", old, existed, err)
+		}
+		old, existed, err = tx.ZSetAdd(0, []byte("x"), 3)
+		if err != nil || !existed || old != 2.5 {
+			t.Fatalf("ZSetAdd x again = %v, %v, %v; want 2.5, true", old, existed, err)
+		}
+		return nil
+	})
+	txn(t, e, []string{"z"}, func(tx *Txn) error {
+		if sc, ok, err := tx.ZSetScore(0, []byte("x")); sc != 3 || !ok || err != nil {
+			t.Fatalf("ZSetScore x = %v, %v, %v; want 3", sc, ok, err)
+		}
+		return nil
+	})
 	// After a reopen nothing is cached and the store answers.
 	e.Close()
 	e = openTest(t, dir, nil)
 	if set("a") || !set("e") {
 		t.Fatal("answers after reopen are wrong")
+	}
+}
+
+// BenchmarkHashSetRandom is redis-benchmark's HSET on one hash: random
+// fields among 100000, about half of them new.
+func BenchmarkHashSetRandom(b *testing.B) {
+	e := openTest(b, b.TempDir(), nil)
+	defer e.Close()
+	keys := [][]byte{[]byte("myhash")}
+	field := make([]byte, 0, 32)
+	val := []byte("xxx")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		field = fmt.Appendf(field[:0], "element:%d", (uint64(i)*2654435761)%100000)
+		if err := e.Txn("", keys, func(tx *Txn) error {
+			_, err := tx.HashSet(0, field, val, false)
+			return err
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkZSetAddRandom is redis-benchmark's ZADD on one sorted set:
+// random members among 100000 with random scores.
+func BenchmarkZSetAddRandom(b *testing.B) {
+	e := openTest(b, b.TempDir(), nil)
+	defer e.Close()
+	keys := [][]byte{[]byte("myzset")}
+	member := make([]byte, 0, 32)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r := (uint64(i) * 2654435761) % 100000
+		member = fmt.Appendf(member[:0], "element:%d", r)
+		if err := e.Txn("", keys, func(tx *Txn) error {
+			_, _, err := tx.ZSetAdd(0, member, float64(r%1000))
+			return err
+		}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

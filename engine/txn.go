@@ -280,8 +280,11 @@ func (t *Txn) subKey(i int, suffix []byte) []byte {
 
 // getSub appends sub-key suffix's value of key i to dst; false when absent.
 func (t *Txn) getSub(i int, suffix, dst []byte) ([]byte, bool, error) {
-	if has, known := t.cachedHas(&t.keys[t.slots[i]], suffix); known && !has {
-		return dst, false, nil
+	if v, has, known := t.cachedHas(&t.keys[t.slots[i]], suffix); known && (!has || v.n >= 0) {
+		if has {
+			dst = append(dst, v.b[:v.n]...)
+		}
+		return dst, has, nil
 	}
 	val, closer, err := t.reader().Get(t.subKey(i, suffix))
 	if err == pebble.ErrNotFound {
@@ -297,7 +300,7 @@ func (t *Txn) getSub(i int, suffix, dst []byte) ([]byte, bool, error) {
 
 // hasSub reports whether sub-key suffix of key i exists.
 func (t *Txn) hasSub(i int, suffix []byte) (bool, error) {
-	if has, known := t.cachedHas(&t.keys[t.slots[i]], suffix); known {
+	if _, has, known := t.cachedHas(&t.keys[t.slots[i]], suffix); known {
 		return has, nil
 	}
 	_, closer, err := t.reader().Get(t.subKey(i, suffix))
@@ -315,8 +318,8 @@ func (t *Txn) setSub(i int, suffix, val []byte) {
 	k := &t.keys[t.slots[i]]
 	_ = t.batch().Set(t.subKey(i, suffix), val, nil)
 	k.dirty = true
-	if subCacheType(k.m.Type) {
-		t.track(k.m.Version, suffix, true)
+	if subCached(k.m.Type, suffix) {
+		t.track(k.m.Version, suffix, val, true)
 	}
 }
 
@@ -324,8 +327,8 @@ func (t *Txn) delSub(i int, suffix []byte) {
 	k := &t.keys[t.slots[i]]
 	_ = t.batch().Delete(t.subKey(i, suffix), nil)
 	k.dirty = true
-	if subCacheType(k.m.Type) {
-		t.track(k.m.Version, suffix, false)
+	if subCached(k.m.Type, suffix) {
+		t.track(k.m.Version, suffix, nil, false)
 	}
 }
 
