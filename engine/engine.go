@@ -44,10 +44,10 @@ type store struct {
 	// absent proves new keys absent without a metadata read (put_absent.go).
 	absent *absentFilter
 	// subs knows the sub-keys of collections created here (subcache.go).
-	subs subCache
-	blobs  *blobStore
-	vol    volume
-	locks  *lockTable
+	subs  subCache
+	blobs *blobStore
+	vol   volume
+	locks *lockTable
 
 	versions versionAlloc
 	closed   atomic.Bool

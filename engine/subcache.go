@@ -101,7 +101,7 @@ func (c *subCache) drop(v uint64) {
 // pendSub is a sub-key write of a Txn not yet committed.
 type pendSub struct {
 	v      uint64
-	suffix string
+	lo, hi int // the suffix: Txn.pendBuf[lo:hi]
 	val    subVal
 	add    bool
 }
@@ -124,7 +124,9 @@ func (t *Txn) track(v uint64, suffix, val []byte, add bool) {
 		t.pendOver = true
 		return
 	}
-	t.pend = append(t.pend, pendSub{v: v, suffix: string(suffix), val: makeSubVal(val), add: add})
+	lo := len(t.pendBuf)
+	t.pendBuf = append(t.pendBuf, suffix...)
+	t.pend = append(t.pend, pendSub{v: v, lo: lo, hi: len(t.pendBuf), val: makeSubVal(val), add: add})
 }
 
 // cachedHas answers whether suffix exists in key k's collection from
@@ -136,7 +138,7 @@ func (t *Txn) cachedHas(k *txnKey, suffix []byte) (val subVal, has, known bool) 
 	}
 	v := k.m.Version
 	for j := len(t.pend) - 1; j >= 0; j-- {
-		if p := &t.pend[j]; p.v == v && p.suffix == string(suffix) {
+		if p := &t.pend[j]; p.v == v && string(t.pendBuf[p.lo:p.hi]) == string(suffix) {
 			return p.val, p.add, true
 		}
 	}
@@ -187,20 +189,21 @@ func (t *Txn) applyPend() {
 		if s == nil {
 			continue
 		}
-		_, had := s.m[p.suffix]
+		suffix := t.pendBuf[p.lo:p.hi]
+		_, had := s.m[string(suffix)]
 		switch {
 		case p.add && had:
-			s.m[p.suffix] = p.val
+			s.m[string(suffix)] = p.val
 		case p.add:
 			if c.n.Add(1) > subCacheMax {
 				c.n.Add(-1)
 				c.drop(p.v)
 				continue
 			}
-			s.m[p.suffix] = p.val
+			s.m[string(suffix)] = p.val
 			s.n.Add(1)
 		case !p.add && had:
-			delete(s.m, p.suffix)
+			delete(s.m, string(suffix))
 			s.n.Add(-1)
 			c.n.Add(-1)
 		}

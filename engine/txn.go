@@ -20,18 +20,19 @@ import (
 // are named by their index in the keys passed to Txn; a key named twice
 // is the same key.
 type Txn struct {
-	e       *Engine
-	ks      string
-	slots   []int // keys index -> index in keys
-	keys    []txnKey
-	stripes []uint64
-	b       *pebble.Batch // indexed; nil until the first write
-	sk      []byte        // sub-key scratch
-	rec     []byte        // record scratch
-	kb      keyBuf
-	now     int64
-	hinted  []hintKey // low hints set by this Txn (dropped if it fails)
+	e        *Engine
+	ks       string
+	slots    []int // keys index -> index in keys
+	keys     []txnKey
+	stripes  []uint64
+	b        *pebble.Batch // indexed; nil until the first write
+	sk       []byte        // sub-key scratch
+	rec      []byte        // record scratch
+	kb       keyBuf
+	now      int64
+	hinted   []hintKey // low hints set by this Txn (dropped if it fails)
 	pend     []pendSub // sub-key writes, for the sub-key cache (subcache.go)
+	pendBuf  []byte    // their suffixes
 	pendOver bool      // more than pendMax of them
 }
 
@@ -100,7 +101,7 @@ func (e *Engine) Txn(ks string, keys [][]byte, fn func(t *Txn) error) error {
 func (t *Txn) init(e *Engine, ks string, keys [][]byte) {
 	t.e, t.ks, t.now = e, ks, nowMs()
 	t.slots, t.keys, t.stripes, t.hinted = t.slots[:0], t.keys[:0], t.stripes[:0], t.hinted[:0]
-	t.pend, t.pendOver = t.pend[:0], false
+	t.pend, t.pendBuf, t.pendOver = t.pend[:0], t.pendBuf[:0], false
 	for _, k := range keys {
 		mk := appendMetaKey(nil, ks, k)
 		slot := -1
