@@ -24,18 +24,18 @@ import (
 // another way must call drop first: a version without a set is looked up
 // in the store as before. Inside a group (MULTI, a pipelined run) writes
 // are not tracked, so they drop the set instead. The sets are bounded by
-// subCacheMax suffixes in all; a version whose set would pass it loses it.
+// subCacheMax bytes in all; a version whose set would pass it loses it.
 type subCache struct {
 	mu   sync.RWMutex
 	sets map[uint64]*subSet
-	n    atomic.Int64 // suffixes held in all sets
+	n    atomic.Int64 // bytes held in all sets (subEntryBytes each)
 }
 
 // subSet is one version's suffixes. It is read and changed only under the
 // stripe lock of the key that holds the version.
 type subSet struct {
 	m map[string]subVal
-	n atomic.Int64 // len(m), for drop
+	n atomic.Int64 // its bytes, for drop
 }
 
 // subVal is a sub-key's value when it is at most 8 bytes (n < 0: longer,
@@ -54,9 +54,12 @@ func makeSubVal(val []byte) subVal {
 	return v
 }
 
-// subCacheMax bounds the suffixes held (about 64 bytes each, plus the
-// suffix).
-const subCacheMax = 1 << 20
+// subCacheMax bounds the memory the sets hold.
+var subCacheMax int64 = 64 << 20 // a variable for tests
+
+// subEntryBytes is what a suffix costs in a set: the key's bytes, its
+// string header and value, and the map's share per entry.
+func subEntryBytes(suffix []byte) int64 { return int64(len(suffix)) + 48 }
 
 // subCacheType reports whether typ's sub-keys are cached: those whose
 // writes look a sub-key up first.
@@ -195,17 +198,19 @@ func (t *Txn) applyPend() {
 		case p.add && had:
 			s.m[string(suffix)] = p.val
 		case p.add:
-			if c.n.Add(1) > subCacheMax {
-				c.n.Add(-1)
+			n := subEntryBytes(suffix)
+			if c.n.Add(n) > subCacheMax {
+				c.n.Add(-n)
 				c.drop(p.v)
 				continue
 			}
 			s.m[string(suffix)] = p.val
-			s.n.Add(1)
+			s.n.Add(n)
 		case !p.add && had:
 			delete(s.m, string(suffix))
-			s.n.Add(-1)
-			c.n.Add(-1)
+			n := subEntryBytes(suffix)
+			s.n.Add(-n)
+			c.n.Add(-n)
 		}
 	}
 }

@@ -182,3 +182,30 @@ func BenchmarkZSetAddRandom(b *testing.B) {
 		}
 	}
 }
+
+// TestSubCacheBudget checks that a set passing the memory bound is
+// dropped and its collection answers from the store.
+func TestSubCacheBudget(t *testing.T) {
+	defer func(m int64) { subCacheMax = m }(subCacheMax)
+	subCacheMax = 20 * subEntryBytes([]byte("f00"))
+	e := openTest(t, t.TempDir(), nil)
+	defer e.Close()
+	for n := 0; n < 2; n++ {
+		for i := 0; i < 40; i++ {
+			f := []byte(fmt.Sprintf("f%02d", i))
+			txn(t, e, []string{"h"}, func(tx *Txn) error {
+				isNew, err := tx.HashSet(0, f, f, false)
+				if err == nil && isNew != (n == 0) {
+					t.Fatalf("pass %d: HashSet %s new = %v", n, f, isNew)
+				}
+				return err
+			})
+		}
+	}
+	if got := e.subs.n.Load(); got > subCacheMax || got < 0 {
+		t.Fatalf("cache holds %d bytes, bound %d", got, subCacheMax)
+	}
+	if len(hashAll(t, e, "h")) != 40 {
+		t.Fatal("fields lost")
+	}
+}
