@@ -43,9 +43,11 @@ type store struct {
 	small *smallCache
 	// absent proves new keys absent without a metadata read (put_absent.go).
 	absent *absentFilter
-	blobs  *blobStore
-	vol    volume
-	locks  *lockTable
+	// subs knows the sub-keys of collections created here (subcache.go).
+	subs  subCache
+	blobs *blobStore
+	vol   volume
+	locks *lockTable
 
 	versions versionAlloc
 	closed   atomic.Bool

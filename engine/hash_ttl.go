@@ -232,6 +232,7 @@ func (t *Txn) expireFields(k *txnKey) error {
 	for _, s := range suffixes {
 		field := s[9:]
 		_ = b.Delete(appendSubKey(t.sk[:0], k.m.Version, field), nil)
+		t.track(k.m.Version, field, nil, false)
 		_ = b.Delete(t.ttlKey(k, ttlFieldSuffix(sb[:0], field)), nil)
 		_ = b.Delete(t.ttlKey(k, s), nil)
 	}

@@ -39,7 +39,11 @@ type reclaimer struct {
 // Call queueReclaim with the result after b commits.
 func (e *Engine) dropSubkeys(b *pebble.Batch, m *Meta) bool {
 	dropFieldTTL(b, m)
-	if !m.Type.collection() || m.Size <= 0 && !m.Type.emptyable() {
+	if !m.Type.collection() {
+		return false
+	}
+	e.subs.drop(m.Version)
+	if m.Size <= 0 && !m.Type.emptyable() {
 		return false
 	}
 	lo, hi := subRange(m.Version)

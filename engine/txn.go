@@ -20,17 +20,20 @@ import (
 // are named by their index in the keys passed to Txn; a key named twice
 // is the same key.
 type Txn struct {
-	e       *Engine
-	ks      string
-	slots   []int // keys index -> index in keys
-	keys    []txnKey
-	stripes []uint64
-	b       *pebble.Batch // indexed; nil until the first write
-	sk      []byte        // sub-key scratch
-	rec     []byte        // record scratch
-	kb      keyBuf
-	now     int64
-	hinted  []hintKey // low hints set by this Txn (dropped if it fails)
+	e        *Engine
+	ks       string
+	slots    []int // keys index -> index in keys
+	keys     []txnKey
+	stripes  []uint64
+	b        *pebble.Batch // indexed; nil until the first write
+	sk       []byte        // sub-key scratch
+	rec      []byte        // record scratch
+	kb       keyBuf
+	now      int64
+	hinted   []hintKey // low hints set by this Txn (dropped if it fails)
+	pend     []pendSub // sub-key writes, for the sub-key cache (subcache.go)
+	pendBuf  []byte    // their suffixes
+	pendOver bool      // more than pendMax of them
 }
 
 type txnKey struct {
@@ -98,6 +101,7 @@ func (e *Engine) Txn(ks string, keys [][]byte, fn func(t *Txn) error) error {
 func (t *Txn) init(e *Engine, ks string, keys [][]byte) {
 	t.e, t.ks, t.now = e, ks, nowMs()
 	t.slots, t.keys, t.stripes, t.hinted = t.slots[:0], t.keys[:0], t.stripes[:0], t.hinted[:0]
+	t.pend, t.pendBuf, t.pendOver = t.pend[:0], t.pendBuf[:0], false
 	for _, k := range keys {
 		mk := appendMetaKey(nil, ks, k)
 		slot := -1
@@ -277,6 +281,12 @@ func (t *Txn) subKey(i int, suffix []byte) []byte {
 
 // getSub appends sub-key suffix's value of key i to dst; false when absent.
 func (t *Txn) getSub(i int, suffix, dst []byte) ([]byte, bool, error) {
+	if v, has, known := t.cachedHas(&t.keys[t.slots[i]], suffix); known && (!has || v.n >= 0) {
+		if has {
+			dst = append(dst, v.b[:v.n]...)
+		}
+		return dst, has, nil
+	}
 	val, closer, err := t.reader().Get(t.subKey(i, suffix))
 	if err == pebble.ErrNotFound {
 		return dst, false, nil
@@ -291,6 +301,9 @@ func (t *Txn) getSub(i int, suffix, dst []byte) ([]byte, bool, error) {
 
 // hasSub reports whether sub-key suffix of key i exists.
 func (t *Txn) hasSub(i int, suffix []byte) (bool, error) {
+	if _, has, known := t.cachedHas(&t.keys[t.slots[i]], suffix); known {
+		return has, nil
+	}
 	_, closer, err := t.reader().Get(t.subKey(i, suffix))
 	if err == pebble.ErrNotFound {
 		return false, nil
@@ -303,13 +316,21 @@ func (t *Txn) hasSub(i int, suffix []byte) (bool, error) {
 }
 
 func (t *Txn) setSub(i int, suffix, val []byte) {
+	k := &t.keys[t.slots[i]]
 	_ = t.batch().Set(t.subKey(i, suffix), val, nil)
-	t.keys[t.slots[i]].dirty = true
+	k.dirty = true
+	if subCached(k.m.Type, suffix) {
+		t.track(k.m.Version, suffix, val, true)
+	}
 }
 
 func (t *Txn) delSub(i int, suffix []byte) {
+	k := &t.keys[t.slots[i]]
 	_ = t.batch().Delete(t.subKey(i, suffix), nil)
-	t.keys[t.slots[i]].dirty = true
+	k.dirty = true
+	if subCached(k.m.Type, suffix) {
+		t.track(k.m.Version, suffix, nil, false)
+	}
 }
 
 // subIter iterates key i's sub-keys with suffixes in [lo, hi) (nil hi:
@@ -373,6 +394,7 @@ func (t *Txn) commit() error {
 		if err := e.commit(b); err != nil {
 			return err
 		}
+		t.applyPend()
 	} else if e.watches.n.Load() != 0 {
 		for i := range t.keys {
 			if t.keys[i].dirty {
