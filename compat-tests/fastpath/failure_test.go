@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,8 +21,21 @@ import (
 func waitInfo(t *testing.T, srv *internal.Server, field string, ok func(int64) bool) int64 {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
+	reset := false
 	for {
-		v := srv.InfoInt(t, field)
+		v, err := srv.Info(field)
+		if err != nil && !reset && errors.Is(err, syscall.ECONNRESET) {
+			// NB: a RESP connection accepted while a fabric session
+			// closes can be reset (libfabric 1.17's tcp provider; see
+			// scripts/fabric-tests.sh and the README's caveats). Once per
+			// wait it is logged and the query made again.
+			t.Logf("INFO %s: %v; again", field, err)
+			reset = true
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
 		if ok(v) {
 			return v
 		}

@@ -415,9 +415,19 @@ func (s *Server) ping() error {
 // InfoInt reads an integer field of the server's INFO over RESP.
 func (s *Server) InfoInt(t testing.TB, name string) int64 {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", s.Addr(), 5*time.Second)
+	v, err := s.Info(name)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return v
+}
+
+// Info is InfoInt returning its error: a connection that fails, or a
+// field that is missing or not a number.
+func (s *Server) Info(name string) (int64, error) {
+	c, err := net.DialTimeout("tcp", s.Addr(), 5*time.Second)
+	if err != nil {
+		return 0, err
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(10 * time.Second))
@@ -426,7 +436,7 @@ func (s *Server) InfoInt(t testing.TB, name string) int64 {
 		req = fmt.Sprintf("*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n", len(s.opts.Password), s.opts.Password) + req
 	}
 	if _, err := io.WriteString(c, req); err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	br := bufio.NewReader(c)
 	head, err := br.ReadString('\n')
@@ -434,24 +444,23 @@ func (s *Server) InfoInt(t testing.TB, name string) int64 {
 		head, err = br.ReadString('\n')
 	}
 	if err != nil || !strings.HasPrefix(head, "$") {
-		t.Fatalf("INFO: %q %v", head, err)
+		return 0, fmt.Errorf("INFO: %q %w", head, err)
 	}
 	n, _ := strconv.Atoi(strings.TrimSpace(head[1:]))
 	body := make([]byte, n)
 	if _, err := io.ReadFull(br, body); err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	for line := range strings.SplitSeq(string(body), "\r\n") {
 		if v, ok := strings.CutPrefix(line, name+":"); ok {
 			x, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
-				t.Fatalf("INFO %s: %q", name, v)
+				return 0, fmt.Errorf("INFO %s: %q", name, v)
 			}
-			return x
+			return x, nil
 		}
 	}
-	t.Fatalf("INFO has no %s", name)
-	return 0
+	return 0, fmt.Errorf("INFO has no %s", name)
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
