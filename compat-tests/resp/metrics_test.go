@@ -60,6 +60,25 @@ func checkDelta(t *testing.T, what string, before, after map[string]float64, wan
 	}
 }
 
+// settle scrapes until every series of want has moved by at least its
+// amount since before (or a deadline passes) and returns that scrape:
+// a front end counts bytes and requests as its handler finishes, which
+// can be after the client has its whole reply.
+func settle(t *testing.T, admin int, before map[string]float64, want map[string]float64) map[string]float64 {
+	t.Helper()
+	var after map[string]float64
+	waitFor(t, 10*time.Second, "the counters to move", func() bool {
+		after = scrape(t, admin)
+		for k, w := range want {
+			if after[k]-before[k] < w {
+				return false
+			}
+		}
+		return true
+	})
+	return after
+}
+
 // TestMetricsMove drives a real server with go-redis, a raw socket,
 // redis-cli and minio-go, and checks that each series moves by exactly
 // what was done.
@@ -125,12 +144,18 @@ func TestMetricsMove(t *testing.T) {
 	})
 
 	// Bytes over a raw TCP connection: exactly the request and the reply.
+	clients := `gpucache_clients{frontend="resp"}`
+	c0 := scrape(t, admin)[clients]
 	nc, err := net.Dial("tcp", srv.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	before = scrape(t, admin)
+	// The server counts the connection once it has accepted it.
+	waitFor(t, 10*time.Second, "the raw connection counted", func() bool {
+		before = scrape(t, admin)
+		return before[clients] == c0+1
+	})
 	req := "*2\r\n$3\r\nGET\r\n$5\r\nchunk\r\n"
 	reply := "$" + strconv.Itoa(len(val)) + "\r\n" + string(val) + "\r\n"
 	io.WriteString(nc, req)
@@ -144,14 +169,15 @@ func TestMetricsMove(t *testing.T) {
 	if !strings.HasPrefix(line, "-ERR") {
 		t.Fatalf("GET without a key: %q", line)
 	}
-	after = scrape(t, admin)
-	checkDelta(t, "raw GET and a rejected GET", before, after, map[string]float64{
+	rawWant := map[string]float64{
 		`gpucache_network_bytes_total{direction="in",frontend="resp",transport="tcp"}`:  float64(len(req) + len("*1\r\n$3\r\nGET\r\n")),
 		`gpucache_network_bytes_total{direction="out",frontend="resp",transport="tcp"}`: float64(len(reply) + len(line)),
 		`gpucache_resp_commands_total{command="get"}`:                                   1,
 		`gpucache_resp_command_rejections_total{command="get"}`:                         1,
 		`gpucache_clients{frontend="resp"}`:                                             0,
-	})
+	}
+	after = settle(t, admin, before, rawWant)
+	checkDelta(t, "raw GET and a rejected GET", before, after, rawWant)
 
 	// S3: an object put and read back with minio-go.
 	mc, err := minio.New(srv.S3Addr(), &minio.Options{Creds: credentials.NewStaticV4("gpucacheadmin", "gpucacheadmin", "")})
@@ -173,20 +199,14 @@ func TestMetricsMove(t *testing.T) {
 		t.Fatalf("S3 GET: %d bytes, %v", n, err)
 	}
 	o.Close()
-	// The S3 front end counts a request when its handler returns, which is
-	// after the last byte of the body left: the client can have read it all
-	// before the count moves.
-	getOK := `gpucache_s3_requests_total{operation="GetObject",outcome="OK"}`
-	waitFor(t, 10*time.Second, "the GetObject count", func() bool {
-		after = scrape(t, admin)
-		return after[getOK] > before[getOK]
-	})
-	checkDelta(t, "S3 PUT and GET", before, after, map[string]float64{
+	s3Want := map[string]float64{
 		`gpucache_network_bytes_total{direction="in",frontend="s3",transport="tcp"}`:  float64(len(val)),
 		`gpucache_network_bytes_total{direction="out",frontend="s3",transport="tcp"}`: float64(len(val)),
 		`gpucache_s3_requests_total{operation="PutObject",outcome="OK"}`:              1,
 		`gpucache_s3_requests_total{operation="GetObject",outcome="OK"}`:              1,
-	})
+	}
+	after = settle(t, admin, before, s3Want)
+	checkDelta(t, "S3 PUT and GET", before, after, s3Want)
 	if after[`gpucache_clients{frontend="s3"}`] < 1 {
 		t.Errorf("S3 connections %v with minio-go's connection kept alive", after[`gpucache_clients{frontend="s3"}`])
 	}
