@@ -88,6 +88,7 @@ func TestAbsentFilterRebuild(t *testing.T) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var keys [][]byte
+	started := make(chan struct{}, 2) // each writer's first key is in
 	for w := range 2 {
 		wg.Add(1)
 		go func() {
@@ -96,14 +97,23 @@ func TestAbsentFilterRebuild(t *testing.T) {
 				k := fmt.Appendf(nil, "w%d-%d", w, i)
 				if err := e.PutMany("", [][]byte{k}, [][]byte{[]byte("v")}); err != nil {
 					t.Error(err)
+					if i == 0 {
+						started <- struct{}{}
+					}
 					return
 				}
 				mu.Lock()
 				keys = append(keys, k)
 				mu.Unlock()
+				if i == 0 {
+					started <- struct{}{}
+				}
 			}
 		}()
 	}
+	// The rebuilds start once both writers are writing.
+	<-started
+	<-started
 	before := e.absent.rebuilds.Load()
 	for range 5 {
 		if err := e.rebuildAbsent(); err != nil {

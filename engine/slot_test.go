@@ -332,8 +332,10 @@ func TestSlotMigrateEveryType(t *testing.T) {
 	if n, _ := src.CountSlotKeys("", slot, slot, testSlot); n != 0 {
 		t.Fatalf("%d keys left in the slot", n)
 	}
-	if got := src.DBSize(""); got != before-int64(len(keys)) {
-		t.Fatalf("DBSize after DeleteSlotKeys = %d, want %d", got, before-int64(len(keys)))
+	// NB: the slot's expired key is counted until the background expiry
+	// sweep reclaims it, which may happen at any moment here.
+	if got, want := src.DBSize(""), before-int64(len(keys)); got != want && got != want-1 {
+		t.Fatalf("DBSize after DeleteSlotKeys = %d, want %d (or %d once the expired key is reclaimed)", got, want, want-1)
 	}
 }
 
