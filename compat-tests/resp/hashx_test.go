@@ -46,24 +46,12 @@ func TestHashFieldExpiry(t *testing.T) {
 		wantInts(t, "HPEXPIRETIME after kill -9", rdb.HPExpireTime(ctx, "k9", "a", "b"), at.UnixMilli(), -1)
 		// The sweep of "soon" was due after the restart: nobody touches
 		// the hash, the server reclaims the field on its own.
-		waitUntil(t, "soon to expire after the restarts", func() bool {
+		waitFor(t, 15*time.Second, "soon to expire after the restarts", func() bool {
 			n, err := rdb.Do(ctx, "HRANGEBYLEX", "r", "-", "+").Slice()
 			return err == nil && len(n) == 4
 		})
 		wantInt(t, "HLEN", rdb.HLen(ctx, "r"), 2)
 	})
-}
-
-// waitUntil polls cond until it holds, or fails after a deadline.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func wantInts(t testing.TB, what string, cmd *redis.IntSliceCmd, want ...int64) {
@@ -103,7 +91,7 @@ func hashxCommands(t *testing.T, ctx context.Context, rdb *redis.Client, p strin
 	e := p + "e"
 	wantInt(t, "HSET e", rdb.HSet(ctx, e, "x", "1", "y", "2", "z", "3"), 3)
 	wantInts(t, "HPEXPIRE e", rdb.HPExpire(ctx, e, 50*time.Millisecond, "x", "y"), 1, 1)
-	waitUntil(t, "x and y to expire", func() bool {
+	waitFor(t, 15*time.Second, "x and y to expire", func() bool {
 		n, err := rdb.HLen(ctx, e).Result()
 		return err == nil && n == 1
 	})
@@ -121,7 +109,7 @@ func hashxCommands(t *testing.T, ctx context.Context, rdb *redis.Client, p strin
 	wantInts(t, "HTTL expired", rdb.HTTL(ctx, e, "x", "z"), -2, -1)
 	wantInts(t, "HPEXPIRE last", rdb.HPExpire(ctx, e, 30*time.Millisecond, "z"), 1)
 	// Nobody touches the hash: the server's expiry sweep removes the key.
-	waitUntil(t, "the key to go with its last field", func() bool {
+	waitFor(t, 15*time.Second, "the key to go with its last field", func() bool {
 		n, err := rdb.Exists(ctx, e).Result()
 		return err == nil && n == 0
 	})
