@@ -71,7 +71,9 @@
 //     survives kill -9; with Options.SyncWrites it also survives power
 //     loss, and without it a power cut loses at most Options.SyncInterval
 //     of writes (durability.go). Recovery removes values whose bytes did
-//     not reach the device, so none reads back torn.
+//     not reach the device, so none reads back torn, and recovers the
+//     metadata log to the point in time of its first hole
+//     (wal_repair.go).
 //   - Bytes returned are the bytes written or an error (ErrCorrupt): every
 //     extent's CRC is checked on read.
 //   - Memory for values is the arena: resident and in-flight values share

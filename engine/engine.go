@@ -165,6 +165,15 @@ func Open(opts Options) (*Engine, error) {
 		popts.FS = e.wal
 	}
 	db, err := pebble.Open(metaDir, popts)
+	if err != nil && e.wal != nil && pebble.IsCorruptionError(err) {
+		// An unclean stop in sync-no mode: see wal_repair.go.
+		if what, rerr := repairLogTail(e.wal.FS, metaDir); rerr != nil {
+			e.opts.Logf("metadata log repair failed: %v", rerr)
+		} else if what != "" {
+			e.opts.Logf("metadata store refused its log after an unclean stop (%v); %s: the writes after that point had not been synced (rocksdb.write_options.sync no) and are lost", err, what)
+			db, err = pebble.Open(metaDir, popts)
+		}
+	}
 	if err != nil {
 		e.arena.close()
 		vol.Close()
