@@ -958,6 +958,9 @@ func TestStreamedPut(t *testing.T) {
 	dir := t.TempDir()
 	e := openTest(t, dir, func(o *Options) { o.SegmentSize = 64 << 20; o.DRAMCacheSize = 256 << 20 })
 	sizes := []int{8 << 20, 8<<20 + 1, 32<<20 - 7, 33 << 20}
+	if testing.Short() {
+		sizes = []int{8<<20 + 1, 33 << 20} // across a stream chunk, and past the old cap
+	}
 	for i, n := range sizes {
 		buf, err := e.NewBuffer(int64(n))
 		if err != nil {
@@ -1173,6 +1176,10 @@ func TestComposeResidentSharesPages(t *testing.T) {
 // the NVMe tier.
 func TestStreamedPutSizes(t *testing.T) {
 	sizes := []int64{2<<20 - 1, 2 << 20, 2<<20 + 100, 4<<20 + 5, 8<<20 - 3, 9<<20 + 3, 16<<20 + 4096, 17 << 20}
+	if testing.Short() {
+		// Either side of the streaming threshold, and one past two chunks.
+		sizes = []int64{2<<20 - 1, 2 << 20, 16<<20 + 4096}
+	}
 	for _, ec := range []bool{false, true} {
 		t.Run(fmt.Sprint("ec=", ec), func(t *testing.T) {
 			root := t.TempDir()

@@ -202,7 +202,7 @@ func TestDumpRestoreLarge(t *testing.T) {
 		}
 	}
 	measure := func(c *redis.Client) (dump, restore time.Duration) {
-		const rounds = 5
+		const rounds = 2
 		for range rounds {
 			start := time.Now()
 			p, err := c.Dump(ctx, "big").Result()
