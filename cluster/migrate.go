@@ -41,9 +41,12 @@ import (
 // hears every committed write of the slot. Catch-up rounds resend those
 // keys until few remain; then writes to the slot are refused (under the
 // node's work barrier, so no command is half-way), the last keys are sent,
-// and twice more the barrier is passed and the tracker read, so that a
-// write admitted before the refusal but committed after it still goes;
-// once more after the success, when the target already serves the slot.
+// and twice more the barrier is passed and the tracker read; once more
+// after the success, when the target already serves the slot. A write
+// routed before the refusal that reaches the commit only after it (it
+// waited for the work guard, or sat in a pipelined batch) is routed again
+// by the RESP front end (State.Epoch) and refused, so nothing is written
+// to the slot after the last read of the tracker.
 //
 // Limits: a collection travels as one image, so one larger than the
 // target's proto-max-bulk-len fails the migration (the source keeps the

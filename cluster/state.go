@@ -107,7 +107,22 @@ type State struct {
 	// path skips the table when no migration runs.
 	special atomic.Int32
 	slots   [Slots]atomic.Pointer[SlotStatus]
+
+	// epoch moves on every change of the topology or of a slot's state,
+	// after the change is visible. A request routed at one epoch and
+	// about to write at another routes again (see Epoch).
+	epoch atomic.Uint64
 }
+
+// Epoch is a counter that moves after every change of the view or of a
+// slot's state. The request path loads it before routing a request; when
+// it differs by the time the request writes (it waited for the work
+// guard, or sat in a pipelined batch), the route may be stale and is
+// checked again. Slot migration changes a slot's state under the node's
+// work barrier, so a write that passes the check under the guard is one
+// the migration sees (its tracker hears the commit) or one that follows
+// the new state.
+func (s *State) Epoch() uint64 { return s.epoch.Load() }
 
 // NewState returns the state of a node listening on port at the bind
 // addresses (used to find this node in a topology when SETNODEID was not
@@ -141,6 +156,7 @@ func (s *State) SetNodeID(id string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.epoch.Add(1)
 	v := *s.view.Load()
 	v.MyID = id
 	v.Myself = nil
@@ -162,6 +178,7 @@ func (s *State) SetNodes(text string, version int64, force bool) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.epoch.Add(1)
 	cur := s.view.Load()
 	if !force {
 		if cur.Version > version {
@@ -215,6 +232,7 @@ func (s *State) SetNodes(text string, version int64, force bool) error {
 func (s *State) SetSlot(ranges []SlotRange, id string, version int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.epoch.Add(1)
 	cur := s.view.Load()
 	if version <= 0 || version != cur.Version+1 {
 		return ErrInvalidVersion
@@ -263,6 +281,7 @@ func (s *State) SetSlot(ranges []SlotRange, id string, version int64) error {
 func (s *State) Reset() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.epoch.Add(1)
 	if h := s.hooks.Load(); h.Busy != nil {
 		if err := h.Busy(); err != nil {
 			return err
@@ -286,6 +305,7 @@ func (s *State) SetSlotState(r SlotRange, state SlotState, peer string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.epoch.Add(1)
 	var st *SlotStatus
 	if state != SlotNormal {
 		st = &SlotStatus{State: state, Peer: peer}

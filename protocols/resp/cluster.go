@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -78,6 +79,11 @@ type clusterConn struct {
 	// scriptSlot is 1 + the slot the running script's keys hash to, 0
 	// before it touched a key.
 	scriptSlot int
+	// epoch is the cluster state's epoch when the last request was
+	// routed, routedAsking whether ASKING preceded it: a request that
+	// runs at a later epoch is routed again (clusterReroute).
+	epoch        uint64
+	routedAsking bool
 }
 
 // initCluster prepares cluster mode; NewServer calls it.
@@ -150,7 +156,22 @@ func (c *conn) clusterRoute(cs *cluster.State, spec *cmdSpec, cmd *Command) bool
 		// NB: ASKING holds for the one request after it, keyed or not.
 		c.cl.asking = false
 	}
-	args := cmd.Args
+	// NB: a script's slot comes from its declared keys; any other
+	// request (EXEC of queued scripts included) starts afresh, and the
+	// script's first keyed call sets it.
+	c.cl.scriptSlot = 0
+	verdict, slot, addr := c.clusterVerdict(cs, spec, cmd.Args, asking)
+	if verdict == cluster.Serve && slot >= 0 && spec.keys == keysScript {
+		c.cl.scriptSlot = slot + 1
+	}
+	return c.clusterAnswer(verdict, slot, addr)
+}
+
+// verdictCrossSlot is clusterVerdict's answer for keys in several slots.
+const verdictCrossSlot cluster.Verdict = 255
+
+// clusterVerdict routes a request with args (slot -1: it names no key).
+func (c *conn) clusterVerdict(cs *cluster.State, spec *cmdSpec, args [][]byte, asking bool) (cluster.Verdict, int, string) {
 	slot := -1
 	if spec.keys == keysPlain && spec.first > 0 && spec.first == spec.last {
 		// NB: the one-key commands (GET, SET, INCR...) skip the
@@ -158,28 +179,18 @@ func (c *conn) clusterRoute(cs *cluster.State, spec *cmdSpec, cmd *Command) bool
 		if spec.first < len(args) {
 			slot = cluster.KeySlot(args[spec.first])
 		}
-		c.cl.scriptSlot = 0
 	} else {
 		var ok bool
 		if slot, ok = commandSlot(spec, args); !ok {
-			c.err(errCrossSlot)
-			return false
-		}
-		// NB: a script's slot comes from its declared keys; any other
-		// request (EXEC of queued scripts included) starts afresh, and the
-		// script's first keyed call sets it.
-		c.cl.scriptSlot = 0
-		if spec.keys == keysScript {
-			c.cl.scriptSlot = slot + 1
+			return verdictCrossSlot, -1, ""
 		}
 	}
 	if slot == -1 {
-		return true
+		return cluster.Serve, -1, ""
 	}
 	v := cs.View()
 	if !v.Initialized() {
-		c.err(errClusterSlotDown)
-		return false
+		return cluster.Down, slot, ""
 	}
 	verdict, addr := cs.Route(v, slot, cluster.Request{
 		Write:     spec.flags&flagWrite != 0,
@@ -187,9 +198,17 @@ func (c *conn) clusterRoute(cs *cluster.State, spec *cmdSpec, cmd *Command) bool
 		Asking:    asking,
 		Importing: c.cl.importing,
 	})
+	return verdict, slot, addr
+}
+
+// clusterAnswer answers a verdict other than Serve and reports whether
+// the request may run.
+func (c *conn) clusterAnswer(verdict cluster.Verdict, slot int, addr string) bool {
 	switch verdict {
 	case cluster.Serve:
 		return true
+	case verdictCrossSlot:
+		c.err(errCrossSlot)
 	case cluster.Moved:
 		c.moved(slot, addr)
 	case cluster.TryAgain:
@@ -199,6 +218,51 @@ func (c *conn) clusterRoute(cs *cluster.State, spec *cmdSpec, cmd *Command) bool
 	}
 	return false
 }
+
+// clusterReroute routes a request again, under the work guard, when the
+// cluster state changed since it was routed (it waited for the guard
+// behind a migration's barrier): it answers the redirection and reports
+// false when the node no longer serves it.
+func (c *conn) clusterReroute(cs *cluster.State, spec *cmdSpec, cmd *Command) bool {
+	c.cl.asking = c.cl.routedAsking
+	c.cl.epoch = cs.Epoch()
+	return c.clusterRoute(cs, spec, cmd)
+}
+
+// writableAt reports, without answering, whether a write of key routed at
+// epoch (with ASKING, importing as the connection had then) may still
+// commit here. Callers hold the work guard: slot migration changes the
+// state of a slot under the exclusive guard, so what this sees holds
+// until the write commits.
+func (s *Server) writableAt(epoch uint64, key []byte, asking, importing bool) bool {
+	cs := s.cluster
+	if cs == nil || cs.Epoch() == epoch {
+		return true
+	}
+	v := cs.View()
+	verdict, _ := cs.Route(v, cluster.KeySlot(key), cluster.Request{Write: true, Asking: asking, Importing: importing})
+	return verdict == cluster.Serve
+}
+
+// clusterRecheckWrite is clusterReroute for a write of keys (one slot:
+// routing checked it) by a command that gave the guard back and took it
+// again (runAlone): it answers the redirection and reports false when
+// the slot is no longer written here.
+func (c *conn) clusterRecheckWrite(keys [][]byte) bool {
+	cs := c.s.cluster
+	if cs == nil || len(keys) == 0 || cs.Epoch() == c.cl.epoch {
+		return true
+	}
+	slot := cluster.KeySlot(keys[0])
+	verdict, addr := cs.Route(cs.View(), slot, cluster.Request{Write: true, Asking: c.cl.routedAsking, Importing: c.cl.importing})
+	return c.clusterAnswer(verdict, slot, addr)
+}
+
+// errRouteChanged fails queued writes whose slot stopped being served
+// here before they committed; their replies are dropped with the
+// connection, as for a failed commit (the client retries and is
+// redirected).
+var errRouteChanged = errors.New("resp: the slot of a queued write moved before it committed")
 
 // moved answers "-MOVED <slot> <host:port>".
 func (c *conn) moved(slot int, addr string) {

@@ -2,8 +2,10 @@ package resp
 
 import (
 	"bytes"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gpucache/gpucache/cluster"
 	"github.com/gpucache/gpucache/engine"
@@ -176,5 +178,74 @@ func TestClusterSubcommandRegistry(t *testing.T) {
 	defer delete(clusterSubcommands, "clusterx migrate")
 	if got := string(sc.run(encode("clusterx", "migrate", "1", strings.Repeat("b", 40)))); got != "+MIGRATING 1\r\n" {
 		t.Fatalf("registered MIGRATE: %q", got)
+	}
+}
+
+// TestClusterRouteRecheckedUnderGuard: a request routed before its slot
+// stopped taking writes, that reaches the work guard only after the change
+// (it waited behind a migration's barrier, or sat in a pipelined batch),
+// is routed again: the ordinary path answers TRYAGAIN, an EXEC fails with
+// it, and a pipelined SET run is dropped with its connection (its +OKs
+// never go out). Nothing is written.
+func TestClusterRouteRecheckedUnderGuard(t *testing.T) {
+	eng := openEngine(t)
+	s := clusterServer(t, eng)
+	defer s.Close()
+	cs := s.ClusterState()
+	peer := strings.Repeat("b", 40)
+	bar := cluster.SlotRange{Start: 5061, End: 5061} // "bar" and "{bar}x"
+	// behindBarrier runs input on sc while the test holds the work guard
+	// (as a migration's barrier does), forbids writes to bar's slot once
+	// the last request has been routed, then lets it go.
+	behindBarrier := func(sc *syncConn, input []byte, last string) string {
+		t.Helper()
+		cs.SetSlotState(bar, cluster.SlotNormal, "")
+		s.work.mu.Lock()
+		out := make(chan []byte, 1)
+		go func() { out <- sc.run(input) }()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			sc.c.mu.Lock()
+			routed := sc.c.lastCmd == last
+			sc.c.mu.Unlock()
+			if routed {
+				break
+			}
+			if time.Now().After(deadline) {
+				s.work.mu.Unlock()
+				t.Fatalf("%s was not routed", last)
+			}
+			runtime.Gosched()
+		}
+		cs.SetSlotState(bar, cluster.SlotWriteForbidden, peer)
+		s.work.mu.Unlock()
+		return string(<-out)
+	}
+	const tryAgain = "-TRYAGAIN Can't write to slot being migrated which is in write forbidden phase\r\n"
+
+	if got := behindBarrier(newSyncConn(s), encode("INCR", "bar"), "incr"); got != tryAgain {
+		t.Fatalf("INCR routed before the change: %q", got)
+	}
+
+	tx := newSyncConn(s)
+	cs.SetSlotState(bar, cluster.SlotNormal, "")
+	if got := string(tx.run(bytes.Join([][]byte{encode("MULTI"), encode("INCR", "bar"), encode("SET", "{bar}x", "1")}, nil))); got != "+OK\r\n+QUEUED\r\n+QUEUED\r\n" {
+		t.Fatalf("MULTI: %q", got)
+	}
+	if got := behindBarrier(tx, encode("EXEC"), "exec"); got != tryAgain {
+		t.Fatalf("EXEC of a queue routed before the change: %q", got)
+	}
+
+	run := newSyncConn(s)
+	if got := behindBarrier(run, bytes.Join([][]byte{encode("SET", "bar", "1"), encode("SET", "{bar}x", "2")}, nil), "set"); strings.Contains(got, "+OK") {
+		t.Fatalf("a pipelined SET run committed after the change answered: %q", got)
+	}
+	if !run.c.failed {
+		t.Fatal("the run's connection was not dropped")
+	}
+
+	cs.SetSlotState(bar, cluster.SlotNormal, "")
+	if got := string(newSyncConn(s).run(bytes.Join([][]byte{encode("EXISTS", "bar"), encode("EXISTS", "{bar}x")}, nil))); got != ":0\r\n:0\r\n" {
+		t.Fatalf("a refused write was stored: %q", got)
 	}
 }

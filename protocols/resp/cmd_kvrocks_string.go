@@ -218,7 +218,7 @@ func (c *conn) cmdMSetEx(cmd *Command) {
 	for i := 2; i < end; i += 2 {
 		keys = append(keys, args[i])
 	}
-	c.runAlone(func() {
+	c.runAlone(keys, func() {
 		var stored bool
 		err := c.eng.Group(func(g *engine.Engine) error {
 			if cond != "" {
@@ -279,7 +279,11 @@ func lowerASCII(b []byte) []byte {
 // exclusive work guard. A command that runs inside EXEC or a script holds
 // it already (and writes into their group); one that runs on its own
 // trades its shared hold for the exclusive one and back.
-func (c *conn) runAlone(fn func()) {
+//
+// In cluster mode, keys (the command's, of one slot) are routed again
+// once the exclusive guard is taken: a migration may have stopped the
+// slot's writes in between.
+func (c *conn) runAlone(keys [][]byte, fn func()) {
 	if c.guard != guardShared || c.eng.InGroup() {
 		fn()
 		return
@@ -290,7 +294,9 @@ func (c *conn) runAlone(fn func()) {
 		c.leaveGuard()
 		c.enterGuard(guardShared)
 	}()
-	fn()
+	if c.clusterRecheckWrite(keys) {
+		fn()
+	}
 }
 
 // KMETADATA key: the key's metadata record as KVRocks shows it: type,

@@ -144,9 +144,15 @@ func (c *conn) exec(cmd *Command) {
 	if c.ps != nil && c.pushRefuses(spec) {
 		return
 	}
-	if cs := c.s.cluster; cs != nil && !c.clusterRoute(cs, spec, cmd) {
-		c.refuseInMulti()
-		return
+	if cs := c.s.cluster; cs != nil {
+		// NB: the epoch is loaded before routing (see cluster.State.Epoch).
+		epoch := cs.Epoch()
+		asking := c.cl.asking
+		if !c.clusterRoute(cs, spec, cmd) {
+			c.refuseInMulti()
+			return
+		}
+		c.cl.epoch, c.cl.routedAsking = epoch, asking
 	}
 	c.started(spec, cmd)
 	// Arguments that went to the heap because they were large but are not
@@ -194,6 +200,10 @@ func (c *conn) exec(cmd *Command) {
 		}
 	}
 	c.enterGuard(modeOf(spec))
+	if cs := c.s.cluster; cs != nil && cs.Epoch() != c.cl.epoch && !c.clusterReroute(cs, spec, cmd) {
+		c.leaveGuard()
+		return
+	}
 	spec.fn(c, cmd)
 	c.leaveGuard()
 	if monOwn && spec.name == "exec" && len(c.monLines) > monMark+1 {

@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"github.com/gpucache/gpucache/cluster"
 	"time"
 
 	"github.com/gpucache/gpucache/engine"
@@ -44,6 +45,10 @@ type txState struct {
 	queue   []*Command
 	charged int64 // bytes of copies charged to the client budget
 	watch   *engine.Watch
+	// Cluster mode: the epoch at MULTI, and whether ASKING preceded each
+	// queued command (see cmdExec).
+	epoch  uint64
+	asking []bool
 }
 
 func multiCommands() []*cmdSpec {
@@ -127,6 +132,7 @@ func (c *conn) queueTx(spec *cmdSpec, cmd *Command) {
 		}
 	}
 	tx.queue = append(tx.queue, q)
+	tx.asking = append(tx.asking, c.cl.routedAsking)
 	c.multiN.Add(1)
 	c.wr.Simple("QUEUED")
 }
@@ -150,7 +156,7 @@ func (c *conn) endTx() {
 		q.Release()
 	}
 	c.s.budget.add(-tx.charged)
-	tx.queue, tx.charged, tx.multi, tx.aborted = nil, 0, false, false
+	tx.queue, tx.charged, tx.multi, tx.aborted, tx.asking = nil, 0, false, false, tx.asking[:0]
 	c.multiN.Store(0)
 	if tx.watch != nil {
 		tx.watch.Close()
@@ -175,6 +181,7 @@ func (c *conn) cmdMulti(cmd *Command) {
 		c.tx = &txState{}
 	}
 	c.tx.multi = true
+	c.tx.epoch = c.cl.epoch // routed at or after it (cluster mode)
 	c.multiN.Store(1)
 	c.wr.OK()
 }
@@ -205,6 +212,20 @@ func (c *conn) cmdExec(cmd *Command) {
 		c.endTx()
 		c.wr.NullArray()
 		return
+	}
+	if cs := c.s.cluster; cs != nil && cs.Epoch() != tx.epoch {
+		// The queue was routed before the cluster state changed (a slot
+		// began to refuse writes or moved): route it again under the
+		// guard; a command no longer served here fails the EXEC with its
+		// redirection, and nothing runs.
+		for i, q := range tx.queue {
+			spec := c.s.commands.lookup(q.Args[0])
+			if verdict, slot, addr := c.clusterVerdict(cs, spec, q.Args, tx.asking[i]); verdict != cluster.Serve {
+				c.endTx()
+				c.clusterAnswer(verdict, slot, addr)
+				return
+			}
+		}
 	}
 	c.wr.Array(len(tx.queue))
 	base := c.eng

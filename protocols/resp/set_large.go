@@ -31,6 +31,9 @@ type largeSet struct {
 	ns  string
 	key []byte
 	buf *engine.Buffer
+	// Cluster mode: how the SET was routed (see Server.writableAt).
+	epoch             uint64
+	asking, importing bool
 }
 
 // streamingSet reports whether a request is a plain SET whose large value
@@ -52,7 +55,8 @@ func (c *conn) queueLargeSet(cmd *Command) {
 		go c.largeWriter()
 	}
 	l.wg.Add(1)
-	l.jobs <- largeSet{ns: c.ns, key: append([]byte(nil), cmd.Args[1]...), buf: cmd.Take(2).(*engine.Buffer)}
+	l.jobs <- largeSet{ns: c.ns, key: append([]byte(nil), cmd.Args[1]...), buf: cmd.Take(2).(*engine.Buffer),
+		epoch: c.cl.epoch, asking: c.cl.routedAsking, importing: c.cl.importing}
 	c.dirty = true
 	c.wr.OK()
 }
@@ -79,6 +83,10 @@ func (c *conn) largeWriter() {
 func (c *conn) putLarge(j largeSet) error {
 	c.s.work.mu.RLock()
 	defer c.s.work.mu.RUnlock()
+	if !c.s.writableAt(j.epoch, j.key, j.asking, j.importing) {
+		j.buf.Release()
+		return errRouteChanged
+	}
 	_, err := c.eng.Put(j.ns, j.key, j.buf, engine.PutOptions{})
 	return err
 }

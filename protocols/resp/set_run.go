@@ -29,6 +29,10 @@ type setRun struct {
 	offs []int // key start, value start, value end per request
 	keys [][]byte
 	vals [][]byte
+	// In cluster mode, the epoch the first request was routed at and the
+	// connection's ASKING/importing flags then (see Server.writableAt).
+	epoch             uint64
+	asking, importing bool
 }
 
 func (r *setRun) empty() bool { return len(r.offs) == 0 }
@@ -43,6 +47,9 @@ func plainSet(cmd *Command) bool {
 // queueSet adds a plain SET to the run and answers it.
 func (c *conn) queueSet(key, val []byte) {
 	r := &c.run
+	if len(r.offs) == 0 {
+		r.epoch, r.asking, r.importing = c.cl.epoch, c.cl.routedAsking, c.cl.importing
+	}
 	r.offs = append(r.offs, len(r.buf))
 	r.buf = append(r.buf, key...)
 	r.offs = append(r.offs, len(r.buf))
@@ -76,9 +83,17 @@ func (c *conn) commitRunSync(sync bool) bool {
 		c.enterGuard(guardShared)
 	}
 	var err error
-	if sync {
+	for _, k := range r.keys {
+		if !c.s.writableAt(r.epoch, k, r.asking, r.importing) {
+			err = errRouteChanged
+			break
+		}
+	}
+	switch {
+	case err != nil:
+	case sync:
 		err = c.eng.PutManySync(c.ns, r.keys, r.vals)
-	} else {
+	default:
 		err = c.eng.PutMany(c.ns, r.keys, r.vals)
 	}
 	if !held {
