@@ -170,6 +170,9 @@ func truthy(e *expr, cur, root *Value, depth int) bool {
 	case exRegex:
 		v := operand(e.l, cur, root, depth)
 		return v != nil && v.Kind == String && e.regexp.MatchString(v.S)
+	case exFunc:
+		v := callFunc(e, cur, root, depth)
+		return v != nil && !(v.Kind == Null || v.Kind == Bool && !v.B)
 	}
 	l, r := operand(e.l, cur, root, depth), operand(e.r, cur, root, depth)
 	if l == nil || r == nil {
@@ -208,6 +211,8 @@ func operand(e *expr, cur, root *Value, depth int) *Value {
 			return nodes[0].V
 		}
 		return nil
+	case exFunc:
+		return callFunc(e, cur, root, depth)
 	}
 	return NewBool(truthy(e, cur, root, depth))
 }

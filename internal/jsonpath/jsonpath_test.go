@@ -248,3 +248,51 @@ func TestEqual(t *testing.T) {
 		}
 	}
 }
+
+// TestFilterFunctions: jsoncons's filter functions, as KVRocks's JSON
+// commands accept them.
+func TestFilterFunctions(t *testing.T) {
+	doc := mustParse(t, `{"book":[{"author":"Nigel Rees","price":8.95,"tags":["a","b","c"],"n":"12"},
+		{"author":"Evelyn Waugh","price":12.99,"tags":["a"],"n":"x"},
+		{"author":"Herman Melville","price":8.99,"tags":[],"n":-3},
+		{"author":"J. R. R. Tolkien","price":22.99,"tags":["b","d"],"n":2.5}],
+		"m":{"x":1,"y":2},"s":"héllo"}`)
+	for _, tc := range []struct{ path, want string }{
+		{`$.book[?(length(@.tags) >= 2)].author`, `["Nigel Rees","J. R. R. Tolkien"]`},
+		{`$.book[?(length(@.author) == 12)].price`, `[12.99]`},
+		{`$[?(length(@.x) == 1)]`, `[]`},
+		{`$[?(length($.s) == 5)].x`, `[1]`},
+		{`$.book[?(@.price < max($.book[*].price))].author`, `["Nigel Rees","Evelyn Waugh","Herman Melville"]`},
+		{`$.book[?(@.price == min($.book[*].price))].author`, `["Nigel Rees"]`},
+		{`$.book[?(@.price > avg($.book[*].price))].author`, `["J. R. R. Tolkien"]`},
+		{`$.book[?(sum($.book[*].price) > 53)].price`, `[8.95,12.99,8.99,22.99]`},
+		{`$.book[?(prod($.book[0:2].price) > 116)].price`, `[8.95,12.99,8.99,22.99]`},
+		{`$.book[?(contains(@.tags, 'b'))].author`, `["Nigel Rees","J. R. R. Tolkien"]`},
+		{`$.book[?(contains(@.author, 'Wau'))].price`, `[12.99]`},
+		{`$.book[?(starts_with(@.author, 'J.'))].price`, `[22.99]`},
+		{`$.book[?(ends_with(@.author, 'ville'))].price`, `[8.99]`},
+		{`$.book[?(to_number(@.n) > 10)].author`, `["Nigel Rees"]`},
+		{`$.book[?(abs(@.n) == 3)].author`, `["Herman Melville"]`},
+		{`$.book[?(ceil(@.price) == 9)].author`, `["Nigel Rees","Herman Melville"]`},
+		{`$.book[?(floor(@.price) == 22)].author`, `["J. R. R. Tolkien"]`},
+		{`$[?(contains(keys(@), 'y'))]`, `[{"x":1,"y":2}]`},
+		// Wrong types yield nothing: false in a comparison.
+		{`$.book[?(sum(@.author) > 0)].price`, `[]`},
+		{`$.book[?(length(@.price) > 0)].price`, `[]`},
+		{`$.book[?(!contains(@.tags, 'a'))].author`, `["Herman Melville","J. R. R. Tolkien"]`},
+	} {
+		p, err := Compile(tc.path)
+		if err != nil {
+			t.Errorf("%s: %v", tc.path, err)
+			continue
+		}
+		if got := string(AppendCompact(nil, NewArray(p.Values(doc)))); got != tc.want {
+			t.Errorf("%s:\n got %s\nwant %s", tc.path, got, tc.want)
+		}
+	}
+	for _, bad := range []string{`$[?(nosuch(@))]`, `$[?(length())]`, `$[?(length(@, @))]`, `$[?(contains(@))]`, `$[?(length(@)]`} {
+		if _, err := Compile(bad); err == nil {
+			t.Errorf("Compile(%q) succeeded", bad)
+		}
+	}
+}

@@ -336,6 +336,7 @@ const (
 	exPath // @... or $...: true when it selects something
 	exLit
 	exRegex
+	exFunc // a function call (funcs.go)
 )
 
 type expr struct {
@@ -346,6 +347,8 @@ type expr struct {
 	segs   []segment
 	lit    *Value
 	regexp *regexp.Regexp
+	fn     funcSpec // exFunc
+	args   []*expr  // exFunc
 }
 
 func (p *pathParser) orExpr(depth int) (expr, error) {
@@ -502,6 +505,18 @@ func (p *pathParser) operand(depth int) (expr, error) {
 		}
 		return expr{kind: exLit, lit: v}, nil
 	}
+	if isFuncName(p.peek()) {
+		start := p.pos
+		for p.pos < len(p.s) && isFuncName(p.s[p.pos]) {
+			p.pos++
+		}
+		name := p.s[start:p.pos]
+		p.ws()
+		if p.peek() == '(' {
+			return p.call(name, start, depth)
+		}
+		p.pos = start
+	}
 	for _, w := range []string{"true", "false", "null"} {
 		if strings.HasPrefix(p.s[p.pos:], w) {
 			p.pos += len(w)
@@ -510,4 +525,43 @@ func (p *pathParser) operand(depth int) (expr, error) {
 		}
 	}
 	return expr{}, p.fail("Expected operand")
+}
+
+// call parses a function call's arguments, after its name.
+func (p *pathParser) call(name string, at, depth int) (expr, error) {
+	fn, ok := funcs[name]
+	if !ok {
+		p.pos = at
+		return expr{}, p.fail("Unknown function")
+	}
+	if depth >= 64 {
+		return expr{}, p.fail("Filters nested too deep")
+	}
+	p.pos++ // '('
+	var args []*expr
+	for {
+		p.ws()
+		if p.peek() == ')' && len(args) == 0 {
+			break
+		}
+		a, err := p.unary(depth + 1)
+		if err != nil {
+			return expr{}, err
+		}
+		args = append(args, &a)
+		p.ws()
+		if p.peek() != ',' {
+			break
+		}
+		p.pos++
+	}
+	if p.peek() != ')' {
+		return expr{}, p.fail("Expected right parenthesis")
+	}
+	p.pos++
+	if len(args) != fn.arity {
+		p.pos = at
+		return expr{}, p.fail("Wrong number of arguments")
+	}
+	return expr{kind: exFunc, fn: fn, args: args}, nil
 }
