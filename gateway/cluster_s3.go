@@ -3,8 +3,10 @@ package gateway
 import (
 	"bufio"
 	"context"
+	"crypto/x509"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 
@@ -18,13 +20,20 @@ import (
 // (CONFIG GET s3-port, after AUTH with this node's requirepass: the nodes
 // of a cluster share it, as slot migration needs), once per topology
 // version, and reaches it at the host the topology names.
-func s3ClusterOptions(cfg *Config, rs *resp.Server) []s3.Option {
+func s3ClusterOptions(cfg *Config, rs *resp.Server, logf func(string, ...any)) []s3.Option {
 	cs := rs.ClusterState()
 	if cs == nil {
 		return nil
 	}
+	roots, err := peerRoots(cfg)
+	if err != nil {
+		// A peer's certificate then fails verification and the request
+		// answers 503; nothing else depends on it.
+		logf("cluster: S3 forwarding over TLS trusts the system's roots only: %v", err)
+	}
 	return []s3.Option{s3.WithCluster(s3.Cluster{
-		State: cs,
+		State:   cs,
+		RootCAs: roots,
 		PeerS3Addr: func(ctx context.Context, n *cluster.Node) (string, error) {
 			port, err := peerS3Port(ctx, n.Addr(), cfg.Get("requirepass"))
 			if err != nil {
@@ -33,6 +42,32 @@ func s3ClusterOptions(cfg *Config, rs *resp.Server) []s3.Option {
 			return net.JoinHostPort(n.Host, port), nil
 		},
 	})}
+}
+
+// peerRoots is what verifies a peer's S3 certificate when a TLS request
+// is forwarded: the system's roots, the CAs of tls-ca-cert-file and
+// tls-ca-cert-dir, and the certificates of this node's own
+// s3-tls-cert-file (the nodes serve the same certificate, so a
+// self-signed one, or one whose file carries its CA, verifies its peers).
+// Nil without S3 TLS.
+func peerRoots(cfg *Config) (*x509.CertPool, error) {
+	certFile := cfg.Get("s3-tls-cert-file")
+	if certFile == "" {
+		return nil, nil
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if b, err := os.ReadFile(certFile); err != nil {
+		return pool, err
+	} else if !pool.AppendCertsFromPEM(b) {
+		return pool, fmt.Errorf("s3-tls-cert-file %s holds no certificate", certFile)
+	}
+	if _, err := addCAs(pool, cfg.Get("tls-ca-cert-file"), cfg.Get("tls-ca-cert-dir")); err != nil {
+		return pool, err
+	}
+	return pool, nil
 }
 
 // peerS3Port asks the RESP server at addr for its s3-port.

@@ -163,7 +163,7 @@ func Run(ctx context.Context, cfg *Config, version string) error {
 	closers = append(closers, func() { rs.Close() })
 	closers = append(closers, startCron(cfg, rs, logf)) // stopped before the server closes
 
-	s3srv, s3close, err := startS3(cfg, eng, logf, errc, s3ClusterOptions(cfg, rs)...)
+	s3srv, s3close, err := startS3(cfg, eng, logf, errc, s3ClusterOptions(cfg, rs, logf)...)
 	if err != nil {
 		rs.Close()
 		eng.Close()

@@ -149,6 +149,16 @@ func loadKeyPair(certFile, keyFile, pass string) (tls.Certificate, error) {
 // and *.cer file in a directory; it returns how many it found.
 func loadCAs(file, dir string) (*x509.CertPool, int, error) {
 	pool := x509.NewCertPool()
+	n, err := addCAs(pool, file, dir)
+	if err != nil {
+		return nil, 0, err
+	}
+	return pool, n, nil
+}
+
+// addCAs adds to pool the CA certificates of a file and of a directory
+// (see loadCAs) and returns how many it added.
+func addCAs(pool *x509.CertPool, file, dir string) (int, error) {
 	n := 0
 	add := func(name, key string) error {
 		b, err := os.ReadFile(name)
@@ -175,27 +185,27 @@ func loadCAs(file, dir string) (*x509.CertPool, int, error) {
 	}
 	if file != "" {
 		if err := add(file, "tls-ca-cert-file"); err != nil {
-			return nil, 0, err
+			return 0, err
 		}
 	}
 	if dir != "" {
 		ents, err := os.ReadDir(dir)
 		if err != nil {
-			return nil, 0, fmt.Errorf("cannot read tls-ca-cert-dir: %w", err)
+			return 0, fmt.Errorf("cannot read tls-ca-cert-dir: %w", err)
 		}
 		for _, e := range ents {
 			switch strings.ToLower(filepath.Ext(e.Name())) {
 			case ".pem", ".crt", ".cer", ".0":
 				if err := add(filepath.Join(dir, e.Name()), "tls-ca-cert-dir"); err != nil {
-					return nil, 0, err
+					return 0, err
 				}
 			}
 		}
 	}
 	if (file != "" || dir != "") && n == 0 {
-		return nil, 0, errors.New("tls-ca-cert-file/tls-ca-cert-dir hold no certificate")
+		return 0, errors.New("tls-ca-cert-file/tls-ca-cert-dir hold no certificate")
 	}
-	return pool, n, nil
+	return n, nil
 }
 
 // parseTLSProtocols reads tls-protocols ("TLSv1.2 TLSv1.3"; empty: both).

@@ -2,18 +2,11 @@ package s3compat
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -59,44 +52,8 @@ type testCA struct {
 }
 
 func newTestCA(t testing.TB) *testCA {
-	t.Helper()
-	dir := t.TempDir()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "gpucache compat CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, _ := x509.ParseCertificate(caDER)
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames: []string{"localhost", domain, "*." + domain}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca := &testCA{pool: x509.NewCertPool(), caFile: filepath.Join(dir, "ca.pem"),
-		certFile: filepath.Join(dir, "cert.pem"), keyFile: filepath.Join(dir, "key.pem")}
-	ca.pool.AddCert(caCert)
-	keyDER, _ := x509.MarshalECPrivateKey(key)
-	writePEM(t, ca.caFile, "CERTIFICATE", caDER)
-	writePEM(t, ca.certFile, "CERTIFICATE", der)
-	writePEM(t, ca.keyFile, "EC PRIVATE KEY", keyDER)
-	ca.cert, err = tls.LoadX509KeyPair(ca.certFile, ca.keyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ca
-}
-
-func writePEM(t testing.TB, path, typ string, der []byte) {
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	ca := internal.NewTestCA(t, domain, "*."+domain)
+	return &testCA{pool: ca.Pool, caFile: ca.CAFile, certFile: ca.CertFile, keyFile: ca.KeyFile, cert: ca.Cert}
 }
 
 // startTarget starts a gpucache process serving S3 (over TLS when

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -32,6 +33,10 @@ type Cluster struct {
 	// PeerS3Addr returns the S3 address (host:port) of node n. It is
 	// called once per node and topology version; errors are not cached.
 	PeerS3Addr func(ctx context.Context, n *cluster.Node) (string, error)
+	// RootCAs verifies a peer's S3 certificate when a TLS request is
+	// forwarded (the nodes serve one certificate for the name clients
+	// use). Nil: the system's roots.
+	RootCAs *x509.CertPool
 }
 
 // WithCluster makes the server route by slot (see Cluster).
@@ -91,7 +96,7 @@ func newClusterRouter(s *Server, c Cluster) *clusterRouter {
 				return nil, err
 			}
 			name, _ := ctx.Value(ctxServerName).(string)
-			tc := tls.Client(raw, &tls.Config{ServerName: name, MinVersion: tls.VersionTLS12})
+			tc := tls.Client(raw, &tls.Config{ServerName: name, RootCAs: c.RootCAs, MinVersion: tls.VersionTLS12})
 			if err := tc.HandshakeContext(ctx); err != nil {
 				raw.Close()
 				return nil, err
