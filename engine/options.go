@@ -187,6 +187,10 @@ type ScanOptions struct {
 	Limit int
 	// LimitMatches makes Limit count returned keys instead of examined ones.
 	LimitMatches bool
+	// Filter, when set, skips the keys it returns false for before their
+	// record is read (a slot's keys: SlotKeys); the cursor a stopped scan
+	// returns is the next key it accepts.
+	Filter func(key []byte) bool
 }
 
 // KeyspaceInfo describes a keyspace created with CreateKeyspace.

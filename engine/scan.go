@@ -44,7 +44,7 @@ func (e *Engine) Scan(ks string, opts ScanOptions, fn func(key []byte, m *Meta) 
 		if !opts.LimitMatches {
 			n++
 		}
-		if len(opts.Match) > 0 && !matchGlob(opts.Match, key) {
+		if opts.Filter != nil && !opts.Filter(key) || len(opts.Match) > 0 && !matchGlob(opts.Match, key) {
 			continue
 		}
 		val, err := it.ValueAndErr()
@@ -64,10 +64,12 @@ func (e *Engine) Scan(ks string, opts ScanOptions, fn func(key []byte, m *Meta) 
 			n++
 		}
 		if !fn(key, &m) {
-			if it.Next() {
-				return append([]byte(nil), it.Key()[base:]...), nil
+			for it.Next() {
+				if k := it.Key()[base:]; opts.Filter == nil || opts.Filter(k) {
+					return append([]byte(nil), k...), nil
+				}
 			}
-			return nil, nil
+			return nil, it.Error()
 		}
 	}
 	return nil, it.Error()

@@ -29,47 +29,7 @@ type SlotFunc func(key []byte) int
 // m is valid only during fn. It returns the key after the last one fn
 // saw when fn stopped, or nil when the keyspace is exhausted.
 func (e *Engine) SlotKeys(ks string, lo, hi int, slotOf SlotFunc, start []byte, fn func(key []byte, m *Meta) bool) ([]byte, error) {
-	if e.closed.Load() {
-		return nil, ErrClosed
-	}
-	lower := appendKeyspacePrefix(nil, ks)
-	base := len(lower)
-	it, err := e.reader().NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: prefixEnd(lower)})
-	if err != nil {
-		return nil, err
-	}
-	defer it.Close()
-	seek := lower
-	if start != nil {
-		seek = append(appendKeyspacePrefix(nil, ks), start...)
-	}
-	now := nowMs()
-	var m Meta
-	for valid := it.SeekGE(seek); valid; valid = it.Next() {
-		key := it.Key()[base:]
-		if s := slotOf(key); s < lo || s > hi {
-			continue
-		}
-		val, err := it.ValueAndErr()
-		if err != nil {
-			return nil, err
-		}
-		if err := decodeRecord(val, &m); err != nil {
-			return nil, err
-		}
-		if m.ExpireAt != 0 && m.ExpireAt <= now {
-			continue
-		}
-		if !fn(key, &m) {
-			for it.Next() {
-				if k := it.Key()[base:]; inSlots(slotOf(k), lo, hi) {
-					return append([]byte(nil), k...), nil
-				}
-			}
-			return nil, it.Error()
-		}
-	}
-	return nil, it.Error()
+	return e.Scan(ks, ScanOptions{Start: start, Filter: func(k []byte) bool { return inSlots(slotOf(k), lo, hi) }}, fn)
 }
 
 func inSlots(s, lo, hi int) bool { return lo <= s && s <= hi }
