@@ -34,25 +34,44 @@ if [ -d engine ]; then
 fi
 
 status=0
-for p in "${pkgs[@]}" "${optional[@]}"; do
-	name=$(basename "$p")
-	echo "== build $p (linux/arm64)"
-	if ! CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go test -c -o "$out/$name.test" "$p"; then
-		if [[ " ${optional[*]} " == *" $p "* ]]; then
-			echo "   $p does not build for arm64; skipped" >&2
-		else
-			status=1
+all=("${pkgs[@]}" "${optional[@]}")
+echo "== build ${all[*]} (linux/arm64)"
+# One go command builds every test binary (in parallel); a package that
+# does not build is then built alone to tell which.
+if ! CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go test -c -o "$out/" "${all[@]}"; then
+	for p in "${all[@]}"; do
+		if ! CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go test -c -o "$out/" "$p"; then
+			if [[ " ${optional[*]} " == *" $p "* ]]; then
+				echo "   $p does not build for arm64; skipped" >&2
+			else
+				status=1
+			fi
 		fi
-		continue
-	fi
+	done
+fi
+# The binaries run side by side (each emulated process mostly uses one
+# core), each from its package directory so testdata/ is found; their
+# output is printed in order once all are done.
+pids=()
+for p in "${all[@]}"; do
+	name=$(basename "$p")
 	if [ ! -f "$out/$name.test" ]; then
-		echo "   (no tests)"
+		pids+=("")
 		continue
 	fi
-	echo "== run $p under qemu-aarch64-static"
-	# Run from the package directory so testdata/ is found.
-	if ! (cd "$p" && qemu-aarch64-static "$out/$name.test" -test.timeout 20m "$@"); then
+	(cd "$p" && qemu-aarch64-static "$out/$name.test" -test.timeout 20m "$@") > "$out/$name.log" 2>&1 &
+	pids+=("$!")
+done
+for i in "${!all[@]}"; do
+	p=${all[$i]}
+	name=$(basename "$p")
+	[ -n "${pids[$i]}" ] || { echo "== $p: no test binary"; continue; }
+	if wait "${pids[$i]}"; then
+		echo "== run $p under qemu-aarch64-static: ok"
+	else
+		echo "== run $p under qemu-aarch64-static: FAILED"
 		status=1
 	fi
+	cat "$out/$name.log"
 done
 exit $status
