@@ -147,6 +147,20 @@ func TestFloatText(t *testing.T) {
 	}
 }
 
+// checkQuery compiles path and compares what it selects in doc, printed
+// as an array, with want.
+func checkQuery(t *testing.T, doc *Value, path, want string) {
+	t.Helper()
+	p, err := Compile(path)
+	if err != nil {
+		t.Errorf("%s: %v", path, err)
+		return
+	}
+	if got := string(AppendCompact(nil, NewArray(p.Values(doc)))); got != want {
+		t.Errorf("%s:\n got %s\nwant %s", path, got, want)
+	}
+}
+
 func TestQuery(t *testing.T) {
 	doc := mustParse(t, `{"store":{"book":[{"cat":"ref","author":"Rees","price":8.95},
 		{"cat":"fic","author":"Waugh","price":12.99},{"cat":"fic","author":"Melville","isbn":"0-553","price":8.99},
@@ -181,14 +195,7 @@ func TestQuery(t *testing.T) {
 		{`$.n.x`, `[]`},
 		{`$.n[99]`, `[]`},
 	} {
-		p, err := Compile(tc.path)
-		if err != nil {
-			t.Errorf("%s: %v", tc.path, err)
-			continue
-		}
-		if got := string(AppendCompact(nil, NewArray(p.Values(doc)))); got != tc.want {
-			t.Errorf("%s:\n got %s\nwant %s", tc.path, got, tc.want)
-		}
+		checkQuery(t, doc, tc.path, tc.want)
 	}
 }
 
@@ -281,14 +288,7 @@ func TestFilterFunctions(t *testing.T) {
 		{`$.book[?(length(@.price) > 0)].price`, `[]`},
 		{`$.book[?(!contains(@.tags, 'a'))].author`, `["Herman Melville","J. R. R. Tolkien"]`},
 	} {
-		p, err := Compile(tc.path)
-		if err != nil {
-			t.Errorf("%s: %v", tc.path, err)
-			continue
-		}
-		if got := string(AppendCompact(nil, NewArray(p.Values(doc)))); got != tc.want {
-			t.Errorf("%s:\n got %s\nwant %s", tc.path, got, tc.want)
-		}
+		checkQuery(t, doc, tc.path, tc.want)
 	}
 	for _, bad := range []string{`$[?(nosuch(@))]`, `$[?(length())]`, `$[?(length(@, @))]`, `$[?(contains(@))]`, `$[?(length(@)]`} {
 		if _, err := Compile(bad); err == nil {
