@@ -161,18 +161,27 @@ func (c *conn) cmdHPTTL(cmd *Command)        { c.httl(cmd, ttlMillis) }
 func (c *conn) cmdHExpireTime(cmd *Command)  { c.httl(cmd, ttlAtSeconds) }
 func (c *conn) cmdHPExpireTime(cmd *Command) { c.httl(cmd, ttlAtMillis) }
 
-// HTTL key FIELDS numfields field [field ...]: per field -2 no such
-// field, -1 no TTL, else the TTL or the expiry time.
-func (c *conn) httl(cmd *Command, form ttlForm) {
-	args := cmd.Args
-	c.txn(args[1:2], false, func(t *engine.Txn) error {
+// hashFieldsTxn runs fn on the hash of a `key FIELDS numfields field ...`
+// command (HTTL & co., HPERSIST, HGETDEL) in a transaction, once the key
+// is known to be a hash (or absent) and the field list parsed; a bad list
+// is answered here and fn does not run.
+func (c *conn) hashFieldsTxn(cmd *Command, write bool, fn func(t *engine.Txn, fields [][]byte) error) {
+	c.txn(cmd.Args[1:2], write, func(t *engine.Txn) error {
 		if _, err := t.Open(0, engine.TypeHash); err != nil {
 			return err
 		}
-		fields, ok := c.parseFieldList(args, 2, errNumFieldsPos)
+		fields, ok := c.parseFieldList(cmd.Args, 2, errNumFieldsPos)
 		if !ok {
 			return nil
 		}
+		return fn(t, fields)
+	})
+}
+
+// HTTL key FIELDS numfields field [field ...]: per field -2 no such
+// field, -1 no TTL, else the TTL or the expiry time.
+func (c *conn) httl(cmd *Command, form ttlForm) {
+	c.hashFieldsTxn(cmd, false, func(t *engine.Txn, fields [][]byte) error {
 		now := t.Now()
 		c.wr.Array(len(fields))
 		for _, f := range fields {
@@ -202,15 +211,7 @@ func (c *conn) httl(cmd *Command, form ttlForm) {
 // HPERSIST key FIELDS numfields field [field ...]: per field -2 no such
 // field, -1 no TTL, 1 TTL removed.
 func (c *conn) cmdHPersist(cmd *Command) {
-	args := cmd.Args
-	c.txn(args[1:2], true, func(t *engine.Txn) error {
-		if _, err := t.Open(0, engine.TypeHash); err != nil {
-			return err
-		}
-		fields, ok := c.parseFieldList(args, 2, errNumFieldsPos)
-		if !ok {
-			return nil
-		}
+	c.hashFieldsTxn(cmd, true, func(t *engine.Txn, fields [][]byte) error {
 		c.wr.Array(len(fields))
 		for _, f := range fields {
 			r, err := t.HashPersistField(0, f)
@@ -226,15 +227,7 @@ func (c *conn) cmdHPersist(cmd *Command) {
 // HGETDEL key FIELDS numfields field [field ...]: the values (nil for
 // absent fields), each field deleted; the key goes with its last field.
 func (c *conn) cmdHGetDel(cmd *Command) {
-	args := cmd.Args
-	c.txn(args[1:2], true, func(t *engine.Txn) error {
-		if _, err := t.Open(0, engine.TypeHash); err != nil {
-			return err
-		}
-		fields, ok := c.parseFieldList(args, 2, errNumFieldsPos)
-		if !ok {
-			return nil
-		}
+	c.hashFieldsTxn(cmd, true, func(t *engine.Txn, fields [][]byte) error {
 		c.wr.Array(len(fields))
 		for _, f := range fields {
 			v, found, err := t.HashGet(0, f, c.scratch[:0])
