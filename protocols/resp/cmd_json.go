@@ -178,16 +178,11 @@ func (c *conn) cmdJSONSet(cmd *Command) {
 		c.syntaxErr()
 		return
 	}
-	path, err := jsonPath(args[2])
-	if err != nil {
-		c.jsonErr(err)
+	path, vals, ok := c.jsonPathArgs(args[2], args[3:4])
+	if !ok {
 		return
 	}
-	val, err := c.jsonParse(args[3])
-	if err != nil {
-		c.jsonErr(err)
-		return
-	}
+	val := vals[0]
 	f := c.jsonFormat()
 	c.jsonTxn(args[1], func(t *engine.Txn) (func(), error) {
 		doc, _, ok, err := t.JSONGet(0)
@@ -504,16 +499,11 @@ func (c *conn) cmdJSONInfo(cmd *Command) {
 // JSON.MERGE key path value (RFC 7396 merge patch)
 func (c *conn) cmdJSONMerge(cmd *Command) {
 	args := cmd.Args
-	path, err := jsonPath(args[2])
-	if err != nil {
-		c.jsonErr(err)
+	path, vals, ok := c.jsonPathArgs(args[2], args[3:4])
+	if !ok {
 		return
 	}
-	patch, err := c.jsonParse(args[3])
-	if err != nil {
-		c.jsonErr(err)
-		return
-	}
+	patch := vals[0]
 	f := c.jsonFormat()
 	c.jsonTxn(args[1], func(t *engine.Txn) (func(), error) {
 		doc, _, ok, err := t.JSONGet(0)

@@ -84,6 +84,20 @@ func (c *conn) jsonArgs(args [][]byte) ([]*jsonpath.Value, error) {
 	return vals, nil
 }
 
+// jsonPathArgs parses a command's path and its JSON values, answering the
+// first error; ok false: answered.
+func (c *conn) jsonPathArgs(pathArg []byte, valArgs [][]byte) (*jsonpath.Path, []*jsonpath.Value, bool) {
+	path, err := jsonPath(pathArg)
+	if err == nil {
+		var vals []*jsonpath.Value
+		if vals, err = c.jsonArgs(valArgs); err == nil {
+			return path, vals, true
+		}
+	}
+	c.jsonErr(err)
+	return nil, nil, false
+}
+
 func cloneAll(vals []*jsonpath.Value) []*jsonpath.Value {
 	out := make([]*jsonpath.Value, len(vals))
 	for i, v := range vals {
@@ -95,14 +109,8 @@ func cloneAll(vals []*jsonpath.Value) []*jsonpath.Value {
 // JSON.ARRAPPEND key path value [value ...]
 func (c *conn) cmdJSONArrAppend(cmd *Command) {
 	args := cmd.Args
-	path, err := jsonPath(args[2])
-	if err != nil {
-		c.jsonErr(err)
-		return
-	}
-	vals, err := c.jsonArgs(args[3:])
-	if err != nil {
-		c.jsonErr(err)
+	path, vals, ok := c.jsonPathArgs(args[2], args[3:])
+	if !ok {
 		return
 	}
 	c.jsonEach(args[1], path, false, true, func(_ **jsonpath.Value, n jsonpath.Node) (*int64, bool, error) {
@@ -123,14 +131,8 @@ func (c *conn) cmdJSONArrInsert(cmd *Command) {
 		c.err(errNotInteger)
 		return
 	}
-	path, err := jsonPath(args[2])
-	if err != nil {
-		c.jsonErr(err)
-		return
-	}
-	vals, err := c.jsonArgs(args[4:])
-	if err != nil {
-		c.jsonErr(err)
+	path, vals, ok := c.jsonPathArgs(args[2], args[4:])
+	if !ok {
 		return
 	}
 	c.jsonEach(args[1], path, true, true, func(_ **jsonpath.Value, n jsonpath.Node) (*int64, bool, error) {
