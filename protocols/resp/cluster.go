@@ -229,19 +229,25 @@ func (c *conn) clusterReroute(cs *cluster.State, spec *cmdSpec, cmd *Command) bo
 	return c.clusterRoute(cs, spec, cmd)
 }
 
-// writableAt reports, without answering, whether a write of key routed at
-// epoch (with ASKING, importing as the connection had then) may still
-// commit here. Callers hold the work guard: slot migration changes the
-// state of a slot under the exclusive guard, so what this sees holds
-// until the write commits.
-func (s *Server) writableAt(epoch uint64, key []byte, asking, importing bool) bool {
+// writeRoute routes again, without answering, a write of key that was
+// routed at epoch (with ASKING, importing as the connection had then):
+// Serve at once when the cluster state has not changed since. Callers
+// hold the work guard: slot migration changes the state of a slot under
+// the exclusive guard, so what this sees holds until the write commits.
+func (s *Server) writeRoute(epoch uint64, key []byte, asking, importing bool) (cluster.Verdict, int, string) {
 	cs := s.cluster
 	if cs == nil || cs.Epoch() == epoch {
-		return true
+		return cluster.Serve, -1, ""
 	}
-	v := cs.View()
-	verdict, _ := cs.Route(v, cluster.KeySlot(key), cluster.Request{Write: true, Asking: asking, Importing: importing})
-	return verdict == cluster.Serve
+	slot := cluster.KeySlot(key)
+	verdict, addr := cs.Route(cs.View(), slot, cluster.Request{Write: true, Asking: asking, Importing: importing})
+	return verdict, slot, addr
+}
+
+// writableAt reports whether writeRoute serves key.
+func (s *Server) writableAt(epoch uint64, key []byte, asking, importing bool) bool {
+	v, _, _ := s.writeRoute(epoch, key, asking, importing)
+	return v == cluster.Serve
 }
 
 // clusterRecheckWrite is clusterReroute for a write of keys (one slot:
@@ -249,13 +255,10 @@ func (s *Server) writableAt(epoch uint64, key []byte, asking, importing bool) bo
 // again (runAlone): it answers the redirection and reports false when
 // the slot is no longer written here.
 func (c *conn) clusterRecheckWrite(keys [][]byte) bool {
-	cs := c.s.cluster
-	if cs == nil || len(keys) == 0 || cs.Epoch() == c.cl.epoch {
+	if len(keys) == 0 {
 		return true
 	}
-	slot := cluster.KeySlot(keys[0])
-	verdict, addr := cs.Route(cs.View(), slot, cluster.Request{Write: true, Asking: c.cl.routedAsking, Importing: c.cl.importing})
-	return c.clusterAnswer(verdict, slot, addr)
+	return c.clusterAnswer(c.s.writeRoute(c.cl.epoch, keys[0], c.cl.routedAsking, c.cl.importing))
 }
 
 // errRouteChanged fails queued writes whose slot stopped being served

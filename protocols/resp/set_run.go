@@ -83,10 +83,12 @@ func (c *conn) commitRunSync(sync bool) bool {
 		c.enterGuard(guardShared)
 	}
 	var err error
-	for _, k := range r.keys {
-		if !c.s.writableAt(r.epoch, k, r.asking, r.importing) {
-			err = errRouteChanged
-			break
+	if cs := c.s.cluster; cs != nil && cs.Epoch() != r.epoch {
+		for _, k := range r.keys {
+			if !c.s.writableAt(r.epoch, k, r.asking, r.importing) {
+				err = errRouteChanged
+				break
+			}
 		}
 	}
 	switch {
