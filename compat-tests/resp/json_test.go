@@ -254,3 +254,34 @@ func TestJSONConfigAtStart(t *testing.T) {
 		t.Fatalf("4 levels with json-max-nesting-depth 3: %v", err)
 	}
 }
+
+// TestJSONFilterArithmetic: JSON.GET with jsoncons's filter arithmetic
+// (precedence, integer and float division, null for a string operand)
+// and tokenize, and the error a bad literal pattern answers.
+func TestJSONFilterArithmetic(t *testing.T) {
+	srv := internal.Start(t, internal.Options{})
+	ctx := context.Background()
+	rdb := newGoRedis(t, srv.Addr(), 2, "")
+	doc := `{"books":[{"title":"A","author":"Haruki Murakami","price":8.95,"qty":3},
+		{"title":"B","author":"Ryu Murakami","price":12.99,"qty":0},
+		{"title":"C","author":"Graham Greene","price":22.99,"qty":"x"}]}`
+	if err := rdb.JSONSet(ctx, "shop", "$", doc).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ path, want string }{
+		{`$.books[?(@.price * 2 > 20)].title`, `["B","C"]`},
+		{`$.books[?(@.qty + 2 * 3 == 9)].title`, `["A"]`},
+		{`$.books[?(7 / @.qty == 2)].title`, `["A"]`},
+		{`$.books[?(@.qty / 0 == null)].title`, `["A","B","C"]`},
+		{`$.books[?(-@.qty < 0)].title`, `["A"]`},
+		{`$.books[?(tokenize(@.author, '\\s+')[-1] == 'Murakami')].title`, `["A","B"]`},
+	} {
+		if got, err := rdb.JSONGet(ctx, "shop", tc.path).Result(); err != nil || got != tc.want {
+			t.Errorf("JSON.GET %s = %q, %v; want %s", tc.path, got, err, tc.want)
+		}
+	}
+	err := rdb.JSONGet(ctx, "shop", `$.books[?(tokenize(@.author, '(') == 'x')]`).Err()
+	if err == nil || err.Error() != "ERR Invalid argument: Invalid regular expression at position 11" {
+		t.Fatalf("a bad tokenize pattern: %v", err)
+	}
+}

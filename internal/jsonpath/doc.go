@@ -11,7 +11,8 @@
 // uint64 stay integers; every other number is a float64.
 //
 // Compile parses a path. "$", "$.a", "$[0]", "$..x", "$.a[*]",
-// "$.a[1:3]", "$['a','b']" and filters such as "$.a[?(@.x>1)]" are
+// "$.a[1:3]", "$['a','b']" and filters such as "$.a[?(@.x>1)]" (with
+// jsoncons's arithmetic, "@.price * 2 > 20", and functions, funcs.go) are
 // JSONPath; anything else is a RedisJSON legacy path ("." for the root,
 // ".a.b", "a[0]"), converted as KVRocks converts it (Path.Legacy reports
 // which, because commands shape their replies by it).

@@ -1,5 +1,7 @@
 package jsonpath
 
+import "math"
+
 // Node is one location a query selected: the value, and where it sits
 // (Parent nil for the root; Key in an object parent, Index in an array
 // parent) so that commands can replace or remove it.
@@ -170,8 +172,8 @@ func truthy(e *expr, cur, root *Value, depth int) bool {
 	case exRegex:
 		v := operand(e.l, cur, root, depth)
 		return v != nil && v.Kind == String && e.regexp.MatchString(v.S)
-	case exFunc:
-		v := callFunc(e, cur, root, depth)
+	case exFunc, exArith, exNeg:
+		v := operand(e, cur, root, depth)
 		return v != nil && !(v.Kind == Null || v.Kind == Bool && !v.B)
 	}
 	l, r := operand(e.l, cur, root, depth), operand(e.r, cur, root, depth)
@@ -201,7 +203,8 @@ func truthy(e *expr, cur, root *Value, depth int) bool {
 }
 
 // operand is a filter operand's value: a literal, the first value a
-// path selects, or nil (nothing selected, or a nested boolean).
+// path selects or nil (nothing selected), a function's or an arithmetic
+// operator's result, or the boolean a test yields.
 func operand(e *expr, cur, root *Value, depth int) *Value {
 	switch e.kind {
 	case exLit:
@@ -213,8 +216,108 @@ func operand(e *expr, cur, root *Value, depth int) *Value {
 		return nil
 	case exFunc:
 		return callFunc(e, cur, root, depth)
+	case exArith:
+		return arith(e.op[0], funcArg(e.l, cur, root, depth), funcArg(e.r, cur, root, depth))
+	case exNeg:
+		return negate(funcArg(e.l, cur, root, depth))
 	}
 	return NewBool(truthy(e, cur, root, depth))
+}
+
+// arith is a binary arithmetic operator, as jsoncons's filters compute
+// it. Operands take the values they would have as function arguments
+// (funcs.go: a path that may name several locations is an array), and
+// anything but two numbers yields null: a path that selects nothing, a
+// string, a boolean, an array. Two integers that fit int64 compute in
+// int64; two that fit uint64 (one of them above math.MaxInt64) in uint64,
+// both wrapping around on overflow; any other pair in float64, where x/0
+// is ±Inf and x%0 NaN. An integer division or remainder by zero, which
+// jsoncons leaves to the processor (a trap), yields null.
+func arith(op byte, a, b *Value) *Value {
+	if a == nil || b == nil || !a.IsNumber() || !b.IsNumber() {
+		return NewNull()
+	}
+	switch {
+	case a.Kind == Int && b.Kind == Int:
+		x, y := a.I, b.I
+		switch op {
+		case '+':
+			return NewInt(x + y)
+		case '-':
+			return NewInt(x - y)
+		case '*':
+			return NewInt(x * y)
+		}
+		if y == 0 {
+			return NewNull()
+		}
+		if op == '/' {
+			return NewInt(x / y) // MinInt64 / -1 wraps to MinInt64
+		}
+		return NewInt(x % y)
+	case unsigned(a) && unsigned(b):
+		x, y := asUint(a), asUint(b)
+		switch op {
+		case '+':
+			return newUint(x + y)
+		case '-':
+			return newUint(x - y)
+		case '*':
+			return newUint(x * y)
+		}
+		if y == 0 {
+			return NewNull()
+		}
+		if op == '/' {
+			return newUint(x / y)
+		}
+		return newUint(x % y)
+	}
+	x, y := a.Float64(), b.Float64()
+	switch op {
+	case '+':
+		return NewFloat(x + y)
+	case '-':
+		return NewFloat(x - y)
+	case '*':
+		return NewFloat(x * y)
+	case '/':
+		return NewFloat(x / y)
+	}
+	return NewFloat(math.Mod(x, y))
+}
+
+// negate is unary minus: an integer that fits int64 (MinInt64 stays
+// itself) or a float; anything else, a larger integer too, is null.
+func negate(v *Value) *Value {
+	switch {
+	case v == nil:
+		return NewNull()
+	case v.Kind == Int:
+		return NewInt(-v.I)
+	case v.Kind == Float:
+		return NewFloat(-v.F)
+	}
+	return NewNull()
+}
+
+// unsigned reports whether v is an integer that fits uint64.
+func unsigned(v *Value) bool { return v.Kind == Uint || v.Kind == Int && v.I >= 0 }
+
+// asUint is an unsigned integer's value.
+func asUint(v *Value) uint64 {
+	if v.Kind == Uint {
+		return v.U
+	}
+	return uint64(v.I)
+}
+
+// newUint is u as the package stores integers: Int when it fits int64.
+func newUint(u uint64) *Value {
+	if u <= math.MaxInt64 {
+		return NewInt(int64(u))
+	}
+	return &Value{Kind: Uint, U: u}
 }
 
 func operandNodes(e *expr, cur, root *Value, depth int) []Node {

@@ -2,8 +2,10 @@ package jsonpath
 
 import (
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -36,6 +38,7 @@ var funcs = map[string]funcSpec{
 	"contains":    {2, fnContains},
 	"starts_with": {2, func(a []*Value) *Value { return fnAffix(a, strings.HasPrefix) }},
 	"ends_with":   {2, func(a []*Value) *Value { return fnAffix(a, strings.HasSuffix) }},
+	"tokenize":    {2, fnTokenize},
 }
 
 func fnLength(a []*Value) *Value {
@@ -218,14 +221,83 @@ func fnAffix(a []*Value, has func(s, affix string) bool) *Value {
 	return NewBool(has(s.S, x.S))
 }
 
-// callFunc evaluates a function call of a filter for the candidate cur.
+// fnTokenize splits a string at the matches of a regular expression, as
+// jsoncons does (std::regex_token_iterator's pieces between matches): a
+// match at the start gives an empty first piece, one at the end no empty
+// last piece, and a string without a match is its own one piece, as in
+// `$.books[?(tokenize(@.author, '\\s+')[-1] == 'Murakami')]`. Patterns
+// are RE2's syntax, which for the usual classes, alternations and
+// repetitions is ECMAScript's (jsoncons's); a pattern that does not
+// compile yields nothing, and a literal one is an error when the path is
+// compiled.
+func fnTokenize(a []*Value) *Value {
+	s, pat := a[0], a[1]
+	if s == nil || pat == nil || s.Kind != String || pat.Kind != String {
+		return nil
+	}
+	re, err := compilePattern(pat.S)
+	if err != nil {
+		return nil
+	}
+	var out []*Value
+	last := 0
+	for _, m := range re.FindAllStringIndex(s.S, -1) {
+		out = append(out, NewString(s.S[last:m[0]]))
+		last = m[1]
+	}
+	if last < len(s.S) || len(out) == 0 {
+		out = append(out, NewString(s.S[last:]))
+	}
+	return NewArray(out)
+}
+
+// lastPattern is the pattern tokenize compiled last: a filter calls it
+// once per candidate, nearly always with the same literal pattern.
+var lastPattern atomic.Pointer[compiledPattern]
+
+// compiledPattern is a pattern and what compiling it gave.
+type compiledPattern struct {
+	pat string
+	re  *regexp.Regexp
+	err error
+}
+
+// compilePattern compiles tokenize's pattern, or takes it from lastPattern.
+func compilePattern(pat string) (*regexp.Regexp, error) {
+	if c := lastPattern.Load(); c != nil && c.pat == pat {
+		return c.re, c.err
+	}
+	re, err := regexp.Compile(pat)
+	lastPattern.Store(&compiledPattern{pat, re, err})
+	return re, err
+}
+
+// badPattern reports whether a call of name has a literal pattern
+// argument that does not compile.
+func badPattern(name string, args []*expr) bool {
+	if name != "tokenize" || args[1].kind != exLit || args[1].lit.Kind != String {
+		return false
+	}
+	_, err := compilePattern(args[1].lit.S)
+	return err != nil
+}
+
+// callFunc evaluates a function call of a filter for the candidate cur,
+// and the selectors after it on its result.
 func callFunc(e *expr, cur, root *Value, depth int) *Value {
 	var buf [2]*Value
 	args := buf[:0]
 	for _, arg := range e.args {
 		args = append(args, funcArg(arg, cur, root, depth))
 	}
-	return e.fn.eval(args)
+	v := e.fn.eval(args)
+	switch {
+	case v == nil || len(e.segs) == 0:
+		return v
+	case depth > 64:
+		return nil // as operandNodes
+	}
+	return selected(e.segs, evalSegments(e.segs, []Node{{V: v}}, root, depth))
 }
 
 // funcArg is an argument's value (see the package comment above).
@@ -233,8 +305,14 @@ func funcArg(e *expr, cur, root *Value, depth int) *Value {
 	if e.kind != exPath {
 		return operand(e, cur, root, depth)
 	}
-	nodes := operandNodes(e, cur, root, depth)
-	if singular(e.segs) {
+	return selected(e.segs, operandNodes(e, cur, root, depth))
+}
+
+// selected is what segs selected as one value: the value of the one
+// location they may name (nil if none), or the array of the values of
+// all the locations they selected.
+func selected(segs []segment, nodes []Node) *Value {
+	if singular(segs) {
 		if len(nodes) == 0 {
 			return nil
 		}

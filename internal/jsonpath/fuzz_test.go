@@ -63,7 +63,8 @@ func FuzzParseCBOR(f *testing.F) {
 func FuzzCompile(f *testing.F) {
 	for _, s := range []string{"$", ".", "a.b", "$..x", "$.a[*]", "$[1:3:-1]", "$['a','b']", `$[?(@.x>1 && @.y=='a')]`,
 		`$..[?(!(@.a =~ /x/i) || $.b)]`, "$[-1,0]", `$["a\"b"]`,
-		`$.a[?(length(@) > 1 && contains(keys(@), 'x'))]`, `$..[?(max($..x) >= abs(to_number(@.y)))]`} {
+		`$.a[?(length(@) > 1 && contains(keys(@), 'x'))]`, `$..[?(max($..x) >= abs(to_number(@.y)))]`,
+		`$..[?(@.x * 2 + -@.x % 3 >= 1 / 0 - $.a[0])]`, `$..[?(tokenize(@.y, 'a|b')[-1] == '' || 18446744073709551615 + @.x)]`} {
 		f.Add(s)
 	}
 	doc := `{"a":[1,{"x":2,"y":"a"},[3]],"b":{"a":{"x":0}},"x":"s"}`

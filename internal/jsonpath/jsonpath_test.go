@@ -296,3 +296,120 @@ func TestFilterFunctions(t *testing.T) {
 		}
 	}
 }
+
+// TestFilterArithmetic: jsoncons's arithmetic in filters, its precedence
+// (unary ! and -, =~, * / %, + -, comparisons, ==/!=, &&, ||; binary
+// operators left-associative) and its types: int64 arithmetic for
+// integers, uint64 past MaxInt64, float64 otherwise, null for anything
+// that is not two numbers.
+func TestFilterArithmetic(t *testing.T) {
+	doc := mustParse(t, `{"books":[{"title":"A","price":8.95,"qty":3,"a":2,"b":3},
+		{"title":"B","price":12.99,"qty":0,"a":1,"b":4},
+		{"title":"C","price":22.99,"qty":-2,"a":"x","b":1},
+		{"title":"D","price":5,"a":9223372036854775807,"b":1}],
+		"n":[-3,-1,0,1,2,7,2.5],"big":18446744073709551615}`)
+	for _, tc := range []struct{ path, want string }{
+		{`$.books[?(@.price * 2 > 20)].title`, `["B","C"]`},
+		{`$.books[?(@.price*2>20)].title`, `["B","C"]`},
+		{`$.books[?(@.a + @.b == 5)].title`, `["A","B"]`},
+		{`$.books[?(@.a-1==1)].title`, `["A"]`},
+		{`$.n[?(-@ < 0)]`, `[1,2,7,2.5]`},
+		{`$.n[?(@ == -1)]`, `[-1]`},
+		{`$.n[?(- @ == 3)]`, `[-3]`},
+		{`$.n[?(--@ == 2)]`, `[2]`},
+		// * before +, left to right within a level, parentheses first.
+		{`$.n[?(@ + 2 * 3 == 7)]`, `[1]`},
+		{`$.n[?((@ + 2) * 3 == 9)]`, `[1]`},
+		{`$.n[?(10 - @ - 3 == 5)]`, `[2]`},
+		{`$.n[?(12 / @ / 2 == 3)]`, `[2]`},
+		{`$.n[?(1 + 2*3 - 4/2 == 5 && @ == 0)]`, `[0]`},
+		// Integer division truncates; % takes the dividend's sign; a
+		// float operand computes in float64 (fmod).
+		{`$.n[?(@ / 2 == 0)]`, `[-1,0,1]`},
+		{`$.n[?(@ % 2 == -1)]`, `[-3,-1]`},
+		{`$.n[?(@ % 2 == 0.5)]`, `[2.5]`},
+		{`$.books[?(@.price + 0.05 == 9)].title`, `["A"]`},
+		// Division by zero: null for integers, ±Inf or NaN for floats.
+		{`$.n[?(@ / 0 == null)]`, `[-3,-1,0,1,2,7]`},
+		{`$.n[?(@ % 0 == null)]`, `[-3,-1,0,1,2,7]`},
+		{`$.n[?(@ / 0.0 > 1000)]`, `[1,2,7,2.5]`},
+		{`$.n[?(@ / 0)]`, `[2.5]`},
+		// Not two numbers: null, which compares unequal to anything else.
+		{`$.books[?(@.title + 1 == null)].title`, `["A","B","C","D"]`},
+		{`$.books[?(@.title + 1)].title`, `[]`},
+		{`$.books[?(@.title * 2 != 4)].title`, `["A","B","C","D"]`},
+		{`$.books[?(@.a * 2 == 4)].title`, `["A"]`},
+		{`$.books[?(@.qty + 1 > 0)].title`, `["A","B"]`},
+		{`$.books[?(-@.a < 0)].title`, `["A","B","D"]`},
+		{`$.books[?(-@.title == null)].title`, `["A","B","C","D"]`},
+		{`$.books[?($.books[*].qty + 1 == null)].title`, `["A","B","C","D"]`},
+		// Integers wrap: int64, and uint64 past MaxInt64; minus does not
+		// apply to an integer past MaxInt64.
+		{`$.books[?(@.a + 1 < 0)].title`, `["D"]`},
+		{`$.n[?($.big + @ == 0)]`, `[1]`},
+		{`$.n[?(-$.big == null && @ == 0)]`, `[0]`},
+		// A number is true whatever its value.
+		{`$.n[?(@ - 1)]`, `[-3,-1,0,1,2,7,2.5]`},
+		// Arithmetic in and on function calls.
+		{`$.books[?(abs(@.qty - 1) == 3)].title`, `["C"]`},
+		{`$.books[?(@.price > avg($.books[*].price) - 1)].title`, `["B","C"]`},
+		// ! binds tighter than comparisons and =~; comparisons chain.
+		{`$.books[?(!@.qty == true)].title`, `["D"]`},
+		{`$.books[?(!@.title =~ /A/)].title`, `[]`},
+		{`$.books[?(!(@.title =~ /A/))].title`, `["B","C","D"]`},
+		{`$.n[?(@ > 0 == true)]`, `[1,2,7,2.5]`},
+	} {
+		checkQuery(t, doc, tc.path, tc.want)
+	}
+	for _, bad := range []string{`$[?(@.a +)]`, `$[?(@.a * * 2)]`, `$[?(-)]`, `$[?(+1)]`, `$[?(1e)]`, `$[?(2.)]`,
+		`$[?(@.a - b)]`, `$[?(@.a =~ /x/ +)]`, `$[?(1 2)]`, "$[?(" + strings.Repeat("-", 100) + "1)]"} {
+		if _, err := Compile(bad); err == nil {
+			t.Errorf("Compile(%q) succeeded", bad)
+		}
+	}
+	// Outside filters a name may hold the operators' characters.
+	checkQuery(t, mustParse(t, `{"a-b":{"c*d":1}}`), `$.a-b.c*d`, `[1]`)
+}
+
+// TestTokenize: tokenize(string, pattern) splits as jsoncons's does, and
+// selectors apply to a function's result.
+func TestTokenize(t *testing.T) {
+	for _, tc := range []struct{ s, pat, want string }{
+		{"Haruki Murakami", `\s+`, `["Haruki","Murakami"]`},
+		{",a,,b,", ",", `["","a","","b"]`},
+		{"a1b22c", `\d+`, `["a","b","c"]`},
+		{"abc", ",", `["abc"]`},
+		{",", ",", `[""]`},
+		{"", ",", `[""]`},
+	} {
+		got := fnTokenize([]*Value{NewString(tc.s), NewString(tc.pat)})
+		if s := string(AppendCompact(nil, got)); s != tc.want {
+			t.Errorf("tokenize(%q, %q) = %s, want %s", tc.s, tc.pat, s, tc.want)
+		}
+	}
+	for _, args := range [][]*Value{{NewInt(1), NewString(",")}, {NewString("a"), NewInt(1)}, {nil, NewString(",")}, {NewString("a"), NewString("(")}} {
+		if got := fnTokenize(args); got != nil {
+			t.Errorf("tokenize(%v) = %s, want nothing", args, AppendCompact(nil, got))
+		}
+	}
+	doc := mustParse(t, `{"books":[{"title":"A Wild Sheep Chase","author":"Haruki Murakami"},
+		{"title":"Almost Transparent Blue","author":"Ryu Murakami"},
+		{"title":"The Quiet American","author":"Graham Greene"}],"bad":"(","n":5}`)
+	for _, tc := range []struct{ path, want string }{
+		{`$.books[?(tokenize(@.author,'\\s+')[-1] == 'Murakami')].title`, `["A Wild Sheep Chase","Almost Transparent Blue"]`},
+		{`$.books[?(tokenize(@.author, ' ')[0] == 'Ryu')].title`, `["Almost Transparent Blue"]`},
+		{`$.books[?(length(tokenize(@.title, ' ')) == 3)].title`, `["Almost Transparent Blue","The Quiet American"]`},
+		{`$.books[?(contains(tokenize(@.title, '\\s'), 'Quiet'))].author`, `["Graham Greene"]`},
+		{`$.books[?(tokenize(@.author, ' ')[5] != 'x')].author`, `["Haruki Murakami","Ryu Murakami","Graham Greene"]`},
+		{`$.books[?(tokenize($.n, ' '))].title`, `[]`},
+		{`$.books[?(tokenize(@.author, $.bad)[0])].title`, `[]`},
+		{`$.books[?(keys(@)[0] == 'author')].title`, `["A Wild Sheep Chase","Almost Transparent Blue","The Quiet American"]`},
+	} {
+		checkQuery(t, doc, tc.path, tc.want)
+	}
+	for _, bad := range []string{`$[?(tokenize(@, '('))]`, `$[?(tokenize(@))]`, `$[?(tokenize(@, ' ')[)]`} {
+		if _, err := Compile(bad); err == nil {
+			t.Errorf("Compile(%q) succeeded", bad)
+		}
+	}
+}

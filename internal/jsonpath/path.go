@@ -145,7 +145,7 @@ func (p *pathParser) segments(depth int) ([]segment, error) {
 				}
 				seg.sels = sels
 			default:
-				name := p.name()
+				name := p.name(depth > 0)
 				if name == "" {
 					return nil, p.fail("Expected identifier")
 				}
@@ -165,10 +165,16 @@ func (p *pathParser) segments(depth int) ([]segment, error) {
 	return segs, nil
 }
 
-// name reads a dot-notation member name.
-func (p *pathParser) name() string {
+// name reads a dot-notation member name. Inside a filter (inFilter) an
+// arithmetic operator ends it too, so that "@.price*2" is a product, as
+// jsoncons reads it.
+func (p *pathParser) name(inFilter bool) string {
+	stop := ".[]()=!<>&|, '\"~"
+	if inFilter {
+		stop += "+-*/%"
+	}
 	start := p.pos
-	for p.pos < len(p.s) && !strings.ContainsRune(".[]()=!<>&|, '\"~", rune(p.s[p.pos])) {
+	for p.pos < len(p.s) && !strings.ContainsRune(stop, rune(p.s[p.pos])) {
 		p.pos++
 	}
 	return p.s[start:p.pos]
@@ -324,7 +330,9 @@ func (p *pathParser) quoted() (string, error) {
 	return "", p.fail("Unterminated string")
 }
 
-// Filter expressions.
+// Filter expressions, with jsoncons's operators and precedence, from the
+// tightest: unary ! and -, =~, * / %, + -, < <= > >=, == !=, &&, ||.
+// Binary operators associate to the left; parentheses group.
 
 type exprKind uint8
 
@@ -336,101 +344,132 @@ const (
 	exPath // @... or $...: true when it selects something
 	exLit
 	exRegex
-	exFunc // a function call (funcs.go)
+	exFunc  // a function call (funcs.go), then any segments applied to its result
+	exArith // + - * / % (op)
+	exNeg   // unary minus
 )
 
 type expr struct {
 	kind   exprKind
-	op     string // comparison operator
+	op     string // comparison or arithmetic operator
 	l, r   *expr
-	rel    bool // path relative to @
-	segs   []segment
+	rel    bool      // path relative to @
+	segs   []segment // exPath; exFunc: applied to the result
 	lit    *Value
 	regexp *regexp.Regexp
 	fn     funcSpec // exFunc
 	args   []*expr  // exFunc
 }
 
+// Binary operators of each precedence level (longer spellings first).
+var (
+	orOps  = []string{"||"}
+	andOps = []string{"&&"}
+	eqOps  = []string{"==", "!="}
+	relOps = []string{"<=", ">=", "<", ">"}
+	addOps = []string{"+", "-"}
+	mulOps = []string{"*", "/", "%"}
+)
+
 func (p *pathParser) orExpr(depth int) (expr, error) {
-	l, err := p.andExpr(depth)
+	return p.binary(depth, orOps, exOr, p.andExpr)
+}
+
+func (p *pathParser) andExpr(depth int) (expr, error) {
+	return p.binary(depth, andOps, exAnd, p.eqExpr)
+}
+
+func (p *pathParser) eqExpr(depth int) (expr, error) {
+	return p.binary(depth, eqOps, exCmp, p.relExpr)
+}
+
+func (p *pathParser) relExpr(depth int) (expr, error) {
+	return p.binary(depth, relOps, exCmp, p.addExpr)
+}
+
+func (p *pathParser) addExpr(depth int) (expr, error) {
+	return p.binary(depth, addOps, exArith, p.mulExpr)
+}
+
+func (p *pathParser) mulExpr(depth int) (expr, error) {
+	return p.binary(depth, mulOps, exArith, p.matchExpr)
+}
+
+// binary parses operands (each by next) joined by any of ops, as a
+// left-associative chain of kind.
+func (p *pathParser) binary(depth int, ops []string, kind exprKind, next func(int) (expr, error)) (expr, error) {
+	l, err := next(depth)
 	if err != nil {
 		return expr{}, err
 	}
 	for {
 		p.ws()
-		if !strings.HasPrefix(p.s[p.pos:], "||") {
+		op := ""
+		for _, o := range ops {
+			if strings.HasPrefix(p.s[p.pos:], o) {
+				op = o
+				break
+			}
+		}
+		if op == "" {
 			return l, nil
 		}
-		p.pos += 2
-		r, err := p.andExpr(depth)
+		p.pos += len(op)
+		r, err := next(depth)
 		if err != nil {
 			return expr{}, err
 		}
 		left := l
-		l = expr{kind: exOr, l: &left, r: &r}
+		l = expr{kind: kind, op: op, l: &left, r: &r}
 	}
 }
 
-func (p *pathParser) andExpr(depth int) (expr, error) {
+// matchExpr is a unary expression tested by "=~ /regex/" any number of
+// times (a test's result is a boolean, which a further test never matches).
+func (p *pathParser) matchExpr(depth int) (expr, error) {
 	l, err := p.unary(depth)
 	if err != nil {
 		return expr{}, err
 	}
 	for {
 		p.ws()
-		if !strings.HasPrefix(p.s[p.pos:], "&&") {
+		if !strings.HasPrefix(p.s[p.pos:], "=~") {
 			return l, nil
 		}
 		p.pos += 2
-		r, err := p.unary(depth)
+		p.ws()
+		re, err := p.regex()
 		if err != nil {
 			return expr{}, err
 		}
 		left := l
-		l = expr{kind: exAnd, l: &left, r: &r}
+		l = expr{kind: exRegex, l: &left, regexp: re}
 	}
 }
 
-var cmpOps = []string{"==", "!=", "<=", ">=", "=~", "<", ">"}
-
+// unary is "!" or "-" before a unary expression, or an operand. As in
+// jsoncons they bind tighter than any binary operator: "!@.a == 1" is
+// "(!@.a) == 1", and "-1" is unary minus applied to 1.
 func (p *pathParser) unary(depth int) (expr, error) {
 	p.ws()
-	if p.peek() == '!' && !strings.HasPrefix(p.s[p.pos:], "!=") {
-		if depth >= 64 {
-			return expr{}, p.fail("Filters nested too deep")
-		}
-		p.pos++
-		e, err := p.unary(depth + 1)
-		if err != nil {
-			return expr{}, err
-		}
-		return expr{kind: exNot, l: &e}, nil
+	var kind exprKind
+	switch c := p.peek(); {
+	case c == '!' && !strings.HasPrefix(p.s[p.pos:], "!="):
+		kind = exNot
+	case c == '-':
+		kind = exNeg
+	default:
+		return p.operand(depth)
 	}
-	l, err := p.operand(depth)
+	if depth >= 64 {
+		return expr{}, p.fail("Filters nested too deep")
+	}
+	p.pos++
+	e, err := p.unary(depth + 1)
 	if err != nil {
 		return expr{}, err
 	}
-	p.ws()
-	for _, op := range cmpOps {
-		if !strings.HasPrefix(p.s[p.pos:], op) {
-			continue
-		}
-		p.pos += len(op)
-		p.ws()
-		if op == "=~" {
-			re, err := p.regex()
-			if err != nil {
-				return expr{}, err
-			}
-			return expr{kind: exRegex, l: &l, regexp: re}, nil
-		}
-		r, err := p.operand(depth)
-		if err != nil {
-			return expr{}, err
-		}
-		return expr{kind: exCmp, op: op, l: &l, r: &r}, nil
-	}
-	return l, nil
+	return expr{kind: kind, l: &e}, nil
 }
 
 func (p *pathParser) regex() (*regexp.Regexp, error) {
@@ -492,11 +531,21 @@ func (p *pathParser) operand(depth int) (expr, error) {
 			return expr{}, err
 		}
 		return expr{kind: exLit, lit: NewString(s)}, nil
-	case c == '-' || '0' <= c && c <= '9':
+	case '0' <= c && c <= '9':
+		// Digits, a fraction, an exponent: a sign before a number is
+		// unary minus, and one after it is subtraction ("2-1").
 		start := p.pos
-		p.pos++
-		for p.pos < len(p.s) && strings.IndexByte("0123456789.eE+-", p.s[p.pos]) >= 0 {
+		p.digits()
+		if p.peek() == '.' {
 			p.pos++
+			p.digits()
+		}
+		if c := p.peek(); c == 'e' || c == 'E' {
+			p.pos++
+			if c := p.peek(); c == '+' || c == '-' {
+				p.pos++
+			}
+			p.digits()
 		}
 		v, err := Parse([]byte(p.s[start:p.pos]))
 		if err != nil {
@@ -513,7 +562,16 @@ func (p *pathParser) operand(depth int) (expr, error) {
 		name := p.s[start:p.pos]
 		p.ws()
 		if p.peek() == '(' {
-			return p.call(name, start, depth)
+			e, err := p.call(name, start, depth)
+			if err != nil {
+				return expr{}, err
+			}
+			// Selectors after a call apply to its result:
+			// "tokenize(@.name, ' ')[-1]".
+			if e.segs, err = p.segments(depth); err != nil {
+				return expr{}, err
+			}
+			return e, nil
 		}
 		p.pos = start
 	}
@@ -544,7 +602,7 @@ func (p *pathParser) call(name string, at, depth int) (expr, error) {
 		if p.peek() == ')' && len(args) == 0 {
 			break
 		}
-		a, err := p.unary(depth + 1)
+		a, err := p.orExpr(depth + 1)
 		if err != nil {
 			return expr{}, err
 		}
@@ -563,5 +621,16 @@ func (p *pathParser) call(name string, at, depth int) (expr, error) {
 		p.pos = at
 		return expr{}, p.fail("Wrong number of arguments")
 	}
+	if badPattern(name, args) {
+		p.pos = at
+		return expr{}, p.fail("Invalid regular expression")
+	}
 	return expr{kind: exFunc, fn: fn, args: args}, nil
+}
+
+// digits skips decimal digits.
+func (p *pathParser) digits() {
+	for p.pos < len(p.s) && '0' <= p.s[p.pos] && p.s[p.pos] <= '9' {
+		p.pos++
+	}
 }
