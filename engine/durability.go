@@ -101,6 +101,11 @@ func (e *Engine) syncRound() error {
 		var rec [binary.MaxVarintLen64]byte
 		err = e.db.Set(durableVersionKey, binary.AppendUvarint(rec[:0], v), pebble.NoSync)
 	}
+	if err == nil && e.wb != nil {
+		// NB: before the metadata log: a drop record follows the eviction
+		// it ends in the metadata log (write_back.go).
+		err = e.wb.syncFiles()
+	}
 	if err == nil {
 		err = e.syncMetadata()
 	}

@@ -78,6 +78,11 @@ type store struct {
 	free                   freeSpace  // the devices' free space, for Stats
 	watches                watchTable // WATCH (watch.go)
 	groupMu                sync.Mutex // one Group at a time (group.go)
+	// wb is the write-back tier of small strings (write_back.go).
+	wb *writeBack
+	// metaWrites counts commits to the metadata store, metaLogged the
+	// count the last Sync's log write covered.
+	metaWrites, metaLogged atomic.Uint64
 }
 
 // Open opens (creating if needed) the engine rooted at opts.Dir, recovering
@@ -160,6 +165,7 @@ func Open(opts Options) (*Engine, error) {
 		vol.Close()
 		return nil, err
 	}
+	baseFS := popts.FS
 	if !opts.SyncWrites {
 		e.wal = newWALFS(popts.FS)
 		popts.FS = e.wal
@@ -184,11 +190,20 @@ func Open(opts Options) (*Engine, error) {
 		e.Close()
 		return nil, err
 	}
+	e.wb, err = openWriteBack(db, baseFS, metaDir, !opts.SyncWrites && !opts.NoWriteBack, e.syncMetadata, e.opts.Logf)
+	if err != nil {
+		e.Close()
+		return nil, fmt.Errorf("engine: write-back log: %w", err)
+	}
+	if opts.writeBackFlush > 0 {
+		e.wb.flushBytes, e.wb.maxBytes = opts.writeBackFlush, 4*opts.writeBackFlush
+	}
 	if err := e.recover(); err != nil {
 		e.Close()
 		return nil, err
 	}
-	e.wg.Add(6)
+	e.wg.Add(7)
+	go e.writeBackLoop()
 	go e.absentLoop()
 	go e.reclaimLoop()
 	go e.syncLoop()
@@ -346,7 +361,7 @@ func (e *Engine) Close() error {
 	var errs []error
 	if e.db != nil {
 		// A clean shutdown leaves nothing for recovery to check.
-		errs = append(errs, e.syncRound(), e.db.Close())
+		errs = append(errs, e.closeWriteBack(), e.syncRound(), e.db.Close())
 	}
 	errs = append(errs, e.blobs.close(), e.vol.Close(), e.arena.close())
 	return errors.Join(errs...)
@@ -361,7 +376,33 @@ func (e *Engine) Sync() error {
 	if e.closed.Load() {
 		return ErrClosed
 	}
+	if e.wb != nil && e.wb.enabled {
+		return e.wb.sync(e.logMeta)
+	}
 	return e.db.LogData(nil, pebble.Sync)
+}
+
+// wrote counts a successful direct write to the metadata store, for
+// logMeta.
+func (e *Engine) wrote(err error) error {
+	if err == nil {
+		e.metaWrites.Add(1)
+	}
+	return err
+}
+
+// logMeta makes the metadata store's committed writes reach the operating
+// system: one log write, skipped when nothing committed since the last.
+func (e *Engine) logMeta() error {
+	n := e.metaWrites.Load()
+	if n == e.metaLogged.Load() {
+		return nil
+	}
+	if err := e.db.LogData(nil, pebble.Sync); err != nil {
+		return err
+	}
+	e.metaLogged.Store(n)
+	return nil
 }
 
 func (e *Engine) counter(ks string) *atomic.Int64 {

@@ -158,6 +158,9 @@ func (e *Engine) unlockPair(s1, s2 *stripe) {
 // written through here or a group's commit, which note its key in the
 // absent-key filter first (put_absent.go).
 func (e *Engine) commit(b *pebble.Batch) error {
+	if err := e.evictFor(b); err != nil {
+		return err
+	}
 	if g := e.grp; g != nil {
 		if err := g.b.Apply(b, nil); err != nil {
 			return err
@@ -171,9 +174,19 @@ func (e *Engine) commit(b *pebble.Batch) error {
 	return nil
 }
 
-// metaGet reads a metadata record: from the group's batch inside one.
+// metaGet reads a metadata record: from the write-back tier, or the
+// group's batch inside one, or the store.
 // A key the absent-key filter has never seen has no record: no read.
 func (e *Engine) metaGet(mk []byte) ([]byte, io.Closer, error) {
+	if w := e.wb; w != nil && w.n.Load() != 0 {
+		// NB: the tier's record is the newest, inside a group too: a key
+		// the group writes leaves the tier first (evictFor).
+		r := wbReadPool.Get()
+		if w.get(mk, &r.b) {
+			return r.b, r, nil
+		}
+		wbReadPool.Put(r)
+	}
 	if g := e.grp; g != nil {
 		// NB: the group's own writes are noted when it commits.
 		return g.b.Get(mk)

@@ -26,7 +26,7 @@ func (e *Engine) CreateKeyspace(name string, attrs []byte) error {
 	}
 	rec := binary.AppendUvarint(nil, uint64(time.Now().UnixNano()))
 	rec = append(rec, attrs...)
-	return e.db.Set(k, rec, pebble.NoSync)
+	return e.wrote(e.db.Set(k, rec, pebble.NoSync))
 }
 
 // DeleteKeyspace removes a registered keyspace, which must hold no keys.
@@ -52,7 +52,7 @@ func (e *Engine) DeleteKeyspace(name string) error {
 	if !empty {
 		return ErrKeyspaceNotEmpty
 	}
-	return e.db.Delete(k, pebble.NoSync)
+	return e.wrote(e.db.Delete(k, pebble.NoSync))
 }
 
 // Keyspace returns a registered keyspace.

@@ -15,6 +15,7 @@ func (e *Engine) DiskUsage(ks string, key []byte) (int64, error) {
 	if e.closed.Load() {
 		return 0, ErrClosed
 	}
+	e.drain()
 	mk := appendMetaKey(nil, ks, key)
 	val, closer, err := e.db.Get(mk)
 	if err == pebble.ErrNotFound {

@@ -105,6 +105,13 @@ type Options struct {
 	// background (blob segments, then the metadata log). With SyncWrites
 	// false it bounds the writes a power cut loses. Default 1s.
 	SyncInterval time.Duration
+	// NoWriteBack keeps small strings out of the write-back tier
+	// (write_back.go), which they take with SyncWrites false: every write
+	// then commits through the metadata store's own log.
+	NoWriteBack bool
+	// writeBackFlush, when set, replaces wbFlushBytes (tests: flushes
+	// every few writes).
+	writeBackFlush int
 	// MetadataFS is the metadata store's file system. Default: the
 	// operating system's (mirrored across devices with parity). Tests use
 	// a crashable in-memory one.

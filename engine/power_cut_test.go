@@ -111,6 +111,8 @@ func powerCutRun(t *testing.T, syncWrites bool, seed uint64) bool {
 			SyncWrites: syncWrites, SyncInterval: pcSyncInterval,
 			DRAMCacheSize: 96 << 20, SegmentSize: 4 << 20, MetadataCacheSize: 8 << 20,
 			MemoryWait: 5 * time.Second,
+			// The write-back tier flushes every few dozen small writes.
+			writeBackFlush: 64 << 10,
 			OpenDevice: func(dir string) (nvme.Device, error) {
 				f := nvme.NewFault(inners[dir], seed)
 				f.TrackUnsynced(track)
@@ -195,6 +197,7 @@ func powerCutRun(t *testing.T, syncWrites bool, seed uint64) bool {
 	// Rounds cannot complete after the cut: this is how far the
 	// background sync had come.
 	synced := e.Durability().LastSync
+	wb := e.WriteBack()
 	unsynced := r.IntN(101)
 	crashed := memFS.CrashClone(vfs.CrashCloneCfg{UnsyncedDataPercent: unsynced, RNG: rand.New(rand.NewPCG(seed, 1))})
 	wg.Wait()
@@ -292,8 +295,8 @@ func powerCutRun(t *testing.T, syncWrites bool, seed uint64) bool {
 	if _, err := e2.PutBytes("", []byte("after"), pattern(seed, 100<<10), PutOptions{}); err != nil {
 		t.Errorf("seed %d: write after recovery: %v", seed, err)
 	}
-	t.Logf("seed %d: %d devices, cut after %d acknowledged writes (%d required), device writes kept/lost/torn %d/%d/%d, %d%% of unsynced metadata kept; recovery checked %d values, dropped %d",
-		seed, ndev, acked, required, st.Kept, st.Lost, st.Torn, unsynced, d.RecoveryChecked, d.RecoveryDropped)
+	t.Logf("seed %d: %d devices, cut after %d acknowledged writes (%d required), device writes kept/lost/torn %d/%d/%d, %d%% of unsynced metadata kept; write-back flushes/evictions %d/%d; recovery checked %d values, dropped %d",
+		seed, ndev, acked, required, st.Kept, st.Lost, st.Torn, unsynced, wb.Flushes, wb.Evicts, d.RecoveryChecked, d.RecoveryDropped)
 	return !t.Failed()
 }
 

@@ -24,7 +24,7 @@ func (e *Engine) SetPropagate(name, val []byte) error {
 	if e.closed.Load() {
 		return ErrClosed
 	}
-	return e.db.Set(propagateKey(name), val, pebble.NoSync)
+	return e.wrote(e.db.Set(propagateKey(name), val, pebble.NoSync))
 }
 
 // GetPropagate returns a propagate record, or ErrNotFound.
@@ -55,7 +55,7 @@ func (e *Engine) DeletePropagate(names ...[]byte) error {
 			return err
 		}
 	}
-	return b.Commit(pebble.NoSync)
+	return e.wrote(b.Commit(pebble.NoSync))
 }
 
 // ScanPropagate calls fn with every propagate record whose name starts with

@@ -149,6 +149,24 @@ func (e *Engine) putLocked(st *stripe, kb *keyBuf, ks string, key, mk, inline []
 	if opts.KeepTTL && exists {
 		m.ExpireAt = old.ExpireAt
 	}
+	if e.writeBackable(exists, &old, &m) {
+		f := wbFramePool.Get()
+		f.reset()
+		f.add(wbSet, mk, appendRecord(kb.rec[:0], &m))
+		e.wb.append(f)
+		wbFramePool.Put(f)
+		st.gen++
+		if !exists {
+			e.count(ks, 1)
+		}
+		e.cacheSmall(mk, &m, inline)
+		if e.watches.n.Load() != 0 {
+			e.watches.touch(mk)
+		}
+		m.inline = nil
+		res.Written, res.Meta = true, m
+		return res, nil
+	}
 	b := e.db.NewBatch()
 	defer b.Close()
 	rec := appendRecord(kb.rec[:0], &m)
@@ -190,6 +208,15 @@ func (e *Engine) putLocked(st *stripe, kb *keyBuf, ks string, key, mk, inline []
 	m.inline = nil
 	res.Written, res.Meta = true, m
 	return res, nil
+}
+
+// writeBackable reports whether a write of m over old goes to the
+// write-back tier: a small string without expiry or attributes, over an
+// absent key or such a string, outside a group, with sync no.
+func (e *Engine) writeBackable(exists bool, old, m *Meta) bool {
+	return e.grp == nil && e.wb != nil && e.wb.enabled &&
+		m.extents == nil && m.ExpireAt == 0 && len(m.Attrs) == 0 &&
+		(!exists || old.Type == TypeString && old.extents == nil && old.ExpireAt == 0)
 }
 
 // indexExpiry keeps the expiry index in step with a key's expiry change.

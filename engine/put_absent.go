@@ -148,7 +148,7 @@ func (e *Engine) commitNoted(b *pebble.Batch, opts *pebble.WriteOptions) error {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	f.noteBatch(b)
-	return b.Commit(opts)
+	return e.wrote(b.Commit(opts))
 }
 
 // absentLoop rebuilds the filter when it has taken more keys than it was

@@ -53,11 +53,8 @@ func (e *Engine) putMany(ks string, keys, vals [][]byte, sync bool) error {
 		}
 	}()
 
-	b := e.db.NewBatch()
-	defer b.Close()
 	now := time.Now().UnixNano()
-	kb := getKeyBuf()
-	defer putKeyBuf(kb)
+	writeBack := true
 	for j, i := range pm.order {
 		it := &pm.items[j]
 		exists, err := e.loadMeta(it.mk, &it.old, false)
@@ -71,10 +68,21 @@ func (e *Engine) putMany(ks string, keys, vals [][]byte, sync bool) error {
 		}
 		it.meta = Meta{Type: TypeString, Size: int64(len(vals[i])), ModTime: now,
 			Version: version, inline: vals[i]}
+		writeBack = writeBack && e.writeBackable(exists, &it.old, &it.meta)
+	}
+	if writeBack {
+		return e.putManyWriteBack(ks, vals, pm, sync)
+	}
+	b := e.db.NewBatch()
+	defer b.Close()
+	kb := getKeyBuf()
+	defer putKeyBuf(kb)
+	for j, i := range pm.order {
+		it := &pm.items[j]
 		pm.rec = appendRecord(pm.rec[:0], &it.meta)
 		_ = b.Set(it.mk, pm.rec, nil)
-		e.indexExpiry(b, kb, ks, keys[i], &it.old, exists, 0)
-		it.compact = exists && e.dropSubkeys(b, &it.old)
+		e.indexExpiry(b, kb, ks, keys[i], &it.old, it.existed, 0)
+		it.compact = it.existed && e.dropSubkeys(b, &it.old)
 	}
 	if e.grp != nil {
 		if err := e.commit(b); err != nil {
@@ -101,11 +109,42 @@ func (e *Engine) putMany(ks string, keys, vals [][]byte, sync bool) error {
 	return nil
 }
 
+// putManyWriteBack is putMany's end through the write-back tier: one
+// frame for every key.
+func (e *Engine) putManyWriteBack(ks string, vals [][]byte, pm *putMany, sync bool) error {
+	f := &pm.frame
+	f.reset()
+	for j := range pm.order {
+		it := &pm.items[j]
+		pm.rec = appendRecord(pm.rec[:0], &it.meta)
+		f.add(wbSet, it.mk, pm.rec)
+	}
+	e.wb.append(f)
+	watched := e.watches.n.Load() != 0
+	for j, i := range pm.order {
+		it := &pm.items[j]
+		if !it.existed {
+			e.count(ks, 1)
+		}
+		e.cacheSmall(it.mk, &it.meta, vals[i])
+		if watched {
+			e.watches.touch(it.mk)
+		}
+	}
+	if sync {
+		return e.wb.sync(e.logMeta)
+	}
+	return nil
+}
+
 // commitPut is commit for PutMany outside a group. Only keys that did not
 // exist are noted in the absent-key filter: an existing key is in it. With
 // sync the commit waits for its log write, which covers every earlier
 // commit too (the metadata log is written in commit order): Sync's promise.
 func (e *Engine) commitPut(b *pebble.Batch, pm *putMany, sync bool) error {
+	if err := e.evictFor(b); err != nil {
+		return err
+	}
 	f := e.absent
 	f.mu.RLock()
 	for j := range pm.items {
@@ -117,8 +156,11 @@ func (e *Engine) commitPut(b *pebble.Batch, pm *putMany, sync bool) error {
 	if sync {
 		opts = pebble.Sync
 	}
-	err := b.Commit(opts)
+	err := e.wrote(b.Commit(opts))
 	f.mu.RUnlock()
+	if err == nil && sync && e.wb != nil && e.wb.enabled {
+		err = e.wb.sync(e.logMeta)
+	}
 	if err == nil && e.watches.n.Load() != 0 {
 		e.watches.notifyBatch(b)
 	}
@@ -134,6 +176,7 @@ type putMany struct {
 	mkBuf   []byte
 	offs    []int // each key's metadata key in mkBuf: offs[i]:offs[i+1]
 	rec     []byte
+	frame   wbFrame
 }
 
 type putManyItem struct {

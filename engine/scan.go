@@ -15,6 +15,7 @@ func (e *Engine) Scan(ks string, opts ScanOptions, fn func(key []byte, m *Meta) 
 	if e.closed.Load() {
 		return nil, ErrClosed
 	}
+	e.drain()
 	// A pattern's literal head narrows the range like a prefix, so
 	// SCAN MATCH user:* seeks straight to the user: keys.
 	if lit := globPrefix(opts.Match); len(lit) > len(opts.Prefix) && bytes.HasPrefix(lit, opts.Prefix) {
@@ -136,6 +137,7 @@ func (e *Engine) FlushAll() error {
 // flushRange deletes the metadata keys in [lower, upper) one stripe-locked
 // key at a time, so blob references, counts and the DRAM tier stay exact.
 func (e *Engine) flushRange(lower, upper []byte) error {
+	e.drain()
 	it, err := e.reader().NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		return err

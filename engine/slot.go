@@ -51,6 +51,7 @@ func (e *Engine) DeleteSlotKeys(ks string, lo, hi int, slotOf SlotFunc) (int64, 
 	if e.closed.Load() {
 		return 0, ErrClosed
 	}
+	e.drain()
 	lower := appendKeyspacePrefix(nil, ks)
 	base := len(lower)
 	var total int64
