@@ -2,9 +2,11 @@ package engine
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
+	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -100,6 +102,10 @@ type writeBack struct {
 
 	logMu   sync.Mutex // file writes of both generations
 	scratch [2][][]byte
+	wbuf    []byte
+	// fileMu keeps a generation's file open while syncFiles syncs it
+	// (read-held there; held by retire, which closes it).
+	fileMu sync.RWMutex
 }
 
 // wbGen is one generation of the tier: a log file and the map of the
@@ -441,40 +447,49 @@ func (w *writeBack) sync(metaLog func() error) error {
 		if g == nil {
 			continue
 		}
-		if err := g.writeTo(w.scratch[i]); err != nil {
+		if err := g.writeTo(w.scratch[i], &w.wbuf); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// writeTo writes the part of chunks the file does not hold yet. Under
-// logMu.
-func (g *wbGen) writeTo(chunks [][]byte) error {
+// writeTo writes the part of chunks the file does not hold yet, through
+// buf: a vfs.File may scribble over what it is given (pebble's in-memory
+// file system does, to catch callers that rely on it), and the chunks are
+// the tier's index. Under logMu.
+func (g *wbGen) writeTo(chunks [][]byte, buf *[]byte) error {
 	if g.file == nil {
 		return nil // flushed: its frames are in the store
 	}
-	for g.wChunk < len(chunks) {
-		c := chunks[g.wChunk]
-		if g.wOff < len(c) {
-			if _, err := g.file.Write(c[g.wOff:]); err != nil {
-				return err
-			}
-			g.wOff = len(c)
-		}
-		if g.wChunk == len(chunks)-1 {
+	b := (*buf)[:0]
+	at, off := g.wChunk, g.wOff
+	for at < len(chunks) {
+		c := chunks[at]
+		b = append(b, c[off:]...)
+		off = len(c)
+		if at == len(chunks)-1 {
 			break
 		}
-		g.wChunk++
-		g.wOff = 0
+		at++
+		off = 0
 	}
+	*buf = b
+	if len(b) == 0 {
+		return nil
+	}
+	if _, err := g.file.Write(b); err != nil {
+		return err
+	}
+	g.wChunk, g.wOff = at, off
 	return nil
 }
 
 // syncFiles makes the frames written to the live log files durable.
+// NB: not under logMu: writes go on while the device syncs.
 func (w *writeBack) syncFiles() error {
-	w.logMu.Lock()
-	defer w.logMu.Unlock()
+	w.fileMu.RLock()
+	defer w.fileMu.RUnlock()
 	w.mu.Lock()
 	gens := [2]*wbGen{w.flushing, w.active}
 	w.mu.Unlock()
@@ -545,18 +560,11 @@ func (e *Engine) flushWriteBack() error {
 	if err := e.commitWriteBack(g); err != nil {
 		return err
 	}
-	w.logMu.Lock()
-	err := g.file.Close()
-	g.file = nil
-	w.logMu.Unlock()
-	if err == nil {
-		err = w.fs.Remove(w.fs.PathJoin(w.dir, wbLogName(g.seq)))
-	}
-	if err == nil {
-		err = w.syncDir()
-	}
-	if err != nil {
-		return err // the records are in the store; the file goes at the next start
+	// NB: until its log is gone the generation stays the one flushing
+	// (its keys' writers wait): a log left behind would replay its
+	// records over later writes at the next start.
+	if err := w.retire(g); err != nil {
+		return err
 	}
 	w.mu.Lock()
 	w.n.Add(-int64(len(g.m)))
@@ -710,16 +718,31 @@ func (e *Engine) closeWriteBack() error {
 	g := w.active
 	w.mu.Unlock()
 	if err == nil && g.bytes == 0 {
-		w.logMu.Lock()
+		err = w.retire(g)
+	}
+	return err
+}
+
+// retire closes and removes a generation's log, whose records are all in
+// the store.
+func (w *writeBack) retire(g *wbGen) error {
+	w.logMu.Lock()
+	w.fileMu.Lock()
+	var err error
+	if g.file != nil {
 		err = g.file.Close()
 		g.file = nil
-		w.logMu.Unlock()
-		if err == nil {
-			err = w.fs.Remove(w.fs.PathJoin(w.dir, wbLogName(g.seq)))
+	}
+	w.fileMu.Unlock()
+	w.logMu.Unlock()
+	if err == nil {
+		err = w.fs.Remove(w.fs.PathJoin(w.dir, wbLogName(g.seq)))
+		if errors.Is(err, os.ErrNotExist) {
+			err = nil // removed by an earlier try
 		}
-		if err == nil {
-			err = w.syncDir()
-		}
+	}
+	if err == nil {
+		err = w.syncDir()
 	}
 	return err
 }

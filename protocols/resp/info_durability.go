@@ -24,5 +24,12 @@ func (c *conn) infoDurability(b []byte) []byte {
 	b = appendField(b, "sync_errors", d.SyncErrors)
 	b = appendField(b, "recovery_checked_values", d.RecoveryChecked)
 	b = appendField(b, "recovery_dropped_values", d.RecoveryDropped)
+	// The write-back tier (engine/write_back.go): small strings logged
+	// apart and moved to the metadata store in sorted batches.
+	wb := c.eng.WriteBack()
+	b = appendField(b, "writeback_enabled", boolInt(wb.Enabled))
+	b = appendField(b, "writeback_keys", wb.Keys)
+	b = appendField(b, "writeback_flushes", wb.Flushes)
+	b = appendField(b, "writeback_evictions", wb.Evicts)
 	return b
 }
