@@ -41,21 +41,25 @@ import (
 //     is then in the store.
 //   - A write that commits a key through the store while the key is in
 //     the tier first evicts it (evictFor): its record is committed to the
-//     store and reaches the operating system, then a drop record is
-//     appended to the log. The newer write then commits over it; replay
-//     never brings the tier's older value back over it.
+//     store together with an eviction mark (the log position it was
+//     evicted at), in one batch. The newer write then commits over it, and
+//     replay skips the key's records before the mark: the tier's older
+//     value never comes back over it, whatever part of either log a power
+//     cut keeps (the mark and the record it hands over are one batch of
+//     the metadata log, which keeps its order).
 //   - Each write appends one frame (its records and a CRC32C over them):
 //     replay applies whole frames, so an MSET is all or nothing after a
-//     crash too. Sync writes the frames to the log file after the
-//     metadata log: an acknowledged write survives kill -9.
+//     crash too. Sync writes the frames to the log file (after the
+//     metadata log): an acknowledged write survives kill -9.
 //   - A log file is removed only after the flush of its frames committed
 //     and the metadata log was synced (and the directory after the
 //     removal): a power cut finds each flushed record in the store, and
 //     no removed log comes back to replay an old value. The background
-//     round syncs the live log files before the metadata log, so a drop
-//     record is never durable before the eviction it follows.
+//     round syncs the live log files with the metadata log.
 //   - Open replays the log files left by a crash (frames up to the first
-//     torn one, oldest file first) into the store before anything reads.
+//     torn one, oldest file first, skipping evicted records) into the
+//     store, and clears the marks, before anything reads. A mark whose
+//     generation is retired is deleted after it.
 //
 // Writes wait for a flush when the tier holds more than wbMaxBytes.
 // sync yes does not use the tier: its writes are fdatasynced one batch at
@@ -72,8 +76,7 @@ const (
 	wbLogPrefix = "writeback-"
 	wbLogSuffix = ".wblog"
 
-	wbSet  = 's'
-	wbDrop = 'd'
+	wbSet = 's'
 
 	wbFrameHeader = 8 // CRC32C, payload length
 )
@@ -99,6 +102,9 @@ type writeBack struct {
 	spareMaps       []map[string][]byte
 	nextSeq         uint64
 	flushes, evicts atomic.Int64
+	// marked is the generation of each key's eviction mark, so marks
+	// are deleted once their generation's log is gone.
+	marked map[string]uint64
 
 	logMu   sync.Mutex // file writes of both generations
 	scratch [2][][]byte
@@ -139,7 +145,7 @@ func wbLogSeq(name string) (uint64, bool) {
 // then removes them) and returns the tier, its first log open.
 func openWriteBack(db *pebble.DB, fs vfs.FS, dir string, enabled bool, syncMeta func() error, logf func(string, ...any)) (*writeBack, error) {
 	w := &writeBack{fs: fs, dir: dir, enabled: enabled, kick: make(chan struct{}, 1),
-		flushBytes: wbFlushBytes, maxBytes: wbMaxBytes, maxAge: wbMaxAge}
+		flushBytes: wbFlushBytes, maxBytes: wbMaxBytes, maxAge: wbMaxAge, marked: make(map[string]uint64)}
 	w.cond.L = &w.mu
 	names, err := fs.List(dir)
 	if err != nil {
@@ -152,10 +158,16 @@ func openWriteBack(db *pebble.DB, fs vfs.FS, dir string, enabled bool, syncMeta 
 		}
 	}
 	slices.Sort(seqs)
-	if len(seqs) > 0 {
-		if err := w.replay(db, seqs, syncMeta, logf); err != nil {
+	marks, err := wbLoadMarks(db)
+	if err != nil {
+		return nil, err
+	}
+	if len(seqs) > 0 || len(marks) > 0 {
+		if err := w.replay(db, seqs, marks, syncMeta, logf); err != nil {
 			return nil, err
 		}
+	}
+	if len(seqs) > 0 {
 		w.nextSeq = seqs[len(seqs)-1] + 1
 	}
 	g, err := w.newGen()
@@ -167,11 +179,12 @@ func openWriteBack(db *pebble.DB, fs vfs.FS, dir string, enabled bool, syncMeta 
 }
 
 // replay applies the frames of the logs named by seqs, oldest first, up
-// to the first torn one, commits them to db as one batch, syncs it and
-// removes the logs.
-func (w *writeBack) replay(db *pebble.DB, seqs []uint64, syncMeta func() error, logf func(string, ...any)) error {
+// to the first torn one and skipping evicted records, commits them to db
+// as one batch that also clears the eviction marks, syncs it and removes
+// the logs.
+func (w *writeBack) replay(db *pebble.DB, seqs []uint64, marks map[string]wbPos, syncMeta func() error, logf func(string, ...any)) error {
 	recs := make(map[string][]byte)
-	frames := 0
+	frames, skipped := 0, 0
 	torn := false
 	for _, seq := range seqs {
 		if torn {
@@ -190,21 +203,22 @@ func (w *writeBack) replay(db *pebble.DB, seqs []uint64, syncMeta func() error, 
 				torn = true
 				break
 			}
+			at := wbPos{seq, uint64(off)}
 			off += wbFrameHeader + len(payload)
 			frames++
 			err := wbRecords(payload, func(kind byte, mk, rec []byte) {
-				if kind == wbDrop {
-					delete(recs, string(mk))
-				} else {
-					recs[string(mk)] = rec
+				if m, ok := marks[string(mk)]; ok && at.before(m) {
+					skipped++ // evicted: the store holds it or a later write
+					return
 				}
+				recs[string(mk)] = rec
 			})
 			if err != nil {
 				return fmt.Errorf("engine: write-back log %s: %w", wbLogName(seq), err)
 			}
 		}
 	}
-	if len(recs) > 0 {
+	if len(recs) > 0 || len(marks) > 0 {
 		keys := make([]string, 0, len(recs))
 		for k := range recs {
 			keys = append(keys, k)
@@ -214,6 +228,7 @@ func (w *writeBack) replay(db *pebble.DB, seqs []uint64, syncMeta func() error, 
 		for _, k := range keys {
 			_ = b.Set([]byte(k), recs[k], nil)
 		}
+		_ = b.DeleteRange([]byte(wbMarkPrefix), prefixEnd([]byte(wbMarkPrefix)), nil)
 		err := b.Commit(pebble.Sync)
 		b.Close()
 		if err == nil {
@@ -222,7 +237,9 @@ func (w *writeBack) replay(db *pebble.DB, seqs []uint64, syncMeta func() error, 
 		if err != nil {
 			return err
 		}
-		logf("write-back log: %d writes of %d keys replayed into the metadata store", frames, len(recs))
+		if frames > 0 {
+			logf("write-back log: %d writes of %d keys replayed into the metadata store (%d records skipped: evicted before the stop)", frames, len(recs), skipped)
+		}
 	}
 	for _, seq := range seqs {
 		if err := w.fs.Remove(w.fs.PathJoin(w.dir, wbLogName(seq))); err != nil {
@@ -269,6 +286,45 @@ func (w *writeBack) newGen() (*wbGen, error) {
 		m = make(map[string][]byte)
 	}
 	return &wbGen{seq: seq, file: f, m: m}, nil
+}
+
+// wbMarkPrefix prefixes the eviction marks in the metadata store: the mark
+// of metadata key mk is wbMarkPrefix+mk -> wbPos.
+const wbMarkPrefix = string(prefixState) + "w"
+
+// wbPos is a position in the write-back log: a generation and a byte
+// offset in its file.
+type wbPos struct{ seq, off uint64 }
+
+func (p wbPos) before(q wbPos) bool { return p.seq < q.seq || p.seq == q.seq && p.off < q.off }
+
+func (p wbPos) append(b []byte) []byte {
+	return binary.AppendUvarint(binary.AppendUvarint(b, p.seq), p.off)
+}
+
+// wbLoadMarks reads every eviction mark.
+func wbLoadMarks(db *pebble.DB) (map[string]wbPos, error) {
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte(wbMarkPrefix), UpperBound: prefixEnd([]byte(wbMarkPrefix))})
+	if err != nil {
+		return nil, err
+	}
+	marks := make(map[string]wbPos)
+	for valid := it.First(); valid; valid = it.Next() {
+		v := it.Value()
+		seq, n1 := binary.Uvarint(v)
+		off, n2 := 0, 0
+		if n1 > 0 {
+			var o uint64
+			o, n2 = binary.Uvarint(v[n1:])
+			off = int(o)
+		}
+		if n1 <= 0 || n2 <= 0 {
+			it.Close()
+			return nil, fmt.Errorf("%w: write-back eviction mark", ErrCorrupt)
+		}
+		marks[string(it.Key()[len(wbMarkPrefix):])] = wbPos{seq, uint64(off)}
+	}
+	return marks, it.Close()
 }
 
 // wbFrame builds one write's frame.
@@ -318,7 +374,7 @@ func wbRecords(p []byte, fn func(kind byte, mk, rec []byte)) error {
 			return fmt.Errorf("%w: write-back record", ErrCorrupt)
 		}
 		rl, n2 := binary.Uvarint(p[1+n1:])
-		if n2 <= 0 || (kind != wbSet && kind != wbDrop) {
+		if n2 <= 0 || kind != wbSet {
 			return fmt.Errorf("%w: write-back record", ErrCorrupt)
 		}
 		p = p[1+n1+n2:]
@@ -362,9 +418,6 @@ func (w *writeBack) appendLocked(f *wbFrame) bool {
 		// NB: the key string points into the chunk, which lives as long
 		// as the generation: indexing allocates nothing.
 		k := unsafe.String(unsafe.SliceData(mk), len(mk))
-		if kind == wbDrop {
-			return // applied by the caller; the record is for replay
-		}
 		if _, ok := g.m[k]; !ok {
 			w.n.Add(1)
 		}
@@ -566,6 +619,9 @@ func (e *Engine) flushWriteBack() error {
 	if err := w.retire(g); err != nil {
 		return err
 	}
+	if err := e.clearMarks(g.seq); err != nil {
+		return err
+	}
 	w.mu.Lock()
 	w.n.Add(-int64(len(g.m)))
 	clear(g.m)
@@ -664,12 +720,17 @@ func (e *Engine) evictFor(b *pebble.Batch) error {
 		w.cond.Wait()
 	}
 	var ev *pebble.Batch
+	var mark [binary.MaxVarintLen64 * 2]byte
+	var mk []byte
+	at := wbPos{w.active.seq, uint64(w.active.bytes)}
 	for _, k := range keys {
 		if rec, ok := w.active.m[string(k)]; ok {
 			if ev == nil {
 				ev = e.db.NewBatch()
 			}
 			_ = ev.Set(k, rec, nil)
+			mk = append(append(mk[:0], wbMarkPrefix...), k...)
+			_ = ev.Set(mk, at.append(mark[:0]), nil)
 		}
 	}
 	if ev == nil {
@@ -677,24 +738,48 @@ func (e *Engine) evictFor(b *pebble.Batch) error {
 	}
 	defer ev.Close()
 	// NB: mu is held through the commit, so no flush takes the records
-	// meanwhile; the commit is in the operating system before the drop
-	// records are appended, so a drop never reaches the log ahead of the
-	// value it hands over.
-	if err := e.commitNoted(ev, pebble.Sync); err != nil {
+	// meanwhile. The batch carries the records and their marks: whichever
+	// part of the metadata log survives a crash, each record is there with
+	// its mark or neither is.
+	if err := e.commitNoted(ev, pebble.NoSync); err != nil {
 		return err
 	}
-	var drop wbFrame
-	drop.reset()
 	for _, k := range keys {
 		if _, ok := w.active.m[string(k)]; ok {
 			delete(w.active.m, string(k))
 			w.n.Add(-1)
-			drop.add(wbDrop, k, nil)
+			w.marked[string(k)] = at.seq
 		}
 	}
-	w.appendLocked(&drop)
-	w.evicts.Add(int64(ev.Count()))
+	w.evicts.Add(int64(ev.Count() / 2))
 	return nil
+}
+
+// clearMarks deletes the eviction marks of a retired generation: its log
+// is gone, they skip nothing any more. Under mu, as evictFor writes marks:
+// a key evicted again meanwhile keeps its newer mark.
+func (e *Engine) clearMarks(seq uint64) error {
+	w := e.wb
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var b *pebble.Batch
+	var mk []byte
+	for k, s := range w.marked {
+		if s != seq {
+			continue
+		}
+		if b == nil {
+			b = e.db.NewBatch()
+		}
+		mk = append(append(mk[:0], wbMarkPrefix...), k...)
+		_ = b.Delete(mk, nil)
+		delete(w.marked, k)
+	}
+	if b == nil {
+		return nil
+	}
+	defer b.Close()
+	return e.wrote(b.Commit(pebble.NoSync))
 }
 
 func anyIn(m map[string][]byte, keys [][]byte) bool {

@@ -213,10 +213,11 @@ func TestWriteBackModel(t *testing.T) {
 	}
 }
 
-// TestWriteBackDropAfterEviction: a key written to the tier and then
-// deleted through the store must stay deleted after a crash, even though
-// the tier's log still holds its value (the drop record ends it).
-func TestWriteBackDropAfterEviction(t *testing.T) {
+// TestWriteBackEvictionMark: a key written to the tier and then deleted
+// (or given an expiry) through the store must stay so after a crash, even
+// though the tier's log still holds its value: the eviction mark the
+// store keeps makes replay skip it.
+func TestWriteBackEvictionMark(t *testing.T) {
 	mem := vfs.NewCrashableMem()
 	open := func(fs vfs.FS) *Engine {
 		return openTest(t, "/db", func(o *Options) {
