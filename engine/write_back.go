@@ -342,8 +342,6 @@ func (f *wbFrame) add(kind byte, mk, rec []byte) {
 	f.buf = append(f.buf, rec...)
 }
 
-func (f *wbFrame) empty() bool { return len(f.buf) <= wbFrameHeader }
-
 // seal fills in the header.
 func (f *wbFrame) seal() {
 	p := f.buf[wbFrameHeader:]
