@@ -101,7 +101,39 @@ func (s *cmdSpec) keyIndexes(dst []int, argc int) []int {
 }
 
 // exec runs one request: lookup, arity, authentication, then the handler.
+// While a collection run is queued (coll_run.go) the run's replies come
+// first: a request that cannot join it applies it before it runs, and one
+// that looks as if it could but was answered without joining it (refused
+// by a check) has its answer moved after them.
 func (c *conn) exec(cmd *Command) {
+	r := &c.crun
+	if r.empty() {
+		c.dispatch(cmd)
+		return
+	}
+	if spec := c.s.commands.lookup(cmd.Args[0]); spec == nil || collOpOf(spec, cmd) == 0 || !r.joins(cmd.Args[1]) {
+		if c.commitColl() {
+			c.dispatch(cmd)
+		}
+		return
+	}
+	mark, n := c.wr.Mark(), len(r.reqs)
+	c.dispatch(cmd)
+	if len(r.reqs) != n || r.empty() || c.wr.Mark() == mark {
+		return // joined, or applied, or answered nothing
+	}
+	c.collAnswer = append(c.collAnswer[:0], c.wr.buf[mark:]...)
+	if c.wr.Reset(mark); c.wr.Mark() != mark {
+		c.commitColl() // an answer that borrowed pages: left where it is
+		return
+	}
+	if c.commitColl() {
+		c.wr.Raw(c.collAnswer)
+	}
+}
+
+// dispatch is exec once the collection run is out of the way.
+func (c *conn) dispatch(cmd *Command) {
 	c.cmds.Add(1)
 	// NB: deferred, so every path out of dispatch is timed for the slow
 	// log and the command statistics, while the arguments are still valid.
@@ -183,10 +215,17 @@ func (c *conn) exec(cmd *Command) {
 		return
 	}
 	if spec.name == "set" && plainSet(cmd) {
-		if !c.drainLarge() {
+		if !c.drainLarge() || !c.commitColl() {
 			return
 		}
 		c.queueSet(args[1], args[2])
+		return
+	}
+	if op := collOpOf(spec, cmd); op != 0 {
+		if !c.drainLarge() || !c.commitRunSync(false) {
+			return
+		}
+		c.queueColl(op, spec, cmd)
 		return
 	}
 	// Anything else sees the queued SETs' effects first.

@@ -73,6 +73,8 @@ type conn struct {
 	closeAfter bool
 	failed     bool // a write failed after its reply was queued: send nothing more
 	run        setRun
+	crun       collRun
+	collAnswer []byte // scratch of exec: an answer moved after a run's
 	large      largeSets
 	fast       *fastpath.Session         // BLOB.HELLO's session (cmd_blob.go)
 	ps         *pubsubState              // subscriptions and MONITOR; nil: none ever (pubsub.go)
@@ -294,6 +296,9 @@ func (c *conn) serve() {
 func (c *conn) flush() error {
 	if len(c.wakes) > 0 {
 		c.wakeSubscribers()
+	}
+	if !c.crun.empty() && !c.commitColl() {
+		return errRunFailed
 	}
 	if !c.run.empty() {
 		// NB: a run is the batch's last work (any other command commits

@@ -62,9 +62,10 @@ func (c *conn) queueSet(key, val []byte) {
 	}
 }
 
-// commitRun stores the queued SETs. On failure the connection is marked
-// failed: its queued replies must not go out.
-func (c *conn) commitRun() bool { return c.commitRunSync(false) }
+// commitRun stores the queued SETs, or applies the queued collection
+// requests (coll_run.go; one of the two runs is empty). On failure the
+// connection is marked failed: its queued replies must not go out.
+func (c *conn) commitRun() bool { return c.commitColl() && c.commitRunSync(false) }
 
 // commitRunSync is commitRun; with sync it also acknowledges every
 // mutation before it, as engine.Sync does, in the same log write.
