@@ -29,6 +29,12 @@ const (
 	collZPopMax
 )
 
+// pops reports whether the op pops one element (its plain form has no
+// count).
+func (op collOp) pops() bool {
+	return op == collLPop || op == collRPop || op == collZPopMin || op == collZPopMax
+}
+
 const (
 	// collRunMax bounds a run's requests and bytes.
 	collRunMax      = 512
@@ -87,22 +93,14 @@ func collOpOf(spec *cmdSpec, cmd *Command) collOp {
 			return 0
 		}
 		op = collHSet
-	case "lpop", "rpop":
-		if len(a) != 2 {
-			return 0
-		}
+	case "lpop":
 		op = collLPop
-		if spec.name == "rpop" {
-			op = collRPop
-		}
-	case "zpopmin", "zpopmax":
-		if len(a) != 2 {
-			return 0
-		}
+	case "rpop":
+		op = collRPop
+	case "zpopmin":
 		op = collZPopMin
-		if spec.name == "zpopmax" {
-			op = collZPopMax
-		}
+	case "zpopmax":
+		op = collZPopMax
 	case "zadd":
 		// Plain: score member pairs, every score valid, no flags.
 		if len(a)%2 != 0 {
@@ -116,6 +114,9 @@ func collOpOf(spec *cmdSpec, cmd *Command) collOp {
 		op = collZAdd
 	default:
 		return 0
+	}
+	if op.pops() && len(a) != 2 {
+		return 0 // with a count
 	}
 	for _, x := range a {
 		if len(x) > collArgMax {
