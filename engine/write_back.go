@@ -833,7 +833,7 @@ func (w *writeBack) retire(g *wbGen) error {
 // WriteBackStats are the write-back tier's figures.
 type WriteBackStats struct {
 	Enabled bool
-	Keys    int64 // keys whose newest record is in the tier
+	Keys    int64 // records indexed (a key written again during a flush counts twice)
 	Flushes int64 // generations moved to the metadata store
 	Evicts  int64 // records moved ahead of a write through the store
 }
