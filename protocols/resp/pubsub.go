@@ -300,11 +300,13 @@ func (c *conn) subscribe(kind int, names [][]byte) {
 		}
 		c.subReply(kind, 0, name, ps.count(kind))
 	}
+	// NB: the counts (CLIENT KILL TYPE pubsub, CLIENT LIST) change before
+	// the reply goes out, so a client that saw it finds them changed.
+	ps.publishCounts()
 	// NB: queued before the lock is released, so ahead of any message
 	// published to the new subscriptions.
 	c.wr.Flush()
 	h.mu.Unlock()
-	ps.publishCounts()
 }
 
 func (c *conn) unsubscribe(kind int, names [][]byte) {
@@ -338,9 +340,9 @@ func (c *conn) unsubscribe(kind int, names [][]byte) {
 			c.subReply(kind, 1, name, ps.count(kind))
 		}
 	}
+	ps.publishCounts() // before the reply, as in subscribe
 	c.wr.Flush()
 	h.mu.Unlock()
-	ps.publishCounts()
 }
 
 // leave drops one subscription; h.mu is held.
