@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"encoding/binary"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // subCache knows every sub-key of the hashes, sets and sorted sets created
@@ -20,11 +22,22 @@ import (
 // suffix not in the set is absent; one in it is read from the store only
 // when its value is wanted and longer than 8 bytes (a set member's empty
 // value and a sorted-set member's score are held). A sorted set's score
-// index is not held: nothing looks its entries up one by one. Anything that writes a version's sub-keys
-// another way must call drop first: a version without a set is looked up
-// in the store as before. Inside a group (MULTI, a pipelined run) writes
-// are not tracked, so they drop the set instead. The sets are bounded by
-// subCacheMax bytes in all; a version whose set would pass it loses it.
+// index is not held: nothing looks its entries up one by one.
+//
+// A list's set holds only its elements of up to 8 bytes, values and
+// nothing else: a list needs no existence test (its bounds say which
+// indexes are there), but LPOP, RPOP and LINDEX read one element each,
+// and a pop's element was mostly flushed out of the memtable by the
+// pushes since (under pipelined LPOP that store read was a quarter of the
+// server's CPU). An index not in a list's set is unknown, not absent. A
+// list's indexes are contiguous, so its set is a ring of values in index
+// order (listVals), 9 bytes an element, not a map.
+//
+// Anything that writes a version's sub-keys another way must call drop
+// first: a version without a set is looked up in the store as before.
+// Inside a group (MULTI, a pipelined run) writes are not tracked, so they
+// drop the set instead. The sets are bounded by subCacheMax bytes in all;
+// a version whose set would pass it loses it.
 type subCache struct {
 	mu   sync.RWMutex
 	sets map[uint64]*subSet
@@ -35,7 +48,104 @@ type subCache struct {
 // stripe lock of the key that holds the version.
 type subSet struct {
 	m map[string]subVal
+	l *listVals // a list's elements, instead of m
 	n atomic.Int64 // its bytes, for drop
+}
+
+// listVals holds a list's elements at indexes [base, base+count) in a
+// ring (its length a power of two, or zero). An element whose value is
+// longer than 8 bytes, or was removed from the middle, is held as unknown
+// (n < 0); a write that would leave a gap restarts the range at it.
+type listVals struct {
+	base         uint64
+	buf          []subVal
+	start, count int
+}
+
+// listValsMin is the smallest ring a list's set keeps.
+const listValsMin = 16
+
+// subValBytes is what an element costs in a list's ring.
+const subValBytes = int64(unsafe.Sizeof(subVal{}))
+
+func (l *listVals) at(idx uint64) *subVal {
+	return &l.buf[(l.start+int(idx-l.base))&(len(l.buf)-1)]
+}
+
+func (l *listVals) get(idx uint64) (subVal, bool) {
+	if idx-l.base >= uint64(l.count) { // NB: idx < base wraps to a large number
+		return subVal{}, false
+	}
+	v := *l.at(idx)
+	return v, v.n >= 0
+}
+
+// resize gives the ring room for n elements (keeping at least
+// listValsMin) and returns the change in bytes.
+func (l *listVals) resize(n int) int64 {
+	size := listValsMin
+	for size < n {
+		size *= 2
+	}
+	if size == len(l.buf) {
+		return 0
+	}
+	buf := make([]subVal, size)
+	for i := 0; i < l.count; i++ {
+		buf[i] = l.buf[(l.start+i)&(len(l.buf)-1)]
+	}
+	old := len(l.buf)
+	l.buf, l.start = buf, 0
+	return int64(size-old) * subValBytes
+}
+
+// set holds v at idx and returns the change in bytes.
+func (l *listVals) set(idx uint64, v subVal) int64 {
+	var grew int64
+	switch {
+	case idx-l.base < uint64(l.count):
+		*l.at(idx) = v
+		return 0
+	case l.count > 0 && idx == l.base-1:
+		if l.count == len(l.buf) {
+			grew = l.resize(l.count + 1)
+		}
+		l.start = (l.start - 1) & (len(l.buf) - 1)
+		l.base--
+	case l.count > 0 && idx == l.base+uint64(l.count):
+		if l.count == len(l.buf) {
+			grew = l.resize(l.count + 1)
+		}
+	default: // empty, or a gap: start over at idx
+		l.count = 0
+		grew = l.resize(1)
+		l.base, l.start = idx, 0
+	}
+	l.count++
+	*l.at(idx) = v
+	return grew
+}
+
+// del forgets idx and returns the change in bytes (the ring shrinks
+// when a quarter full).
+func (l *listVals) del(idx uint64) int64 {
+	switch {
+	case idx-l.base >= uint64(l.count):
+		return 0
+	case idx == l.base:
+		l.start = (l.start + 1) & (len(l.buf) - 1)
+		l.base++
+		l.count--
+	case idx == l.base+uint64(l.count)-1:
+		l.count--
+	default:
+		l.at(idx).n = -1
+		return 0
+	}
+	if len(l.buf) > listValsMin && l.count <= len(l.buf)/4 {
+		return l.resize(l.count * 2)
+	}
+	return 0
 }
 
 // subVal is a sub-key's value when it is at most 8 bytes (n < 0: longer,
@@ -64,13 +174,13 @@ func subEntryBytes(suffix []byte) int64 { return int64(len(suffix)) + 48 }
 // subCacheType reports whether typ's sub-keys are cached: those whose
 // writes look a sub-key up first.
 func subCacheType(typ Type) bool {
-	return typ == TypeHash || typ == TypeSet || typ == TypeZSet
+	return typ == TypeHash || typ == TypeSet || typ == TypeZSet || typ == TypeList
 }
 
 // subCached reports whether suffix of a typ collection is held in sets.
 func subCached(typ Type, suffix []byte) bool {
 	switch typ {
-	case TypeHash, TypeSet:
+	case TypeHash, TypeSet, TypeList:
 		return true
 	case TypeZSet:
 		return len(suffix) > 0 && suffix[0] == zMember
@@ -139,6 +249,14 @@ func (t *Txn) cachedHas(k *txnKey, suffix []byte) (val subVal, has, known bool) 
 	if t.e.grp != nil || t.pendOver || !subCached(k.m.Type, suffix) {
 		return val, false, false
 	}
+	val, has, known = t.cachedLookup(k, suffix)
+	if k.m.Type == TypeList && !has {
+		return val, false, false // a list's set holds small values only
+	}
+	return val, has, known
+}
+
+func (t *Txn) cachedLookup(k *txnKey, suffix []byte) (val subVal, has, known bool) {
 	v := k.m.Version
 	for j := len(t.pend) - 1; j >= 0; j-- {
 		if p := &t.pend[j]; p.v == v && string(t.pendBuf[p.lo:p.hi]) == string(suffix) {
@@ -153,6 +271,13 @@ func (t *Txn) cachedHas(k *txnKey, suffix []byte) (val subVal, has, known bool) 
 	s := t.e.subs.get(v)
 	if s == nil {
 		return val, false, false
+	}
+	if s.l != nil {
+		if len(suffix) != 8 {
+			return val, false, false
+		}
+		val, has = s.l.get(binary.BigEndian.Uint64(suffix))
+		return val, has, true
 	}
 	val, has = s.m[string(suffix)]
 	return val, has, true
@@ -184,7 +309,11 @@ func (t *Txn) applyPend() {
 		if c.sets == nil {
 			c.sets = make(map[uint64]*subSet)
 		}
-		c.sets[k.m.Version] = &subSet{m: make(map[string]subVal)}
+		if k.m.Type == TypeList {
+			c.sets[k.m.Version] = &subSet{l: &listVals{}}
+		} else {
+			c.sets[k.m.Version] = &subSet{m: make(map[string]subVal)}
+		}
 		c.mu.Unlock()
 	}
 	for _, p := range t.pend {
@@ -193,6 +322,23 @@ func (t *Txn) applyPend() {
 			continue
 		}
 		suffix := t.pendBuf[p.lo:p.hi]
+		if s.l != nil {
+			if len(suffix) != 8 {
+				c.drop(p.v)
+				continue
+			}
+			var n int64
+			if idx := binary.BigEndian.Uint64(suffix); p.add {
+				n = s.l.set(idx, p.val)
+			} else {
+				n = s.l.del(idx)
+			}
+			s.n.Add(n)
+			if c.n.Add(n) > subCacheMax {
+				c.drop(p.v)
+			}
+			continue
+		}
 		_, had := s.m[string(suffix)]
 		switch {
 		case p.add && had:

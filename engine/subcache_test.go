@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -207,5 +208,244 @@ func TestSubCacheBudget(t *testing.T) {
 	}
 	if len(hashAll(t, e, "h")) != 40 {
 		t.Fatal("fields lost")
+	}
+}
+
+// TestSubCacheList runs random list operations, a few per Txn, against a
+// model, with elements of up to 8 bytes (held in the cache) and longer
+// ones (read from the store) mixed, and checks every element read (pops,
+// LINDEX, LRANGE) against the model: the cache must answer exactly as the
+// store, before and after a reopen (no cache) and across a group's writes.
+func TestSubCacheList(t *testing.T) {
+	dir := t.TempDir()
+	e := openTest(t, dir, nil)
+	defer func() { e.Close() }()
+	rng := rand.New(rand.NewPCG(1, 2))
+	var model []string
+	val := func() string {
+		if rng.IntN(3) == 0 {
+			return fmt.Sprintf("long-element-%d", rng.IntN(1e6))
+		}
+		return fmt.Sprintf("e%d", rng.IntN(1e6))
+	}
+	check := func(op string, got []byte, ok bool, want string, wantOK bool) {
+		t.Helper()
+		if ok != wantOK || ok && string(got) != want {
+			t.Fatalf("%s = %q, %v; want %q, %v", op, got, ok, want, wantOK)
+		}
+	}
+	step := func(tx *Txn) error {
+		switch op := rng.IntN(10); {
+		case op < 4:
+			v, left := val(), rng.IntN(2) == 0
+			if err := tx.ListPush(0, []byte(v), left); err != nil {
+				return err
+			}
+			if left {
+				model = append([]string{v}, model...)
+			} else {
+				model = append(model, v)
+			}
+		case op < 7:
+			left := rng.IntN(2) == 0
+			got, ok, err := tx.ListPop(0, left, nil)
+			if err != nil {
+				return err
+			}
+			want, wantOK := "", len(model) > 0
+			if wantOK && left {
+				want, model = model[0], model[1:]
+			} else if wantOK {
+				want, model = model[len(model)-1], model[:len(model)-1]
+			}
+			check("ListPop", got, ok, want, wantOK)
+		case op < 8:
+			if len(model) == 0 {
+				return nil
+			}
+			pos := rng.IntN(len(model))
+			got, ok, err := tx.ListIndex(0, int64(pos), nil)
+			if err != nil {
+				return err
+			}
+			check("ListIndex", got, ok, model[pos], true)
+		case op < 9:
+			if n, err := tx.ListLen(0); err != nil || n == 0 {
+				return err
+			}
+			pos, v := rng.IntN(len(model)), val()
+			tx.ListSet(0, int64(pos), []byte(v))
+			model[pos] = v
+		default:
+			if n, err := tx.ListLen(0); err != nil || n < 4 {
+				return err
+			}
+			// LINSERT-like: rewrite from a position on.
+			from := rng.IntN(len(model))
+			vals := append([]string{val()}, model[from:]...)
+			bv := make([][]byte, len(vals))
+			for j, v := range vals {
+				bv[j] = []byte(v)
+			}
+			tx.ListRewrite(0, int64(from), bv)
+			model = append(model[:from], vals...)
+		}
+		return nil
+	}
+	checkAll := func() {
+		t.Helper()
+		var got []string
+		txn(t, e, []string{"l"}, func(tx *Txn) error {
+			return tx.ListRange(0, 0, int64(len(model))-1, false, func(_ int64, v []byte) bool {
+				got = append(got, string(v))
+				return true
+			})
+		})
+		if fmt.Sprint(got) != fmt.Sprint(model) {
+			t.Fatalf("LRANGE = %v; want %v", got, model)
+		}
+	}
+	for round := 0; round < 3; round++ {
+		for i := 0; i < 300; i++ {
+			txn(t, e, []string{"l"}, func(tx *Txn) error {
+				for n := rng.IntN(20); n >= 0; n-- {
+					if err := step(tx); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if i == 150 {
+				if err := e.Group(func(g *Engine) error {
+					return g.Txn("", [][]byte{[]byte("l")}, func(tx *Txn) error { return step(tx) })
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		checkAll()
+		e.Close()
+		e = openTest(t, dir, nil)
+	}
+	// A list created now is cached (a Txn tracks up to pendMax writes),
+	// and its pops of short values are answered from the cache.
+	txn(t, e, []string{"q"}, func(tx *Txn) error {
+		for i := 0; i < 50; i++ {
+			if err := tx.ListPush(0, []byte(fmt.Sprint(i)), false); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var ver uint64
+	txn(t, e, []string{"q"}, func(tx *Txn) error {
+		m, _, err := tx.Meta(0)
+		ver = m.Version
+		return err
+	})
+	s := e.subs.get(ver)
+	if s == nil || s.l == nil || s.l.count != 50 {
+		t.Fatalf("a new list's set: %v", s)
+	}
+	for i := 0; i < 50; i++ {
+		txn(t, e, []string{"q"}, func(tx *Txn) error {
+			got, ok, err := tx.ListPop(0, true, nil)
+			if err == nil && (!ok || string(got) != fmt.Sprint(i)) {
+				t.Fatalf("pop %d = %q, %v", i, got, ok)
+			}
+			return err
+		})
+		// The last pop deletes the key, and its set with it.
+		if s := e.subs.get(ver); i < 49 && (s == nil || s.l.count != 49-i) || i == 49 && s != nil {
+			t.Fatalf("after pop %d the set is %v", i, s)
+		}
+	}
+}
+
+// TestListVals drives a list's ring with random pushes and pops at both
+// ends, overwrites, middle removals and gaps, against a map: a held value
+// must be the last one set, and the bytes it reports must add up to its
+// ring's size.
+func TestListVals(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var l listVals
+	model := map[uint64]subVal{}
+	var bytes int64
+	var hits, lookups int
+	lo, hi := listMid, listMid // the model list's bounds [lo, hi)
+	for i := 0; i < 200000; i++ {
+		v := makeSubVal([]byte(fmt.Sprint(i % 1000)))
+		switch op := rng.IntN(20); {
+		case op < 6:
+			lo--
+			bytes += l.set(lo, v)
+			model[lo] = v
+		case op < 11:
+			bytes += l.set(hi, v)
+			model[hi] = v
+			hi++
+		case op < 14 && lo < hi:
+			bytes += l.del(lo)
+			delete(model, lo)
+			lo++
+		case op < 17 && lo < hi:
+			hi--
+			bytes += l.del(hi)
+			delete(model, hi)
+		case op < 18 && lo < hi:
+			idx := lo + uint64(rng.IntN(int(hi-lo)))
+			bytes += l.set(idx, v)
+			model[idx] = v
+		case op < 19 && lo < hi:
+			// A rewrite from the middle (LINSERT, LREM): removed,
+			// then set again.
+			idx := lo + uint64(rng.IntN(int(hi-lo)))
+			bytes += l.del(idx)
+			if _, ok := l.get(idx); ok {
+				t.Fatalf("step %d: index %d held after its removal", i, idx-listMid)
+			}
+			bytes += l.set(idx, v)
+			model[idx] = v
+		}
+		if bytes != int64(len(l.buf))*subValBytes {
+			t.Fatalf("step %d: %d bytes reported, ring of %d", i, bytes, len(l.buf))
+		}
+		for _, idx := range []uint64{lo - 1, lo, hi - 1, hi, lo + uint64(rng.IntN(int(hi-lo)+1))} {
+			got, ok := l.get(idx)
+			want, held := model[idx]
+			if ok && (!held || got != want) {
+				t.Fatalf("step %d: index %d holds %v; model %v, %v", i, idx-listMid, got, want, held)
+			}
+			if idx >= lo && idx < hi && held {
+				lookups++
+				if ok {
+					hits++
+				}
+			}
+		}
+	}
+	// Kept contiguous, as a list's indexes are, the ring holds every
+	// element.
+	if hits != lookups {
+		t.Fatalf("%d of %d lookups of present elements held", hits, lookups)
+	}
+	// A write beyond either end starts the ring over there, in a small
+	// ring.
+	bytes += l.set(hi+1000, makeSubVal([]byte("far")))
+	if got, ok := l.get(hi + 1000); !ok || string(got.b[:got.n]) != "far" || l.count != 1 || len(l.buf) != listValsMin {
+		t.Fatalf("after a write past the end: %v, %v, count %d, ring %d", got, ok, l.count, len(l.buf))
+	}
+	if _, ok := l.get(lo); ok && lo < hi {
+		t.Fatal("the ring holds an element from before a gap")
+	}
+	// Grown by pushes and emptied by pops, the ring shrinks back.
+	for i := 0; i < 100000; i++ {
+		bytes += l.set(hi+1001+uint64(i), makeSubVal(nil))
+	}
+	for i := 0; i <= 100000; i++ {
+		bytes += l.del(hi + 1000 + uint64(i))
+	}
+	if l.count != 0 || len(l.buf) != listValsMin || bytes != int64(len(l.buf))*subValBytes {
+		t.Fatalf("after popping all: count %d, ring %d, %d bytes reported", l.count, len(l.buf), bytes)
 	}
 }

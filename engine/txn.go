@@ -319,7 +319,11 @@ func (t *Txn) setSub(i int, suffix, val []byte) {
 	k := &t.keys[t.slots[i]]
 	_ = t.batch().Set(t.subKey(i, suffix), val, nil)
 	k.dirty = true
-	if subCached(k.m.Type, suffix) {
+	switch {
+	case k.m.Type == TypeList && len(val) > 8:
+		// NB: a list's set holds small values only: forget the index.
+		t.track(k.m.Version, suffix, nil, false)
+	case subCached(k.m.Type, suffix):
 		t.track(k.m.Version, suffix, val, true)
 	}
 }
