@@ -48,7 +48,7 @@ type subCache struct {
 // stripe lock of the key that holds the version.
 type subSet struct {
 	m map[string]subVal
-	l *listVals // a list's elements, instead of m
+	l *listVals    // a list's elements, instead of m
 	n atomic.Int64 // its bytes, for drop
 }
 
