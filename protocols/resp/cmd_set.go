@@ -109,50 +109,59 @@ func (c *conn) cmdSPop(cmd *Command) {
 	if !ok {
 		return
 	}
+	var z zentries
 	c.txn(args[1:2], true, func(t *engine.Txn) error {
-		exists, err := t.Open(0, engine.TypeSet)
+		z.buf, z.ends, z.sc = z.buf[:0], z.ends[:0], z.sc[:0]
+		exists, err := setPop(t, 0, count, &z)
 		if err != nil {
 			return err
 		}
-		if !exists {
-			if withCount {
-				c.wr.Set(0)
-			} else {
-				c.wr.Null()
+		switch {
+		case !exists && withCount:
+			c.wr.Set(0)
+		case !exists:
+			c.wr.Null()
+		case !withCount:
+			c.wr.Bulk(z.member(0))
+		default:
+			c.wr.Set(z.len())
+			for j := 0; j < z.len(); j++ {
+				c.wr.Bulk(z.member(j))
 			}
-			return nil
-		}
-		var chosen [][]byte
-		keep := func(m, _ []byte) { chosen = append(chosen, append([]byte(nil), m...)) }
-		if size := t.Size(0); size <= exactPickMax {
-			err = randomMembers(t, 0, size, count, setWalk(t), keep)
-		} else {
-			// A large set gives up its first members, as KVRocks's SPOP
-			// does: the walk starts past the ones popped before (the
-			// engine's low hint), so a draining set stays O(count) a pop.
-			err = t.SetRange(0, nil, func(m []byte) bool {
-				keep(m, nil)
-				return int64(len(chosen)) < count
-			})
-		}
-		if err != nil {
-			return err
-		}
-		for _, m := range chosen {
-			if _, err := t.SetRemove(0, m); err != nil {
-				return err
-			}
-		}
-		if !withCount {
-			c.wr.Bulk(chosen[0])
-			return nil
-		}
-		c.wr.Set(len(chosen))
-		for _, m := range chosen {
-			c.wr.Bulk(m)
 		}
 		return nil
 	})
+}
+
+// setPop removes up to count members of set key i and adds them to z; it
+// reports whether the key exists. A small set gives up random members; a
+// large one its first members, as KVRocks's SPOP does: the walk starts
+// past the ones popped before (the engine's low hint), so a draining set
+// stays O(count) a pop.
+func setPop(t *engine.Txn, i int, count int64, z *zentries) (bool, error) {
+	exists, err := t.Open(i, engine.TypeSet)
+	if err != nil || !exists {
+		return false, err
+	}
+	first := z.len()
+	keep := func(m, _ []byte) { z.add(m, 0) }
+	if size := t.Size(i); size <= exactPickMax {
+		err = randomMembers(t, i, size, count, setWalk(t), keep)
+	} else {
+		err = t.SetRange(i, nil, func(m []byte) bool {
+			keep(m, nil)
+			return int64(z.len()-first) < count
+		})
+	}
+	if err != nil {
+		return true, err
+	}
+	for j := first; j < z.len(); j++ {
+		if _, err := t.SetRemove(i, z.member(j)); err != nil {
+			return true, err
+		}
+	}
+	return true, nil
 }
 
 // SRANDMEMBER key [count]

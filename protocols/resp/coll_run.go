@@ -2,8 +2,8 @@ package resp
 
 import "github.com/gpucache/gpucache/engine"
 
-// A run of pipelined LPUSH, RPUSH, LPOP, RPOP, SADD, HSET, ZADD, ZPOPMIN
-// and ZPOPMAX requests on one key, as queue producers and consumers and redis-benchmark send them,
+// A run of pipelined LPUSH, RPUSH, LPOP, RPOP, SADD, SPOP, HSET, ZADD,
+// ZPOPMIN and ZPOPMAX requests on one key, as queue producers and consumers and redis-benchmark send them,
 // is applied in one engine Txn: the key's record is written and committed
 // once for the run instead of once per request. The requests are copied as
 // they arrive (their replies depend on the key's state, so none is written
@@ -27,12 +27,13 @@ const (
 	collZAdd
 	collZPopMin
 	collZPopMax
+	collSPop
 )
 
 // pops reports whether the op pops one element (its plain form has no
 // count).
 func (op collOp) pops() bool {
-	return op == collLPop || op == collRPop || op == collZPopMin || op == collZPopMax
+	return op == collLPop || op == collRPop || op == collZPopMin || op == collZPopMax || op == collSPop
 }
 
 const (
@@ -101,6 +102,8 @@ func collOpOf(spec *cmdSpec, cmd *Command) collOp {
 		op = collZPopMin
 	case "zpopmax":
 		op = collZPopMax
+	case "spop":
+		op = collSPop
 	case "zadd":
 		// Plain: score member pairs, every score valid, no flags.
 		if len(a)%2 != 0 {
@@ -208,7 +211,7 @@ func (c *conn) commitColl() bool {
 	pushed := false
 	for i, q := range r.reqs {
 		switch q.op {
-		case collLPop, collRPop:
+		case collLPop, collRPop, collSPop:
 			if r.res[i] < 0 {
 				c.wr.Null()
 			} else {
@@ -300,6 +303,15 @@ func (c *conn) applyColl(t *engine.Txn) error {
 					return err
 				}
 				n += b2i(!exists)
+			}
+		case collSPop:
+			before := r.popped.len()
+			if _, err := setPop(t, 0, 1, &r.popped); err != nil {
+				return err
+			}
+			n = -1
+			if r.popped.len() > before {
+				n = int64(before)
 			}
 		case collZPopMin, collZPopMax:
 			z := &r.zpop

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -113,4 +114,52 @@ func countRuns(reqs [][]byte) int {
 		}
 	}
 	return n
+}
+
+// TestPipelinedSPop: SPOPs pipelined on one set run as one Txn. A small
+// set gives up random members, so the replies are checked as a set: every
+// member popped once, nil after the last, the set gone. A large set gives
+// up its first members in order, pipelined as one by one.
+func TestPipelinedSPop(t *testing.T) {
+	s := NewServer(openEngine(t), Config{})
+	c := newSyncConn(s)
+	var in []byte
+	in = append(in, encode("SADD", "s", "a", "b", "c", "d", "e")...)
+	for range 7 {
+		in = append(in, encode("SPOP", "s")...)
+	}
+	in = append(in, encode("EXISTS", "s")...)
+	want := map[string]bool{"a": true, "b": true, "c": true, "d": true, "e": true}
+	got := string(c.run(in))
+	if !strings.HasPrefix(got, ":5\r\n") || !strings.HasSuffix(got, "$-1\r\n$-1\r\n:0\r\n") {
+		t.Fatalf("replies %q", got)
+	}
+	for _, m := range strings.Split(strings.TrimSuffix(strings.TrimPrefix(got, ":5\r\n"), "$-1\r\n$-1\r\n:0\r\n"), "$1\r\n")[1:] {
+		m = strings.TrimSuffix(m, "\r\n")
+		if !want[m] {
+			t.Fatalf("SPOP answered %q twice or never added, in %q", m, got)
+		}
+		delete(want, m)
+	}
+	if len(want) != 0 {
+		t.Fatalf("not popped: %v (replies %q)", want, got)
+	}
+
+	// Large: pipelined and one by one give the same members.
+	args := []string{"SADD", "big"}
+	for i := range exactPickMax + 100 {
+		args = append(args, fmt.Sprintf("m%05d", i))
+	}
+	in = encode(args...)
+	for range 50 {
+		in = append(in, encode("SPOP", "big")...)
+	}
+	other := newSyncConn(NewServer(openEngine(t), Config{}))
+	one := append([]byte(nil), other.run(encode(args...))...)
+	for range 50 {
+		one = append(one, other.run(encode("SPOP", "big"))...)
+	}
+	if got := c.run(in); !bytes.Equal(got, one) {
+		t.Fatalf("pipelined SPOPs of a large set: %q\none by one: %q", got, one)
+	}
 }
