@@ -117,6 +117,11 @@ func (t *Txn) ListRange(i int, start, stop int64, reverse bool, fn func(pos int6
 		return nil
 	}
 	head, _ := t.listBounds(i)
+	if t.cachedListRange(i, head+uint64(start), head+uint64(stop), reverse, func(idx uint64, val []byte) bool {
+		return fn(int64(idx-head), val)
+	}) {
+		return nil
+	}
 	var lo, hi [8]byte
 	it, err := t.subIter(i, listIndexKey(lo[:0], head+uint64(start)), listIndexKey(hi[:0], head+uint64(stop)+1))
 	if err != nil {

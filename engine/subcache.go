@@ -283,6 +283,38 @@ func (t *Txn) cachedLookup(k *txnKey, suffix []byte) (val subVal, has, known boo
 	return val, has, true
 }
 
+// cachedListRange calls fn for list key i's elements at indexes [lo, hi]
+// (reverse: from hi) from its set, and reports whether it could: every one
+// of them is held and the Txn has written nothing yet (its own writes are
+// not in the set).
+func (t *Txn) cachedListRange(i int, lo, hi uint64, reverse bool, fn func(idx uint64, val []byte) bool) bool {
+	if t.e.grp != nil || t.b != nil || t.pendOver || len(t.pend) > 0 {
+		return false
+	}
+	s := t.e.subs.get(t.keys[t.slots[i]].m.Version)
+	if s == nil || s.l == nil || lo-s.l.base >= uint64(s.l.count) || hi-s.l.base >= uint64(s.l.count) {
+		return false
+	}
+	for idx := lo; idx <= hi; idx++ {
+		if s.l.at(idx).n < 0 {
+			return false
+		}
+	}
+	for j := uint64(0); j <= hi-lo; j++ {
+		idx := lo + j
+		if reverse {
+			idx = hi - j
+		}
+		// NB: a slice of the ring: nothing changes it before the
+		// Txn commits.
+		v := s.l.at(idx)
+		if !fn(idx, v.b[:v.n]) {
+			break
+		}
+	}
+	return true
+}
+
 // applyPend updates the cache after the Txn committed (outside a group).
 func (t *Txn) applyPend() {
 	c := &t.e.subs

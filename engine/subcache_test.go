@@ -347,6 +347,41 @@ func TestSubCacheList(t *testing.T) {
 	if s == nil || s.l == nil || s.l.count != 50 {
 		t.Fatalf("a new list's set: %v", s)
 	}
+	// LRANGE from the set, forward and reverse, and in a Txn that pushed
+	// first (its push is not in the set: the store answers).
+	lrange := func(start, stop int64, reverse, push bool) string {
+		var got []string
+		txn(t, e, []string{"q"}, func(tx *Txn) error {
+			if push {
+				if err := tx.ListPush(0, []byte("new"), true); err != nil {
+					return err
+				}
+			}
+			return tx.ListRange(0, start, stop, reverse, func(pos int64, v []byte) bool {
+				got = append(got, fmt.Sprintf("%d:%s", pos, v))
+				return len(got) < 5
+			})
+		})
+		return fmt.Sprint(got)
+	}
+	for _, c := range []struct {
+		start, stop   int64
+		reverse, push bool
+		want          string
+	}{
+		{0, 49, false, false, "[0:0 1:1 2:2 3:3 4:4]"},
+		{10, 12, false, false, "[10:10 11:11 12:12]"},
+		{40, 49, true, false, "[49:49 48:48 47:47 46:46 45:45]"},
+		{0, 2, false, true, "[0:new 1:0 2:1]"},
+	} {
+		if got := lrange(c.start, c.stop, c.reverse, c.push); got != c.want {
+			t.Fatalf("ListRange(%d, %d, reverse %v, after a push %v) = %s; want %s", c.start, c.stop, c.reverse, c.push, got, c.want)
+		}
+	}
+	txn(t, e, []string{"q"}, func(tx *Txn) error {
+		_, _, err := tx.ListPop(0, true, nil)
+		return err
+	})
 	for i := 0; i < 50; i++ {
 		txn(t, e, []string{"q"}, func(tx *Txn) error {
 			got, ok, err := tx.ListPop(0, true, nil)
