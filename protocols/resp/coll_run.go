@@ -1,6 +1,10 @@
 package resp
 
-import "github.com/gpucache/gpucache/engine"
+import (
+	"math/rand/v2"
+
+	"github.com/gpucache/gpucache/engine"
+)
 
 // A run of pipelined LPUSH, RPUSH, LPOP, RPOP, SADD, SPOP, HSET, ZADD,
 // ZPOPMIN and ZPOPMAX requests on one key, as queue producers and consumers and redis-benchmark send them,
@@ -55,7 +59,8 @@ type collRun struct {
 	// index into popped (-1: nil)
 	res    []int64
 	popped zentries
-	zpop   zentries // one ZPOP's scratch
+	zpop   zentries // one pop's scratch
+	order  []int    // the order its members are answered in
 	keys   [][]byte // the Txn's one key
 	keyBuf []byte
 	apply  func(*engine.Txn) error // conn.applyColl, made once
@@ -243,7 +248,7 @@ func (c *conn) applyColl(t *engine.Txn) error {
 	r := &c.crun
 	r.res = r.res[:0]
 	r.popped.buf, r.popped.ends, r.popped.sc = r.popped.buf[:0], r.popped.ends[:0], r.popped.sc[:0]
-	for i := range r.reqs {
+	for i := 0; i < len(r.reqs); i++ {
 		q := &r.reqs[i]
 		args := r.argsOf(q)
 		var n int64
@@ -304,26 +309,43 @@ func (c *conn) applyColl(t *engine.Txn) error {
 				}
 				n += b2i(!exists)
 			}
-		case collSPop:
-			before := r.popped.len()
-			if _, err := setPop(t, 0, 1, &r.popped); err != nil {
-				return err
+		case collSPop, collZPopMin, collZPopMax:
+			// Consecutive pops of one kind pop together, as one counted
+			// pop: one walk of the collection, not one per request.
+			k := 1
+			for i+k < len(r.reqs) && r.reqs[i+k].op == q.op {
+				k++
 			}
-			n = -1
-			if r.popped.len() > before {
-				n = int64(before)
-			}
-		case collZPopMin, collZPopMax:
 			z := &r.zpop
 			z.buf, z.ends, z.sc = z.buf[:0], z.ends[:0], z.sc[:0]
-			if err := zpop(t, 0, 1, q.op == collZPopMax, z); err != nil {
+			var err error
+			if q.op == collSPop {
+				_, err = setPop(t, 0, int64(k), z)
+			} else {
+				err = zpop(t, 0, int64(k), q.op == collZPopMax, z)
+			}
+			if err != nil {
 				return err
 			}
-			n = -1
-			if z.len() > 0 {
-				n = int64(r.popped.len())
-				r.popped.add(z.member(0), z.sc[0])
+			r.order = r.order[:0]
+			for j := 0; j < z.len(); j++ {
+				r.order = append(r.order, j)
 			}
+			if q.op == collSPop && t.Size(0)+int64(z.len()) <= exactPickMax {
+				// NB: a small set's random picks come in member order;
+				// popped one by one they come in random order.
+				rand.Shuffle(len(r.order), func(a, b int) { r.order[a], r.order[b] = r.order[b], r.order[a] })
+			}
+			for j := 0; j < k; j++ {
+				n := int64(-1)
+				if j < len(r.order) {
+					n = int64(r.popped.len())
+					r.popped.add(z.member(r.order[j]), z.sc[r.order[j]])
+				}
+				r.res = append(r.res, n)
+			}
+			i += k - 1
+			continue
 		}
 		r.res = append(r.res, n)
 	}
