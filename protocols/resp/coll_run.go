@@ -300,14 +300,11 @@ func (c *conn) applyColl(t *engine.Txn) error {
 			}
 			for j := 2; j < len(args); j += 2 {
 				score, _ := parseScore(args[j])
-				_, exists, err := t.ZSetScore(0, args[j+1])
+				_, existed, err := t.ZSetAdd(0, args[j+1], score)
 				if err != nil {
 					return err
 				}
-				if _, _, err := t.ZSetAdd(0, args[j+1], score); err != nil {
-					return err
-				}
-				n += b2i(!exists)
+				n += b2i(!existed)
 			}
 		case collSPop, collZPopMin, collZPopMax:
 			// Consecutive pops of one kind pop together, as one counted
