@@ -219,7 +219,7 @@ func Open(opts Options) (*Engine, error) {
 // (8 MiB): each insert into its skiplist walks about thirty nodes, and in a
 // 64 MiB memtable nearly every one is a cache miss. Under pipelined HSET
 // on one key that search was 30-40% of the server's CPU; at 8 MiB HSET ran
-// 1.3-1.6x and ZADD 1.2-1.4x faster, for a flush about every 8 MiB (a
+// 1.3-1.5x and ZADD 1.05-1.4x faster, for a flush about every 8 MiB (a
 // sequential write) and more, smaller L0 files that bloom filters keep
 // cheap to read. Four memtables may queue for flushing before writes wait.
 func metadataOptions(cacheSize int64, logf func(string, ...any)) *pebble.Options {
