@@ -112,6 +112,34 @@ type State struct {
 	// after the change is visible. A request routed at one epoch and
 	// about to write at another routes again (see Epoch).
 	epoch atomic.Uint64
+
+	// changed is closed, and replaced, when epoch moves (Changed).
+	chMu    sync.Mutex
+	changed chan struct{}
+}
+
+// bump moves the epoch and wakes those waiting in Changed.
+func (s *State) bump() {
+	s.epoch.Add(1)
+	s.chMu.Lock()
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
+	s.chMu.Unlock()
+}
+
+// Changed returns a channel that is closed once the epoch has moved past
+// its value now: a client blocked on a key waits on it to learn that the
+// key's slot may have moved. Load the channel before looking at the
+// state, so that no change falls between the look and the wait.
+func (s *State) Changed() <-chan struct{} {
+	s.chMu.Lock()
+	defer s.chMu.Unlock()
+	if s.changed == nil {
+		s.changed = make(chan struct{})
+	}
+	return s.changed
 }
 
 // Epoch is a counter that moves after every change of the view or of a
@@ -156,7 +184,7 @@ func (s *State) SetNodeID(id string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	defer s.epoch.Add(1)
+	defer s.bump()
 	v := *s.view.Load()
 	v.MyID = id
 	v.Myself = nil
@@ -178,7 +206,7 @@ func (s *State) SetNodes(text string, version int64, force bool) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	defer s.epoch.Add(1)
+	defer s.bump()
 	cur := s.view.Load()
 	if !force {
 		if cur.Version > version {
@@ -232,7 +260,7 @@ func (s *State) SetNodes(text string, version int64, force bool) error {
 func (s *State) SetSlot(ranges []SlotRange, id string, version int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	defer s.epoch.Add(1)
+	defer s.bump()
 	cur := s.view.Load()
 	if version <= 0 || version != cur.Version+1 {
 		return ErrInvalidVersion
@@ -281,7 +309,7 @@ func (s *State) SetSlot(ranges []SlotRange, id string, version int64) error {
 func (s *State) Reset() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	defer s.epoch.Add(1)
+	defer s.bump()
 	if h := s.hooks.Load(); h.Busy != nil {
 		if err := h.Busy(); err != nil {
 			return err
@@ -305,7 +333,7 @@ func (s *State) SetSlotState(r SlotRange, state SlotState, peer string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	defer s.epoch.Add(1)
+	defer s.bump()
 	var st *SlotStatus
 	if state != SlotNormal {
 		st = &SlotStatus{State: state, Peer: peer}

@@ -508,6 +508,81 @@ func TestMigrateWithPassword(t *testing.T) {
 	checkTypes(t, dst)
 }
 
+// TestMigrateBlockedClients: clients blocked on keys of a slot (BLPOP,
+// BZPOPMIN, XREAD BLOCK) when the slot moves are answered MOVED to the
+// new owner, as Redis answers them, and a client blocked on another
+// slot keeps waiting and is served there.
+func TestMigrateBlockedClients(t *testing.T) {
+	nodes := startMigNodes(t, 2)
+	src, dst := nodes[0], nodes[1]
+	setTopology(t, nodes, 1, map[int][]string{0: {"0-16383"}})
+	ctx := context.Background()
+	if err := src.rdb.Set(ctx, tag+":s", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	other := "{other}q"
+	type answer struct {
+		cmd string
+		err error
+	}
+	answers := make(chan answer, 4)
+	block := func(args ...any) {
+		// One connection each: a blocked client holds its connection.
+		c := redis.NewClient(&redis.Options{Addr: src.srv.Addr(), Protocol: 2, MaxRetries: -1, ReadTimeout: -1})
+		t.Cleanup(func() { c.Close() })
+		go func() {
+			err := c.Do(ctx, args...).Err()
+			answers <- answer{fmt.Sprint(args[0]), err}
+		}()
+	}
+	block("BLPOP", tag+":q", 0)
+	block("BZPOPMIN", tag+":z", 0)
+	block("XREAD", "BLOCK", 0, "STREAMS", tag+":x", "$")
+	block("BLPOP", other, 0)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		info, err := src.rdb.Info(ctx, "clients").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(info, "blocked_clients:4") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the clients did not block:\n%s", info)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := src.rdb.Do(ctx, "CLUSTERX", "MIGRATE", tagSlot, dst.id, "SYNC").Err(); err != nil {
+		t.Fatalf("CLUSTERX MIGRATE SYNC: %v", err)
+	}
+	want := fmt.Sprintf("MOVED %d 127.0.0.1:%d", tagSlot, dst.port)
+	for range 3 {
+		select {
+		case a := <-answers:
+			if a.err == nil || a.err.Error() != want {
+				t.Errorf("%s blocked on the moved slot: %v, want %q", a.cmd, a.err, want)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("a client blocked on the moved slot was not answered")
+		}
+	}
+	if err := src.rdb.RPush(ctx, other, "x").Err(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case a := <-answers:
+		if a.cmd != "BLPOP" || a.err != nil {
+			t.Fatalf("the client blocked on another slot: %s %v", a.cmd, a.err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the client blocked on another slot was not served")
+	}
+	if v, err := dst.rdb.Get(ctx, tag+":s").Result(); err != nil || v != "v" {
+		t.Fatalf("the migrated key on the new owner: %q %v", v, err)
+	}
+}
+
 // TestMigrateErrors checks CLUSTERX MIGRATE's and the slot commands'
 // refusals, KVRocks's and Redis's texts.
 func TestMigrateErrors(t *testing.T) {

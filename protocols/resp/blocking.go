@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gpucache/gpucache/cluster"
 	"github.com/gpucache/gpucache/engine"
 )
 
@@ -173,6 +174,10 @@ const (
 	blockTimedOut
 	blockUnblockedError
 	blockGone // the client hung up
+	// blockRedirected: the keys' slot is no longer served here (a
+	// migration finished, a new topology); the redirection is in
+	// conn.blockRedirect.
+	blockRedirected
 )
 
 // block runs try at once and, if it does not serve the client, waits for
@@ -225,13 +230,29 @@ func (c *conn) blockOn(keys [][]byte, timeout time.Duration, passive bool, try f
 	}
 	gone, stopWatch := c.watchHangup()
 	defer stopWatch()
+	// In cluster mode the wait ends, as in Redis, when the keys' slot
+	// stops being served here: the client is redirected.
+	var changed <-chan struct{}
+	if cs := c.s.cluster; cs != nil {
+		changed = cs.Changed()
+	}
 	outcome := blockServed
-	select {
-	case <-w.wake:
-	case <-timer:
-		outcome = blockTimedOut
-	case <-gone:
-		outcome = blockGone
+wait:
+	for {
+		select {
+		case <-w.wake:
+		case <-timer:
+			outcome = blockTimedOut
+		case <-gone:
+			outcome = blockGone
+		case <-changed:
+			changed = c.s.cluster.Changed()
+			if c.blockRedirect = c.blockedRoute(keys); c.blockRedirect == "" {
+				continue wait
+			}
+			outcome = blockRedirected
+		}
+		break
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -246,6 +267,29 @@ func (c *conn) blockOn(keys [][]byte, timeout time.Duration, passive bool, try f
 	}
 	r.removeLocked(w)
 	return outcome
+}
+
+// blockedRoute returns the redirection for a client blocked on keys (one
+// slot) when this node no longer serves their slot, "" while it does. As
+// in Redis, a slot being imported here still counts as served, and so
+// does one in its write-forbidden phase (the migration may still fail).
+func (c *conn) blockedRoute(keys [][]byte) string {
+	cs := c.s.cluster
+	if cs == nil || len(keys) == 0 {
+		return ""
+	}
+	slot := cluster.KeySlot(keys[0])
+	v := cs.View()
+	if !v.Initialized() {
+		return errClusterSlotDown
+	}
+	switch verdict, addr := cs.Route(v, slot, cluster.Request{Write: true, Asking: true, Importing: c.cl.importing}); verdict {
+	case cluster.Moved:
+		return "MOVED " + strconv.Itoa(slot) + " " + addr
+	case cluster.Down:
+		return errClusterSlotDown
+	}
+	return ""
 }
 
 // watchHangup reports the client closing its end while it is blocked (a
@@ -365,6 +409,8 @@ func (c *conn) runBlocking(keys [][]byte, timeout time.Duration, txnKeys [][]byt
 		}
 	case blockUnblockedError:
 		c.err("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+	case blockRedirected:
+		c.err(c.blockRedirect)
 	case blockGone:
 		c.closeAfter = true
 	}

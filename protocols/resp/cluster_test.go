@@ -249,3 +249,60 @@ func TestClusterRouteRecheckedUnderGuard(t *testing.T) {
 		t.Fatalf("a refused write was stored: %q", got)
 	}
 }
+
+// TestClusterBlockedRedirect: a client blocked on a key learns of a new
+// topology at once: while its slot stays here it keeps waiting (and is
+// served by a push), and once the slot is another node's it is answered
+// MOVED, as Redis answers blocked clients (BLPOP, and XREAD BLOCK).
+func TestClusterBlockedRedirect(t *testing.T) {
+	s, addr := startServer(t, Config{ClusterEnabled: true, Port: 7001})
+	a, b := strings.Repeat("a", 40), strings.Repeat("b", 40)
+	cs := s.ClusterState()
+	if err := cs.SetNodeID(a); err != nil {
+		t.Fatal(err)
+	}
+	nodes := func(version int64, mine string) {
+		t.Helper()
+		theirs := "0-8000"
+		if mine == "0-8000" {
+			theirs = "8001-16383"
+		}
+		text := a + " 127.0.0.1 7001 master - " + mine + "\n" + b + " 127.0.0.1 7002 master - " + theirs + "\n"
+		if mine == "" {
+			text = a + " 127.0.0.1 7001 master -\n" + b + " 127.0.0.1 7002 master - 0-16383\n"
+		}
+		if err := cs.SetNodes(text, version, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nodes(1, "0-8000")
+	blocked, blockedR := dial(t, addr)
+	writer, writerR := dial(t, addr)
+	// NB: a client left blocked fails the test instead of hanging it.
+	if err := blocked.SetReadDeadline(time.Now().Add(20 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	// "bar" is slot 5061, "foo" 12182.
+	sendReq(t, blocked, "BLPOP", "bar", "0")
+	waitFor(t, "the BLPOP client to block", func() bool { return s.blocked.waiting.Load() == 1 })
+	nodes(2, "0-8000") // a new version, the slot still here
+	sendReq(t, writer, "RPUSH", "bar", "x")
+	wantReply(t, writerR, ":1\r\n")
+	wantReply(t, blockedR, "*2\r\n$3\r\nbar\r\n$1\r\nx\r\n")
+
+	sendReq(t, blocked, "BLPOP", "bar", "0")
+	waitFor(t, "the BLPOP client to block", func() bool { return s.blocked.waiting.Load() == 1 })
+	nodes(3, "8001-16383")
+	wantReply(t, blockedR, "-MOVED 5061 127.0.0.1:7002\r\n")
+	if n := s.blocked.waiting.Load(); n != 0 {
+		t.Fatalf("%d clients still registered as blocked", n)
+	}
+
+	sendReq(t, blocked, "XREAD", "BLOCK", "0", "STREAMS", "foo", "$")
+	waitFor(t, "the XREAD client to block", func() bool { return s.blocked.waiting.Load() == 1 })
+	nodes(4, "")
+	wantReply(t, blockedR, "-MOVED 12182 127.0.0.1:7002\r\n")
+	// The connection goes on.
+	sendReq(t, blocked, "PING")
+	wantReply(t, blockedR, "+PONG\r\n")
+}

@@ -474,6 +474,8 @@ func (c *conn) xreadRun(a *xreadArgs, res *xreadResult, write bool, read func(t 
 		c.wr.NullArray()
 	case blockUnblockedError:
 		c.err("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+	case blockRedirected:
+		c.err(c.blockRedirect)
 	case blockGone:
 		c.closeAfter = true
 	}

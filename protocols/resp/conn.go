@@ -84,6 +84,9 @@ type conn struct {
 	tx         *txState                  // MULTI and WATCH (multi.go); nil until used
 	multiN     atomic.Int64              // 0 outside MULTI, else 1 + commands queued (CLIENT LIST)
 	cl         clusterConn               // READONLY, ASKING, importing link (cluster.go)
+	// blockRedirect is the redirection of a blocked command whose slot
+	// moved while it waited (blocking.go).
+	blockRedirect string
 
 	scratch []byte   // reused by replies built in two passes
 	keys    [][]byte // reused key lists
