@@ -221,21 +221,21 @@ func Open(opts Options) (*Engine, error) {
 // on one key that search was 30-40% of the server's CPU; at 8 MiB HSET ran
 // 1.3-1.5x and ZADD 1.05-1.4x faster, for a flush about every 8 MiB (a
 // sequential write) and more, smaller L0 files that bloom filters keep
-// cheap to read. Four memtables may queue for flushing before writes wait.
+// cheap to read. (MemTableStopWritesThreshold stays at its default of 2:
+// pebble keeps that many plus one old log files for reuse, disk space that
+// a larger threshold would hold for good.)
 func metadataOptions(cacheSize int64, logf func(string, ...any)) *pebble.Options {
 	o := &pebble.Options{
 		// NB: the plain file system, not EnsureDefaults' disk-health
 		// wrapper, which forbids the background log sync (walFS) from
 		// running beside a log write.
-		FS:                 vfs.Default,
-		CacheSize:          cacheSize,
-		Logger:             quietLogger{logf: logf},
-		FormatMajorVersion: pebble.FormatNewest,
-		MemTableSize:       8 << 20,
-		// NB: writes stall when this many memtables await their flush.
-		MemTableStopWritesThreshold: 4,
-		L0CompactionThreshold:       4,
-		L0StopWritesThreshold:       32,
+		FS:                    vfs.Default,
+		CacheSize:             cacheSize,
+		Logger:                quietLogger{logf: logf},
+		FormatMajorVersion:    pebble.FormatNewest,
+		MemTableSize:          8 << 20,
+		L0CompactionThreshold: 4,
+		L0StopWritesThreshold: 32,
 	}
 	for i := range o.Levels {
 		o.Levels[i].FilterPolicy = bloom.FilterPolicy(10)

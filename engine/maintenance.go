@@ -66,6 +66,22 @@ func (e *Engine) CompactMetadata(ctx context.Context) error {
 	return e.db.Compact(ctx, []byte{0}, []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, true /* parallelize */)
 }
 
+// FlushMemTables writes what the metadata store holds in memory to its
+// sstables (KVRocks's FLUSHMEMTABLE): the write-back tier is drained into
+// the store, then every memtable is flushed. Without wait the flush runs
+// in the background.
+func (e *Engine) FlushMemTables(wait bool) error {
+	if e.closed.Load() {
+		return ErrClosed
+	}
+	e.drain()
+	if wait {
+		return e.db.Flush()
+	}
+	_, err := e.db.AsyncFlush()
+	return err
+}
+
 // MetadataStats are the metadata store's figures, under the names KVRocks
 // gives RocksDB's in INFO.
 type MetadataStats struct {

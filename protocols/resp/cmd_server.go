@@ -34,6 +34,7 @@ func serverCommands() []*cmdSpec {
 		{name: "lastsave", arity: -1, flags: flagAdmin, fn: (*conn).cmdLastSave},
 		{name: "flushbackup", arity: 1, flags: flagAdmin, fn: (*conn).cmdFlushBackup},
 		{name: "compact", arity: 1, fn: (*conn).cmdCompact},
+		{name: "flushmemtable", arity: -1, flags: flagAdmin, fn: (*conn).cmdFlushMemTable},
 		{name: "disk", arity: 3, flags: flagReadonly, first: 2, last: 2, step: 1, fn: (*conn).cmdDisk},
 		{name: "memory", arity: 3, flags: flagReadonly, first: 2, last: 2, step: 1, fn: (*conn).cmdDisk},
 		{name: "debug", arity: -2, fn: (*conn).cmdDebug},
@@ -529,6 +530,26 @@ func (c *conn) cmdFlushBackup(cmd *Command) {
 
 // COMPACT compacts the metadata store in the background (KVRocks compacts
 // RocksDB); +OK once started.
+// FLUSHMEMTABLE [ASYNC]: the metadata store's memtables (and the
+// write-back tier before them) are written to its sstables, as KVRocks
+// flushes RocksDB's; with ASYNC the reply does not wait for the flush.
+func (c *conn) cmdFlushMemTable(cmd *Command) {
+	args := cmd.Args
+	wait := true
+	switch {
+	case len(args) == 2 && strings.EqualFold(string(args[1]), "async"):
+		wait = false
+	case len(args) > 1:
+		c.syntaxErr()
+		return
+	}
+	if err := c.eng.FlushMemTables(wait); err != nil {
+		c.err("ERR " + err.Error())
+		return
+	}
+	c.wr.OK()
+}
+
 func (c *conn) cmdCompact(cmd *Command) {
 	if err := c.s.Compact(); err != nil {
 		c.err("ERR " + err.Error())

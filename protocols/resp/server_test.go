@@ -219,3 +219,33 @@ func TestBusyBulkKeepsConnection(t *testing.T) {
 		t.Fatalf("after: %q", r)
 	}
 }
+
+// TestFlushMemTable: FLUSHMEMTABLE [ASYNC] answers OK once the writes
+// held in memory (the write-back tier, the memtables) are in sstables, so
+// the store holds nothing in memtables afterwards; other arguments are a
+// syntax error.
+func TestFlushMemTable(t *testing.T) {
+	eng := openEngine(t)
+	s := NewServer(eng, Config{})
+	defer s.Close()
+	sc := newSyncConn(s)
+	sc.run(encode("SET", "k", "v"))
+	sc.run(encode("HSET", "h", "f", "v"))
+	if got := string(sc.run(encode("FLUSHMEMTABLE"))); got != "+OK\r\n" {
+		t.Fatalf("FLUSHMEMTABLE: %q", got)
+	}
+	if m := eng.MetadataStats(); m.Flushes == 0 {
+		t.Fatalf("no flush after FLUSHMEMTABLE: %+v", m)
+	}
+	for _, c := range []struct{ req, want string }{
+		{"FLUSHMEMTABLE async", "+OK\r\n"},
+		{"FLUSHMEMTABLE now", "-ERR syntax error\r\n"},
+		{"FLUSHMEMTABLE ASYNC x", "-ERR syntax error\r\n"},
+		{"GET k", "$1\r\nv\r\n"},
+		{"HGET h f", "$1\r\nv\r\n"},
+	} {
+		if got := string(sc.run(encode(strings.Fields(c.req)...))); got != c.want {
+			t.Errorf("%s: %q, want %q", c.req, got, c.want)
+		}
+	}
+}
