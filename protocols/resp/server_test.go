@@ -220,10 +220,9 @@ func TestBusyBulkKeepsConnection(t *testing.T) {
 	}
 }
 
-// TestFlushMemTable: FLUSHMEMTABLE [ASYNC] answers OK once the writes
-// held in memory (the write-back tier, the memtables) are in sstables, so
-// the store holds nothing in memtables afterwards; other arguments are a
-// syntax error.
+// TestFlushMemTable: FLUSHMEMTABLE answers OK once a flush of the
+// memtables ran, ASYNC answers OK too, other arguments are a syntax error,
+// and the keys read back after both.
 func TestFlushMemTable(t *testing.T) {
 	eng := openEngine(t)
 	s := NewServer(eng, Config{})
