@@ -159,12 +159,17 @@ func (m *Migrator) LinkClosed(link uint64) {
 // write the source admitted just before it stopped taking writes may
 // follow the success).
 func (m *Migrator) ImportKey(link uint64, key, img []byte) error {
-	im := &m.imp
-	im.mu.Lock()
-	ok := im.seen && (im.state == ImportStart || im.state == ImportSuccess) && im.link == link && im.rng.Contains(KeySlot(key))
-	im.mu.Unlock()
-	if !ok {
+	if !m.ImportsKey(link, key) {
 		return ErrNotImportingKey
 	}
 	return m.cfg.Engine.ImportKey(m.cfg.Keyspace, key, img)
+}
+
+// ImportsKey reports whether connection link may send key's image (the
+// parts of a large one included): see ImportKey.
+func (m *Migrator) ImportsKey(link uint64, key []byte) bool {
+	im := &m.imp
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	return im.seen && (im.state == ImportStart || im.state == ImportSuccess) && im.link == link && im.rng.Contains(KeySlot(key))
 }

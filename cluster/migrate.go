@@ -474,8 +474,26 @@ func (j *migration) sendKey(key []byte) error {
 		return j.sendLarge(key, large)
 	}
 	j.img = img
+	// A large collection's image goes in parts, each well under any
+	// proto-max-bulk-len the target may have; the target applies the key
+	// once the last part is in.
+	for len(img) > ImportPartMax {
+		if err := j.l.send([]byte("CLUSTER"), []byte("IMPORTKEY"), key, img[:ImportPartMax], []byte("MORE")); err != nil {
+			return err
+		}
+		img = img[ImportPartMax:]
+	}
 	return j.l.send([]byte("CLUSTER"), []byte("IMPORTKEY"), key, img)
 }
+
+// ImportPartMax is the most a CLUSTER IMPORTKEY carries of a key's image:
+// the smallest proto-max-bulk-len KVRocks accepts (1 MiB). A larger image
+// goes in parts, each but the last marked MORE.
+const ImportPartMax = 1 << 20
+
+// ImportImageMax bounds a key's image put together from parts on the
+// target (the store's largest batch is 4 GiB).
+const ImportImageMax = 3 << 30
 
 // sendLarge streams a large string as SET key value [PXAT ms].
 func (j *migration) sendLarge(key []byte, v *engine.Value) error {

@@ -508,6 +508,74 @@ func TestMigrateWithPassword(t *testing.T) {
 	checkTypes(t, dst)
 }
 
+// TestMigrateLargeCollection: collections whose images are larger than
+// the target's proto-max-bulk-len (1 MiB here; 512 MiB by default) move
+// whole: the source sends an image in parts and the target applies the
+// key once the last part is in.
+func TestMigrateLargeCollection(t *testing.T) {
+	var nodes []*migNode
+	for i, args := range [][]string{nil, {"--proto-max-bulk-len", "1048576"}} {
+		srv := internal.Start(t, internal.Options{Args: append([]string{"--cluster-enabled", "yes"}, args...)})
+		n := &migNode{srv: srv, id: fmt.Sprintf("%040x", 0xbee0+i)}
+		n.connect(t)
+		nodes = append(nodes, n)
+	}
+	src, dst := nodes[0], nodes[1]
+	setTopology(t, nodes, 1, map[int][]string{0: {"0-16383"}})
+	ctx := context.Background()
+	const fields = 60000 // about 3.5 MiB of image
+	pipe := src.rdb.Pipeline()
+	for i := 0; i < fields; i += 1000 {
+		args := []any{}
+		for j := i; j < i+1000; j++ {
+			args = append(args, fmt.Sprintf("field-%06d", j), fmt.Sprintf("value-%06d-%s", j, strings.Repeat("v", 32)))
+		}
+		pipe.HSet(ctx, tag+":bighash", args...)
+	}
+	for i := 0; i < fields; i += 1000 {
+		var zs []redis.Z
+		for j := i; j < i+1000; j++ {
+			zs = append(zs, redis.Z{Score: float64(j) / 3, Member: fmt.Sprintf("member-%06d-%s", j, strings.Repeat("m", 24))})
+		}
+		pipe.ZAdd(ctx, tag+":bigzset", zs...)
+	}
+	pipe.Set(ctx, tag+":small", "v", 0)
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The target refuses a bulk string over its limit, as a whole image
+	// would be.
+	if err := dst.rdb.Set(ctx, "{other}big", strings.Repeat("x", 2<<20), 0).Err(); err == nil {
+		t.Fatal("the target took a 2 MiB value past proto-max-bulk-len 1 MiB")
+	}
+	if err := src.rdb.Do(ctx, "CLUSTERX", "MIGRATE", tagSlot, dst.id, "SYNC").Err(); err != nil {
+		t.Fatalf("CLUSTERX MIGRATE SYNC: %v", err)
+	}
+	setTopology(t, nodes, 2, map[int][]string{1: {"0-16383"}})
+	h, err := dst.rdb.HGetAll(ctx, tag+":bighash").Result()
+	if err != nil || len(h) != fields {
+		t.Fatalf("the hash on the target: %d fields, %v", len(h), err)
+	}
+	for _, j := range []int{0, 1, fields / 2, fields - 1} {
+		if v := h[fmt.Sprintf("field-%06d", j)]; v != fmt.Sprintf("value-%06d-%s", j, strings.Repeat("v", 32)) {
+			t.Fatalf("field %d: %q", j, v)
+		}
+	}
+	z, err := dst.rdb.ZRangeWithScores(ctx, tag+":bigzset", 0, -1).Result()
+	if err != nil || len(z) != fields {
+		t.Fatalf("the sorted set on the target: %d members, %v", len(z), err)
+	}
+	for j, m := range z {
+		if m.Member != fmt.Sprintf("member-%06d-%s", j, strings.Repeat("m", 24)) || m.Score != float64(j)/3 {
+			t.Fatalf("member %d: %v", j, m)
+		}
+	}
+	if v, err := dst.rdb.Get(ctx, tag+":small").Result(); err != nil || v != "v" {
+		t.Fatalf("the string on the target: %q %v", v, err)
+	}
+	waitCount(t, src, tagSlot, 0)
+}
+
 // TestMigrateBlockedClients: clients blocked on keys of a slot (BLPOP,
 // BZPOPMIN, XREAD BLOCK) when the slot moves are answered MOVED to the
 // new owner, as Redis answers them, and a client blocked on another
@@ -606,6 +674,8 @@ func TestMigrateErrors(t *testing.T) {
 		{[]any{"CLUSTER", "COUNTKEYSINSLOT", "x"}, "ERR value is not an integer or out of range"},
 		{[]any{"CLUSTER", "GETKEYSINSLOT", 5, -1}, "ERR Invalid slot or number of keys"},
 		{[]any{"CLUSTER", "IMPORTKEY", "k", "junk"}, "ERR the connection is not importing the slot of this key"},
+		{[]any{"CLUSTER", "IMPORTKEY", "k", "junk", "MORE"}, "ERR the connection is not importing the slot of this key"},
+		{[]any{"CLUSTER", "IMPORTKEY", "k", "junk", "LESS"}, "ERR wrong number of arguments"},
 	} {
 		err := a.rdb.Do(ctx, c.args...).Err()
 		if err == nil || err.Error() != c.want {

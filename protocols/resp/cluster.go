@@ -84,6 +84,11 @@ type clusterConn struct {
 	// runs at a later epoch is routed again (clusterReroute).
 	epoch        uint64
 	routedAsking bool
+	// importPart holds the parts of a key image received so far
+	// (CLUSTER IMPORTKEY ... MORE).
+	importPart struct {
+		key, buf []byte
+	}
 }
 
 // initCluster prepares cluster mode; NewServer calls it.

@@ -3,6 +3,7 @@ package resp
 import (
 	"bytes"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,7 +15,8 @@ import (
 //
 //	CLUSTERX MIGRATE <slot|a-b> <target id> [ASYNC | SYNC [timeout s]]
 //	CLUSTER IMPORT <slot|a-b> 0|1|2      the source's link to the target
-//	CLUSTER IMPORTKEY <key> <image>      one key, on that link only
+//	CLUSTER IMPORTKEY <key> <image> [MORE]  one key, on that link only
+//	                                     (MORE: a part; the rest follows)
 //	CLUSTER COUNTKEYSINSLOT <slot>
 //	CLUSTER GETKEYSINSLOT <slot> <count>
 
@@ -170,18 +172,49 @@ func (c *conn) clusterImport(cmd *Command) {
 	c.wr.OK()
 }
 
-// CLUSTER IMPORTKEY <key> <image>: one key from the source, replacing
-// whatever the key held here, atomically.
+// CLUSTER IMPORTKEY <key> <image> [MORE]: one key from the source,
+// replacing whatever the key held here, atomically. A large image comes in
+// parts: each but the last says MORE and is kept on the connection until
+// the last one arrives.
 func (c *conn) clusterImportKey(cmd *Command) {
 	args := cmd.Args
-	if len(args) != 4 {
+	more := len(args) == 5 && strings.EqualFold(string(args[4]), "more")
+	if len(args) != 4 && !more {
 		c.err(errMigrateArgs)
 		return
 	}
 	if !c.clusterAllowed() {
 		return
 	}
-	err := c.s.migrator.ImportKey(c.id, args[2], args[3])
+	key, img := args[2], args[3]
+	p := &c.cl.importPart
+	if len(p.buf) > 0 && string(p.key) != string(key) {
+		// The parts of another key never ended: that key's import failed.
+		p.key, p.buf = p.key[:0], nil
+		c.err(errBadData)
+		return
+	}
+	if more || len(p.buf) > 0 {
+		if !c.s.migrator.ImportsKey(c.id, key) {
+			p.key, p.buf = p.key[:0], nil
+			c.err("ERR " + cluster.ErrNotImportingKey.Error())
+			return
+		}
+		if len(p.buf)+len(img) > cluster.ImportImageMax {
+			p.key, p.buf = p.key[:0], nil
+			c.err("ERR the key's image is over " + strconv.Itoa(cluster.ImportImageMax) + " bytes")
+			return
+		}
+		p.key = append(p.key[:0], key...)
+		p.buf = append(p.buf, img...)
+		if more {
+			c.wr.OK()
+			return
+		}
+		img = p.buf
+		p.key, p.buf = p.key[:0], nil
+	}
+	err := c.s.migrator.ImportKey(c.id, key, img)
 	switch {
 	case errors.Is(err, engine.ErrBadImage):
 		c.err(errBadData)
@@ -191,7 +224,7 @@ func (c *conn) clusterImportKey(cmd *Command) {
 		c.replyErr(err)
 	default:
 		c.dirty = true
-		c.s.blocked.signal(c.ns, args[2]) // clients blocked on the key
+		c.s.blocked.signal(c.ns, key) // clients blocked on the key
 		c.wr.OK()
 	}
 }
