@@ -59,7 +59,8 @@ func errScriptMemory(limit int64) string {
 	return "ERR not enough memory: the script exceeded lua-memory-limit (" + strconv.FormatInt(limit, 10) + " bytes)"
 }
 
-// heapObjects samples the bytes of heap objects, live and not yet swept.
+// heapObjects reads a heap metric in bytes: objects live and not yet swept,
+// or those the last collection marked live.
 func heapObjects(s []metrics.Sample) uint64 {
 	metrics.Read(s)
 	if s[0].Value.Kind() != metrics.KindUint64 {
@@ -75,6 +76,8 @@ func (sc *scripting) watchMemory(run *scriptRun, limit int64) (stop func()) {
 		return func() {}
 	}
 	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	// NB: base counts garbage too, so live growth past it is the script's.
 	base := heapObjects(sample)
 	done := make(chan struct{})
 	exited := make(chan struct{})
@@ -91,9 +94,11 @@ func (sc *scripting) watchMemory(run *scriptRun, limit int64) (stop func()) {
 			if heapObjects(sample) < base+uint64(limit) {
 				continue
 			}
-			// Over the limit: garbage or live? A collection tells.
+			// Over the limit: garbage or live? A collection tells: the
+			// bytes it found live (not what the script allocated while it
+			// ran, which a busy script can make more than the limit).
 			runtime.GC()
-			if heapObjects(sample) < base+uint64(limit) {
+			if heapObjects(live) < base+uint64(limit) {
 				continue
 			}
 			run.mu.Lock()
