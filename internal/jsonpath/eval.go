@@ -156,7 +156,32 @@ func sliceBounds(s *selector, n int) (start, end, step int) {
 	return start, end, step
 }
 
-// truthy evaluates a filter for the candidate cur.
+// isFalse is jsoncons's falsehood, which a filter's result is tested
+// by: null (and nothing selected), false, "", [] and {}. Numbers, 0
+// included, are true.
+func isFalse(v *Value) bool {
+	if v == nil {
+		return true
+	}
+	switch v.Kind {
+	case Null:
+		return true
+	case Bool:
+		return !v.B
+	case String:
+		return v.S == ""
+	case Array:
+		return len(v.A) == 0
+	case Object:
+		return len(v.O) == 0
+	}
+	return false
+}
+
+// truthy evaluates a filter for the candidate cur. A path is tested by
+// its value as jsoncons evaluates it: a path naming at most one location
+// by that location's value (so [?@.active] drops an item whose active is
+// false, "" or missing), any other by whether it selected anything.
 func truthy(e *expr, cur, root *Value, depth int) bool {
 	switch e.kind {
 	case exOr:
@@ -166,15 +191,14 @@ func truthy(e *expr, cur, root *Value, depth int) bool {
 	case exNot:
 		return !truthy(e.l, cur, root, depth)
 	case exLit:
-		return !(e.lit.Kind == Null || e.lit.Kind == Bool && !e.lit.B)
+		return !isFalse(e.lit)
 	case exPath:
-		return len(operandNodes(e, cur, root, depth)) > 0
+		return !isFalse(funcArg(e, cur, root, depth))
 	case exRegex:
 		v := operand(e.l, cur, root, depth)
 		return v != nil && v.Kind == String && e.regexp.MatchString(v.S)
 	case exFunc, exArith, exNeg:
-		v := operand(e, cur, root, depth)
-		return v != nil && !(v.Kind == Null || v.Kind == Bool && !v.B)
+		return !isFalse(operand(e, cur, root, depth))
 	}
 	l, r := operand(e.l, cur, root, depth), operand(e.r, cur, root, depth)
 	if l == nil || r == nil {
@@ -220,8 +244,37 @@ func operand(e *expr, cur, root *Value, depth int) *Value {
 		return arith(e.op[0], funcArg(e.l, cur, root, depth), funcArg(e.r, cur, root, depth))
 	case exNeg:
 		return negate(funcArg(e.l, cur, root, depth))
+	case exOr:
+		// As jsoncons: the first operand that is not false, else the
+		// second; null when both are null.
+		l, r := funcArg(e.l, cur, root, depth), funcArg(e.r, cur, root, depth)
+		if isNull(l) && isNull(r) {
+			return NewNull()
+		}
+		if !isFalse(l) {
+			return l
+		}
+		return orNull(r)
+	case exAnd:
+		// As jsoncons: the second operand when the first is true, else
+		// the first.
+		if l := funcArg(e.l, cur, root, depth); isFalse(l) {
+			return orNull(l)
+		}
+		return orNull(funcArg(e.r, cur, root, depth))
 	}
 	return NewBool(truthy(e, cur, root, depth))
+}
+
+// isNull reports a null value or nothing selected.
+func isNull(v *Value) bool { return v == nil || v.Kind == Null }
+
+// orNull is v, or null for nothing selected.
+func orNull(v *Value) *Value {
+	if v == nil {
+		return NewNull()
+	}
+	return v
 }
 
 // arith is a binary arithmetic operator, as jsoncons's filters compute

@@ -371,6 +371,40 @@ func TestFilterArithmetic(t *testing.T) {
 	checkQuery(t, mustParse(t, `{"a-b":{"c*d":1}}`), `$.a-b.c*d`, `[1]`)
 }
 
+// TestFilterTruthiness: a filter keeps a candidate when its expression is
+// true as jsoncons (1.6, KVRocks's) tests it: null, false, "", [] and {}
+// are false, numbers (0 too) and everything else true; a path naming one
+// location is tested by that location's value (missing: null), any other
+// path by whether it selected anything; && and || yield one of their
+// operands.
+func TestFilterTruthiness(t *testing.T) {
+	doc := mustParse(t, `[{"a":true},{"a":false},{"a":""},{"a":0},{"a":[]},{"a":{}},{"a":null},{"b":1},{"a":"x"},{"a":[1]}]`)
+	for _, tc := range []struct{ path, want string }{
+		{`$[?@.a]`, `[{"a":true},{"a":0},{"a":"x"},{"a":[1]}]`},
+		{`$[?(@.a)]`, `[{"a":true},{"a":0},{"a":"x"},{"a":[1]}]`},
+		{`$[?!@.a]`, `[{"a":false},{"a":""},{"a":[]},{"a":{}},{"a":null},{"b":1}]`},
+		{`$[?@.a && @.a != 0]`, `[{"a":true},{"a":"x"},{"a":[1]}]`},
+		// || yields its first true operand, else the second.
+		{`$[?(@.a || @.b) == 1]`, `[{"b":1}]`},
+		{`$[?(@.a || 7) == 7]`, `[{"a":false},{"a":""},{"a":[]},{"a":{}},{"a":null},{"b":1}]`},
+		{`$[?(@.a || @.b) == null]`, `[{"a":false},{"a":""},{"a":[]},{"a":{}},{"a":null}]`},
+		// && yields its second operand when the first is true.
+		{`$[?(@.a && "y") == "y"]`, `[{"a":true},{"a":0},{"a":"x"},{"a":[1]}]`},
+		{`$[?(@.a && 1) == ""]`, `[{"a":""}]`},
+		// A path that may name several locations: anything selected.
+		{`$[?@.*]`, `[{"a":true},{"a":false},{"a":""},{"a":0},{"a":[]},{"a":{}},{"a":null},{"b":1},{"a":"x"},{"a":[1]}]`},
+		{`$[?@.a[*]]`, `[{"a":[1]}]`},
+		// Literals and function results.
+		{`$[?""]`, `[]`},
+		{`$[?0]`, `[{"a":true},{"a":false},{"a":""},{"a":0},{"a":[]},{"a":{}},{"a":null},{"b":1},{"a":"x"},{"a":[1]}]`},
+		// length is a number (true, 0 too), or null for a boolean or a
+		// number.
+		{`$[?length(@.a)]`, `[{"a":""},{"a":[]},{"a":{}},{"a":"x"},{"a":[1]}]`},
+	} {
+		checkQuery(t, doc, tc.path, tc.want)
+	}
+}
+
 // TestTokenize: tokenize(string, pattern) splits as jsoncons's does, and
 // selectors apply to a function's result.
 func TestTokenize(t *testing.T) {
