@@ -195,16 +195,15 @@ func truthy(e *expr, cur, root *Value, depth int) bool {
 	case exPath:
 		return !isFalse(funcArg(e, cur, root, depth))
 	case exRegex:
-		v := operand(e.l, cur, root, depth)
+		v := funcArg(e.l, cur, root, depth)
 		return v != nil && v.Kind == String && e.regexp.MatchString(v.S)
 	case exFunc, exArith, exNeg:
 		return !isFalse(operand(e, cur, root, depth))
 	}
-	l, r := operand(e.l, cur, root, depth), operand(e.r, cur, root, depth)
-	if l == nil || r == nil {
-		// Nothing selected: only "!=" holds, and only against something.
-		return e.op == "!=" && (l != nil || r != nil)
-	}
+	// As jsoncons: a path naming one location compares by its value,
+	// null when it selected nothing; any other path by the array of
+	// what it selected.
+	l, r := orNull(funcArg(e.l, cur, root, depth)), orNull(funcArg(e.r, cur, root, depth))
 	switch e.op {
 	case "==":
 		return Equal(l, r)
@@ -226,18 +225,13 @@ func truthy(e *expr, cur, root *Value, depth int) bool {
 	return c >= 0
 }
 
-// operand is a filter operand's value: a literal, the first value a
-// path selects or nil (nothing selected), a function's or an arithmetic
-// operator's result, or the boolean a test yields.
+// operand is the value of a filter operand that is not a path (funcArg
+// gives a path's): a literal, a function's or an arithmetic operator's
+// result, the operand && or || yields, or the boolean a test yields.
 func operand(e *expr, cur, root *Value, depth int) *Value {
 	switch e.kind {
 	case exLit:
 		return e.lit
-	case exPath:
-		if nodes := operandNodes(e, cur, root, depth); len(nodes) > 0 {
-			return nodes[0].V
-		}
-		return nil
 	case exFunc:
 		return callFunc(e, cur, root, depth)
 	case exArith:

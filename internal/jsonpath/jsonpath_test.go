@@ -376,7 +376,8 @@ func TestFilterArithmetic(t *testing.T) {
 // are false, numbers (0 too) and everything else true; a path naming one
 // location is tested by that location's value (missing: null), any other
 // path by whether it selected anything; && and || yield one of their
-// operands.
+// operands; in a comparison a one-location path is its value (null when
+// missing), any other the array of what it selected.
 func TestFilterTruthiness(t *testing.T) {
 	doc := mustParse(t, `[{"a":true},{"a":false},{"a":""},{"a":0},{"a":[]},{"a":{}},{"a":null},{"b":1},{"a":"x"},{"a":[1]}]`)
 	for _, tc := range []struct{ path, want string }{
@@ -394,6 +395,14 @@ func TestFilterTruthiness(t *testing.T) {
 		// A path that may name several locations: anything selected.
 		{`$[?@.*]`, `[{"a":true},{"a":false},{"a":""},{"a":0},{"a":[]},{"a":{}},{"a":null},{"b":1},{"a":"x"},{"a":[1]}]`},
 		{`$[?@.a[*]]`, `[{"a":[1]}]`},
+		// Comparisons: a one-location path that selected nothing is
+		// null; any other path compares as the array of its values.
+		{`$[?@.a == null]`, `[{"a":null},{"b":1}]`},
+		{`$[?@.a != null]`, `[{"a":true},{"a":false},{"a":""},{"a":0},{"a":[]},{"a":{}},{"a":"x"},{"a":[1]}]`},
+		{`$[?@.a < 1]`, `[{"a":0}]`},
+		{`$[?@.* == true]`, `[]`},
+		{`$[?@.* == $[9].a]`, `[{"b":1}]`},
+		{`$[?@.a[*] == $[9].a]`, `[{"a":[1]}]`},
 		// Literals and function results.
 		{`$[?""]`, `[]`},
 		{`$[?0]`, `[{"a":true},{"a":false},{"a":""},{"a":0},{"a":[]},{"a":{}},{"a":null},{"b":1},{"a":"x"},{"a":[1]}]`},
