@@ -511,7 +511,8 @@ func TestMigrateWithPassword(t *testing.T) {
 // TestMigrateLargeCollection: collections whose images are larger than
 // the target's proto-max-bulk-len (1 MiB here; 512 MiB by default) move
 // whole: the source sends an image in parts and the target applies the
-// key once the last part is in.
+// key once the last part is in. 60,000 fields and members a key (25,000
+// under -short, the run against a -race server).
 func TestMigrateLargeCollection(t *testing.T) {
 	var nodes []*migNode
 	for i, args := range [][]string{nil, {"--proto-max-bulk-len", "1048576"}} {
@@ -523,24 +524,33 @@ func TestMigrateLargeCollection(t *testing.T) {
 	src, dst := nodes[0], nodes[1]
 	setTopology(t, nodes, 1, map[int][]string{0: {"0-16383"}})
 	ctx := context.Background()
-	const fields = 60000 // about 3.5 MiB of image
-	pipe := src.rdb.Pipeline()
+	// NB: generous timeouts: against a server built with -race a
+	// 1000-field command or a 60,000-field reply takes seconds.
+	slow := func(n *migNode) *redis.Client {
+		c := redis.NewClient(&redis.Options{Addr: n.srv.Addr(), Protocol: 2, ReadTimeout: time.Minute, WriteTimeout: time.Minute})
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	srcC, dstC := slow(src), slow(dst)
+	fields := 60000 // about 3.5 MiB of image per key
+	if testing.Short() {
+		fields = 25000 // about 1.4 MiB: two parts
+	}
 	for i := 0; i < fields; i += 1000 {
 		args := []any{}
-		for j := i; j < i+1000; j++ {
-			args = append(args, fmt.Sprintf("field-%06d", j), fmt.Sprintf("value-%06d-%s", j, strings.Repeat("v", 32)))
-		}
-		pipe.HSet(ctx, tag+":bighash", args...)
-	}
-	for i := 0; i < fields; i += 1000 {
 		var zs []redis.Z
 		for j := i; j < i+1000; j++ {
+			args = append(args, fmt.Sprintf("field-%06d", j), fmt.Sprintf("value-%06d-%s", j, strings.Repeat("v", 32)))
 			zs = append(zs, redis.Z{Score: float64(j) / 3, Member: fmt.Sprintf("member-%06d-%s", j, strings.Repeat("m", 24))})
 		}
-		pipe.ZAdd(ctx, tag+":bigzset", zs...)
+		if err := srcC.HSet(ctx, tag+":bighash", args...).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := srcC.ZAdd(ctx, tag+":bigzset", zs...).Err(); err != nil {
+			t.Fatal(err)
+		}
 	}
-	pipe.Set(ctx, tag+":small", "v", 0)
-	if _, err := pipe.Exec(ctx); err != nil {
+	if err := srcC.Set(ctx, tag+":small", "v", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
 	// The target refuses a bulk string over its limit, as a whole image
@@ -548,11 +558,11 @@ func TestMigrateLargeCollection(t *testing.T) {
 	if err := dst.rdb.Set(ctx, "{other}big", strings.Repeat("x", 2<<20), 0).Err(); err == nil {
 		t.Fatal("the target took a 2 MiB value past proto-max-bulk-len 1 MiB")
 	}
-	if err := src.rdb.Do(ctx, "CLUSTERX", "MIGRATE", tagSlot, dst.id, "SYNC").Err(); err != nil {
+	if err := srcC.Do(ctx, "CLUSTERX", "MIGRATE", tagSlot, dst.id, "SYNC").Err(); err != nil {
 		t.Fatalf("CLUSTERX MIGRATE SYNC: %v", err)
 	}
 	setTopology(t, nodes, 2, map[int][]string{1: {"0-16383"}})
-	h, err := dst.rdb.HGetAll(ctx, tag+":bighash").Result()
+	h, err := dstC.HGetAll(ctx, tag+":bighash").Result()
 	if err != nil || len(h) != fields {
 		t.Fatalf("the hash on the target: %d fields, %v", len(h), err)
 	}
@@ -561,7 +571,7 @@ func TestMigrateLargeCollection(t *testing.T) {
 			t.Fatalf("field %d: %q", j, v)
 		}
 	}
-	z, err := dst.rdb.ZRangeWithScores(ctx, tag+":bigzset", 0, -1).Result()
+	z, err := dstC.ZRangeWithScores(ctx, tag+":bigzset", 0, -1).Result()
 	if err != nil || len(z) != fields {
 		t.Fatalf("the sorted set on the target: %d members, %v", len(z), err)
 	}
