@@ -238,7 +238,9 @@ func (c *conn) dispatch(cmd *Command) {
 			return
 		}
 	}
-	c.enterGuard(modeOf(spec))
+	if c.waitGuard(spec, cmd) {
+		return
+	}
 	if cs := c.s.cluster; cs != nil && cs.Epoch() != c.cl.epoch && !c.clusterReroute(cs, spec, cmd) {
 		c.leaveGuard()
 		return
@@ -248,6 +250,31 @@ func (c *conn) dispatch(cmd *Command) {
 	if monOwn && spec.name == "exec" && len(c.monLines) > monMark+1 {
 		c.monitorAfter(monMark)
 	}
+}
+
+// waitGuard takes the guard the command runs under, and reports whether
+// the command was answered instead. A script announces itself before it
+// takes the guard (scriptGate), but a command that looked before the
+// announcement may reach the guard after the script took it: waiting
+// then would block it until the script ends, past -BUSY and out of reach
+// of SCRIPT KILL (which may be what it is). So when the guard is taken
+// and another connection's script is announced, the command goes through
+// scriptGate as if it had arrived after the announcement. (Atomics are
+// sequentially consistent, so a script's announcement is seen by anyone
+// who saw its claim on the guard.)
+func (c *conn) waitGuard(spec *cmdSpec, cmd *Command) bool {
+	m := modeOf(spec)
+	for !c.tryEnterGuard(m) {
+		if run := c.s.lua.running.Load(); run != nil && run.c != c {
+			if c.scriptGate(spec, cmd) {
+				return true
+			}
+			continue
+		}
+		c.enterGuard(m)
+		break
+	}
+	return false
 }
 
 // unknownCommand answers as KVRocks does, quoting the arguments (each cut

@@ -44,6 +44,21 @@ func (c *conn) enterGuard(m guardMode) {
 	c.guard = m
 }
 
+// tryEnterGuard takes the guard in mode m if it is free now.
+func (c *conn) tryEnterGuard(m guardMode) bool {
+	var ok bool
+	switch m {
+	case guardShared:
+		ok = c.s.work.mu.TryRLock()
+	case guardExclusive:
+		ok = c.s.work.mu.TryLock()
+	}
+	if ok {
+		c.guard = m
+	}
+	return ok
+}
+
 // leaveGuard gives back what c holds and reports what it was.
 func (c *conn) leaveGuard() guardMode {
 	m := c.guard

@@ -96,3 +96,49 @@ func TestExclusiveGuard(t *testing.T) {
 	wantReply(t, writerR, ":1\r\n")
 	wantReply(t, blockedR, "*2\r\n$1\r\nq\r\n$1\r\nx\r\n")
 }
+
+// TestGuardBehindAnnouncedScript: a command that looked for a running
+// script just before one was announced, and reaches the guard after the
+// script took it, is answered as if it had arrived after the
+// announcement (-BUSY past the time limit) instead of waiting on the
+// guard until the script ends (which SCRIPT KILL, sent by the same
+// client, could then never stop).
+func TestGuardBehindAnnouncedScript(t *testing.T) {
+	s := NewServer(openEngine(t), Config{})
+	defer s.Close()
+	scripted, pinger := newSyncConn(s), newSyncConn(s)
+	run := &scriptRun{c: scripted.c, done: make(chan struct{}), busy: make(chan struct{})}
+	s.lua.running.Store(run)
+	s.work.mu.Lock() // the script took the guard
+	spec := s.commands.lookup([]byte("ping"))
+	answered := make(chan bool, 1)
+	go func() {
+		answered <- pinger.c.waitGuard(spec, &Command{Args: [][]byte{[]byte("ping")}})
+	}()
+	select {
+	case <-answered:
+		t.Fatal("the command went on while the script held the guard, before its time limit")
+	default:
+	}
+	close(run.busy) // past the time limit
+	select {
+	case ok := <-answered:
+		if !ok {
+			t.Fatal("the command ran while the script held the guard")
+		}
+	case <-time.After(10 * time.Second):
+		s.work.mu.Unlock()
+		t.Fatal("the command waited on the guard behind the announced script")
+	}
+	if got := string(pinger.c.wr.buf); got != "-"+errBusyEval+"\r\n" {
+		t.Fatalf("reply %q", got)
+	}
+	s.lua.running.Store(nil)
+	close(run.done)
+	s.work.mu.Unlock()
+	// With no script, the guard is taken as before.
+	if pinger.c.waitGuard(spec, &Command{Args: [][]byte{[]byte("ping")}}) || pinger.c.guard != guardShared {
+		t.Fatal("the guard was not taken once free")
+	}
+	pinger.c.leaveGuard()
+}
