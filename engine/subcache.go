@@ -80,6 +80,19 @@ func (l *listVals) get(idx uint64) (subVal, bool) {
 	return v, v.n >= 0
 }
 
+// holds reports whether every index in [lo, hi] is held with its value.
+func (l *listVals) holds(lo, hi uint64) bool {
+	if lo-l.base >= uint64(l.count) || hi-l.base >= uint64(l.count) {
+		return false
+	}
+	for idx := lo; idx <= hi; idx++ {
+		if l.at(idx).n < 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // resize gives the ring room for n elements (keeping at least
 // listValsMin) and returns the change in bytes.
 func (l *listVals) resize(n int) int64 {
@@ -292,13 +305,8 @@ func (t *Txn) cachedListRange(i int, lo, hi uint64, reverse bool, fn func(idx ui
 		return false
 	}
 	s := t.e.subs.get(t.keys[t.slots[i]].m.Version)
-	if s == nil || s.l == nil || lo-s.l.base >= uint64(s.l.count) || hi-s.l.base >= uint64(s.l.count) {
+	if s == nil || s.l == nil || !s.l.holds(lo, hi) {
 		return false
-	}
-	for idx := lo; idx <= hi; idx++ {
-		if s.l.at(idx).n < 0 {
-			return false
-		}
 	}
 	for j := uint64(0); j <= hi-lo; j++ {
 		idx := lo + j
